@@ -1,0 +1,37 @@
+"""skdnn: dense neural networks for tabular data, the scikit-learn way.
+
+The public names are loaded lazily, so ``import skdnn`` stays instant and
+imports neither TensorFlow nor Keras; those load when a network is built.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "TaperedMLPClassifier": "skdnn._classifier",
+    "tapered_widths": "skdnn._architecture",
+    "Diagnosis": "skdnn._history",
+    "diagnose": "skdnn._history",
+    "HistoryDisplay": "skdnn._plot",
+    "evaluation_report": "skdnn._report",
+    "save": "skdnn._persistence",
+    "load": "skdnn._persistence",
+}
+
+__all__ = sorted([*_PUBLIC, "__version__"])
+
+
+def __getattr__(name: str):
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'skdnn' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,208 @@
+"""The tapered layer design and the Keras model that realises it.
+
+:func:`tapered_widths` is a pure function (no Keras). :func:`build_model`
+imports Keras lazily, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+# Activation families and the initialiser that keeps their signal variance
+# stable through depth: He for rectifiers, LeCun for SELU, Glorot otherwise.
+_HE_ACTIVATIONS = frozenset(
+    {"relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "swish", "mish"}
+)
+_LECUN_ACTIVATIONS = frozenset({"selu"})
+
+#: Upper bound of the automatic first width, the seed's tuned first layer.
+MAX_AUTO_FIRST_UNITS = 512
+#: Lower bound of the automatic first width.
+MIN_AUTO_FIRST_UNITS = 64
+
+
+def auto_first_units(n_features: int) -> int:
+    """Width of the first hidden layer chosen from the number of inputs.
+
+    The next power of two at or above ``2 * n_features``, clipped to
+    ``[64, 512]``: about as wide as the input (the seed's first lesson on
+    layer design), with room for interactions on narrow tables and the
+    seed's tuned 512 as the ceiling for wide ones.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+
+    Returns
+    -------
+    int
+        The width of the first hidden layer.
+
+    Examples
+    --------
+    >>> auto_first_units(30), auto_first_units(64), auto_first_units(1000)
+    (64, 128, 512)
+    """
+    if n_features < 1:
+        raise ValueError(f"n_features must be >= 1, got {n_features}.")
+    width = 2 ** math.ceil(math.log2(2 * n_features))
+    return int(min(MAX_AUTO_FIRST_UNITS, max(MIN_AUTO_FIRST_UNITS, width)))
+
+
+def tapered_widths(
+    n_features: int,
+    *,
+    first_units: int | str = "auto",
+    taper: float = 0.5,
+    n_layers: int = 3,
+    min_units: int = 16,
+) -> tuple[int, ...]:
+    """Widths of a tapered stack of hidden layers, wide first, then shrinking.
+
+    The first layer has ``first_units`` neurons (``"auto"``: see Notes);
+    each next layer is ``taper`` times as wide as the one before, rounded,
+    and never narrower than ``min_units``. Layers stop being added once the
+    floor is reached, so the stack has at most ``n_layers`` layers.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+    first_units : int or "auto", default="auto"
+        Width of the first hidden layer.
+    taper : float, default=0.5
+        Ratio between the widths of consecutive layers, in (0, 1].
+    n_layers : int, default=3
+        Maximum number of hidden layers.
+    min_units : int, default=16
+        Floor width of any layer after the first.
+
+    Returns
+    -------
+    tuple of int
+        The hidden layer widths, first to last.
+
+    Notes
+    -----
+    With ``first_units="auto"`` the first width is the next power of two at
+    or above ``2 * n_features``, clipped to ``[64, 512]``. The seed's tuned
+    design, 512-128-32-18, is ``first_units=512, taper=0.25`` with a floor
+    of 18 (``tapered_widths(40, first_units=512, taper=0.25, n_layers=4,
+    min_units=18)``).
+
+    Examples
+    --------
+    >>> from skdnn import tapered_widths
+    >>> tapered_widths(30)
+    (64, 32, 16)
+    >>> tapered_widths(40, first_units=512, taper=0.25, n_layers=4, min_units=18)
+    (512, 128, 32, 18)
+    """
+    first = auto_first_units(n_features) if first_units == "auto" else int(first_units)
+    if first < 1:
+        raise ValueError(f"first_units must be >= 1, got {first_units!r}.")
+    if not 0 < taper <= 1:
+        raise ValueError(f"taper must be in (0, 1], got {taper!r}.")
+    if n_layers < 1:
+        raise ValueError(f"n_layers must be >= 1, got {n_layers!r}.")
+    floor = min(int(min_units), first)
+    widths = [first]
+    while len(widths) < n_layers and widths[-1] > floor:
+        widths.append(max(floor, round(widths[-1] * taper)))
+    return tuple(widths)
+
+
+def resolve_initializer(activation: str, kernel_initializer: str) -> str:
+    """The initialiser name to use with an activation.
+
+    Parameters
+    ----------
+    activation : str
+        Keras activation name.
+    kernel_initializer : str
+        ``"auto"`` or a Keras initializer name, returned unchanged.
+
+    Returns
+    -------
+    str
+        ``"he_normal"`` for the ReLU family, ``"lecun_normal"`` for SELU,
+        ``"glorot_uniform"`` otherwise (tanh, sigmoid, ...).
+
+    Examples
+    --------
+    >>> resolve_initializer("relu", "auto"), resolve_initializer("tanh", "auto")
+    ('he_normal', 'glorot_uniform')
+    """
+    if kernel_initializer != "auto":
+        return kernel_initializer
+    if activation in _HE_ACTIVATIONS:
+        return "he_normal"
+    if activation in _LECUN_ACTIVATIONS:
+        return "lecun_normal"
+    return "glorot_uniform"
+
+
+def build_model(
+    *,
+    n_features: int,
+    n_outputs: int,
+    output_activation: str,
+    hidden_layer_sizes: Sequence[int],
+    activation: str,
+    kernel_initializer: str,
+    batch_norm: bool,
+    dropout: Sequence[float],
+    l2: float,
+    seeds: Sequence[int],
+):
+    """Build the (uncompiled) Keras functional model.
+
+    Each hidden block is ``Dense -> [BatchNormalization] -> Activation ->
+    [Dropout]``; batch normalisation sits before the activation, as the seed
+    notes place it, and the Dense then has no bias (the normalisation's
+    offset replaces it). Every initializer and dropout layer gets its own
+    seed from ``seeds``, so no global random state is read or changed.
+    """
+    from skdnn._keras import import_keras
+
+    keras = import_keras()
+
+    seeds = iter(seeds)
+    init_name = resolve_initializer(activation, kernel_initializer)
+    regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
+    inputs = keras.Input(shape=(n_features,), name="features")
+    x = inputs
+    for i, (units, rate) in enumerate(
+        zip(hidden_layer_sizes, dropout, strict=True), start=1
+    ):
+        x = keras.layers.Dense(
+            units,
+            use_bias=not batch_norm,
+            kernel_initializer=_seeded_initializer(keras, init_name, next(seeds)),
+            kernel_regularizer=regularizer,
+            name=f"dense_{i}",
+        )(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(name=f"batch_norm_{i}")(x)
+        x = keras.layers.Activation(activation, name=f"{activation}_{i}")(x)
+        if rate > 0:
+            x = keras.layers.Dropout(rate, seed=next(seeds), name=f"dropout_{i}")(x)
+    outputs = keras.layers.Dense(
+        n_outputs,
+        activation=output_activation,
+        kernel_initializer=_seeded_initializer(keras, "glorot_uniform", next(seeds)),
+        kernel_regularizer=regularizer,
+        name="output",
+    )(x)
+    return keras.Model(inputs, outputs, name="tapered_mlp")
+
+
+def _seeded_initializer(keras, name: str, seed: int):
+    initializer = keras.initializers.get(name)
+    config = initializer.get_config()
+    if "seed" in config:
+        config["seed"] = int(seed)
+        initializer = initializer.__class__.from_config(config)
+    return initializer
