@@ -178,8 +178,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
 
     Training loss is computed in training mode (dropout on) and averaged
     over the epoch's batches, as Keras reports it; ``val_loss`` is computed
-    in inference mode after the epoch. Both include the ``l2`` penalty;
-    ``class_weight`` and ``sample_weight`` weigh the training loss only.
+    in inference mode after the epoch. Both include the ``l2`` penalty and
+    both are weighted by ``class_weight`` and ``sample_weight`` (the
+    held-out rows keep their weights), so they measure the same objective.
 
     Examples
     --------
@@ -396,10 +397,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Predicted labels.
         """
-        proba = self.predict_proba(X)
-        if self._target_kind == "multilabel":
-            return (proba > 0.5).astype(int)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return self._labels(self.predict_proba(X))
 
     # ------------------------------------------------------------------
     # Training
@@ -419,7 +417,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         if partial:
             train_rows, val = np.arange(X.shape[0]), None
         else:
-            train_rows, val = self._validation_rows(X, y, Y, validation_data, rng)
+            train_rows, val = self._validation_rows(X, Y, weights, validation_data, rng)
         self._check_weighted_classes(Y, weights, train_rows)
         weights = weights / weights[train_rows].mean()
 
@@ -526,24 +524,28 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         if val is None and not scorers:
             return
         if val is not None:
-            X_val, Y_val, y_val_labels = val
+            X_val, Y_val, y_val_labels, w_val = val
             proba = forward(self._plan, X_val)
-            row["val_loss"] = self._loss(Y_val, proba)
+            row["val_loss"] = self._loss(Y_val, proba, w_val)
             row["val_accuracy"] = self._accuracy(Y_val, proba)
         if scorers:
+            snapshot = _EpochSnapshot(self)
             X_train = X[train_rows]
             y_train = self._decode(Y[train_rows])
             for name, scorer in scorers.items():
-                row[name] = scorer(self, X_train, y_train)
+                row[name] = scorer(snapshot, X_train, y_train)
                 if val is not None:
-                    row[f"val_{name}"] = scorer(self, X_val, y_val_labels)
+                    row[f"val_{name}"] = scorer(snapshot, X_val, y_val_labels)
 
-    def _loss(self, Y, proba):
+    def _loss(self, Y, proba, weights):
+        """Weighted cross-entropy of ``proba`` plus the l2 penalty."""
         proba = np.clip(proba, _EPSILON, 1 - _EPSILON)
         if self._target_kind == "multiclass":
-            data_loss = -np.mean(np.log(proba[np.arange(Y.shape[0]), Y]))
+            per_row = -np.log(proba[np.arange(Y.shape[0]), Y])
         else:
-            data_loss = -np.mean(Y * np.log(proba) + (1 - Y) * np.log(1 - proba))
+            per_row = -np.mean(Y * np.log(proba) + (1 - Y) * np.log(1 - proba), axis=1)
+        total = np.sum(weights)
+        data_loss = np.dot(per_row, weights) / total if total > 0 else np.nan
         if self.l2 > 0:
             data_loss += self.l2 * sum(
                 float(np.sum(np.square(w))) for w in self._kernels()
@@ -809,7 +811,14 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
                 "a classifier needs at least 2 classes with non-zero weight."
             )
 
-    def _validation_rows(self, X, y, Y, validation_data, rng):
+    def _validation_rows(self, X, Y, weights, validation_data, rng):
+        """Training rows and the validation set ``(X, Y, labels, weights)``.
+
+        The validation loss is weighted like the training loss (by
+        ``sample_weight`` and ``class_weight`` of the held-out rows; by
+        ``class_weight`` alone for ``validation_data``), so the two curves
+        measure the same objective and early stopping follows it.
+        """
         all_rows = np.arange(X.shape[0])
         if validation_data is not None:
             if (
@@ -822,7 +831,12 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
             )
             y_val = self._check_y(y_val)
             Y_val = self._encode_y(y_val, "y_val in validation_data")
-            return all_rows, (X_val, Y_val, self._decode(Y_val))
+            w_val = (
+                compute_sample_weight(self.class_weight, y_val)
+                if self.class_weight is not None
+                else np.ones(X_val.shape[0])
+            )
+            return all_rows, (X_val, Y_val, self._decode(Y_val), w_val)
         if self.validation_split == 0:
             return all_rows, None
         n_val = math.ceil(self.validation_split * X.shape[0])
@@ -847,7 +861,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         train_rows = np.sort(train_rows)
         val_rows = np.sort(val_rows)
         Y_val = Y[val_rows]
-        return train_rows, (X[val_rows], Y_val, self._decode(Y_val))
+        return train_rows, (X[val_rows], Y_val, self._decode(Y_val), weights[val_rows])
 
     def _seed_sequence(self):
         state = self.random_state
@@ -877,6 +891,11 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
     # Prediction
     # ------------------------------------------------------------------
 
+    def _labels(self, proba):
+        if self._target_kind == "multilabel":
+            return (proba > 0.5).astype(int)
+        return self.classes_[np.argmax(proba, axis=1)]
+
     def _proba(self, X):
         if self._plan is not None:
             out = forward(self._plan, X)
@@ -902,6 +921,28 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.input_tags.allow_nan = False
         return tags
+
+
+class _EpochSnapshot(ClassifierMixin, BaseEstimator):
+    """The network being trained, as a scorer sees it after an epoch.
+
+    Scorers call ``predict``/``predict_proba`` on the validated training and
+    validation arrays; going through the estimator's public methods would
+    validate them again and warn about feature names on every epoch.
+    """
+
+    def __init__(self, owner):
+        self.owner = owner
+
+    @property
+    def classes_(self):
+        return self.owner.classes_
+
+    def predict_proba(self, X):
+        return self.owner._proba(X)
+
+    def predict(self, X):
+        return self.owner._labels(self.owner._proba(X))
 
 
 class _NoCallbacks:
