@@ -200,9 +200,17 @@ def build_model(
 
 
 def _seeded_initializer(keras, name: str, seed: int):
-    initializer = keras.initializers.get(name)
-    config = initializer.get_config()
-    if "seed" in config:
-        config["seed"] = int(seed)
-        initializer = initializer.__class__.from_config(config)
+    """The named Keras initializer, seeded when it is random.
+
+    Built from a config rather than ``keras.initializers.get(name)``, which
+    would draw a default seed from Python's global ``random`` module.
+    """
+    try:
+        initializer = keras.initializers.deserialize(
+            {"class_name": name, "config": {"seed": int(seed)}}
+        )
+    except TypeError:  # a deterministic initializer (zeros, identity) has no seed
+        initializer = keras.initializers.deserialize({"class_name": name, "config": {}})
+    if not isinstance(initializer, keras.initializers.Initializer):
+        raise ValueError(f"{name!r} is not a Keras initializer name.")
     return initializer

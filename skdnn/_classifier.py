@@ -450,6 +450,12 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
                 if not math.isfinite(loss):
                     model.set_weights(last_good_weights)
                     self._plan = last_good_plan
+                    if not self._history_rows:
+                        raise ValueError(
+                            f"Training diverged in its first epoch (loss={loss}). "
+                            "Scale the features (e.g. StandardScaler) or lower "
+                            f"learning_rate (now {self.learning_rate})."
+                        )
                     warnings.warn(
                         f"Training diverged at epoch {epoch} (loss={loss}); the "
                         f"weights of epoch {epoch - 1} are kept. Lower "
@@ -525,7 +531,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
             return
         if val is not None:
             X_val, Y_val, y_val_labels, w_val = val
-            proba = forward(self._plan, X_val)
+            proba = self._output(X_val)
             row["val_loss"] = self._loss(Y_val, proba, w_val)
             row["val_accuracy"] = self._accuracy(Y_val, proba)
         if scorers:
@@ -554,7 +560,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _kernels(self):
         return [
-            np.asarray(layer.kernel)
+            layer.get_weights()[0]
             for layer in self.model_.layers
             if type(layer).__name__ == "Dense"
         ]
@@ -896,11 +902,14 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
             return (proba > 0.5).astype(int)
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def _proba(self, X):
+    def _output(self, X):
+        """The network's output for validated X: numpy, or Keras as fallback."""
         if self._plan is not None:
-            out = forward(self._plan, X)
-        else:
-            out = keras_forward(self.model_, X)
+            return forward(self._plan, X)
+        return keras_forward(self.model_, X)
+
+    def _proba(self, X):
+        out = self._output(X)
         if self._target_kind == "binary":
             p = out[:, 0]
             return np.column_stack([1.0 - p, p])
@@ -984,7 +993,13 @@ def _check_keras_name(param, name):
     from skdnn._keras import import_keras
 
     keras = import_keras()
-    getter = keras.activations.get if param == "activation" else keras.initializers.get
+    from skdnn._architecture import _seeded_initializer
+
+    def getter(name):
+        if param == "activation":
+            return keras.activations.get(name)
+        return _seeded_initializer(keras, name, seed=0)
+
     try:
         getter(name)
     except (ValueError, TypeError) as exc:

@@ -96,14 +96,14 @@ def extract_plan(model) -> tuple | None:
             if not steps or steps[-1][2] != "linear" or layer.axis not in (-1, 1):
                 return None
             kernel, bias, _ = steps[-1]
-            var = np.asarray(layer.moving_variance, dtype=np.float64)
-            mean = np.asarray(layer.moving_mean, dtype=np.float64)
+            var = _numpy(keras, layer.moving_variance)
+            mean = _numpy(keras, layer.moving_mean)
             scale = 1.0 / np.sqrt(var + layer.epsilon)
             if layer.scale:
-                scale = scale * np.asarray(layer.gamma, dtype=np.float64)
+                scale = scale * _numpy(keras, layer.gamma)
             shift = -mean * scale
             if layer.center:
-                shift = shift + np.asarray(layer.beta, dtype=np.float64)
+                shift = shift + _numpy(keras, layer.beta)
             steps[-1] = [kernel * scale, bias * scale + shift, "linear"]
         elif kind == "Activation":
             name = _activation_name(keras, layer.activation)
@@ -152,3 +152,7 @@ def keras_forward(model, X: np.ndarray) -> np.ndarray:
         out.append(np.asarray(model(block, training=False), dtype=np.float64))
     proba = np.concatenate(out)
     return np.nan_to_num(proba, nan=0.5)
+
+
+def _numpy(keras, variable) -> np.ndarray:
+    return np.asarray(keras.ops.convert_to_numpy(variable), dtype=np.float64)

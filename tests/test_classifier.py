@@ -1,0 +1,615 @@
+"""Behaviour of TaperedMLPClassifier in the user's flows."""
+
+import hashlib
+import pickle
+import random
+import subprocess
+import sys
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import config_context
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdnn import TaperedMLPClassifier
+
+# --------------------------------------------------------------------------
+# Import cost
+# --------------------------------------------------------------------------
+
+
+def test_import_construct_clone_do_not_import_keras():
+    code = (
+        "import sys, skdnn\n"
+        "from sklearn.base import clone\n"
+        "est = skdnn.TaperedMLPClassifier(dropout=0.5)\n"
+        "clone(est).get_params(); repr(est)\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'jax') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------
+# The user's flows
+# --------------------------------------------------------------------------
+
+
+def test_pipeline_records_learning_curves(binary_data):
+    X, y = binary_data
+    pipe = Pipeline(
+        [("scaler", StandardScaler()), ("clf", TaperedMLPClassifier(random_state=0))]
+    )
+    pipe.fit(X, y)
+    clf = pipe[-1]
+    history = clf.history_
+    assert is_classifier(clf)
+    assert history.index.name == "epoch"
+    assert history.index[0] == 1
+    assert list(history.columns) == [
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "learning_rate",
+    ]
+    assert len(history) == clf.n_iter_
+    assert clf.loss_curve_ == history["loss"].tolist()
+    assert clf.validation_scores_ == history["val_accuracy"].tolist()
+    # early stopping kept the weights of the best validation epoch
+    assert clf.best_epoch_ == int(history["val_loss"].idxmin())
+    assert clf.n_iter_ == clf.best_epoch_ + clf.patience
+    assert history["loss"].iloc[-1] < history["loss"].iloc[0]
+    assert pipe.score(X, y) > 0.95
+
+
+def test_grid_search_on_recall_serial_equals_parallel(small_data):
+    X, y = small_data
+    pipe = Pipeline(
+        [
+            ("scaler", StandardScaler()),
+            (
+                "clf",
+                TaperedMLPClassifier(
+                    hidden_layer_sizes=(16,), epochs=60, random_state=0
+                ),
+            ),
+        ]
+    )
+    grid = {"clf__dropout": [0.0, 0.5], "clf__batch_size": [16, 64]}
+    serial = GridSearchCV(pipe, grid, scoring="recall", cv=3).fit(X, y)
+    parallel = GridSearchCV(pipe, grid, scoring="recall", cv=3, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(
+        serial.cv_results_["mean_test_score"], parallel.cv_results_["mean_test_score"]
+    )
+    assert serial.best_score_ > 0.75
+    assert hasattr(serial.best_estimator_[-1], "history_")
+
+
+def test_cross_validate_keeps_each_fold_history(small_data):
+    X, y = small_data
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(16,), epochs=4, random_state=0)
+    result = cross_validate(clf, X, y, cv=3, scoring="recall", return_estimator=True)
+    histories = [est.history_ for est in result["estimator"]]
+    assert [len(h) for h in histories] == [4, 4, 4]
+    assert not histories[0].equals(histories[1])
+
+
+def test_sample_weight_routed_through_pipeline_and_search(small_data):
+    X, y = small_data
+    weights = np.where(y == 1, 5.0, 1.0)
+    with config_context(enable_metadata_routing=True):
+        clf = TaperedMLPClassifier(
+            hidden_layer_sizes=(8,), epochs=3, random_state=0
+        ).set_fit_request(sample_weight=True)
+        scaler = StandardScaler().set_fit_request(sample_weight=False)
+        pipe = Pipeline([("scaler", scaler), ("clf", clf)])
+        weighted = pipe.fit(X, y, sample_weight=weights)[-1].predict_proba(X)
+        plain = clone(pipe).fit(X, y)[-1].predict_proba(X)
+        search = GridSearchCV(pipe, {"clf__dropout": [0.0, 0.2]}, cv=2)
+        search.fit(X, y, sample_weight=weights)
+    assert not np.allclose(weighted, plain)
+    # upweighting class 1 raises its predicted probability on average
+    assert weighted[:, 1].mean() > plain[:, 1].mean()
+
+
+# --------------------------------------------------------------------------
+# Targets
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["no", "yes"]),
+        np.array([-1, 1]),
+        np.array([False, True]),
+    ],
+)
+def test_binary_labels_of_any_type(small_data, fast_params, labels):
+    X, y = small_data
+    y_labels = labels[y]
+    clf = TaperedMLPClassifier(**fast_params).fit(X, y_labels)
+    np.testing.assert_array_equal(clf.classes_, labels)
+    assert clf.model_.output_shape == (None, 1)
+    assert set(clf.predict(X)) <= set(labels)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_multiclass_with_pandas_categorical_labels(multiclass_data, fast_params):
+    X, y = multiclass_data
+    y_cat = pd.Series(pd.Categorical(np.array(list("abcdefghij"))[y]))
+    clf = TaperedMLPClassifier(**{**fast_params, "epochs": 20})
+    clf.fit(pd.DataFrame(X), y_cat)
+    assert list(clf.classes_) == list("abcdefghij")
+    assert clf.model_.output_shape == (None, 10)
+    assert clf.score(pd.DataFrame(X), y_cat) > 0.6
+    np.testing.assert_allclose(clf.predict_proba(X[:5]).sum(axis=1), 1.0)
+
+
+def test_multilabel_indicator_targets(small_data, fast_params):
+    X, y = small_data
+    Y = np.column_stack([y, 1 - y, (X[:, 0] > 0).astype(int)])
+    clf = TaperedMLPClassifier(**fast_params).fit(X, Y)
+    assert clf.predict(X).shape == Y.shape
+    assert set(np.unique(clf.predict(X))) <= {0, 1}
+    proba = clf.predict_proba(X)
+    assert proba.shape == Y.shape
+    assert np.all((proba >= 0) & (proba <= 1))
+
+
+def test_string_labels_in_validation_data(small_data, fast_params):
+    X, y = small_data
+    names = np.array(["cat", "dog"])
+    clf = TaperedMLPClassifier(**fast_params, scoring="recall_macro")
+    clf.fit(X[:150], names[y[:150]], validation_data=(X[150:], names[y[150:]]))
+    assert "val_recall_macro" in clf.history_
+    with pytest.raises(ValueError, match="not seen"):
+        clf.fit(X[:150], names[y[:150]], validation_data=(X[150:], ["cow"] * 50))
+
+
+# --------------------------------------------------------------------------
+# Validation hold-out, early stopping, scoring
+# --------------------------------------------------------------------------
+
+
+def test_validation_split_is_stratified_and_seeded(small_data):
+    X, y = small_data
+    y = np.where(np.arange(len(y)) < 40, 1, 0)  # 20 % positives, first rows
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), epochs=2, validation_split=0.25, random_state=0
+    )
+    clf._target_kind, clf.classes_ = "binary", np.array([0, 1])
+    _, val = clf._validation_rows(
+        X, y.reshape(-1, 1).astype(np.float32), np.ones(len(y)), None,
+        np.random.default_rng(0),
+    )  # fmt: skip
+    _, _, labels, _ = val
+    assert len(labels) == 50
+    assert (labels == 1).sum() == 10  # the class ratio of y, not the last rows
+
+
+def test_validation_split_zero_records_training_curves_only(small_data, fast_params):
+    X, y = small_data
+    clf = TaperedMLPClassifier(**fast_params, validation_split=0.0).fit(X, y)
+    assert list(clf.history_.columns) == ["loss", "accuracy", "learning_rate"]
+    assert clf.validation_scores_ is None
+    assert clf.n_iter_ == 5
+
+
+def test_scoring_metrics_recorded_and_monitored(small_data):
+    X, y = small_data
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(16,),
+        epochs=30,
+        patience=3,
+        scoring=["recall", "precision"],
+        monitor="val_recall",
+        random_state=0,
+    ).fit(X, y)
+    history = clf.history_
+    for col in ["recall", "val_recall", "precision", "val_precision"]:
+        assert history[col].between(0, 1).all()
+    assert clf.best_epoch_ == int(history["val_recall"].idxmax())
+
+
+def test_early_stopping_off_runs_every_epoch(small_data):
+    X, y = small_data
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), epochs=12, early_stopping=False, random_state=0
+    ).fit(X, y)
+    assert clf.n_iter_ == 12
+    assert 1 <= clf.best_epoch_ <= 12
+
+
+def test_early_stopping_restores_best_weights(small_data):
+    X, y = small_data
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(64, 64), dropout=0.0, epochs=200, patience=5,
+        learning_rate=0.01, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert clf.n_iter_ < 200
+    assert clf.n_iter_ == clf.best_epoch_ + 5
+    # the weights kept are those whose validation loss was the minimum
+    val_rows = clf._validation_rows(
+        X.astype(np.float32), clf._encode_y(y, "y"), np.ones(len(y), np.float32),
+        None, np.random.default_rng(clf._seed_sequence()),
+    )[1]  # fmt: skip
+    X_val, Y_val, _, w_val = val_rows
+    loss = clf._loss(Y_val, clf.predict_proba(X_val)[:, 1:], w_val)
+    assert loss == pytest.approx(clf.history_["val_loss"].min(), rel=1e-5)
+
+
+def test_class_weight_balanced_raises_minority_recall():
+    from sklearn.datasets import make_classification
+    from sklearn.metrics import recall_score
+
+    X, y = make_classification(
+        n_samples=600, n_features=10, weights=[0.9, 0.1], flip_y=0.05, random_state=1
+    )
+    params = {"hidden_layer_sizes": (16,), "epochs": 15, "random_state": 0}
+    plain = TaperedMLPClassifier(**params).fit(X, y)
+    balanced = TaperedMLPClassifier(**params, class_weight="balanced").fit(X, y)
+    assert recall_score(y, balanced.predict(X)) > recall_score(y, plain.predict(X))
+
+
+# --------------------------------------------------------------------------
+# Callbacks, warm start, partial_fit
+# --------------------------------------------------------------------------
+
+
+def test_keras_callbacks_are_copied_and_drive_the_schedule(small_data, fast_params):
+    import keras
+
+    X, y = small_data
+    schedule = keras.callbacks.LearningRateScheduler(
+        lambda epoch, lr: 0.01 / (epoch + 1)
+    )
+
+    class StopAtSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            assert {"loss", "val_loss", "learning_rate"} <= set(logs)
+            self.model.stop_training = epoch == 1
+
+    stopper = StopAtSecondEpoch()
+    clf = TaperedMLPClassifier(**fast_params, callbacks=[schedule, stopper])
+    clf.fit(X, y)
+    np.testing.assert_allclose(
+        clf.history_["learning_rate"].iloc[:2], [0.01, 0.005], rtol=1e-6
+    )
+    assert clf.n_iter_ == 2
+    # the estimator's own callbacks were copied, never bound to a model
+    assert getattr(schedule, "_model", None) is None
+    assert getattr(stopper, "_model", None) is None
+    assert clf.get_params()["callbacks"][0] is schedule
+
+
+def test_warm_start_extends_the_history(small_data, fast_params):
+    X, y = small_data
+    clf = TaperedMLPClassifier(**fast_params, warm_start=True).fit(X, y)
+    first = clf.history_.copy()
+    model = clf.model_
+    clf.fit(X, y)
+    assert clf.model_ is model
+    assert clf.n_iter_ == 10
+    assert list(clf.history_.index) == list(range(1, 11))
+    pd.testing.assert_frame_equal(clf.history_.iloc[:5], first)
+
+
+def test_partial_fit_runs_one_epoch_each_call(small_data, fast_params):
+    X, y = small_data
+    clf = TaperedMLPClassifier(**fast_params)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y)
+    clf.partial_fit(X[:100], y[:100], classes=[0, 1])
+    clf.partial_fit(X[100:], y[100:])
+    assert clf.n_iter_ == 2
+    assert list(clf.history_.columns) == ["loss", "accuracy", "learning_rate"]
+    with pytest.raises(ValueError, match="not seen"):
+        clf.partial_fit(X[:10], np.full(10, 7))
+
+
+# --------------------------------------------------------------------------
+# Reproducibility and global state
+# --------------------------------------------------------------------------
+
+
+def _fingerprint_code(seed):
+    return (
+        "import hashlib, numpy as np\n"
+        "from sklearn.datasets import make_classification\n"
+        "from skdnn import TaperedMLPClassifier\n"
+        "X, y = make_classification(n_samples=200, n_features=8, n_informative=5,\n"
+        "    random_state=0)\n"
+        "clf = TaperedMLPClassifier(hidden_layer_sizes=(16, 8), batch_norm=True,\n"
+        f"    epochs=5, random_state={seed}).fit(X, y)\n"
+        "print(hashlib.sha256(clf.predict_proba(X).tobytes()).hexdigest())\n"
+    )
+
+
+def test_same_random_state_is_bit_identical_across_processes(small_data):
+    X, y = small_data
+    params = {
+        "hidden_layer_sizes": (16, 8),
+        "batch_norm": True,
+        "epochs": 5,
+        "random_state": 3,
+    }
+    a = TaperedMLPClassifier(**params).fit(X, y).predict_proba(X)
+    b = TaperedMLPClassifier(**params).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    other = TaperedMLPClassifier(**{**params, "random_state": 4}).fit(X, y)
+    assert not np.array_equal(a, other.predict_proba(X))
+    out = subprocess.run(
+        [sys.executable, "-c", _fingerprint_code(3)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == hashlib.sha256(a.tobytes()).hexdigest()
+
+
+def test_fit_leaves_global_random_states_alone(small_data, fast_params):
+    import keras
+    import tensorflow as tf
+
+    X, y = small_data
+    # creating TensorFlow's global generator draws from numpy: do it first
+    tf_state = tf.random.get_global_generator().state.numpy().copy()
+    np_state = np.random.get_state()  # noqa: NPY002
+    py_state = random.getstate()
+    keras_seed = keras.src.backend.common.global_state.get_global_attribute(
+        "global_seed_generator"
+    )
+    TaperedMLPClassifier(**fast_params, dropout=0.5).fit(X, y)
+    TaperedMLPClassifier(**{**fast_params, "random_state": None}).fit(X, y)
+    after_np = np.random.get_state()  # noqa: NPY002
+    assert after_np[0] == np_state[0]
+    np.testing.assert_array_equal(after_np[1], np_state[1])
+    assert after_np[2:] == np_state[2:]
+    assert random.getstate() == py_state
+    np.testing.assert_array_equal(tf.random.get_global_generator().state, tf_state)
+    assert (
+        keras.src.backend.common.global_state.get_global_attribute(
+            "global_seed_generator"
+        )
+        is keras_seed
+    )
+
+
+@pytest.mark.parametrize(
+    "dumps, loads", [(pickle.dumps, pickle.loads), ("joblib", None)]
+)
+def test_pickle_and_joblib_round_trip(small_data, fast_params, tmp_path, dumps, loads):
+    X, y = small_data
+    clf = TaperedMLPClassifier(**fast_params).fit(X, y)
+    if dumps == "joblib":
+        joblib.dump(clf, tmp_path / "clf.joblib")
+        restored = joblib.load(tmp_path / "clf.joblib")
+    else:
+        restored = loads(dumps(clf))
+    np.testing.assert_allclose(
+        restored.predict_proba(X), clf.predict_proba(X), atol=1e-6
+    )
+    pd.testing.assert_frame_equal(restored.history_, clf.history_)
+    # the restored network keeps training
+    restored.set_params(warm_start=True).fit(X, y)
+    assert restored.n_iter_ == 10
+
+
+# --------------------------------------------------------------------------
+# Bad input
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "X_bad, match",
+    [
+        (np.full((10, 3), np.nan), "NaN"),
+        (np.full((10, 3), np.inf), "infinity"),
+        (np.full((10, 3), 1e300), "too large"),
+        (np.empty((0, 3)), "0 sample"),
+    ],
+)
+def test_bad_X_is_refused_clearly(X_bad, match):
+    y = np.arange(len(X_bad)) % 2
+    with pytest.raises(ValueError, match=match):
+        TaperedMLPClassifier().fit(X_bad, y)
+
+
+def test_bad_y_is_refused_clearly(small_data):
+    X, y = small_data
+    with pytest.raises(ValueError, match="1 class"):
+        TaperedMLPClassifier().fit(X, np.zeros(len(X)))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        TaperedMLPClassifier().fit(X, np.linspace(0, 1, len(X)))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        TaperedMLPClassifier().fit(X, y[:-1])
+
+
+def test_wrong_feature_count_and_unfitted(small_data, fast_params):
+    X, y = small_data
+    with pytest.raises(NotFittedError):
+        TaperedMLPClassifier().predict(X)
+    clf = TaperedMLPClassifier(**fast_params).fit(X, y)
+    with pytest.raises(ValueError, match="X has 7 features"):
+        clf.predict(X[:, :7])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"dropout": 1.0}, "dropout"),
+        ({"dropout": [0.2, 0.2]}, "dropout has 2 rates"),
+        ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes"),
+        ({"taper": 1.5}, "taper"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"learning_rate": -1.0}, "learning_rate"),
+        ({"optimizer": "adamm"}, "optimizer"),
+        ({"activation": "relux"}, "activation='relux'"),
+        ({"kernel_initializer": "hee_normal"}, "kernel_initializer"),
+        ({"monitor": "val_auc"}, "monitor"),
+        ({"scoring": "recal"}, "not a scikit-learn scorer"),
+        ({"validation_split": 1.0}, "validation_split"),
+        ({"class_weight": "even"}, "class_weight"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(small_data, params, match):
+    X, y = small_data
+    with pytest.raises(ValueError, match=match):
+        TaperedMLPClassifier(
+            **{"hidden_layer_sizes": (8, 4, 2), "epochs": 1, **params}
+        ).fit(X, y)
+
+
+def test_inputs_are_never_modified(small_data, fast_params):
+    X, y = small_data
+    X = X.copy()
+    y = y.copy()
+    weights = np.linspace(0.5, 2, len(y))
+    X0, y0, w0 = X.copy(), y.copy(), weights.copy()
+    callbacks = []
+    clf = TaperedMLPClassifier(**fast_params, callbacks=callbacks)
+    clf.fit(X, y, sample_weight=weights).predict_proba(X)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
+    np.testing.assert_array_equal(weights, w0)
+    assert clf.get_params()["callbacks"] is callbacks and callbacks == []
+
+
+def test_divergence_warns_and_keeps_the_last_finite_epoch(small_data):
+    import keras
+
+    X, y = small_data
+    explode = keras.callbacks.LearningRateScheduler(
+        lambda epoch, lr: 1e-3 if epoch < 3 else 1e30
+    )
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(32, 32), optimizer="sgd", early_stopping=False,
+        epochs=20, callbacks=[explode], random_state=0,
+    )  # fmt: skip
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch 4"):
+        clf.fit(X * 1e3, y)
+    assert clf.n_iter_ == 3
+    assert np.isfinite(clf.history_["loss"]).all()
+    assert np.isfinite(clf.predict_proba(X)).all()
+
+
+def test_divergence_in_the_first_epoch_is_an_error(small_data):
+    X, y = small_data
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(32, 32), optimizer="sgd", learning_rate=1e30,
+        epochs=5, random_state=0,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="diverged in its first epoch"):
+        clf.fit(X * 1e10, y)
+
+
+def test_sparse_input_is_densified(small_data, fast_params):
+    import scipy.sparse as sp
+
+    X, y = small_data
+    dense = TaperedMLPClassifier(**fast_params).fit(X, y).predict_proba(X)
+    sparse = TaperedMLPClassifier(**fast_params).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.predict_proba(sp.csr_matrix(X)), dense)
+
+
+# --------------------------------------------------------------------------
+# Architecture wiring
+# --------------------------------------------------------------------------
+
+
+def test_batch_norm_sits_before_the_activation(small_data):
+    X, y = small_data
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(16, 8), batch_norm=True, dropout=[0.5, 0.0], epochs=1,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    kinds = [type(layer).__name__ for layer in clf.model_.layers]
+    assert kinds == [
+        "InputLayer",
+        "Dense", "BatchNormalization", "Activation", "Dropout",
+        "Dense", "BatchNormalization", "Activation",
+        "Dense",
+    ]  # fmt: skip
+    assert clf.model_.layers[1].use_bias is False
+
+
+@pytest.mark.parametrize(
+    "activation, initializer",
+    [("relu", "HeNormal"), ("tanh", "GlorotUniform"), ("selu", "LecunNormal")],
+)
+def test_initializer_paired_with_activation(small_data, activation, initializer):
+    X, y = small_data
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), activation=activation, epochs=1, random_state=0
+    ).fit(X, y)
+    assert type(clf.model_.layers[1].kernel_initializer).__name__ == initializer
+
+
+@pytest.mark.parametrize(
+    "activation",
+    ["relu", "tanh", "sigmoid", "elu", "selu", "gelu", "silu", "leaky_relu",
+     "softplus", "softsign", "mish", "relu6", "hard_sigmoid", "linear",
+     "log_sigmoid"],
+)  # fmt: skip
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_fast_predictions_equal_the_keras_model(
+    multiclass_data, activation, batch_norm
+):
+    X, y = multiclass_data
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(32, 16), activation=activation, batch_norm=batch_norm,
+        epochs=2, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    expected = clf.model_.predict(X.astype(np.float32), verbose=0)
+    np.testing.assert_allclose(clf.predict_proba(X), expected, atol=2e-5)
+    # activations without a numpy twin go through Keras: same answer
+    assert (clf._plan is None) == (activation == "log_sigmoid")
+
+
+def test_predictions_stream_in_blocks(small_data, fast_params, monkeypatch):
+    from skdnn import _forward
+
+    X, y = small_data
+    clf = TaperedMLPClassifier(**fast_params).fit(X, y)
+    whole = clf.predict_proba(X)
+    monkeypatch.setattr(_forward, "PREDICT_BLOCK_ROWS", 7)
+    np.testing.assert_allclose(clf.predict_proba(X), whole, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# Default quality against scikit-learn's MLPClassifier
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset", ["breast_cancer", "digits"])
+def test_defaults_recall_at_least_mlpclassifier(dataset):
+    from sklearn import datasets
+
+    X, y = getattr(datasets, f"load_{dataset}")(return_X_y=True)
+    scores = {}
+    for name, clf in {
+        "skdnn": TaperedMLPClassifier(random_state=0),
+        "mlp": MLPClassifier(random_state=0),
+    }.items():
+        pipe = Pipeline([("scaler", StandardScaler()), ("clf", clf)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            cv = cross_validate(pipe, X, y, cv=5, scoring="recall_macro")
+        scores[name] = cv["test_score"].mean()
+    assert scores["skdnn"] >= scores["mlp"], scores
