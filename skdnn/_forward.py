@@ -137,9 +137,11 @@ def _forward_block(plan, X):
     for i, (kernel, bias, activation) in enumerate(plan):
         z = z @ kernel
         z += bias
-        if i == last:
+        if i == last and not np.isfinite(z).all():
             z = np.nan_to_num(z, copy=False, nan=0.0)
-        if activation != "linear":
+        if activation == "relu":
+            np.maximum(z, 0.0, out=z)
+        elif activation != "linear":
             z = ACTIVATIONS[activation](z)
     return z
 
