@@ -498,12 +498,20 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=3,
             )
         callbacks.on_train_end()
-        if best_weights is not None and best_epoch != len(self._history_rows):
-            model.set_weights(best_weights[0])
-            self._plan = best_weights[1]
-        self._finish_history(best_epoch)
+        restored_epoch = None
+        if best_weights is not None:
+            restored_epoch = best_epoch
+            if best_epoch != len(self._history_rows):
+                model.set_weights(best_weights[0])
+                self._plan = best_weights[1]
+        self._finish_history(restored_epoch)
 
     def _finish_history(self, best_epoch):
+        """Set ``history_`` and the attributes read from it.
+
+        ``best_epoch`` is the epoch whose weights early stopping restored;
+        without it, the best epoch is read from the whole history.
+        """
         import pandas as pd
 
         history = pd.DataFrame(self._history_rows)
