@@ -6,9 +6,11 @@ a given order of rows and returns the epoch's mean loss and accuracy.
 
 On TensorFlow the steps run inside one ``tf.function`` that loops over a
 chunk of batches in the graph, so Python is entered once per chunk rather
-than once per batch. Rows are gathered from the caller's array chunk by
-chunk, so no second copy of the training data is ever made. Other backends
-use Keras's own compiled ``fit`` for the epoch.
+than once per batch. On JAX each step is one jitted pure function of the
+model's, and the optimizer's, state (``stateless_call``/``stateless_apply``),
+the state staying on the device for the whole epoch. Rows are gathered from
+the caller's array chunk by chunk (or batch by batch), so no second copy of
+the training data is ever made. Other backends use Keras's own ``fit``.
 """
 
 from __future__ import annotations
@@ -46,7 +48,40 @@ class EpochRunner:
         """Train on the rows of ``X`` in ``order``; mean loss and accuracy."""
         if self._backend == "tensorflow":
             return self._run_tensorflow(X, Y, weights, order)
+        if self._backend == "jax":
+            return self._run_jax(X, Y, weights, order)
         return self._run_keras_fit(X, Y, weights, order)
+
+    def _run_jax(self, X, Y, weights, order):
+        if self._compiled is None:
+            self._compiled = _compile_jax_step(self.model, self.target_kind)
+        model, optimizer = self.model, self.model.optimizer
+        trainable = [v.value for v in model.trainable_variables]
+        non_trainable = [v.value for v in model.non_trainable_variables]
+        optimizer_state = [v.value for v in optimizer.variables]
+        loss_sum = correct_sum = 0.0
+        for start in range(0, order.shape[0], self.batch_size):
+            rows = order[start : start + self.batch_size]
+            trainable, non_trainable, optimizer_state, loss, correct = self._compiled(
+                trainable,
+                non_trainable,
+                optimizer_state,
+                X[rows],
+                Y[rows],
+                weights[rows],
+            )
+            # device scalars: summed lazily, read once per epoch
+            loss_sum = loss_sum + loss * rows.shape[0]
+            correct_sum = correct_sum + correct
+        for variables, values in (
+            (model.trainable_variables, trainable),
+            (model.non_trainable_variables, non_trainable),
+            (optimizer.variables, optimizer_state),
+        ):
+            for variable, value in zip(variables, values, strict=True):
+                variable.assign(value)
+        n = order.shape[0]
+        return float(loss_sum) / n, float(correct_sum) / n
 
     def _run_keras_fit(self, X, Y, weights, order):
         hist = self.model.fit(
@@ -76,6 +111,53 @@ class EpochRunner:
         return loss_sum / n, correct_sum / n
 
 
+def _per_sample_loss(keras, target_kind):
+    if target_kind == "multiclass":
+        return keras.losses.sparse_categorical_crossentropy
+    return keras.losses.binary_crossentropy
+
+
+def _compile_jax_step(model, target_kind: str):
+    import jax
+    import jax.numpy as jnp
+
+    from skdnn._keras import import_keras
+
+    keras = import_keras()
+    optimizer = model.optimizer
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    per_sample_loss = _per_sample_loss(keras, target_kind)
+
+    def loss_and_state(trainable, non_trainable, x, y, w):
+        proba, non_trainable, losses = model.stateless_call(
+            trainable, non_trainable, x, training=True, return_losses=True
+        )
+        loss = jnp.sum(per_sample_loss(y, proba) * w) / x.shape[0]
+        for penalty in losses:
+            loss = loss + penalty
+        return loss, (proba, non_trainable)
+
+    grad_fn = jax.value_and_grad(loss_and_state, has_aux=True)
+
+    def n_correct(y, proba):
+        if target_kind == "multiclass":
+            return jnp.sum(jnp.argmax(proba, axis=1) == y)
+        return jnp.sum(jnp.mean((proba > 0.5) == (y > 0.5), axis=1))
+
+    @jax.jit
+    def step(trainable, non_trainable, optimizer_state, x, y, w):
+        (loss, (proba, non_trainable)), grads = grad_fn(
+            trainable, non_trainable, x, y, w
+        )
+        trainable, optimizer_state = optimizer.stateless_apply(
+            optimizer_state, grads, trainable
+        )
+        return trainable, non_trainable, optimizer_state, loss, n_correct(y, proba)
+
+    return step
+
+
 def _compile_tensorflow_chunk(model, target_kind: str, batch_size: int):
     from skdnn._keras import import_keras
 
@@ -87,11 +169,10 @@ def _compile_tensorflow_chunk(model, target_kind: str, batch_size: int):
         optimizer.build(model.trainable_variables)
     n_outputs = model.outputs[0].shape[-1]
     n_features = model.inputs[0].shape[-1]
+    per_sample_loss = _per_sample_loss(keras, target_kind)
     if target_kind == "multiclass":
-        per_sample_loss = keras.losses.sparse_categorical_crossentropy
         y_spec = tf.TensorSpec([None], tf.int32)
     else:
-        per_sample_loss = keras.losses.binary_crossentropy
         y_spec = tf.TensorSpec([None, n_outputs], tf.float32)
 
     def n_correct(y, p):
