@@ -159,9 +159,6 @@ def _compile_jax_step(model, target_kind: str):
 
 
 def _compile_tensorflow_chunk(model, target_kind: str, batch_size: int):
-    from skdnn._keras import import_keras
-
-    keras = import_keras()
     import tensorflow as tf
 
     optimizer = model.optimizer
@@ -169,45 +166,64 @@ def _compile_tensorflow_chunk(model, target_kind: str, batch_size: int):
         optimizer.build(model.trainable_variables)
     n_outputs = model.outputs[0].shape[-1]
     n_features = model.inputs[0].shape[-1]
-    per_sample_loss = _per_sample_loss(keras, target_kind)
     if target_kind == "multiclass":
         y_spec = tf.TensorSpec([None], tf.int32)
     else:
         y_spec = tf.TensorSpec([None, n_outputs], tf.float32)
-
-    def n_correct(y, p):
-        if target_kind == "multiclass":
-            hit = tf.equal(tf.argmax(p, axis=1, output_type=tf.int32), y)
-            return tf.reduce_sum(tf.cast(hit, tf.float32))
-        hit = tf.equal(tf.cast(p > 0.5, tf.float32), y)
-        return tf.reduce_sum(tf.reduce_mean(tf.cast(hit, tf.float32), axis=1))
-
-    @tf.function(
+    # tf.function of a per-model callable object, not of a nested function:
+    # TensorFlow counts traces per code object, so one nested function traced
+    # once for each model of a grid search would be reported as "excessive
+    # retracing", though each model is traced exactly once.
+    return tf.function(
+        _TensorFlowChunk(model, target_kind, batch_size),
         input_signature=[
             tf.TensorSpec([None, n_features], tf.float32),
             y_spec,
             tf.TensorSpec([None], tf.float32),
-        ]
+        ],
     )
-    def train_chunk(x, y, w):
+
+
+class _TensorFlowChunk:
+    """Optimiser steps over a chunk of rows, batch by batch, in one graph."""
+
+    def __init__(self, model, target_kind: str, batch_size: int):
+        from skdnn._keras import import_keras
+
+        self.model = model
+        self.target_kind = target_kind
+        self.batch_size = batch_size
+        self.per_sample_loss = _per_sample_loss(import_keras(), target_kind)
+
+    def __call__(self, x, y, w):
+        import tensorflow as tf
+
+        model, optimizer = self.model, self.model.optimizer
         n = tf.shape(x)[0]
-        n_batches = (n + batch_size - 1) // batch_size
+        n_batches = (n + self.batch_size - 1) // self.batch_size
         loss_sum = tf.constant(0.0)
         correct = tf.constant(0.0)
         for i in tf.range(n_batches):
-            lo = i * batch_size
-            hi = tf.minimum(lo + batch_size, n)
+            lo = i * self.batch_size
+            hi = tf.minimum(lo + self.batch_size, n)
             xb, yb, wb = x[lo:hi], y[lo:hi], w[lo:hi]
             size = tf.cast(hi - lo, tf.float32)
             with tf.GradientTape() as tape:
                 proba = model(xb, training=True)
-                loss = tf.reduce_sum(per_sample_loss(yb, proba) * wb) / size
+                loss = tf.reduce_sum(self.per_sample_loss(yb, proba) * wb) / size
                 if model.losses:
                     loss += tf.add_n(model.losses)
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply(grads, model.trainable_variables)
             loss_sum += loss * size
-            correct += n_correct(yb, proba)
+            correct += self._n_correct(yb, proba)
         return loss_sum, correct
 
-    return train_chunk
+    def _n_correct(self, y, proba):
+        import tensorflow as tf
+
+        if self.target_kind == "multiclass":
+            hit = tf.equal(tf.argmax(proba, axis=1, output_type=tf.int32), y)
+            return tf.reduce_sum(tf.cast(hit, tf.float32))
+        hit = tf.equal(tf.cast(proba > 0.5, tf.float32), y)
+        return tf.reduce_sum(tf.reduce_mean(tf.cast(hit, tf.float32), axis=1))

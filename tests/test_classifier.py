@@ -622,3 +622,17 @@ def test_defaults_recall_at_least_mlpclassifier(dataset):
             cv = cross_validate(pipe, X, y, cv=5, scoring="recall_macro")
         scores[name] = cv["test_score"].mean()
     assert scores["skdnn"] >= scores["mlp"], scores
+
+
+def test_grid_search_triggers_no_tf_function_retracing(small_data, caplog):
+    X, y = small_data
+    search = GridSearchCV(
+        TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0),
+        {"dropout": [0.0, 0.5], "batch_size": [16, 64]},
+        cv=2,
+    )
+    with caplog.at_level("WARNING"):
+        search.fit(X, y)
+        search.fit(X[:150], y[:150])  # other data sizes reuse the same traces
+    assert len(search.cv_results_["params"]) == 4
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
