@@ -433,6 +433,8 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         model = self.model_
         monitor, maximise = self._resolve_monitor(has_validation=val is not None)
         scorers = self._scorers()
+        # the training rows as scorers take them, gathered once per fit
+        train_set = (X[train_rows], self._decode(Y[train_rows])) if scorers else None
         callbacks = self._callback_list(epochs)
         first_epoch = len(self._history_rows) + 1
         best_value, best_epoch, best_weights, waited = None, None, None, 0
@@ -464,7 +466,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
                     break
                 self._plan = extract_plan(model)
                 row = {"loss": loss, "accuracy": accuracy}
-                self._record_scores(row, scorers, X, Y, train_rows, val)
+                self._record_scores(row, scorers, train_set, val)
                 row["learning_rate"] = _learning_rate(model)
                 self._history_rows.append(row)
                 last_good_plan, last_good_weights = self._plan, model.get_weights()
@@ -532,9 +534,8 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
             history["val_accuracy"].tolist() if "val_accuracy" in history else None
         )
 
-    def _record_scores(self, row, scorers, X, Y, train_rows, val):
-        if val is None and not scorers:
-            return
+    def _record_scores(self, row, scorers, train_set, val):
+        """Add the validation loss and accuracy and the scorers to ``row``."""
         if val is not None:
             X_val, Y_val, y_val_labels, w_val = val
             proba = self._output(X_val)
@@ -542,8 +543,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
             row["val_accuracy"] = self._accuracy(Y_val, proba)
         if scorers:
             snapshot = _EpochSnapshot(self)
-            X_train = X[train_rows]
-            y_train = self._decode(Y[train_rows])
+            X_train, y_train = train_set
             for name, scorer in scorers.items():
                 row[name] = scorer(snapshot, X_train, y_train)
                 if val is not None:
