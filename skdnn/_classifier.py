@@ -11,6 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.metrics import check_scoring
@@ -26,6 +27,7 @@ from sklearn.utils.validation import (
 
 from skdnn._architecture import tapered_widths
 from skdnn._forward import ACTIVATIONS, extract_plan, forward, keras_forward
+from skdnn._training import release_kernel_cache
 
 _OPTIMIZERS = {
     "adam": "Adam",
@@ -82,7 +84,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
     batch_norm : bool, default=False
         Insert batch normalisation between each hidden dense layer and its
         activation.
-    dropout : float or sequence of float, default=0.2
+    dropout : float or sequence of float, default=0.1
         Dropout rate after every hidden layer, or one rate per layer; each in
         [0, 1).
     optimizer : {"adam", "adamw", "nadam", "adamax", "rmsprop", "sgd", \
@@ -104,7 +106,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
     early_stopping : bool, default=True
         Stop when ``monitor`` has not improved for ``patience`` epochs and
         restore the weights of its best epoch.
-    patience : int, default=10
+    patience : int, default=20
         Epochs without improvement before stopping.
     monitor : str, default="val_loss"
         Quantity watched by early stopping and :attr:`best_epoch_`:
@@ -245,7 +247,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         activation="relu",
         kernel_initializer="auto",
         batch_norm=False,
-        dropout=0.2,
+        dropout=0.1,
         optimizer="adam",
         learning_rate=1e-3,
         l2=0.0,
@@ -253,7 +255,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         epochs=200,
         validation_split=0.1,
         early_stopping=True,
-        patience=10,
+        patience=20,
         monitor="val_loss",
         scoring=None,
         class_weight=None,
@@ -422,7 +424,12 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         if not continuing:
             self._build(X.shape[1], rng)
             self._history_rows = []
-        self._train(X, Y, weights, train_rows, val, rng, 1 if partial else self.epochs)
+        try:
+            self._train(
+                X, Y, weights, train_rows, val, rng, 1 if partial else self.epochs
+            )
+        finally:
+            release_kernel_cache()
         return self
 
     def _train(self, X, Y, weights, train_rows, val, rng, epochs):
@@ -447,17 +454,26 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
                 callbacks.on_epoch_begin(epoch - 1)
                 order = rng.permutation(train_rows)
                 loss, accuracy = self._runner.run(X, Y, weights, order)
+                # the epoch's last step can overflow the weights after its
+                # loss was measured: such an epoch has diverged too
+                epoch_weights = model.get_weights()
                 if not math.isfinite(loss):
+                    diverged = f"loss={loss}"
+                elif not all(np.isfinite(w).all() for w in epoch_weights):
+                    diverged = "the weights overflowed"
+                else:
+                    diverged = None
+                if diverged:
                     model.set_weights(last_good_weights)
                     self._plan = last_good_plan
                     if not self._history_rows:
                         raise ValueError(
-                            f"Training diverged in its first epoch (loss={loss}). "
+                            f"Training diverged in its first epoch ({diverged}). "
                             "Scale the features (e.g. StandardScaler) or lower "
                             f"learning_rate (now {self.learning_rate})."
                         )
                     warnings.warn(
-                        f"Training diverged at epoch {epoch} (loss={loss}); the "
+                        f"Training diverged at epoch {epoch} ({diverged}); the "
                         f"weights of epoch {epoch - 1} are kept. Lower "
                         "learning_rate or scale the features (StandardScaler).",
                         ConvergenceWarning,
@@ -469,7 +485,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
                 self._record_scores(row, scorers, train_set, val)
                 row["learning_rate"] = _learning_rate(model)
                 self._history_rows.append(row)
-                last_good_plan, last_good_weights = self._plan, model.get_weights()
+                last_good_plan, last_good_weights = self._plan, epoch_weights
                 if self.verbose:
                     print(_epoch_line(epoch, first_epoch + epochs - 1, row), flush=True)
 
@@ -538,8 +554,12 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         """Add the validation loss and accuracy and the scorers to ``row``."""
         if val is not None:
             X_val, Y_val, y_val_labels, w_val = val
-            proba = self._output(X_val)
-            row["val_loss"] = self._loss(Y_val, proba, w_val)
+            if self._plan is not None:
+                logits = forward(self._plan, X_val, logits=True)
+                proba = ACTIVATIONS[self._plan[-1][2]](logits.copy())
+            else:
+                logits, proba = None, self._output(X_val)
+            row["val_loss"] = self._loss(Y_val, w_val, proba=proba, logits=logits)
             row["val_accuracy"] = self._accuracy(Y_val, proba)
         if scorers:
             snapshot = _EpochSnapshot(self)
@@ -549,12 +569,22 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
                 if val is not None:
                     row[f"val_{name}"] = scorer(snapshot, X_val, y_val_labels)
 
-    def _loss(self, Y, proba, weights):
-        """Weighted cross-entropy of ``proba`` plus the l2 penalty."""
-        proba = np.clip(proba, _EPSILON, 1 - _EPSILON)
-        if self._target_kind == "multiclass":
-            per_row = -np.log(proba[np.arange(Y.shape[0]), Y])
+    def _loss(self, Y, weights, *, proba, logits=None):
+        """Weighted cross-entropy plus the l2 penalty.
+
+        From the logits when they are known, as TensorFlow computes the
+        training loss (no clipping, so the two curves stay comparable even
+        for saturated outputs); from clipped probabilities otherwise.
+        """
+        rows = np.arange(Y.shape[0])
+        if logits is not None and self._target_kind == "multiclass":
+            per_row = logsumexp(logits, axis=1) - logits[rows, Y]
+        elif logits is not None:
+            per_row = np.mean(np.logaddexp(0.0, logits) - Y * logits, axis=1)
+        elif self._target_kind == "multiclass":
+            per_row = -np.log(np.clip(proba[rows, Y], _EPSILON, 1))
         else:
+            proba = np.clip(proba, _EPSILON, 1 - _EPSILON)
             per_row = -np.mean(Y * np.log(proba) + (1 - Y) * np.log(1 - proba), axis=1)
         total = np.sum(weights)
         data_loss = np.dot(per_row, weights) / total if total > 0 else np.nan
@@ -863,15 +893,30 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
             return all_rows, None
         seed = int(rng.integers(0, 2**31 - 1))
         stratify = None
+        candidates = all_rows
         if self._target_kind != "multilabel":
-            counts = np.bincount(Y.ravel().astype(int))
+            codes = Y.ravel().astype(int)
+            counts = np.bincount(codes)
             if counts.min() >= 2 and n_val >= counts.shape[0]:
                 stratify = Y.ravel()
-        train_rows, val_rows = train_test_split(
-            all_rows, test_size=n_val, random_state=seed, stratify=stratify
+            else:
+                # the only row of a class stays in training: held out, its
+                # class could not be learnt (nor fit, with two classes)
+                candidates = all_rows[counts[codes] >= 2]
+        if candidates.shape[0] <= n_val:
+            warnings.warn(
+                f"validation_split={self.validation_split} would hold out rows "
+                "that are the only ones of their class; training without a "
+                "validation set.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return all_rows, None
+        _, val_rows = train_test_split(
+            candidates, test_size=n_val, random_state=seed, stratify=stratify
         )
-        train_rows = np.sort(train_rows)
         val_rows = np.sort(val_rows)
+        train_rows = np.setdiff1d(all_rows, val_rows)
         Y_val = Y[val_rows]
         return train_rows, (X[val_rows], Y_val, self._decode(Y_val), weights[val_rows])
 

@@ -115,30 +115,34 @@ def extract_plan(model) -> tuple | None:
     return tuple((k, b, a) for k, b, a in steps)
 
 
-def forward(plan: tuple, X: np.ndarray) -> np.ndarray:
+def forward(plan: tuple, X: np.ndarray, *, logits: bool = False) -> np.ndarray:
     """Output of the network for ``X`` (float64), streamed in row blocks.
 
     Non-finite output logits (from inputs far outside the training range)
     are mapped to finite values before the output activation, so the
-    probabilities are always finite.
+    probabilities are always finite. With ``logits=True`` the output
+    activation is left out.
     """
     if X.shape[0] <= PREDICT_BLOCK_ROWS:
-        return _forward_block(plan, X)
+        return _forward_block(plan, X, logits)
     out = np.empty((X.shape[0], plan[-1][0].shape[1]))
     for start in range(0, X.shape[0], PREDICT_BLOCK_ROWS):
         stop = start + PREDICT_BLOCK_ROWS
-        out[start:stop] = _forward_block(plan, X[start:stop])
+        out[start:stop] = _forward_block(plan, X[start:stop], logits)
     return out
 
 
-def _forward_block(plan, X):
+def _forward_block(plan, X, logits=False):
     z = X
     last = len(plan) - 1
     for i, (kernel, bias, activation) in enumerate(plan):
         z = z @ kernel
         z += bias
-        if i == last and not np.isfinite(z).all():
-            z = np.nan_to_num(z, copy=False, nan=0.0)
+        if i == last:
+            if not np.isfinite(z).all():
+                z = np.nan_to_num(z, copy=False, nan=0.0)
+            if logits:
+                return z
         if activation == "relu":
             np.maximum(z, 0.0, out=z)
         elif activation != "linear":

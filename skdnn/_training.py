@@ -164,6 +164,13 @@ def _compile_tensorflow_chunk(model, target_kind: str, batch_size: int):
     optimizer = model.optimizer
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
+    if not tf.distribute.has_strategy():
+        # Keras sums the gradients over replicas with a tf.custom_gradient,
+        # which, traced, registers a gradient function in TensorFlow's
+        # process-wide registry that is never removed and holds the whole
+        # traced graph: megabytes per model, for ever. With one replica the
+        # sum is the identity, so it is skipped.
+        optimizer._all_reduce_sum_gradients = _single_replica_gradients
     n_outputs = model.outputs[0].shape[-1]
     n_features = model.inputs[0].shape[-1]
     if target_kind == "multiclass":
@@ -182,6 +189,26 @@ def _compile_tensorflow_chunk(model, target_kind: str, batch_size: int):
             tf.TensorSpec([None], tf.float32),
         ],
     )
+
+
+def _single_replica_gradients(grads_and_vars):
+    """The (gradient, variable) pairs unchanged: their sum over one replica."""
+    return list(grads_and_vars)
+
+
+def release_kernel_cache() -> None:
+    """Drop TensorFlow's cache of eager kernels.
+
+    TensorFlow keeps one eager kernel per distinct op and attributes, and
+    every variable Keras creates runs its ops with a unique resource name, so
+    the cache grows with every model built and is never trimmed. It only
+    saves re-creating kernels: models still held keep working.
+    """
+    if backend_name() != "tensorflow":
+        return
+    from tensorflow.python.eager import context
+
+    context.context().clear_kernel_cache()
 
 
 class _TensorFlowChunk:

@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdnn import TaperedMLPClassifier
+from skdnn._forward import forward
 
 # --------------------------------------------------------------------------
 # Import cost
@@ -249,7 +250,8 @@ def test_early_stopping_restores_best_weights(small_data):
         None, np.random.default_rng(clf._seed_sequence()),
     )[1]  # fmt: skip
     X_val, Y_val, _, w_val = val_rows
-    loss = clf._loss(Y_val, clf.predict_proba(X_val)[:, 1:], w_val)
+    logits = forward(clf._plan, X_val, logits=True)
+    loss = clf._loss(Y_val, w_val, proba=None, logits=logits)
     assert loss == pytest.approx(clf.history_["val_loss"].min(), rel=1e-5)
 
 
