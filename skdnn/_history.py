@@ -1,0 +1,711 @@
+"""Reading a verdict from learning curves: :func:`diagnose` and :class:`Diagnosis`.
+
+Everything here works on the plain ``history_`` DataFrame (one row per
+epoch, index ``epoch`` from 1, columns ``loss`` and, with a validation
+hold-out, ``val_loss``), so it neither needs nor imports Keras.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
+
+__all__ = ["Diagnosis", "diagnose"]
+
+VERDICTS = (
+    "good_fit",
+    "overfitting",
+    "still_improving",
+    "underfitting",
+    "diverged",
+    "no_validation",
+)
+
+# The verdict rules, in the order they are tried. Their meaning is spelled
+# out in the Notes of `diagnose`; the tests pin each of them.
+
+#: Curves shorter than this many epochs with a validation loss are not judged.
+MIN_EPOCHS = 3
+#: Below this many epochs, a validation loss at its lowest at the last epoch
+#: (however little it fell), or a training loss at its lowest that fell by
+#: ``1 - UNDERFIT_RATIO`` or more, is taken as still improving.
+SHORT_RUN = 5
+#: Widest window of the centred running median that smooths both curves.
+MAX_SMOOTHING_WINDOW = 7
+#: "diverged" when a training loss after epoch 1 exceeds this multiple of the
+#: epoch-1 training loss, or when the smoothed training loss ends above its
+#: first value and above this multiple of its minimum.
+DIVERGENCE_RATIO = 2.0
+#: "overfitting" needs the smoothed validation loss to end at least this far
+#: (relative) above its minimum ...
+OVERFIT_RISE = 0.10
+#: ... to have climbed back at least this fraction of its fall from its
+#: highest point before the minimum to the minimum ...
+OVERFIT_GIVE_BACK = 0.25
+#: ... and to have stayed more than this far (relative) above the minimum ...
+OVERFIT_TOLERANCE = 0.02
+#: ... for at least this many epochs.
+OVERFIT_MIN_EPOCHS = 3
+#: "still_improving" looks at the last ``max(IMPROVING_MIN_TAIL, ceil(n *
+#: IMPROVING_TAIL))`` epochs ...
+IMPROVING_TAIL = 0.1
+IMPROVING_MIN_TAIL = 5
+#: ... where the least-squares line through the smoothed validation loss must
+#: fall by at least this fraction of its level ...
+IMPROVING_DROP = 0.01
+#: ... the smoothed validation loss must end within this fraction of its
+#: minimum ...
+IMPROVING_TOLERANCE = 0.01
+#: ... and the fall of the raw validation loss must be significant at this
+#: one-sided level (a t-test on the least-squares slope).
+IMPROVING_SIGNIFICANCE = 0.025
+#: "underfitting" when both smoothed losses never fell below this fraction of
+#: their first-epoch value (less than a 10 % improvement).
+UNDERFIT_RATIO = 0.9
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Verdict on a pair of learning curves, returned by :func:`diagnose`.
+
+    Attributes
+    ----------
+    verdict : str
+        One of ``"good_fit"``, ``"overfitting"``, ``"still_improving"``,
+        ``"underfitting"``, ``"diverged"`` and ``"no_validation"``.
+    message : str
+        One sentence explaining the verdict with the numbers behind it.
+    advice : tuple of str
+        Concrete next steps, in terms of the estimator's parameters.
+    n_epochs : int
+        Number of epochs in the history.
+    best_epoch : int or None
+        Epoch with the lowest validation loss; None without one.
+    overfit_epoch : int or None
+        Epoch from which the (smoothed) validation loss rises for good: after
+        it, it stays more than ``OVERFIT_TOLERANCE`` above its minimum. Set
+        only when the verdict is ``"overfitting"``.
+    gap_at_best : float or None
+        Validation minus training loss at ``best_epoch``.
+    gap_at_last : float or None
+        Validation minus training loss at the last epoch with a validation
+        loss.
+    val_rise : float or None
+        How far the smoothed validation loss ends above its minimum, relative
+        to that minimum (0.31 means 31 % above).
+
+    See Also
+    --------
+    diagnose : Build a diagnosis from a fitted estimator or its history.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skdnn._history import diagnose
+    >>> history = pd.DataFrame(
+    ...     {"loss": [0.7, 0.5, 0.4, 0.35], "val_loss": [0.72, 0.6, 0.52, 0.47]}
+    ... )
+    >>> diagnosis = diagnose(history)
+    >>> diagnosis.verdict, diagnosis.best_epoch
+    ('still_improving', 4)
+    """
+
+    verdict: str
+    message: str
+    advice: tuple[str, ...]
+    n_epochs: int
+    best_epoch: int | None = None
+    overfit_epoch: int | None = None
+    gap_at_best: float | None = None
+    gap_at_last: float | None = None
+    val_rise: float | None = None
+
+    def __str__(self) -> str:
+        lines = [self.message, *(f"- {step}" for step in self.advice)]
+        return "\n".join(lines)
+
+
+def diagnose(estimator_or_history) -> Diagnosis:
+    """Read a verdict from the learning curves of a fit.
+
+    The training and validation loss curves are smoothed, then checked in
+    turn for divergence, a missing validation curve, overfitting, a
+    validation loss still falling, and underfitting; a run that shows none
+    of these is a good fit. The exact rules are in the Notes.
+
+    Parameters
+    ----------
+    estimator_or_history : estimator, Pipeline or pandas.DataFrame
+        A fitted :class:`~skdnn.TaperedMLPClassifier`, a fitted Pipeline
+        whose last step is one (or a fitted search over either, read through
+        its ``best_estimator_``), or a history DataFrame with a ``loss``
+        column and optionally ``val_loss`` (the layout of ``history_``).
+        With an estimator, the advice quotes its parameters.
+
+    Returns
+    -------
+    diagnosis : Diagnosis
+        The verdict, a one-sentence explanation, advice, and the numbers
+        behind them.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+    TypeError
+        If the input is neither a history DataFrame nor an estimator that
+        records one.
+    ValueError
+        If the history is empty or has no ``loss`` column.
+
+    See Also
+    --------
+    skdnn.HistoryDisplay : Plot the same curves.
+
+    Notes
+    -----
+    Smoothing. A curve of ``m`` epochs is smoothed by a centred running
+    median over ``w = min(MAX_SMOOTHING_WINDOW, 2 * (m // 10) + 1)`` epochs
+    (1, that is none, below 10 epochs; 3 from 10; 5 from 20; 7 from 30),
+    the window truncated at both ends (the last epoch's value is the median
+    of the last ``(w + 1) / 2`` epochs). A median ignores an isolated spike
+    entirely, so one noisy epoch never decides a verdict. Rule 1 reads the
+    whole training curve; the other rules read both curves at the ``n``
+    epochs that have a finite validation loss (epochs added by
+    ``partial_fit`` have none).
+
+    The rules, tried in this order (the first that holds wins):
+
+    1. ``"diverged"``: a training loss is NaN or infinite, or a validation
+       loss is infinite; or a training loss after epoch 1 exceeds
+       ``DIVERGENCE_RATIO`` (2) times the epoch-1 training loss; or the
+       smoothed training loss ends above its own first value and above
+       ``DIVERGENCE_RATIO`` times its own minimum.
+    2. ``"no_validation"``: there is no ``val_loss`` column, or it holds no
+       finite value.
+    3. ``"still_improving"`` when ``n < MIN_EPOCHS`` (3): too few epochs to
+       read a trend; the advice is to train longer.
+    4. ``"overfitting"``: the smoothed validation loss ends at least
+       ``OVERFIT_RISE`` (10 %) above its minimum; it has climbed back at
+       least ``OVERFIT_GIVE_BACK`` (a quarter) of its fall, the drop from
+       its highest point before the minimum down to the minimum (so a
+       small uptick after a long fall, as when early stopping ends a run,
+       is not overfitting, while a rise from the first epochs on always
+       counts); it has stayed more than ``OVERFIT_TOLERANCE`` (2 %) above
+       the minimum for at least ``OVERFIT_MIN_EPOCHS`` (3) epochs
+       (``overfit_epoch`` is the last epoch within that tolerance); and the
+       smoothed training loss ends below its value at the validation
+       minimum.
+    5. ``"still_improving"`` when ``n < SHORT_RUN`` (5) and the last
+       validation loss is strictly the lowest so far, or the last training
+       loss is strictly the lowest so far and at least 10 % (``1 -
+       UNDERFIT_RATIO``) below the first: too short a run to tell a plateau
+       from progress.
+    6. ``"still_improving"``: over the last ``max(IMPROVING_MIN_TAIL,
+       ceil(IMPROVING_TAIL * n))`` epochs (the last 10 %, at least 5; all of
+       them in shorter runs), the least-squares line through the smoothed
+       validation loss falls by at least ``IMPROVING_DROP`` (1 %) of its mean
+       level; the smoothed validation loss ends within
+       ``IMPROVING_TOLERANCE`` (1 %) of its minimum; and, when that tail
+       holds 5 epochs or more, the least-squares slope of the raw validation
+       loss over it is negative and significant at the one-sided
+       ``IMPROVING_SIGNIFICANCE`` (2.5 %) level of a t-test, so that a noisy
+       plateau is not taken for progress.
+    7. ``"underfitting"``: neither smoothed loss ever fell below
+       ``UNDERFIT_RATIO`` (90 %) of its first-epoch value, i.e. both improved
+       by less than 10 % (a constant loss included).
+    8. ``"good_fit"`` otherwise: the validation loss levelled off without a
+       sustained rise.
+
+    ``best_epoch`` is the epoch of the lowest raw validation loss. The
+    gaps are validation minus training loss; the training loss is measured
+    with dropout on, so a negative gap is common with strong dropout.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skdnn._history import diagnose
+    >>> train = [0.69, 0.5, 0.38, 0.3, 0.24, 0.19, 0.15, 0.12, 0.1, 0.08]
+    >>> val = [0.70, 0.55, 0.47, 0.46, 0.5, 0.55, 0.6, 0.66, 0.72, 0.79]
+    >>> diagnosis = diagnose(pd.DataFrame({"loss": train, "val_loss": val}))
+    >>> diagnosis.verdict
+    'overfitting'
+    >>> diagnosis.best_epoch, diagnosis.overfit_epoch
+    (4, 4)
+    >>> print(diagnosis.message)
+    overfitting from epoch 4: validation loss rose 61 % above its minimum
+    while training loss kept falling (0.38 -> 0.09, smoothed)
+    """
+    history = _history_of(estimator_or_history)
+    if "loss" not in history.columns:
+        raise ValueError(
+            f"The history has no 'loss' column; got columns {list(history.columns)}."
+        )
+    if len(history) == 0:
+        raise ValueError("The history is empty: no epoch was recorded.")
+    estimator = None
+    if not isinstance(estimator_or_history, pd.DataFrame):
+        estimator = _final_step(estimator_or_history)
+    curves = _Curves.from_history(history)
+    knobs = _Knobs.read(estimator, history)
+    for rule in _RULES:
+        diagnosis = rule(curves, knobs)
+        if diagnosis is not None:
+            return diagnosis
+    return _good_fit(curves, knobs)
+
+
+# ----------------------------------------------------------------------
+# Getting the history
+# ----------------------------------------------------------------------
+
+
+def _final_step(obj):
+    """The estimator at the end of a (possibly nested) Pipeline.
+
+    A fitted hyper-parameter search stands for its ``best_estimator_``.
+    """
+    while True:
+        if isinstance(obj, Pipeline):
+            obj = obj.steps[-1][1]
+        elif hasattr(obj, "best_estimator_"):
+            obj = obj.best_estimator_
+        else:
+            return obj
+
+
+def _history_of(obj) -> pd.DataFrame:
+    """The history DataFrame of ``obj``.
+
+    ``obj`` is a history DataFrame, a fitted estimator with a ``history_``
+    DataFrame (such as :class:`~skdnn.TaperedMLPClassifier`) or a Pipeline
+    ending in one.
+    """
+    if isinstance(obj, pd.DataFrame):
+        return obj
+    step = _final_step(obj)
+    history = getattr(step, "history_", None)
+    if isinstance(history, pd.DataFrame):
+        return history
+    from skdnn._classifier import TaperedMLPClassifier
+
+    if isinstance(step, TaperedMLPClassifier):
+        raise NotFittedError(
+            f"This {type(step).__name__} instance is not fitted yet: call 'fit' "
+            "before reading its learning curves."
+        )
+    where = "The last step of the Pipeline" if step is not obj else "The input"
+    raise TypeError(
+        f"{where} is a {type(step).__name__}, which records no learning curves. "
+        "Pass a fitted TaperedMLPClassifier, a Pipeline ending in one, or a "
+        "history DataFrame (columns 'loss' and optionally 'val_loss')."
+    )
+
+
+# ----------------------------------------------------------------------
+# The curves and the knobs the advice talks about
+# ----------------------------------------------------------------------
+
+
+def _smooth(values: np.ndarray) -> np.ndarray:
+    """Centred running median; see the Notes of `diagnose` for the window."""
+    n = len(values)
+    window = min(MAX_SMOOTHING_WINDOW, 2 * (n // 10) + 1)
+    if window == 1:
+        return values.astype(float)
+    series = pd.Series(values, dtype=float)
+    return series.rolling(window, center=True, min_periods=1).median().to_numpy()
+
+
+@dataclass(frozen=True)
+class _Curves:
+    """The raw loss curves with their epoch numbers."""
+
+    epochs: np.ndarray  # every epoch
+    train: np.ndarray  # raw training loss, every epoch
+    val_epochs: np.ndarray  # the epochs with a finite validation loss
+    val_train: np.ndarray  # raw training loss at those epochs
+    val: np.ndarray  # raw validation loss at those epochs
+    val_has_inf: bool
+
+    @classmethod
+    def from_history(cls, history: pd.DataFrame) -> _Curves:
+        train = pd.to_numeric(history["loss"], errors="coerce").to_numpy(float)
+        epochs = _epoch_numbers(history)
+        if "val_loss" in history.columns:
+            val = pd.to_numeric(history["val_loss"], errors="coerce")
+            val = val.to_numpy(float)
+        else:
+            val = np.full(len(history), np.nan)
+        keep = np.isfinite(val) & np.isfinite(train)
+        return cls(
+            epochs=epochs,
+            train=train,
+            val_epochs=epochs[keep],
+            val_train=train[keep],
+            val=val[keep],
+            val_has_inf=bool(np.isinf(val).any()),
+        )
+
+    @property
+    def n_epochs(self) -> int:
+        return len(self.epochs)
+
+    def best(self) -> tuple[int, float, float]:
+        """Epoch, validation and training loss at the lowest validation loss."""
+        i = int(np.argmin(self.val))
+        return int(self.val_epochs[i]), float(self.val[i]), float(self.val_train[i])
+
+    def gaps(self) -> tuple[float, float]:
+        _, val_best, train_best = self.best()
+        return val_best - train_best, float(self.val[-1] - self.val_train[-1])
+
+
+def _epoch_numbers(history: pd.DataFrame) -> np.ndarray:
+    """The epoch numbers: an integer index named "epoch", else 1, 2, ..."""
+    index = history.index
+    if index.name == "epoch" and pd.api.types.is_integer_dtype(index.dtype):
+        return index.to_numpy(dtype=np.int64)
+    return np.arange(1, len(history) + 1)
+
+
+@dataclass(frozen=True)
+class _Knobs:
+    """The settings the advice quotes; None where they are not known."""
+
+    learning_rate: float | None
+    dropout: float | None
+    first_units: int | None  # width of the fitted first hidden layer
+    layer_sizes: tuple | None  # hidden_layer_sizes when set explicitly
+    early_stopping: bool | None
+    batch_norm: bool | None
+    kept_epoch: int | None  # the fitted estimator's best_epoch_
+
+    @classmethod
+    def read(cls, estimator, history: pd.DataFrame) -> _Knobs:
+        params = {}
+        if estimator is not None and hasattr(estimator, "get_params"):
+            params = estimator.get_params(deep=False)
+        learning_rate = params.get("learning_rate")
+        if learning_rate is None and "learning_rate" in history.columns:
+            # the rate the fit started with, before any schedule
+            rates = pd.to_numeric(history["learning_rate"], errors="coerce")
+            rates = rates.dropna()
+            if len(rates):
+                learning_rate = float(rates.iloc[0])
+        dropout = params.get("dropout")
+        if dropout is not None and not isinstance(dropout, int | float):
+            dropout = max(dropout, default=None)  # one rate per layer
+        sizes = getattr(estimator, "hidden_layer_sizes_", None)
+        explicit = params.get("hidden_layer_sizes")
+        return cls(
+            learning_rate=_float_or_none(learning_rate),
+            dropout=_float_or_none(dropout),
+            first_units=int(sizes[0]) if sizes else None,
+            layer_sizes=None if isinstance(explicit, str) else explicit,
+            early_stopping=params.get("early_stopping"),
+            batch_norm=params.get("batch_norm"),
+            kept_epoch=getattr(estimator, "best_epoch_", None),
+        )
+
+
+def _float_or_none(value) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _num(value: float) -> str:
+    """A loss as it reads in a sentence: three significant digits."""
+    return f"{value:.3g}"
+
+
+def _percent(fraction: float) -> str:
+    return f"{100 * fraction:.0f} %"
+
+
+# ----------------------------------------------------------------------
+# The rules, in the order `diagnose` tries them
+# ----------------------------------------------------------------------
+
+
+def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
+    train, epochs = curves.train, curves.epochs
+    message = None
+    bad = ~np.isfinite(train)
+    if bad.any():
+        i = int(np.argmax(bad))
+        message = f"diverged at epoch {epochs[i]}: the training loss became {train[i]}"
+    elif curves.val_has_inf:
+        message = "diverged: the validation loss became infinite"
+    else:
+        first = train[0]
+        jumps = np.flatnonzero(train[1:] > DIVERGENCE_RATIO * first) + 1
+        smooth = _smooth(train)
+        if len(jumps) and first > 0:
+            i = int(jumps[np.argmax(train[jumps])])
+            message = (
+                f"diverged: the training loss jumped to {_num(train[i])} at epoch "
+                f"{epochs[i]}, {train[i] / first:.1f} times its epoch-1 value"
+            )
+        elif smooth[-1] > smooth[0] and smooth[-1] > DIVERGENCE_RATIO * smooth.min():
+            message = (
+                f"diverged: the training loss climbed back to {_num(smooth[-1])} "
+                f"by epoch {epochs[-1]}, above its first value {_num(smooth[0])} "
+                f"and {smooth[-1] / smooth.min():.1f} times its minimum"
+            )
+    if message is None:
+        return None
+    rate = knobs.learning_rate
+    advice = [
+        f"lower the learning rate: learning_rate={rate / 10:g}"
+        if rate
+        else "lower the learning rate ten-fold (learning_rate=...)",
+        "scale the features, e.g. StandardScaler in a Pipeline",
+    ]
+    if not knobs.batch_norm:
+        advice.append("add batch_norm=True to keep activations in a trainable range")
+    return _with_gaps(curves, "diverged", message, advice)
+
+
+def _no_validation(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
+    if len(curves.val):
+        return None
+    train = curves.train
+    message = (
+        f"no validation curve: the training loss went from {_num(train[0])} to "
+        f"{_num(train[-1])} over {curves.n_epochs} epochs, which alone cannot "
+        "tell overfitting from a good fit"
+    )
+    advice = (
+        "hold out a validation set: validation_split=0.2 (the seed used 20 %)",
+        "then call diagnose again on the new fit",
+    )
+    return Diagnosis("no_validation", message, advice, n_epochs=curves.n_epochs)
+
+
+def _too_short(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
+    n = len(curves.val)
+    if n >= MIN_EPOCHS:
+        return None
+    epochs = "1 epoch" if n == 1 else f"{n} epochs"
+    message = (
+        f"still improving as far as can be told: only {epochs} with a "
+        f"validation loss (last {_num(curves.val[-1])}), too few to read a trend"
+    )
+    return _with_gaps(curves, "still_improving", message, _train_longer(curves, knobs))
+
+
+def _short_run(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
+    n = len(curves.val)
+    if n >= SHORT_RUN:
+        return None
+    for name, loss in (("validation", curves.val), ("training", curves.val_train)):
+        fall = 1 - loss[-1] / loss[0] if loss[0] > 0 else 0.0
+        at_lowest = loss[-1] < loss[:-1].min()
+        if at_lowest and (name == "validation" or fall >= 1 - UNDERFIT_RATIO):
+            message = (
+                f"still improving at epoch {curves.val_epochs[-1]}: {name} loss "
+                f"fell {_percent(fall)} since epoch {curves.val_epochs[0]}, to "
+                f"its lowest ({_num(loss[-1])}), and {n} epochs are too few to "
+                "see it level off"
+            )
+            advice = _train_longer(curves, knobs)
+            return _with_gaps(curves, "still_improving", message, advice)
+    return None
+
+
+def _overfitting(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
+    val, train = _smooth(curves.val), _smooth(curves.val_train)
+    low = int(np.argmin(val))
+    minimum = max(float(val[low]), np.finfo(float).tiny)
+    rise = float(val[-1]) / minimum - 1
+    fall = float(val[: low + 1].max()) - minimum
+    climbed = float(val[-1]) - minimum
+    near = np.flatnonzero(val <= minimum * (1 + OVERFIT_TOLERANCE))
+    onset = int(near[-1])
+    epochs_above = len(val) - 1 - onset
+    if not (
+        rise >= OVERFIT_RISE
+        and climbed >= OVERFIT_GIVE_BACK * fall
+        and epochs_above >= OVERFIT_MIN_EPOCHS
+        and train[-1] < train[low]
+    ):
+        return None
+    overfit_epoch = int(curves.val_epochs[onset])
+    best_epoch = curves.best()[0]
+    message = (
+        f"overfitting from epoch {overfit_epoch}: validation loss rose "
+        f"{_percent(rise)} above its minimum while training loss kept falling "
+        f"({_num(train[low])} -> {_num(train[-1])}, smoothed)"
+    )
+    if knobs.early_stopping:
+        kept = knobs.kept_epoch or best_epoch
+        advice = [
+            f"early stopping already kept the weights of epoch {kept}; a lower "
+            "patience stops sooner"
+        ]
+    else:
+        advice = [
+            f"stop at epoch {best_epoch}: early_stopping=True, or epochs={best_epoch}"
+        ]
+    if knobs.dropout is None:
+        advice.append("raise dropout, e.g. dropout=0.5 (the seed used 0.2 to 0.5)")
+    elif knobs.dropout < 0.5:
+        advice.append(f"raise dropout from {knobs.dropout:g}: dropout=0.5")
+    advice.append("add an l2 penalty, e.g. l2=1e-4, or use a narrower network")
+    return _with_gaps(
+        curves,
+        "overfitting",
+        message,
+        advice,
+        overfit_epoch=overfit_epoch,
+        val_rise=rise,
+    )
+
+
+def _still_improving(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
+    val = _smooth(curves.val)
+    n = len(val)
+    tail = min(n, max(IMPROVING_MIN_TAIL, math.ceil(IMPROVING_TAIL * n)))
+    x = np.arange(tail, dtype=float)
+    recent = val[-tail:]
+    slope = np.polyfit(x, recent, 1)[0]
+    drop = -slope * (tail - 1) / max(float(np.mean(recent)), np.finfo(float).tiny)
+    ends_lowest = val[-1] <= val.min() * (1 + IMPROVING_TOLERANCE)
+    if not (drop >= IMPROVING_DROP and ends_lowest):
+        return None
+    if tail >= IMPROVING_MIN_TAIL and not _falls_significantly(x, curves.val[-tail:]):
+        return None
+    message = (
+        f"still improving at epoch {curves.val_epochs[-1]}: validation loss fell "
+        f"{_percent(drop)} over the last {tail} epochs, to "
+        f"{_num(curves.val[-1])}, and has not levelled off"
+    )
+    return _with_gaps(curves, "still_improving", message, _train_longer(curves, knobs))
+
+
+def _falls_significantly(x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether the least-squares slope of ``y`` is significantly negative."""
+    from scipy.stats import t as student
+
+    slope, intercept = np.polyfit(x, y, 1)
+    residuals = y - (slope * x + intercept)
+    dof = len(x) - 2
+    spread = np.sum((x - x.mean()) ** 2)
+    error = math.sqrt(float(np.sum(residuals**2)) / dof / spread)
+    return bool(-slope >= student.ppf(1 - IMPROVING_SIGNIFICANCE, dof) * error)
+
+
+def _underfitting(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
+    train, val = _smooth(curves.val_train), _smooth(curves.val)
+    train_ratio = train.min() / train[0] if train[0] > 0 else 1.0
+    val_ratio = val.min() / val[0] if val[0] > 0 else 1.0
+    if not (train_ratio >= UNDERFIT_RATIO and val_ratio >= UNDERFIT_RATIO):
+        return None
+    message = (
+        f"underfitting: over {len(val)} epochs the training loss fell only "
+        f"{_percent(1 - train_ratio)} ({_num(train[0])} -> {_num(train.min())}) "
+        f"and the validation loss only {_percent(1 - val_ratio)} "
+        f"({_num(val[0])} -> {_num(val.min())})"
+    )
+    advice = [_widen_first_layer(knobs)]
+    if knobs.dropout:
+        advice.append(f"lower dropout from {knobs.dropout:g}, e.g. dropout=0.1")
+    rate = knobs.learning_rate
+    advice.append(
+        f"raise the learning rate: learning_rate={rate * 10:g}"
+        if rate
+        else "raise the learning rate, e.g. learning_rate=1e-2"
+    )
+    if not knobs.batch_norm:
+        advice.append("add batch_norm=True")
+    advice.append("check that the features are scaled (StandardScaler)")
+    return _with_gaps(curves, "underfitting", message, advice)
+
+
+def _widen_first_layer(knobs: _Knobs) -> str:
+    if knobs.layer_sizes:
+        sizes = tuple(int(width) for width in knobs.layer_sizes)
+        wider = (2 * sizes[0], *sizes[1:])
+        return f"widen the first layer: hidden_layer_sizes={wider} (now {sizes})"
+    if knobs.first_units:
+        return (
+            f"widen the first layer: first_units={2 * knobs.first_units} "
+            f"(now {knobs.first_units})"
+        )
+    return "widen the first layer, e.g. first_units=512"
+
+
+def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
+    val = _smooth(curves.val)
+    rise = float(val[-1] / val.min() - 1) if val.min() > 0 else 0.0
+    best_epoch, best_val, _ = curves.best()
+    gap_best, _ = curves.gaps()
+    message = (
+        f"good fit: validation loss fell from {_num(curves.val[0])} to "
+        f"{_num(best_val)} (best epoch {best_epoch}) and levelled off, ending "
+        f"{_percent(rise)} above its minimum (smoothed); the gap to the "
+        f"training loss at the best epoch is {gap_best:+.3g}"
+    )
+    advice = [
+        "keep this design and judge it on held-out data with evaluation_report, "
+        "recall first"
+    ]
+    if not knobs.early_stopping:
+        advice.append(
+            f"keep the weights of epoch {best_epoch}: early_stopping=True, or "
+            f"epochs={best_epoch}"
+        )
+    return _with_gaps(curves, "good_fit", message, advice, val_rise=rise)
+
+
+_RULES = (
+    _diverged,
+    _no_validation,
+    _too_short,
+    _overfitting,
+    _short_run,
+    _still_improving,
+    _underfitting,
+)
+
+
+def _train_longer(curves: _Curves, knobs: _Knobs) -> list[str]:
+    epochs = max(50, 2 * curves.n_epochs)
+    advice = [
+        f"train longer: epochs={epochs} with early_stopping=True, which stops "
+        "once the validation loss stops falling"
+    ]
+    rate = knobs.learning_rate
+    advice.append(
+        f"or converge faster: learning_rate={rate * 3:g}"
+        if rate
+        else "or converge faster with a higher learning_rate"
+    )
+    return advice
+
+
+def _with_gaps(
+    curves: _Curves, verdict: str, message: str, advice, **fields
+) -> Diagnosis:
+    """A Diagnosis with the best epoch and the gaps filled in when known."""
+    if len(curves.val):
+        best_epoch = curves.best()[0]
+        gap_best, gap_last = curves.gaps()
+        fields = {
+            "best_epoch": best_epoch,
+            "gap_at_best": gap_best,
+            "gap_at_last": gap_last,
+            **fields,
+        }
+    return Diagnosis(
+        verdict, message, tuple(advice), n_epochs=curves.n_epochs, **fields
+    )

@@ -1,0 +1,245 @@
+"""evaluation_report: the seed's three-set table, computed by scikit-learn."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _num_samples, check_is_fitted
+
+__all__ = ["evaluation_report"]
+
+_AVERAGES = ("binary", "micro", "macro", "weighted", "samples")
+# roc_auc_score accepts fewer averages than the threshold metrics for
+# multiclass targets; others fall back to macro.
+_MULTICLASS_AUC_AVERAGES = ("micro", "macro", "weighted")
+
+
+def evaluation_report(
+    estimator,
+    datasets: Mapping,
+    *,
+    pos_label=None,
+    average: str | None = None,
+) -> pd.DataFrame:
+    """Accuracy, recall, precision, F1 and ROC AUC on several data sets.
+
+    One row per data set, in the order given: the table the seed compares
+    designs with (train / test / a further held-out set), computed by
+    :mod:`sklearn.metrics` on the estimator's predictions, so each value
+    equals the matching scikit-learn function called on the same
+    predictions.
+
+    Parameters
+    ----------
+    estimator : fitted classifier or Pipeline
+        Any fitted scikit-learn classifier, not only
+        :class:`~skdnn.TaperedMLPClassifier`.
+    datasets : dict of str to (X, y)
+        Data set name to its features and true labels, e.g.
+        ``{"train": (X_train, y_train), "test": (X_test, y_test)}``.
+    pos_label : int, float, bool or str, default=None
+        Class counted as positive for binary targets. None follows
+        scikit-learn's rule, the class ``scoring="recall"`` scores: ``1``
+        (or ``True``) when it is a class, otherwise the greater class
+        label, ``classes_[-1]``. Only valid for binary targets.
+    average : {"binary", "micro", "macro", "weighted", "samples"}, \
+            default=None
+        Averaging of recall, precision and F1, as in
+        :func:`~sklearn.metrics.recall_score`. None means ``"binary"`` for
+        binary targets and ``"macro"`` for multiclass and multilabel ones.
+
+    Returns
+    -------
+    report : pandas.DataFrame
+        Index ``dataset`` (the keys of ``datasets``); columns ``accuracy``,
+        ``recall``, ``precision``, ``f1``, ``support`` (number of samples)
+        and, when the estimator has ``predict_proba``, ``roc_auc``.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+    TypeError
+        If ``datasets`` is not a dict of (X, y) pairs.
+    ValueError
+        If ``datasets`` is empty, or ``pos_label`` or ``average`` does not
+        fit the target.
+
+    See Also
+    --------
+    skdnn.diagnose : Read the learning curves of the same fit.
+    sklearn.metrics.classification_report : Per-class scores on one set.
+
+    Notes
+    -----
+    ``accuracy`` is :func:`~sklearn.metrics.accuracy_score` (subset
+    accuracy for multilabel targets); ``recall``, ``precision`` and ``f1``
+    are :func:`~sklearn.metrics.recall_score`,
+    :func:`~sklearn.metrics.precision_score` and
+    :func:`~sklearn.metrics.f1_score` with ``average`` (and ``pos_label``
+    when the average is ``"binary"``), each with scikit-learn's default
+    ``zero_division``. ``roc_auc`` is :func:`~sklearn.metrics.roc_auc_score`
+    on ``predict_proba``: for binary targets, of the positive class's
+    column against ``y == pos_label``; for multiclass targets, one-vs-rest
+    with ``average`` when it is ``"micro"``, ``"macro"`` or ``"weighted"``
+    (macro otherwise); for multilabel targets, per label with ``average``
+    (``"binary"`` is not an option there). It is NaN, with scikit-learn's
+    warning, on a set where it is undefined (a single class present).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skdnn._report import evaluation_report
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> clf = make_pipeline(StandardScaler(), LogisticRegression())
+    >>> clf = clf.fit(X_train, y_train)
+    >>> report = evaluation_report(
+    ...     clf, {"train": (X_train, y_train), "test": (X_test, y_test)}
+    ... )
+    >>> list(report.columns)
+    ['accuracy', 'recall', 'precision', 'f1', 'support', 'roc_auc']
+    >>> report["support"].tolist()
+    [426, 143]
+    >>> bool(report.loc["test", "recall"] > 0.9)
+    True
+    """
+    check_is_fitted(estimator)
+    datasets = _check_datasets(datasets)
+    if average is not None and average not in _AVERAGES:
+        raise ValueError(
+            f"average must be None or one of {list(_AVERAGES)}; got {average!r}."
+        )
+    kind = _target_kind(estimator, datasets)
+    classes = _classes(estimator, datasets)
+    if kind == "binary":
+        pos_label = _positive_class(classes, pos_label)
+        average = average or "binary"
+    else:
+        if pos_label is not None:
+            raise ValueError(
+                f"pos_label={pos_label!r} is only valid for binary targets; this "
+                f"target is {kind}. Choose an average instead."
+            )
+        average = average or "macro"
+        if average == "binary":
+            raise ValueError(
+                f'average="binary" is only valid for binary targets; this target '
+                f"is {kind}. Use 'macro', 'micro' or 'weighted'."
+            )
+    if kind != "multilabel" and average == "samples":
+        raise ValueError('average="samples" is only valid for multilabel targets.')
+    threshold_kw = {"average": average}
+    if average == "binary":
+        threshold_kw["pos_label"] = pos_label
+    has_proba = hasattr(estimator, "predict_proba")
+
+    rows = []
+    for X, y in datasets.values():
+        y_pred = estimator.predict(X)
+        row = {
+            "accuracy": accuracy_score(y, y_pred),
+            "recall": recall_score(y, y_pred, **threshold_kw),
+            "precision": precision_score(y, y_pred, **threshold_kw),
+            "f1": f1_score(y, y_pred, **threshold_kw),
+            "support": _num_samples(y),
+        }
+        if has_proba:
+            row["roc_auc"] = _roc_auc(
+                estimator, X, y, kind, classes, pos_label, average
+            )
+        rows.append(row)
+    report = pd.DataFrame(rows, index=pd.Index(list(datasets), name="dataset"))
+    return report.astype({"support": np.int64})
+
+
+def _check_datasets(datasets) -> dict:
+    if not isinstance(datasets, Mapping):
+        raise TypeError(
+            "datasets must be a dict of name to (X, y), e.g. "
+            '{"train": (X_train, y_train), "test": (X_test, y_test)}; got '
+            f"{type(datasets).__name__}."
+        )
+    if not datasets:
+        raise ValueError("datasets is empty: pass at least one (X, y) pair.")
+    checked = {}
+    for name, pair in datasets.items():
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise TypeError(
+                f"datasets[{name!r}] must be an (X, y) pair; got {type(pair).__name__}."
+            )
+        checked[name] = tuple(pair)
+    return checked
+
+
+def _target_kind(estimator, datasets) -> str:
+    """ "binary", "multiclass" or "multilabel"."""
+    y = next(iter(datasets.values()))[1]
+    if type_of_target(y) == "multilabel-indicator":
+        return "multilabel"
+    classes = getattr(estimator, "classes_", None)
+    if classes is None:
+        classes = _classes(estimator, datasets)
+    return "binary" if len(classes) <= 2 else "multiclass"
+
+
+def _classes(estimator, datasets) -> np.ndarray:
+    """The estimator's classes, or the labels seen in the data sets."""
+    classes = getattr(estimator, "classes_", None)
+    if classes is not None:
+        return np.asarray(classes, dtype=object if _is_ragged(classes) else None)
+    labels = [np.asarray(y).ravel() for _, y in datasets.values()]
+    return np.unique(np.concatenate(labels))
+
+
+def _is_ragged(classes) -> bool:
+    # multilabel scikit-learn estimators keep one array of classes per label
+    return isinstance(classes, list) and any(np.ndim(c) for c in classes)
+
+
+def _positive_class(classes, pos_label):
+    """The class counted as positive in a binary problem."""
+    if pos_label is not None:
+        if not any(pos_label == c for c in classes):
+            raise ValueError(
+                f"pos_label={pos_label!r} is not a class of the estimator; "
+                f"choose one of {classes.tolist()}."
+            )
+        return pos_label
+    # scikit-learn's default pos_label=1 when 1 is a class (0/1, -1/1,
+    # False/True...), the greater label otherwise
+    for label in classes:
+        if isinstance(label, numbers.Number | np.bool_) and label == 1:
+            return label
+    return classes[-1]
+
+
+def _roc_auc(estimator, X, y, kind, classes, pos_label, average) -> float:
+    proba = estimator.predict_proba(X)
+    if kind == "binary":
+        column = next(i for i, c in enumerate(classes) if c == pos_label)
+        return roc_auc_score(np.asarray(y) == pos_label, proba[:, column])
+    if kind == "multiclass":
+        if average not in _MULTICLASS_AUC_AVERAGES:
+            average = "macro"
+        return roc_auc_score(
+            y, proba, multi_class="ovr", average=average, labels=classes
+        )
+    if isinstance(proba, list):  # one (n_samples, 2) array per label
+        proba = np.column_stack([p[:, -1] for p in proba])
+    return roc_auc_score(y, proba, average=average)

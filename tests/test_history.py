@@ -1,0 +1,482 @@
+"""Tests of diagnose(): every verdict on constructed curves, edge cases, real fits."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdnn._history import (
+    OVERFIT_RISE,
+    UNDERFIT_RATIO,
+    VERDICTS,
+    Diagnosis,
+    _history_of,
+    diagnose,
+)
+
+
+def history(loss, val_loss=None, **columns):
+    """A history DataFrame laid out like ``history_``."""
+    data = {"loss": np.asarray(loss, dtype=float)}
+    if val_loss is not None:
+        data["val_loss"] = np.asarray(val_loss, dtype=float)
+    data.update(columns)
+    frame = pd.DataFrame(data)
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="epoch")
+    return frame
+
+
+def decay(n, start, end, rate=0.15):
+    """A loss falling smoothly from ``start`` towards ``end``."""
+    t = np.arange(n)
+    return end + (start - end) * np.exp(-rate * t)
+
+
+def noisy(values, scale, seed=0):
+    rng = np.random.default_rng(seed)
+    return values * (1 + scale * rng.standard_normal(len(values)))
+
+
+def overfit_curves(n=40, turn=12):
+    train = decay(n, 0.7, 0.02, rate=0.12)
+    val = np.concatenate(
+        [decay(turn, 0.72, 0.40, rate=0.3), 0.40 + 0.012 * np.arange(1, n - turn + 1)]
+    )
+    return train, val
+
+
+# ----------------------------------------------------------------------
+# One test per verdict
+# ----------------------------------------------------------------------
+
+
+def test_good_fit_plateau():
+    train = noisy(decay(40, 0.7, 0.25), 0.02, seed=1)
+    val = noisy(decay(40, 0.7, 0.30), 0.02, seed=2)
+    result = diagnose(history(train, val))
+    assert result.verdict == "good_fit"
+    assert result.overfit_epoch is None
+    assert result.best_epoch == int(np.argmin(val)) + 1
+    assert "good fit" in result.message
+    assert any("evaluation_report" in step for step in result.advice)
+
+
+def test_overfitting_reports_onset_rise_and_gaps():
+    train, val = overfit_curves()
+    result = diagnose(history(train, val))
+    assert result.verdict == "overfitting"
+    assert result.best_epoch == 12
+    # the smoothed curve stays within 2 % of its minimum for a few epochs
+    assert 12 <= result.overfit_epoch <= 15
+    # the smoothed end averages the last epochs, so it rose a bit less
+    assert 0.6 < result.val_rise <= (val[-1] - 0.4) / 0.4
+    assert result.gap_at_best == pytest.approx(val[11] - train[11])
+    assert result.gap_at_last == pytest.approx(val[-1] - train[-1])
+    assert result.message.startswith(f"overfitting from epoch {result.overfit_epoch}")
+    assert "above its minimum while training loss kept falling" in result.message
+    percent = f"{100 * result.val_rise:.0f} %"
+    assert percent in result.message
+    advice = " ".join(result.advice)
+    assert "early_stopping=True" in advice
+    assert "epochs=12" in advice
+    assert "dropout" in advice
+
+
+def test_overfitting_from_the_first_epochs():
+    # the pure-noise pattern: validation loss rises from the start
+    train = decay(60, 0.7, 0.001, rate=0.1)
+    val = 0.70 + 0.02 * np.arange(60)
+    result = diagnose(history(train, val))
+    assert result.verdict == "overfitting"
+    assert result.best_epoch == 1
+    assert result.overfit_epoch <= 3
+
+
+def test_still_improving():
+    train = decay(20, 0.8, 0.1, rate=0.05)
+    val = decay(20, 0.8, 0.15, rate=0.05)
+    result = diagnose(history(train, val))
+    assert result.verdict == "still_improving"
+    assert result.best_epoch == 20
+    assert "still improving at epoch 20" in result.message
+    assert any("train longer: epochs=" in step for step in result.advice)
+
+
+def test_still_improving_after_three_epochs():
+    result = diagnose(history([0.8, 0.7, 0.62], [0.75, 0.68, 0.63]))
+    assert result.verdict == "still_improving"
+    assert result.best_epoch == 3
+
+
+def test_underfitting_flat_curves():
+    train = noisy(np.full(30, 0.69), 0.005, seed=3)
+    val = noisy(np.full(30, 0.70), 0.003, seed=4)
+    result = diagnose(history(train, val))
+    assert result.verdict == "underfitting"
+    advice = " ".join(result.advice)
+    assert "first_units=" in advice
+    assert "learning_rate" in advice
+    assert "batch_norm=True" in advice
+
+
+def test_underfitting_threshold():
+    # training loss fell 8 %, validation 5 %: under the 10 % bar
+    n = 9
+    train = np.linspace(1.0, 0.92, n)
+    val = np.concatenate([np.linspace(1.0, 0.95, 5), np.full(n - 5, 0.95)])
+    assert diagnose(history(train, val)).verdict == "underfitting"
+    # the same with a training loss that fell 20 %: not underfitting
+    train = np.linspace(1.0, 0.8, n)
+    assert 0.8 < UNDERFIT_RATIO
+    assert diagnose(history(train, val)).verdict == "good_fit"
+
+
+@pytest.mark.parametrize(
+    "loss, val_loss, phrase",
+    [
+        ([0.7, 0.6, np.nan, 0.5], [0.7, 0.6, 0.55, 0.5], "diverged at epoch 3"),
+        ([0.7, 0.6, np.inf, 0.5], [0.7, 0.6, 0.55, 0.5], "diverged at epoch 3"),
+        ([0.7, 0.6, 0.5, 0.5], [0.7, 0.6, np.inf, 0.5], "validation loss"),
+        ([0.7, 0.6, 5.0, 0.5, 0.5], [0.7, 0.6, 0.6, 0.5, 0.5], "jumped to 5"),
+        (
+            [0.7, 0.3, 0.2, 0.4, 0.8, 1.2],
+            [0.7, 0.3, 0.25, 0.4, 0.8, 1.2],
+            "climbed back",
+        ),
+    ],
+)
+def test_diverged(loss, val_loss, phrase):
+    result = diagnose(history(loss, val_loss, learning_rate=[0.01] * len(loss)))
+    assert result.verdict == "diverged"
+    assert phrase in result.message
+    assert "learning_rate=0.001" in " ".join(result.advice)
+
+
+def test_diverged_without_validation():
+    result = diagnose(history([0.7, np.nan]))
+    assert result.verdict == "diverged"
+    assert result.best_epoch is None
+
+
+@pytest.mark.parametrize("val_loss", [None, [np.nan] * 5])
+def test_no_validation(val_loss):
+    result = diagnose(history([0.7, 0.6, 0.5, 0.45, 0.42], val_loss))
+    assert result.verdict == "no_validation"
+    assert result.best_epoch is None
+    assert result.gap_at_best is None and result.gap_at_last is None
+    assert "0.7 to 0.42 over 5 epochs" in result.message
+    assert any("validation_split=" in step for step in result.advice)
+
+
+# ----------------------------------------------------------------------
+# Edge cases and robustness
+# ----------------------------------------------------------------------
+
+
+def test_one_epoch():
+    result = diagnose(history([0.7], [0.72]))
+    assert result.verdict == "still_improving"
+    assert result.best_epoch == 1
+    assert result.n_epochs == 1
+    assert "only 1 epoch" in result.message
+    assert result.gap_at_best == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize("last", [0.749, 0.7])
+def test_short_run_at_its_lowest_is_still_improving(last):
+    # four epochs, the last the lowest: however little it fell
+    result = diagnose(history([0.8, 0.8, 0.79, 0.79], [0.75, 0.76, 0.755, last]))
+    assert result.verdict == "still_improving"
+    assert result.message.startswith("still improving at epoch 4")
+    assert "too few to see it level off" in result.message
+
+
+def test_short_run_with_falling_training_loss_is_still_improving():
+    result = diagnose(history([1.0, 0.8, 0.7, 0.6], [0.7, 0.7, 0.71, 0.71]))
+    assert result.verdict == "still_improving"
+    assert "training loss fell 40 % since epoch 1" in result.message
+    # a rise from the first epoch is overfitting even in a short run
+    result = diagnose(history([1.0, 0.8, 0.7, 0.6], [0.7, 0.8, 0.9, 1.0]))
+    assert result.verdict == "overfitting"
+
+
+def test_short_run_not_at_its_lowest_is_judged():
+    result = diagnose(history([0.8, 0.8, 0.79, 0.79], [0.75, 0.74, 0.745, 0.75]))
+    assert result.verdict == "underfitting"
+    result = diagnose(history([0.5] * 4, [0.6] * 4))
+    assert result.verdict == "underfitting"
+
+
+def test_two_epochs_are_too_short_to_judge():
+    result = diagnose(history([0.7, 0.5], [0.6, 0.9]))
+    assert result.verdict == "still_improving"
+    assert "only 2 epochs" in result.message
+
+
+def test_constant_loss_is_underfitting():
+    result = diagnose(history([0.5] * 10, [0.6] * 10))
+    assert result.verdict == "underfitting"
+    assert result.best_epoch == 1
+    assert result.gap_at_best == pytest.approx(0.1)
+
+
+def test_constant_loss_without_validation():
+    assert diagnose(history([0.5] * 10)).verdict == "no_validation"
+
+
+def test_nan_validation_rows_are_skipped():
+    # epochs added by partial_fit have no validation loss
+    train, val = overfit_curves()
+    val = val.copy()
+    val[[5, 20, 39]] = np.nan
+    result = diagnose(history(train, val))
+    assert result.verdict == "overfitting"
+    assert result.gap_at_last == pytest.approx(val[38] - train[38])
+
+
+def test_single_bump_is_not_overfitting():
+    train = noisy(decay(40, 0.7, 0.25), 0.01, seed=5)
+    val = decay(40, 0.7, 0.30)
+    bumped = val.copy()
+    bumped[25] *= 1.6
+    assert diagnose(history(train, bumped)).verdict == "good_fit"
+    # a bump at the very end neither
+    bumped = val.copy()
+    bumped[-1] *= 1.6
+    assert diagnose(history(train, bumped)).verdict == "good_fit"
+    # nor a two-epoch bump two epochs before the end
+    bumped = val.copy()
+    bumped[-4:-2] *= 1.4
+    assert diagnose(history(train, bumped)).verdict == "good_fit"
+
+
+def test_short_rise_is_not_yet_overfitting():
+    # the validation loss is above its minimum for two epochs only
+    loss = [0.9, 0.7, 0.5, 0.4, 0.3, 0.25]
+    val = [0.9, 0.7, 0.5, 0.45, 0.6, 0.7]
+    assert diagnose(history(loss, val)).verdict != "overfitting"
+    # a third epoch above it makes it sustained
+    result = diagnose(history([*loss, 0.2], [*val, 0.8]))
+    assert result.verdict == "overfitting"
+    assert result.overfit_epoch == 4
+
+
+def test_small_uptick_after_a_long_fall_is_good_fit():
+    # what early stopping leaves: validation loss 20 % above its minimum,
+    # but only a fifth of its fall given back
+    loss = [1.0, 0.8, 0.6, 0.45, 0.4, 0.35, 0.32, 0.3, 0.28]
+    val = [1.0, 0.8, 0.6, 0.5, 0.52, 0.54, 0.56, 0.58, 0.6]
+    result = diagnose(history(loss, val))
+    assert result.verdict == "good_fit"
+    assert result.best_epoch == 4
+    # a rise that gives back more than a quarter of the fall is overfitting
+    result = diagnose(history([*loss, 0.26, 0.25], [*val, 0.63, 0.66]))
+    assert result.verdict == "overfitting"
+
+
+def test_rise_below_threshold_is_not_overfitting():
+    loss = np.linspace(0.8, 0.2, 9)
+    val = [0.7, 0.7, 0.7, 0.7, 0.71, 0.72, 0.73, 0.74, 0.75]
+    assert (0.75 - 0.7) / 0.7 < OVERFIT_RISE
+    assert diagnose(history(loss, val)).verdict != "overfitting"
+
+
+def test_rising_validation_with_flat_training_is_not_overfitting():
+    loss = [0.5] * 9
+    val = [0.5, 0.5, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]
+    assert diagnose(history(loss, val)).verdict != "overfitting"
+
+
+def test_every_verdict_is_known():
+    cases = [
+        history([0.5] * 10, [0.6] * 10),
+        history([0.5, np.nan], [0.5, 0.4]),
+        history([0.5, 0.4]),
+        history(*overfit_curves()),
+        history([0.8, 0.7, 0.62], [0.75, 0.68, 0.63]),
+        history(decay(40, 0.7, 0.25), decay(40, 0.7, 0.3)),
+    ]
+    assert {diagnose(case).verdict for case in cases} == set(VERDICTS)
+
+
+def test_index_need_not_be_epochs():
+    train, val = overfit_curves()
+    frame = pd.DataFrame({"loss": train, "val_loss": val})  # index from 0
+    result = diagnose(frame)
+    assert result.best_epoch == 12
+
+
+# ----------------------------------------------------------------------
+# The Diagnosis object and the inputs
+# ----------------------------------------------------------------------
+
+
+def test_diagnosis_is_frozen_and_printable():
+    result = diagnose(history(*overfit_curves()))
+    assert isinstance(result, Diagnosis)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.verdict = "good_fit"
+    assert isinstance(result.advice, tuple)
+    assert all(isinstance(step, str) for step in result.advice)
+    text = str(result)
+    assert text.splitlines()[0] == result.message
+    assert len(text.splitlines()) == 1 + len(result.advice)
+
+
+class _Recorder(ClassifierMixin, BaseEstimator):
+    """A stand-in estimator that records a fixed history."""
+
+    def __init__(
+        self,
+        dropout=0.0,
+        early_stopping=False,
+        hidden_layer_sizes="auto",
+        learning_rate=1e-3,
+        flat=False,
+    ):
+        self.dropout = dropout
+        self.early_stopping = early_stopping
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.learning_rate = learning_rate
+        self.flat = flat
+
+    def fit(self, X, y):
+        train, val = ([0.69] * 9, [0.7] * 9) if self.flat else overfit_curves()
+        # a schedule halved the rate: the advice quotes the parameter
+        rates = np.full(len(train), self.learning_rate / 2)
+        self.history_ = history(train, val, learning_rate=rates)
+        sizes = self.hidden_layer_sizes
+        self.hidden_layer_sizes_ = (64, 32) if sizes == "auto" else sizes
+        self.best_epoch_ = 12
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def test_history_of_inputs():
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    frame = history([0.5, 0.4])
+    assert _history_of(frame) is frame
+    est = _Recorder().fit(X, y)
+    assert _history_of(est) is est.history_
+    pipe = make_pipeline(StandardScaler(), _Recorder()).fit(X, y)
+    assert _history_of(pipe) is pipe[-1].history_
+    nested = make_pipeline(StandardScaler(), pipe).fit(X, y)
+    assert _history_of(nested) is pipe[-1].history_
+    search = GridSearchCV(pipe, {"_recorder__dropout": [0.0, 0.5]}, cv=2)
+    search.fit(X, y)
+    assert _history_of(search) is search.best_estimator_[-1].history_
+    assert diagnose(search).verdict == "overfitting"
+
+
+def test_history_of_rejects_other_estimators():
+    X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2
+    with pytest.raises(TypeError, match="LogisticRegression, which records no"):
+        _history_of(LogisticRegression().fit(X, y))
+    with pytest.raises(TypeError, match="last step of the Pipeline"):
+        _history_of(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y))
+    with pytest.raises(TypeError, match="history DataFrame"):
+        _history_of([0.5, 0.4])
+
+
+def test_unfitted_estimator_raises_not_fitted():
+    from skdnn._classifier import TaperedMLPClassifier
+
+    with pytest.raises(NotFittedError, match="not fitted"):
+        diagnose(TaperedMLPClassifier())
+    with pytest.raises(NotFittedError):
+        diagnose(make_pipeline(StandardScaler(), TaperedMLPClassifier()))
+
+
+def test_bad_histories():
+    with pytest.raises(ValueError, match="no 'loss' column"):
+        diagnose(pd.DataFrame({"val_loss": [0.5]}))
+    with pytest.raises(ValueError, match="empty"):
+        diagnose(pd.DataFrame({"loss": []}))
+
+
+def test_underfitting_advice_quotes_the_estimator():
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    result = diagnose(_Recorder(flat=True, dropout=0.3).fit(X, y))
+    assert result.verdict == "underfitting"
+    advice = " ".join(result.advice)
+    assert "first_units=128 (now 64)" in advice
+    assert "lower dropout from 0.3" in advice
+    assert "learning_rate=0.01" in advice
+    result = diagnose(_Recorder(flat=True, hidden_layer_sizes=(32, 8)).fit(X, y))
+    advice = " ".join(result.advice)
+    assert "hidden_layer_sizes=(64, 8) (now (32, 8))" in advice
+    assert "lower dropout" not in advice
+
+
+def test_advice_quotes_the_estimator():
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    result = diagnose(make_pipeline(StandardScaler(), _Recorder()).fit(X, y))
+    advice = " ".join(result.advice)
+    assert "raise dropout from 0: dropout=0.5" in advice
+    assert "early_stopping=True, or epochs=12" in advice
+    result = diagnose(_Recorder(dropout=0.5, early_stopping=True).fit(X, y))
+    advice = " ".join(result.advice)
+    assert "raise dropout" not in advice
+    assert "early stopping already kept the weights of epoch 12" in advice
+
+
+# ----------------------------------------------------------------------
+# Real fits
+# ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_large_net_on_noise_overfits():
+    from skdnn._classifier import TaperedMLPClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 10)), rng.integers(0, 2, 200)
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(256, 256),
+        dropout=0.0,
+        early_stopping=False,
+        validation_split=0.3,
+        batch_size=32,
+        epochs=150,
+        random_state=0,
+    ).fit(X, y)
+    result = diagnose(clf)
+    assert result.verdict == "overfitting"
+    assert result.best_epoch < 20
+    assert "raise dropout from 0" in " ".join(result.advice)
+
+
+def test_small_net_stopped_early_is_still_improving():
+    from sklearn.datasets import make_classification
+
+    from skdnn._classifier import TaperedMLPClassifier
+
+    X, y = make_classification(300, n_features=10, n_informative=5, random_state=0)
+    pipe = make_pipeline(
+        StandardScaler(),
+        TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0),
+    ).fit(X, y)
+    result = diagnose(pipe)
+    assert result.verdict == "still_improving"
+    assert result.best_epoch == 3
+    assert result.n_epochs == 3
+
+
+def test_real_fit_without_validation():
+    from skdnn._classifier import TaperedMLPClassifier
+
+    X, y = np.random.default_rng(1).normal(size=(100, 4)), np.arange(100) % 2
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), epochs=4, validation_split=0.0, random_state=0
+    ).fit(X, y)
+    assert diagnose(clf).verdict == "no_validation"
