@@ -1,0 +1,716 @@
+"""The ``skdnn`` command: ``demo``, ``train`` and ``report``.
+
+Everything heavy (pandas, scikit-learn, Keras) is imported inside the
+commands, so ``skdnn --help`` answers at once. Bad input ends the command
+with one ``skdnn: error: ...`` line on stderr and exit status 2; any other
+failure with the same kind of line and status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import difflib
+import os
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+MODEL_FILE = "model.skdnn"
+
+_EPILOG = """\
+examples:
+  skdnn demo
+  skdnn train data.csv --target label --out run1 --set epochs=100 --set dropout=0.3
+  skdnn report run1/model.skdnn new_data.csv --target label
+"""
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one ``skdnn: error:`` line."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``skdnn`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, default=None
+        The arguments after the program name; None reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 for bad input (a missing or empty
+        file, a missing or constant target column, an invalid ``--set``, a
+        file that is not a skdnn model), 1 for any other failure.
+
+    Examples
+    --------
+    >>> from skdnn._cli import main
+    >>> main(["train", "no-such-file.csv", "--target", "label"])
+    2
+    """
+    parser = _build_parser()
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            args = parser.parse_args(argv)
+            return args.run(args)
+        except SystemExit as exc:  # --help and --version
+            if exc.code is None or isinstance(exc.code, int):
+                return exc.code or 0
+            _error(str(exc.code))
+            return EXIT_FAILURE
+        except UsageError as exc:
+            _error(str(exc))
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            _error("interrupted")
+            return 130
+        except Exception as exc:  # the last resort: one line, status 1
+            _error(f"{type(exc).__name__}: {exc}")
+            return EXIT_FAILURE
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from skdnn import __version__
+
+    parser = _Parser(
+        prog="skdnn",
+        description=(
+            "Train, diagnose, report and save a tapered dense network on tabular data."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"skdnn {__version__}")
+    commands = parser.add_subparsers(
+        title="commands", dest="command", required=True, metavar="COMMAND"
+    )
+
+    demo = commands.add_parser(
+        "demo",
+        help="train on scikit-learn's breast-cancer data and write every output",
+        description=(
+            "Split scikit-learn's bundled breast-cancer data into train, test "
+            "and 'pure' hold-out sets, fit the tapered network behind a "
+            "StandardScaler, print the three-set report and the diagnosis of "
+            "the learning curves, and write history.csv, learning_curves.png, "
+            "report.csv, report.md and model.skdnn."
+        ),
+    )
+    _add_training_options(demo, "demo")
+    demo.set_defaults(run=_run_demo)
+
+    train = commands.add_parser(
+        "train",
+        help="train on a CSV file and write every output",
+        description=(
+            "Fit the tapered network on a CSV file: numeric columns are "
+            "imputed (median) and scaled, text, categorical and boolean "
+            "columns one-hot encoded (a missing value is a category of its "
+            "own; unknown categories are ignored at prediction); the target "
+            "may hold labels of any type. Prints and writes the same outputs "
+            "as 'skdnn demo'."
+        ),
+    )
+    train.add_argument("data", metavar="DATA.csv", help="the training data")
+    train.add_argument(
+        "--target", required=True, metavar="COLUMN", help="the column to predict"
+    )
+    _add_training_options(train, "train")
+    train.set_defaults(run=_run_train)
+
+    report = commands.add_parser(
+        "report",
+        help="score a saved model on a CSV file",
+        description=(
+            "Load a model saved by 'skdnn demo' or 'skdnn train' (safely: "
+            "nothing in the file is unpickled or executed) and print its "
+            "accuracy, recall, precision, F1 and ROC AUC on a CSV file."
+        ),
+    )
+    report.add_argument("model", metavar="MODEL", help="a model.skdnn file")
+    report.add_argument("data", metavar="DATA.csv", help="the data to score")
+    report.add_argument(
+        "--target", required=True, metavar="COLUMN", help="the column of true labels"
+    )
+    report.add_argument(
+        "--out", metavar="DIR", help="also write report.csv and report.md into DIR"
+    )
+    report.set_defaults(run=_run_report)
+    return parser
+
+
+def _add_training_options(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help=f"folder for the outputs (default: a new ./skdnn-{command}-DATE-TIME)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PARAM=VALUE",
+        dest="settings",
+        help=(
+            "set a TaperedMLPClassifier parameter; VALUE is read as a Python "
+            "literal (epochs=50, hidden_layer_sizes=(128,64), dropout=0.3) or "
+            "else as text (activation=tanh). Repeat for several."
+        ),
+    )
+    parser.add_argument(
+        "--test-size",
+        type=float,
+        default=0.2,
+        metavar="F",
+        help="fraction of the rows in the test set (default: 0.2)",
+    )
+    parser.add_argument(
+        "--pure-size",
+        type=float,
+        default=0.2,
+        metavar="F",
+        help=(
+            "fraction of the rows in the 'pure' hold-out set, looked at once "
+            "at the end (default: 0.2; 0 for none)"
+        ),
+    )
+    parser.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        metavar="N",
+        help="seed of the splits and of the network (default: 0)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no per-epoch progress (it is shown only on a terminal anyway)",
+    )
+
+
+# ----------------------------------------------------------------------
+# The commands
+# ----------------------------------------------------------------------
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    import numpy as np
+    from sklearn.datasets import load_breast_cancer
+
+    settings = _parse_settings(args.settings)
+    _check_sizes(args)
+    out = _output_folder(args.out, "demo")
+    data = load_breast_cancer(as_frame=True)
+    X = data.data
+    # the labels as the clinic names them; malignant is the class to find
+    y = np.asarray(data.target_names)[data.target.to_numpy()]
+    _import_keras_quietly()
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipeline = Pipeline(
+        [("scaler", StandardScaler()), ("clf", _classifier(args, settings))]
+    )
+    return _fit_report_save(
+        pipeline,
+        X,
+        y,
+        args,
+        out,
+        source="scikit-learn's breast-cancer data",
+        pos_label="malignant",
+        report_hint=None,
+    )
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    settings = _parse_settings(args.settings)
+    _check_sizes(args)
+    frame = _read_csv(args.data)
+    X, y = _split_target(frame, args.target, args.data)
+    out = _output_folder(args.out, "train")
+    _import_keras_quietly()
+    from sklearn.pipeline import Pipeline
+
+    pipeline = Pipeline(
+        [("prep", _preprocessor(X)), ("clf", _classifier(args, settings))]
+    )
+    hint = (
+        f"skdnn report {_quote(out / MODEL_FILE)} NEW_DATA.csv --target "
+        f"{_quote(args.target)}"
+    )
+    return _fit_report_save(
+        pipeline,
+        X,
+        y,
+        args,
+        out,
+        source=str(args.data),
+        pos_label=None,
+        report_hint=hint,
+    )
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    model_path = Path(args.model)
+    if not model_path.is_file():
+        raise UsageError(f"{args.model}: no such model file.")
+    frame = _read_csv(args.data)
+    X, y = _split_target(frame, args.target, args.data)
+    out = None if args.out is None else _output_folder(args.out, "report")
+    _import_keras_quietly()
+    from skdnn._persistence import ModelFileError, load
+    from skdnn._report import evaluation_report
+
+    try:
+        model = load(model_path)
+    except ModelFileError as exc:  # its message names the file
+        raise UsageError(str(exc)) from exc
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        missing = [str(name) for name in names if name not in X.columns]
+        if missing:
+            raise UsageError(
+                f"{args.data} lacks column(s) the model was trained on: "
+                f"{', '.join(missing)}."
+            )
+        X = X[list(names)]
+    elif X.shape[1] != model.n_features_in_:
+        raise UsageError(
+            f"{args.data} has {X.shape[1]} feature columns; the model expects "
+            f"{model.n_features_in_}."
+        )
+    name = Path(args.data).stem or "data"
+    report = evaluation_report(model, {name: (X, y)})
+    print(f"{Path(args.model).name} on {args.data} ({len(y)} rows):")
+    print(_format_report(report))
+    print(_positive_class_note(model, None))
+    if out is not None:
+        _make_folder(out)
+        report.to_csv(out / "report.csv")
+        (out / "report.md").write_text(
+            _report_markdown(
+                report, model=args.model, data=args.data, target=args.target
+            )
+        )
+        print(f"\nWrote report.csv and report.md to {out}")
+    return 0
+
+
+# ----------------------------------------------------------------------
+# Training, reporting and writing
+# ----------------------------------------------------------------------
+
+
+def _fit_report_save(pipeline, X, y, args, out, *, source, pos_label, report_hint):
+    from skdnn._history import diagnose
+    from skdnn._persistence import save
+    from skdnn._report import evaluation_report
+
+    sets = _three_sets(X, y, args.test_size, args.pure_size, args.random_state)
+    X_train, y_train = sets["train"]
+    sizes = ", ".join(f"{name} {len(pair[1])}" for name, pair in sets.items())
+    print(f"Data: {source}: {len(y)} rows, {X.shape[1]} feature columns ({sizes}).")
+    print(f"Training {_describe(pipeline[-1])} ...", flush=True)
+    started = time.perf_counter()
+    pipeline.fit(X_train, y_train)
+    clf = pipeline[-1]
+    print(
+        f"Trained {clf.n_iter_} epochs in {time.perf_counter() - started:.1f} s; "
+        f"best epoch {clf.best_epoch_}; hidden layers {clf.hidden_layer_sizes_}."
+    )
+
+    report = evaluation_report(pipeline, sets, pos_label=pos_label)
+    diagnosis = diagnose(pipeline)
+    print()
+    print(_format_report(report))
+    print(_positive_class_note(pipeline, pos_label))
+    print()
+    print(f"Diagnosis: {diagnosis.verdict.replace('_', ' ')}")
+    print(f"  {diagnosis.message}")
+    for step in diagnosis.advice:
+        print(f"  - {step}")
+
+    _make_folder(out)
+    clf.history_.to_csv(out / "history.csv")
+    _save_learning_curves(pipeline, out / "learning_curves.png")
+    report.to_csv(out / "report.csv")
+    (out / "report.md").write_text(
+        _report_markdown(
+            report,
+            model=MODEL_FILE,
+            data=source,
+            target=getattr(args, "target", None),
+            diagnosis=diagnosis,
+            curves="learning_curves.png",
+        )
+    )
+    save(pipeline, out / MODEL_FILE)
+    print()
+    print(
+        f"Wrote history.csv, learning_curves.png, report.csv, report.md and "
+        f"{MODEL_FILE} to {out}"
+    )
+    if report_hint:
+        print(f"Score the model on new data with: {report_hint}")
+    return 0
+
+
+def _classifier(args: argparse.Namespace, settings: dict):
+    from skdnn._classifier import TaperedMLPClassifier
+
+    progress = sys.stdout.isatty() and not args.quiet
+    clf = TaperedMLPClassifier(random_state=args.random_state, verbose=int(progress))
+    clf.set_params(**settings)
+    if settings:
+        # check the values now rather than when fit starts
+        try:
+            clf._validate_params()
+            clf._check_params()
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"invalid --set value: {exc}") from exc
+    return clf
+
+
+def _describe(clf) -> str:
+    defaults = type(clf)().get_params(deep=False)
+    changed = [
+        f"{name}={value!r}"
+        for name, value in clf.get_params(deep=False).items()
+        if name not in ("random_state", "verbose")
+        and repr(value) != repr(defaults[name])
+    ]
+    return f"TaperedMLPClassifier({', '.join(changed)})"
+
+
+def _preprocessor(X):
+    """Impute and scale the numeric columns, one-hot encode the others.
+
+    The encoder keeps a missing value as a category of its own and ignores
+    categories first seen at prediction.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric = [column for column in X.columns if _is_numeric(X[column])]
+    other = [column for column in X.columns if column not in numeric]
+    transformers = []
+    if numeric:
+        scale = Pipeline(
+            [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+        )
+        transformers.append(("numeric", scale, numeric))
+    if other:
+        encode = OneHotEncoder(handle_unknown="ignore")
+        transformers.append(("categorical", encode, other))
+    return ColumnTransformer(transformers)
+
+
+def _is_numeric(column) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(
+        column
+    )
+
+
+def _three_sets(X, y, test_size, pure_size, seed) -> dict:
+    """Train, test and 'pure' sets, stratified by class where possible."""
+    n_rows = len(y)
+    sets = {}
+    rest_X, rest_y = X, y
+    try:
+        if pure_size > 0:
+            rest_X, X_pure, rest_y, y_pure = _split(rest_X, rest_y, pure_size, seed)
+        if test_size > 0:
+            share = test_size / (1 - pure_size)
+            rest_X, X_test, rest_y, y_test = _split(rest_X, rest_y, share, seed)
+    except ValueError as exc:
+        raise UsageError(
+            f"cannot split {n_rows} rows into train, test and pure sets "
+            f"(--test-size {test_size}, --pure-size {pure_size}): {exc}"
+        ) from exc
+    sets["train"] = (rest_X, rest_y)
+    if test_size > 0:
+        sets["test"] = (X_test, y_test)
+    if pure_size > 0:
+        sets["pure"] = (X_pure, y_pure)
+    return sets
+
+
+def _split(X, y, size, seed):
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    _, counts = np.unique(y, return_counts=True)
+    if counts.min() >= 2:
+        with contextlib.suppress(ValueError):
+            return train_test_split(X, y, test_size=size, random_state=seed, stratify=y)
+    return train_test_split(X, y, test_size=size, random_state=seed)
+
+
+def _save_learning_curves(pipeline, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from skdnn._plot import HistoryDisplay
+
+    display = HistoryDisplay.from_estimator(pipeline, metrics=("loss", "accuracy"))
+    try:
+        display.figure_.savefig(path, dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(display.figure_)
+
+
+def _positive_class_note(model, pos_label) -> str:
+    """Which class recall, precision and F1 are about."""
+    from skdnn._report import _positive_class
+
+    clf = model[-1] if hasattr(model, "steps") else model
+    if clf._target_kind != "binary":
+        return "(recall, precision and F1: macro averages over the classes)"
+    positive = _positive_class(clf.classes_, pos_label)
+    return f"(recall, precision and F1 of the positive class: {positive})"
+
+
+def _format_report(report) -> str:
+    return report.to_string(
+        float_format=lambda value: f"{value:.3f}", na_rep="n/a", justify="right"
+    )
+
+
+def _report_markdown(
+    report, *, model, data, target=None, diagnosis=None, curves=None
+) -> str:
+    lines = ["# skdnn report", ""]
+    lines.append(f"- model: `{model}`")
+    lines.append(f"- data: {data}")
+    if target is not None:
+        lines.append(f"- target column: `{target}`")
+    lines += ["", _markdown_table(report), ""]
+    if diagnosis is not None:
+        lines += [f"## Diagnosis: {diagnosis.verdict.replace('_', ' ')}", ""]
+        lines += [diagnosis.message, ""]
+        lines += [f"- {step}" for step in diagnosis.advice]
+        lines.append("")
+    if curves is not None:
+        lines += ["## Learning curves", "", f"![learning curves]({curves})", ""]
+    return "\n".join(lines)
+
+
+def _markdown_table(frame) -> str:
+    import numpy as np
+
+    header = [str(frame.index.name or ""), *map(str, frame.columns)]
+    rows = ["| " + " | ".join(header) + " |"]
+    rows.append("|" + "|".join([" --- "] + [" ---: "] * len(frame.columns)) + "|")
+    for name in frame.index:
+        cells = [str(name)]
+        for column in frame.columns:
+            value = frame.at[name, column]
+            if isinstance(value, (float, np.floating)):
+                cells.append("n/a" if np.isnan(value) else f"{value:.3f}")
+            else:
+                cells.append(str(value))
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+# ----------------------------------------------------------------------
+# Reading and checking the input
+# ----------------------------------------------------------------------
+
+
+def _parse_settings(settings: Sequence[str]) -> dict:
+    """``["epochs=50", "activation=tanh"]`` as ``{"epochs": 50, ...}``."""
+    parsed = {}
+    for text in settings:
+        name, sep, value = text.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise UsageError(
+                f"--set {text!r} is not PARAM=VALUE (e.g. --set epochs=50)."
+            )
+        try:
+            parsed[name] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            parsed[name] = value.strip()
+    if parsed:
+        from skdnn._classifier import TaperedMLPClassifier
+
+        valid = TaperedMLPClassifier().get_params(deep=False)
+        for name in parsed:
+            if name not in valid:
+                close = difflib.get_close_matches(name, valid, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else "."
+                raise UsageError(
+                    f"--set {name}: TaperedMLPClassifier has no parameter "
+                    f"{name!r}{hint} Valid parameters: {', '.join(sorted(valid))}."
+                )
+        if "callbacks" in parsed:
+            raise UsageError("--set callbacks is not supported on the command line.")
+    return parsed
+
+
+def _check_sizes(args: argparse.Namespace) -> None:
+    for option, value in (
+        ("--test-size", args.test_size),
+        ("--pure-size", args.pure_size),
+    ):
+        if not 0 <= value < 1:
+            raise UsageError(f"{option} must be a fraction in [0, 1); got {value}.")
+    if args.test_size + args.pure_size >= 1:
+        raise UsageError(
+            f"--test-size ({args.test_size}) and --pure-size ({args.pure_size}) "
+            "leave no rows to train on; their sum must be below 1."
+        )
+
+
+def _read_csv(path):
+    import pandas as pd
+
+    file = Path(path)
+    if not file.exists():
+        raise UsageError(f"{path}: no such file.")
+    if not file.is_file():
+        raise UsageError(f"{path}: not a file.")
+    try:
+        frame = pd.read_csv(file)
+    except pd.errors.EmptyDataError as exc:
+        raise UsageError(f"{path} is empty.") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise UsageError(f"{path} is not a readable CSV file: {reason}") from exc
+    if len(frame) == 0:
+        raise UsageError(f"{path} has a header but no rows.")
+    return frame
+
+
+def _split_target(frame, target: str, path):
+    """The features and the labels, the rows without a label dropped."""
+    from sklearn.utils.multiclass import type_of_target
+
+    if target not in frame.columns:
+        columns = ", ".join(map(str, frame.columns))
+        raise UsageError(
+            f"{path} has no column {target!r}; its columns are: {columns}."
+        )
+    labelled = frame[target].notna()
+    if not labelled.any():
+        raise UsageError(f"the target column {target!r} of {path} is empty.")
+    if not labelled.all():
+        print(
+            f"skdnn: note: {int((~labelled).sum())} rows of {path} have no "
+            f"{target!r} value and are left out.",
+            file=sys.stderr,
+        )
+        frame = frame[labelled]
+    y = frame[target].to_numpy()
+    if y.dtype.kind not in "biuf":
+        y = y.astype(object)
+    values = frame[target].unique()
+    if len(values) < 2:
+        raise UsageError(
+            f"the target column {target!r} of {path} holds a single value "
+            f"({values[0]!r}); a classifier needs at least 2 classes."
+        )
+    if type_of_target(y) == "continuous":
+        raise UsageError(
+            f"the target column {target!r} of {path} holds continuous numbers "
+            f"({len(values)} distinct values); skdnn classifies: choose a column "
+            "of class labels."
+        )
+    X = frame.drop(columns=target)
+    if X.shape[1] == 0:
+        raise UsageError(f"{path} has no feature column besides {target!r}.")
+    return X, y
+
+
+def _output_folder(path, command: str) -> Path:
+    """The folder to write to: ``path``, or a new dated one (made later)."""
+    if path is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        folder = Path.cwd() / f"skdnn-{command}-{stamp}"
+        suffix = 2
+        while folder.exists():
+            folder = Path.cwd() / f"skdnn-{command}-{stamp}-{suffix}"
+            suffix += 1
+        return folder
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--out {path}: exists and is not a folder.")
+    return folder
+
+
+def _make_folder(folder: Path) -> Path:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output folder {folder}: {exc}") from exc
+    return folder
+
+
+# ----------------------------------------------------------------------
+# Console output
+# ----------------------------------------------------------------------
+
+
+def _error(message: str) -> None:
+    message = " ".join(str(message).split())  # one line, whatever the message
+    print(f"skdnn: error: {message}", file=sys.stderr)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    text = " ".join(str(message).split())
+    print(f"skdnn: warning: {text}", file=sys.stderr)
+
+
+def _quote(path) -> str:
+    import shlex
+
+    return shlex.quote(str(path))
+
+
+def _import_keras_quietly() -> None:
+    """Import Keras with TensorFlow's start-up log lines hidden.
+
+    TensorFlow writes log lines to file descriptor 2 while it loads, whatever
+    ``TF_CPP_MIN_LOG_LEVEL`` says; they are noise in a command's output.
+    Errors are unaffected: they arrive as Python exceptions. A user who sets
+    ``TF_CPP_MIN_LOG_LEVEL`` to something else than 3 sees them.
+    """
+    from skdnn._keras import import_keras
+
+    if "keras" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3") != "3":
+        import_keras()
+        return
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable descriptor 2 (e.g. an embedded interpreter)
+        import_keras()
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import_keras()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

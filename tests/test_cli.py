@@ -1,0 +1,374 @@
+"""Tests of the skdnn command: demo, train, report, and every bad input."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score
+from sklearn.pipeline import Pipeline
+
+import skdnn
+from skdnn._cli import _parse_settings, main
+
+FAST = ["--set", "epochs=5", "--set", "hidden_layer_sizes=(16, 8)"]
+OUTPUTS = {
+    "history.csv",
+    "learning_curves.png",
+    "report.csv",
+    "report.md",
+    "model.skdnn",
+}
+
+
+def _customers(n, seed):
+    """A table with numbers, text, booleans, gaps and a text label."""
+    rng = np.random.RandomState(seed)
+    frame = pd.DataFrame(
+        {
+            "age": rng.randint(18, 80, n),
+            "income": rng.normal(50, 10, n).round(1),
+            "city": rng.choice(["paris", "lyon", "nice"], n),
+            "member": rng.choice([True, False], n),
+        }
+    )
+    score = (frame["age"] - 50) / 15 + (frame["city"] == "paris") - frame["member"]
+    frame["decision"] = np.where(
+        score > 0.3, "buy", np.where(score < -0.6, "skip", "wait")
+    )
+    frame.loc[::17, "income"] = np.nan
+    frame.loc[::23, "city"] = np.nan
+    frame["member"] = frame["member"].astype(object)
+    frame.loc[::19, "member"] = np.nan  # read back as True/False/NaN objects
+    return frame
+
+
+def _run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _assert_one_error_line(err, *fragments):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("skdnn: error: ")
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """``skdnn train`` run once on a CSV, on a (fake) terminal."""
+    folder = tmp_path_factory.mktemp("train")
+    data = folder / "customers.csv"
+    _customers(150, seed=0).to_csv(data, index=False)
+    out = folder / "run"
+    argv = ["train", str(data), "--target", "decision", "--out", str(out)]
+    argv += [*FAST, "--random-state", "1"]
+    with pytest.MonkeyPatch.context() as patch:
+        stdout = _Capture()
+        patch.setattr(sys, "stdout", stdout)
+        code = main(argv)
+    return {"code": code, "stdout": stdout.getvalue(), "out": out, "data": data}
+
+
+class _Capture:
+    """A stdout that says it is a terminal and keeps what is written."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, text):
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+    def getvalue(self):
+        return "".join(self.parts)
+
+
+def test_train_writes_every_output(trained):
+    assert trained["code"] == 0
+    out = trained["out"]
+    assert {p.name for p in out.iterdir()} == OUTPUTS
+    stdout = trained["stdout"]
+    for fragment in ("train", "test", "pure", "accuracy", "recall", "Diagnosis"):
+        assert fragment in stdout
+    # per-epoch progress on a terminal
+    assert "epoch 1/5" in stdout
+    assert "skdnn report" in stdout  # how to score new data
+
+    model = skdnn.load(out / "model.skdnn")
+    assert isinstance(model, Pipeline)
+    clf = model[-1]
+    assert clf.epochs == 5 and clf.hidden_layer_sizes_ == (16, 8)
+    assert clf.random_state == 1
+    assert set(clf.classes_) == {"buy", "skip", "wait"}
+    history = pd.read_csv(out / "history.csv", index_col="epoch")
+    np.testing.assert_allclose(history.to_numpy(), clf.history_.to_numpy())
+    report = pd.read_csv(out / "report.csv", index_col="dataset")
+    assert list(report.index) == ["train", "test", "pure"]
+    assert {"accuracy", "recall", "precision", "f1", "support"} <= set(report.columns)
+    assert report["support"].sum() == 150
+    assert (out / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    markdown = (out / "report.md").read_text()
+    assert "| pure |" in markdown and "Diagnosis" in markdown
+
+
+def test_report_scores_new_data(trained, tmp_path, capsys):
+    new = _customers(60, seed=5)
+    new.loc[:4, "city"] = "marseille"  # a category never seen in training
+    data = tmp_path / "new.csv"
+    new.to_csv(data, index=False)
+    model_path = trained["out"] / "model.skdnn"
+    code, out, err = _run(
+        [
+            "report",
+            str(model_path),
+            str(data),
+            "--target",
+            "decision",
+            "--out",
+            str(tmp_path / "rep"),
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    for fragment in ("accuracy", "recall", "precision", "f1", "60"):
+        assert fragment in out
+    report = pd.read_csv(tmp_path / "rep" / "report.csv", index_col="dataset")
+    model = skdnn.load(model_path)
+    expected = accuracy_score(
+        new["decision"], model.predict(new.drop(columns="decision"))
+    )
+    assert report["accuracy"].iloc[0] == pytest.approx(expected)
+    assert (tmp_path / "rep" / "report.md").exists()
+
+
+def test_console_script_reports_on_files(trained, tmp_path):
+    script = shutil.which("skdnn") or str(Path(sys.executable).parent / "skdnn")
+    if not Path(script).exists():
+        pytest.skip("the skdnn console script is not installed")
+    result = subprocess.run(
+        [
+            script,
+            "report",
+            str(trained["out"] / "model.skdnn"),
+            str(trained["data"]),
+            "--target",
+            "decision",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "accuracy" in result.stdout
+    assert "Traceback" not in result.stderr
+    # TensorFlow's start-up log lines are kept out of the command's output
+    assert "absl" not in result.stderr
+
+
+def test_demo_in_a_new_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(["demo", "--set", "epochs=5", "--quiet"], capsys)
+    assert code == 0, err
+    (folder,) = tmp_path.iterdir()
+    assert folder.name.startswith("skdnn-demo-")
+    assert {p.name for p in folder.iterdir()} == OUTPUTS
+    assert "epoch 1/" not in out  # no progress when not on a terminal
+    assert "malignant" in out  # the class recall is about
+    assert "Diagnosis" in out
+    report = pd.read_csv(folder / "report.csv", index_col="dataset")
+    assert list(report.index) == ["train", "test", "pure"]
+    assert report["support"].tolist() == [341, 114, 114]
+    assert skdnn.load(folder / "model.skdnn")[-1].n_iter_ <= 5
+
+
+def test_help_answers_without_tensorflow():
+    code = (
+        "import sys\n"
+        "from skdnn._cli import main\n"
+        "for argv in (['--help'], ['demo', '--help'], ['train', '--help'],"
+        " ['report', '--help'], ['--version']):\n"
+        "    assert main(argv) == 0\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in"
+        " ('tensorflow', 'keras', 'jax', 'skops', 'pandas')]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage: skdnn" in result.stdout
+    assert "--target COLUMN" in result.stdout
+    assert f"skdnn {skdnn.__version__}" in result.stdout
+
+
+def test_python_m_skdnn_bad_input(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "skdnn", "train", "missing.csv", "--target", "y"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    _assert_one_error_line(result.stderr, "missing.csv", "no such file")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _write(folder, name, text):
+    path = folder / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "files, argv, fragments",
+    [
+        ({}, ["train", "{d}/none.csv", "--target", "y"], ["none.csv", "no such file"]),
+        ({"e.csv": ""}, ["train", "{d}/e.csv", "--target", "y"], ["is empty"]),
+        ({"h.csv": "a,y\n"}, ["train", "{d}/h.csv", "--target", "y"], ["no rows"]),
+        (
+            {"t.csv": "a,b\n1,2\n3,4\n"},
+            ["train", "{d}/t.csv", "--target", "y"],
+            ["no column 'y'", "a, b"],
+        ),
+        (
+            {"c.csv": "a,y\n1,x\n2,x\n3,x\n"},
+            ["train", "{d}/c.csv", "--target", "y"],
+            ["single value", "at least 2 classes"],
+        ),
+        (
+            {"n.csv": "a,y\n1,\n2,\n"},
+            ["train", "{d}/n.csv", "--target", "y"],
+            ["'y'", "is empty"],
+        ),
+        (
+            {"f.csv": "a,y\n1,0.5\n2,0.25\n3,0.125\n4,0.3\n"},
+            ["train", "{d}/f.csv", "--target", "y"],
+            ["continuous"],
+        ),
+        (
+            {"o.csv": "a,y\n1,p\n2,q\n"},
+            ["train", "{d}/o.csv", "--target", "y", "--set", "epochs"],
+            ["--set 'epochs' is not PARAM=VALUE"],
+        ),
+        (
+            {"o.csv": "a,y\n1,p\n2,q\n"},
+            ["train", "{d}/o.csv", "--target", "y", "--set", "epoch=5"],
+            ["no parameter 'epoch'", "did you mean 'epochs'"],
+        ),
+        (
+            {"o.csv": "a,y\n1,p\n2,q\n"},
+            ["train", "{d}/o.csv", "--target", "y", "--set", "=5"],
+            ["not PARAM=VALUE"],
+        ),
+        (
+            {"o.csv": "a,y\n1,p\n2,q\n3,p\n4,q\n5,p\n6,q\n"},
+            ["train", "{d}/o.csv", "--target", "y", "--set", "dropout=1.5"],
+            ["invalid --set value", "dropout"],
+        ),
+        (
+            {"o.csv": "a,y\n1,p\n2,q\n"},
+            ["train", "{d}/o.csv", "--target", "y", "--test-size", "0.9"],
+            ["--test-size", "below 1"],
+        ),
+        (
+            {"o.csv": "a,y\n1,p\n2,q\n", "file": "x"},
+            ["train", "{d}/o.csv", "--target", "y", "--out", "{d}/file"],
+            ["not a folder"],
+        ),
+        (
+            {"o.csv": "a,y\n1,p\n2,q\n"},
+            ["report", "{d}/o.csv", "{d}/o.csv", "--target", "y"],
+            ["not a skdnn model file"],
+        ),
+        (
+            {"o.csv": "a,y\n1,p\n2,q\n"},
+            ["report", "{d}/none.skdnn", "{d}/o.csv", "--target", "y"],
+            ["none.skdnn", "no such model file"],
+        ),
+        ({}, ["train", "{d}/o.csv"], ["--target", "required"]),
+        ({}, [], ["required"]),
+        ({}, ["fit"], ["invalid choice: 'fit'"]),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, files, argv, fragments):
+    for name, text in files.items():
+        _write(tmp_path, name, text)
+    argv = [arg.replace("{d}", str(tmp_path)) for arg in argv]
+    code, _, err = _run(argv, capsys)
+    assert code == 2
+    _assert_one_error_line(err, *fragments)
+
+
+def test_report_refuses_broken_or_mismatched_files(trained, tmp_path, capsys):
+    model_path = trained["out"] / "model.skdnn"
+    truncated = tmp_path / "truncated.skdnn"
+    truncated.write_bytes(model_path.read_bytes()[:5000])
+    data = _write(tmp_path, "d.csv", "age,decision\n30,buy\n60,skip\n")
+    code, _, err = _run(
+        ["report", str(truncated), data, "--target", "decision"], capsys
+    )
+    assert code == 2
+    _assert_one_error_line(err, "truncated")
+    code, _, err = _run(
+        ["report", str(model_path), data, "--target", "decision"], capsys
+    )
+    assert code == 2
+    _assert_one_error_line(err, "lacks column(s)", "income", "city", "member")
+
+
+@pytest.mark.parametrize(
+    "error, status, fragment",
+    [
+        (RuntimeError("boom"), 1, "RuntimeError: boom"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+    ],
+)
+def test_unexpected_failures(monkeypatch, capsys, error, status, fragment):
+    def fail(args):
+        raise error
+
+    monkeypatch.setattr("skdnn._cli._run_demo", fail)
+    code, _, err = _run(["demo"], capsys)
+    assert code == status
+    _assert_one_error_line(err, fragment)
+
+
+def test_settings_are_python_literals_or_text():
+    settings = _parse_settings(
+        [
+            "epochs=50",
+            "hidden_layer_sizes=(64, 32)",
+            "activation=tanh",
+            "class_weight={'buy': 2.0, 'skip': 1}",
+            "monitor=val_loss",
+            "random_state=None",
+            "batch_norm=True",
+            "scoring = ['recall', 'precision']",
+        ]
+    )
+    assert settings == {
+        "epochs": 50,
+        "hidden_layer_sizes": (64, 32),
+        "activation": "tanh",
+        "class_weight": {"buy": 2.0, "skip": 1},
+        "monitor": "val_loss",
+        "random_state": None,
+        "batch_norm": True,
+        "scoring": ["recall", "precision"],
+    }

@@ -1,0 +1,619 @@
+"""Tests of skdnn.save / skdnn.load: round trips, and files refused unexecuted."""
+
+import copy
+import io
+import json
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+import skdnn
+from skdnn import TaperedMLPClassifier
+from skdnn._persistence import (
+    FORMAT_VERSION,
+    ModelFileError,
+    _decode,
+    _encode,
+    _load_keras_model,
+    _sha256,
+)
+
+FAST = {"hidden_layer_sizes": (16, 8), "epochs": 5, "random_state": 0}
+
+
+class _Payload:
+    """Unpickling this creates ``marker``: the proof that a pickle ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f"touch '{self.marker}'",))
+
+
+def _table(n=90, seed=0):
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["x1", "x2", "x3"])
+    X["colour"] = rng.choice(["red", "green", "blue"], size=n)
+    return X
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """One fitted estimator per target kind, with the data it was fit on."""
+    X = _table()
+    numbers = X[["x1", "x2", "x3"]]
+    score = numbers["x1"] + 0.5 * numbers["x2"]
+    out = {}
+    y = np.where(score > 0, "yes", "no").astype(object)
+    out["binary-text"] = (
+        TaperedMLPClassifier(**FAST, class_weight={"no": 1.0, "yes": 2.0}).fit(
+            numbers, y
+        ),
+        numbers,
+    )
+    y = np.digitize(score, [-0.5, 0.5])
+    out["multiclass"] = (
+        TaperedMLPClassifier(
+            **FAST, class_weight={0: 1.0, 1: np.float64(0.5), 2: 2}, scoring="f1_macro"
+        ).fit(numbers.to_numpy(), y),
+        numbers.to_numpy(),
+    )
+    Y = np.column_stack([score > 0, numbers["x3"] > 0, score < -1]).astype(int)
+    out["multilabel"] = (
+        TaperedMLPClassifier(**FAST).fit(numbers.to_numpy(), Y),
+        numbers.to_numpy(),
+    )
+    out["bool-no-validation"] = (
+        TaperedMLPClassifier(**FAST, validation_split=0.0).fit(
+            numbers.to_numpy(), score.to_numpy() > 0
+        ),
+        numbers.to_numpy(),
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    X = _table()
+    y = np.where(X["x1"] + (X["colour"] == "red") > 0.5, "high", "low")
+    pipe = Pipeline(
+        [
+            (
+                "prep",
+                ColumnTransformer(
+                    [
+                        ("num", StandardScaler(), ["x1", "x2", "x3"]),
+                        ("cat", OneHotEncoder(handle_unknown="ignore"), ["colour"]),
+                    ]
+                ),
+            ),
+            ("clf", TaperedMLPClassifier(**FAST)),
+        ]
+    ).fit(X, y)
+    return pipe, X
+
+
+@pytest.fixture(scope="module")
+def saved_file(fitted, tmp_path_factory):
+    path = tmp_path_factory.mktemp("saved") / "model.skdnn"
+    skdnn.save(fitted["binary-text"][0], path)
+    return path
+
+
+def _assert_same_estimator(loaded, clf, X):
+    assert type(loaded) is TaperedMLPClassifier
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+    assert loaded.get_params() == clf.get_params()
+    assert loaded.classes_.dtype == clf.classes_.dtype
+    np.testing.assert_array_equal(loaded.classes_, clf.classes_)
+    pd.testing.assert_frame_equal(loaded.history_, clf.history_, check_exact=True)
+    assert loaded._history_rows == clf._history_rows
+    assert loaded._target_kind == clf._target_kind
+    for name in (
+        "n_features_in_",
+        "hidden_layer_sizes_",
+        "n_iter_",
+        "best_epoch_",
+        "loss_curve_",
+        "validation_scores_",
+    ):
+        assert getattr(loaded, name) == getattr(clf, name), name
+    assert hasattr(loaded, "feature_names_in_") == hasattr(clf, "feature_names_in_")
+    if hasattr(clf, "feature_names_in_"):
+        np.testing.assert_array_equal(loaded.feature_names_in_, clf.feature_names_in_)
+    assert loaded._plan is not None
+    assert loaded._runner is None
+
+
+@pytest.mark.parametrize(
+    "case", ["binary-text", "multiclass", "multilabel", "bool-no-validation"]
+)
+def test_estimator_round_trip(fitted, case, tmp_path):
+    clf, X = fitted[case]
+    path = tmp_path / "model.skdnn"
+    skdnn.save(clf, path)
+    _assert_same_estimator(skdnn.load(path), clf, X)
+    # the archive holds the documented members and nothing else
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist() == [
+            "manifest.json",
+            "estimator.json",
+            "arrays.npz",
+            "model.keras",
+        ]
+        manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["format"] == "skdnn-model"
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["skdnn_version"] == skdnn.__version__
+    assert manifest["kind"] == "estimator"
+
+
+def test_pipeline_with_column_transformer_round_trip(pipeline, tmp_path):
+    pipe, X = pipeline
+    path = tmp_path / "pipe.skdnn"
+    skdnn.save(pipe, str(path))
+    loaded = skdnn.load(str(path))
+    assert isinstance(loaded, Pipeline)
+    assert [name for name, _ in loaded.steps] == ["prep", "clf"]
+    np.testing.assert_allclose(
+        loaded["prep"].transform(X), pipe["prep"].transform(X), atol=0
+    )
+    _assert_same_estimator(loaded["clf"], pipe["clf"], pipe["prep"].transform(X))
+    np.testing.assert_allclose(
+        loaded.predict_proba(X), pipe.predict_proba(X), atol=1e-6
+    )
+    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
+    unseen = X.head(3).assign(colour="purple")
+    np.testing.assert_array_equal(loaded.predict(unseen), pipe.predict(unseen))
+    assert loaded["prep"].get_params().keys() == pipe["prep"].get_params().keys()
+    # the saved pipeline was left untouched
+    assert pipe.steps[-1][1] is not loaded.steps[-1][1]
+    assert isinstance(pipe.steps[-1][1], TaperedMLPClassifier)
+
+
+def test_loaded_estimator_trains_further(fitted, saved_file):
+    clf, X = fitted["binary-text"]
+    loaded = skdnn.load(saved_file)
+    loaded.set_params(warm_start=True, epochs=1).fit(X, clf.predict(X))
+    assert loaded.n_iter_ == clf.n_iter_ + 1
+    assert len(loaded.history_) == clf.n_iter_ + 1
+    assert clf.n_iter_ == len(clf.history_)  # the original is unchanged
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        (64, 32),
+        [0.1, 0.2],
+        {0: 1.0, 1: 2.5},
+        {"no": 1.0, "yes": 3},
+        {True: 2.0, False: 1.0},
+        {np.int64(3): np.float32(0.5), (1, 2): None, "w": np.float64(2.0)},
+        [np.bool_(True), np.str_("yes"), np.uint8(7)],
+        [float("nan"), float("inf"), -float("inf")],
+        np.array(["a", "bc"]),
+        np.array([1.5, np.nan], dtype=np.float32),
+        np.array(["a", 2, 3.5, True, None], dtype=object),
+        np.array([[1, 2], [3, 4]], dtype=np.uint8),
+    ],
+    ids=repr,
+)
+def test_values_keep_their_types(value):
+    arrays = {}
+    text = json.dumps(_encode(value, arrays, "test"), allow_nan=False)
+    decoded = _decode(json.loads(text), arrays)
+    assert repr(decoded) == repr(value)
+    assert type(decoded) is type(value)
+    if isinstance(value, dict):
+        assert [type(k) for k in decoded] == [type(k) for k in value]
+        assert [type(v) for v in decoded.values()] == [type(v) for v in value.values()]
+    if isinstance(value, np.ndarray):
+        assert decoded.dtype == value.dtype
+        assert [type(v) for v in decoded.ravel()] == [type(v) for v in value.ravel()]
+
+
+def test_random_state_instance_round_trips():
+    arrays = {}
+    state = np.random.RandomState(7)
+    state.rand(3)
+    decoded = _decode(json.loads(json.dumps(_encode(state, arrays, "test"))), arrays)
+    np.testing.assert_array_equal(decoded.rand(5), state.rand(5))
+
+
+def test_unsaveable_value_is_a_clear_error():
+    with pytest.raises(
+        TypeError, match="parameter scoring holds a builtin_function_or_method"
+    ):
+        _encode(len, {}, "parameter scoring")
+
+
+def test_callbacks_are_saved_as_none_with_a_warning(fitted, tmp_path):
+    import keras
+
+    clf = copy.copy(fitted["binary-text"][0])
+    clf.callbacks = [keras.callbacks.TerminateOnNaN()]
+    with pytest.warns(UserWarning, match="callbacks=None"):
+        skdnn.save(clf, tmp_path / "model.skdnn")
+    assert skdnn.load(tmp_path / "model.skdnn").callbacks is None
+
+
+def test_save_refuses_what_it_cannot_store(fitted, tmp_path):
+    with pytest.raises(NotFittedError):
+        skdnn.save(TaperedMLPClassifier(), tmp_path / "a.skdnn")
+    with pytest.raises(TypeError, match="TaperedMLPClassifier"):
+        skdnn.save(LogisticRegression(), tmp_path / "b.skdnn")
+    with pytest.raises(TypeError, match="last step is LogisticRegression"):
+        skdnn.save(Pipeline([("lr", LogisticRegression())]), tmp_path / "c.skdnn")
+    clf = fitted["multiclass"][0]
+    risky = Pipeline([("f", FunctionTransformer(os.system)), ("clf", clf)])
+    with pytest.raises(TypeError, match=r"posix\.system|nt\.system"):
+        skdnn.save(risky, tmp_path / "d.skdnn")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------
+# Atomic saving
+# ----------------------------------------------------------------------
+
+
+def test_save_to_missing_folder_fails_cleanly(fitted, tmp_path):
+    target = tmp_path / "missing" / "model.skdnn"
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        skdnn.save(fitted["binary-text"][0], target)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anywhere"
+)
+def test_save_to_unwritable_folder_fails_cleanly(fitted, tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(PermissionError):
+            skdnn.save(fitted["binary-text"][0], folder / "model.skdnn")
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o700)
+
+
+def test_refused_temporary_file_fails_cleanly(fitted, tmp_path, monkeypatch):
+    real_open = os.open
+
+    def refusing_open(path, *args, **kwargs):
+        if str(path).startswith(str(tmp_path)):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    with pytest.raises(PermissionError):
+        skdnn.save(fitted["binary-text"][0], tmp_path / "model.skdnn")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_mid_write_leaves_no_partial_file(fitted, saved_file, tmp_path):
+    clf = fitted["multiclass"][0]
+    target = tmp_path / "model.skdnn"
+    target.write_bytes(saved_file.read_bytes())
+    before = target.read_bytes()
+    real_writestr = zipfile.ZipFile.writestr
+    calls = []
+
+    def failing_writestr(self, name, data, *args, **kwargs):
+        calls.append(name)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real_writestr(self, name, data, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(zipfile.ZipFile, "writestr", failing_writestr)
+        with pytest.raises(OSError, match="disk full"):
+            skdnn.save(clf, target)
+    assert len(calls) == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["model.skdnn"]
+    assert target.read_bytes() == before  # the old file is intact
+
+
+def test_failure_at_rename_leaves_no_temporary_file(fitted, tmp_path, monkeypatch):
+    def failing_replace(src, dst):
+        raise OSError("rename failed")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="rename failed"):
+        skdnn.save(fitted["multiclass"][0], tmp_path / "model.skdnn")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------
+# Broken, tampered and malicious files
+# ----------------------------------------------------------------------
+
+
+def _rewrite(source, target, *, replace=None, add=None, manifest=None, fix=True):
+    """Copy an archive with members replaced or added, as an attacker would.
+
+    With ``fix`` the manifest's checksums are updated to match, so the file
+    gets past the checksum test and the deeper checks are exercised.
+    """
+    replace, add = dict(replace or {}), dict(add or {})
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members.update(replace)
+    members.update(add)
+    meta = json.loads(members["manifest.json"])
+    meta.update(manifest or {})
+    if fix:
+        for name, data in members.items():
+            if name != "manifest.json":
+                meta["sha256"][name] = _sha256(data)
+    members["manifest.json"] = json.dumps(meta).encode()
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return target
+
+
+def test_not_a_zip_file(tmp_path):
+    path = tmp_path / "model.skdnn"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(ModelFileError, match="not a skdnn model file"):
+        skdnn.load(path)
+    assert issubclass(ModelFileError, ValueError)
+
+
+def test_truncated_file(saved_file, tmp_path):
+    data = saved_file.read_bytes()
+    for cut in (len(data) // 2, len(data) - 10):
+        path = tmp_path / "truncated.skdnn"
+        path.write_bytes(data[:cut])
+        with pytest.raises(ModelFileError, match="truncated"):
+            skdnn.load(path)
+
+
+def test_corrupted_member_bytes(saved_file, tmp_path):
+    data = bytearray(saved_file.read_bytes())
+    with zipfile.ZipFile(saved_file) as archive:
+        info = archive.getinfo("estimator.json")
+    # flip bytes inside the compressed data of a member: its CRC fails
+    start = info.header_offset + 30 + len(info.filename) + 20
+    data[start : start + 8] = bytes(b ^ 0xFF for b in data[start : start + 8])
+    path = tmp_path / "corrupted.skdnn"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="corrupted"):
+        skdnn.load(path)
+
+
+def test_member_changed_after_saving(saved_file, tmp_path):
+    state = json.loads(zipfile.ZipFile(saved_file).read("estimator.json"))
+    state["params"]["epochs"] = 1000
+    path = _rewrite(
+        saved_file,
+        tmp_path / "tampered.skdnn",
+        replace={"estimator.json": json.dumps(state).encode()},
+        fix=False,
+    )
+    with pytest.raises(ModelFileError, match="modified after it was saved"):
+        skdnn.load(path)
+
+
+def test_future_format_version(saved_file, tmp_path):
+    path = _rewrite(
+        saved_file,
+        tmp_path / "future.skdnn",
+        manifest={"format_version": FORMAT_VERSION + 1, "skdnn_version": "9.0"},
+    )
+    with pytest.raises(ModelFileError) as info:
+        skdnn.load(path)
+    message = str(info.value)
+    assert f"format version {FORMAT_VERSION + 1}" in message
+    assert f"format version {FORMAT_VERSION} and earlier" in message
+    assert "skdnn 9.0" in message and "Upgrade skdnn" in message
+
+
+@pytest.mark.parametrize(
+    "manifest, match",
+    [
+        ({"format": "something-else"}, "names no skdnn format"),
+        ({"format_version": "1"}, "not a positive integer"),
+        ({"kind": "network"}, "kind 'network'"),
+    ],
+)
+def test_invalid_manifest(saved_file, tmp_path, manifest, match):
+    path = _rewrite(saved_file, tmp_path / "bad.skdnn", manifest=manifest)
+    with pytest.raises(ModelFileError, match=match):
+        skdnn.load(path)
+
+
+def test_missing_manifest_or_member(saved_file, tmp_path):
+    with zipfile.ZipFile(saved_file) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    for dropped, match in (
+        ("manifest.json", "no manifest"),
+        ("model.keras", "missing"),
+    ):
+        path = tmp_path / f"no-{dropped}.skdnn"
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, data in members.items():
+                if name != dropped:
+                    archive.writestr(name, data)
+        with pytest.raises(ModelFileError, match=match):
+            skdnn.load(path)
+
+
+def test_pickle_member_is_refused_unread(saved_file, tmp_path):
+    marker = tmp_path / "pwned"
+    path = _rewrite(
+        saved_file,
+        tmp_path / "pickle.skdnn",
+        add={"payload.pkl": pickle.dumps(_Payload(marker))},
+    )
+    with pytest.raises(ModelFileError, match=r"unexpected member.*payload\.pkl"):
+        skdnn.load(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("name", ["../escape.json", "/tmp/absolute.json", "a/b.json"])
+def test_unsafe_member_paths(saved_file, tmp_path, name):
+    path = _rewrite(saved_file, tmp_path / "paths.skdnn", add={name: b"{}"})
+    with pytest.raises(ModelFileError, match="unsafe path"):
+        skdnn.load(path)
+    assert not (tmp_path.parent / "escape.json").exists()
+
+
+def test_pickled_object_array_is_refused_unexecuted(saved_file, tmp_path):
+    marker = tmp_path / "pwned"
+    payload = np.array([_Payload(marker)], dtype=object)
+    buffer = io.BytesIO()
+    np.savez(buffer, a0=payload)  # np.savez pickles object arrays
+    assert not marker.exists()
+    path = _rewrite(
+        saved_file, tmp_path / "npy.skdnn", replace={"arrays.npz": buffer.getvalue()}
+    )
+    with pytest.raises(ModelFileError, match="pickle"):
+        skdnn.load(path)
+    assert not marker.exists()
+
+
+def test_unknown_json_tag_or_parameter_is_refused(saved_file, tmp_path):
+    state = json.loads(zipfile.ZipFile(saved_file).read("estimator.json"))
+    for change, match in (
+        ({"epochs": {"type": "callable", "value": "os.system"}}, "unknown value tag"),
+        ({"exec": "rm -rf /"}, "parameters this skdnn does not know"),
+    ):
+        bad = copy.deepcopy(state)
+        bad["params"].update(change)
+        path = _rewrite(
+            saved_file,
+            tmp_path / "json.skdnn",
+            replace={"estimator.json": json.dumps(bad).encode()},
+        )
+        with pytest.raises(ModelFileError, match=match):
+            skdnn.load(path)
+
+
+def _lambda_keras_bytes(marker, tmp_path):
+    """A .keras file whose Lambda layer creates ``marker`` when deserialised."""
+    import keras
+
+    def make_function(path):
+        return lambda x: (open(path, "w").close(), x)[1]
+
+    inputs = keras.Input(shape=(3,), name="features")
+    hidden = keras.layers.Lambda(make_function(str(marker)))(inputs)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(hidden)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    keras_path = tmp_path / "lambda.keras"
+    model.save(keras_path)
+    marker.unlink()  # building the model ran the function once
+    return keras_path
+
+
+@pytest.mark.filterwarnings("ignore:Skipping variable loading:UserWarning")
+def test_keras_lambda_layer_is_refused_unexecuted(saved_file, tmp_path):
+    import keras
+
+    marker = tmp_path / "pwned"
+    keras_path = _lambda_keras_bytes(marker, tmp_path)
+    data = keras_path.read_bytes()
+
+    # skdnn.load refuses it ...
+    path = _rewrite(
+        saved_file, tmp_path / "lambda.skdnn", replace={"model.keras": data}
+    )
+    with pytest.raises(ModelFileError, match="Lambda"):
+        skdnn.load(path)
+    assert not marker.exists()
+    # ... even when the user switched Keras's safe mode off globally ...
+    from keras.src.backend.common import global_state
+
+    before = global_state.get_global_attribute("safe_mode_saving")
+    keras.config.enable_unsafe_deserialization()
+    try:
+        with pytest.raises(ModelFileError, match="Lambda"):
+            skdnn.load(path)
+    finally:
+        global_state.set_global_attribute("safe_mode_saving", before)
+    assert not marker.exists()
+    # ... and so does Keras's safe_mode, the second line of defence
+    with pytest.raises(ValueError, match="lambda"):
+        _load_keras_model(data)
+    assert not marker.exists()
+    # the payload is live: without safe_mode, loading runs it
+    keras.saving.load_model(keras_path, safe_mode=False)
+    assert marker.exists()
+
+
+def _edit_keras_config(data, edit):
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    edit(config)
+    members["config.json"] = json.dumps(config).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _point_initializer_at_os_system(config):
+    dense = next(
+        layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense"
+    )
+    dense["config"]["kernel_initializer"] = {
+        "module": "os",
+        "class_name": "system",
+        "config": {"command": "touch pwned"},
+        "registered_name": None,
+    }
+
+
+def _register_custom_object(config):
+    config["config"]["layers"][-1]["registered_name"] = "evil>Dense"
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (_point_initializer_at_os_system, "module 'os'"),
+        (_register_custom_object, "custom object 'evil>Dense'"),
+    ],
+)
+def test_keras_config_outside_keras_is_refused(saved_file, tmp_path, edit, match):
+    with zipfile.ZipFile(saved_file) as archive:
+        data = _edit_keras_config(archive.read("model.keras"), edit)
+    path = _rewrite(
+        saved_file, tmp_path / "config.skdnn", replace={"model.keras": data}
+    )
+    with pytest.raises(ModelFileError, match=match):
+        skdnn.load(path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_untrusted_preprocessing_type_is_refused(pipeline, tmp_path):
+    import skops.io
+
+    pipe, _ = pipeline
+    saved = tmp_path / "pipe.skdnn"
+    skdnn.save(pipe, saved)
+    evil = skops.io.dumps(
+        Pipeline([("f", FunctionTransformer(os.system)), ("clf", "passthrough")])
+    )
+    path = _rewrite(
+        saved, tmp_path / "evil.skdnn", replace={"preprocessing.skops": evil}
+    )
+    with pytest.raises(ModelFileError, match=r"untrusted types.*system"):
+        skdnn.load(path)
