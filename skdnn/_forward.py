@@ -18,7 +18,7 @@ from scipy.special import erf, expit
 
 # Rows per block when streaming large inputs: bounds the peak memory of the
 # activations whatever the number of rows.
-PREDICT_BLOCK_ROWS = 16_384
+PREDICT_BLOCK_ROWS = 4_096
 
 
 def _softmax(z):
@@ -61,11 +61,15 @@ ACTIVATIONS = {
 
 
 def _activation_name(keras, fn) -> str | None:
-    try:
-        name = keras.activations.serialize(fn)
-    except Exception:  # a user-defined callable Keras cannot name
+    # By identity with Keras's own function of that name, not through
+    # keras.activations.serialize, which imports TensorFlow on any backend.
+    name = getattr(fn, "__name__", None)
+    if name not in ACTIVATIONS:
         return None
-    return name if isinstance(name, str) and name in ACTIVATIONS else None
+    try:
+        return name if keras.activations.get(name) is fn else None
+    except ValueError:
+        return None
 
 
 def extract_plan(model) -> tuple | None:
