@@ -1,0 +1,171 @@
+"""Prediction time of TaperedMLPClassifier beside its peers, as ratios to MLPClassifier.
+
+``predict_proba`` on one row (a float64 numpy row, input validation
+included: the median of thousands of calls) and on 20,000 rows, for the
+network of issue 6 (512-128-32-18). The Keras peers run the skdnn model's
+own Keras network (``model_``): ``model.predict``, ``model.predict_on_batch``
+and a compiled call cached once (``tf.function`` or ``jax.jit``), each given
+the same float64 numpy rows and returning numpy. The script also checks that
+skdnn's numpy forward pass equals the Keras model's output.
+
+Each Keras backend runs in its own child process::
+
+    python benchmarks/bench_predict.py            # TensorFlow, then JAX
+    python benchmarks/bench_predict.py --quick    # fewer calls
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _common as c
+import numpy as np
+
+SKDNN = "skdnn TaperedMLPClassifier"
+KERAS_PREDICT = "Keras model.predict"
+KERAS_ON_BATCH = "Keras model.predict_on_batch"
+KERAS_COMPILED = "Keras cached compiled call"
+SCIKERAS = "scikeras KerasClassifier"
+SKORCH = "skorch NeuralNetClassifier (torch)"
+ONE_ROW_GOALS = {SKDNN: "<= 0.1 ms"}
+MANY_ROWS_GOALS = {SKDNN: "<= 1.0x"}
+# rows the optional peers are trained on: their prediction time does not
+# depend on how well they are trained
+_FEW_ROWS = 2_000
+
+
+def fitted_peers(data, extra_peers: bool) -> dict:
+    """name -> a function ``X (float64 ndarray) -> probabilities``."""
+    import keras
+
+    X, y = data["X"], data["y"]
+    X_train, _, y_train, _ = data["split"]
+    mlp = c.fit_mlp(X_train, y_train, epochs=1)
+    clf = c.skdnn_classifier(epochs=1).fit(X, y)
+    model = clf.model_
+    peers = {
+        c.BASELINE: mlp.predict_proba,
+        SKDNN: clf.predict_proba,
+        KERAS_PREDICT: lambda X: model.predict(X, verbose=0),
+        KERAS_ON_BATCH: lambda X: keras.ops.convert_to_numpy(model.predict_on_batch(X)),
+        KERAS_COMPILED: compiled_call(model),
+    }
+    if extra_peers:
+        peers[SCIKERAS] = c.SKIPPED
+        if c.installed("scikeras"):
+            from bench_fit import scikeras_classifier
+
+            net = scikeras_classifier(epochs=1)
+            net.fit(X_train[:_FEW_ROWS], y_train[:_FEW_ROWS])
+            peers[SCIKERAS] = net.predict_proba
+        peers[SKORCH] = c.SKIPPED
+        if c.installed("skorch"):
+            from bench_fit import skorch_classifier
+
+            net = skorch_classifier(epochs=1)
+            net.fit(X_train[:_FEW_ROWS].astype(np.float32), y_train[:_FEW_ROWS])
+            peers[SKORCH] = lambda X: net.predict_proba(X.astype(np.float32))
+    return peers
+
+
+def compiled_call(model):
+    """The model's inference as one compiled function, traced once and reused."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        spec = tf.TensorSpec([None, model.inputs[0].shape[-1]], tf.float32)
+        call = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+        return lambda X: call(X.astype(np.float32)).numpy()
+    if keras.backend.backend() == "jax":
+        import jax
+
+        # copies: Keras's own predict loop may free the variables' buffers
+        trainable = [keras.ops.convert_to_numpy(v) for v in model.trainable_variables]
+        non_trainable = [
+            keras.ops.convert_to_numpy(v) for v in model.non_trainable_variables
+        ]
+        call = jax.jit(lambda x: model.stateless_call(trainable, non_trainable, x)[0])
+        return lambda X: np.asarray(call(X.astype(np.float32)))
+    return c.SKIPPED
+
+
+def max_difference(peers, X) -> float:
+    """Largest gap between skdnn's probabilities and the Keras model's."""
+    skdnn_p = peers[SKDNN](X)[:, 1]
+    keras_p = np.asarray(peers[KERAS_ON_BATCH](X), dtype=np.float64)[:, 0]
+    return float(np.max(np.abs(skdnn_p - keras_p)))
+
+
+def child(backend: str, rounds: int, seconds: float, extra_peers: bool) -> None:
+    X, y = c.make_data()
+    data = {"X": X, "y": y, "split": c.split(X, y)}
+    peers = fitted_peers(data, extra_peers)
+    result = {"backend": backend, "device": c.keras_device(), "tables": {}}
+    for label, rows, most in (("one row", X[:1].copy(), 2_000), ("20k rows", X, 50)):
+        cases = {
+            name: (lambda predict=predict, rows=rows: predict(rows))
+            for name, predict in peers.items()
+            if callable(predict)
+        }
+        calls = {
+            name: c.calls_per_round(fn, seconds, most) for name, fn in cases.items()
+        }
+        times = c.interleaved_times(cases, rounds, calls)
+        result["tables"][label] = {
+            name: times.get(name, predict) for name, predict in peers.items()
+        }
+    result["max_abs_difference"] = max_difference(peers, X)
+    c.report(result)
+
+
+def main() -> None:
+    args = c.parse_args(__doc__.splitlines()[0])
+    rounds = c.repetitions(args, default=5, quick=2)
+    seconds = 0.2 if args.quick else 0.4
+    if args.child:
+        backend, _, peers = args.child.partition(":")
+        child(backend, rounds, seconds, extra_peers=peers == "all")
+        return
+
+    print(f"predict benchmark -- {c.environment()}; {c.load_average()}")
+    print(
+        f"network {c.N_FEATURES}-{'-'.join(map(str, c.HIDDEN_LAYER_SIZES))}-1; "
+        f"{rounds} interleaved rounds of about {seconds} s per peer"
+    )
+    if args.threads:
+        print(f"every library capped at {args.threads} thread(s)")
+    for i, backend in enumerate(["tensorflow", "jax"]):
+        if not c.backend_available(backend):
+            print(f"\npredict, Keras backend {backend}: {c.SKIPPED}")
+            continue
+        result = c.run_child(
+            __file__,
+            f"{backend}:{'all' if i == 0 else 'core'}",
+            ["--repeat", str(rounds)] + (["--quick"] if args.quick else []),
+            env=c.backend_env(backend, args.threads),
+        )
+        if "error" in result:
+            print(f"\npredict, Keras backend {backend}: failed ({result['error']})")
+            continue
+        for label, times in result["tables"].items():
+            goals = ONE_ROW_GOALS if label == "one row" else MANY_ROWS_GOALS
+            c.print_table(
+                f"predict_proba, {label}, Keras backend {backend} "
+                f"(on {result['device']}; {c.load_average()} at the end)",
+                times,
+                goals=goals,
+                column="median per call",
+            )
+        print(
+            "skdnn's numpy forward pass vs the Keras model, largest probability "
+            f"difference on 20k rows: {result['max_abs_difference']:.2e}"
+        )
+
+
+if __name__ == "__main__":
+    main()
