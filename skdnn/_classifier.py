@@ -142,7 +142,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         Class labels (for multilabel targets, the label indices).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
     hidden_layer_sizes_ : tuple of int
         The resolved hidden layer widths.
