@@ -26,7 +26,15 @@ from sklearn.utils.validation import (
 )
 
 from skdnn._architecture import tapered_widths
-from skdnn._forward import ACTIVATIONS, extract_plan, forward, keras_forward
+from skdnn._forward import (
+    ACTIVATIONS,
+    extract_plan,
+    forward,
+    forward_blocks,
+    gather,
+    keras_forward,
+    row_blocks,
+)
 from skdnn._training import release_kernel_cache
 
 _OPTIMIZERS = {
@@ -406,7 +414,10 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, validation_data, *, partial, classes=None):
         continuing = hasattr(self, "model_") and (partial or self.warm_start)
         self._check_params()
-        X, y = self._validate_X(X, reset=not continuing, dtype=np.float32, y=y)
+        # The caller's float32 or float64 X is used as it is (training casts
+        # each chunk of rows to float32): fitting holds no copy of X.
+        X, y = self._validate_X(X, reset=not continuing, dtype=_FIT_DTYPES, y=y)
+        _check_float32_range(X, "X")
         y = self._check_y(y)
         if continuing:
             Y = self._encode_y(y, "y")
@@ -415,7 +426,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         weights = self._training_weights(X, y, sample_weight)
         rng = np.random.default_rng(self._seed_sequence())
         if partial:
-            train_rows, val = np.arange(X.shape[0]), None
+            train_rows, val = _row_indices(X.shape[0]), None
         else:
             train_rows, val = self._validation_rows(X, Y, weights, validation_data, rng)
         self._check_weighted_classes(Y, weights, train_rows)
@@ -440,8 +451,12 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         model = self.model_
         monitor, maximise = self._resolve_monitor(has_validation=val is not None)
         scorers = self._scorers()
-        # the training rows as scorers take them, gathered once per fit
-        train_set = (X[train_rows], self._decode(Y[train_rows])) if scorers else None
+        # the rows as scorers take them, gathered as float32 once per fit
+        train_set = val_set = None
+        if scorers:
+            train_set = (gather(X, train_rows), self._decode(Y[train_rows]))
+            if val is not None:
+                val_set = (gather(val[0], val[1]), val[3])
         callbacks = self._callback_list(epochs)
         first_epoch = len(self._history_rows) + 1
         best_value, best_epoch, best_weights, waited = None, None, None, 0
@@ -482,7 +497,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
                     break
                 self._plan = extract_plan(model)
                 row = {"loss": loss, "accuracy": accuracy}
-                self._record_scores(row, scorers, train_set, val)
+                self._record_scores(row, scorers, train_set, val, val_set)
                 row["learning_rate"] = _learning_rate(model)
                 self._history_rows.append(row)
                 last_good_plan, last_good_weights = self._plan, epoch_weights
@@ -550,49 +565,67 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
             history["val_accuracy"].tolist() if "val_accuracy" in history else None
         )
 
-    def _record_scores(self, row, scorers, train_set, val):
+    def _record_scores(self, row, scorers, train_set, val, val_set):
         """Add the validation loss and accuracy and the scorers to ``row``."""
         if val is not None:
-            X_val, Y_val, y_val_labels, w_val = val
-            if self._plan is not None:
-                logits = forward(self._plan, X_val, logits=True)
-                proba = ACTIVATIONS[self._plan[-1][2]](logits.copy())
-            else:
-                logits, proba = None, self._output(X_val)
-            row["val_loss"] = self._loss(Y_val, w_val, proba=proba, logits=logits)
-            row["val_accuracy"] = self._accuracy(Y_val, proba)
+            X_val, val_rows, Y_val, _, w_val = val
+            loss, accuracy = self._validation_metrics(X_val, val_rows, Y_val, w_val)
+            row["val_loss"], row["val_accuracy"] = loss, accuracy
         if scorers:
             snapshot = _EpochSnapshot(self)
-            X_train, y_train = train_set
             for name, scorer in scorers.items():
-                row[name] = scorer(snapshot, X_train, y_train)
-                if val is not None:
-                    row[f"val_{name}"] = scorer(snapshot, X_val, y_val_labels)
+                row[name] = scorer(snapshot, *train_set)
+                if val_set is not None:
+                    row[f"val_{name}"] = scorer(snapshot, *val_set)
 
-    def _loss(self, Y, weights, *, proba, logits=None):
-        """Weighted cross-entropy plus the l2 penalty.
+    def _validation_metrics(self, X, rows, Y, weights):
+        """Weighted loss (with the l2 penalty) and accuracy on ``X[rows]``.
 
-        From the logits when they are known, as TensorFlow computes the
-        training loss (no clipping, so the two curves stay comparable even
-        for saturated outputs); from clipped probabilities otherwise.
+        Computed block by block, so the validation set's outputs are never
+        held whole. The loss comes from the logits when they are known, as
+        TensorFlow computes the training loss (no clipping, so the two
+        curves stay comparable even for saturated outputs); from clipped
+        probabilities otherwise.
         """
-        rows = np.arange(Y.shape[0])
-        if logits is not None and self._target_kind == "multiclass":
-            per_row = logsumexp(logits, axis=1) - logits[rows, Y]
-        elif logits is not None:
-            per_row = np.mean(np.logaddexp(0.0, logits) - Y * logits, axis=1)
-        elif self._target_kind == "multiclass":
-            per_row = -np.log(np.clip(proba[rows, Y], _EPSILON, 1))
+        if self._plan is not None:
+            activation = ACTIVATIONS[self._plan[-1][2]]
+            blocks = forward_blocks(self._plan, X, logits=True, rows=rows)
         else:
-            proba = np.clip(proba, _EPSILON, 1 - _EPSILON)
-            per_row = -np.mean(Y * np.log(proba) + (1 - Y) * np.log(1 - proba), axis=1)
-        total = np.sum(weights)
-        data_loss = np.dot(per_row, weights) / total if total > 0 else np.nan
-        if self.l2 > 0:
-            data_loss += self.l2 * sum(
-                float(np.sum(np.square(w))) for w in self._kernels()
+            activation = None
+            softmax = self._target_kind == "multiclass"
+            blocks = (
+                (block, keras_forward(self.model_, X_block, softmax=softmax))
+                for block, X_block in row_blocks(X, rows)
             )
-        return float(data_loss)
+        loss_sum = correct = 0.0
+        for block, output in blocks:
+            Y_block = Y[block]
+            if activation is not None:
+                logits, proba = output, activation(output.copy())
+            else:
+                logits, proba = None, output
+            loss_sum += np.dot(
+                self._per_row_loss(Y_block, proba, logits), weights[block]
+            )
+            correct += self._n_correct(Y_block, proba)
+        total = np.sum(weights)
+        loss = loss_sum / total if total > 0 else np.nan
+        if self.l2 > 0:
+            loss += self.l2 * sum(float(np.sum(np.square(w))) for w in self._kernels())
+        return float(loss), float(correct / Y.shape[0])
+
+    def _per_row_loss(self, Y, proba, logits):
+        """Cross-entropy of each row, from the logits when they are given."""
+        if logits is not None and self._target_kind == "multiclass":
+            rows = np.arange(Y.shape[0])
+            return logsumexp(logits, axis=1) - logits[rows, Y]
+        if logits is not None:
+            return np.mean(np.logaddexp(0.0, logits) - Y * logits, axis=1)
+        if self._target_kind == "multiclass":
+            rows = np.arange(Y.shape[0])
+            return -np.log(np.clip(proba[rows, Y], _EPSILON, 1))
+        proba = np.clip(proba, _EPSILON, 1 - _EPSILON)
+        return -np.mean(Y * np.log(proba) + (1 - Y) * np.log(1 - proba), axis=1)
 
     def _kernels(self):
         return [
@@ -601,10 +634,12 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
             if type(layer).__name__ == "Dense"
         ]
 
-    def _accuracy(self, Y, proba):
+    def _n_correct(self, Y, proba):
+        """Correct rows (multiclass) or the sum over rows of the share of
+        correct outputs (binary, multilabel)."""
         if self._target_kind == "multiclass":
-            return float(np.mean(np.argmax(proba, axis=1) == Y))
-        return float(np.mean((proba > 0.5) == (Y > 0.5)))
+            return float(np.sum(np.argmax(proba, axis=1) == Y))
+        return float(np.sum(np.mean((proba > 0.5) == (Y > 0.5), axis=1)))
 
     # ------------------------------------------------------------------
     # Building
@@ -758,7 +793,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         X, y = out if with_y else (out, None)
         if sp.issparse(X):
-            X = X.toarray()
+            X = X.astype(dtype[0] if isinstance(dtype, list) else dtype).toarray()
         return (X, y) if with_y else X
 
     def _check_y(self, y):
@@ -861,7 +896,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         ``class_weight`` alone for ``validation_data``), so the two curves
         measure the same objective and early stopping follows it.
         """
-        all_rows = np.arange(X.shape[0])
+        all_rows = _row_indices(X.shape[0])
         if validation_data is not None:
             if (
                 not isinstance(validation_data, (tuple, list))
@@ -869,8 +904,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
             ):
                 raise ValueError("validation_data must be a tuple (X_val, y_val).")
             X_val, y_val = self._validate_X(
-                validation_data[0], reset=False, dtype=np.float32, y=validation_data[1]
+                validation_data[0], reset=False, dtype=_FIT_DTYPES, y=validation_data[1]
             )
+            _check_float32_range(X_val, "X_val in validation_data")
             y_val = self._check_y(y_val)
             Y_val = self._encode_y(y_val, "y_val in validation_data")
             w_val = (
@@ -878,7 +914,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
                 if self.class_weight is not None
                 else np.ones(X_val.shape[0])
             )
-            return all_rows, (X_val, Y_val, self._decode(Y_val), w_val)
+            return all_rows, (X_val, None, Y_val, self._decode(Y_val), w_val)
         if self.validation_split == 0:
             return all_rows, None
         n_val = math.ceil(self.validation_split * X.shape[0])
@@ -917,8 +953,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         val_rows = np.sort(val_rows)
         train_rows = np.setdiff1d(all_rows, val_rows)
+        # the held-out rows are read from X where they lie, block by block
         Y_val = Y[val_rows]
-        return train_rows, (X[val_rows], Y_val, self._decode(Y_val), weights[val_rows])
+        return train_rows, (X, val_rows, Y_val, self._decode(Y_val), weights[val_rows])
 
     def _seed_sequence(self):
         state = self.random_state
@@ -979,7 +1016,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         """The network's output for validated X: numpy, or Keras as fallback."""
         if self._plan is not None:
             return forward(self._plan, X)
-        return keras_forward(self.model_, X)
+        return keras_forward(self.model_, X, softmax=self._target_kind == "multiclass")
 
     def _proba(self, X):
         out = self._output(X)
@@ -1041,6 +1078,26 @@ class _NoCallbacks:
 
     def on_epoch_end(self, epoch, logs=None):
         pass
+
+
+# X for fitting: float32 or float64 kept as given, anything else made float32
+_FIT_DTYPES = [np.float32, np.float64]
+
+
+def _check_float32_range(X: np.ndarray, name: str) -> None:
+    """Refuse values that overflow float32, the precision the network trains in."""
+    limit = np.finfo(np.float32).max
+    if X.dtype == np.float64 and X.size and (X.max() > limit or X.min() < -limit):
+        raise ValueError(
+            f"Input {name} contains a value too large for dtype('float32') "
+            f"(beyond +/-{limit:.4g}), the precision the network trains in; "
+            "scale the features (e.g. StandardScaler)."
+        )
+
+
+def _row_indices(n: int) -> np.ndarray:
+    """``arange(n)`` in the narrowest integer type that holds ``n``."""
+    return np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
 
 
 def _as_widths(sizes) -> tuple[int, ...]:

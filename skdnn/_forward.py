@@ -17,8 +17,10 @@ import numpy as np
 from scipy.special import erf, expit
 
 # Rows per block when streaming large inputs: bounds the peak memory of the
-# activations whatever the number of rows.
-PREDICT_BLOCK_ROWS = 4_096
+# activations whatever the number of rows (1,024 rows of a 512-unit layer in
+# float64 is 4 MiB). Larger blocks are no faster: measured on 20,000 rows of
+# the benchmark network, 1,024-row blocks were the quickest of 256 to 4,096.
+PREDICT_BLOCK_ROWS = 1_024
 
 
 def _softmax(z):
@@ -119,21 +121,65 @@ def extract_plan(model) -> tuple | None:
     return tuple((k, b, a) for k, b, a in steps)
 
 
-def forward(plan: tuple, X: np.ndarray, *, logits: bool = False) -> np.ndarray:
-    """Output of the network for ``X`` (float64), streamed in row blocks.
+def row_blocks(X: np.ndarray, rows: np.ndarray | None = None):
+    """Yield ``(block slice, rows of X)`` over ``X``, or over ``X[rows]``.
 
-    Non-finite output logits (from inputs far outside the training range)
-    are mapped to finite values before the output activation, so the
-    probabilities are always finite. With ``logits=True`` the output
-    activation is left out.
+    The blocks hold at most ``PREDICT_BLOCK_ROWS`` rows; with ``rows`` they
+    are gathered one block at a time, so ``X[rows]`` is never built whole.
     """
-    if X.shape[0] <= PREDICT_BLOCK_ROWS:
-        return _forward_block(plan, X, logits)
-    out = np.empty((X.shape[0], plan[-1][0].shape[1]))
-    for start in range(0, X.shape[0], PREDICT_BLOCK_ROWS):
-        stop = start + PREDICT_BLOCK_ROWS
-        out[start:stop] = _forward_block(plan, X[start:stop], logits)
+    n = X.shape[0] if rows is None else rows.shape[0]
+    for start in range(0, n, PREDICT_BLOCK_ROWS):
+        block = slice(start, min(start + PREDICT_BLOCK_ROWS, n))
+        yield block, (X[block] if rows is None else X[rows[block]])
+
+
+def gather(X: np.ndarray, rows: np.ndarray | None, dtype=np.float32) -> np.ndarray:
+    """``X[rows]`` as ``dtype``, built block by block (no wider copy on the way)."""
+    if rows is None:
+        return np.asarray(X, dtype=dtype)
+    out = np.empty((rows.shape[0], X.shape[1]), dtype=dtype)
+    for block, X_block in row_blocks(X, rows):
+        out[block] = X_block
     return out
+
+
+def forward(
+    plan: tuple,
+    X: np.ndarray,
+    *,
+    logits: bool = False,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """Output of the network for ``X`` (or ``X[rows]``), streamed in row blocks.
+
+    The arithmetic is float64. Non-finite output logits (from inputs far
+    outside the training range) are mapped to finite values before the
+    output activation, so the probabilities are always finite. With
+    ``logits=True`` the output activation is left out.
+    """
+    if rows is None and X.shape[0] <= PREDICT_BLOCK_ROWS:
+        return _forward_block(plan, X, logits)
+    n = X.shape[0] if rows is None else rows.shape[0]
+    out = np.empty((n, plan[-1][0].shape[1]))
+    for block, block_out in forward_blocks(plan, X, logits=logits, rows=rows):
+        out[block] = block_out
+    return out
+
+
+def forward_blocks(
+    plan: tuple,
+    X: np.ndarray,
+    *,
+    logits: bool = False,
+    rows: np.ndarray | None = None,
+):
+    """Yield ``(block slice, output)`` of :func:`forward`, one block at a time.
+
+    For reductions over many rows (a validation loss) that need not hold
+    the whole output.
+    """
+    for block, X_block in row_blocks(X, rows):
+        yield block, _forward_block(plan, X_block, logits)
 
 
 def _forward_block(plan, X, logits=False):
@@ -154,14 +200,33 @@ def _forward_block(plan, X, logits=False):
     return z
 
 
-def keras_forward(model, X: np.ndarray) -> np.ndarray:
-    """The Keras model's own inference output, streamed in row blocks."""
-    out = []
-    for start in range(0, max(X.shape[0], 1), PREDICT_BLOCK_ROWS):
-        block = X[start : start + PREDICT_BLOCK_ROWS].astype(np.float32)
-        out.append(np.asarray(model(block, training=False), dtype=np.float64))
-    proba = np.concatenate(out)
-    return np.nan_to_num(proba, nan=0.5)
+def keras_forward(
+    model,
+    X: np.ndarray,
+    *,
+    rows: np.ndarray | None = None,
+    softmax: bool = False,
+) -> np.ndarray:
+    """The Keras model's own inference output, streamed in row blocks.
+
+    A row whose output is not finite (inputs far outside the training
+    range) gets the uninformative answer: 0.5 for each sigmoid output, or
+    the uniform distribution when the output is a ``softmax``.
+    """
+    n = X.shape[0] if rows is None else rows.shape[0]
+    out = None
+    for block, X_block in row_blocks(X, rows):
+        proba = model(np.asarray(X_block, dtype=np.float32), training=False)
+        proba = np.asarray(proba, dtype=np.float64)
+        if out is None:
+            out = np.empty((n, proba.shape[1]))
+        out[block] = proba
+    if out is None:
+        return np.empty((0, model.outputs[0].shape[-1]))
+    bad = ~np.isfinite(out).all(axis=1)
+    if bad.any():
+        out[bad] = 1.0 / out.shape[1] if softmax else 0.5
+    return out
 
 
 def _numpy(keras, variable) -> np.ndarray:

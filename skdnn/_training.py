@@ -9,14 +9,16 @@ chunk of batches in the graph, so Python is entered once per chunk rather
 than once per batch. On JAX each step is one jitted pure function of the
 model's, and the optimizer's, state (``stateless_call``/``stateless_apply``),
 the state staying on the device for the whole epoch. Rows are gathered from
-the caller's array chunk by chunk (or batch by batch), so no second copy of
-the training data is ever made. Other backends use Keras's own ``fit``.
+the caller's array chunk by chunk (or batch by batch) and cast to float32
+there, so no second copy of the training data is ever made. Other backends
+use Keras's own ``fit``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from skdnn._forward import gather
 from skdnn._keras import backend_name
 
 # Batches per compiled call: large enough that per-call overhead vanishes,
@@ -66,7 +68,7 @@ class EpochRunner:
                 trainable,
                 non_trainable,
                 optimizer_state,
-                X[rows],
+                _float32(X[rows]),
                 Y[rows],
                 weights[rows],
             )
@@ -85,7 +87,7 @@ class EpochRunner:
 
     def _run_keras_fit(self, X, Y, weights, order):
         hist = self.model.fit(
-            X[order],
+            gather(X, order),
             Y[order],
             sample_weight=weights[order],
             batch_size=self.batch_size,
@@ -104,11 +106,15 @@ class EpochRunner:
         loss_sum = correct_sum = 0.0
         for start in range(0, order.shape[0], chunk_rows):
             rows = order[start : start + chunk_rows]
-            loss, correct = self._compiled(X[rows], Y[rows], weights[rows])
+            loss, correct = self._compiled(_float32(X[rows]), Y[rows], weights[rows])
             loss_sum += float(loss)
             correct_sum += float(correct)
         n = order.shape[0]
         return loss_sum / n, correct_sum / n
+
+
+def _float32(X_rows: np.ndarray) -> np.ndarray:
+    return X_rows.astype(np.float32, copy=False)
 
 
 def _per_sample_loss(keras, target_kind):

@@ -14,13 +14,13 @@ import pytest
 from sklearn import config_context
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdnn import TaperedMLPClassifier
-from skdnn._forward import forward
 
 # --------------------------------------------------------------------------
 # Import cost
@@ -198,7 +198,7 @@ def test_validation_split_is_stratified_and_seeded(small_data):
         X, y.reshape(-1, 1).astype(np.float32), np.ones(len(y)), None,
         np.random.default_rng(0),
     )  # fmt: skip
-    _, _, labels, _ = val
+    _, _, _, labels, _ = val
     assert len(labels) == 50
     assert (labels == 1).sum() == 10  # the class ratio of y, not the last rows
 
@@ -245,13 +245,13 @@ def test_early_stopping_restores_best_weights(small_data):
     assert clf.n_iter_ < 200
     assert clf.n_iter_ == clf.best_epoch_ + 5
     # the weights kept are those whose validation loss was the minimum
-    val_rows = clf._validation_rows(
-        X.astype(np.float32), clf._encode_y(y, "y"), np.ones(len(y), np.float32),
+    _, val_rows, Y_val, _, _ = clf._validation_rows(
+        X, clf._encode_y(y, "y"), np.ones(len(y), np.float32),
         None, np.random.default_rng(clf._seed_sequence()),
     )[1]  # fmt: skip
-    X_val, Y_val, _, w_val = val_rows
-    logits = forward(clf._plan, X_val, logits=True)
-    loss = clf._loss(Y_val, w_val, proba=None, logits=logits)
+    # the mean cross-entropy of the held-out rows, from the kept weights
+    proba = clf.predict_proba(X[val_rows])
+    loss = log_loss(Y_val.ravel(), proba, labels=[0, 1])
     assert loss == pytest.approx(clf.history_["val_loss"].min(), rel=1e-5)
 
 
