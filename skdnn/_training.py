@@ -22,8 +22,10 @@ from skdnn._forward import gather
 from skdnn._keras import backend_name
 
 # Batches per compiled call: large enough that per-call overhead vanishes,
-# small enough that the gathered chunk stays a few megabytes.
+# small enough that the gathered chunk stays a few megabytes (at most
+# CHUNK_ROWS rows, when the batches are large).
 BATCHES_PER_CALL = 64
+CHUNK_ROWS = 8_192
 
 
 class EpochRunner:
@@ -102,11 +104,12 @@ class EpochRunner:
             self._compiled = _compile_tensorflow_chunk(
                 self.model, self.target_kind, self.batch_size
             )
-        chunk_rows = self.batch_size * BATCHES_PER_CALL
+        batches = max(1, min(BATCHES_PER_CALL, CHUNK_ROWS // self.batch_size))
+        chunk_rows = self.batch_size * batches
         loss_sum = correct_sum = 0.0
         for start in range(0, order.shape[0], chunk_rows):
             rows = order[start : start + chunk_rows]
-            loss, correct = self._compiled(_float32(X[rows]), Y[rows], weights[rows])
+            loss, correct = self._compiled(gather(X, rows), Y[rows], weights[rows])
             loss_sum += float(loss)
             correct_sum += float(correct)
         n = order.shape[0]
