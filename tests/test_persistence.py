@@ -185,7 +185,8 @@ def test_pipeline_with_column_transformer_round_trip(pipeline, tmp_path):
 def test_loaded_estimator_trains_further(fitted, saved_file):
     clf, X = fitted["binary-text"]
     loaded = skdnn.load(saved_file)
-    loaded.set_params(warm_start=True, epochs=1).fit(X, clf.predict(X))
+    y = np.where(X["x1"] + 0.5 * X["x2"] > 0, "yes", "no").astype(object)  # as fit
+    loaded.set_params(warm_start=True, epochs=1).fit(X, y)
     assert loaded.n_iter_ == clf.n_iter_ + 1
     assert len(loaded.history_) == clf.n_iter_ + 1
     assert clf.n_iter_ == len(clf.history_)  # the original is unchanged
