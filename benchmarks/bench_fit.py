@@ -62,7 +62,7 @@ def fit_cases(data, epochs: int, extra_peers: bool) -> dict:
         )
         cases[SKORCH] = (
             (lambda: skorch_classifier(epochs).fit(X.astype("float32"), y))
-            if c.installed("skorch")
+            if c.installed("skorch") and c.installed("torch")
             else c.SKIPPED
         )
     return cases

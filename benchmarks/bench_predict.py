@@ -62,7 +62,7 @@ def fitted_peers(data, extra_peers: bool) -> dict:
             net.fit(X_train[:_FEW_ROWS], y_train[:_FEW_ROWS])
             peers[SCIKERAS] = net.predict_proba
         peers[SKORCH] = c.SKIPPED
-        if c.installed("skorch"):
+        if c.installed("skorch") and c.installed("torch"):
             from bench_fit import skorch_classifier
 
             net = skorch_classifier(epochs=1)

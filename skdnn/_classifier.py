@@ -186,6 +186,12 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
     after training, which equals the Keras model's output to float32
     precision, and is thread-safe.
 
+    ``fit`` uses a float32 or float64 ``X`` as given (other dtypes are
+    converted to float32 once) and casts each chunk of rows to float32 as it
+    trains, so it holds no copy of ``X``; values beyond float32's range are
+    refused. With ``scoring``, the rows the scorers read are gathered once
+    per fit as float32.
+
     Training loss is computed in training mode (dropout on) and averaged
     over the epoch's batches, as Keras reports it; ``val_loss`` is computed
     in inference mode after the epoch. Both include the ``l2`` penalty and

@@ -225,47 +225,6 @@ def _compile_tensorflow_chunk(model, target_kind: str, batch_size: int):
     )
 
 
-def _plain_adam_slots(model) -> list | None:
-    """The ``(m, v)`` pair of each trainable variable of a plain Keras Adam.
-
-    ``None`` (so ``optimizer.apply`` is used) unless the optimizer is
-    ``keras.optimizers.Adam`` with no option the fused kernel lacks
-    (amsgrad, weight decay, clipping, EMA, gradient accumulation, loss
-    scaling, constraints), all variables float32, on one replica.
-    """
-    import tensorflow as tf
-
-    from skdnn._keras import import_keras
-
-    keras = import_keras()
-    optimizer = model.optimizer
-    variables = model.trainable_variables
-    if (
-        type(optimizer) is not keras.optimizers.Adam
-        or tf.distribute.has_strategy()
-        or optimizer.amsgrad
-        or optimizer.weight_decay
-        or optimizer.clipnorm
-        or optimizer.clipvalue
-        or optimizer.global_clipnorm
-        or optimizer.use_ema
-        or optimizer.gradient_accumulation_steps
-        or optimizer.loss_scale_factor is not None
-        or any(v.constraint is not None or v.dtype != "float32" for v in variables)
-    ):
-        return None
-    try:  # Keras's own slot lists; a rename in Keras falls back to apply()
-        return [
-            (
-                optimizer._momentums[optimizer._get_variable_index(v)],
-                optimizer._velocities[optimizer._get_variable_index(v)],
-            )
-            for v in variables
-        ]
-    except (AttributeError, KeyError, IndexError):
-        return None
-
-
 def _single_replica_gradients(grads_and_vars):
     """The (gradient, variable) pairs unchanged: their sum over one replica."""
     return list(grads_and_vars)
@@ -296,41 +255,6 @@ class _TensorFlowChunk:
         self.target_kind = target_kind
         self.batch_size = batch_size
         self.per_sample_loss = _per_sample_loss(import_keras(), target_kind)
-        self.fused_adam = _plain_adam_slots(model) is not None
-
-    def _apply_adam(self, grads):
-        """Keras's Adam step, one fused TensorFlow kernel per variable.
-
-        ``ResourceApplyAdam`` computes Keras's update (the bias-corrected
-        step size, then ``m``, ``v`` and ``var -= lr_t * m / (sqrt(v) +
-        epsilon)``) in one kernel instead of about ten graph operations per
-        variable; same state, same iteration counter.
-        """
-        import tensorflow as tf
-
-        optimizer = self.model.optimizer
-        step = tf.cast(optimizer.iterations + 1, tf.float32)
-        beta_1 = tf.constant(optimizer.beta_1, tf.float32)
-        beta_2 = tf.constant(optimizer.beta_2, tf.float32)
-        learning_rate = tf.cast(optimizer.learning_rate, tf.float32)
-        beta_1_power, beta_2_power = tf.pow(beta_1, step), tf.pow(beta_2, step)
-        slots = _plain_adam_slots(self.model)
-        for grad, variable, (m, v) in zip(
-            grads, self.model.trainable_variables, slots, strict=True
-        ):
-            tf.raw_ops.ResourceApplyAdam(
-                var=variable.handle,
-                m=m.handle,
-                v=v.handle,
-                beta1_power=beta_1_power,
-                beta2_power=beta_2_power,
-                lr=learning_rate,
-                beta1=beta_1,
-                beta2=beta_2,
-                epsilon=tf.constant(optimizer.epsilon, tf.float32),
-                grad=grad,
-            )
-        optimizer.iterations.assign_add(1)
 
     def __call__(self, x, y, w):
         import tensorflow as tf
@@ -351,10 +275,7 @@ class _TensorFlowChunk:
                 if model.losses:
                     loss += tf.add_n(model.losses)
             grads = tape.gradient(loss, model.trainable_variables)
-            if self.fused_adam:
-                self._apply_adam(grads)
-            else:
-                optimizer.apply(grads, model.trainable_variables)
+            optimizer.apply(grads, model.trainable_variables)
             loss_sum += loss * size
             correct += self._n_correct(yb, proba)
         return loss_sum, correct
