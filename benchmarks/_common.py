@@ -149,6 +149,18 @@ def installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def import_torch_first() -> None:
+    """Import PyTorch (and its compiler, which its optimisers load) first.
+
+    With TensorFlow 2.21 already loaded, importing ``torch._dynamo`` (as
+    ``torch.optim.Adam`` does) crashed the process with a segmentation
+    fault here, for PyTorch 2.13 and 2.14; imported first, both run side by
+    side.
+    """
+    if installed("torch"):
+        import torch._dynamo  # noqa: F401
+
+
 # ----------------------------------------------------------------------------
 # Timing
 # ----------------------------------------------------------------------------

@@ -104,6 +104,8 @@ def skorch_classifier(epochs: int):
 
 
 def child(backend: str, repeat: int, extra_peers: bool) -> None:
+    if extra_peers:
+        c.import_torch_first()
     X, y = c.make_data()
     data = {"X": X, "y": y, "split": c.split(X, y)}
     X_small, y_small = c.make_data(n_samples=1_000)

@@ -102,6 +102,8 @@ def max_difference(peers, X) -> float:
 
 
 def child(backend: str, rounds: int, seconds: float, extra_peers: bool) -> None:
+    if extra_peers:
+        c.import_torch_first()
     X, y = c.make_data()
     data = {"X": X, "y": y, "split": c.split(X, y)}
     peers = fitted_peers(data, extra_peers)
