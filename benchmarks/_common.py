@@ -36,6 +36,10 @@ VALIDATION_SPLIT = 0.2
 SEED = 0
 
 BASELINE = "sklearn MLPClassifier"
+# the peers measured by both bench_fit.py and bench_predict.py
+SKDNN = "skdnn TaperedMLPClassifier"
+SCIKERAS = "scikeras KerasClassifier"
+SKORCH = "skorch NeuralNetClassifier (torch)"
 SKIPPED = "skipped (not installed)"
 _RESULT_PREFIX = "BENCH-RESULT "
 

@@ -24,12 +24,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _common as c
 
-SKDNN = "skdnn TaperedMLPClassifier"
 KERAS_FIT = "Keras model.fit"
 KERAS_FIT_SPE = "Keras model.fit, steps_per_execution=32"
-SCIKERAS = "scikeras KerasClassifier"
-SKORCH = "skorch NeuralNetClassifier (torch)"
-GOALS = {SKDNN: "<= 1.0x (aim 0.5x)"}
+GOALS = {c.SKDNN: "<= 1.0x (aim 0.5x)"}
 
 
 def fit_cases(data, epochs: int, extra_peers: bool) -> dict:
@@ -50,17 +47,17 @@ def fit_cases(data, epochs: int, extra_peers: bool) -> dict:
 
     cases = {
         c.BASELINE: lambda: c.fit_mlp(X_train, y_train, epochs),
-        SKDNN: lambda: c.skdnn_classifier(epochs).fit(X, y),
+        c.SKDNN: lambda: c.skdnn_classifier(epochs).fit(X, y),
         KERAS_FIT: keras_fit,
         KERAS_FIT_SPE: lambda: keras_fit(steps_per_execution=32),
     }
     if extra_peers:
-        cases[SCIKERAS] = (
+        cases[c.SCIKERAS] = (
             (lambda: scikeras_classifier(epochs).fit(X, y))
             if c.installed("scikeras")
             else c.SKIPPED
         )
-        cases[SKORCH] = (
+        cases[c.SKORCH] = (
             (lambda: skorch_classifier(epochs).fit(X.astype("float32"), y))
             if c.installed("skorch") and c.installed("torch")
             else c.SKIPPED
@@ -173,8 +170,8 @@ def main() -> None:
             result["times"],
             goals=GOALS,
         )
-        if isinstance(result["times"][SKDNN], list):
-            medians[backend] = c.median(result["times"][SKDNN])
+        if isinstance(result["times"][c.SKDNN], list):
+            medians[backend] = c.median(result["times"][c.SKDNN])
     if "tensorflow" in medians and "tensorflow-cpu" in medians:
         print(
             "\nskdnn fit on the default device vs with the GPU hidden: "

@@ -24,14 +24,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as c
 import numpy as np
 
-SKDNN = "skdnn TaperedMLPClassifier"
 KERAS_PREDICT = "Keras model.predict"
 KERAS_ON_BATCH = "Keras model.predict_on_batch"
 KERAS_COMPILED = "Keras cached compiled call"
-SCIKERAS = "scikeras KerasClassifier"
-SKORCH = "skorch NeuralNetClassifier (torch)"
-ONE_ROW_GOALS = {SKDNN: "<= 0.1 ms"}
-MANY_ROWS_GOALS = {SKDNN: "<= 1.0x"}
+ONE_ROW_GOALS = {c.SKDNN: "<= 0.1 ms"}
+MANY_ROWS_GOALS = {c.SKDNN: "<= 1.0x"}
 # rows the optional peers are trained on: their prediction time does not
 # depend on how well they are trained
 _FEW_ROWS = 2_000
@@ -48,26 +45,26 @@ def fitted_peers(data, extra_peers: bool) -> dict:
     model = clf.model_
     peers = {
         c.BASELINE: mlp.predict_proba,
-        SKDNN: clf.predict_proba,
+        c.SKDNN: clf.predict_proba,
         KERAS_PREDICT: lambda X: model.predict(X, verbose=0),
         KERAS_ON_BATCH: lambda X: keras.ops.convert_to_numpy(model.predict_on_batch(X)),
         KERAS_COMPILED: compiled_call(model),
     }
     if extra_peers:
-        peers[SCIKERAS] = c.SKIPPED
+        peers[c.SCIKERAS] = c.SKIPPED
         if c.installed("scikeras"):
             from bench_fit import scikeras_classifier
 
             net = scikeras_classifier(epochs=1)
             net.fit(X_train[:_FEW_ROWS], y_train[:_FEW_ROWS])
-            peers[SCIKERAS] = net.predict_proba
-        peers[SKORCH] = c.SKIPPED
+            peers[c.SCIKERAS] = net.predict_proba
+        peers[c.SKORCH] = c.SKIPPED
         if c.installed("skorch") and c.installed("torch"):
             from bench_fit import skorch_classifier
 
             net = skorch_classifier(epochs=1)
             net.fit(X_train[:_FEW_ROWS].astype(np.float32), y_train[:_FEW_ROWS])
-            peers[SKORCH] = lambda X: net.predict_proba(X.astype(np.float32))
+            peers[c.SKORCH] = lambda X: net.predict_proba(X.astype(np.float32))
     return peers
 
 
@@ -96,7 +93,7 @@ def compiled_call(model):
 
 def max_difference(peers, X) -> float:
     """Largest gap between skdnn's probabilities and the Keras model's."""
-    skdnn_p = peers[SKDNN](X)[:, 1]
+    skdnn_p = peers[c.SKDNN](X)[:, 1]
     keras_p = np.asarray(peers[KERAS_ON_BATCH](X), dtype=np.float64)[:, 0]
     return float(np.max(np.abs(skdnn_p - keras_p)))
 

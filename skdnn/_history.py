@@ -385,6 +385,8 @@ class _Knobs:
     early_stopping: bool | None
     batch_norm: bool | None
     kept_epoch: int | None  # the fitted estimator's best_epoch_
+    patience: int | None = None
+    max_epochs: int | None = None  # the ``epochs`` the fit was allowed
 
     @classmethod
     def read(cls, estimator, history: pd.DataFrame) -> _Knobs:
@@ -411,6 +413,8 @@ class _Knobs:
             early_stopping=params.get("early_stopping"),
             batch_norm=params.get("batch_norm"),
             kept_epoch=getattr(estimator, "best_epoch_", None),
+            patience=params.get("patience"),
+            max_epochs=params.get("epochs"),
         )
 
 
@@ -680,6 +684,20 @@ _RULES = (
 
 def _train_longer(curves: _Curves, knobs: _Knobs) -> list[str]:
     epochs = max(50, 2 * curves.n_epochs)
+    if (
+        knobs.early_stopping
+        and knobs.patience
+        and knobs.max_epochs
+        and curves.n_epochs < knobs.max_epochs
+    ):
+        # early stopping ended the run, though the loss was falling again
+        return [
+            f"raise patience: patience={2 * knobs.patience} (now "
+            f"{knobs.patience}); early stopping ended the run at epoch "
+            f"{curves.n_epochs} of {knobs.max_epochs} while the validation "
+            "loss was still falling",
+            "or smooth the curve: a larger batch_size or a lower learning_rate",
+        ]
     advice = [
         f"train longer: epochs={epochs} with early_stopping=True, which stops "
         "once the validation loss stops falling"

@@ -112,15 +112,19 @@ def test_sample_weight_routed_through_pipeline_and_search(small_data):
     X, y = small_data
     weights = np.where(y == 1, 5.0, 1.0)
     with config_context(enable_metadata_routing=True):
-        clf = TaperedMLPClassifier(
-            hidden_layer_sizes=(8,), epochs=3, random_state=0
-        ).set_fit_request(sample_weight=True)
+        clf = (
+            TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0)
+            .set_fit_request(sample_weight=True)
+            .set_score_request(sample_weight=True)  # Pipeline.score routes it
+        )
         scaler = StandardScaler().set_fit_request(sample_weight=False)
         pipe = Pipeline([("scaler", scaler), ("clf", clf)])
         weighted = pipe.fit(X, y, sample_weight=weights)[-1].predict_proba(X)
         plain = clone(pipe).fit(X, y)[-1].predict_proba(X)
         search = GridSearchCV(pipe, {"clf__dropout": [0.0, 0.2]}, cv=2)
         search.fit(X, y, sample_weight=weights)
+    # the weights reach the scoring too: weighted accuracy, finite
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert not np.allclose(weighted, plain)
     # upweighting class 1 raises its predicted probability on average
     assert weighted[:, 1].mean() > plain[:, 1].mean()

@@ -480,3 +480,31 @@ def test_real_fit_without_validation():
         hidden_layer_sizes=(8,), epochs=4, validation_split=0.0, random_state=0
     ).fit(X, y)
     assert diagnose(clf).verdict == "no_validation"
+
+
+class _EarlyStopped(BaseEstimator):
+    """A stand-in for a fit that early stopping ended at epoch 20 of 200."""
+
+    def __init__(self, early_stopping=True, patience=5, epochs=200):
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.epochs = epochs
+
+    def fit(self):
+        train = decay(20, 0.8, 0.1, rate=0.05)
+        val = decay(20, 0.8, 0.15, rate=0.05)
+        self.history_ = history(train, val)
+        self.best_epoch_ = 20
+        return self
+
+
+def test_still_improving_when_early_stopping_ended_the_run_advises_patience():
+    result = diagnose(_EarlyStopped().fit())
+    assert result.verdict == "still_improving"
+    assert result.advice[0].startswith("raise patience: patience=10 (now 5)")
+    assert "epoch 20 of 200" in result.advice[0]
+    # the same curves from a run that used all its epochs: train longer
+    ran_out = diagnose(_EarlyStopped(epochs=20).fit())
+    assert ran_out.advice[0].startswith("train longer: epochs=")
+    no_early_stopping = diagnose(_EarlyStopped(early_stopping=False).fit())
+    assert no_early_stopping.advice[0].startswith("train longer: epochs=")
