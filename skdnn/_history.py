@@ -64,6 +64,9 @@ IMPROVING_TOLERANCE = 0.01
 #: ... and the fall of the raw validation loss must be significant at this
 #: one-sided level (a t-test on the least-squares slope).
 IMPROVING_SIGNIFICANCE = 0.025
+#: ... unless the smoothed validation loss already ends below this value:
+#: a cross-entropy this close to zero leaves nothing to gain on the hold-out.
+NEGLIGIBLE_LOSS = 1e-3
 #: "underfitting" when both smoothed losses never fell below this fraction of
 #: their first-epoch value (less than a 10 % improvement).
 UNDERFIT_RATIO = 0.9
@@ -215,12 +218,15 @@ def diagnose(estimator_or_history) -> Diagnosis:
        holds 5 epochs or more, the least-squares slope of the raw validation
        loss over it is negative and significant at the one-sided
        ``IMPROVING_SIGNIFICANCE`` (2.5 %) level of a t-test, so that a noisy
-       plateau is not taken for progress.
+       plateau is not taken for progress; and the smoothed validation loss
+       ends at or above ``NEGLIGIBLE_LOSS`` (1e-3): below it, the loss is
+       near zero and the run is a good fit with nothing left to gain on the
+       hold-out.
     7. ``"underfitting"``: neither smoothed loss ever fell below
        ``UNDERFIT_RATIO`` (90 %) of its first-epoch value, i.e. both improved
        by less than 10 % (a constant loss included).
     8. ``"good_fit"`` otherwise: the validation loss levelled off without a
-       sustained rise.
+       sustained rise, or fell near zero.
 
     ``best_epoch`` is the epoch of the lowest raw validation loss. The
     gaps are validation minus training loss; the training loss is measured
@@ -584,14 +590,14 @@ def _still_improving(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     slope = np.polyfit(x, recent, 1)[0]
     drop = -slope * (tail - 1) / max(float(np.mean(recent)), np.finfo(float).tiny)
     ends_lowest = val[-1] <= val.min() * (1 + IMPROVING_TOLERANCE)
-    if not (drop >= IMPROVING_DROP and ends_lowest):
+    if not (drop >= IMPROVING_DROP and ends_lowest) or val[-1] < NEGLIGIBLE_LOSS:
         return None
     if tail >= IMPROVING_MIN_TAIL and not _falls_significantly(x, curves.val[-tail:]):
         return None
     message = (
         f"still improving at epoch {curves.val_epochs[-1]}: validation loss fell "
-        f"{_percent(drop)} over the last {tail} epochs, to "
-        f"{_num(curves.val[-1])}, and has not levelled off"
+        f"from {_num(curves.val[-tail])} to {_num(curves.val[-1])} over the last "
+        f"{tail} epochs and has not levelled off"
     )
     return _with_gaps(curves, "still_improving", message, _train_longer(curves, knobs))
 
@@ -653,11 +659,14 @@ def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
     rise = float(val[-1] / val.min() - 1) if val.min() > 0 else 0.0
     best_epoch, best_val, _ = curves.best()
     gap_best, _ = curves.gaps()
+    if val[-1] < NEGLIGIBLE_LOSS:
+        ending = f"ending near zero (below {NEGLIGIBLE_LOSS:g}): little is left to gain"
+    else:
+        ending = f"levelled off, ending {_percent(rise)} above its minimum (smoothed)"
     message = (
         f"good fit: validation loss fell from {_num(curves.val[0])} to "
-        f"{_num(best_val)} (best epoch {best_epoch}) and levelled off, ending "
-        f"{_percent(rise)} above its minimum (smoothed); the gap to the "
-        f"training loss at the best epoch is {gap_best:+.3g}"
+        f"{_num(best_val)} (best epoch {best_epoch}), {ending}; the gap to "
+        f"the training loss at the best epoch is {gap_best:+.3g}"
     )
     advice = [
         "keep this design and judge it on held-out data with evaluation_report, "

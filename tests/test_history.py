@@ -508,3 +508,18 @@ def test_still_improving_when_early_stopping_ended_the_run_advises_patience():
     assert ran_out.advice[0].startswith("train longer: epochs=")
     no_early_stopping = diagnose(_EarlyStopped(early_stopping=False).fit())
     assert no_early_stopping.advice[0].startswith("train longer: epochs=")
+
+
+def test_validation_loss_near_zero_is_a_good_fit_not_still_improving():
+    # a hold-out learnt perfectly: the loss keeps falling, towards zero
+    train = decay(200, 0.6, 1e-7, rate=0.08)
+    val = decay(200, 0.6, 1e-6, rate=0.06)
+    result = diagnose(history(train, val))
+    assert result.verdict == "good_fit"
+    assert "near zero" in result.message
+    # the same fall, slower: still well above zero at the end, and falling
+    slow_train = decay(200, 0.6, 1e-7, rate=0.025)
+    slow_val = decay(200, 0.6, 1e-6, rate=0.02)
+    result = diagnose(history(slow_train, slow_val))
+    assert result.verdict == "still_improving"
+    assert "fell from" in result.message
