@@ -143,25 +143,18 @@ def gather(X: np.ndarray, rows: np.ndarray | None, dtype=np.float32) -> np.ndarr
     return out
 
 
-def forward(
-    plan: tuple,
-    X: np.ndarray,
-    *,
-    logits: bool = False,
-    rows: np.ndarray | None = None,
-) -> np.ndarray:
-    """Output of the network for ``X`` (or ``X[rows]``), streamed in row blocks.
+def forward(plan: tuple, X: np.ndarray, *, logits: bool = False) -> np.ndarray:
+    """Output of the network for ``X``, streamed in row blocks.
 
     The arithmetic is float64. Non-finite output logits (from inputs far
     outside the training range) are mapped to finite values before the
     output activation, so the probabilities are always finite. With
     ``logits=True`` the output activation is left out.
     """
-    if rows is None and X.shape[0] <= PREDICT_BLOCK_ROWS:
+    if X.shape[0] <= PREDICT_BLOCK_ROWS:
         return _forward_block(plan, X, logits)
-    n = X.shape[0] if rows is None else rows.shape[0]
-    out = np.empty((n, plan[-1][0].shape[1]))
-    for block, block_out in forward_blocks(plan, X, logits=logits, rows=rows):
+    out = np.empty((X.shape[0], plan[-1][0].shape[1]))
+    for block, block_out in forward_blocks(plan, X, logits=logits):
         out[block] = block_out
     return out
 
@@ -200,26 +193,19 @@ def _forward_block(plan, X, logits=False):
     return z
 
 
-def keras_forward(
-    model,
-    X: np.ndarray,
-    *,
-    rows: np.ndarray | None = None,
-    softmax: bool = False,
-) -> np.ndarray:
+def keras_forward(model, X: np.ndarray, *, softmax: bool = False) -> np.ndarray:
     """The Keras model's own inference output, streamed in row blocks.
 
     A row whose output is not finite (inputs far outside the training
     range) gets the uninformative answer: 0.5 for each sigmoid output, or
     the uniform distribution when the output is a ``softmax``.
     """
-    n = X.shape[0] if rows is None else rows.shape[0]
     out = None
-    for block, X_block in row_blocks(X, rows):
+    for block, X_block in row_blocks(X):
         proba = model(np.asarray(X_block, dtype=np.float32), training=False)
         proba = np.asarray(proba, dtype=np.float64)
         if out is None:
-            out = np.empty((n, proba.shape[1]))
+            out = np.empty((X.shape[0], proba.shape[1]))
         out[block] = proba
     if out is None:
         return np.empty((0, model.outputs[0].shape[-1]))

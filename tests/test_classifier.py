@@ -597,6 +597,22 @@ def test_fast_predictions_equal_the_keras_model(
     assert (clf._plan is None) == (activation == "log_sigmoid")
 
 
+def test_keras_fallback_answers_non_finite_rows_uninformatively():
+    from skdnn._forward import keras_forward
+
+    def model(x, training):  # a network whose second row overflowed
+        out = np.tile([[0.2, 0.3, 0.5]], (len(x), 1))
+        out[1] = np.nan
+        return out
+
+    X = np.zeros((3, 4))
+    softmax = keras_forward(model, X, softmax=True)
+    np.testing.assert_allclose(softmax[1], [1 / 3] * 3)
+    np.testing.assert_allclose(softmax.sum(axis=1), 1.0)
+    np.testing.assert_allclose(keras_forward(model, X)[1], [0.5] * 3)  # sigmoids
+    np.testing.assert_allclose(softmax[[0, 2]], [[0.2, 0.3, 0.5]] * 2)
+
+
 def test_predictions_stream_in_blocks(small_data, fast_params, monkeypatch):
     from skdnn import _forward
 
