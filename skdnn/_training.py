@@ -70,7 +70,7 @@ class EpochRunner:
                 trainable,
                 non_trainable,
                 optimizer_state,
-                _float32(X[rows]),
+                gather(X, rows),
                 Y[rows],
                 weights[rows],
             )
@@ -114,10 +114,6 @@ class EpochRunner:
             correct_sum += float(correct)
         n = order.shape[0]
         return loss_sum / n, correct_sum / n
-
-
-def _float32(X_rows: np.ndarray) -> np.ndarray:
-    return X_rows.astype(np.float32, copy=False)
 
 
 def _per_sample_loss(keras, target_kind):
