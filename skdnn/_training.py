@@ -145,13 +145,10 @@ def _compile_jax_step(model, target_kind: str):
     )
 
     def outputs(trainable, non_trainable, x):
-        if not from_logits:
-            return model.stateless_call(
-                trainable, non_trainable, x, training=True, return_losses=True
-            )
         # traced once per input shape: the output activation is left out
         # of the trace only, the model itself is unchanged afterwards
-        output_layer.activation = keras.activations.linear
+        if from_logits:
+            output_layer.activation = keras.activations.linear
         try:
             return model.stateless_call(
                 trainable, non_trainable, x, training=True, return_losses=True
