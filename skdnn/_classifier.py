@@ -35,6 +35,7 @@ from skdnn._forward import (
     keras_forward,
     row_blocks,
 )
+from skdnn._heads import get_head
 from skdnn._training import release_kernel_cache
 
 _OPTIMIZERS = {
@@ -453,7 +454,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         from skdnn._training import EpochRunner
 
         if getattr(self, "_runner", None) is None:
-            self._runner = EpochRunner(self.model_, self._target_kind, self.batch_size)
+            self._runner = EpochRunner(
+                self.model_, get_head(self._target_kind), self.batch_size
+            )
         model = self.model_
         monitor, maximise = self._resolve_monitor(has_validation=val is not None)
         scorers = self._scorers()

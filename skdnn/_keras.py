@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 
 def import_keras():
@@ -11,9 +12,13 @@ def import_keras():
     TensorFlow prints CUDA probes and CPU-feature notes to stderr on import;
     ``TF_CPP_MIN_LOG_LEVEL`` hides them unless the user chose a level.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
-
+    # Already imported: return it without touching os.environ, so calls
+    # from code that TensorFlow traces stay plain (AutoGraph cannot
+    # convert os.environ's methods and would warn about them).
+    keras = sys.modules.get("keras")
+    if keras is None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import keras
     return keras
 
 

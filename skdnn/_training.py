@@ -16,6 +16,8 @@ use Keras's own ``fit``.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from skdnn._forward import gather
@@ -35,21 +37,21 @@ class EpochRunner:
     ----------
     model : keras.Model
         A model compiled with its optimizer and loss.
-    target_kind : {"binary", "multiclass", "multilabel"}
-        How the encoded targets and outputs relate.
+    head : skdnn._heads head
+        The task: the loss and epoch metric computed from the logits.
     batch_size : int
         Rows per optimiser step.
     """
 
-    def __init__(self, model, target_kind: str, batch_size: int):
+    def __init__(self, model, head, batch_size: int):
         self.model = model
-        self.target_kind = target_kind
+        self.head = head
         self.batch_size = int(batch_size)
         self._backend = backend_name()
         self._compiled = None
 
     def run(self, X, Y, weights, order: np.ndarray) -> tuple[float, float]:
-        """Train on the rows of ``X`` in ``order``; mean loss and accuracy."""
+        """Train on the rows of ``X`` in ``order``; mean loss and epoch metric."""
         if self._backend == "tensorflow":
             return self._run_tensorflow(X, Y, weights, order)
         if self._backend == "jax":
@@ -58,7 +60,7 @@ class EpochRunner:
 
     def _run_jax(self, X, Y, weights, order):
         if self._compiled is None:
-            self._compiled = _compile_jax_step(self.model, self.target_kind)
+            self._compiled = _compile_jax_step(self.model, self.head)
         model, optimizer = self.model, self.model.optimizer
         trainable = [v.value for v in model.trainable_variables]
         non_trainable = [v.value for v in model.non_trainable_variables]
@@ -85,7 +87,7 @@ class EpochRunner:
             for variable, value in zip(variables, values, strict=True):
                 variable.assign(value)
         n = order.shape[0]
-        return float(loss_sum) / n, float(correct_sum) / n
+        return float(loss_sum) / n, self.head.finish_metric(float(correct_sum), n)
 
     def _run_keras_fit(self, X, Y, weights, order):
         hist = self.model.fit(
@@ -97,12 +99,13 @@ class EpochRunner:
             shuffle=False,
             verbose=0,
         )
-        return float(hist.history["loss"][-1]), float(hist.history["accuracy"][-1])
+        metric = hist.history.get(self.head.metric_name, [np.nan])[-1]
+        return float(hist.history["loss"][-1]), float(metric)
 
     def _run_tensorflow(self, X, Y, weights, order):
         if self._compiled is None:
             self._compiled = _compile_tensorflow_chunk(
-                self.model, self.target_kind, self.batch_size
+                self.model, self.head, self.batch_size
             )
         batches = max(1, min(BATCHES_PER_CALL, CHUNK_ROWS // self.batch_size))
         chunk_rows = self.batch_size * batches
@@ -113,79 +116,71 @@ class EpochRunner:
             loss_sum += float(loss)
             correct_sum += float(correct)
         n = order.shape[0]
-        return loss_sum / n, correct_sum / n
+        return loss_sum / n, self.head.finish_metric(correct_sum, n)
 
 
-def _per_sample_loss(keras, target_kind):
-    if target_kind == "multiclass":
-        return keras.losses.sparse_categorical_crossentropy
-    return keras.losses.binary_crossentropy
+class _Logits:
+    """Call a model for its output logits, in training mode.
+
+    The output layer's activation is left out while the call is traced (the
+    model itself is unchanged afterwards), so the heads compute the loss
+    from the logits: Keras's losses on probabilities clip them to
+    [1e-7, 1 - 1e-7], whose gradient vanishes once an output saturates, so
+    training would stall, and a diverging fit go unnoticed, instead.
+    """
+
+    def __init__(self, model):
+        from skdnn._keras import import_keras
+
+        self.output_layer = model.layers[-1]
+        self.activation = getattr(self.output_layer, "activation", None)
+        self.linear = import_keras().activations.linear
+
+    @contextlib.contextmanager
+    def linear_output(self):
+        self.output_layer.activation = self.linear
+        try:
+            yield
+        finally:
+            self.output_layer.activation = self.activation
 
 
-def _compile_jax_step(model, target_kind: str):
+def _compile_jax_step(model, head):
     import jax
     import jax.numpy as jnp
 
-    from skdnn._keras import import_keras
-
-    keras = import_keras()
     optimizer = model.optimizer
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
-    per_sample_loss = _per_sample_loss(keras, target_kind)
-    output_layer = model.layers[-1]
-    output_activation = getattr(output_layer, "activation", None)
-    # The loss from the output layer's logits, as TensorFlow computes it:
-    # Keras's JAX losses take probabilities clipped to [1e-7, 1 - 1e-7],
-    # whose gradient vanishes once an output saturates, so training would
-    # stall (and a diverging fit would go unnoticed) instead of learning.
-    from_logits = output_activation in (
-        keras.activations.sigmoid,
-        keras.activations.softmax,
-    )
-
-    def outputs(trainable, non_trainable, x):
-        # traced once per input shape: the output activation is left out
-        # of the trace only, the model itself is unchanged afterwards
-        if from_logits:
-            output_layer.activation = keras.activations.linear
-        try:
-            return model.stateless_call(
-                trainable, non_trainable, x, training=True, return_losses=True
-            )
-        finally:
-            output_layer.activation = output_activation
+    logits_of = _Logits(model)
 
     def loss_and_state(trainable, non_trainable, x, y, w):
-        out, non_trainable, losses = outputs(trainable, non_trainable, x)
-        per_sample = per_sample_loss(y, out, from_logits=from_logits)
-        loss = jnp.sum(per_sample * w) / x.shape[0]
+        with logits_of.linear_output():
+            logits, non_trainable, losses = model.stateless_call(
+                trainable, non_trainable, x, training=True, return_losses=True
+            )
+        loss = jnp.sum(head.training_loss(y, logits) * w) / x.shape[0]
         for penalty in losses:
             loss = loss + penalty
-        return loss, (out, non_trainable)
+        return loss, (logits, non_trainable)
 
     grad_fn = jax.value_and_grad(loss_and_state, has_aux=True)
-    threshold = 0.0 if from_logits else 0.5  # sigmoid(z) > 0.5 iff z > 0
-
-    def n_correct(y, out):
-        if target_kind == "multiclass":
-            return jnp.sum(jnp.argmax(out, axis=1) == y)
-        return jnp.sum(jnp.mean((out > threshold) == (y > 0.5), axis=1))
 
     @jax.jit
     def step(trainable, non_trainable, optimizer_state, x, y, w):
-        (loss, (proba, non_trainable)), grads = grad_fn(
+        (loss, (logits, non_trainable)), grads = grad_fn(
             trainable, non_trainable, x, y, w
         )
         trainable, optimizer_state = optimizer.stateless_apply(
             optimizer_state, grads, trainable
         )
-        return trainable, non_trainable, optimizer_state, loss, n_correct(y, proba)
+        metric = head.training_metric(y, logits)
+        return trainable, non_trainable, optimizer_state, loss, metric
 
     return step
 
 
-def _compile_tensorflow_chunk(model, target_kind: str, batch_size: int):
+def _compile_tensorflow_chunk(model, head, batch_size: int):
     import tensorflow as tf
 
     optimizer = model.optimizer
@@ -200,19 +195,16 @@ def _compile_tensorflow_chunk(model, target_kind: str, batch_size: int):
         optimizer._all_reduce_sum_gradients = _single_replica_gradients
     n_outputs = model.outputs[0].shape[-1]
     n_features = model.inputs[0].shape[-1]
-    if target_kind == "multiclass":
-        y_spec = tf.TensorSpec([None], tf.int32)
-    else:
-        y_spec = tf.TensorSpec([None, n_outputs], tf.float32)
+    y_shape = [None] if head.y_ndim == 1 else [None, n_outputs]
     # tf.function of a per-model callable object, not of a nested function:
     # TensorFlow counts traces per code object, so one nested function traced
     # once for each model of a grid search would be reported as "excessive
     # retracing", though each model is traced exactly once.
     return tf.function(
-        _TensorFlowChunk(model, target_kind, batch_size),
+        _TensorFlowChunk(model, head, batch_size),
         input_signature=[
             tf.TensorSpec([None, n_features], tf.float32),
-            y_spec,
+            tf.TensorSpec(y_shape, getattr(tf, head.y_dtype)),
             tf.TensorSpec([None], tf.float32),
         ],
     )
@@ -241,43 +233,33 @@ def release_kernel_cache() -> None:
 class _TensorFlowChunk:
     """Optimiser steps over a chunk of rows, batch by batch, in one graph."""
 
-    def __init__(self, model, target_kind: str, batch_size: int):
-        from skdnn._keras import import_keras
-
+    def __init__(self, model, head, batch_size: int):
         self.model = model
-        self.target_kind = target_kind
+        self.head = head
         self.batch_size = batch_size
-        self.per_sample_loss = _per_sample_loss(import_keras(), target_kind)
+        self.logits_of = _Logits(model)
 
     def __call__(self, x, y, w):
         import tensorflow as tf
 
-        model, optimizer = self.model, self.model.optimizer
+        model, optimizer, head = self.model, self.model.optimizer, self.head
         n = tf.shape(x)[0]
         n_batches = (n + self.batch_size - 1) // self.batch_size
         loss_sum = tf.constant(0.0)
-        correct = tf.constant(0.0)
+        metric_sum = tf.constant(0.0)
         for i in tf.range(n_batches):
             lo = i * self.batch_size
             hi = tf.minimum(lo + self.batch_size, n)
             xb, yb, wb = x[lo:hi], y[lo:hi], w[lo:hi]
             size = tf.cast(hi - lo, tf.float32)
             with tf.GradientTape() as tape:
-                proba = model(xb, training=True)
-                loss = tf.reduce_sum(self.per_sample_loss(yb, proba) * wb) / size
+                with self.logits_of.linear_output():
+                    logits = model(xb, training=True)
+                loss = tf.reduce_sum(head.training_loss(yb, logits) * wb) / size
                 if model.losses:
                     loss += tf.add_n(model.losses)
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply(grads, model.trainable_variables)
             loss_sum += loss * size
-            correct += self._n_correct(yb, proba)
-        return loss_sum, correct
-
-    def _n_correct(self, y, proba):
-        import tensorflow as tf
-
-        if self.target_kind == "multiclass":
-            hit = tf.equal(tf.argmax(proba, axis=1, output_type=tf.int32), y)
-            return tf.reduce_sum(tf.cast(hit, tf.float32))
-        hit = tf.equal(tf.cast(proba > 0.5, tf.float32), y)
-        return tf.reduce_sum(tf.reduce_mean(tf.cast(hit, tf.float32), axis=1))
+            metric_sum += head.training_metric(yb, logits)
+        return loss_sum, metric_sum

@@ -1,0 +1,296 @@
+"""What a task means to the network: its output, link, loss and epoch metric.
+
+One head per task, in the manner of scikit-learn's loss objects: the output
+activation the Keras model ends with, the per-row loss computed from the
+output logits (once in Keras operations, traced into the training step, and
+once in numpy, for the validation curve), the metric recorded each epoch
+and the link from logits to what ``predict_proba``/``predict`` return. The
+estimators, the training step and the numpy inference read the task from
+here and nowhere else.
+
+Targets reach a head already encoded by the estimator: ``int32`` class
+indices of shape ``(n,)`` (multiclass), ``float32`` 0/1 of shape ``(n, k)``
+(binary with ``k = 1``, multilabel), or standardised ``float32`` values of
+shape ``(n, k)`` (regression).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, logsumexp
+
+# Keras clips probabilities to [eps, 1 - eps] in its cross-entropies; the
+# loss from probabilities (Keras-fallback inference) uses the same bound.
+_EPSILON = 1e-7
+
+
+class _Head:
+    """Shared behaviour of the heads; subclasses fill in the task."""
+
+    #: Name of the task, as the estimators and the persisted state spell it.
+    kind: str
+    #: Keras activation of the output layer.
+    output_activation: str
+    #: dtype of the encoded targets.
+    y_dtype: str = "float32"
+    #: Number of dimensions of the encoded targets.
+    y_ndim: int = 2
+    #: Name of the metric recorded each epoch beside the loss.
+    metric_name: str = "accuracy"
+
+    def n_outputs(self, n_targets: int) -> int:
+        """Output units for ``n_targets`` classes, labels or target columns."""
+        return n_targets
+
+    # Keras side: traced into the compiled training step.
+
+    def training_loss(self, y, logits):
+        """Per-row loss from the output logits, in Keras operations."""
+        raise NotImplementedError
+
+    def training_metric(self, y, logits):
+        """The batch's sum over rows of the epoch metric, in Keras operations."""
+        raise NotImplementedError
+
+    # numpy side: the validation curve and inference.
+
+    def loss(self, Y: np.ndarray, logits: np.ndarray) -> np.ndarray:
+        """Per-row loss from the output logits."""
+        raise NotImplementedError
+
+    def loss_from_output(self, Y: np.ndarray, output: np.ndarray) -> np.ndarray:
+        """Per-row loss from the activated output (when logits are unknown)."""
+        raise NotImplementedError
+
+    def metric_sum(self, Y: np.ndarray, output: np.ndarray) -> float:
+        """Sum over rows of the epoch metric, from the activated output."""
+        raise NotImplementedError
+
+    def finish_metric(self, total: float, n_rows: int) -> float:
+        """The epoch metric from its sum over ``n_rows`` rows."""
+        return total / n_rows if n_rows else float("nan")
+
+    def link(self, logits: np.ndarray) -> np.ndarray:
+        """The activated output for the logits (a new array)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class BinaryHead(_Head):
+    """Two classes: one sigmoid output, the probability of the second.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> head = BinaryHead()
+    >>> head.loss(np.array([[1.0]]), np.array([[0.0]])).round(4)
+    array([0.6931])
+    """
+
+    kind = "binary"
+    output_activation = "sigmoid"
+
+    def n_outputs(self, n_targets: int) -> int:
+        return 1
+
+    def training_loss(self, y, logits):
+        keras = _keras()
+        return keras.losses.binary_crossentropy(y, logits, from_logits=True)
+
+    def training_metric(self, y, logits):
+        ops = _keras().ops
+        # sigmoid(z) > 0.5 exactly when z > 0
+        hit = ops.cast(ops.equal(logits > 0, y > 0.5), "float32")
+        return ops.sum(ops.mean(hit, axis=-1))
+
+    def loss(self, Y, logits):
+        return np.mean(np.logaddexp(0.0, logits) - Y * logits, axis=1)
+
+    def loss_from_output(self, Y, output):
+        proba = np.clip(output, _EPSILON, 1 - _EPSILON)
+        return -np.mean(Y * np.log(proba) + (1 - Y) * np.log(1 - proba), axis=1)
+
+    def metric_sum(self, Y, output):
+        return float(np.sum(np.mean((output > 0.5) == (Y > 0.5), axis=1)))
+
+    def link(self, logits):
+        return expit(logits)
+
+
+class MultilabelHead(BinaryHead):
+    """Independent labels: one sigmoid output per label.
+
+    Examples
+    --------
+    >>> MultilabelHead().n_outputs(3)
+    3
+    """
+
+    kind = "multilabel"
+
+    def n_outputs(self, n_targets: int) -> int:
+        return n_targets
+
+
+class MulticlassHead(_Head):
+    """Three classes or more: a softmax over one output per class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> head = MulticlassHead()
+    >>> head.link(np.array([[0.0, 0.0]]))
+    array([[0.5, 0.5]])
+    """
+
+    kind = "multiclass"
+    output_activation = "softmax"
+    y_dtype = "int32"
+    y_ndim = 1
+
+    def training_loss(self, y, logits):
+        keras = _keras()
+        return keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+
+    def training_metric(self, y, logits):
+        ops = _keras().ops
+        predicted = ops.cast(ops.argmax(logits, axis=-1), "int32")
+        return ops.sum(ops.cast(ops.equal(predicted, y), "float32"))
+
+    def loss(self, Y, logits):
+        rows = np.arange(Y.shape[0])
+        return logsumexp(logits, axis=1) - logits[rows, Y]
+
+    def loss_from_output(self, Y, output):
+        rows = np.arange(Y.shape[0])
+        return -np.log(np.clip(output[rows, Y], _EPSILON, 1))
+
+    def metric_sum(self, Y, output):
+        return float(np.sum(np.argmax(output, axis=1) == Y))
+
+    def link(self, logits):
+        z = logits - logits.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+
+
+class RegressionHead(_Head):
+    """Continuous targets: one linear output per (standardised) target.
+
+    The epoch metric is R² (uniform average over the targets). The targets
+    are standardised on the training rows, so each has a mean square of 1
+    there and R² is one minus the mean squared error; R² is unchanged by
+    the standardisation, so it reads in the user's units too.
+
+    Parameters
+    ----------
+    loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+        The training loss (Keras's mean squared error, mean absolute error,
+        or Huber loss with ``delta=1``, in standardised units).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> head = RegressionHead("absolute_error")
+    >>> head.loss(np.array([[1.0, 3.0]]), np.array([[0.0, 0.0]]))
+    array([2.])
+    """
+
+    kind = "regression"
+    output_activation = "linear"
+    metric_name = "r2"
+    LOSSES = ("squared_error", "absolute_error", "huber")
+    #: Huber's switch from quadratic to linear, in standardised units.
+    HUBER_DELTA = 1.0
+
+    def __init__(self, loss: str = "squared_error"):
+        if loss not in self.LOSSES:
+            raise ValueError(f"loss must be one of {self.LOSSES}; got {loss!r}.")
+        self.loss_name = loss
+
+    def training_loss(self, y, logits):
+        keras = _keras()
+        if self.loss_name == "squared_error":
+            return keras.losses.mean_squared_error(y, logits)
+        if self.loss_name == "absolute_error":
+            return keras.losses.mean_absolute_error(y, logits)
+        return keras.losses.huber(y, logits, delta=self.HUBER_DELTA)
+
+    def training_metric(self, y, logits):
+        ops = _keras().ops
+        return ops.sum(ops.mean(ops.square(y - logits), axis=-1))
+
+    def loss(self, Y, logits):
+        error = logits - Y
+        if self.loss_name == "squared_error":
+            return np.mean(np.square(error), axis=1)
+        if self.loss_name == "absolute_error":
+            return np.mean(np.abs(error), axis=1)
+        delta = self.HUBER_DELTA
+        small = np.abs(error) <= delta
+        huber = np.where(
+            small, 0.5 * np.square(error), delta * (np.abs(error) - 0.5 * delta)
+        )
+        return np.mean(huber, axis=1)
+
+    def loss_from_output(self, Y, output):
+        return self.loss(Y, output)
+
+    def metric_sum(self, Y, output):
+        return float(np.sum(np.mean(np.square(Y - output), axis=1)))
+
+    def finish_metric(self, total: float, n_rows: int) -> float:
+        return 1.0 - total / n_rows if n_rows else float("nan")
+
+    def link(self, logits):
+        return np.array(logits, dtype=np.float64)
+
+    def __repr__(self) -> str:
+        return f"RegressionHead({self.loss_name!r})"
+
+
+_CLASSIFICATION_HEADS = {
+    head.kind: head for head in (BinaryHead(), MultilabelHead(), MulticlassHead())
+}
+
+
+def get_head(kind: str, loss: str = "squared_error") -> _Head:
+    """The head of a task.
+
+    Parameters
+    ----------
+    kind : {"binary", "multiclass", "multilabel", "regression"}
+        The task.
+    loss : str, default="squared_error"
+        The regression loss (ignored for classification).
+
+    Returns
+    -------
+    head
+        The head object.
+
+    Examples
+    --------
+    >>> get_head("multiclass").output_activation
+    'softmax'
+    >>> get_head("regression", "huber")
+    RegressionHead('huber')
+    """
+    if kind == "regression":
+        return RegressionHead(loss)
+    try:
+        return _CLASSIFICATION_HEADS[kind]
+    except KeyError:
+        raise ValueError(
+            f"unknown task {kind!r}; expected one of "
+            f"{[*_CLASSIFICATION_HEADS, 'regression']}."
+        ) from None
+
+
+def _keras():
+    from skdnn._keras import import_keras
+
+    return import_keras()
