@@ -66,8 +66,13 @@ class _Head:
         """Sum over rows of the epoch metric, from the activated output."""
         raise NotImplementedError
 
-    def finish_metric(self, total: float, n_rows: int) -> float:
-        """The epoch metric from its sum over ``n_rows`` rows."""
+    def finish_metric(self, total: float, n_rows: int, Y=None) -> float:
+        """The epoch metric from its sum over ``n_rows`` rows.
+
+        ``Y``, the encoded targets of those rows, is given when they are at
+        hand (the validation set): a metric relative to the targets' spread
+        is then exact rather than relative to the training rows' spread.
+        """
         return total / n_rows if n_rows else float("nan")
 
     def link(self, logits: np.ndarray) -> np.ndarray:
@@ -180,10 +185,10 @@ class MulticlassHead(_Head):
 class RegressionHead(_Head):
     """Continuous targets: one linear output per (standardised) target.
 
-    The epoch metric is R² (uniform average over the targets). The targets
-    are standardised on the training rows, so each has a mean square of 1
-    there and R² is one minus the mean squared error; R² is unchanged by
-    the standardisation, so it reads in the user's units too.
+    The epoch metric is R² of the standardised targets (pooled over the
+    targets, weighting each by its spread, which on the standardised targets
+    is close to the uniform average; with one target it is exact). R² is
+    unchanged by the standardisation, so it reads in the user's units too.
 
     Parameters
     ----------
@@ -242,8 +247,14 @@ class RegressionHead(_Head):
     def metric_sum(self, Y, output):
         return float(np.sum(np.mean(np.square(Y - output), axis=1)))
 
-    def finish_metric(self, total: float, n_rows: int) -> float:
-        return 1.0 - total / n_rows if n_rows else float("nan")
+    def finish_metric(self, total: float, n_rows: int, Y=None) -> float:
+        # Without Y: the training rows, on which every standardised target
+        # has mean 0 and mean square 1, so the total sum of squares is n.
+        if Y is None:
+            spread = float(n_rows)
+        else:
+            spread = float(np.sum(np.mean(np.square(Y - Y.mean(axis=0)), axis=1)))
+        return 1.0 - total / spread if spread > 0 else float("nan")
 
     def link(self, logits):
         return np.array(logits, dtype=np.float64)

@@ -298,9 +298,9 @@ def _history_of(obj) -> pd.DataFrame:
     history = getattr(step, "history_", None)
     if isinstance(history, pd.DataFrame):
         return history
-    from skdnn._classifier import TaperedMLPClassifier
+    from skdnn._base import BaseTaperedMLP
 
-    if isinstance(step, TaperedMLPClassifier):
+    if isinstance(step, BaseTaperedMLP):
         raise NotFittedError(
             f"This {type(step).__name__} instance is not fitted yet: call 'fit' "
             "before reading its learning curves."
@@ -308,7 +308,8 @@ def _history_of(obj) -> pd.DataFrame:
     where = "The last step of the Pipeline" if step is not obj else "The input"
     raise TypeError(
         f"{where} is a {type(step).__name__}, which records no learning curves. "
-        "Pass a fitted TaperedMLPClassifier, a Pipeline ending in one, or a "
+        "Pass a fitted TaperedMLPClassifier or TaperedMLPRegressor, a Pipeline "
+        "ending in one, or a "
         "history DataFrame (columns 'loss' and optionally 'val_loss')."
     )
 

@@ -199,11 +199,9 @@ def test_validation_split_is_stratified_and_seeded(small_data):
         hidden_layer_sizes=(8,), epochs=2, validation_split=0.25, random_state=0
     )
     clf._target_kind, clf.classes_ = "binary", np.array([0, 1])
-    _, val = clf._validation_rows(
-        X, y.reshape(-1, 1).astype(np.float32), np.ones(len(y)), None,
-        np.random.default_rng(0),
-    )  # fmt: skip
-    _, _, _, labels, _ = val
+    Y = y.reshape(-1, 1).astype(np.float32)
+    _, val_rows = clf._holdout_rows(Y, np.random.default_rng(0))
+    labels = y[val_rows]
     assert len(labels) == 50
     assert (labels == 1).sum() == 10  # the class ratio of y, not the last rows
 
@@ -250,10 +248,9 @@ def test_early_stopping_restores_best_weights(small_data):
     assert clf.n_iter_ < 200
     assert clf.n_iter_ == clf.best_epoch_ + 5
     # the weights kept are those whose validation loss was the minimum
-    _, val_rows, Y_val, _, _ = clf._validation_rows(
-        X, clf._encode_y(y, "y"), np.ones(len(y), np.float32),
-        None, np.random.default_rng(clf._seed_sequence()),
-    )[1]  # fmt: skip
+    Y = clf._encode_targets(y, "y")
+    _, val_rows = clf._holdout_rows(Y, np.random.default_rng(clf._seed_sequence()))
+    Y_val = Y[val_rows]
     # the mean cross-entropy of the held-out rows, from the kept weights
     proba = clf.predict_proba(X[val_rows])
     loss = log_loss(Y_val.ravel(), proba, labels=[0, 1])

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdnn import TaperedMLPClassifier
+from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
 
 # The only checks allowed to fail, each with its reason.
 EXPECTED_FAILED_CHECKS = {
@@ -18,7 +18,7 @@ EXPECTED_FAILED_CHECKS = {
 
 
 @parametrize_with_checks(
-    [TaperedMLPClassifier()],
+    [TaperedMLPClassifier(), TaperedMLPRegressor()],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible_estimator(estimator, check):

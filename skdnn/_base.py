@@ -1,0 +1,881 @@
+"""The shared core of skdnn's estimators: one training machinery, two tasks.
+
+:class:`BaseTaperedMLP` owns everything that does not depend on what the
+target is: parameter checks, input validation, the validation hold-out, the
+epoch loop with early stopping, divergence and interrupt handling, the
+learning-curve history, the Keras model build and the numpy prediction
+path. The classifier and the regressor fill a few hooks (see "Hooks" in
+:class:`BaseTaperedMLP`) that encode the target and choose the task's head
+(:mod:`skdnn._heads`), the way scikit-learn's HistGradientBoosting
+estimators share their base.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from skdnn._architecture import tapered_widths
+from skdnn._forward import (
+    ACTIVATIONS,
+    extract_plan,
+    forward,
+    forward_blocks,
+    gather,
+    keras_forward,
+    row_blocks,
+)
+from skdnn._training import release_kernel_cache
+
+OPTIMIZERS = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "nadam": "Nadam",
+    "adamax": "Adamax",
+    "rmsprop": "RMSprop",
+    "sgd": "SGD",
+    "adagrad": "Adagrad",
+    "lion": "Lion",
+}
+
+# X for fitting: float32 or float64 kept as given, anything else made float32
+_FIT_DTYPES = [np.float32, np.float64]
+
+
+class BaseTaperedMLP(BaseEstimator, ABC):
+    """Base of the tapered dense networks; not meant to be used directly.
+
+    The parameters shared by every estimator are documented on
+    :class:`~skdnn.TaperedMLPClassifier` and
+    :class:`~skdnn.TaperedMLPRegressor`.
+
+    Hooks a concrete estimator fills in:
+
+    ``_check_y(y)``
+        The validated target array.
+    ``_learn_targets(y, classes)``
+        Learn what the target is (classes, output count) on the first fit,
+        set ``_target_kind``, and return the encoded targets.
+    ``_encode_targets(y, name)``
+        Encode a target with what the first fit learnt.
+    ``_decode_targets(Y)``
+        The user's targets from encoded ones (what scorers compare with).
+    ``_standardize_targets(Y, rows)``
+        On the first fit, once the training rows are known: learn any
+        scaling of the encoded targets from those rows (the regressor
+        standardises them) and return the targets to train on.
+    ``_rescale_targets(Y)``
+        Apply that scaling to other encoded targets (later fits,
+        ``validation_data``).
+    ``_target_weights(y)``
+        Per-row weights from the target (class weights), or None.
+    ``_stratify_codes(Y)``
+        Integer codes to stratify the hold-out by, or None.
+    ``_check_training_targets(Y, weights, rows)``
+        Refuse targets that cannot be learnt from the weighted rows.
+    ``_head``
+        The task's head, from ``_target_kind``.
+    ``_snapshot()``
+        The estimator as a scorer sees it during training.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            StrOptions({"auto"}),
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "first_units": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "taper": [Interval(Real, 0, 1, closed="right")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "min_units": [Interval(Integral, 1, None, closed="left")],
+        "activation": [str],
+        "kernel_initializer": [str],
+        "batch_norm": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "validation_split": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "monitor": [str],
+        "scoring": [None, str, list, tuple],
+        "callbacks": [None, list, tuple],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }  # fmt: skip
+
+    @abstractmethod
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes,
+        first_units,
+        taper,
+        n_layers,
+        min_units,
+        activation,
+        kernel_initializer,
+        batch_norm,
+        dropout,
+        optimizer,
+        learning_rate,
+        l2,
+        batch_size,
+        epochs,
+        validation_split,
+        early_stopping,
+        patience,
+        monitor,
+        scoring,
+        callbacks,
+        warm_start,
+        random_state,
+        verbose,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.first_units = first_units
+        self.taper = taper
+        self.n_layers = n_layers
+        self.min_units = min_units
+        self.activation = activation
+        self.kernel_initializer = kernel_initializer
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.l2 = l2
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.monitor = monitor
+        self.scoring = scoring
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------
+    # Training
+    # ------------------------------------------------------------------
+
+    def _fit(self, X, y, sample_weight, validation_data, *, incremental, classes=None):
+        continuing = hasattr(self, "model_") and (incremental or self.warm_start)
+        self._check_params()
+        # The caller's float32 or float64 X is used as it is (training casts
+        # each chunk of rows to float32): fitting holds no copy of X.
+        X, y = self._validate_X(X, reset=not continuing, dtype=_FIT_DTYPES, y=y)
+        _check_float32_range(X, "X")
+        y = self._check_y(y)
+        if continuing:
+            Y = self._encode_targets(y, "y")
+        else:
+            Y = self._learn_targets(y, classes)
+        weights = self._training_weights(X, y, sample_weight)
+        rng = np.random.default_rng(self._seed_sequence())
+        if incremental:
+            train_rows, val_rows = _row_indices(X.shape[0]), None
+        else:
+            train_rows, val_rows = self._holdout_rows(Y, rng)
+        if not continuing:
+            Y = self._standardize_targets(Y, train_rows)
+        else:
+            Y = self._rescale_targets(Y)
+        val = self._validation_set(X, Y, weights, val_rows, validation_data)
+        self.n_validation_samples_ = 0 if val is None else len(val.Y)
+        self._check_training_targets(Y, weights, train_rows)
+        weights = weights / weights[train_rows].mean()
+
+        if not continuing:
+            self._build(X.shape[1], rng)
+            self._history_rows = []
+        try:
+            self._train(
+                X, Y, weights, train_rows, val, rng, 1 if incremental else self.epochs
+            )
+        finally:
+            release_kernel_cache()
+        return self
+
+    def _train(self, X, Y, weights, train_rows, val, rng, epochs):
+        from skdnn._training import EpochRunner
+
+        if getattr(self, "_runner", None) is None:
+            self._runner = EpochRunner(self.model_, self._head, self.batch_size)
+        model = self.model_
+        monitor, maximise = self._resolve_monitor(has_validation=val is not None)
+        tracker = _BestEpoch(monitor, maximise, keep=self.early_stopping)
+        scorers = self._scorers()
+        # the rows as scorers take them, gathered as float32 once per fit
+        train_set = val_set = None
+        if scorers:
+            train_set = (gather(X, train_rows), self._decode_targets(Y[train_rows]))
+            if val is not None:
+                val_set = (gather(val.X, val.rows), self._decode_targets(val.Y))
+        callbacks = self._callback_list(epochs)
+        first_epoch = len(self._history_rows) + 1
+        last_epoch = first_epoch + epochs - 1
+        last_good = _Weights(model.get_weights(), self._plan)
+        model.stop_training = False
+        callbacks.on_train_begin()
+        try:
+            for epoch in range(first_epoch, last_epoch + 1):
+                callbacks.on_epoch_begin(epoch - 1)
+                order = rng.permutation(train_rows)
+                loss, metric = self._runner.run(X, Y, weights, order)
+                # the epoch's last step can overflow the weights after its
+                # loss was measured: such an epoch has diverged too
+                epoch_weights = model.get_weights()
+                diverged = _divergence(loss, epoch_weights)
+                if diverged:
+                    self._restore(last_good)
+                    if not self._history_rows:
+                        raise ValueError(
+                            f"Training diverged in its first epoch ({diverged}). "
+                            "Scale the features (e.g. StandardScaler) or lower "
+                            f"learning_rate (now {self.learning_rate})."
+                        )
+                    warnings.warn(
+                        f"Training diverged at epoch {epoch} ({diverged}); the "
+                        f"weights of epoch {epoch - 1} are kept. Lower "
+                        "learning_rate or scale the features (StandardScaler).",
+                        ConvergenceWarning,
+                        stacklevel=3,
+                    )
+                    break
+                self._plan = extract_plan(model)
+                row = {"loss": loss, self._metric_name: metric}
+                self._record_scores(row, scorers, train_set, val, val_set)
+                row["learning_rate"] = _learning_rate(model)
+                self._history_rows.append(row)
+                last_good = _Weights(epoch_weights, self._plan)
+                if self.verbose:
+                    print(_epoch_line(epoch, last_epoch, row), flush=True)
+                tracker.update(epoch, row, last_good)
+                callbacks.on_epoch_end(epoch - 1, logs=dict(row))
+                if model.stop_training:
+                    break
+                if self.early_stopping and tracker.waited >= self.patience:
+                    break
+        except KeyboardInterrupt:
+            self._restore(last_good)
+            if len(self._history_rows) == 0:
+                raise
+            warnings.warn(
+                f"Training interrupted; kept the {len(self._history_rows)} "
+                "epochs completed.",
+                UserWarning,
+                stacklevel=3,
+            )
+        callbacks.on_train_end()
+        restored_epoch = None
+        if tracker.weights is not None:
+            restored_epoch = tracker.epoch
+            if tracker.epoch != len(self._history_rows):
+                self._restore(tracker.weights)
+        self._finish_history(restored_epoch)
+
+    def _restore(self, weights: _Weights) -> None:
+        self.model_.set_weights(weights.values)
+        self._plan = weights.plan
+
+    def _finish_history(self, best_epoch):
+        """Set ``history_`` and the attributes read from it.
+
+        ``best_epoch`` is the epoch whose weights early stopping restored;
+        without it, the best epoch is read from the whole history.
+        """
+        import pandas as pd
+
+        history = pd.DataFrame(self._history_rows)
+        history.index = pd.RangeIndex(1, len(history) + 1, name="epoch")
+        self.history_ = history
+        self.n_iter_ = len(history)
+        if best_epoch is None:
+            monitor, maximise = self._resolve_monitor("val_loss" in history)
+            values = history[monitor].to_numpy() if monitor in history else None
+            if values is None or np.all(np.isnan(values)):
+                best_epoch = len(history)
+            else:
+                best = np.nanargmax(values) if maximise else np.nanargmin(values)
+                best_epoch = int(best) + 1
+        self.best_epoch_ = int(best_epoch) if len(history) else 0
+        self.loss_curve_ = history["loss"].tolist() if len(history) else []
+        val_metric = f"val_{self._metric_name}"
+        self.validation_scores_ = (
+            history[val_metric].tolist() if val_metric in history else None
+        )
+
+    def _record_scores(self, row, scorers, train_set, val, val_set):
+        """Add the validation loss and metric and the scorers to ``row``."""
+        if val is not None:
+            loss, metric = self._validation_metrics(val)
+            row["val_loss"], row[f"val_{self._metric_name}"] = loss, metric
+        if scorers:
+            snapshot = self._snapshot()
+            for name, scorer in scorers.items():
+                row[name] = scorer(snapshot, *train_set)
+                if val_set is not None:
+                    row[f"val_{name}"] = scorer(snapshot, *val_set)
+
+    def _validation_metrics(self, val: _ValidationSet) -> tuple[float, float]:
+        """Weighted loss (with the l2 penalty) and the metric on the hold-out.
+
+        Computed block by block, so the validation set's outputs are never
+        held whole. The loss comes from the logits when they are known, as
+        the training loss does (no clipping, so the two curves stay
+        comparable even for saturated outputs); from clipped probabilities
+        otherwise.
+        """
+        head = self._head
+        loss_sum = metric_sum = 0.0
+        if self._plan is not None:
+            for block, logits in forward_blocks(
+                self._plan, val.X, logits=True, rows=val.rows
+            ):
+                loss_sum += np.dot(head.loss(val.Y[block], logits), val.weights[block])
+                metric_sum += head.metric_sum(val.Y[block], head.link(logits))
+        else:
+            for block, X_block in row_blocks(val.X, val.rows):
+                output = self._keras_output(X_block)
+                per_row = head.loss_from_output(val.Y[block], output)
+                loss_sum += np.dot(per_row, val.weights[block])
+                metric_sum += head.metric_sum(val.Y[block], output)
+        total = np.sum(val.weights)
+        loss = loss_sum / total if total > 0 else np.nan
+        if self.l2 > 0:
+            loss += self.l2 * sum(float(np.sum(np.square(w))) for w in self._kernels())
+        metric = head.finish_metric(metric_sum, val.Y.shape[0], val.Y)
+        return float(loss), float(metric)
+
+    def _kernels(self):
+        return [
+            layer.get_weights()[0]
+            for layer in self.model_.layers
+            if type(layer).__name__ == "Dense"
+        ]
+
+    # ------------------------------------------------------------------
+    # Building
+    # ------------------------------------------------------------------
+
+    @property
+    def _head(self):
+        from skdnn._heads import get_head
+
+        return get_head(self._target_kind)
+
+    def _build(self, n_features, rng):
+        from skdnn._architecture import build_model
+        from skdnn._keras import import_keras
+
+        keras = import_keras()
+
+        head = self._head
+        widths = self._hidden_widths(n_features)
+        rates = self._dropout_rates(len(widths))
+        model = build_model(
+            n_features=n_features,
+            n_outputs=head.n_outputs(self._n_targets),
+            output_activation=head.output_activation,
+            hidden_layer_sizes=widths,
+            activation=self.activation,
+            kernel_initializer=self.kernel_initializer,
+            batch_norm=self.batch_norm,
+            dropout=rates,
+            l2=self.l2,
+            seeds=[
+                int(s) for s in rng.integers(0, 2**31 - 1, size=2 * len(widths) + 1)
+            ],
+        )
+        optimizer = getattr(keras.optimizers, OPTIMIZERS[self.optimizer])(
+            learning_rate=self.learning_rate
+        )
+        # compiled for Keras's own fit (backends other than TensorFlow and
+        # JAX) and for users of model_; skdnn's training step reads the head
+        model.compile(optimizer=optimizer, loss=_keras_loss(head))
+        self.hidden_layer_sizes_ = widths
+        self.model_ = model
+        self._runner = None
+        self._plan = extract_plan(model)
+
+    def _hidden_widths(self, n_features):
+        if isinstance(self.hidden_layer_sizes, str):
+            return tapered_widths(
+                n_features,
+                first_units=self.first_units,
+                taper=self.taper,
+                n_layers=self.n_layers,
+                min_units=self.min_units,
+            )
+        return _as_widths(self.hidden_layer_sizes)
+
+    def _dropout_rates(self, n_hidden):
+        if isinstance(self.dropout, numbers.Real):
+            return (float(self.dropout),) * n_hidden
+        rates = tuple(float(r) for r in self.dropout)
+        if len(rates) != n_hidden:
+            raise ValueError(
+                f"dropout has {len(rates)} rates but the network has {n_hidden} "
+                "hidden layers; pass one float or one rate per hidden layer."
+            )
+        return rates
+
+    # ------------------------------------------------------------------
+    # Validation of parameters and data
+    # ------------------------------------------------------------------
+
+    def _check_params(self):
+        if not isinstance(self.hidden_layer_sizes, str):
+            _as_widths(self.hidden_layer_sizes)
+        if not isinstance(self.dropout, numbers.Real):
+            rates = np.asarray(self.dropout, dtype=float).ravel()
+            if (
+                rates.size == 0
+                or np.any((rates < 0) | (rates >= 1))
+                or not np.all(np.isfinite(rates))
+            ):
+                raise ValueError(
+                    f"dropout must be a float in [0, 1) or a sequence of such "
+                    f"rates; got {self.dropout!r}."
+                )
+        if self.activation not in ACTIVATIONS or self.activation == "softmax":
+            _check_keras_name("activation", self.activation)
+        if self.kernel_initializer != "auto":
+            _check_keras_name("kernel_initializer", self.kernel_initializer)
+        self._scorers()  # names are valid scorers
+        self._resolve_monitor(has_validation=True)
+        if self.callbacks is not None:
+            for callback in self.callbacks:
+                if not hasattr(callback, "on_epoch_end"):
+                    raise TypeError(
+                        "callbacks must be Keras callbacks; got "
+                        f"{type(callback).__name__}."
+                    )
+
+    def _scorers(self):
+        if self.scoring is None:
+            return {}
+        names = [self.scoring] if isinstance(self.scoring, str) else list(self.scoring)
+        scorers = {}
+        for name in names:
+            if not isinstance(name, str):
+                raise ValueError(f"scoring must hold scorer names; got {name!r}.")
+            if name in ("loss", self._metric_name, "learning_rate"):
+                raise ValueError(
+                    f"scoring={name!r} is recorded on every fit already; "
+                    "pass other scorer names."
+                )
+            try:
+                scorers[name] = check_scoring(self, scoring=name)
+            except ValueError as exc:
+                raise ValueError(
+                    f"scoring contains {name!r}, which is not a scikit-learn "
+                    "scorer name (see sklearn.metrics.get_scorer_names())."
+                ) from exc
+        return scorers
+
+    def _resolve_monitor(self, has_validation):
+        scoring = (
+            []
+            if self.scoring is None
+            else [self.scoring]
+            if isinstance(self.scoring, str)
+            else list(self.scoring)
+        )
+        valid = ["loss", self._metric_name, *scoring]
+        name = self.monitor.removeprefix("val_")
+        if name not in valid:
+            options = ", ".join(f"'val_{v}'" for v in valid)
+            raise ValueError(
+                f"monitor must be one of {options} (or without 'val_'); got "
+                f"{self.monitor!r}. Scores come from the scoring parameter."
+            )
+        prefix = "val_" if has_validation and self.monitor.startswith("val_") else ""
+        return prefix + name, name != "loss"
+
+    def _validate_X(self, X, *, reset, dtype, y="no_validation"):
+        """Validated dense X (and y when given), through scikit-learn."""
+        with_y = not (isinstance(y, str) and y == "no_validation")
+        extra = {"multi_output": True, **self._y_validation} if with_y else {}
+        out = validate_data(
+            self, X, y, reset=reset, accept_sparse=True, dtype=dtype, **extra
+        )
+        X, y = out if with_y else (out, None)
+        if sp.issparse(X):
+            X = X.astype(dtype[0] if isinstance(dtype, list) else dtype).toarray()
+        return (X, y) if with_y else X
+
+    #: Extra arguments of ``validate_data`` for the target.
+    _y_validation: dict = {}
+    #: Name of the metric recorded each epoch (the head's ``metric_name``).
+    _metric_name = "accuracy"
+
+    def _ravel_column_vector(self, y: np.ndarray) -> np.ndarray:
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; "
+                "it is raveled.",
+                DataConversionWarning,
+                stacklevel=5,
+            )
+            return y.ravel()
+        return y
+
+    def _training_weights(self, X, y, sample_weight):
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float32, ensure_non_negative=True
+        )
+        target_weights = self._target_weights(y)
+        if target_weights is not None:
+            weights = weights * target_weights.astype(np.float32)
+        return weights
+
+    def _holdout_rows(self, Y, rng):
+        """Training rows and the held-out rows (None without a hold-out).
+
+        The hold-out is shuffled, seeded, and stratified by
+        :meth:`_stratify_codes` when every code has two rows or more; the
+        only row of a class otherwise stays in training.
+        """
+        all_rows = _row_indices(Y.shape[0])
+        if self.validation_split == 0:
+            return all_rows, None
+        n_rows = Y.shape[0]
+        n_val = math.ceil(self.validation_split * n_rows)
+        if n_rows - n_val < 2 or n_val < 1:
+            warnings.warn(
+                f"validation_split={self.validation_split} leaves too few rows of "
+                f"the {n_rows} to train on; training without a validation set.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return all_rows, None
+        seed = int(rng.integers(0, 2**31 - 1))
+        stratify = None
+        candidates = all_rows
+        codes = self._stratify_codes(Y)
+        if codes is not None:
+            counts = np.bincount(codes)
+            if counts.min() >= 2 and n_val >= counts.shape[0]:
+                stratify = codes
+            else:
+                # the only row of a class stays in training: held out, its
+                # class could not be learnt (nor fit, with two classes)
+                candidates = all_rows[counts[codes] >= 2]
+        if candidates.shape[0] <= n_val:
+            warnings.warn(
+                f"validation_split={self.validation_split} would hold out rows "
+                "that are the only ones of their class; training without a "
+                "validation set.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return all_rows, None
+        _, val_rows = train_test_split(
+            candidates, test_size=n_val, random_state=seed, stratify=stratify
+        )
+        val_rows = np.sort(val_rows)
+        return np.setdiff1d(all_rows, val_rows), val_rows
+
+    def _validation_set(self, X, Y, weights, val_rows, validation_data):
+        """The validation set: ``validation_data``, or the held-out rows.
+
+        The validation loss is weighted like the training loss (by
+        ``sample_weight`` and the target weights of the held-out rows; by the
+        target weights alone for ``validation_data``), so the two curves
+        measure the same objective and early stopping follows it. The
+        held-out rows are read from X where they lie, block by block.
+        """
+        if validation_data is None:
+            if val_rows is None:
+                return None
+            return _ValidationSet(X, val_rows, Y[val_rows], weights[val_rows])
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("validation_data must be a tuple (X_val, y_val).")
+        X_val, y_val = self._validate_X(
+            validation_data[0], reset=False, dtype=_FIT_DTYPES, y=validation_data[1]
+        )
+        _check_float32_range(X_val, "X_val in validation_data")
+        y_val = self._check_y(y_val)
+        Y_val = self._rescale_targets(
+            self._encode_targets(y_val, "y_val in validation_data")
+        )
+        w_val = self._target_weights(y_val)
+        if w_val is None:
+            w_val = np.ones(X_val.shape[0])
+        return _ValidationSet(X_val, None, Y_val, w_val)
+
+    def _seed_sequence(self):
+        state = self.random_state
+        if state is None:
+            return np.random.SeedSequence()
+        if isinstance(state, numbers.Integral):
+            return np.random.SeedSequence(int(state))
+        # A RandomState instance: draw from it, as scikit-learn estimators do.
+        return np.random.SeedSequence(int(state.randint(0, 2**31 - 1)))
+
+    def _callback_list(self, epochs):
+        if not self.callbacks:
+            return _NoCallbacks()
+        from skdnn._keras import import_keras
+
+        keras = import_keras()
+        return keras.callbacks.CallbackList(
+            [copy.deepcopy(c) for c in self.callbacks],
+            add_history=False,
+            add_progbar=False,
+            model=self.model_,
+            epochs=epochs,
+            verbose=self.verbose,
+        )
+
+    # ------------------------------------------------------------------
+    # Prediction
+    # ------------------------------------------------------------------
+
+    def _validate_for_predict(self, X):
+        """Validated float64 X for prediction, with a shortcut for plain arrays.
+
+        A float32 or float64 ndarray of the right width whose values are all
+        finite passes every check of ``validate_data`` unchanged, so it skips
+        them: on one row those checks cost more than the network itself.
+        Anything else, and every error, goes through ``validate_data``.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.dtype in (np.float64, np.float32)
+            and X.ndim == 2
+            and X.shape[0] > 0
+            and hasattr(self, "_plan")
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X.sum())  # no array of X's size, as scikit-learn
+        ):
+            return X
+        check_is_fitted(self, "_plan")
+        return self._validate_X(X, reset=False, dtype=np.float64)
+
+    def _output(self, X):
+        """The network's activated output for validated X (numpy or Keras)."""
+        if self._plan is not None:
+            return forward(self._plan, X)
+        return self._keras_output(X)
+
+    def _keras_output(self, X):
+        return keras_forward(
+            self.model_, X, softmax=self._head.output_activation == "softmax"
+        )
+
+    # ------------------------------------------------------------------
+    # Pickling: the compiled training step is rebuilt when needed.
+    # ------------------------------------------------------------------
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_runner", None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def estimator_classes() -> dict[str, type]:
+    """skdnn's estimator classes by name (for saving, loading and the CLI).
+
+    Returns
+    -------
+    dict of str to type
+        ``{"TaperedMLPClassifier": ..., "TaperedMLPRegressor": ...}``.
+
+    Examples
+    --------
+    >>> sorted(estimator_classes())
+    ['TaperedMLPClassifier', 'TaperedMLPRegressor']
+    """
+    from skdnn._classifier import TaperedMLPClassifier
+    from skdnn._regressor import TaperedMLPRegressor
+
+    return {cls.__name__: cls for cls in (TaperedMLPClassifier, TaperedMLPRegressor)}
+
+
+class _ValidationSet:
+    """The rows behind the validation curve.
+
+    ``rows`` indexes ``X`` (the held-out rows, read where they lie), or is
+    None when ``X`` is the whole validation set (``validation_data``).
+    ``Y`` holds the encoded targets and ``weights`` the loss weights.
+    """
+
+    __slots__ = ("X", "Y", "rows", "weights")
+
+    def __init__(self, X, rows, Y, weights):
+        self.X, self.rows, self.Y, self.weights = X, rows, Y, weights
+
+
+class _Weights:
+    """The network's weights at one epoch, with their numpy inference plan."""
+
+    __slots__ = ("plan", "values")
+
+    def __init__(self, values, plan):
+        self.values, self.plan = values, plan
+
+
+class _BestEpoch:
+    """Track the best epoch of the monitored quantity (early stopping).
+
+    ``waited`` counts the epochs since the last improvement. With ``keep``,
+    the weights of the best epoch are kept to be restored at the end.
+    """
+
+    def __init__(self, monitor: str, maximise: bool, *, keep: bool):
+        self.monitor, self.maximise, self.keep = monitor, maximise, keep
+        self.value = self.epoch = self.weights = None
+        self.waited = 0
+
+    def update(self, epoch: int, row: dict, weights: _Weights) -> None:
+        value = row.get(self.monitor, np.nan)
+        if self.value is None or (
+            value > self.value if self.maximise else value < self.value
+        ):
+            self.value, self.epoch, self.waited = value, epoch, 0
+            if self.keep:
+                self.weights = weights
+        else:
+            self.waited += 1
+
+
+class _NoCallbacks:
+    """Stands in for a Keras CallbackList when there are no callbacks."""
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+
+def _divergence(loss: float, weights) -> str | None:
+    """Why an epoch diverged (a non-finite loss or weights), or None."""
+    if not math.isfinite(loss):
+        return f"loss={loss}"
+    if not all(np.isfinite(w).all() for w in weights):
+        return "the weights overflowed"
+    return None
+
+
+def _keras_loss(head) -> str:
+    """The Keras loss name matching a head, for ``model.compile``."""
+    if head.kind == "multiclass":
+        return "sparse_categorical_crossentropy"
+    if head.kind in ("binary", "multilabel"):
+        return "binary_crossentropy"
+    return {
+        "squared_error": "mean_squared_error",
+        "absolute_error": "mean_absolute_error",
+        "huber": "huber",
+    }[head.loss_name]
+
+
+def _check_float32_range(X: np.ndarray, name: str) -> None:
+    """Refuse values that overflow float32, the precision the network trains in."""
+    limit = np.finfo(np.float32).max
+    if X.dtype == np.float64 and X.size and (X.max() > limit or X.min() < -limit):
+        raise ValueError(
+            f"Input {name} contains a value too large for dtype('float32') "
+            f"(beyond +/-{limit:.4g}), the precision the network trains in; "
+            "scale the features (e.g. StandardScaler)."
+        )
+
+
+def _row_indices(n: int) -> np.ndarray:
+    """``arange(n)`` in the narrowest integer type that holds ``n``."""
+    return np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+
+
+def _as_widths(sizes) -> tuple[int, ...]:
+    if isinstance(sizes, numbers.Integral):
+        sizes = (sizes,)
+    if not isinstance(sizes, Sequence) and not hasattr(sizes, "__array__"):
+        raise ValueError(
+            f"hidden_layer_sizes must be 'auto' or a tuple of ints; got {sizes!r}."
+        )
+    widths = tuple(sizes)
+    if len(widths) == 0 or not all(
+        isinstance(w, numbers.Integral) and not isinstance(w, bool) and w >= 1
+        for w in widths
+    ):
+        raise ValueError(
+            "hidden_layer_sizes must be 'auto' or a non-empty tuple of positive "
+            f"ints; got {sizes!r}."
+        )
+    return tuple(int(w) for w in widths)
+
+
+def _check_keras_name(param, name):
+    from skdnn._keras import import_keras
+
+    keras = import_keras()
+    from skdnn._architecture import _seeded_initializer
+
+    def getter(name):
+        if param == "activation":
+            return keras.activations.get(name)
+        return _seeded_initializer(keras, name, seed=0)
+
+    try:
+        getter(name)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"{param}={name!r} is not a Keras {param.replace('kernel_', '')} name."
+        ) from exc
+
+
+def _learning_rate(model) -> float:
+    from skdnn._keras import import_keras
+
+    keras = import_keras()
+    return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+
+
+def _epoch_line(epoch, last, row) -> str:
+    parts = [f"epoch {epoch}/{last}"]
+    parts += [f"{k}: {v:.4g}" for k, v in row.items() if k != "learning_rate"]
+    return " - ".join(parts)

@@ -1,0 +1,185 @@
+"""Behaviour of TaperedMLPRegressor in the user's flows."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_regressor
+from sklearn.datasets import load_diabetes, make_regression
+from sklearn.metrics import mean_absolute_error, r2_score
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skdnn
+from skdnn import TaperedMLPRegressor
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def multi_output():
+    X, Y = make_regression(
+        n_samples=300, n_features=8, n_targets=3, noise=10.0, random_state=0
+    )
+    return X, Y
+
+
+FAST = {"hidden_layer_sizes": (32, 16), "epochs": 40, "random_state": 0}
+
+
+def test_is_a_regressor_with_the_shared_parameters():
+    reg = TaperedMLPRegressor()
+    assert is_regressor(reg)
+    params = reg.get_params()
+    assert params["loss"] == "squared_error"
+    assert "class_weight" not in params
+    shared = set(skdnn.TaperedMLPClassifier().get_params()) - {"class_weight"}
+    assert shared <= set(params)
+
+
+def test_targets_in_any_units_train_like_standardised_ones(diabetes):
+    X, y = diabetes
+    plain = TaperedMLPRegressor(**FAST).fit(X, y)
+    scaled = TaperedMLPRegressor(**FAST).fit(X, 1e4 * y + 1e6)
+    # the standardised problem is the same, so the fits are too
+    np.testing.assert_allclose(
+        scaled.predict(X), 1e4 * plain.predict(X) + 1e6, rtol=1e-4
+    )
+    assert scaled.score(X, 1e4 * y + 1e6) > 0.4
+    # losses are in standardised units: a first epoch near the variance, 1
+    assert 0.2 < scaled.history_["loss"].iloc[0] < 3
+
+
+def test_history_columns_and_validation_r2(diabetes):
+    X, y = diabetes
+    reg = TaperedMLPRegressor(**FAST).fit(X, y)
+    assert list(reg.history_.columns) == [
+        "loss",
+        "r2",
+        "val_loss",
+        "val_r2",
+        "learning_rate",
+    ]
+    assert reg.validation_scores_ == reg.history_["val_r2"].tolist()
+    assert reg.loss_curve_ == reg.history_["loss"].tolist()
+    assert reg.n_validation_samples_ == 45  # ceil(0.1 * 442)
+    assert reg.best_epoch_ == int(reg.history_["val_loss"].idxmin())
+
+
+def test_validation_r2_and_scorers_read_in_the_users_units(diabetes):
+    X, y = diabetes
+    X_val, y_val = X[:100], 50 * y[:100]
+    reg = TaperedMLPRegressor(
+        **{**FAST, "epochs": 8},
+        early_stopping=False,
+        scoring="neg_mean_absolute_error",
+    ).fit(X[100:], 50 * y[100:], validation_data=(X_val, y_val))
+    last = reg.history_.iloc[-1]
+    predicted = reg.predict(X_val)
+    assert last["val_r2"] == pytest.approx(r2_score(y_val, predicted), abs=1e-5)
+    assert last["val_neg_mean_absolute_error"] == pytest.approx(
+        -mean_absolute_error(y_val, predicted), rel=1e-5
+    )
+
+
+def test_multi_output(multi_output):
+    X, Y = multi_output
+    reg = TaperedMLPRegressor(**FAST).fit(X, Y)
+    assert reg.n_outputs_ == 3
+    assert reg.predict(X[:5]).shape == (5, 3)
+    assert reg.score(X, Y) > 0.8
+    single = TaperedMLPRegressor(**FAST).fit(X, Y[:, :1])
+    assert single.predict(X[:5]).shape == (5, 1)
+    assert TaperedMLPRegressor(**FAST).fit(X, Y[:, 0]).predict(X[:5]).shape == (5,)
+
+
+@pytest.mark.parametrize("loss", ["absolute_error", "huber"])
+def test_robust_losses_resist_outlying_targets(loss):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    y_dirty = y.copy()
+    y_dirty[:20] += 500.0  # 5 % gross errors
+    kw = {**FAST, "epochs": 60}
+    robust = TaperedMLPRegressor(loss=loss, **kw).fit(X, y_dirty)
+    squared = TaperedMLPRegressor(**kw).fit(X, y_dirty)
+    clean = slice(20, None)
+    assert r2_score(y[clean], robust.predict(X[clean])) > r2_score(
+        y[clean], squared.predict(X[clean])
+    )
+
+
+def test_constant_target_is_predicted():
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    reg = TaperedMLPRegressor(**{**FAST, "epochs": 5}).fit(X, np.full(60, 7.5))
+    np.testing.assert_allclose(reg.predict(X), 7.5, atol=0.5)
+
+
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (np.r_[np.nan, np.ones(29)], "NaN"),
+        (np.r_[np.inf, np.ones(29)], "infinity"),
+        (np.array(["a", "b"] * 15, dtype=object), "numeric y"),
+        (np.ones(29), "inconsistent numbers of samples"),
+    ],
+)
+def test_bad_targets_are_refused_clearly(y, match):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    with pytest.raises(ValueError, match=match):
+        TaperedMLPRegressor(**FAST).fit(X, y)
+
+
+def test_reproducible_and_clone_safe(diabetes):
+    X, y = diabetes
+    reg = TaperedMLPRegressor(**{**FAST, "epochs": 5})
+    first = clone(reg).fit(X, y).predict(X)
+    second = clone(reg).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, second)
+    assert reg.get_params() == clone(reg).get_params()
+
+
+def test_warm_start_and_partial_fit_extend_the_history(diabetes):
+    X, y = diabetes
+    reg = TaperedMLPRegressor(
+        **{**FAST, "epochs": 3}, warm_start=True, early_stopping=False
+    )
+    reg.fit(X, y).fit(X, y)
+    assert reg.n_iter_ == 6
+    inc = TaperedMLPRegressor(**FAST)
+    for _ in range(3):
+        inc.partial_fit(X, y)
+    assert inc.n_iter_ == 3
+    assert np.isfinite(inc.predict(X)).all()
+
+
+def test_search_pipeline_and_cross_validate(diabetes):
+    X, y = diabetes
+    pipe = make_pipeline(
+        StandardScaler(), TaperedMLPRegressor(**{**FAST, "epochs": 10})
+    )
+    search = GridSearchCV(
+        pipe,
+        {"taperedmlpregressor__dropout": [0.0, 0.2]},
+        scoring="neg_mean_absolute_error",
+        cv=KFold(3, shuffle=True, random_state=0),
+        n_jobs=2,
+    ).fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    result = cross_validate(
+        pipe, X, y, cv=3, return_estimator=True, scoring="r2"
+    )
+    for fitted in result["estimator"]:
+        assert len(fitted[-1].history_) >= 1
+    assert np.mean(result["test_score"]) > 0.2
+
+
+def test_diagnose_and_display_read_a_regressor(diabetes):
+    X, y = diabetes
+    reg = TaperedMLPRegressor(**FAST).fit(X, y)
+    assert skdnn.diagnose(reg).verdict
+    display = skdnn.HistoryDisplay.from_estimator(reg)
+    assert display.ax_ is not None
