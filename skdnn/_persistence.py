@@ -26,9 +26,10 @@ A saved model is one zip archive that holds only data:
 
 Loading reads nothing it did not expect: any other member, an unsafe member
 path, a checksum mismatch, a format version newer than this skdnn knows, an
-object array (pickle) in the ``.npy`` data, a Lambda or custom Keras layer, or
-an untrusted preprocessing type is refused with :class:`ModelFileError`
-before anything from the file is constructed.
+object array (pickle) in the ``.npy`` data, a Lambda or custom Keras layer
+(other than skdnn's own ``TabularEmbedding``), or an untrusted preprocessing
+type is refused with :class:`ModelFileError` before anything from the file is
+constructed.
 """
 
 from __future__ import annotations
@@ -77,8 +78,18 @@ _MEMBERS = {
 
 # The layers build_model creates; anything else in a .keras file is refused.
 _KERAS_LAYERS = frozenset(
-    {"InputLayer", "Dense", "BatchNormalization", "Activation", "Dropout"}
+    {
+        "InputLayer",
+        "Dense",
+        "BatchNormalization",
+        "Activation",
+        "Dropout",
+        "TabularEmbedding",
+    }
 )
+# skdnn's own registered Keras layers: registered name -> class name.
+_SKDNN_LAYERS = {"skdnn>TabularEmbedding": "TabularEmbedding"}
+_SKDNN_LAYER_MODULE = "skdnn._preprocessing"
 _KERAS_MEMBERS = frozenset({"metadata.json", "config.json", "model.weights.h5"})
 # Private fitted attributes that are saved; the rest are rebuilt on load.
 _PRIVATE_STATE = ("_target_kind",)
@@ -789,15 +800,28 @@ def _check_keras_archive(data: bytes) -> None:
         if not isinstance(node, dict):
             continue
         module = node.get("module")
-        if module is not None and not (
-            isinstance(module, str)
-            and (module == "keras" or module.startswith("keras."))
+        registered = node.get("registered_name")
+        skdnn_layer = (
+            registered in _SKDNN_LAYERS
+            and node.get("class_name") == _SKDNN_LAYERS[registered]
+            and module == _SKDNN_LAYER_MODULE
+        )
+        if (
+            module is not None
+            and not skdnn_layer
+            and not (
+                isinstance(module, str)
+                and (module == "keras" or module.startswith("keras."))
+            )
         ):
             raise ModelFileError(f"{_MODEL} refers to the module {module!r}; refused.")
         if node.get("class_name") == "__lambda__":
             raise ModelFileError(f"{_MODEL} holds a Python lambda; refused.")
-        registered = node.get("registered_name")
-        if registered is not None and registered != node.get("class_name"):
+        if (
+            registered is not None
+            and not skdnn_layer
+            and registered != node.get("class_name")
+        ):
             raise ModelFileError(
                 f"{_MODEL} holds the custom object {registered!r}; refused."
             )
@@ -807,8 +831,10 @@ def _check_keras_archive(data: bytes) -> None:
 def _load_keras_model(data: bytes):
     """The compiled network from .keras bytes, with Keras's ``safe_mode=True``."""
     from skdnn._keras import import_keras
+    from skdnn._preprocessing import embedding_layer_class
 
     keras = import_keras()
+    embedding_layer_class()  # registers skdnn's layer before Keras reads it
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         path.write_bytes(data)
