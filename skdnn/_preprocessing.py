@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import sys
 import warnings
 
 import numpy as np
@@ -317,6 +318,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             embedding_dim(categories[position[j]].size, self.max_embedding_dim)
             for j in embedded
         )
+        # Derived from categories_, kept only to spare transform rebuilding it
+        # (not saved: a transformer restored without it builds it per call).
+        self._lookups = _lookups(categories)
         return self
 
     def transform(self, X):
@@ -332,7 +336,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         ndarray of float32, shape (n_samples, n_features_out)
             The encoded table.
         """
-        check_is_fitted(self, "categorical_features_")
+        if not hasattr(self, "n_dense_features_"):  # cheaper than check_is_fitted
+            check_is_fitted(self, "n_dense_features_")
         # The hot path of a numeric model's predict: a finite float array of
         # the right width, no names to check, skips all validation.
         if (
@@ -364,10 +369,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
         start = n_numeric + self.indicator_features_.size
         codes = {}
-        for j, levels in zip(
-            np.flatnonzero(self.categorical_features_), self.categories_, strict=True
+        lookups = getattr(self, "_lookups", None) or _lookups(self.categories_)
+        for j, lookup in zip(
+            np.flatnonzero(self.categorical_features_), lookups, strict=True
         ):
-            codes[j] = _encode_levels(_category_column(X, j, names[j]), levels)
+            codes[j] = _encode_levels(_category_column(X, j, names[j]), lookup)
         for j in self.onehot_features_:
             n_levels = self.categories_[self._category_position(j)].size
             rows = np.flatnonzero(codes[j])
@@ -434,19 +440,30 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     def _transform_finite_numeric(self, X):
         """Fast path for a float array of numeric columns; None if not finite."""
         n = X.shape[0]
+        if n <= _BLOCK_ROWS and self.n_dense_features_ == X.shape[1]:
+            z = self._scale_block(X)
+            return None if z is None else z.astype(np.float32)
         out = np.zeros((n, self.n_dense_features_), dtype=np.float32)
-        n_numeric = self.numeric_features_.size
-        clip = self.smooth_clip if self.numeric_scaling is not None else None
         for start in range(0, n, _BLOCK_ROWS):
-            block = X[start : start + _BLOCK_ROWS]
-            z = block - self.center_
-            z /= self.scale_
-            if clip is not None:
-                z /= np.sqrt(1.0 + np.square(z / clip))
-            if not np.isfinite(z).all():
+            z = self._scale_block(X[start : start + _BLOCK_ROWS])
+            if z is None:
                 return None
-            out[start : start + block.shape[0], :n_numeric] = z
+            out[start : start + z.shape[0], : z.shape[1]] = z
         return out
+
+    def _scale_block(self, X):
+        """Scaled and clipped float64 rows of an all-numeric array, or None
+        when a value is not finite (missing values: the general path)."""
+        # A sum is finite only if every term is: cheaper than
+        # np.isfinite(X).all() on one row, and the NaN never reaches the
+        # arithmetic below (no RuntimeWarning from inf / inf).
+        if not math.isfinite(X.sum()):
+            return None
+        z = X - self.center_
+        z /= self.scale_
+        if self.smooth_clip is not None and self.numeric_scaling is not None:
+            z /= np.sqrt(1.0 + np.square(z * (1.0 / self.smooth_clip)))
+        return z if math.isfinite(z.sum()) else None  # an overflow, if any
 
     def _check_input(self, X, *, reset):
         """``X`` as a DataFrame or a 2d ndarray; names and width checked."""
@@ -552,7 +569,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
 
 def _is_dataframe(X) -> bool:
-    return hasattr(X, "iloc") and hasattr(X, "dtypes") and hasattr(X, "columns")
+    # No pandas import for array input: a DataFrame means pandas is loaded.
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(X, pd.DataFrame)
 
 
 def _is_categorical_dtype(dtype) -> bool:
@@ -612,6 +631,16 @@ def _refuse_objects(values, name, *, nested: bool = True) -> None:
 
 def _numeric_column(X, j, name) -> np.ndarray:
     """Column ``j`` as float64 with NaN for every missing value (no copy of X)."""
+    values = _float_column(X, j, name)
+    if np.isinf(values).any():
+        raise ValueError(
+            f"Column {name!r} holds infinite values. Replace them with NaN (then "
+            "imputed, with a missing indicator) or with large finite values."
+        )
+    return values
+
+
+def _float_column(X, j, name) -> np.ndarray:
     import pandas as pd
 
     if _is_dataframe(X):
@@ -690,12 +719,21 @@ def _level_array(levels: list) -> np.ndarray:
     return out
 
 
-def _encode_levels(values, levels: np.ndarray) -> np.ndarray:
+def _lookups(categories) -> tuple:
+    """A pandas Index of each column's levels, to find codes by hashing."""
+    import pandas as pd
+
+    return tuple(
+        pd.Index(levels if levels.dtype != object else levels.tolist())
+        for levels in categories
+    )
+
+
+def _encode_levels(values, lookup) -> np.ndarray:
     """Codes 1..L of known levels, 0 for missing and unseen ones."""
     import pandas as pd
 
-    index = pd.Index(levels if levels.dtype != object else levels.tolist())
-    codes = index.get_indexer(values) + 1
+    codes = lookup.get_indexer(values) + 1
     missing = np.asarray(pd.isna(values), dtype=bool)
     if missing.any():
         codes[missing] = 0

@@ -133,6 +133,42 @@ def test_pd_na_none_and_nan_are_all_missing():
     np.testing.assert_array_equal(outputs[0][:, 1], [0, 1, 0, 0])
 
 
+def test_pandas_text_and_boolean_dtypes_with_na_are_categorical():
+    X = pd.DataFrame(
+        {
+            "s": pd.array(["b", pd.NA, "a", "b"], dtype="string"),
+            "t": pd.Series(["x", "y", None, "x"]),  # pandas' default text dtype
+            "flag": pd.array([True, pd.NA, False, True], dtype="boolean"),
+            "cat": pd.Categorical(["u", "u", "v", None], categories=["u", "v", "w"]),
+        }
+    )
+    pre = TabularPreprocessor().fit(X)
+    assert pre.categorical_features_.all()
+    # levels are the values seen at fit: the unused category "w" is not one
+    assert [c.tolist() for c in pre.categories_] == [
+        ["a", "b"],
+        ["x", "y"],
+        [False, True],
+        ["u", "v"],
+    ]
+    expected = [
+        [0, 1, 1, 0, 0, 1, 1, 0],
+        [0, 0, 0, 1, 0, 0, 1, 0],
+        [1, 0, 0, 0, 1, 0, 0, 1],
+        [0, 1, 1, 0, 0, 1, 0, 0],
+    ]
+    np.testing.assert_array_equal(pre.transform(X), expected)
+
+
+def test_infinite_numbers_are_refused_by_name():
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1.0, np.inf, 2.0]})
+    with pytest.raises(ValueError, match="Column 'b' holds infinite values"):
+        TabularPreprocessor().fit(X)
+    pre = TabularPreprocessor().fit(X.to_numpy()[[0, 2]])
+    with pytest.raises(ValueError, match="Column 'x1' holds infinite values"):
+        pre.transform(X.to_numpy())
+
+
 def test_robust_scaling_centres_the_median_and_bounds_extremes():
     rng = np.random.default_rng(1)
     x = np.sort(rng.standard_cauchy(1001))
