@@ -21,8 +21,8 @@ A saved model is one zip archive that holds only data:
 ``preprocessing.skops`` (pipelines only)
     The pipeline with its classifier replaced by ``"passthrough"``, in
     :mod:`skops.io`'s format, loaded only when every type in it is on the
-    allow-list of :data:`TRUSTED_SKLEARN_MODULES` (plus builtins, numpy
-    arrays, dtypes and ufuncs).
+    allow-list of :data:`TRUSTED_SKLEARN_MODULES` (plus skdnn's
+    ``TabularPreprocessor``, builtins, numpy arrays, dtypes and ufuncs).
 
 Loading reads nothing it did not expect: any other member, an unsafe member
 path, a checksum mismatch, a format version newer than this skdnn knows, an
@@ -131,7 +131,8 @@ def save(obj, path: str | os.PathLike) -> None:
         :class:`~sklearn.pipeline.Pipeline` whose last step is one and whose
         other steps are built from the classes of
         :data:`TRUSTED_SKLEARN_MODULES` (scalers, encoders, imputers,
-        ``ColumnTransformer``, nested pipelines, ...).
+        ``ColumnTransformer``, nested pipelines, ...) and
+        :class:`~skdnn.TabularPreprocessor`.
     path : str or path-like
         Destination file, conventionally with the ``.skdnn`` extension. Its
         folder must exist.
@@ -254,8 +255,9 @@ def load(path: str | os.PathLike):
     Notes
     -----
     The trusted preprocessing types are the public classes of
-    :data:`TRUSTED_SKLEARN_MODULES`, Python builtins, numpy arrays, dtypes
-    and ufuncs (for ``FunctionTransformer(np.log1p)``). A pipeline with other
+    :data:`TRUSTED_SKLEARN_MODULES`, :class:`~skdnn.TabularPreprocessor`,
+    Python builtins, numpy arrays, dtypes and ufuncs (for
+    ``FunctionTransformer(np.log1p)``). A pipeline with other
     steps cannot be saved with :func:`save`; pickle or joblib can store it,
     but load those only from sources you trust, since unpickling runs code.
 
@@ -954,6 +956,8 @@ def _trusted_type_names() -> frozenset[str]:
         )
     }
     names |= {"numpy.ndarray", "numpy.dtype"}
+    # skdnn's own transformer: its fitted state is plain numpy arrays.
+    names |= {"skdnn._preprocessing.TabularPreprocessor"}
     names |= {f"{t.__module__}.{t.__name__}" for t in set(np.sctypeDict.values())}
     names |= {
         f"numpy.{name}"

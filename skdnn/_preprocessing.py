@@ -415,6 +415,18 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     # Helpers
     # ------------------------------------------------------------------
 
+    def __getstate__(self):
+        # The lookups are derived from categories_: copies (pickle, skops)
+        # carry only the plain fitted arrays and rebuild them.
+        state = super().__getstate__()
+        state.pop("_lookups", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "categories_" in state:
+            self._lookups = _lookups(self.categories_)
+
     def _numeric_statistics(self, present):
         """(center, scale, fill) of one column's present values."""
         if self.numeric_scaling == "standard":
@@ -695,7 +707,7 @@ def _learn_levels(values, min_count: int) -> np.ndarray:
     kept = [level for level, count in counts.items() if count >= min_count]
     try:
         kept.sort()
-    except TypeError:  # mixed types: numbers before text, each sorted
+    except TypeError:  # mixed types (numbers and text): by type name, then value
         kept.sort(key=lambda v: (type(v).__name__, v))
     return _level_array(kept)
 
@@ -915,15 +927,21 @@ class EmbeddedKernel:
             start += dim
         return cls(kernel[:n_dense], tuple(tables))
 
+    def astype(self, dtype) -> EmbeddedKernel:
+        """The same kernel with its arrays cast to ``dtype``, as an array's."""
+        return EmbeddedKernel(
+            self.dense.astype(dtype), tuple(t.astype(dtype) for t in self.tables)
+        )
+
     @property
     def shape(self) -> tuple[int, int]:
         """(input width, units), as a kernel's shape."""
         return (self.n_dense + len(self.tables), self.dense.shape[1])
 
     def product(self, X: np.ndarray) -> np.ndarray:
-        """``X @ kernel`` for ``X = [dense block | codes]``, in float64."""
+        """``X @ kernel`` for ``X = [dense block | codes]``, in the kernel's
+        precision (float64 as extracted)."""
         z = X[:, : self.n_dense] @ self.dense
-        z = z.astype(np.float64, copy=False)
         for i, table in enumerate(self.tables):
             code = X[:, self.n_dense + i]
             valid = (code >= 0) & (code < table.shape[0])

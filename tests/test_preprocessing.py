@@ -526,6 +526,23 @@ def test_skdnn_refuses_a_foreign_layer_posing_as_its_own(two_embedded):
         _check_keras_archive(forged.getvalue())
 
 
+def test_a_pipeline_holding_it_round_trips_through_skdnn_save(frame, tmp_path):
+    import skdnn
+    from skdnn import TaperedMLPClassifier
+
+    y = (frame["ratio"].to_numpy() > 0) ^ frame["member"].to_numpy()
+    model = make_pipeline(
+        TabularPreprocessor(),
+        TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0),
+    ).fit(frame, y)
+    path = tmp_path / "model.skdnn"
+    skdnn.save(model, path)
+    loaded = skdnn.load(path)
+    np.testing.assert_allclose(
+        loaded.predict_proba(frame), model.predict_proba(frame), rtol=1e-6
+    )
+
+
 # ----------------------------------------------------------------------
 # scikit-learn's own checks
 # ----------------------------------------------------------------------
