@@ -576,6 +576,86 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
 
 # ----------------------------------------------------------------------
+# Fitted state as plain data, for skdnn.save
+# ----------------------------------------------------------------------
+
+#: The fitted attributes that are the whole learned state of a
+#: :class:`TabularPreprocessor` (``feature_names_in_`` only when set).
+FITTED_ATTRIBUTES = (
+    "n_features_in_",
+    "feature_names_in_",
+    "categorical_features_",
+    "numeric_features_",
+    "center_",
+    "scale_",
+    "fill_",
+    "indicator_features_",
+    "categories_",
+    "onehot_features_",
+    "embedded_features_",
+    "n_dense_features_",
+    "embedding_cardinalities_",
+    "embedding_dims_",
+)
+
+
+def preprocessor_state(preprocessor: TabularPreprocessor) -> dict:
+    """A fitted preprocessor as plain data: ``{"params": ..., "attributes": ...}``.
+
+    Every value is a Python scalar, string, tuple, list or numpy array
+    (bool, int, float, text, or an object array of scalars), which
+    :func:`skdnn.save` stores without pickle.
+    """
+    check_is_fitted(preprocessor, "n_dense_features_")
+    return {
+        "params": preprocessor.get_params(deep=False),
+        "attributes": {
+            name: getattr(preprocessor, name)
+            for name in FITTED_ATTRIBUTES
+            if hasattr(preprocessor, name)
+        },
+    }
+
+
+def preprocessor_from_state(state: dict) -> TabularPreprocessor:
+    """The inverse of :func:`preprocessor_state`; ValueError if inconsistent."""
+    params, attributes = dict(state["params"]), dict(state["attributes"])
+    known = TabularPreprocessor().get_params(deep=False)
+    unknown = sorted(set(params) - set(known)) + sorted(
+        set(attributes) - set(FITTED_ATTRIBUTES)
+    )
+    lacking = sorted(set(FITTED_ATTRIBUTES) - {"feature_names_in_"} - set(attributes))
+    if unknown or lacking:
+        raise ValueError(
+            f"Not a TabularPreprocessor state: unknown entries {unknown}, "
+            f"missing entries {lacking}."
+        )
+    preprocessor = TabularPreprocessor(**params)
+    for name, value in attributes.items():
+        setattr(preprocessor, name, value)
+    mask = np.asarray(preprocessor.categorical_features_)
+    categories = preprocessor.categories_
+    consistent = (
+        mask.dtype == bool
+        and mask.shape == (preprocessor.n_features_in_,)
+        and isinstance(categories, list)
+        and len(categories) == int(mask.sum())
+        and all(isinstance(c, np.ndarray) and c.ndim == 1 for c in categories)
+        and len(preprocessor.center_)
+        == len(preprocessor.scale_)
+        == len(preprocessor.fill_)
+        == int((~mask).sum())
+        and len(preprocessor.embedding_cardinalities_)
+        == len(preprocessor.embedding_dims_)
+        == len(preprocessor.embedded_features_)
+    )
+    if not consistent:
+        raise ValueError("Not a TabularPreprocessor state: its attributes disagree.")
+    preprocessor._lookups = _lookups(categories)
+    return preprocessor
+
+
+# ----------------------------------------------------------------------
 # Column readers (shared by fit and transform)
 # ----------------------------------------------------------------------
 

@@ -22,7 +22,13 @@ from skdnn._persistence import (
     _keras_bytes,
     _load_keras_model,
 )
-from skdnn._preprocessing import EmbeddedKernel, embedding_dim, embedding_layer_class
+from skdnn._preprocessing import (
+    EmbeddedKernel,
+    embedding_dim,
+    embedding_layer_class,
+    preprocessor_from_state,
+    preprocessor_state,
+)
 
 LEVELS_40 = np.array([f"city_{i:02d}" for i in range(40)])
 
@@ -372,14 +378,23 @@ def test_clone_and_pickle_give_identical_output(frame):
 
 
 def test_fitted_state_is_plain_data_that_skdnn_save_can_encode(frame):
-    pre = TabularPreprocessor().fit(frame)
-    state = {k: v for k, v in vars(pre).items() if k.endswith("_")}
+    frame = frame.assign(mixed=np.array(["a", 1, "b", 2.5] * 150, dtype=object))
+    pre = TabularPreprocessor(max_onehot_levels=3).fit(frame)
     arrays = {}
-    encoded = {k: _encode(v, arrays, k) for k, v in state.items()}
-    restored = TabularPreprocessor(**pre.get_params())
-    for key, value in encoded.items():
-        setattr(restored, key, _decode(value, arrays))
+    encoded = _encode(preprocessor_state(pre), arrays, "preprocessor")
+    restored = preprocessor_from_state(_decode(encoded, arrays))
     np.testing.assert_array_equal(restored.transform(frame), pre.transform(frame))
+    assert restored.get_params() == pre.get_params()
+
+
+def test_an_inconsistent_state_is_refused(frame):
+    state = preprocessor_state(TabularPreprocessor().fit(frame))
+    state["attributes"]["categories_"] = state["attributes"]["categories_"][:1]
+    with pytest.raises(ValueError, match="attributes disagree"):
+        preprocessor_from_state(state)
+    state["attributes"]["bogus_"] = 1
+    with pytest.raises(ValueError, match=r"unknown entries \['bogus_'\]"):
+        preprocessor_from_state(state)
 
 
 def test_works_inside_a_pipeline(frame):
