@@ -166,6 +166,33 @@ def test_pandas_text_and_boolean_dtypes_with_na_are_categorical():
     np.testing.assert_array_equal(pre.transform(X), expected)
 
 
+def test_rows_are_read_by_position_not_by_index_label(frame):
+    pre = TabularPreprocessor().fit(frame)
+    shuffled = frame.sample(frac=1.0, random_state=0)
+    np.testing.assert_array_equal(
+        pre.transform(shuffled), pre.transform(frame)[shuffled.index.to_numpy()]
+    )
+
+
+def test_small_and_nullable_numeric_dtypes_and_integer_categories():
+    X = pd.DataFrame(
+        {
+            "u8": np.array([1, 2, 3, 4], dtype=np.uint8),
+            "f16": np.array([1, 2, 3, 5], dtype=np.float16),
+            "i8": pd.array([1, None, 3, 4], dtype="Int8"),
+            "codes": pd.Categorical([3, 1, 3, 2]),
+        }
+    )
+    pre = TabularPreprocessor().fit(X)
+    assert pre.categories_[0].tolist() == [1, 2, 3]
+    Z = pre.transform(X)
+    np.testing.assert_array_equal(Z[:, 0], pre.transform(X.astype({"u8": float}))[:, 0])
+    np.testing.assert_array_equal(Z[:, 3], [0, 1, 0, 0])  # the Int8 NA
+    np.testing.assert_array_equal(
+        Z[:, 4:], [[0, 0, 1], [1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    )
+
+
 def test_infinite_numbers_are_refused_by_name():
     X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1.0, np.inf, 2.0]})
     with pytest.raises(ValueError, match="Column 'b' holds infinite values"):
