@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "TaperedMLPClassifier": "skdnn._classifier",
     "TaperedMLPRegressor": "skdnn._regressor",
+    "TabularPreprocessor": "skdnn._preprocessing",
     "tapered_widths": "skdnn._architecture",
     "Diagnosis": "skdnn._history",
     "diagnose": "skdnn._history",

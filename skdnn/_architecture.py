@@ -156,6 +156,8 @@ def build_model(
     dropout: Sequence[float],
     l2: float,
     seeds: Sequence[int],
+    embeddings: tuple[int, Sequence[int], Sequence[int]] | None = None,
+    embedding_seeds: Sequence[int] = (),
 ):
     """Build the (uncompiled) Keras functional model.
 
@@ -164,6 +166,13 @@ def build_model(
     notes place it, and the Dense then has no bias (the normalisation's
     offset replaces it). Every initializer and dropout layer gets its own
     seed from ``seeds``, so no global random state is read or changed.
+
+    With ``embeddings=(n_dense, cardinalities, dims)`` (a fitted
+    :class:`~skdnn.TabularPreprocessor`'s ``n_dense_features_``,
+    ``embedding_cardinalities_`` and ``embedding_dims_``), the input is that
+    preprocessor's output, ``n_dense + len(cardinalities)`` columns wide, and
+    a ``TabularEmbedding`` layer, one table per code column seeded from
+    ``embedding_seeds``, feeds the first dense layer.
     """
     from skdnn._keras import import_keras
 
@@ -174,6 +183,22 @@ def build_model(
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
     inputs = keras.Input(shape=(n_features,), name="features")
     x = inputs
+    if embeddings is not None and len(embeddings[1]) > 0:
+        from skdnn._preprocessing import embedding_layer_class
+
+        n_dense, cardinalities, dims = embeddings
+        if n_dense + len(cardinalities) != n_features:
+            raise ValueError(
+                f"embeddings describe {n_dense} dense and {len(cardinalities)} "
+                f"code columns, but n_features is {n_features}."
+            )
+        x = embedding_layer_class()(
+            n_dense=n_dense,
+            cardinalities=cardinalities,
+            dims=dims,
+            seeds=embedding_seeds,
+            name="embeddings",
+        )(x)
     for i, (units, rate) in enumerate(
         zip(hidden_layer_sizes, dropout, strict=True), start=1
     ):

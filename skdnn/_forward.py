@@ -79,16 +79,24 @@ def extract_plan(model) -> tuple | None:
 
     Returns ``None`` when the model holds anything but Input, Dense,
     BatchNormalization, Activation and Dropout layers or an unknown
-    activation; the caller then predicts with Keras.
+    activation; the caller then predicts with Keras. A model that starts
+    with the preprocessor's ``TabularEmbedding`` gets its tables folded into
+    the first kernel (an :class:`~skdnn._preprocessing.EmbeddedKernel`).
     """
     from skdnn._keras import import_keras
 
     keras = import_keras()
 
     steps: list[list] = []
+    embedding = None
     for layer in model.layers:
         kind = type(layer).__name__
         if kind in ("InputLayer", "Dropout"):
+            continue
+        if kind == "TabularEmbedding":
+            if steps or embedding is not None:
+                return None
+            embedding = layer
             continue
         if kind == "Dense":
             weights = [np.asarray(w, dtype=np.float64) for w in layer.get_weights()]
@@ -118,6 +126,14 @@ def extract_plan(model) -> tuple | None:
             steps[-1][2] = name
         else:
             return None
+    if embedding is not None:
+        if not steps:
+            return None
+        from skdnn._preprocessing import EmbeddedKernel
+
+        # Folded after any batch normalisation of the first layer: the fold
+        # is linear in the kernel, so the order does not matter.
+        steps[0][0] = EmbeddedKernel.fold(embedding, steps[0][0])
     return tuple((k, b, a) for k, b, a in steps)
 
 
@@ -179,7 +195,7 @@ def _forward_block(plan, X, logits=False):
     z = X
     last = len(plan) - 1
     for i, (kernel, bias, activation) in enumerate(plan):
-        z = z @ kernel
+        z = z @ kernel if isinstance(kernel, np.ndarray) else kernel.product(z)
         z += bias
         if i == last:
             if not np.isfinite(z).all():

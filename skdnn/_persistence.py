@@ -21,14 +21,15 @@ A saved model is one zip archive that holds only data:
 ``preprocessing.skops`` (pipelines only)
     The pipeline with its classifier replaced by ``"passthrough"``, in
     :mod:`skops.io`'s format, loaded only when every type in it is on the
-    allow-list of :data:`TRUSTED_SKLEARN_MODULES` (plus builtins, numpy
-    arrays, dtypes and ufuncs).
+    allow-list of :data:`TRUSTED_SKLEARN_MODULES` (plus skdnn's
+    ``TabularPreprocessor``, builtins, numpy arrays, dtypes and ufuncs).
 
 Loading reads nothing it did not expect: any other member, an unsafe member
 path, a checksum mismatch, a format version newer than this skdnn knows, an
-object array (pickle) in the ``.npy`` data, a Lambda or custom Keras layer, or
-an untrusted preprocessing type is refused with :class:`ModelFileError`
-before anything from the file is constructed.
+object array (pickle) in the ``.npy`` data, a Lambda or custom Keras layer
+(other than skdnn's own ``TabularEmbedding``), or an untrusted preprocessing
+type is refused with :class:`ModelFileError` before anything from the file is
+constructed.
 """
 
 from __future__ import annotations
@@ -77,8 +78,18 @@ _MEMBERS = {
 
 # The layers build_model creates; anything else in a .keras file is refused.
 _KERAS_LAYERS = frozenset(
-    {"InputLayer", "Dense", "BatchNormalization", "Activation", "Dropout"}
+    {
+        "InputLayer",
+        "Dense",
+        "BatchNormalization",
+        "Activation",
+        "Dropout",
+        "TabularEmbedding",
+    }
 )
+# skdnn's own registered Keras layers: registered name -> class name.
+_SKDNN_LAYERS = {"skdnn>TabularEmbedding": "TabularEmbedding"}
+_SKDNN_LAYER_MODULE = "skdnn._preprocessing"
 _KERAS_MEMBERS = frozenset({"metadata.json", "config.json", "model.weights.h5"})
 # Private fitted attributes that are saved; the rest are rebuilt on load.
 _PRIVATE_STATE = ("_target_kind",)
@@ -120,7 +131,8 @@ def save(obj, path: str | os.PathLike) -> None:
         :class:`~sklearn.pipeline.Pipeline` whose last step is one and whose
         other steps are built from the classes of
         :data:`TRUSTED_SKLEARN_MODULES` (scalers, encoders, imputers,
-        ``ColumnTransformer``, nested pipelines, ...).
+        ``ColumnTransformer``, nested pipelines, ...) and
+        :class:`~skdnn.TabularPreprocessor`.
     path : str or path-like
         Destination file, conventionally with the ``.skdnn`` extension. Its
         folder must exist.
@@ -243,8 +255,9 @@ def load(path: str | os.PathLike):
     Notes
     -----
     The trusted preprocessing types are the public classes of
-    :data:`TRUSTED_SKLEARN_MODULES`, Python builtins, numpy arrays, dtypes
-    and ufuncs (for ``FunctionTransformer(np.log1p)``). A pipeline with other
+    :data:`TRUSTED_SKLEARN_MODULES`, :class:`~skdnn.TabularPreprocessor`,
+    Python builtins, numpy arrays, dtypes and ufuncs (for
+    ``FunctionTransformer(np.log1p)``). A pipeline with other
     steps cannot be saved with :func:`save`; pickle or joblib can store it,
     but load those only from sources you trust, since unpickling runs code.
 
@@ -789,15 +802,28 @@ def _check_keras_archive(data: bytes) -> None:
         if not isinstance(node, dict):
             continue
         module = node.get("module")
-        if module is not None and not (
-            isinstance(module, str)
-            and (module == "keras" or module.startswith("keras."))
+        registered = node.get("registered_name")
+        skdnn_layer = (
+            registered in _SKDNN_LAYERS
+            and node.get("class_name") == _SKDNN_LAYERS[registered]
+            and module == _SKDNN_LAYER_MODULE
+        )
+        if (
+            module is not None
+            and not skdnn_layer
+            and not (
+                isinstance(module, str)
+                and (module == "keras" or module.startswith("keras."))
+            )
         ):
             raise ModelFileError(f"{_MODEL} refers to the module {module!r}; refused.")
         if node.get("class_name") == "__lambda__":
             raise ModelFileError(f"{_MODEL} holds a Python lambda; refused.")
-        registered = node.get("registered_name")
-        if registered is not None and registered != node.get("class_name"):
+        if (
+            registered is not None
+            and not skdnn_layer
+            and registered != node.get("class_name")
+        ):
             raise ModelFileError(
                 f"{_MODEL} holds the custom object {registered!r}; refused."
             )
@@ -807,8 +833,10 @@ def _check_keras_archive(data: bytes) -> None:
 def _load_keras_model(data: bytes):
     """The compiled network from .keras bytes, with Keras's ``safe_mode=True``."""
     from skdnn._keras import import_keras
+    from skdnn._preprocessing import embedding_layer_class
 
     keras = import_keras()
+    embedding_layer_class()  # registers skdnn's layer before Keras reads it
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         path.write_bytes(data)
@@ -928,6 +956,8 @@ def _trusted_type_names() -> frozenset[str]:
         )
     }
     names |= {"numpy.ndarray", "numpy.dtype"}
+    # skdnn's own transformer: its fitted state is plain numpy arrays.
+    names |= {"skdnn._preprocessing.TabularPreprocessor"}
     names |= {f"{t.__module__}.{t.__name__}" for t in set(np.sctypeDict.values())}
     names |= {
         f"numpy.{name}"

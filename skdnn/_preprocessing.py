@@ -1,0 +1,1029 @@
+"""Tabular input: raw table in, the float32 matrix a dense network wants out.
+
+A network trained on unscaled, heavy-tailed numbers or on text columns
+learns badly or not at all, and a user who must build a ColumnTransformer
+first will often build it wrong. :class:`TabularPreprocessor` does what the
+tabular-MLP literature recommends, from plain fitted numpy state:
+
+* numbers are scaled robustly (median, quantile range) and their extremes
+  smoothly clipped, so a few outliers neither dominate nor saturate;
+* missing numbers are imputed at the centre, with one indicator column per
+  column that had missing values at fit;
+* categories are one-hot encoded when they have few levels and passed on as
+  integer codes for a learned embedding when they have many; missing,
+  unseen and pooled rare levels share a reserved slot, so predicting never
+  fails on a new level.
+
+The embeddings live in the network: :func:`embedding_layer_class` builds the
+Keras layer (lazily, so ``import skdnn`` stays free of Keras) that turns the
+code columns into learned vectors, and :class:`EmbeddedKernel` is its folded
+numpy form for the inference plan of :mod:`skdnn._forward`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+import sys
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+#: Normal-consistent divisor of the interquartile range (IQR of N(0, 1)).
+_IQR_NORMAL = 1.3489795003921634
+#: Normal-consistent divisor of the 5 %-95 % range, the first fallback scale.
+_P90_NORMAL = 3.2897072539029435
+#: Rows handled at once by the numeric fast path: bounds its float64 scratch.
+_BLOCK_ROWS = 1_024
+#: ``pandas.api.types.infer_dtype`` answers refused in a column of objects.
+_REFUSED_INFERRED = {
+    "datetime": "dates/times",
+    "datetime64": "dates/times",
+    "date": "dates",
+    "time": "times of day",
+    "timedelta": "durations",
+    "timedelta64": "durations",
+    "period": "periods",
+    "interval": "intervals",
+    "complex": "complex numbers",
+}
+
+
+def embedding_dim(n_levels: int, max_dim: int = 16) -> int:
+    """Width of the learned embedding of a column with ``n_levels`` levels.
+
+    ``min(max_dim, round(1.6 * n_levels ** 0.56))``: the rule of thumb fastai
+    fitted on many tabular tasks, capped because the first dense layer of a
+    tabular MLP rarely needs more than a few dozen inputs per column.
+
+    Parameters
+    ----------
+    n_levels : int
+        Number of levels kept at fit (the unknown slot not counted).
+    max_dim : int, default=16
+        Upper bound of the width.
+
+    Returns
+    -------
+    int
+        The embedding width, at least 1.
+
+    Examples
+    --------
+    >>> embedding_dim(10), embedding_dim(40), embedding_dim(10_000)
+    (6, 13, 16)
+    """
+    return int(max(1, min(max_dim, round(1.6 * n_levels**0.56))))
+
+
+class TabularPreprocessor(TransformerMixin, BaseEstimator):
+    """Encode a raw table (numbers, categories, missing values) for a network.
+
+    Numeric columns are centred and scaled from robust statistics of the
+    rows given to ``fit`` and their extremes smoothly clipped; missing
+    numbers are imputed at the centre with a missing-indicator column.
+    Categorical columns with few levels are one-hot encoded; columns with
+    many levels become one integer code column each, for a learned
+    embedding in the network. Levels unseen at fit, missing values and
+    rare levels share code 0, the "unknown" slot, so ``transform`` never
+    fails on a new level.
+
+    The output is a float32 array laid out as ``[dense block | codes]``: the
+    dense block holds the scaled numbers, then the missing indicators, then
+    the one-hot columns; then comes one code column per embedded
+    categorical column.
+
+    Parameters
+    ----------
+    categorical_features : "from_dtype", array-like of str, int or bool, \
+            or None, default="from_dtype"
+        Which input columns are categorical.
+
+        - ``"from_dtype"``: the columns of a DataFrame whose dtype is
+          ``category``, ``object``, string or ``bool`` (also the nullable
+          ``boolean``); a numpy array is then all numeric.
+        - list of column names (DataFrame input) or of integer indices.
+        - boolean mask over the input columns.
+        - ``None``: every column is numeric.
+
+        Integer-coded categories in a numpy array are declared by index.
+    numeric_scaling : {"robust", "standard"} or None, default="robust"
+        ``"robust"``: subtract the median, divide by the interquartile range
+        over 1.349 (the standard deviation for normal data). ``"standard"``:
+        mean and standard deviation. ``None``: numbers pass through
+        unscaled (missing ones get the median, no clipping).
+    smooth_clip : float or None, default=3.0
+        Scaled values ``z`` become ``z / sqrt(1 + (z / smooth_clip) ** 2)``:
+        nearly unchanged near 0, monotone, and never beyond
+        ``+-smooth_clip``. ``None`` leaves scaled values unclipped.
+    max_onehot_levels : int, default=8
+        A categorical column with at most this many kept levels is one-hot
+        encoded; one with more is embedded. ``0`` embeds every
+        categorical column.
+    min_frequency : int or float, default=1
+        Levels seen fewer times than this at fit (a fraction of the rows if
+        a float in (0, 1)) are pooled into the unknown slot, with missing
+        and unseen levels. ``1`` pools nothing.
+    max_embedding_dim : int, default=16
+        Cap of the embedding width, see :func:`embedding_dim`.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of input columns seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the input columns, when they are all strings.
+    categorical_features_ : ndarray of bool, shape (n_features_in_,)
+        Which input columns are categorical.
+    numeric_features_ : ndarray of int
+        Indices of the numeric input columns, in output order.
+    center_ : ndarray of float64
+        Value subtracted from each numeric column.
+    scale_ : ndarray of float64
+        Divisor of each numeric column.
+    fill_ : ndarray of float64
+        Value given to a missing number, after scaling.
+    indicator_features_ : ndarray of int
+        Input columns that had missing numbers at fit and get an indicator.
+    categories_ : list of ndarray
+        Kept levels of each categorical column (sorted), in input order;
+        level ``i`` has code ``i + 1``.
+    onehot_features_ : ndarray of int
+        Categorical input columns encoded one-hot.
+    embedded_features_ : ndarray of int
+        Categorical input columns emitted as codes for an embedding.
+    n_dense_features_ : int
+        Width of the dense block of the output.
+    embedding_cardinalities_ : tuple of int
+        Slots of each embedded column: its kept levels plus the unknown slot.
+    embedding_dims_ : tuple of int
+        Embedding width of each embedded column.
+
+    See Also
+    --------
+    sklearn.compose.ColumnTransformer : Hand-built preprocessing, column by
+        column.
+    sklearn.preprocessing.RobustScaler : Median and quantile-range scaling.
+
+    Notes
+    -----
+    Statistics are computed one column at a time, so fitting on a large
+    numeric array makes no copy of it. For a float array with only numeric
+    columns and no missing value, ``transform`` is a few vectorised numpy
+    operations; any row slice can be transformed on its own.
+
+    Object columns of a DataFrame are categorical under ``"from_dtype"`` even
+    when their values look numeric (as in scikit-learn's gradient boosting);
+    convert them with ``pandas.to_numeric`` to have them scaled instead.
+    Dates, durations, complex numbers and nested objects are refused: turn
+    them into numbers or categories first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skdnn import TabularPreprocessor
+    >>> X = pd.DataFrame({"size": [10.0, 11.0, 12.0, None, 14.0, 900.0],
+    ...                   "colour": ["red", "blue", "red", None, "blue", "green"]})
+    >>> pre = TabularPreprocessor().fit(X)
+    >>> pre.get_feature_names_out().tolist()
+    ['size', 'missingindicator_size', 'colour_blue', 'colour_green', 'colour_red']
+    >>> pre.transform(X).round(2)
+    array([[-0.86,  0.  ,  0.  ,  0.  ,  1.  ],
+           [-0.44,  0.  ,  1.  ,  0.  ,  0.  ],
+           [ 0.  ,  0.  ,  0.  ,  0.  ,  1.  ],
+           [ 0.  ,  1.  ,  0.  ,  0.  ,  0.  ],
+           [ 0.86,  0.  ,  1.  ,  0.  ,  0.  ],
+           [ 3.  ,  0.  ,  0.  ,  1.  ,  0.  ]], dtype=float32)
+
+    The outlier 900 lands at 3, the smooth-clipping bound; the missing size
+    gets the median (0) and its indicator; the missing colour is all zeros.
+    """
+
+    _parameter_constraints: dict = {
+        "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
+        "numeric_scaling": [StrOptions({"robust", "standard"}), None],
+        "smooth_clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "max_onehot_levels": [Interval(numbers.Integral, 0, None, closed="left")],
+        "min_frequency": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Interval(numbers.Real, 0, 1, closed="neither"),
+        ],
+        "max_embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        categorical_features="from_dtype",
+        numeric_scaling="robust",
+        smooth_clip=3.0,
+        max_onehot_levels=8,
+        min_frequency=1,
+        max_embedding_dim=16,
+    ):
+        self.categorical_features = categorical_features
+        self.numeric_scaling = numeric_scaling
+        self.smooth_clip = smooth_clip
+        self.max_onehot_levels = max_onehot_levels
+        self.min_frequency = min_frequency
+        self.max_embedding_dim = max_embedding_dim
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the scaling of each numeric column and the levels of each
+        categorical one.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The training table.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TabularPreprocessor
+            The fitted transformer.
+        """
+        X = self._check_input(X, reset=True)
+        n_samples = X.shape[0]
+        self.categorical_features_ = self._resolve_categorical(X)
+        names = self._column_names()
+        numeric = np.flatnonzero(~self.categorical_features_)
+        center = np.zeros(numeric.size)
+        scale = np.ones(numeric.size)
+        fill = np.zeros(numeric.size)
+        indicators = []
+        empty, constant = [], []
+        for k, j in enumerate(numeric):
+            values = _numeric_column(X, j, names[j])
+            missing = np.isnan(values)
+            if missing.any():
+                indicators.append(j)
+            present = values[~missing] if missing.any() else values
+            if present.size == 0:
+                empty.append(names[j])
+                continue
+            center[k], scale[k], fill[k] = self._numeric_statistics(present)
+            if scale[k] == 0.0:
+                constant.append(names[j])
+                scale[k] = 1.0
+
+        min_count = (
+            math.ceil(self.min_frequency * n_samples)
+            if isinstance(self.min_frequency, float) and self.min_frequency < 1
+            else int(self.min_frequency)
+        )
+        categories, onehot, embedded, single = [], [], [], []
+        for j in np.flatnonzero(self.categorical_features_):
+            levels = _learn_levels(_category_column(X, j, names[j]), min_count)
+            categories.append(levels)
+            if levels.size <= 1:
+                (empty if levels.size == 0 else single).append(names[j])
+            (onehot if levels.size <= self.max_onehot_levels else embedded).append(j)
+
+        _warn_uninformative(empty, "are all missing at fit")
+        _warn_uninformative(constant, "are constant at fit")
+        _warn_uninformative(single, "have a single level at fit")
+
+        self.numeric_features_ = numeric
+        self.center_ = center
+        self.scale_ = scale
+        self.fill_ = fill
+        self.indicator_features_ = np.asarray(indicators, dtype=np.intp)
+        self.categories_ = categories
+        self.onehot_features_ = np.asarray(onehot, dtype=np.intp)
+        self.embedded_features_ = np.asarray(embedded, dtype=np.intp)
+        position = {
+            j: i for i, j in enumerate(np.flatnonzero(self.categorical_features_))
+        }
+        self.n_dense_features_ = int(
+            numeric.size
+            + len(indicators)
+            + sum(categories[position[j]].size for j in onehot)
+        )
+        self.embedding_cardinalities_ = tuple(
+            int(categories[position[j]].size + 1) for j in embedded
+        )
+        self.embedding_dims_ = tuple(
+            embedding_dim(categories[position[j]].size, self.max_embedding_dim)
+            for j in embedded
+        )
+        # Derived from categories_, kept only to spare transform rebuilding it
+        # (not saved: a transformer restored without it builds it per call).
+        self._lookups = _lookups(categories)
+        return self
+
+    def transform(self, X):
+        """Encode ``X`` as the float32 ``[dense block | codes]`` array.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+            The table, with the columns seen at fit.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, n_features_out)
+            The encoded table.
+        """
+        if not hasattr(self, "n_dense_features_"):  # cheaper than check_is_fitted
+            check_is_fitted(self, "n_dense_features_")
+        # The hot path of a numeric model's predict: a finite float array of
+        # the right width, no names to check, skips all validation.
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype.kind == "f"
+            and X.shape[1] == self.n_features_in_
+            and not self.categories_
+            and not hasattr(self, "feature_names_in_")
+        ):
+            out = self._transform_finite_numeric(X)
+            if out is not None:
+                return out
+        X = self._check_input(X, reset=False)
+        names = self._column_names()
+        out = np.zeros((X.shape[0], self._n_features_out()), dtype=np.float32)
+        n_numeric = self.numeric_features_.size
+        indicator_column = {
+            j: n_numeric + i for i, j in enumerate(self.indicator_features_)
+        }
+        for k, j in enumerate(self.numeric_features_):
+            values = _numeric_column(X, j, names[j])
+            missing = np.isnan(values)
+            out[:, k] = self._scale(values, k)
+            if missing.any():
+                out[missing, k] = self.fill_[k]
+                if j in indicator_column:
+                    out[missing, indicator_column[j]] = 1.0
+
+        start = n_numeric + self.indicator_features_.size
+        codes = {}
+        lookups = getattr(self, "_lookups", None) or _lookups(self.categories_)
+        for j, lookup in zip(
+            np.flatnonzero(self.categorical_features_), lookups, strict=True
+        ):
+            codes[j] = _encode_levels(_category_column(X, j, names[j]), lookup)
+        for j in self.onehot_features_:
+            n_levels = self.categories_[self._category_position(j)].size
+            rows = np.flatnonzero(codes[j])
+            out[rows, start + codes[j][rows] - 1] = 1.0
+            start += n_levels
+        for i, j in enumerate(self.embedded_features_):
+            out[:, self.n_dense_features_ + i] = codes[j]
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        Numbers keep their column name; indicators are
+        ``missingindicator_<name>``; one-hot columns ``<name>_<level>``;
+        embedded code columns ``<name>_code``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input column names; by default ``feature_names_in_`` or
+            ``x0, x1, ...``.
+
+        Returns
+        -------
+        ndarray of str objects
+            One name per output column.
+        """
+        check_is_fitted(self, "categorical_features_")
+        names = _check_feature_names_in(self, input_features)
+        out = [names[j] for j in self.numeric_features_]
+        out += [f"missingindicator_{names[j]}" for j in self.indicator_features_]
+        for j in self.onehot_features_:
+            levels = self.categories_[self._category_position(j)]
+            out += [f"{names[j]}_{level}" for level in levels.tolist()]
+        out += [f"{names[j]}_code" for j in self.embedded_features_]
+        return np.asarray(out, dtype=object)
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+
+    def __getstate__(self):
+        # The lookups are derived from categories_: copies (pickle, skops)
+        # carry only the plain fitted arrays and rebuild them.
+        state = super().__getstate__()
+        state.pop("_lookups", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "categories_" in state:
+            self._lookups = _lookups(self.categories_)
+
+    def _numeric_statistics(self, present):
+        """(center, scale, fill) of one column's present values."""
+        if self.numeric_scaling == "standard":
+            return float(present.mean()), float(present.std()), 0.0
+        q = np.quantile(present, [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0])
+        median = float(q[3])
+        if self.numeric_scaling is None:
+            return 0.0, 1.0 if q[6] > q[0] else 0.0, median
+        # A column mostly at one value (counts, flags) has no IQR: fall back
+        # to wider ranges before declaring it constant.
+        for spread, divisor in ((q[4] - q[2], _IQR_NORMAL), (q[5] - q[1], _P90_NORMAL)):
+            if spread > 0:
+                return median, float(spread / divisor), 0.0
+        return median, float((q[6] - q[0]) / 2.0), 0.0
+
+    def _scale(self, values, k):
+        z = values - self.center_[k]
+        z /= self.scale_[k]
+        if self.smooth_clip is not None and self.numeric_scaling is not None:
+            z /= np.sqrt(1.0 + np.square(z / self.smooth_clip))
+        return z
+
+    def _transform_finite_numeric(self, X):
+        """Fast path for a float array of numeric columns; None if not finite."""
+        n = X.shape[0]
+        if n <= _BLOCK_ROWS and self.n_dense_features_ == X.shape[1]:
+            z = self._scale_block(X)
+            return None if z is None else z.astype(np.float32)
+        out = np.zeros((n, self.n_dense_features_), dtype=np.float32)
+        for start in range(0, n, _BLOCK_ROWS):
+            z = self._scale_block(X[start : start + _BLOCK_ROWS])
+            if z is None:
+                return None
+            out[start : start + z.shape[0], : z.shape[1]] = z
+        return out
+
+    def _scale_block(self, X):
+        """Scaled and clipped float64 rows of an all-numeric array, or None
+        when a value is not finite (missing values: the general path)."""
+        # A sum is finite only if every term is: cheaper than
+        # np.isfinite(X).all() on one row, and the NaN never reaches the
+        # arithmetic below (no RuntimeWarning from inf / inf).
+        if not math.isfinite(X.sum()):
+            return None
+        z = X - self.center_
+        z /= self.scale_
+        if self.smooth_clip is not None and self.numeric_scaling is not None:
+            z /= np.sqrt(1.0 + np.square(z * (1.0 / self.smooth_clip)))
+        return z if math.isfinite(z.sum()) else None  # an overflow, if any
+
+    def _check_input(self, X, *, reset):
+        """``X`` as a DataFrame or a 2d ndarray; names and width checked."""
+        if _is_dataframe(X):
+            if X.ndim != 2:
+                raise ValueError("Expected a 2D DataFrame.")
+            if not reset and hasattr(self, "feature_names_in_"):
+                _check_column_names(X, self.feature_names_in_)
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            if X.shape[0] == 0 or X.shape[1] == 0:
+                raise ValueError(
+                    f"Found a DataFrame of shape {X.shape}, while at least one row "
+                    "and one column are required."
+                )
+            return X
+        X = check_array(
+            X, dtype=None, ensure_all_finite=False, input_name="X", copy=False
+        )
+        if X.dtype.kind in "US":
+            X = X.astype(object)
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        return X
+
+    def _resolve_categorical(self, X):
+        n = X.shape[1]
+        spec = self.categorical_features
+        frame = _is_dataframe(X)
+        if spec is None:
+            return np.zeros(n, dtype=bool)
+        if isinstance(spec, str):  # "from_dtype"
+            if not frame:
+                return np.zeros(n, dtype=bool)
+            return np.array([_is_categorical_dtype(dt) for dt in X.dtypes], dtype=bool)
+        spec = np.asarray(spec)
+        if spec.dtype.kind == "b":
+            if spec.shape != (n,):
+                raise ValueError(
+                    f"categorical_features is a boolean mask of shape {spec.shape}; "
+                    f"expected ({n},), one entry per input column."
+                )
+            return spec.astype(bool, copy=True)
+        mask = np.zeros(n, dtype=bool)
+        if spec.size == 0:
+            return mask
+        if spec.dtype.kind in "iu":
+            bad = spec[(spec < 0) | (spec >= n)]
+            if bad.size:
+                raise ValueError(
+                    f"categorical_features holds the index {int(bad[0])}, outside "
+                    f"[0, {n - 1}] for input with {n} columns."
+                )
+            mask[spec] = True
+            return mask
+        if spec.dtype.kind in "UO":
+            names = getattr(self, "feature_names_in_", None)
+            if names is None:
+                raise ValueError(
+                    "categorical_features names columns, which needs a DataFrame "
+                    "with string column names; give integer indices for arrays."
+                )
+            where = {name: i for i, name in enumerate(names)}
+            for name in spec.tolist():
+                if name not in where:
+                    raise ValueError(
+                        f"categorical_features names the column {name!r}, which "
+                        f"is not in X; its columns are {list(names)}."
+                    )
+                mask[where[name]] = True
+            return mask
+        raise ValueError(
+            "categorical_features must be 'from_dtype', None, a boolean mask, or "
+            f"a list of column names or indices; got {self.categorical_features!r}."
+        )
+
+    def _column_names(self):
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            return [f"x{j}" for j in range(self.n_features_in_)]
+        return [str(name) for name in names]
+
+    def _category_position(self, j):
+        return int(np.count_nonzero(self.categorical_features_[:j]))
+
+    def _n_features_out(self):
+        return self.n_dense_features_ + self.embedded_features_.size
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        # Text is read from DataFrame columns and from declared categorical
+        # columns; an undeclared object array is converted to numbers, which
+        # is what scikit-learn's "string" tag would have us skip.
+        spec = self.categorical_features
+        tags.input_tags.string = not (spec is None or isinstance(spec, str))
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+# ----------------------------------------------------------------------
+# Fitted state as plain data, for skdnn.save
+# ----------------------------------------------------------------------
+
+#: The fitted attributes that are the whole learned state of a
+#: :class:`TabularPreprocessor` (``feature_names_in_`` only when set).
+FITTED_ATTRIBUTES = (
+    "n_features_in_",
+    "feature_names_in_",
+    "categorical_features_",
+    "numeric_features_",
+    "center_",
+    "scale_",
+    "fill_",
+    "indicator_features_",
+    "categories_",
+    "onehot_features_",
+    "embedded_features_",
+    "n_dense_features_",
+    "embedding_cardinalities_",
+    "embedding_dims_",
+)
+
+
+def preprocessor_state(preprocessor: TabularPreprocessor) -> dict:
+    """A fitted preprocessor as plain data: ``{"params": ..., "attributes": ...}``.
+
+    Every value is a Python scalar, string, tuple, list or numpy array
+    (bool, int, float, text, or an object array of scalars), which
+    :func:`skdnn.save` stores without pickle.
+    """
+    check_is_fitted(preprocessor, "n_dense_features_")
+    return {
+        "params": preprocessor.get_params(deep=False),
+        "attributes": {
+            name: getattr(preprocessor, name)
+            for name in FITTED_ATTRIBUTES
+            if hasattr(preprocessor, name)
+        },
+    }
+
+
+def preprocessor_from_state(state: dict) -> TabularPreprocessor:
+    """The inverse of :func:`preprocessor_state`; ValueError if inconsistent."""
+    params, attributes = dict(state["params"]), dict(state["attributes"])
+    known = TabularPreprocessor().get_params(deep=False)
+    unknown = sorted(set(params) - set(known)) + sorted(
+        set(attributes) - set(FITTED_ATTRIBUTES)
+    )
+    lacking = sorted(set(FITTED_ATTRIBUTES) - {"feature_names_in_"} - set(attributes))
+    if unknown or lacking:
+        raise ValueError(
+            f"Not a TabularPreprocessor state: unknown entries {unknown}, "
+            f"missing entries {lacking}."
+        )
+    preprocessor = TabularPreprocessor(**params)
+    for name, value in attributes.items():
+        setattr(preprocessor, name, value)
+    mask = np.asarray(preprocessor.categorical_features_)
+    categories = preprocessor.categories_
+    consistent = (
+        mask.dtype == bool
+        and mask.shape == (preprocessor.n_features_in_,)
+        and isinstance(categories, list)
+        and len(categories) == int(mask.sum())
+        and all(isinstance(c, np.ndarray) and c.ndim == 1 for c in categories)
+        and len(preprocessor.center_)
+        == len(preprocessor.scale_)
+        == len(preprocessor.fill_)
+        == int((~mask).sum())
+        and len(preprocessor.embedding_cardinalities_)
+        == len(preprocessor.embedding_dims_)
+        == len(preprocessor.embedded_features_)
+    )
+    if not consistent:
+        raise ValueError("Not a TabularPreprocessor state: its attributes disagree.")
+    preprocessor._lookups = _lookups(categories)
+    return preprocessor
+
+
+# ----------------------------------------------------------------------
+# Column readers (shared by fit and transform)
+# ----------------------------------------------------------------------
+
+
+def _is_dataframe(X) -> bool:
+    # No pandas import for array input: a DataFrame means pandas is loaded.
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(X, pd.DataFrame)
+
+
+def _is_categorical_dtype(dtype) -> bool:
+    import pandas as pd
+
+    return (
+        isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype))
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+    )
+
+
+def _refuse_dtype(dtype, name) -> None:
+    """ValueError for a column dtype that is neither numbers nor categories."""
+    import pandas as pd
+
+    kind = None
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        kind = "dates/times"
+    elif pd.api.types.is_timedelta64_dtype(dtype):
+        kind = "durations"
+    elif pd.api.types.is_complex_dtype(dtype):
+        kind = "complex numbers"
+    elif isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype, pd.SparseDtype)):
+        kind = f"values of dtype {dtype}"
+    elif getattr(dtype, "kind", "O") == "V":
+        kind = "structured records"
+    if kind is not None:
+        raise ValueError(
+            f"Column {name!r} holds {kind}, which TabularPreprocessor cannot "
+            "encode. Convert it to numbers (e.g. elapsed seconds, or year and "
+            "month as separate columns) or to a category, or drop it."
+        )
+
+
+def _refuse_objects(values, name, *, nested: bool = True) -> None:
+    """ValueError for a column of dates, lists, dicts and other non-scalars."""
+    import pandas as pd
+
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred in _REFUSED_INFERRED:
+        raise ValueError(
+            f"Column {name!r} holds {_REFUSED_INFERRED[inferred]}, which "
+            "TabularPreprocessor cannot encode. Convert it to numbers or to a "
+            "category, or drop it."
+        )
+    if nested and inferred.startswith("mixed"):
+        for value in values:
+            if isinstance(value, (list, tuple, dict, set, np.ndarray)):
+                raise ValueError(
+                    f"Column {name!r} holds nested values such as "
+                    f"{type(value).__name__} objects, which cannot be encoded as "
+                    "numbers or categories. Flatten them into separate columns "
+                    "or drop the column."
+                )
+
+
+def _numeric_column(X, j, name) -> np.ndarray:
+    """Column ``j`` as float64 with NaN for every missing value (no copy of X)."""
+    values = _float_column(X, j, name)
+    if np.isinf(values).any():
+        raise ValueError(
+            f"Column {name!r} holds infinite values. Replace them with NaN (then "
+            "imputed, with a missing indicator) or with large finite values."
+        )
+    return values
+
+
+def _float_column(X, j, name) -> np.ndarray:
+    import pandas as pd
+
+    if _is_dataframe(X):
+        series = X.iloc[:, j]
+        _refuse_dtype(series.dtype, name)
+        if pd.api.types.is_numeric_dtype(series.dtype):
+            return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = series.to_numpy(dtype=object)
+    else:
+        values = X[:, j]
+        _refuse_dtype(values.dtype, name)
+        if values.dtype.kind in "biuf":
+            return values.astype(np.float64)
+    # Nested values fail in astype below with numpy's TypeError, the one
+    # scikit-learn's checks expect from a numeric column.
+    _refuse_objects(values, name, nested=False)
+    missing = pd.isna(values)
+    if missing.any():
+        values = np.where(missing, np.nan, values)
+    try:
+        return values.astype(np.float64)
+    except ValueError as exc:
+        raise ValueError(
+            f"Column {name!r} is treated as numeric but holds values that are not "
+            f"numbers ({exc}). List it in categorical_features, or convert it."
+        ) from exc
+    except TypeError as exc:
+        # Keep numpy's wording: scikit-learn's checks look for it.
+        raise TypeError(f"Column {name!r} is treated as numeric: {exc}") from exc
+
+
+def _category_column(X, j, name):
+    """Column ``j`` as a 1d array-like of levels (pandas or numpy)."""
+    if _is_dataframe(X):
+        series = X.iloc[:, j]
+        _refuse_dtype(series.dtype, name)
+        if series.dtype == object:
+            _refuse_objects(series.to_numpy(), name)
+        return series.array
+    values = X[:, j]
+    _refuse_dtype(values.dtype, name)
+    if values.dtype == object:
+        _refuse_objects(values, name)
+    return values
+
+
+def _learn_levels(values, min_count: int) -> np.ndarray:
+    """The sorted levels seen at least ``min_count`` times, as a plain array."""
+    import pandas as pd
+
+    counts = pd.Series(values, copy=False).value_counts(dropna=True, sort=False)
+    kept = [level for level, count in counts.items() if count >= min_count]
+    try:
+        kept.sort()
+    except TypeError:  # mixed types (numbers and text): by type name, then value
+        kept.sort(key=lambda v: (type(v).__name__, v))
+    return _level_array(kept)
+
+
+def _level_array(levels: list) -> np.ndarray:
+    """Levels as the plainest numpy array that keeps them exactly."""
+    if levels and all(isinstance(v, str) for v in levels):
+        return np.array(levels, dtype=str)
+    if levels and all(isinstance(v, (bool, np.bool_)) for v in levels):
+        return np.array(levels, dtype=bool)
+    numbers_only = all(
+        isinstance(v, (numbers.Real, np.number)) and not isinstance(v, (bool, np.bool_))
+        for v in levels
+    )
+    if levels and numbers_only:
+        array = np.array(levels)
+        if array.dtype.kind in "iuf":
+            return array
+    out = np.empty(len(levels), dtype=object)
+    out[:] = [v.item() if isinstance(v, np.generic) else v for v in levels]
+    return out
+
+
+def _lookups(categories) -> tuple:
+    """A pandas Index of each column's levels, to find codes by hashing."""
+    import pandas as pd
+
+    return tuple(
+        pd.Index(levels if levels.dtype != object else levels.tolist())
+        for levels in categories
+    )
+
+
+def _encode_levels(values, lookup) -> np.ndarray:
+    """Codes 1..L of known levels, 0 for missing and unseen ones."""
+    import pandas as pd
+
+    codes = lookup.get_indexer(values) + 1
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    if missing.any():
+        codes[missing] = 0
+    return codes
+
+
+def _check_column_names(X, fitted) -> None:
+    """ValueError naming the first column missing, renamed or moved."""
+    columns = [str(c) if isinstance(c, str) else c for c in X.columns]
+    fitted = list(fitted)
+    if columns == fitted:
+        return
+    present = set(columns)
+    missing = [name for name in fitted if name not in present]
+    if missing:
+        extra = [c for c in columns if c not in set(fitted)]
+        renamed = f" (renamed to {extra[0]!r}?)" if extra else ""
+        raise ValueError(
+            f"X lacks the column {missing[0]!r}{renamed} seen at fit; give the "
+            f"columns seen at fit, in order: {fitted}."
+        )
+    for position, (got, want) in enumerate(zip(columns, fitted, strict=False)):
+        if got != want:
+            raise ValueError(
+                f"Column {want!r} is not where it was at fit (position {position} "
+                f"holds {got!r}); reorder the columns as at fit: {fitted}."
+            )
+
+
+def _warn_uninformative(names: list[str], what: str) -> None:
+    if names:
+        listed = ", ".join(repr(name) for name in names)
+        warnings.warn(
+            f"Column(s) {listed} {what}: they carry no information for the model.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+# ----------------------------------------------------------------------
+# The embeddings, in Keras and folded for numpy
+# ----------------------------------------------------------------------
+
+
+@functools.cache
+def embedding_layer_class():
+    """The Keras layer that embeds the code columns of the preprocessor.
+
+    Built on first use so that importing skdnn does not import Keras, and
+    registered as ``"skdnn>TabularEmbedding"`` so a ``.keras`` file holding
+    it loads with ``safe_mode=True``.
+
+    Returns
+    -------
+    type
+        ``TabularEmbedding(n_dense, cardinalities, dims, seeds)``: a layer
+        taking ``[dense block | codes]`` and returning
+        ``[dense block, table_1[code_1], ..., table_k[code_k]]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdnn._preprocessing import embedding_layer_class
+    >>> layer = embedding_layer_class()(
+    ...     n_dense=2, cardinalities=(4,), dims=(3,), seeds=(0,))
+    >>> out = layer(np.array([[0.5, -1.0, 2.0]], dtype="float32"))
+    >>> tuple(out.shape)
+    (1, 5)
+    """
+    from skdnn._keras import import_keras
+
+    keras = import_keras()
+    ops = keras.ops
+
+    @keras.saving.register_keras_serializable(package="skdnn")
+    class TabularEmbedding(keras.layers.Layer):
+        """Pass the dense block through; replace each code by its vector.
+
+        Slot 0 (unknown, missing, rare) starts at zero, so a level never
+        seen in training adds nothing to the first dense layer; codes out of
+        range, or NaN, are read as slot 0.
+        """
+
+        def __init__(self, n_dense, cardinalities, dims, seeds, **kwargs):
+            super().__init__(**kwargs)
+            self.n_dense = int(n_dense)
+            self.cardinalities = tuple(int(c) for c in cardinalities)
+            self.dims = tuple(int(d) for d in dims)
+            self.seeds = tuple(int(s) for s in seeds)
+            if not len(self.cardinalities) == len(self.dims) == len(self.seeds):
+                raise ValueError(
+                    "cardinalities, dims and seeds need one entry per embedded "
+                    f"column; got {len(self.cardinalities)}, {len(self.dims)} "
+                    f"and {len(self.seeds)}."
+                )
+
+        def build(self, input_shape):
+            self.tables = [
+                self.add_weight(
+                    shape=(cardinality, dim),
+                    initializer=_zero_first_row(keras, dim, seed),
+                    name=f"table_{i}",
+                )
+                for i, (cardinality, dim, seed) in enumerate(
+                    zip(self.cardinalities, self.dims, self.seeds, strict=True)
+                )
+            ]
+
+        def call(self, inputs):
+            parts = [inputs[:, : self.n_dense]]
+            for i, (table, cardinality) in enumerate(
+                zip(self.tables, self.cardinalities, strict=True)
+            ):
+                code = inputs[:, self.n_dense + i]
+                valid = ops.logical_and(code >= 0, code < cardinality)
+                index = ops.cast(ops.where(valid, code, 0), "int32")
+                parts.append(ops.take(table, index, axis=0))
+            return ops.concatenate(parts, axis=-1)
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], self.n_dense + sum(self.dims))
+
+        def get_config(self):
+            return {
+                **super().get_config(),
+                "n_dense": self.n_dense,
+                "cardinalities": list(self.cardinalities),
+                "dims": list(self.dims),
+                "seeds": list(self.seeds),
+            }
+
+    return TabularEmbedding
+
+
+def _zero_first_row(keras, dim, seed):
+    """Uniform in +-1/sqrt(dim) (vectors of norm about 0.58), row 0 zero."""
+    bound = 1.0 / math.sqrt(dim)
+    uniform = keras.initializers.RandomUniform(-bound, bound, seed=int(seed))
+
+    def initializer(shape, dtype=None):
+        values = uniform(shape, dtype=dtype)
+        zeros = keras.ops.zeros((1, shape[1]), dtype=values.dtype)
+        return keras.ops.concatenate([zeros, values[1:]], axis=0)
+
+    return initializer
+
+
+class EmbeddedKernel:
+    """The first dense kernel of a network fed by :class:`TabularEmbedding`,
+    folded for numpy.
+
+    ``concat(dense, E_1[c_1], ..., E_k[c_k]) @ W`` equals
+    ``dense @ W_dense + sum_j (E_j @ W_j)[c_j]``: each embedding table is
+    multiplied into its slice of the kernel once, leaving a lookup per
+    code column and a smaller product.
+
+    Parameters
+    ----------
+    dense : ndarray of shape (n_dense, units)
+        Rows of the kernel fed by the dense block.
+    tables : tuple of ndarray of shape (cardinality_j, units)
+        ``E_j @ W_j`` for each embedded column.
+    """
+
+    def __init__(self, dense: np.ndarray, tables: tuple[np.ndarray, ...]):
+        self.dense = dense
+        self.tables = tables
+        self.n_dense = dense.shape[0]
+
+    @classmethod
+    def fold(cls, layer, kernel: np.ndarray) -> EmbeddedKernel:
+        """Fold the Keras ``layer``'s tables into the first ``kernel``."""
+        n_dense = layer.n_dense
+        tables, start = [], n_dense
+        for table, dim in zip(layer.get_weights(), layer.dims, strict=True):
+            tables.append(
+                np.asarray(table, dtype=np.float64) @ kernel[start : start + dim]
+            )
+            start += dim
+        return cls(kernel[:n_dense], tuple(tables))
+
+    def astype(self, dtype) -> EmbeddedKernel:
+        """The same kernel with its arrays cast to ``dtype``, as an array's."""
+        return EmbeddedKernel(
+            self.dense.astype(dtype), tuple(t.astype(dtype) for t in self.tables)
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(input width, units), as a kernel's shape."""
+        return (self.n_dense + len(self.tables), self.dense.shape[1])
+
+    def product(self, X: np.ndarray) -> np.ndarray:
+        """``X @ kernel`` for ``X = [dense block | codes]``, in the kernel's
+        precision (float64 as extracted)."""
+        z = X[:, : self.n_dense] @ self.dense
+        for i, table in enumerate(self.tables):
+            code = X[:, self.n_dense + i]
+            valid = (code >= 0) & (code < table.shape[0])
+            z += table[np.where(valid, code, 0).astype(np.intp)]
+        return z

@@ -1,0 +1,595 @@
+"""Tests of TabularPreprocessor and the embedding layer it feeds."""
+
+import datetime
+import pickle
+import zipfile
+from io import BytesIO
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdnn import TabularPreprocessor
+from skdnn._forward import extract_plan, forward
+from skdnn._persistence import (
+    _check_keras_archive,
+    _decode,
+    _encode,
+    _keras_bytes,
+    _load_keras_model,
+)
+from skdnn._preprocessing import (
+    EmbeddedKernel,
+    embedding_dim,
+    embedding_layer_class,
+    preprocessor_from_state,
+    preprocessor_state,
+)
+
+LEVELS_40 = np.array([f"city_{i:02d}" for i in range(40)])
+
+
+def messy_frame(n=600, seed=0):
+    """Heavy tails, 3- and 40-level text, booleans, Int64 with NA, 10 % NaN."""
+    rng = np.random.default_rng(seed)
+    income = np.exp(rng.normal(10, 1.5, n))  # log-normal, heavy right tail
+    income[rng.random(n) < 0.1] = np.nan
+    count = pd.array(rng.poisson(3, n), dtype="Int64")
+    count[rng.random(n) < 0.1] = pd.NA
+    colour = rng.choice(["red", "green", "blue"], n).astype(object)
+    colour[rng.random(n) < 0.1] = None
+    return pd.DataFrame(
+        {
+            "income": income,
+            "ratio": rng.standard_t(1.5, n),
+            "colour": colour,
+            "city": pd.Series(rng.choice(LEVELS_40, n), dtype="category"),
+            "member": rng.random(n) < 0.3,
+            "count": count,
+        }
+    )
+
+
+@pytest.fixture
+def frame():
+    return messy_frame()
+
+
+# ----------------------------------------------------------------------
+# Layout and encoding
+# ----------------------------------------------------------------------
+
+
+def test_messy_frame_layout(frame):
+    pre = TabularPreprocessor().fit(frame)
+    Z = pre.transform(frame)
+
+    assert Z.dtype == np.float32 and np.isfinite(Z).all()
+    assert pre.n_features_in_ == 6
+    assert list(pre.feature_names_in_) == list(frame.columns)
+    assert pre.categorical_features_.tolist() == [0, 0, 1, 1, 1, 0]
+    # numbers (3: income, ratio, count), indicators (income, count), one-hot
+    # colour (3) and member (2); city has 40 levels > 8: embedded.
+    assert pre.n_dense_features_ == 3 + 2 + 3 + 2
+    assert pre.embedding_cardinalities_ == (41,)
+    assert pre.embedding_dims_ == (embedding_dim(40),)
+    assert Z.shape == (len(frame), pre.n_dense_features_ + 1)
+    names = pre.get_feature_names_out().tolist()
+    assert names == [
+        "income",
+        "ratio",
+        "count",
+        "missingindicator_income",
+        "missingindicator_count",
+        "colour_blue",
+        "colour_green",
+        "colour_red",
+        "member_False",
+        "member_True",
+        "city_code",
+    ]
+    codes = Z[:, -1]
+    expected = np.searchsorted(LEVELS_40, frame["city"].astype(str)) + 1
+    np.testing.assert_array_equal(codes, expected)
+    onehot = Z[:, 5:8]
+    missing_colour = frame["colour"].isna().to_numpy()
+    np.testing.assert_array_equal(onehot[missing_colour], 0.0)
+    np.testing.assert_array_equal(onehot[~missing_colour].sum(axis=1), 1.0)
+
+
+def test_unseen_and_missing_levels_go_to_the_unknown_slot(frame):
+    pre = TabularPreprocessor().fit(frame)
+    new = frame.iloc[:3].copy()
+    new["colour"] = ["purple", None, "red"]
+    new["city"] = pd.Series(["atlantis", None, "city_05"], dtype="category")
+    Z = pre.transform(new)
+    np.testing.assert_array_equal(Z[:, 5:8], [[0, 0, 0], [0, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(Z[:, -1], [0, 0, 6])
+
+
+def test_missing_numbers_get_the_centre_and_an_indicator(frame):
+    pre = TabularPreprocessor().fit(frame)
+    Z = pre.transform(frame)
+    income_missing = frame["income"].isna().to_numpy()
+    count_missing = frame["count"].isna().to_numpy()
+    np.testing.assert_array_equal(Z[:, 3], income_missing)
+    np.testing.assert_array_equal(Z[:, 4], count_missing)
+    np.testing.assert_array_equal(Z[income_missing, 0], 0.0)
+    np.testing.assert_array_equal(Z[count_missing, 2], 0.0)
+
+    # "ratio" had no missing value at fit: imputed, but no indicator appears.
+    new = frame.iloc[:2].copy()
+    new["ratio"] = [np.nan, None]
+    Z_new = pre.transform(new)
+    assert Z_new.shape[1] == Z.shape[1]
+    np.testing.assert_array_equal(Z_new[:, 1], 0.0)
+
+
+def test_pd_na_none_and_nan_are_all_missing():
+    X = pd.DataFrame({"a": pd.array([1.0, pd.NA, 3.0, 4.0], dtype="Float64")})
+    X_obj = np.array([[1.0], [None], [3.0], [4.0]], dtype=object)
+    X_nan = np.array([[1.0], [np.nan], [3.0], [4.0]])
+    outputs = [TabularPreprocessor().fit_transform(x) for x in (X, X_obj, X_nan)]
+    for Z in outputs[1:]:
+        np.testing.assert_array_equal(Z, outputs[0])
+    np.testing.assert_array_equal(outputs[0][:, 1], [0, 1, 0, 0])
+
+
+def test_pandas_text_and_boolean_dtypes_with_na_are_categorical():
+    X = pd.DataFrame(
+        {
+            "s": pd.array(["b", pd.NA, "a", "b"], dtype="string"),
+            "t": pd.Series(["x", "y", None, "x"]),  # pandas' default text dtype
+            "flag": pd.array([True, pd.NA, False, True], dtype="boolean"),
+            "cat": pd.Categorical(["u", "u", "v", None], categories=["u", "v", "w"]),
+        }
+    )
+    pre = TabularPreprocessor().fit(X)
+    assert pre.categorical_features_.all()
+    # levels are the values seen at fit: the unused category "w" is not one
+    assert [c.tolist() for c in pre.categories_] == [
+        ["a", "b"],
+        ["x", "y"],
+        [False, True],
+        ["u", "v"],
+    ]
+    expected = [
+        [0, 1, 1, 0, 0, 1, 1, 0],
+        [0, 0, 0, 1, 0, 0, 1, 0],
+        [1, 0, 0, 0, 1, 0, 0, 1],
+        [0, 1, 1, 0, 0, 1, 0, 0],
+    ]
+    np.testing.assert_array_equal(pre.transform(X), expected)
+
+
+def test_rows_are_read_by_position_not_by_index_label(frame):
+    pre = TabularPreprocessor().fit(frame)
+    shuffled = frame.sample(frac=1.0, random_state=0)
+    np.testing.assert_array_equal(
+        pre.transform(shuffled), pre.transform(frame)[shuffled.index.to_numpy()]
+    )
+
+
+def test_small_and_nullable_numeric_dtypes_and_integer_categories():
+    X = pd.DataFrame(
+        {
+            "u8": np.array([1, 2, 3, 4], dtype=np.uint8),
+            "f16": np.array([1, 2, 3, 5], dtype=np.float16),
+            "i8": pd.array([1, None, 3, 4], dtype="Int8"),
+            "codes": pd.Categorical([3, 1, 3, 2]),
+        }
+    )
+    pre = TabularPreprocessor().fit(X)
+    assert pre.categories_[0].tolist() == [1, 2, 3]
+    Z = pre.transform(X)
+    np.testing.assert_array_equal(Z[:, 0], pre.transform(X.astype({"u8": float}))[:, 0])
+    np.testing.assert_array_equal(Z[:, 3], [0, 1, 0, 0])  # the Int8 NA
+    np.testing.assert_array_equal(
+        Z[:, 4:], [[0, 0, 1], [1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    )
+
+
+def test_infinite_numbers_are_refused_by_name():
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1.0, np.inf, 2.0]})
+    with pytest.raises(ValueError, match="Column 'b' holds infinite values"):
+        TabularPreprocessor().fit(X)
+    pre = TabularPreprocessor().fit(X.to_numpy()[[0, 2]])
+    with pytest.raises(ValueError, match="Column 'x1' holds infinite values"):
+        pre.transform(X.to_numpy())
+
+
+def test_robust_scaling_centres_the_median_and_bounds_extremes():
+    rng = np.random.default_rng(1)
+    x = np.sort(rng.standard_cauchy(1001))
+    Z = TabularPreprocessor(smooth_clip=3.0).fit_transform(x[:, None])[:, 0]
+    assert Z[500] == pytest.approx(0.0, abs=1e-6)  # the median
+    assert np.abs(Z).max() < 3.0
+    assert np.all(np.diff(Z) >= 0)  # monotone
+    # Near the centre the clipping is nearly the identity: IQR / 1.349 scale.
+    q25, q50, q75 = np.quantile(x, [0.25, 0.5, 0.75])
+    inner = np.abs(x - q50) < 0.2 * (q75 - q25)
+    np.testing.assert_allclose(
+        Z[inner], (x[inner] - q50) / ((q75 - q25) / 1.349), rtol=0.01, atol=1e-6
+    )
+
+
+def test_scaling_options():
+    rng = np.random.default_rng(2)
+    X = rng.normal(5.0, 2.0, size=(500, 2))
+    Z = TabularPreprocessor(numeric_scaling="standard", smooth_clip=None)
+    Z = Z.fit_transform(X)
+    np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(Z.std(axis=0), 1.0, rtol=1e-5)
+    raw = TabularPreprocessor(numeric_scaling=None).fit_transform(X)
+    np.testing.assert_allclose(raw, X.astype(np.float32))
+    X_missing = X.copy()
+    X_missing[0, 0] = np.nan
+    raw = TabularPreprocessor(numeric_scaling=None).fit_transform(X_missing)
+    assert raw[0, 0] == pytest.approx(np.median(X[1:, 0]), rel=1e-6)
+
+
+def test_a_column_without_spread_in_the_quartiles_falls_back_to_wider_ranges():
+    x = np.zeros(100)
+    x[:3] = [5.0, 10.0, 20.0]  # 97 % zeros: IQR and 5-95 % range are 0
+    pre = TabularPreprocessor(smooth_clip=None).fit(x[:, None])
+    assert pre.scale_[0] == pytest.approx(10.0)  # half the full range
+    np.testing.assert_allclose(pre.transform(x[:3, None])[:, 0], [0.5, 1.0, 2.0])
+
+
+def test_rare_levels_are_pooled_and_one_hot_limit_applies():
+    X = pd.DataFrame({"c": ["a"] * 10 + ["b"] * 10 + ["rare"] * 2})
+    pre = TabularPreprocessor(min_frequency=3).fit(X)
+    assert pre.categories_[0].tolist() == ["a", "b"]
+    np.testing.assert_array_equal(pre.transform(X)[-2:], 0.0)
+
+    embedded = TabularPreprocessor(max_onehot_levels=0).fit(X)
+    assert embedded.n_dense_features_ == 0
+    assert embedded.embedding_cardinalities_ == (4,)
+    np.testing.assert_array_equal(embedded.transform(X)[[0, 10, 20], 0], [1, 2, 3])
+
+    as_fraction = TabularPreprocessor(min_frequency=0.2).fit(X)
+    assert as_fraction.categories_[0].tolist() == ["a", "b"]
+
+
+def test_categorical_features_by_name_index_mask_and_none(frame):
+    by_dtype = TabularPreprocessor().fit_transform(frame)
+    mask = TabularPreprocessor().fit(frame).categorical_features_
+    by_name = TabularPreprocessor(categorical_features=["colour", "city", "member"])
+    by_index = TabularPreprocessor(categorical_features=[2, 3, 4])
+    by_mask = TabularPreprocessor(categorical_features=mask)
+    for pre in (by_name, by_index, by_mask):
+        np.testing.assert_array_equal(pre.fit_transform(frame), by_dtype)
+
+    numeric = frame[["income", "member", "count"]]
+    pre = TabularPreprocessor(categorical_features=None).fit(numeric)
+    assert not pre.categorical_features_.any()
+    # the boolean column is then a number, 0 or 1, scaled like the others
+    assert pre.transform(numeric).shape == (len(frame), 3 + 2)
+
+
+def test_numpy_object_array_and_integer_codes_by_index():
+    X = np.array([["a", 1.5, 3], ["b", np.nan, 7], [None, 2.5, 3]], dtype=object)
+    pre = TabularPreprocessor(categorical_features=[0, 2]).fit(X)
+    assert pre.categories_[0].tolist() == ["a", "b"]
+    assert pre.categories_[1].tolist() == [3, 7]
+    Z = pre.transform(X)
+    assert pre.get_feature_names_out().tolist() == [
+        "x1",
+        "missingindicator_x1",
+        "x0_a",
+        "x0_b",
+        "x2_3",
+        "x2_7",
+    ]
+    np.testing.assert_array_equal(Z[:, 2:], [[1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]])
+
+
+def test_numeric_fast_path_agrees_with_the_general_path(frame):
+    numeric = frame[["income", "ratio"]].fillna(1.0)
+    pre = TabularPreprocessor().fit(numeric.to_numpy())
+    X = numeric.to_numpy()
+    fast = pre.transform(X)
+    # the same numbers through the per-column path (object input)
+    general = pre.transform(X.astype(object))
+    np.testing.assert_array_equal(fast, general)
+    np.testing.assert_array_equal(pre.transform(X[5:9]), fast[5:9])
+    with_nan = X.copy()
+    with_nan[0, 0] = np.nan
+    out = pre.transform(with_nan)  # falls back to the general path
+    assert out[0, 0] == 0.0 and out[1:].tolist() == fast[1:].tolist()
+
+
+# ----------------------------------------------------------------------
+# Bad input: named, and nothing modified
+# ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values, what",
+    [
+        (pd.date_range("2020-01-01", periods=4), "dates"),
+        (pd.to_timedelta([1, 2, 3, 4], unit="s"), "durations"),
+        (np.array([1 + 1j, 2, 3, 4]), "complex"),
+        (pd.Series([[1], [2], [3], [4]]), "nested"),
+        (pd.Series([{"a": 1}, None, {}, {}]), "nested"),
+        (pd.Series([datetime.date(2020, 1, d) for d in range(1, 5)]), "dates"),
+    ],
+)
+def test_unsupported_columns_are_refused_by_name(values, what):
+    X = pd.DataFrame({"ok": [1.0, 2.0, 3.0, 4.0], "when": list(values)})
+    X["when"] = values if not isinstance(values, pd.Series) else values.to_numpy()
+    with pytest.raises(ValueError, match=f"Column 'when' holds {what}"):
+        TabularPreprocessor().fit(X)
+
+
+def test_text_in_a_numeric_column_is_named():
+    X = pd.DataFrame({"price": ["1.5", "2", "cheap"]})
+    with pytest.raises(ValueError, match="Column 'price' is treated as numeric"):
+        TabularPreprocessor(categorical_features=None).fit(X)
+
+
+def test_columns_missing_renamed_or_reordered_at_transform_are_named(frame):
+    pre = TabularPreprocessor().fit(frame)
+    with pytest.raises(ValueError, match="lacks the column 'city'"):
+        pre.transform(frame.drop(columns="city"))
+    with pytest.raises(
+        ValueError, match=r"lacks the column 'city' \(renamed to 'town'"
+    ):
+        pre.transform(frame.rename(columns={"city": "town"}))
+    reordered = frame[["ratio", "income", *frame.columns[2:]]]
+    with pytest.raises(ValueError, match="Column 'income' is not where it was"):
+        pre.transform(reordered)
+    with pytest.raises(ValueError, match="X has 2 features, but"):
+        TabularPreprocessor().fit(np.eye(3)).transform(np.eye(3)[:, :2])
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        (["colour", "nope"], "names the column 'nope'"),
+        ([0, 9], "holds the index 9"),
+        ([True, False], "boolean mask of shape"),
+    ],
+)
+def test_bad_categorical_features_are_explained(frame, spec, match):
+    with pytest.raises(ValueError, match=match):
+        TabularPreprocessor(categorical_features=spec).fit(frame)
+
+
+def test_uninformative_columns_fit_with_a_warning_naming_them():
+    X = pd.DataFrame(
+        {
+            "empty": [np.nan] * 4,
+            "flat": [2.0] * 4,
+            "one": ["x"] * 4,
+            "fine": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    with pytest.warns(UserWarning) as record:
+        Z = TabularPreprocessor().fit_transform(X)
+    messages = " ".join(str(w.message) for w in record)
+    assert "'empty'" in messages and "all missing" in messages
+    assert "'flat'" in messages and "constant" in messages
+    assert "'one'" in messages and "single level" in messages
+    assert "'fine'" not in messages
+    assert np.isfinite(Z).all()
+
+
+def test_the_callers_input_is_never_modified(frame):
+    before = frame.copy(deep=True)
+    X = np.array([[1.0, np.nan], [3.0, 4.0], [5.0, 100.0]])
+    X_before = X.copy()
+    pre = TabularPreprocessor().fit(frame)
+    pre.transform(frame)
+    TabularPreprocessor().fit(X).transform(X)
+    pd.testing.assert_frame_equal(frame, before)
+    np.testing.assert_array_equal(X, X_before)
+
+
+# ----------------------------------------------------------------------
+# Copies, persistence, pipelines
+# ----------------------------------------------------------------------
+
+
+def test_clone_and_pickle_give_identical_output(frame):
+    pre = TabularPreprocessor(max_onehot_levels=3).fit(frame)
+    expected = pre.transform(frame)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(pre)).transform(frame), expected
+    )
+    np.testing.assert_array_equal(clone(pre).fit(frame).transform(frame), expected)
+
+
+def test_fitted_state_is_plain_data_that_skdnn_save_can_encode(frame):
+    frame = frame.assign(mixed=np.array(["a", 1, "b", 2.5] * 150, dtype=object))
+    pre = TabularPreprocessor(max_onehot_levels=3).fit(frame)
+    arrays = {}
+    encoded = _encode(preprocessor_state(pre), arrays, "preprocessor")
+    restored = preprocessor_from_state(_decode(encoded, arrays))
+    np.testing.assert_array_equal(restored.transform(frame), pre.transform(frame))
+    assert restored.get_params() == pre.get_params()
+
+
+def test_an_inconsistent_state_is_refused(frame):
+    state = preprocessor_state(TabularPreprocessor().fit(frame))
+    state["attributes"]["categories_"] = state["attributes"]["categories_"][:1]
+    with pytest.raises(ValueError, match="attributes disagree"):
+        preprocessor_from_state(state)
+    state["attributes"]["bogus_"] = 1
+    with pytest.raises(ValueError, match=r"unknown entries \['bogus_'\]"):
+        preprocessor_from_state(state)
+
+
+def test_works_inside_a_pipeline(frame):
+    y = (frame["ratio"].to_numpy() > 0) ^ frame["member"].to_numpy()
+    model = make_pipeline(TabularPreprocessor(), LogisticRegression(max_iter=500))
+    assert model.fit(frame, y).score(frame, y) > 0.6
+
+
+def test_set_output_pandas_names_the_columns(frame):
+    pre = TabularPreprocessor().set_output(transform="pandas").fit(frame)
+    out = pre.transform(frame)
+    assert list(out.columns) == pre.get_feature_names_out().tolist()
+
+
+# ----------------------------------------------------------------------
+# The Keras layer and its numpy fold
+# ----------------------------------------------------------------------
+
+
+def _model_with_embeddings(pre, batch_norm=True):
+    from skdnn._architecture import build_model
+
+    n_features = pre.n_dense_features_ + len(pre.embedding_cardinalities_)
+    model = build_model(
+        n_features=n_features,
+        n_outputs=3,
+        output_activation="softmax",
+        hidden_layer_sizes=(16, 8),
+        activation="relu",
+        kernel_initializer="auto",
+        batch_norm=batch_norm,
+        dropout=(0.1, 0.0),
+        l2=0.0,
+        seeds=range(10),
+        embeddings=(
+            pre.n_dense_features_,
+            pre.embedding_cardinalities_,
+            pre.embedding_dims_,
+        ),
+        embedding_seeds=range(100, 100 + len(pre.embedding_cardinalities_)),
+    )
+    # Learned-looking weights everywhere (tables, batch-norm statistics), so
+    # the comparisons below test the fold and not freshly initialised zeros.
+    rng = np.random.default_rng(0)
+    model.set_weights(
+        [rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in model.get_weights()]
+    )
+    return model
+
+
+@pytest.fixture
+def two_embedded():
+    frame = messy_frame(300)
+    pre = TabularPreprocessor(max_onehot_levels=2).fit(frame)
+    assert len(pre.embedding_cardinalities_) == 2  # colour and city
+    return pre, pre.transform(frame)
+
+
+def test_layer_passes_the_dense_block_and_looks_up_codes(two_embedded):
+    pre, Z = two_embedded
+    layer = embedding_layer_class()(
+        n_dense=pre.n_dense_features_,
+        cardinalities=pre.embedding_cardinalities_,
+        dims=pre.embedding_dims_,
+        seeds=(1, 2),
+    )
+    out = np.asarray(layer(Z[:50]))
+    tables = layer.get_weights()
+    n_dense = pre.n_dense_features_
+    np.testing.assert_array_equal(out[:, :n_dense], Z[:50, :n_dense])
+    expected = np.hstack(
+        [t[Z[:50, n_dense + i].astype(int)] for i, t in enumerate(tables)]
+    )
+    np.testing.assert_array_equal(out[:, n_dense:], expected)
+    # The unknown slot starts at zero; the rest is seeded, not global RNG.
+    for table in tables:
+        np.testing.assert_array_equal(table[0], 0.0)
+        assert np.abs(table[1:]).min() > 0
+    again = embedding_layer_class()(
+        n_dense=n_dense,
+        cardinalities=pre.embedding_cardinalities_,
+        dims=pre.embedding_dims_,
+        seeds=(1, 2),
+    )
+    again(Z[:1])
+    for a, b in zip(tables, again.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_out_of_range_codes_read_the_unknown_slot(two_embedded):
+    pre, Z = two_embedded
+    model = _model_with_embeddings(pre)
+    bad = np.repeat(Z[:1], 4, axis=0)
+    bad[:, -1] = [0.0, -3.0, 1e6, np.nan]
+    keras_out = np.asarray(model(bad))
+    np.testing.assert_allclose(keras_out[1:], np.repeat(keras_out[:1], 3, axis=0))
+    numpy_out = forward(extract_plan(model), bad)
+    np.testing.assert_allclose(numpy_out, keras_out, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("batch_norm", [True, False])
+def test_numpy_plan_matches_keras_with_embeddings(two_embedded, batch_norm):
+    pre, Z = two_embedded
+    model = _model_with_embeddings(pre, batch_norm=batch_norm)
+    plan = extract_plan(model)
+    assert isinstance(plan[0][0], EmbeddedKernel)
+    assert plan[0][0].shape == (Z.shape[1], 16)
+    expected = np.asarray(model(Z, training=False), dtype=np.float64)
+    np.testing.assert_allclose(forward(plan, Z), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_keras_file_round_trip_with_safe_mode(two_embedded, tmp_path):
+    import keras
+
+    pre, Z = two_embedded
+    model = _model_with_embeddings(pre)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(np.asarray(loaded(Z)), np.asarray(model(Z)))
+
+    # skdnn's own loader accepts its layer, and still refuses foreign ones.
+    data = _keras_bytes(model)
+    _check_keras_archive(data)
+    via_skdnn = _load_keras_model(data)
+    np.testing.assert_array_equal(np.asarray(via_skdnn(Z)), np.asarray(model(Z)))
+
+
+def test_skdnn_refuses_a_foreign_layer_posing_as_its_own(two_embedded):
+    from skdnn._persistence import ModelFileError
+
+    pre, _ = two_embedded
+    data = _keras_bytes(_model_with_embeddings(pre))
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["config.json"] = members["config.json"].replace(
+        b'"skdnn._preprocessing"', b'"evil.module"'
+    )
+    forged = BytesIO()
+    with zipfile.ZipFile(forged, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    with pytest.raises(ModelFileError, match=r"evil\.module"):
+        _check_keras_archive(forged.getvalue())
+
+
+def test_a_pipeline_holding_it_round_trips_through_skdnn_save(frame, tmp_path):
+    import skdnn
+    from skdnn import TaperedMLPClassifier
+
+    y = (frame["ratio"].to_numpy() > 0) ^ frame["member"].to_numpy()
+    model = make_pipeline(
+        TabularPreprocessor(),
+        TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0),
+    ).fit(frame, y)
+    path = tmp_path / "model.skdnn"
+    skdnn.save(model, path)
+    loaded = skdnn.load(path)
+    np.testing.assert_allclose(
+        loaded.predict_proba(frame), model.predict_proba(frame), rtol=1e-6
+    )
+
+
+# ----------------------------------------------------------------------
+# scikit-learn's own checks
+# ----------------------------------------------------------------------
+
+
+@parametrize_with_checks([TabularPreprocessor()])
+def test_sklearn_compatible_transformer(estimator, check):
+    check(estimator)
