@@ -26,9 +26,11 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
+from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _check_y,
     check_is_fitted,
     validate_data,
 )
@@ -36,6 +38,7 @@ from sklearn.utils.validation import (
 from skdnn._architecture import tapered_widths
 from skdnn._forward import (
     ACTIVATIONS,
+    PREDICT_BLOCK_ROWS,
     extract_plan,
     forward,
     forward_blocks,
@@ -43,6 +46,7 @@ from skdnn._forward import (
     keras_forward,
     row_blocks,
 )
+from skdnn._preprocessing import _is_dataframe
 from skdnn._training import release_kernel_cache
 
 OPTIMIZERS = {
@@ -55,9 +59,6 @@ OPTIMIZERS = {
     "adagrad": "Adagrad",
     "lion": "Lion",
 }
-
-# X for fitting: float32 or float64 kept as given, anything else made float32
-_FIT_DTYPES = [np.float32, np.float64]
 
 
 class BaseTaperedMLP(BaseEstimator, ABC):
@@ -124,6 +125,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         "patience": [Interval(Integral, 1, None, closed="left")],
         "monitor": [str],
         "scoring": [None, str, list, tuple],
+        "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
+        "numeric_scaling": [StrOptions({"robust", "standard"}), None],
         "callbacks": [None, list, tuple],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
@@ -153,6 +156,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         patience,
         monitor,
         scoring,
+        categorical_features,
+        numeric_scaling,
         callbacks,
         warm_start,
         random_state,
@@ -177,6 +182,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         self.patience = patience
         self.monitor = monitor
         self.scoring = scoring
+        self.categorical_features = categorical_features
+        self.numeric_scaling = numeric_scaling
         self.callbacks = callbacks
         self.warm_start = warm_start
         self.random_state = random_state
@@ -189,11 +196,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     def _fit(self, X, y, sample_weight, validation_data, *, incremental, classes=None):
         continuing = hasattr(self, "model_") and (incremental or self.warm_start)
         self._check_params()
-        # The caller's float32 or float64 X is used as it is (training casts
-        # each chunk of rows to float32): fitting holds no copy of X.
-        X, y = self._validate_X(X, reset=not continuing, dtype=_FIT_DTYPES, y=y)
-        _check_float32_range(X, "X")
-        y = self._check_y(y)
+        X, y = self._validate_input(X, y, reset=not continuing)
         if continuing:
             Y = self._encode_targets(y, "y")
         else:
@@ -205,16 +208,20 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         else:
             train_rows, val_rows = self._holdout_rows(Y, rng)
         if not continuing:
+            # unsupervised statistics of the rows given to fit (the hold-out
+            # shares them): read column by column, no copy of X
+            self.preprocessor_ = self._new_preprocessor().fit(X)
             Y = self._standardize_targets(Y, train_rows)
         else:
             Y = self._rescale_targets(Y)
+        X = self._preprocessed(X)
         val = self._validation_set(X, Y, weights, val_rows, validation_data)
         self.n_validation_samples_ = 0 if val is None else len(val.Y)
         self._check_training_targets(Y, weights, train_rows)
         weights = weights / weights[train_rows].mean()
 
         if not continuing:
-            self._build(X.shape[1], rng)
+            self._build(rng)
             self._history_rows = []
         try:
             self._train(
@@ -392,17 +399,21 @@ class BaseTaperedMLP(BaseEstimator, ABC):
 
         return get_head(self._target_kind)
 
-    def _build(self, n_features, rng):
+    def _build(self, rng):
         from skdnn._architecture import build_model
         from skdnn._keras import import_keras
 
         keras = import_keras()
 
         head = self._head
-        widths = self._hidden_widths(n_features)
+        pre = self.preprocessor_
+        n_codes = len(pre.embedding_cardinalities_)
+        # the widths follow what the first dense layer sees: the dense
+        # block and the embedding vectors
+        widths = self._hidden_widths(pre.n_dense_features_ + sum(pre.embedding_dims_))
         rates = self._dropout_rates(len(widths))
         model = build_model(
-            n_features=n_features,
+            n_features=pre.n_dense_features_ + n_codes,
             n_outputs=head.n_outputs(self._n_targets),
             output_activation=head.output_activation,
             hidden_layer_sizes=widths,
@@ -414,6 +425,12 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             seeds=[
                 int(s) for s in rng.integers(0, 2**31 - 1, size=2 * len(widths) + 1)
             ],
+            embeddings=(
+                pre.n_dense_features_,
+                pre.embedding_cardinalities_,
+                pre.embedding_dims_,
+            ),
+            embedding_seeds=[int(s) for s in rng.integers(0, 2**31 - 1, size=n_codes)],
         )
         optimizer = getattr(keras.optimizers, OPTIMIZERS[self.optimizer])(
             learning_rate=self.learning_rate
@@ -521,17 +538,53 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         prefix = "val_" if has_validation and self.monitor.startswith("val_") else ""
         return prefix + name, name != "loss"
 
-    def _validate_X(self, X, *, reset, dtype, y="no_validation"):
-        """Validated dense X (and y when given), through scikit-learn."""
-        with_y = not (isinstance(y, str) and y == "no_validation")
-        extra = {"multi_output": True, **self._y_validation} if with_y else {}
-        out = validate_data(
-            self, X, y, reset=reset, accept_sparse=True, dtype=dtype, **extra
-        )
-        X, y = out if with_y else (out, None)
+    def _validate_input(self, X, y=None, *, reset):
+        """X as the preprocessor reads it (a DataFrame or a 2d array), and y.
+
+        X's width and column names are checked (and, with ``reset``,
+        learnt) here; its values are read and checked by the preprocessor.
+        Sparse input is densified.
+        """
         if sp.issparse(X):
-            X = X.astype(dtype[0] if isinstance(dtype, list) else dtype).toarray()
-        return (X, y) if with_y else X
+            X = X.toarray()
+        if not _is_dataframe(X):
+            X = check_array(
+                X, dtype=None, ensure_all_finite=False, input_name="X", copy=False
+            )
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        if self.numeric_scaling is None and isinstance(X, np.ndarray):
+            _check_float32_range(X, "X")
+        if y is not None:
+            y = _check_y(y, multi_output=True, **self._y_validation)
+            check_consistent_length(X, y)
+        return X, y
+
+    def _new_preprocessor(self):
+        from skdnn._preprocessing import TabularPreprocessor
+
+        return TabularPreprocessor(
+            categorical_features=self.categorical_features,
+            numeric_scaling=self.numeric_scaling,
+        )
+
+    def _preprocessed(self, X):
+        """The network's input for validated X.
+
+        A numeric array whose encoding is column-wise (no category, no
+        missing-value indicator) is encoded block by block as it is read,
+        so fitting and predicting hold no encoded copy of it; anything else
+        is encoded once.
+        """
+        pre = self.preprocessor_
+        if (
+            isinstance(X, np.ndarray)
+            and X.dtype.kind == "f"
+            and X.shape[0] > PREDICT_BLOCK_ROWS
+            and pre.n_dense_features_ == X.shape[1]
+            and not pre.embedding_cardinalities_
+        ):
+            return _EncodedRows(X, pre)
+        return pre.transform(X)
 
     #: Extra arguments of ``validate_data`` for the target.
     _y_validation: dict = {}
@@ -620,10 +673,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             return _ValidationSet(X, val_rows, Y[val_rows], weights[val_rows])
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a tuple (X_val, y_val).")
-        X_val, y_val = self._validate_X(
-            validation_data[0], reset=False, dtype=_FIT_DTYPES, y=validation_data[1]
+        X_val, y_val = self._validate_input(
+            validation_data[0], validation_data[1], reset=False
         )
-        _check_float32_range(X_val, "X_val in validation_data")
+        X_val = self.preprocessor_.transform(X_val)
         y_val = self._check_y(y_val)
         Y_val = self._rescale_targets(
             self._encode_targets(y_val, "y_val in validation_data")
@@ -662,26 +715,26 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     # ------------------------------------------------------------------
 
     def _validate_for_predict(self, X):
-        """Validated float64 X for prediction, with a shortcut for plain arrays.
+        """The network's input for X, with a shortcut for plain arrays.
 
-        A float32 or float64 ndarray of the right width whose values are all
-        finite passes every check of ``validate_data`` unchanged, so it skips
-        them: on one row those checks cost more than the network itself.
-        Anything else, and every error, goes through ``validate_data``.
+        A float ndarray of the right width, when no column names were
+        learnt, has nothing for ``validate_data`` to check: it goes straight
+        to the preprocessor, whose own numeric path is a few vectorised
+        operations (on one row, validation would cost more than the
+        network itself).
         """
-        if (
+        if not (
             type(X) is np.ndarray
-            and X.dtype in (np.float64, np.float32)
+            and X.dtype.kind == "f"
             and X.ndim == 2
             and X.shape[0] > 0
             and hasattr(self, "_plan")
             and X.shape[1] == self.n_features_in_
             and not hasattr(self, "feature_names_in_")
-            and np.isfinite(X.sum())  # no array of X's size, as scikit-learn
         ):
-            return X
-        check_is_fitted(self, "_plan")
-        return self._validate_X(X, reset=False, dtype=np.float64)
+            check_is_fitted(self, "_plan")
+            X, _ = self._validate_input(X, reset=False)
+        return self._preprocessed(X)
 
     def _output(self, X):
         """The network's activated output for validated X (numpy or Keras)."""
@@ -706,7 +759,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
         return tags
 
 
@@ -727,6 +781,30 @@ def estimator_classes() -> dict[str, type]:
     from skdnn._regressor import TaperedMLPRegressor
 
     return {cls.__name__: cls for cls in (TaperedMLPClassifier, TaperedMLPRegressor)}
+
+
+class _EncodedRows:
+    """Rows of a numeric array, encoded by the preprocessor as they are read.
+
+    Indexing by a slice or an array of row indices (as
+    :func:`skdnn._forward.gather` and :func:`skdnn._forward.row_blocks` do)
+    returns the encoded float32 rows; the whole encoded array is never
+    built.
+    """
+
+    __slots__ = ("X", "preprocessor", "shape")
+
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, X: np.ndarray, preprocessor):
+        self.X, self.preprocessor = X, preprocessor
+        self.shape = (X.shape[0], preprocessor.n_dense_features_)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        return self.preprocessor.transform(self.X[rows])
 
 
 class _ValidationSet:
@@ -817,11 +895,12 @@ def _keras_loss(head) -> str:
 def _check_float32_range(X: np.ndarray, name: str) -> None:
     """Refuse values that overflow float32, the precision the network trains in."""
     limit = np.finfo(np.float32).max
-    if X.dtype == np.float64 and X.size and (X.max() > limit or X.min() < -limit):
+    if X.dtype == np.float64 and X.size and not np.nanmax(np.abs(X)) <= limit:
         raise ValueError(
             f"Input {name} contains a value too large for dtype('float32') "
             f"(beyond +/-{limit:.4g}), the precision the network trains in; "
-            "scale the features (e.g. StandardScaler)."
+            "scale the features, or let the model scale them "
+            "(numeric_scaling='robust')."
         )
 
 

@@ -93,6 +93,25 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the training loss, as in scikit-learn.
         Not supported for multilabel targets.
+    categorical_features : "from_dtype", array-like of str, int or bool, \
+            or None, default="from_dtype"
+        Which input columns are categorical, as in scikit-learn's
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+        ``"from_dtype"`` takes the DataFrame columns of ``category``,
+        ``object``, string and ``bool`` dtype (a numpy array is then all
+        numeric); or column names, integer indices, a boolean mask, or
+        ``None`` (every column numeric). Categories with few levels are
+        one-hot encoded, those with many get a learned embedding; missing
+        and unseen levels share an "unknown" slot. See
+        :class:`~skdnn.TabularPreprocessor` and the user guide's "Tabular
+        input".
+    numeric_scaling : {"robust", "standard"} or None, default="robust"
+        How the model scales numeric columns before the network (fitted on
+        the rows given to ``fit``): ``"robust"`` centres on the median,
+        divides by the interquartile range over 1.349 and smoothly clips
+        extremes to +-3; ``"standard"`` uses the mean and standard deviation
+        (also clipped); ``None`` feeds the numbers unscaled. Missing numbers
+        are imputed at the centre, with a missing-indicator input.
     callbacks : list of keras.callbacks.Callback or None, default=None
         Extra Keras callbacks (learning-rate schedules, checkpoints, ...).
         They are deep-copied at each fit, so the estimator stays clone-safe.
@@ -208,6 +227,8 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         monitor="val_loss",
         scoring=None,
         class_weight=None,
+        categorical_features="from_dtype",
+        numeric_scaling="robust",
         callbacks=None,
         warm_start=False,
         random_state=None,
@@ -233,6 +254,8 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             patience=patience,
             monitor=monitor,
             scoring=scoring,
+            categorical_features=categorical_features,
+            numeric_scaling=numeric_scaling,
             callbacks=callbacks,
             warm_start=warm_start,
             random_state=random_state,
@@ -363,6 +386,15 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
 
     def _check_y(self, y):
         y = self._ravel_column_vector(np.asarray(y))
+        if y.dtype.kind == "O":
+            import pandas as pd
+
+            missing = pd.isna(y)
+            if missing.any():
+                raise ValueError(
+                    f"y has missing labels (None or NaN) in {int(missing.sum())} "
+                    "rows; drop those rows or give them a label."
+                )
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1d or a 2d indicator matrix; got {y.ndim}d.")
         check_classification_targets(y)

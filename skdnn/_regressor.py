@@ -88,6 +88,25 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         Extra per-epoch metrics, as scikit-learn scorer names (e.g.
         ``"neg_mean_absolute_error"``), evaluated in the user's units after
         each epoch on the training and validation rows.
+    categorical_features : "from_dtype", array-like of str, int or bool, \
+            or None, default="from_dtype"
+        Which input columns are categorical, as in scikit-learn's
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+        ``"from_dtype"`` takes the DataFrame columns of ``category``,
+        ``object``, string and ``bool`` dtype (a numpy array is then all
+        numeric); or column names, integer indices, a boolean mask, or
+        ``None`` (every column numeric). Categories with few levels are
+        one-hot encoded, those with many get a learned embedding; missing
+        and unseen levels share an "unknown" slot. See
+        :class:`~skdnn.TabularPreprocessor` and the user guide's "Tabular
+        input".
+    numeric_scaling : {"robust", "standard"} or None, default="robust"
+        How the model scales numeric columns before the network (fitted on
+        the rows given to ``fit``): ``"robust"`` centres on the median,
+        divides by the interquartile range over 1.349 and smoothly clips
+        extremes to +-3; ``"standard"`` uses the mean and standard deviation
+        (also clipped); ``None`` feeds the numbers unscaled. Missing numbers
+        are imputed at the centre, with a missing-indicator input.
     callbacks : list of keras.callbacks.Callback or None, default=None
         Extra Keras callbacks, deep-copied at each fit; epoch-level hooks
         are called with this estimator's logs.
@@ -186,6 +205,8 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         patience=20,
         monitor="val_loss",
         scoring=None,
+        categorical_features="from_dtype",
+        numeric_scaling="robust",
         callbacks=None,
         warm_start=False,
         random_state=None,
@@ -211,6 +232,8 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
             patience=patience,
             monitor=monitor,
             scoring=scoring,
+            categorical_features=categorical_features,
+            numeric_scaling=numeric_scaling,
             callbacks=callbacks,
             warm_start=warm_start,
             random_state=random_state,
@@ -285,10 +308,10 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
     def _head(self):
         return RegressionHead(self.loss)
 
-    def _validate_X(self, X, *, reset, dtype, y="no_validation"):
-        if not (isinstance(y, str) and y == "no_validation"):
+    def _validate_input(self, X, y=None, *, reset):
+        if y is not None:
             _check_numeric_target(y)
-        return super()._validate_X(X, reset=reset, dtype=dtype, y=y)
+        return super()._validate_input(X, y, reset=reset)
 
     _y_validation = {"y_numeric": True}
 
