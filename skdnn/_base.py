@@ -197,6 +197,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         continuing = hasattr(self, "model_") and (incremental or self.warm_start)
         self._check_params()
         X, y = self._validate_input(X, y, reset=not continuing)
+        y = self._check_y(y)
         if continuing:
             Y = self._encode_targets(y, "y")
         else:

@@ -1,0 +1,229 @@
+"""Raw tables straight into the estimators: categories, missing values, units."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
+
+FAST = {"hidden_layer_sizes": (32, 16), "epochs": 40, "random_state": 0}
+
+
+def messy_frame(n=800, seed=0):
+    """Heavy-tailed numbers, 3- and 40-level text, booleans, Int64 with NA,
+    10 % NaN, and a target that needs all of them."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "income": rng.lognormal(10, 1.5, n),
+            "debt": rng.standard_t(2, n) * 1e4,
+            "colour": rng.choice(["red", "green", "blue"], n),
+            "city": rng.choice([f"city_{i:02d}" for i in range(40)], n),
+            "member": rng.random(n) > 0.6,
+            "visits": pd.array(rng.poisson(3, n), dtype="Int64"),
+        }
+    )
+    city_effect = dict(zip(sorted(frame["city"].unique()), rng.normal(0, 1.5, 40)))
+    score = (
+        np.log(frame["income"]) - 10
+        + (frame["colour"] == "red") * 1.5
+        + frame["city"].map(city_effect)
+        + frame["member"] * 1.0
+        - 0.3 * frame["visits"].astype(float)
+        + np.clip(frame["debt"] / 1e4, -3, 3)
+    )
+    y = (score + rng.normal(0, 0.5, n) > np.median(score)).astype(int).to_numpy()
+    frame.loc[rng.random(n) < 0.1, "income"] = np.nan
+    frame.loc[rng.random(n) < 0.1, "visits"] = pd.NA
+    frame.loc[rng.random(n) < 0.1, "colour"] = None
+    return frame, y
+
+
+@pytest.fixture(scope="module")
+def messy():
+    return messy_frame()
+
+
+def test_raw_frame_fits_and_predicts_finite(messy):
+    X, y = messy
+    before = X.copy()
+    clf = TaperedMLPClassifier(**FAST).fit(X, y)
+    pd.testing.assert_frame_equal(X, before)  # the caller's frame is untouched
+    assert clf.n_features_in_ == 6
+    assert list(clf.feature_names_in_) == list(X.columns)
+    proba = clf.predict_proba(X)
+    assert np.isfinite(proba).all()
+    # the 40-level column is embedded, the 3-level one one-hot encoded
+    pre = clf.preprocessor_
+    assert pre.embedding_cardinalities_ == (41,)
+    assert any(name.startswith("colour_") for name in pre.get_feature_names_out())
+
+
+def test_unseen_and_missing_levels_predict(messy):
+    X, y = messy
+    clf = TaperedMLPClassifier(**FAST).fit(X, y)
+    new = X.head(4).copy()
+    new["city"] = ["atlantis", None, "city_03", np.nan]
+    new["colour"] = ["purple", None, "red", "blue"]
+    new["income"] = [np.nan, 1e12, -5.0, 3e4]
+    proba = clf.predict_proba(new)
+    assert proba.shape == (4, 2)
+    assert np.isfinite(proba).all()
+
+
+def test_raw_frame_matches_a_hand_built_pipeline(messy):
+    X, y = messy
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    numeric = ["income", "debt", "visits"]
+    categorical = ["colour", "city", "member"]
+    hand_built = make_pipeline(
+        ColumnTransformer(
+            [
+                (
+                    "num",
+                    make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                    numeric,
+                ),
+                (
+                    "cat",
+                    make_pipeline(
+                        SimpleImputer(strategy="most_frequent"),
+                        OneHotEncoder(handle_unknown="ignore"),
+                    ),
+                    categorical,
+                ),
+            ]
+        ),
+        TaperedMLPClassifier(random_state=0),
+    )
+    X_hand = X_train.astype({"visits": float})
+    hand = balanced_accuracy_score(
+        y_test,
+        hand_built.fit(X_hand, y_train).predict(X_test.astype({"visits": float})),
+    )
+    raw = balanced_accuracy_score(
+        y_test, TaperedMLPClassifier(random_state=0).fit(X_train, y_train).predict(X_test)
+    )
+    # within noise of each other (240 test rows: one row is 0.4 %)
+    assert raw >= hand - 0.04
+
+
+def test_unscaled_heavy_tailed_numbers_train_like_scaled_ones():
+    rng = np.random.default_rng(1)
+    n = 600
+    z = rng.normal(size=(n, 4))
+    y = (z[:, 0] + z[:, 1] ** 2 - z[:, 2] > 0.5).astype(int)
+    raw = np.column_stack(
+        [np.exp(3 * z[:, 0]), 1e6 * z[:, 1], z[:, 2] + 1e4, z[:, 3] * 1e-5]
+    )
+    X_tr, X_te, y_tr, y_te, z_tr, z_te = train_test_split(
+        raw, y, z, test_size=0.3, random_state=0
+    )
+    raw_score = TaperedMLPClassifier(**FAST).fit(X_tr, y_tr).score(X_te, y_te)
+    scaled = make_pipeline(StandardScaler(), TaperedMLPClassifier(**FAST))
+    scaled_score = scaled.fit(z_tr, y_tr).score(z_te, y_te)
+    assert raw_score >= scaled_score - 0.05
+
+
+def test_numeric_array_with_nan_and_integer_coded_categories():
+    rng = np.random.default_rng(2)
+    n = 400
+    codes = rng.integers(0, 5, n)
+    x = rng.normal(size=n)
+    y = ((codes == 2) | (x > 1)).astype(int)
+    X = np.column_stack([x, codes]).astype(float)
+    X[rng.random(n) < 0.1, 0] = np.nan
+    clf = TaperedMLPClassifier(**FAST, categorical_features=[1]).fit(X, y)
+    assert clf.preprocessor_.categorical_features_.tolist() == [False, True]
+    assert np.isfinite(clf.predict_proba(X)).all()
+    assert clf.score(X, y) > 0.8
+
+
+def test_regressor_takes_a_raw_frame(messy):
+    X, _ = messy
+    y = np.log(X["income"].fillna(3e4)) * 1000 + (X["colour"] == "red") * 500
+    reg = TaperedMLPRegressor(**FAST).fit(X, y)
+    assert reg.score(X, y) > 0.5
+    assert reg.preprocessor_.indicator_features_.size >= 1
+
+
+def test_frame_with_missing_renamed_or_reordered_columns_is_refused(messy):
+    X, y = messy
+    clf = TaperedMLPClassifier(**{**FAST, "epochs": 2}).fit(X, y)
+    with pytest.raises(ValueError, match="city"):
+        clf.predict(X.drop(columns="city"))
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(X[list(reversed(X.columns))])
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(X.rename(columns={"city": "town"}))
+
+
+@pytest.mark.parametrize(
+    "column, match",
+    [
+        (pd.date_range("2020-01-01", periods=50), "when"),
+        (pd.to_timedelta(np.arange(50), unit="D"), "when"),
+        (np.arange(50) * (1 + 1j), "when"),
+    ],
+)
+def test_unsupported_column_dtypes_are_named(column, match):
+    X = pd.DataFrame({"x": np.arange(50.0), "when": column})
+    y = np.arange(50) % 2
+    with pytest.raises(ValueError, match=match):
+        TaperedMLPClassifier(**FAST).fit(X, y)
+
+
+def test_missing_labels_are_refused():
+    X = pd.DataFrame({"x": np.arange(20.0)})
+    y = np.array(["a", "b"] * 9 + [None, "a"], dtype=object)
+    with pytest.raises(ValueError, match="missing labels"):
+        TaperedMLPClassifier(**FAST).fit(X, y)
+    y_nan = np.array([0.0, 1.0] * 9 + [np.nan, 1.0])
+    with pytest.raises(ValueError, match="NaN"):
+        TaperedMLPClassifier(**FAST).fit(X, y_nan)
+
+
+def test_uninformative_columns_fit_with_a_warning():
+    n = 60
+    X = pd.DataFrame(
+        {
+            "x": np.linspace(0, 1, n),
+            "empty": np.full(n, np.nan),
+            "constant": np.ones(n),
+            "one_level": ["same"] * n,
+        }
+    )
+    y = (X["x"] > 0.5).astype(int)
+    with pytest.warns(UserWarning, match="empty"):
+        clf = TaperedMLPClassifier(**{**FAST, "epochs": 3}).fit(X, y)
+    assert np.isfinite(clf.predict_proba(X)).all()
+
+
+def test_preprocessing_travels_with_clone_and_pickle(messy):
+    X, y = messy
+    clf = TaperedMLPClassifier(**{**FAST, "epochs": 3}).fit(X, y)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    fresh = clone(clf)
+    assert not hasattr(fresh, "preprocessor_")
+    assert fresh.get_params()["categorical_features"] == "from_dtype"
+
+
+def test_numeric_scaling_none_feeds_numbers_unscaled():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    clf = TaperedMLPClassifier(**{**FAST, "epochs": 3}, numeric_scaling=None)
+    clf.fit(X, y)
+    np.testing.assert_array_equal(clf.preprocessor_.transform(X), X.astype(np.float32))
