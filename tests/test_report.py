@@ -17,11 +17,11 @@ from sklearn.metrics import (
     get_scorer,
     mean_absolute_error,
     mean_squared_error,
-    root_mean_squared_error,
     precision_score,
     r2_score,
     recall_score,
     roc_auc_score,
+    root_mean_squared_error,
 )
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
