@@ -1130,7 +1130,9 @@ def trusted_types() -> dict[str, list[str]]:
         ``module.name`` strings as :mod:`skops.io` names them. The types are
         scikit-learn's public estimators (the classes of
         :func:`sklearn.utils.discovery.all_estimators`, every one of which
-        :mod:`skops.io` can store), skdnn's
+        :mod:`skops.io` can store), the column selector of
+        :class:`~sklearn.compose.ColumnTransformer`
+        (:func:`~sklearn.compose.make_column_selector`), skdnn's
         :class:`~skdnn.TabularPreprocessor`, Python's plain builtins and
         numpy arrays, dtypes and scalar types. The functions are numpy's
         ufuncs (``FunctionTransformer(np.log1p)``) and the score functions
@@ -1169,6 +1171,7 @@ def _trusted_type_names() -> frozenset[str]:
             "frozenset",
             "int",
             "list",
+            "object",  # make_column_selector(dtype_include=object)
             "set",
             "slice",
             "str",
@@ -1186,6 +1189,9 @@ def _trusted_type_names() -> frozenset[str]:
         name = f"{estimator.__module__}.{estimator.__name__}"
         if name.startswith("sklearn."):
             names.add(name)
+    # the one public helper class a preprocessing step holds that is not an
+    # estimator: ColumnTransformer's column selector (plain data)
+    names.add("sklearn.compose._column_transformer.make_column_selector")
     return frozenset(names)
 
 

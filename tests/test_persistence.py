@@ -939,3 +939,20 @@ def test_trusted_types_lists_estimators_and_functions_only():
     )
     # skdnn's own estimators are the file's network, never a preprocessing step
     assert not any("TaperedMLP" in name for name in trusted["types"])
+
+
+def test_pipeline_with_column_selectors_and_a_regressor_round_trips(tmp_path):
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.preprocessing import KBinsDiscretizer
+
+    X = _table()
+    y = 50.0 * X["x1"] + 10.0 * (X["colour"] == "red")
+    prep = make_column_transformer(
+        (StandardScaler(), make_column_selector(dtype_include="number")),
+        (OneHotEncoder(), make_column_selector(dtype_include=object)),
+        (KBinsDiscretizer(n_bins=3, quantile_method="linear"), ["x2"]),
+    )
+    pipe = make_pipeline(prep, TaperedMLPRegressor(**FAST)).fit(X, y)
+    skdnn.save(pipe, tmp_path / "pipe.skdnn")
+    loaded = skdnn.load(tmp_path / "pipe.skdnn")
+    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
