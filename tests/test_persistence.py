@@ -941,6 +941,7 @@ def test_trusted_types_lists_estimators_and_functions_only():
     assert not any("TaperedMLP" in name for name in trusted["types"])
 
 
+@pytest.mark.filterwarnings("ignore:For backward compatibility, 'str' dtypes")
 def test_pipeline_with_column_selectors_and_a_regressor_round_trips(tmp_path):
     from sklearn.compose import make_column_selector, make_column_transformer
     from sklearn.preprocessing import KBinsDiscretizer
