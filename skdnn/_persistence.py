@@ -689,37 +689,45 @@ def _fitted_preprocessor(clf, state):
     numbers through unchanged (centre 0, scale 1, no clipping, no
     category), which is what the network of such a file was trained on.
     """
-    from skdnn._preprocessing import TabularPreprocessor, preprocessor_from_state
+    from skdnn._preprocessing import preprocessor_from_state
 
-    if state is not None:
-        try:
-            return preprocessor_from_state(state)
-        except (KeyError, TypeError, AttributeError, ValueError) as exc:
-            raise ModelFileError(
-                f"{_ESTIMATOR} holds an invalid preprocessor_ ({exc})."
-            ) from exc
-    n_features = getattr(clf, "n_features_in_", None)
-    if not isinstance(n_features, int) or n_features < 1:
-        raise ModelFileError(f"{_ESTIMATOR}: n_features_in_ is not a positive int.")
+    if state is None:
+        n_features = getattr(clf, "n_features_in_", None)
+        if not isinstance(n_features, int) or n_features < 1:
+            raise ModelFileError(f"{_ESTIMATOR}: n_features_in_ is not a positive int.")
+        state = _pass_through_state(n_features, getattr(clf, "feature_names_in_", None))
+    try:
+        return preprocessor_from_state(state)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ModelFileError(
+            f"{_ESTIMATOR} holds an invalid preprocessor_ ({exc})."
+        ) from exc
+
+
+def _pass_through_state(n_features: int, feature_names) -> dict:
+    """The state of a preprocessor that feeds ``n_features`` numbers unchanged."""
+    from skdnn._preprocessing import TabularPreprocessor
+
     empty = np.zeros(0, dtype=np.intp)
+    attributes = {
+        "n_features_in_": n_features,
+        "categorical_features_": np.zeros(n_features, dtype=bool),
+        "numeric_features_": np.arange(n_features, dtype=np.intp),
+        "center_": np.zeros(n_features),
+        "scale_": np.ones(n_features),
+        "fill_": np.zeros(n_features),
+        "indicator_features_": empty,
+        "categories_": [],
+        "onehot_features_": empty,
+        "embedded_features_": empty,
+        "n_dense_features_": n_features,
+        "embedding_cardinalities_": (),
+        "embedding_dims_": (),
+    }
+    if feature_names is not None:
+        attributes["feature_names_in_"] = feature_names
     pre = TabularPreprocessor(categorical_features=None, numeric_scaling=None)
-    pre.n_features_in_ = n_features
-    if hasattr(clf, "feature_names_in_"):
-        pre.feature_names_in_ = clf.feature_names_in_
-    pre.categorical_features_ = np.zeros(n_features, dtype=bool)
-    pre.numeric_features_ = np.arange(n_features, dtype=np.intp)
-    pre.center_ = np.zeros(n_features)
-    pre.scale_ = np.ones(n_features)
-    pre.fill_ = np.zeros(n_features)
-    pre.indicator_features_ = empty
-    pre.categories_ = []
-    pre.onehot_features_ = empty
-    pre.embedded_features_ = empty
-    pre.n_dense_features_ = n_features
-    pre.embedding_cardinalities_ = ()
-    pre.embedding_dims_ = ()
-    pre._lookups = ()
-    return pre
+    return {"params": pre.get_params(deep=False), "attributes": attributes}
 
 
 def _check_fitted_state(clf, model) -> None:
