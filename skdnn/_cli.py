@@ -27,8 +27,16 @@ _EPILOG = """\
 examples:
   skdnn demo
   skdnn train data.csv --target label --out run1 --set epochs=100 --set dropout=0.3
+  skdnn train houses.csv --target price            (a continuous target: regression)
+  skdnn train credit.csv --target status --pos-label bad
   skdnn report run1/model.skdnn new_data.csv --target label
 """
+
+#: A numeric target with more distinct values than this (and than
+#: ``_REGRESSION_SHARE`` of the rows) is continuous, even when its values are
+#: whole numbers (prices, counts); fewer are class labels.
+_REGRESSION_MIN_VALUES = 20
+_REGRESSION_SHARE = 0.05
 
 
 class UsageError(Exception):
@@ -106,32 +114,44 @@ def _build_parser() -> argparse.ArgumentParser:
         help="train on scikit-learn's breast-cancer data and write every output",
         description=(
             "Split scikit-learn's bundled breast-cancer data into train, test "
-            "and 'pure' hold-out sets, fit the tapered network behind a "
-            "StandardScaler, print the three-set report and the diagnosis of "
+            "and 'pure' hold-out sets, fit the tapered network on the raw "
+            "table (it scales its input itself), print the three-set report "
+            "and the diagnosis of "
             "the learning curves, and write history.csv, learning_curves.png, "
             "report.csv, report.md and model.skdnn."
         ),
     )
-    _add_training_options(demo, "demo")
+    _add_training_options(demo, "demo", "TaperedMLPClassifier")
     demo.set_defaults(run=_run_demo)
 
     train = commands.add_parser(
         "train",
         help="train on a CSV file and write every output",
         description=(
-            "Fit the tapered network on a CSV file: numeric columns are "
-            "imputed (median) and scaled, text, categorical and boolean "
-            "columns one-hot encoded (a missing value is a category of its "
-            "own; unknown categories are ignored at prediction); the target "
-            "may hold labels of any type. Prints and writes the same outputs "
-            "as 'skdnn demo'."
+            "Fit the tapered network on a CSV file, as it is: the estimator "
+            "encodes the table itself (numbers scaled robustly, missing "
+            "numbers imputed with an indicator, text and boolean columns "
+            "one-hot encoded or embedded, unseen categories mapped to an "
+            "'unknown' slot). The task follows the target: a numeric column "
+            f"that is continuous (non-whole numbers, or more than "
+            f"{_REGRESSION_MIN_VALUES} distinct values and more than "
+            f"{_REGRESSION_SHARE:.0%} of the rows) is regressed, anything else "
+            "is classified; --task overrides. Prints and writes the same "
+            "outputs as 'skdnn demo'."
         ),
     )
     train.add_argument("data", metavar="DATA.csv", help="the training data")
     train.add_argument(
         "--target", required=True, metavar="COLUMN", help="the column to predict"
     )
-    _add_training_options(train, "train")
+    train.add_argument(
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default="auto",
+        help="classify or regress the target (default: auto, from the target)",
+    )
+    _add_pos_label(train)
+    _add_training_options(train, "train", "TaperedMLPClassifier/Regressor")
     train.set_defaults(run=_run_train)
 
     report = commands.add_parser(
@@ -140,14 +160,17 @@ def _build_parser() -> argparse.ArgumentParser:
         description=(
             "Load a model saved by 'skdnn demo' or 'skdnn train' (safely: "
             "nothing in the file is unpickled or executed) and print its "
-            "accuracy, recall, precision, F1 and ROC AUC on a CSV file."
+            "scores on a CSV file: for a classifier accuracy, balanced "
+            "accuracy, recall, precision, F1, the recall of each class and "
+            "ROC AUC; for a regressor R2, MAE and RMSE."
         ),
     )
     report.add_argument("model", metavar="MODEL", help="a model.skdnn file")
     report.add_argument("data", metavar="DATA.csv", help="the data to score")
     report.add_argument(
-        "--target", required=True, metavar="COLUMN", help="the column of true labels"
+        "--target", required=True, metavar="COLUMN", help="the column of true values"
     )
+    _add_pos_label(report)
     report.add_argument(
         "--out", metavar="DIR", help="also write report.csv and report.md into DIR"
     )
@@ -155,7 +178,21 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_training_options(parser: argparse.ArgumentParser, command: str) -> None:
+def _add_pos_label(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pos-label",
+        metavar="LABEL",
+        help=(
+            "the class that recall, precision and F1 are about, for a binary "
+            "target (default: scikit-learn's rule, 1 or True if a class, else "
+            "the greater label)"
+        ),
+    )
+
+
+def _add_training_options(
+    parser: argparse.ArgumentParser, command: str, estimator: str
+) -> None:
     parser.add_argument(
         "--out",
         metavar="DIR",
@@ -168,7 +205,7 @@ def _add_training_options(parser: argparse.ArgumentParser, command: str) -> None
         metavar="PARAM=VALUE",
         dest="settings",
         help=(
-            "set a TaperedMLPClassifier parameter; VALUE is read as a Python "
+            f"set a {estimator} parameter; VALUE is read as a Python "
             "literal (epochs=50, hidden_layer_sizes=(128,64), dropout=0.3) or "
             "else as text (activation=tanh). Repeat for several."
         ),
@@ -221,14 +258,8 @@ def _run_demo(args: argparse.Namespace) -> int:
     # the labels as the clinic names them; malignant is the class to find
     y = np.asarray(data.target_names)[data.target.to_numpy()]
     _import_keras_quietly()
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    pipeline = Pipeline(
-        [("scaler", StandardScaler()), ("clf", _classifier(args, settings))]
-    )
     return _fit_report_save(
-        pipeline,
+        _estimator("classification", args, settings),
         X,
         y,
         args,
@@ -240,29 +271,34 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    settings = _parse_settings(args.settings)
+    import numpy as np
+
+    settings = _parse_settings(args.settings, estimator=None)
     _check_sizes(args)
     frame = _read_csv(args.data)
     X, y = _split_target(frame, args.target, args.data)
+    task, reason = _choose_task(y, args.task, args.target, args.data)
+    print(f"Task: {task} ({reason}).")
+    pos_label = None
+    if task == "classification":
+        y = _as_labels(y)
+        pos_label = _resolve_pos_label(args.pos_label, np.unique(y))
+    elif args.pos_label is not None:
+        raise UsageError("--pos-label is only for a classification target.")
     out = _output_folder(args.out, "train")
     _import_keras_quietly()
-    from sklearn.pipeline import Pipeline
-
-    pipeline = Pipeline(
-        [("prep", _preprocessor(X)), ("clf", _classifier(args, settings))]
-    )
     hint = (
         f"skdnn report {_quote(out / MODEL_FILE)} NEW_DATA.csv --target "
         f"{_quote(args.target)}"
     )
     return _fit_report_save(
-        pipeline,
+        _estimator(task, args, settings),
         X,
         y,
         args,
         out,
         source=str(args.data),
-        pos_label=None,
+        pos_label=pos_label,
         report_hint=hint,
     )
 
@@ -275,6 +311,8 @@ def _run_report(args: argparse.Namespace) -> int:
     X, y = _split_target(frame, args.target, args.data)
     out = None if args.out is None else _output_folder(args.out, "report")
     _import_keras_quietly()
+    from sklearn.base import is_regressor
+
     from skdnn._persistence import ModelFileError, load
     from skdnn._report import evaluation_report
 
@@ -296,11 +334,25 @@ def _run_report(args: argparse.Namespace) -> int:
             f"{args.data} has {X.shape[1]} feature columns; the model expects "
             f"{model.n_features_in_}."
         )
+    pos_label = None
+    if is_regressor(model):
+        if args.pos_label is not None:
+            raise UsageError(
+                "--pos-label is only for a classifier; this is a regressor."
+            )
+        _check_numeric_target(y, args.target, args.data)
+    else:
+        y = _as_labels(y)
+        if _is_binary(model):
+            pos_label = _resolve_pos_label(args.pos_label, _final(model).classes_)
+        elif args.pos_label is not None:
+            raise UsageError("--pos-label is only for a binary classifier.")
     name = Path(args.data).stem or "data"
-    report = evaluation_report(model, {name: (X, y)})
+    report = evaluation_report(model, {name: (X, y)}, pos_label=pos_label)
     print(f"{Path(args.model).name} on {args.data} ({len(y)} rows):")
     print(_format_report(report))
-    print(_positive_class_note(model, None))
+    for line in _report_notes(model, pos_label, y):
+        print(line)
     if out is not None:
         _make_folder(out)
         report.to_csv(out / "report.csv")
@@ -318,29 +370,34 @@ def _run_report(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------
 
 
-def _fit_report_save(pipeline, X, y, args, out, *, source, pos_label, report_hint):
+def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
+    from sklearn.base import is_regressor
+
     from skdnn._history import diagnose
     from skdnn._persistence import save
     from skdnn._report import evaluation_report
 
-    sets = _three_sets(X, y, args.test_size, args.pure_size, args.random_state)
+    regression = is_regressor(model)
+    sets = _three_sets(
+        X, y, args.test_size, args.pure_size, args.random_state, stratify=not regression
+    )
     X_train, y_train = sets["train"]
     sizes = ", ".join(f"{name} {len(pair[1])}" for name, pair in sets.items())
     print(f"Data: {source}: {len(y)} rows, {X.shape[1]} feature columns ({sizes}).")
-    print(f"Training {_describe(pipeline[-1])} ...", flush=True)
+    print(f"Training {_describe(model)} ...", flush=True)
     started = time.perf_counter()
-    pipeline.fit(X_train, y_train)
-    clf = pipeline[-1]
+    model.fit(X_train, y_train)
     print(
-        f"Trained {clf.n_iter_} epochs in {time.perf_counter() - started:.1f} s; "
-        f"best epoch {clf.best_epoch_}; hidden layers {clf.hidden_layer_sizes_}."
+        f"Trained {model.n_iter_} epochs in {time.perf_counter() - started:.1f} s; "
+        f"best epoch {model.best_epoch_}; hidden layers {model.hidden_layer_sizes_}."
     )
 
-    report = evaluation_report(pipeline, sets, pos_label=pos_label)
-    diagnosis = diagnose(pipeline)
+    report = evaluation_report(model, sets, pos_label=pos_label)
+    diagnosis = diagnose(model)
     print()
     print(_format_report(report))
-    print(_positive_class_note(pipeline, pos_label))
+    for line in _report_notes(model, pos_label, y_train):
+        print(line)
     print()
     print(f"Diagnosis: {diagnosis.verdict.replace('_', ' ')}")
     print(f"  {diagnosis.message}")
@@ -348,8 +405,8 @@ def _fit_report_save(pipeline, X, y, args, out, *, source, pos_label, report_hin
         print(f"  - {step}")
 
     _make_folder(out)
-    clf.history_.to_csv(out / "history.csv")
-    _save_learning_curves(pipeline, out / "learning_curves.png")
+    model.history_.to_csv(out / "history.csv")
+    _save_learning_curves(model, out / "learning_curves.png")
     report.to_csv(out / "report.csv")
     (out / "report.md").write_text(
         _report_markdown(
@@ -361,7 +418,7 @@ def _fit_report_save(pipeline, X, y, args, out, *, source, pos_label, report_hin
             curves="learning_curves.png",
         )
     )
-    save(pipeline, out / MODEL_FILE)
+    save(model, out / MODEL_FILE)
     print()
     print(
         f"Wrote history.csv, learning_curves.png, report.csv, report.md and "
@@ -372,77 +429,142 @@ def _fit_report_save(pipeline, X, y, args, out, *, source, pos_label, report_hin
     return 0
 
 
-def _classifier(args: argparse.Namespace, settings: dict):
-    from skdnn._classifier import TaperedMLPClassifier
+def _estimator(task: str, args: argparse.Namespace, settings: dict):
+    """The classifier or regressor, with the user's ``--set`` values checked."""
+    from skdnn._base import estimator_classes
 
+    cls = estimator_classes()[_ESTIMATORS[task]]
+    _check_setting_names(settings, cls)
     progress = sys.stdout.isatty() and not args.quiet
-    clf = TaperedMLPClassifier(random_state=args.random_state, verbose=int(progress))
-    clf.set_params(**settings)
+    model = cls(random_state=args.random_state, verbose=int(progress))
+    model.set_params(**settings)
     if settings:
         # check the values now rather than when fit starts
         try:
-            clf._validate_params()
-            clf._check_params()
+            model._validate_params()
+            model._check_params()
         except (ValueError, TypeError) as exc:
             raise UsageError(f"invalid --set value: {exc}") from exc
-    return clf
+    return model
 
 
-def _describe(clf) -> str:
-    defaults = type(clf)().get_params(deep=False)
+_ESTIMATORS = {
+    "classification": "TaperedMLPClassifier",
+    "regression": "TaperedMLPRegressor",
+}
+
+
+def _describe(model) -> str:
+    defaults = type(model)().get_params(deep=False)
     changed = [
         f"{name}={value!r}"
-        for name, value in clf.get_params(deep=False).items()
+        for name, value in model.get_params(deep=False).items()
         if name not in ("random_state", "verbose")
         and repr(value) != repr(defaults[name])
     ]
-    return f"TaperedMLPClassifier({', '.join(changed)})"
+    return f"{type(model).__name__}({', '.join(changed)})"
 
 
-def _preprocessor(X):
-    """Impute and scale the numeric columns, one-hot encode the others.
+def _choose_task(y, task: str, target: str, path) -> tuple[str, str]:
+    """``("classification" | "regression", why)`` for the target column.
 
-    The encoder keeps a missing value as a category of its own and ignores
-    categories first seen at prediction.
+    A numeric target is continuous when scikit-learn's ``type_of_target``
+    says so (numbers that are not all whole), or when it has more than
+    ``_REGRESSION_MIN_VALUES`` distinct values and more than
+    ``_REGRESSION_SHARE`` of the rows (whole-number prices, counts): class
+    labels are few and repeat often. Anything else is class labels.
     """
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    import numpy as np
+    from sklearn.utils.multiclass import type_of_target
 
-    numeric = [column for column in X.columns if _is_numeric(X[column])]
-    other = [column for column in X.columns if column not in numeric]
-    transformers = []
-    if numeric:
-        scale = Pipeline(
-            [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+    numeric = y.dtype.kind in "iuf"
+    if task == "regression":
+        _check_numeric_target(y, target, path)
+        return task, "--task regression"
+    n_values = len(np.unique(y)) if numeric else None
+    if numeric and type_of_target(y) == "continuous":
+        if task == "classification":
+            raise UsageError(
+                f"the target column {target!r} of {path} holds continuous numbers "
+                f"({n_values} distinct values), which cannot be class labels; "
+                "drop --task classification to regress it."
+            )
+        return "regression", (
+            f"{target!r} holds continuous numbers; --task classification to override"
         )
-        transformers.append(("numeric", scale, numeric))
-    if other:
-        encode = OneHotEncoder(handle_unknown="ignore")
-        transformers.append(("categorical", encode, other))
-    return ColumnTransformer(transformers)
-
-
-def _is_numeric(column) -> bool:
-    import pandas as pd
-
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(
-        column
+    if task == "classification":
+        return task, "--task classification"
+    if numeric and n_values > max(_REGRESSION_MIN_VALUES, _REGRESSION_SHARE * len(y)):
+        return "regression", (
+            f"{target!r} holds {n_values} distinct numbers; --task "
+            "classification to override"
+        )
+    n_classes = n_values if numeric else len(set(y.tolist()))
+    return "classification", (
+        f"{target!r} holds {n_classes} classes; --task regression to override"
     )
 
 
-def _three_sets(X, y, test_size, pure_size, seed) -> dict:
+def _check_numeric_target(y, target: str, path) -> None:
+    if y.dtype.kind not in "iuf":
+        raise UsageError(
+            f"the target column {target!r} of {path} is not numeric; it cannot "
+            "be regressed: choose a column of numbers, or classify it."
+        )
+
+
+def _as_labels(y):
+    # text labels as Python objects, as scikit-learn's classifiers keep them
+    return y if y.dtype.kind in "biuf" else y.astype(object)
+
+
+def _resolve_pos_label(text, classes):
+    """The class named by ``--pos-label`` (compared as text), or None."""
+    if text is None:
+        return None
+    labels = list(classes)
+    if len(labels) != 2:
+        raise UsageError(
+            f"--pos-label is only for a binary target; this one has "
+            f"{len(labels)} classes."
+        )
+    matches = [label for label in labels if str(label) == str(text)]
+    if not matches:
+        raise UsageError(
+            f"--pos-label {text!r} is not a class of the target; its classes are "
+            f"{', '.join(map(str, labels))}."
+        )
+    return matches[0]
+
+
+def _final(model):
+    return model[-1] if hasattr(model, "steps") else model
+
+
+def _is_binary(model) -> bool:
+    classes = getattr(_final(model), "classes_", None)
+    return (
+        classes is not None
+        and getattr(_final(model), "_target_kind", "binary") == "binary"
+        and len(classes) == 2
+    )
+
+
+def _three_sets(X, y, test_size, pure_size, seed, *, stratify=True) -> dict:
     """Train, test and 'pure' sets, stratified by class where possible."""
     n_rows = len(y)
     sets = {}
     rest_X, rest_y = X, y
     try:
         if pure_size > 0:
-            rest_X, X_pure, rest_y, y_pure = _split(rest_X, rest_y, pure_size, seed)
+            rest_X, X_pure, rest_y, y_pure = _split(
+                rest_X, rest_y, pure_size, seed, stratify
+            )
         if test_size > 0:
             share = test_size / (1 - pure_size)
-            rest_X, X_test, rest_y, y_test = _split(rest_X, rest_y, share, seed)
+            rest_X, X_test, rest_y, y_test = _split(
+                rest_X, rest_y, share, seed, stratify
+            )
     except ValueError as exc:
         raise UsageError(
             f"cannot split {n_rows} rows into train, test and pure sets "
@@ -456,38 +578,59 @@ def _three_sets(X, y, test_size, pure_size, seed) -> dict:
     return sets
 
 
-def _split(X, y, size, seed):
+def _split(X, y, size, seed, stratify):
     import numpy as np
     from sklearn.model_selection import train_test_split
 
-    _, counts = np.unique(y, return_counts=True)
-    if counts.min() >= 2:
+    if stratify and np.unique(y, return_counts=True)[1].min() >= 2:
         with contextlib.suppress(ValueError):
             return train_test_split(X, y, test_size=size, random_state=seed, stratify=y)
     return train_test_split(X, y, test_size=size, random_state=seed)
 
 
-def _save_learning_curves(pipeline, path: Path) -> None:
+def _save_learning_curves(model, path: Path) -> None:
     import matplotlib.pyplot as plt
+    from sklearn.base import is_regressor
 
     from skdnn._plot import HistoryDisplay
 
-    display = HistoryDisplay.from_estimator(pipeline, metrics=("loss", "accuracy"))
+    metric = "r2" if is_regressor(model) else "accuracy"
+    display = HistoryDisplay.from_estimator(model, metrics=("loss", metric))
     try:
         display.figure_.savefig(path, dpi=120, bbox_inches="tight")
     finally:
         plt.close(display.figure_)
 
 
-def _positive_class_note(model, pos_label) -> str:
-    """Which class recall, precision and F1 are about."""
+def _report_notes(model, pos_label, y) -> list[str]:
+    """What the table's recall is about, and whether that hides a minority.
+
+    ``y`` holds the labels the counts are read from (the training labels
+    after ``skdnn train``, the scored ones in ``skdnn report``).
+    """
+    import numpy as np
+    from sklearn.base import is_regressor
+
     from skdnn._report import _positive_class
 
-    clf = model[-1] if hasattr(model, "steps") else model
-    if clf._target_kind != "binary":
-        return "(recall, precision and F1: macro averages over the classes)"
-    positive = _positive_class(clf.classes_, pos_label)
-    return f"(recall, precision and F1 of the positive class: {positive})"
+    if is_regressor(model):
+        return []
+    if not _is_binary(model):
+        return ["(recall, precision and F1: macro averages over the classes)"]
+    classes = _final(model).classes_
+    positive = _positive_class(classes, pos_label)
+    notes = [f"(recall, precision and F1 of the positive class: {positive})"]
+    labels = np.asarray(y)
+    share = float(np.mean(labels == positive)) if len(labels) else 0.0
+    if share > 0.5:
+        minority = next(c for c in classes if not c == positive)
+        notes.append(
+            f"note: the positive class {positive!r} is the majority ({share:.0%} of "
+            f"rows); the minority class {minority!r} is scored in "
+            f"recall_{minority}; pass --pos-label {_quote(minority)} to make it "
+            "the positive class."
+        )
+    return notes
 
 
 def _format_report(report) -> str:
@@ -538,8 +681,14 @@ def _markdown_table(frame) -> str:
 # ----------------------------------------------------------------------
 
 
-def _parse_settings(settings: Sequence[str]) -> dict:
-    """``["epochs=50", "activation=tanh"]`` as ``{"epochs": 50, ...}``."""
+def _parse_settings(
+    settings: Sequence[str], estimator: str | None = "TaperedMLPClassifier"
+) -> dict:
+    """``["epochs=50", "activation=tanh"]`` as ``{"epochs": 50, ...}``.
+
+    The names are checked against ``estimator``'s parameters; with None
+    (``skdnn train`` before it knows the task) only their form is.
+    """
     parsed = {}
     for text in settings:
         name, sep, value = text.partition("=")
@@ -552,21 +701,25 @@ def _parse_settings(settings: Sequence[str]) -> dict:
             parsed[name] = ast.literal_eval(value.strip())
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             parsed[name] = value.strip()
-    if parsed:
-        from skdnn._classifier import TaperedMLPClassifier
+    if "callbacks" in parsed:
+        raise UsageError("--set callbacks is not supported on the command line.")
+    if parsed and estimator is not None:
+        from skdnn._base import estimator_classes
 
-        valid = TaperedMLPClassifier().get_params(deep=False)
-        for name in parsed:
-            if name not in valid:
-                close = difflib.get_close_matches(name, valid, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else "."
-                raise UsageError(
-                    f"--set {name}: TaperedMLPClassifier has no parameter "
-                    f"{name!r}{hint} Valid parameters: {', '.join(sorted(valid))}."
-                )
-        if "callbacks" in parsed:
-            raise UsageError("--set callbacks is not supported on the command line.")
+        _check_setting_names(parsed, estimator_classes()[estimator])
     return parsed
+
+
+def _check_setting_names(settings: dict, cls) -> None:
+    valid = cls().get_params(deep=False)
+    for name in settings:
+        if name not in valid:
+            close = difflib.get_close_matches(name, valid, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else "."
+            raise UsageError(
+                f"--set {name}: {cls.__name__} has no parameter "
+                f"{name!r}{hint} Valid parameters: {', '.join(sorted(valid))}."
+            )
 
 
 def _check_sizes(args: argparse.Namespace) -> None:
@@ -604,9 +757,7 @@ def _read_csv(path):
 
 
 def _split_target(frame, target: str, path):
-    """The features and the labels, the rows without a label dropped."""
-    from sklearn.utils.multiclass import type_of_target
-
+    """The features and the target, the rows without a target value dropped."""
     if target not in frame.columns:
         columns = ", ".join(map(str, frame.columns))
         raise UsageError(
@@ -623,19 +774,12 @@ def _split_target(frame, target: str, path):
         )
         frame = frame[labelled]
     y = frame[target].to_numpy()
-    if y.dtype.kind not in "biuf":
-        y = y.astype(object)
     values = frame[target].unique()
     if len(values) < 2:
         raise UsageError(
             f"the target column {target!r} of {path} holds a single value "
-            f"({values[0]!r}); a classifier needs at least 2 classes."
-        )
-    if type_of_target(y) == "continuous":
-        raise UsageError(
-            f"the target column {target!r} of {path} holds continuous numbers "
-            f"({len(values)} distinct values); skdnn classifies: choose a column "
-            "of class labels."
+            f"({values[0]!r}); there is nothing to learn: a classifier needs at "
+            "least 2 classes, a regressor a target that varies."
         )
     X = frame.drop(columns=target)
     if X.shape[1] == 0:

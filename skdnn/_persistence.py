@@ -8,9 +8,12 @@ A saved model is one zip archive that holds only data:
     library versions it was saved with, and the SHA-256 of every other
     member.
 ``estimator.json``
-    The classifier's parameters, its fitted attributes and the layout of its
-    learning-curve history, as JSON in which every value keeps its type
-    (tuples, dicts with non-string keys, numpy scalars, NaN).
+    The estimator's class (a name from
+    :func:`skdnn._base.estimator_classes`), parameters, fitted attributes,
+    its fitted :class:`~skdnn.TabularPreprocessor` (``preprocessor_``, as
+    plain arrays) and the layout of its learning-curve history, as JSON in
+    which every value keeps its type (tuples, dicts with non-string keys,
+    numpy scalars, NaN).
 ``arrays.npz``
     The numeric and text arrays that JSON refers to (classes, history
     columns), read back with ``allow_pickle=False``.
@@ -19,10 +22,16 @@ A saved model is one zip archive that holds only data:
     after its configuration has been checked to hold only the layers skdnn
     builds.
 ``preprocessing.skops`` (pipelines only)
-    The pipeline with its classifier replaced by ``"passthrough"``, in
-    :mod:`skops.io`'s format, loaded only when every type in it is on the
-    allow-list of :data:`TRUSTED_SKLEARN_MODULES` (plus skdnn's
-    ``TabularPreprocessor``, builtins, numpy arrays, dtypes and ufuncs).
+    The pipeline with its estimator replaced by ``"passthrough"``, in
+    :mod:`skops.io`'s format, loaded only when every type and function in it
+    is on skdnn's allow-list (:func:`trusted_types`): scikit-learn's public
+    estimators, its feature-selection score functions, skdnn's
+    ``TabularPreprocessor``, builtins, numpy arrays, dtypes and ufuncs.
+
+Format version 2 added the estimator's class name and ``preprocessor_``;
+version-1 files (classifiers written before skdnn encoded raw tables
+itself) still load, with a preprocessor that passes numbers through
+unchanged, as those networks were trained.
 
 Loading reads nothing it did not expect: any other member, an unsafe member
 path, a checksum mismatch, a format version newer than this skdnn knows, an
@@ -55,15 +64,19 @@ import numpy as np
 FORMAT_NAME = "skdnn-model"
 #: Version of the archive layout written by :func:`save`; :func:`load` reads
 #: this version and every earlier one.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
-#: scikit-learn modules whose public classes may appear in the preprocessing
-#: steps of a saved pipeline.
-TRUSTED_SKLEARN_MODULES = (
-    "sklearn.compose",
-    "sklearn.impute",
-    "sklearn.pipeline",
-    "sklearn.preprocessing",
+#: scikit-learn functions a preprocessing step may refer to (the score
+#: functions of ``SelectKBest``, ``SelectPercentile``, ``GenericUnivariateSelect``
+#: ...), as ``module.name``; any other function is refused, whatever its module.
+TRUSTED_SKLEARN_FUNCTIONS = (
+    "sklearn.feature_selection.chi2",
+    "sklearn.feature_selection.f_classif",
+    "sklearn.feature_selection.f_oneway",
+    "sklearn.feature_selection.f_regression",
+    "sklearn.feature_selection.mutual_info_classif",
+    "sklearn.feature_selection.mutual_info_regression",
+    "sklearn.feature_selection.r_regression",
 )
 
 _MANIFEST = "manifest.json"
@@ -91,10 +104,30 @@ _KERAS_LAYERS = frozenset(
 _SKDNN_LAYERS = {"skdnn>TabularEmbedding": "TabularEmbedding"}
 _SKDNN_LAYER_MODULE = "skdnn._preprocessing"
 _KERAS_MEMBERS = frozenset({"metadata.json", "config.json", "model.weights.h5"})
-# Private fitted attributes that are saved; the rest are rebuilt on load.
-_PRIVATE_STATE = ("_target_kind",)
-_REBUILT = ("model_", "history_", "_history_rows", "_plan", "_runner")
-_TARGET_KINDS = ("binary", "multiclass", "multilabel")
+# Private fitted attributes that are saved, per estimator; the rest are
+# rebuilt on load.
+_PRIVATE_STATE = {
+    "TaperedMLPClassifier": ("_target_kind",),
+    "TaperedMLPRegressor": (
+        "_target_kind",
+        "_target_mean",
+        "_target_scale",
+        "_target_1d",
+    ),
+}
+_TARGET_KINDS = {
+    "TaperedMLPClassifier": ("binary", "multiclass", "multilabel"),
+    "TaperedMLPRegressor": ("regression",),
+}
+# Saved apart from the other attributes (preprocessor_) or rebuilt on load.
+_REBUILT = (
+    "model_",
+    "history_",
+    "preprocessor_",
+    "_history_rows",
+    "_plan",
+    "_runner",
+)
 _NOT_MODEL = "not a skdnn model file"
 _PUBLIC_ATTRIBUTE = re.compile(r"[a-z][a-z0-9_]*_\Z")
 # dtype kinds stored as plain arrays: bool, ints, floats, complex, text.
@@ -115,7 +148,7 @@ class ModelFileError(ValueError):
 
 
 def save(obj, path: str | os.PathLike) -> None:
-    """Save a fitted classifier or pipeline to one file, without pickle.
+    """Save a fitted skdnn estimator or pipeline to one file, without pickle.
 
     The file is a zip archive of JSON, ``.npy`` arrays, the network in
     Keras's ``.keras`` format and, for a pipeline, its preprocessing steps in
@@ -126,13 +159,15 @@ def save(obj, path: str | os.PathLike) -> None:
 
     Parameters
     ----------
-    obj : TaperedMLPClassifier or Pipeline
-        A fitted :class:`~skdnn.TaperedMLPClassifier`, or a fitted
+    obj : TaperedMLPClassifier, TaperedMLPRegressor or Pipeline
+        A fitted :class:`~skdnn.TaperedMLPClassifier` or
+        :class:`~skdnn.TaperedMLPRegressor`, or a fitted
         :class:`~sklearn.pipeline.Pipeline` whose last step is one and whose
-        other steps are built from the classes of
-        :data:`TRUSTED_SKLEARN_MODULES` (scalers, encoders, imputers,
-        ``ColumnTransformer``, nested pipelines, ...) and
-        :class:`~skdnn.TabularPreprocessor`.
+        other steps are scikit-learn estimators (scalers, encoders,
+        imputers, ``ColumnTransformer``, ``PCA``, ``SelectKBest``, nested
+        pipelines, ...), :class:`~skdnn.TabularPreprocessor`, and the
+        functions of :func:`trusted_types` (numpy ufuncs, scikit-learn's
+        feature-selection score functions).
     path : str or path-like
         Destination file, conventionally with the ``.skdnn`` extension. Its
         folder must exist.
@@ -140,16 +175,18 @@ def save(obj, path: str | os.PathLike) -> None:
     Raises
     ------
     TypeError
-        If ``obj`` is neither, or holds a value or a preprocessing type that
-        cannot be stored safely.
+        If ``obj`` is none of these, or holds a value, a preprocessing type
+        or a function (a lambda, a custom class) that cannot be stored
+        safely.
     sklearn.exceptions.NotFittedError
-        If the classifier is not fitted.
+        If the estimator is not fitted.
     FileNotFoundError
         If the folder of ``path`` does not exist.
 
     See Also
     --------
     load : Read the file back.
+    trusted_types : What a pipeline's preprocessing steps may hold.
 
     Notes
     -----
@@ -179,22 +216,24 @@ def save(obj, path: str | os.PathLike) -> None:
     from sklearn.utils.validation import check_is_fitted
 
     from skdnn import __version__
-    from skdnn._classifier import TaperedMLPClassifier
+    from skdnn._base import estimator_classes
 
-    if type(obj) is TaperedMLPClassifier:
+    classes = tuple(estimator_classes().values())
+    names = " or ".join(estimator_classes())
+    if type(obj) in classes:
         kind, clf = "estimator", obj
     elif isinstance(obj, Pipeline) and len(obj.steps) > 0:
         kind, clf = "pipeline", obj.steps[-1][1]
-        if type(clf) is not TaperedMLPClassifier:
+        if type(clf) not in classes:
             raise TypeError(
-                "save() takes a Pipeline whose last step is a TaperedMLPClassifier; "
-                f"its last step is {type(clf).__name__}."
+                f"save() takes a Pipeline whose last step is a {names}; its last "
+                f"step is {type(clf).__name__}."
             )
     else:
         raise TypeError(
-            "save() takes a fitted TaperedMLPClassifier or a Pipeline ending in "
-            f"one; got {type(obj).__name__}. Use pickle or joblib for other "
-            "objects (trusted files only)."
+            f"save() takes a fitted {names}, or a Pipeline ending in one; got "
+            f"{type(obj).__name__}. Use pickle or joblib for other objects "
+            "(trusted files only)."
         )
     check_is_fitted(clf, "model_")
 
@@ -233,9 +272,9 @@ def load(path: str | os.PathLike):
 
     Returns
     -------
-    TaperedMLPClassifier or Pipeline
+    TaperedMLPClassifier, TaperedMLPRegressor or Pipeline
         The fitted object, predicting as the saved one did, with its
-        ``history_`` and parameters.
+        ``history_``, ``preprocessor_`` and parameters.
 
     Raises
     ------
@@ -254,12 +293,15 @@ def load(path: str | os.PathLike):
 
     Notes
     -----
-    The trusted preprocessing types are the public classes of
-    :data:`TRUSTED_SKLEARN_MODULES`, :class:`~skdnn.TabularPreprocessor`,
-    Python builtins, numpy arrays, dtypes and ufuncs (for
-    ``FunctionTransformer(np.log1p)``). A pipeline with other
-    steps cannot be saved with :func:`save`; pickle or joblib can store it,
-    but load those only from sources you trust, since unpickling runs code.
+    The trusted preprocessing types are listed by :func:`trusted_types`.
+    A pipeline with other steps cannot be saved with :func:`save`; pickle or
+    joblib can store it, but load those only from sources you trust, since
+    unpickling runs code.
+
+    Files of format version 1 (classifiers saved before skdnn encoded raw
+    tables itself) load with a ``preprocessor_`` that passes numbers
+    through unchanged (``categorical_features=None, numeric_scaling=None``),
+    so they predict as they did.
 
     Examples
     --------
@@ -292,7 +334,9 @@ def load(path: str | os.PathLike):
         if manifest["kind"] == "pipeline":
             _check_preprocessing(members[_PREPROCESSING])
         model = _read_keras(members[_MODEL])
-        clf = _estimator_from_state(state, arrays, model)
+        clf = _estimator_from_state(
+            state, arrays, model, version=manifest["format_version"]
+        )
         if manifest["kind"] == "estimator":
             return clf
         pipeline = _read_preprocessing(members[_PREPROCESSING])
@@ -500,6 +544,9 @@ def _read_npz(data: bytes) -> dict[str, np.ndarray]:
 def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
     import pandas as pd
 
+    from skdnn._preprocessing import preprocessor_state
+
+    name = type(clf).__name__
     arrays: dict[str, np.ndarray] = {}
     params = clf.get_params(deep=False)
     if params.get("callbacks"):
@@ -512,25 +559,33 @@ def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
         )
         params["callbacks"] = None
     attributes = {}
-    for name, value in vars(clf).items():
-        if name in _REBUILT or name in params:
+    for attribute, value in vars(clf).items():
+        if attribute in _REBUILT or attribute in params:
             continue
-        if _PUBLIC_ATTRIBUTE.match(name) or name in _PRIVATE_STATE:
-            attributes[name] = value
+        if _PUBLIC_ATTRIBUTE.match(attribute) or attribute in _PRIVATE_STATE[name]:
+            attributes[attribute] = value
+    preprocessor = preprocessor_state(clf.preprocessor_)
     history = clf.history_
     if isinstance(history.index, pd.RangeIndex):
         index = {"start": int(history.index.start), "stop": int(history.index.stop)}
     else:
         index = _encode(history.index.to_numpy(), arrays, "the index of history_")
     state = {
-        "estimator": type(clf).__name__,
+        "estimator": name,
         "params": {
-            name: _encode(value, arrays, f"parameter {name}")
-            for name, value in params.items()
+            param: _encode(value, arrays, f"parameter {param}")
+            for param, value in params.items()
         },
         "attributes": {
-            name: _encode(value, arrays, f"attribute {name}")
-            for name, value in attributes.items()
+            attribute: _encode(value, arrays, f"attribute {attribute}")
+            for attribute, value in attributes.items()
+        },
+        "preprocessor": {
+            part: {
+                key: _encode(value, arrays, f"preprocessor_ {part} {key}")
+                for key, value in preprocessor[part].items()
+            }
+            for part in ("params", "attributes")
         },
         "history": {
             "index_name": history.index.name,
@@ -545,22 +600,40 @@ def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
     return state, arrays
 
 
-def _estimator_from_state(state, arrays: dict[str, np.ndarray], model):
+def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, version):
     import pandas as pd
 
-    from skdnn._classifier import TaperedMLPClassifier
+    from skdnn._base import estimator_classes
     from skdnn._forward import extract_plan
 
-    if not isinstance(state, dict) or state.get("estimator") != "TaperedMLPClassifier":
-        raise ModelFileError(f"{_ESTIMATOR} does not describe a TaperedMLPClassifier.")
+    classes = estimator_classes()
+    # a version-1 file always held a classifier, and named it
+    name = state.get("estimator") if isinstance(state, dict) else None
+    if name not in classes or (version == 1 and name != "TaperedMLPClassifier"):
+        raise ModelFileError(
+            f"{_ESTIMATOR} does not describe one of skdnn's estimators "
+            f"({', '.join(classes)})."
+        )
+    cls = classes[name]
     try:
         params = {
-            str(name): _decode(value, arrays) for name, value in state["params"].items()
+            str(param): _decode(value, arrays)
+            for param, value in state["params"].items()
         }
         attributes = {
-            str(name): _decode(value, arrays)
-            for name, value in state["attributes"].items()
+            str(attribute): _decode(value, arrays)
+            for attribute, value in state["attributes"].items()
         }
+        if version == 1:
+            preprocessor = None
+        else:
+            preprocessor = {
+                part: {
+                    str(key): _decode(value, arrays)
+                    for key, value in state["preprocessor"][part].items()
+                }
+                for part in ("params", "attributes")
+            }
         history = state["history"]
         columns = [_decode(values, arrays) for values in history["values"]]
         index = history["index"]
@@ -577,18 +650,29 @@ def _estimator_from_state(state, arrays: dict[str, np.ndarray], model):
     except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
         raise ModelFileError(f"{_ESTIMATOR} is malformed ({exc}).") from exc
 
-    known = TaperedMLPClassifier().get_params(deep=False)
+    known = cls().get_params(deep=False)
     unknown = sorted(set(params) - set(known))
     if unknown:
         raise ModelFileError(
             f"{_ESTIMATOR} sets parameters this skdnn does not know: {unknown}."
         )
-    for name in attributes:
-        if not (_PUBLIC_ATTRIBUTE.match(name) or name in _PRIVATE_STATE):
-            raise ModelFileError(f"{_ESTIMATOR} sets an unknown attribute {name!r}.")
-    clf = TaperedMLPClassifier(**params)
-    for name, value in attributes.items():
-        setattr(clf, name, value)
+    for attribute in attributes:
+        if (
+            not (
+                _PUBLIC_ATTRIBUTE.match(attribute) or attribute in _PRIVATE_STATE[name]
+            )
+            or attribute in _REBUILT
+        ):
+            raise ModelFileError(
+                f"{_ESTIMATOR} sets an unknown attribute {attribute!r}."
+            )
+    if version == 1:
+        # the network was trained on the numbers as they came
+        params.update(categorical_features=None, numeric_scaling=None)
+    clf = cls(**params)
+    for attribute, value in attributes.items():
+        setattr(clf, attribute, value)
+    clf.preprocessor_ = _fitted_preprocessor(clf, preprocessor)
     _check_fitted_state(clf, model)
     clf.model_ = model
     clf.history_ = frame
@@ -598,30 +682,117 @@ def _estimator_from_state(state, arrays: dict[str, np.ndarray], model):
     return clf
 
 
+def _fitted_preprocessor(clf, state):
+    """The estimator's ``preprocessor_`` from its saved state.
+
+    ``state`` None (a version-1 file): a preprocessor fitted to pass the
+    numbers through unchanged (centre 0, scale 1, no clipping, no
+    category), which is what the network of such a file was trained on.
+    """
+    from skdnn._preprocessing import preprocessor_from_state
+
+    if state is None:
+        n_features = getattr(clf, "n_features_in_", None)
+        if not isinstance(n_features, int) or n_features < 1:
+            raise ModelFileError(f"{_ESTIMATOR}: n_features_in_ is not a positive int.")
+        state = _pass_through_state(n_features, getattr(clf, "feature_names_in_", None))
+    try:
+        return preprocessor_from_state(state)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ModelFileError(
+            f"{_ESTIMATOR} holds an invalid preprocessor_ ({exc})."
+        ) from exc
+
+
+def _pass_through_state(n_features: int, feature_names) -> dict:
+    """The state of a preprocessor that feeds ``n_features`` numbers unchanged."""
+    from skdnn._preprocessing import TabularPreprocessor
+
+    empty = np.zeros(0, dtype=np.intp)
+    attributes = {
+        "n_features_in_": n_features,
+        "categorical_features_": np.zeros(n_features, dtype=bool),
+        "numeric_features_": np.arange(n_features, dtype=np.intp),
+        "center_": np.zeros(n_features),
+        "scale_": np.ones(n_features),
+        "fill_": np.zeros(n_features),
+        "indicator_features_": empty,
+        "categories_": [],
+        "onehot_features_": empty,
+        "embedded_features_": empty,
+        "n_dense_features_": n_features,
+        "embedding_cardinalities_": (),
+        "embedding_dims_": (),
+    }
+    if feature_names is not None:
+        attributes["feature_names_in_"] = feature_names
+    pre = TabularPreprocessor(categorical_features=None, numeric_scaling=None)
+    return {"params": pre.get_params(deep=False), "attributes": attributes}
+
+
 def _check_fitted_state(clf, model) -> None:
     """The saved attributes agree with each other and with the network."""
-    classes = getattr(clf, "classes_", None)
+    name = type(clf).__name__
     n_features = getattr(clf, "n_features_in_", None)
     kind = getattr(clf, "_target_kind", None)
+    pre = clf.preprocessor_
     problems = []
-    if not isinstance(classes, np.ndarray) or classes.ndim != 1:
-        problems.append("classes_ is not a 1d array")
     if not isinstance(n_features, int) or n_features < 1:
         problems.append("n_features_in_ is not a positive int")
-    if kind not in _TARGET_KINDS:
-        problems.append(f"_target_kind is not one of {_TARGET_KINDS}")
+    elif pre.n_features_in_ != n_features:
+        problems.append("preprocessor_ reads a different number of columns")
+    names, pre_names = (getattr(obj, "feature_names_in_", None) for obj in (clf, pre))
+    if (names is None) != (pre_names is None) or (
+        names is not None
+        and (len(names) != len(pre_names) or not np.all(names == pre_names))
+    ):
+        problems.append("preprocessor_ reads different column names")
+    if kind not in _TARGET_KINDS[name]:
+        problems.append(f"_target_kind is not one of {_TARGET_KINDS[name]}")
+    n_outputs, outputs = _output_width(clf, kind, problems)
     if not problems:
-        n_outputs = 1 if kind == "binary" else classes.shape[0]
-        if tuple(model.inputs[0].shape[1:]) != (n_features,):
-            problems.append("the network's input width differs from n_features_in_")
+        n_inputs = pre.n_dense_features_ + len(pre.embedding_cardinalities_)
+        if tuple(model.inputs[0].shape[1:]) != (n_inputs,):
+            problems.append(
+                "the network's input width differs from what preprocessor_ emits"
+            )
         if tuple(model.outputs[0].shape[1:]) != (n_outputs,):
-            problems.append("the network's output width does not fit classes_")
+            problems.append(f"the network's output width does not fit {outputs}")
     if problems:
         raise ModelFileError(
             f"{_ESTIMATOR} and {_MODEL} do not describe one fitted model: "
             + "; ".join(problems)
             + "."
         )
+
+
+def _output_width(clf, kind, problems: list) -> tuple[int, str]:
+    """The network's output width the attributes imply, and their name."""
+    if kind == "regression":
+        n_outputs = getattr(clf, "n_outputs_", None)
+        if not isinstance(n_outputs, int) or n_outputs < 1:
+            problems.append("n_outputs_ is not a positive int")
+            return 0, "n_outputs_"
+        for attribute in ("_target_mean", "_target_scale"):
+            value = getattr(clf, attribute, None)
+            if not (
+                isinstance(value, np.ndarray)
+                and value.dtype == np.float64
+                and value.shape == (n_outputs,)
+                and np.all(np.isfinite(value))
+            ):
+                problems.append(f"{attribute} is not {n_outputs} finite float64s")
+        if not np.all(getattr(clf, "_target_scale", np.ones(1)) > 0):
+            problems.append("_target_scale is not positive")
+        target_1d = getattr(clf, "_target_1d", None)
+        if not isinstance(target_1d, bool) or (target_1d and n_outputs != 1):
+            problems.append("_target_1d is not a bool that fits n_outputs_")
+        return n_outputs, "n_outputs_"
+    classes = getattr(clf, "classes_", None)
+    if not isinstance(classes, np.ndarray) or classes.ndim != 1:
+        problems.append("classes_ is not a 1d array")
+        return 0, "classes_"
+    return (1 if kind == "binary" else classes.shape[0]), "classes_"
 
 
 def _encode(value, arrays: dict[str, np.ndarray], where: str):
@@ -849,32 +1020,44 @@ def _load_keras_model(data: bytes):
 
 
 def _preprocessing_bytes(pipeline) -> bytes:
-    """The pipeline with its classifier replaced by "passthrough", in skops."""
+    """The pipeline with its estimator replaced by "passthrough", in skops."""
     import copy
 
     import skops.io
 
     placeholder = copy.copy(pipeline)
     placeholder.steps = [*pipeline.steps[:-1], (pipeline.steps[-1][0], "passthrough")]
-    data = skops.io.dumps(placeholder)
+    try:
+        data = skops.io.dumps(placeholder)
+    except Exception as exc:  # skops refuses what it cannot represent
+        raise TypeError(
+            f"The pipeline's preprocessing cannot be saved without pickle ({exc}). "
+            "Use pickle or joblib for this pipeline instead (trusted files only)."
+        ) from exc
     refused = _refused_types(data)
     if refused:
         raise TypeError(
-            f"The pipeline's preprocessing holds types skdnn.load would refuse: "
-            f"{refused}. Only the classes of {list(TRUSTED_SKLEARN_MODULES)}, "
-            "builtins and numpy arrays, dtypes and ufuncs are saved. Use pickle "
-            "or joblib for this pipeline instead (trusted files only)."
+            f"The pipeline's preprocessing holds types or functions skdnn.load "
+            f"would refuse: {refused}. {_TRUSTED_SUMMARY} Use pickle or joblib "
+            "for this pipeline instead (trusted files only)."
         )
     return data
+
+
+_TRUSTED_SUMMARY = (
+    "Trusted: scikit-learn's public estimators, its feature-selection score "
+    "functions, skdnn's TabularPreprocessor, builtins and numpy arrays, dtypes "
+    "and ufuncs (see skdnn._persistence.trusted_types); lambdas, other "
+    "functions and classes defined outside scikit-learn are not."
+)
 
 
 def _check_preprocessing(data: bytes) -> None:
     refused = _refused_types(data)
     if refused:
         raise ModelFileError(
-            f"{_PREPROCESSING} holds untrusted types {refused}; refusing to load "
-            f"it. Trusted: the classes of {list(TRUSTED_SKLEARN_MODULES)}, "
-            "builtins and numpy arrays, dtypes and ufuncs."
+            f"{_PREPROCESSING} holds untrusted types or functions {refused}; "
+            f"refusing to load it. {_TRUSTED_SUMMARY}"
         )
 
 
@@ -885,7 +1068,7 @@ def _read_preprocessing(data: bytes):
 
     try:
         # Trust explicitly only what skdnn allows; skops refuses the rest.
-        allowed = _trusted_type_names()
+        allowed = _trusted_type_names() | _trusted_function_names()
         trusted = [t for t in skops.io.get_untrusted_types(data=data) if t in allowed]
         pipeline = skops.io.loads(data, trusted=trusted)
     except Exception as exc:
@@ -907,7 +1090,12 @@ def _read_preprocessing(data: bytes):
 
 
 def _refused_types(data: bytes) -> list[str]:
-    """Every type named in a skops file that is not on skdnn's allow-list."""
+    """Every type or function named in a skops file and not on the allow-list.
+
+    Functions (skops's ``FunctionNode``) are checked against the trusted
+    functions only, everything else against the trusted types, so a class
+    can never pass as a function or the reverse.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             schema = _read_json(archive.read("schema.json"), "schema.json")
@@ -915,8 +1103,8 @@ def _refused_types(data: bytes) -> list[str]:
         raise ModelFileError(
             f"{_PREPROCESSING} is not a valid skops file ({exc})."
         ) from exc
-    allowed = _trusted_type_names()
-    found: set[str] = set()
+    types, functions = _trusted_type_names(), _trusted_function_names()
+    refused: set[str] = set()
     stack = [schema]
     while stack:
         node = stack.pop()
@@ -924,19 +1112,61 @@ def _refused_types(data: bytes) -> list[str]:
             stack.extend(node)
         elif isinstance(node, dict):
             if "__loader__" in node:
+                loader = node["__loader__"]
                 name = f"{node.get('__module__')}.{node.get('__class__')}"
-                if node["__loader__"] == "MethodNode":
+                if loader == "MethodNode":
                     # a bound method: never on the allow-list
-                    name += f".{node.get('content', {}).get('func')}"
-                found.add(name)
+                    content = node.get("content")
+                    func = content.get("func") if isinstance(content, dict) else None
+                    refused.add(f"{name}.{func}")
+                elif name not in (functions if loader == "FunctionNode" else types):
+                    refused.add(name)
             stack.extend(node.values())
-    return sorted(found - allowed)
+    return sorted(refused)
+
+
+def trusted_types() -> dict[str, list[str]]:
+    """What the preprocessing steps of a saved pipeline may hold.
+
+    :func:`save` refuses, and :func:`load` does not construct, a pipeline
+    whose preprocessing steps hold any other type or function.
+
+    Returns
+    -------
+    dict
+        ``{"types": [...], "functions": [...]}``, each a sorted list of
+        ``module.name`` strings as :mod:`skops.io` names them. The types are
+        scikit-learn's public estimators (the classes of
+        :func:`sklearn.utils.discovery.all_estimators`, every one of which
+        :mod:`skops.io` can store), the column selector of
+        :class:`~sklearn.compose.ColumnTransformer`
+        (:func:`~sklearn.compose.make_column_selector`), skdnn's
+        :class:`~skdnn.TabularPreprocessor`, Python's plain builtins and
+        numpy arrays, dtypes and scalar types. The functions are numpy's
+        ufuncs (``FunctionTransformer(np.log1p)``) and the score functions
+        of :mod:`sklearn.feature_selection` (``SelectKBest(f_classif)``).
+
+    Examples
+    --------
+    >>> from skdnn._persistence import trusted_types
+    >>> trusted = trusted_types()
+    >>> "sklearn.decomposition._pca.PCA" in trusted["types"]
+    True
+    >>> "numpy.log1p" in trusted["functions"]
+    True
+    >>> any("lambda" in name for name in trusted["functions"])
+    False
+    """
+    return {
+        "types": sorted(_trusted_type_names()),
+        "functions": sorted(_trusted_function_names()),
+    }
 
 
 @lru_cache(maxsize=1)
 def _trusted_type_names() -> frozenset[str]:
     """Types allowed in the preprocessing steps, as ``module.name``."""
-    import importlib
+    from sklearn.utils.discovery import all_estimators
 
     names = {
         f"builtins.{name}"
@@ -949,6 +1179,7 @@ def _trusted_type_names() -> frozenset[str]:
             "frozenset",
             "int",
             "list",
+            "object",  # make_column_selector(dtype_include=object)
             "set",
             "slice",
             "str",
@@ -959,15 +1190,32 @@ def _trusted_type_names() -> frozenset[str]:
     # skdnn's own transformer: its fitted state is plain numpy arrays.
     names |= {"skdnn._preprocessing.TabularPreprocessor"}
     names |= {f"{t.__module__}.{t.__name__}" for t in set(np.sctypeDict.values())}
-    names |= {
+    # every public scikit-learn estimator: skops stores each one as its
+    # constructor arguments and fitted attributes (no pickle); the types and
+    # functions those hold are checked on their own
+    for _, estimator in all_estimators():
+        name = f"{estimator.__module__}.{estimator.__name__}"
+        if name.startswith("sklearn."):
+            names.add(name)
+    # the one public helper class a preprocessing step holds that is not an
+    # estimator: ColumnTransformer's column selector (plain data)
+    names.add("sklearn.compose._column_transformer.make_column_selector")
+    return frozenset(names)
+
+
+@lru_cache(maxsize=1)
+def _trusted_function_names() -> frozenset[str]:
+    """Functions allowed in the preprocessing steps, as ``module.name``."""
+    import importlib
+
+    names = {
         f"numpy.{name}"
         for name in dir(np)
         if isinstance(getattr(np, name, None), np.ufunc)
     }
-    for module_name in TRUSTED_SKLEARN_MODULES:
-        module = importlib.import_module(module_name)
-        for name in module.__all__:
-            obj = getattr(module, name)
-            if isinstance(obj, type):
-                names.add(f"{obj.__module__}.{obj.__name__}")
+    for public in TRUSTED_SKLEARN_FUNCTIONS:
+        module_name, _, name = public.rpartition(".")
+        function = getattr(importlib.import_module(module_name), name)
+        # skops names a function by the module that defines it
+        names.add(f"{function.__module__}.{function.__qualname__}")
     return frozenset(names)

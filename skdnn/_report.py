@@ -1,4 +1,10 @@
-"""evaluation_report: the seed's three-set table, computed by scikit-learn."""
+"""evaluation_report: the seed's three-set table, computed by scikit-learn.
+
+A classifier is judged by recall first: besides the averaged scores, the
+table has the balanced accuracy and the recall of every class, so the
+minority class's recall is never hidden behind the positive class's. A
+regressor gets R², mean absolute error and root mean squared error.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,17 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from sklearn.base import is_regressor
 from sklearn.metrics import (
     accuracy_score,
+    balanced_accuracy_score,
     f1_score,
+    mean_absolute_error,
     precision_score,
+    r2_score,
     recall_score,
     roc_auc_score,
+    root_mean_squared_error,
 )
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted
@@ -32,21 +43,24 @@ def evaluation_report(
     pos_label=None,
     average: str | None = None,
 ) -> pd.DataFrame:
-    """Accuracy, recall, precision, F1 and ROC AUC on several data sets.
+    """Scores of a fitted model on several data sets, one row per set.
 
     One row per data set, in the order given: the table the seed compares
     designs with (train / test / a further held-out set), computed by
     :mod:`sklearn.metrics` on the estimator's predictions, so each value
     equals the matching scikit-learn function called on the same
-    predictions.
+    predictions. A classifier gets accuracy, balanced accuracy, recall,
+    precision, F1, the recall of each class and ROC AUC; a regressor gets
+    R², MAE and RMSE.
 
     Parameters
     ----------
-    estimator : fitted classifier or Pipeline
-        Any fitted scikit-learn classifier, not only
-        :class:`~skdnn.TaperedMLPClassifier`.
+    estimator : fitted classifier, regressor or Pipeline
+        Any fitted scikit-learn classifier or regressor, not only
+        :class:`~skdnn.TaperedMLPClassifier` and
+        :class:`~skdnn.TaperedMLPRegressor`.
     datasets : dict of str to (X, y)
-        Data set name to its features and true labels, e.g.
+        Data set name to its features and true targets, e.g.
         ``{"train": (X_train, y_train), "test": (X_test, y_test)}``.
     pos_label : int, float, bool or str, default=None
         Class counted as positive for binary targets. None follows
@@ -58,13 +72,18 @@ def evaluation_report(
         Averaging of recall, precision and F1, as in
         :func:`~sklearn.metrics.recall_score`. None means ``"binary"`` for
         binary targets and ``"macro"`` for multiclass and multilabel ones.
+        Not valid for a regressor.
 
     Returns
     -------
     report : pandas.DataFrame
-        Index ``dataset`` (the keys of ``datasets``); columns ``accuracy``,
-        ``recall``, ``precision``, ``f1``, ``support`` (number of samples)
-        and, when the estimator has ``predict_proba``, ``roc_auc``.
+        Index ``dataset`` (the keys of ``datasets``). For a classifier,
+        columns ``accuracy``, ``balanced_accuracy`` (binary and multiclass
+        targets), ``recall``, ``precision``, ``f1``, one ``recall_<class>``
+        per class (binary and multiclass targets, in the order of
+        ``classes_``), ``support`` (number of samples) and, when the
+        estimator has ``predict_proba``, ``roc_auc``. For a regressor,
+        ``r2``, ``mae``, ``rmse`` and ``support``.
 
     Raises
     ------
@@ -74,7 +93,7 @@ def evaluation_report(
         If ``datasets`` is not a dict of (X, y) pairs.
     ValueError
         If ``datasets`` is empty, or ``pos_label`` or ``average`` does not
-        fit the target.
+        fit the target (or is given for a regressor).
 
     See Also
     --------
@@ -84,7 +103,12 @@ def evaluation_report(
     Notes
     -----
     ``accuracy`` is :func:`~sklearn.metrics.accuracy_score` (subset
-    accuracy for multilabel targets); ``recall``, ``precision`` and ``f1``
+    accuracy for multilabel targets); ``balanced_accuracy`` is
+    :func:`~sklearn.metrics.balanced_accuracy_score`, the mean of the
+    per-class recalls; ``recall_<class>`` is
+    :func:`~sklearn.metrics.recall_score` with ``average=None``, one column
+    per class whatever ``pos_label`` says, NaN on a set without that class;
+    ``recall``, ``precision`` and ``f1``
     are :func:`~sklearn.metrics.recall_score`,
     :func:`~sklearn.metrics.precision_score` and
     :func:`~sklearn.metrics.f1_score` with ``average`` (and ``pos_label``
@@ -96,6 +120,11 @@ def evaluation_report(
     (macro otherwise); for multilabel targets, per label with ``average``
     (``"binary"`` is not an option there). It is NaN, with scikit-learn's
     warning, on a set where it is undefined (a single class present).
+
+    For a regressor, ``r2`` is :func:`~sklearn.metrics.r2_score`, ``mae``
+    :func:`~sklearn.metrics.mean_absolute_error` and ``rmse``
+    :func:`~sklearn.metrics.root_mean_squared_error`, each averaged
+    uniformly over the outputs of a multi-output target.
 
     Examples
     --------
@@ -112,15 +141,31 @@ def evaluation_report(
     >>> report = evaluation_report(
     ...     clf, {"train": (X_train, y_train), "test": (X_test, y_test)}
     ... )
-    >>> list(report.columns)
-    ['accuracy', 'recall', 'precision', 'f1', 'support', 'roc_auc']
+    >>> list(report.columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['accuracy', 'balanced_accuracy', 'recall', 'precision', 'f1',
+     'recall_0', 'recall_1', 'support', 'roc_auc']
     >>> report["support"].tolist()
     [426, 143]
-    >>> bool(report.loc["test", "recall"] > 0.9)
+    >>> bool(report.loc["test", "recall"] == report.loc["test", "recall_1"])
     True
+
+    A regressor's table:
+
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ridge = Ridge().fit(X[:300], y[:300])
+    >>> report = evaluation_report(ridge, {"train": (X[:300], y[:300]),
+    ...                                    "test": (X[300:], y[300:])})
+    >>> list(report.columns)
+    ['r2', 'mae', 'rmse', 'support']
+    >>> report["support"].tolist()
+    [300, 142]
     """
     check_is_fitted(estimator)
     datasets = _check_datasets(datasets)
+    if is_regressor(estimator):
+        return _regression_report(estimator, datasets, pos_label, average)
     if average is not None and average not in _AVERAGES:
         raise ValueError(
             f"average must be None or one of {list(_AVERAGES)}; got {average!r}."
@@ -152,18 +197,55 @@ def evaluation_report(
     rows = []
     for X, y in datasets.values():
         y_pred = estimator.predict(X)
-        row = {
-            "accuracy": accuracy_score(y, y_pred),
+        row = {"accuracy": accuracy_score(y, y_pred)}
+        if kind != "multilabel":
+            row["balanced_accuracy"] = balanced_accuracy_score(y, y_pred)
+        row |= {
             "recall": recall_score(y, y_pred, **threshold_kw),
             "precision": precision_score(y, y_pred, **threshold_kw),
             "f1": f1_score(y, y_pred, **threshold_kw),
-            "support": _num_samples(y),
         }
+        if kind != "multilabel":
+            row |= _class_recalls(y, y_pred, classes)
+        row["support"] = _num_samples(y)
         if has_proba:
             row["roc_auc"] = _roc_auc(
                 estimator, X, y, kind, classes, pos_label, average
             )
         rows.append(row)
+    report = pd.DataFrame(rows, index=pd.Index(list(datasets), name="dataset"))
+    return report.astype({"support": np.int64})
+
+
+def _class_recalls(y, y_pred, classes) -> dict:
+    """``recall_<class>`` of every class; NaN for a class absent from ``y``."""
+    recalls = recall_score(
+        y, y_pred, labels=classes, average=None, zero_division=np.nan
+    )
+    return {
+        f"recall_{label}": float(value)
+        for label, value in zip(classes.tolist(), recalls, strict=True)
+    }
+
+
+def _regression_report(estimator, datasets, pos_label, average) -> pd.DataFrame:
+    for name, value in (("pos_label", pos_label), ("average", average)):
+        if value is not None:
+            raise ValueError(
+                f"{name}={value!r} is only valid for a classifier; "
+                f"{type(estimator).__name__} is a regressor."
+            )
+    rows = []
+    for X, y in datasets.values():
+        y_pred = estimator.predict(X)
+        rows.append(
+            {
+                "r2": r2_score(y, y_pred),
+                "mae": mean_absolute_error(y, y_pred),
+                "rmse": root_mean_squared_error(y, y_pred),
+                "support": _num_samples(y),
+            }
+        )
     report = pd.DataFrame(rows, index=pd.Index(list(datasets), name="dataset"))
     return report.astype({"support": np.int64})
 

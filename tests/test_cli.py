@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score
-from sklearn.pipeline import Pipeline
 
 import skdnn
-from skdnn._cli import _parse_settings, main
+from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
+from skdnn._cli import UsageError, _choose_task, _parse_settings, main
 
 FAST = ["--set", "epochs=5", "--set", "hidden_layer_sizes=(16, 8)"]
 OUTPUTS = {
@@ -109,8 +109,11 @@ def test_train_writes_every_output(trained):
     assert "skdnn report" in stdout  # how to score new data
 
     model = skdnn.load(out / "model.skdnn")
-    assert isinstance(model, Pipeline)
-    clf = model[-1]
+    # the raw table went straight in: the estimator encodes it itself
+    assert type(model) is TaperedMLPClassifier
+    clf = model
+    assert list(clf.feature_names_in_) == ["age", "income", "city", "member"]
+    assert "Task: classification" in stdout
     assert clf.epochs == 5 and clf.hidden_layer_sizes_ == (16, 8)
     assert clf.random_state == 1
     assert set(clf.classes_) == {"buy", "skip", "wait"}
@@ -118,7 +121,17 @@ def test_train_writes_every_output(trained):
     np.testing.assert_allclose(history.to_numpy(), clf.history_.to_numpy())
     report = pd.read_csv(out / "report.csv", index_col="dataset")
     assert list(report.index) == ["train", "test", "pure"]
-    assert {"accuracy", "recall", "precision", "f1", "support"} <= set(report.columns)
+    assert {
+        "accuracy",
+        "balanced_accuracy",
+        "recall",
+        "precision",
+        "f1",
+        "recall_buy",
+        "recall_skip",
+        "recall_wait",
+        "support",
+    } <= set(report.columns)
     assert report["support"].sum() == 150
     assert (out / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     markdown = (out / "report.md").read_text()
@@ -193,7 +206,9 @@ def test_demo_in_a_new_folder(tmp_path, monkeypatch, capsys):
     report = pd.read_csv(folder / "report.csv", index_col="dataset")
     assert list(report.index) == ["train", "test", "pure"]
     assert report["support"].tolist() == [341, 114, 114]
-    assert skdnn.load(folder / "model.skdnn")[-1].n_iter_ <= 5
+    model = skdnn.load(folder / "model.skdnn")
+    assert type(model) is TaperedMLPClassifier and model.n_iter_ <= 5
+    assert "recall_malignant" in report.columns
 
 
 def test_help_answers_without_tensorflow():
@@ -258,8 +273,38 @@ def _write(folder, name, text):
         ),
         (
             {"f.csv": "a,y\n1,0.5\n2,0.25\n3,0.125\n4,0.3\n"},
-            ["train", "{d}/f.csv", "--target", "y"],
-            ["continuous"],
+            ["train", "{d}/f.csv", "--target", "y", "--task", "classification"],
+            ["continuous", "--task classification"],
+        ),
+        (
+            {"o.csv": "a,y\n1,p\n2,q\n"},
+            ["train", "{d}/o.csv", "--target", "y", "--task", "regression"],
+            ["'y'", "not numeric"],
+        ),
+        (
+            {"o.csv": "a,y\n1,p\n2,q\n"},
+            ["train", "{d}/o.csv", "--target", "y", "--pos-label", "r"],
+            ["--pos-label 'r' is not a class", "p, q"],
+        ),
+        (
+            {"m.csv": "a,y\n1,p\n2,q\n3,r\n"},
+            ["train", "{d}/m.csv", "--target", "y", "--pos-label", "p"],
+            ["--pos-label", "binary", "3 classes"],
+        ),
+        (
+            {"f.csv": "a,y\n1,0.5\n2,0.25\n3,0.125\n4,0.3\n"},
+            ["train", "{d}/f.csv", "--target", "y", "--pos-label", "1"],
+            ["--pos-label is only for a classification"],
+        ),
+        (
+            {"f.csv": "a,y\n1,0.5\n2,0.25\n3,0.125\n4,0.3\n"},
+            ["train", "{d}/f.csv", "--target", "y", "--set", "class_weight=None"],
+            ["TaperedMLPRegressor has no parameter 'class_weight'"],
+        ),
+        (
+            {"o.csv": "a,y\n1,p\n2,q\n"},
+            ["train", "{d}/o.csv", "--target", "y", "--task", "guess"],
+            ["--task", "invalid choice"],
         ),
         (
             {"o.csv": "a,y\n1,p\n2,q\n"},
@@ -372,3 +417,160 @@ def test_settings_are_python_literals_or_text():
         "batch_norm": True,
         "scoring": ["recall", "precision"],
     }
+
+
+# ----------------------------------------------------------------------
+# Which task: the rule, and --task
+# ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "y, task",
+    [
+        (np.linspace(0.0, 1.0, 40), "regression"),  # non-whole numbers
+        (np.array([0.5, 1.5, 0.5, 1.5] * 5), "regression"),  # few, not whole
+        (np.arange(100) * 1000, "regression"),  # whole prices, all distinct
+        (np.tile(np.arange(30), 10), "regression"),  # 30 values, 10 % of rows
+        (np.tile(np.arange(30), 100), "classification"),  # 30 values, 1 %
+        (np.tile(np.arange(20), 5), "classification"),  # at most 20 values
+        (np.array([1.0, 2.0, 3.0] * 10), "classification"),  # whole floats
+        (np.array(["a", "b"] * 30, dtype=object), "classification"),
+        (np.array([True, False] * 30), "classification"),
+    ],
+)
+def test_auto_task_follows_the_target(y, task):
+    chosen, reason = _choose_task(y, "auto", "t", "d.csv")
+    assert chosen == task
+    other = "regression" if task == "classification" else "classification"
+    assert f"--task {other}" in reason  # the way out is always named
+
+
+def test_task_option_overrides_the_rule():
+    many = np.arange(100) * 1000
+    assert _choose_task(many, "classification", "t", "d.csv")[0] == "classification"
+    few = np.tile(np.arange(3), 20)
+    assert _choose_task(few, "regression", "t", "d.csv")[0] == "regression"
+    with pytest.raises(UsageError, match="not numeric"):
+        _choose_task(np.array(["a", "b"], dtype=object), "regression", "t", "d")
+    with pytest.raises(UsageError, match="continuous"):
+        _choose_task(np.linspace(0, 1, 9), "classification", "t", "d")
+
+
+# ----------------------------------------------------------------------
+# Regression end to end
+# ----------------------------------------------------------------------
+
+
+def _houses(n, seed):
+    rng = np.random.RandomState(seed)
+    frame = pd.DataFrame(
+        {
+            "area": rng.uniform(30, 200, n).round(1),
+            "rooms": rng.randint(1, 6, n),
+            "town": rng.choice(["north", "south", "east"], n),
+        }
+    )
+    frame["price"] = (
+        3000 * frame["area"] + 20000 * (frame["town"] == "south") + 500 * rng.randn(n)
+    ).round(0)
+    frame.loc[::13, "area"] = np.nan
+    return frame
+
+
+def test_train_and_report_a_continuous_target(tmp_path, capsys):
+    data = tmp_path / "houses.csv"
+    _houses(120, seed=0).to_csv(data, index=False)
+    out = tmp_path / "run"
+    code, stdout, err = _run(
+        ["train", str(data), "--target", "price", "--out", str(out), *FAST],
+        capsys,
+    )
+    assert code == 0, err
+    assert "Task: regression" in stdout and "--task classification" in stdout
+    assert "TaperedMLPRegressor" in stdout
+    assert {p.name for p in out.iterdir()} == OUTPUTS
+    report = pd.read_csv(out / "report.csv", index_col="dataset")
+    assert list(report.columns) == ["r2", "mae", "rmse", "support"]
+    assert report["support"].sum() == 120
+    assert "positive class" not in stdout
+    model = skdnn.load(out / "model.skdnn")
+    assert type(model) is TaperedMLPRegressor
+    history = pd.read_csv(out / "history.csv", index_col="epoch")
+    assert "r2" in history.columns
+
+    new = _houses(40, seed=3)
+    new_data = tmp_path / "new.csv"
+    new.to_csv(new_data, index=False)
+    code, stdout, err = _run(
+        ["report", str(out / "model.skdnn"), str(new_data), "--target", "price"],
+        capsys,
+    )
+    assert code == 0, err
+    assert "r2" in stdout and "rmse" in stdout and "accuracy" not in stdout
+    X, y = new.drop(columns="price"), new["price"]
+    assert f"{model.score(X, y):.3f}" in stdout
+    argv = ["report", str(out / "model.skdnn"), str(new_data), "--target", "price"]
+    code, _, err = _run([*argv, "--pos-label", "1"], capsys)
+    assert code == 2
+    _assert_one_error_line(err, "--pos-label", "regressor")
+
+
+# ----------------------------------------------------------------------
+# The class that matters: --pos-label and the majority note
+# ----------------------------------------------------------------------
+
+
+def _credit(n, seed):
+    """28 % 'bad': the greater label 'good' is the positive class."""
+    rng = np.random.RandomState(seed)
+    frame = pd.DataFrame({"debt": rng.normal(size=n), "job": rng.choice(["a", "b"], n)})
+    frame["Status"] = np.where(frame["debt"] + 0.5 * rng.randn(n) > 0.9, "bad", "good")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def credit_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("credit")
+    data = folder / "credit.csv"
+    _credit(200, seed=0).to_csv(data, index=False)
+    out = folder / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        stdout = _Capture()
+        patch.setattr(sys, "stdout", stdout)
+        code = main(
+            ["train", str(data), "--target", "Status", "--out", str(out), *FAST]
+        )
+    assert code == 0
+    return {"stdout": stdout.getvalue(), "out": out, "data": data}
+
+
+def _majority_notes(stdout):
+    return [line for line in stdout.splitlines() if "is the majority" in line]
+
+
+def test_train_names_the_minority_when_the_positive_class_is_the_majority(
+    credit_model,
+):
+    (note,) = _majority_notes(credit_model["stdout"])
+    assert "'good'" in note and "'bad'" in note
+    assert "recall_bad" in note and "--pos-label bad" in note
+    report = pd.read_csv(credit_model["out"] / "report.csv", index_col="dataset")
+    assert (report["recall"] == report["recall_good"]).all()
+    assert "recall_bad" in report.columns
+
+
+def test_report_pos_label_makes_the_minority_positive(credit_model, capsys):
+    argv = ["report", str(credit_model["out"] / "model.skdnn")]
+    argv += [str(credit_model["data"]), "--target", "Status"]
+    code, default, err = _run([*argv, "--out", str(credit_model["out"] / "r")], capsys)
+    assert code == 0, err
+    assert len(_majority_notes(default)) == 1
+    code, chosen, err = _run([*argv, "--pos-label", "bad"], capsys)
+    assert code == 0, err
+    assert not _majority_notes(chosen)
+    assert "positive class: bad" in chosen
+    model = skdnn.load(credit_model["out"] / "model.skdnn")
+    frame = pd.read_csv(credit_model["data"])
+    pred = model.predict(frame.drop(columns="Status"))
+    bad = frame["Status"].to_numpy() == "bad"
+    assert f"{np.mean(pred[bad] == 'bad'):.3f}" in chosen

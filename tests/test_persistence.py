@@ -5,19 +5,23 @@ import io
 import json
 import os
 import pickle
+import re
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
+from sklearn.feature_selection import SelectKBest, f_classif, f_regression
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 import skdnn
-from skdnn import TaperedMLPClassifier
+from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
 from skdnn._persistence import (
     FORMAT_VERSION,
     ModelFileError,
@@ -28,6 +32,7 @@ from skdnn._persistence import (
 )
 
 FAST = {"hidden_layer_sizes": (16, 8), "epochs": 5, "random_state": 0}
+DATA = Path(__file__).parent / "data"
 
 
 class _Payload:
@@ -79,7 +84,31 @@ def fitted():
         ),
         numbers.to_numpy(),
     )
+    raw = _raw_table()
+    out["classifier-raw-frame"] = (
+        TaperedMLPClassifier(**FAST).fit(raw, np.where(score > 0, "yes", "no")),
+        raw,
+    )
+    out["regressor-raw-frame"] = (
+        TaperedMLPRegressor(**FAST).fit(raw, 1000.0 * score + 50.0),
+        raw,
+    )
+    out["regressor-multi-output"] = (
+        TaperedMLPRegressor(**FAST, loss="huber").fit(
+            numbers.to_numpy(), np.column_stack([score, -3.0 * numbers["x3"]])
+        ),
+        numbers.to_numpy(),
+    )
     return out
+
+
+def _raw_table(n=90, seed=0):
+    """A messy frame: missing numbers, a one-hot and an embedded text column."""
+    X = _table(n, seed)
+    rng = np.random.RandomState(seed + 1)
+    X.loc[rng.rand(n) < 0.1, "x2"] = np.nan
+    X["city"] = [f"c{i}" for i in rng.randint(0, 30, size=n)]
+    return X
 
 
 @pytest.fixture(scope="module")
@@ -110,13 +139,39 @@ def saved_file(fitted, tmp_path_factory):
     return path
 
 
+def _assert_same_preprocessor(loaded, pre):
+    assert loaded.get_params() == pre.get_params()
+    for name in vars(pre):
+        if name.endswith("_") and not name.startswith("_"):
+            expected, got = getattr(pre, name), getattr(loaded, name)
+            assert type(got) is type(expected), name
+            if isinstance(expected, list):
+                assert len(got) == len(expected)
+                for a, b in zip(got, expected, strict=True):
+                    assert a.dtype == b.dtype
+                    np.testing.assert_array_equal(a, b)
+            else:
+                np.testing.assert_array_equal(got, expected, err_msg=name)
+
+
 def _assert_same_estimator(loaded, clf, X):
-    assert type(loaded) is TaperedMLPClassifier
-    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
-    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+    assert type(loaded) is type(clf)
+    if isinstance(clf, TaperedMLPRegressor):
+        np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+        assert loaded.n_outputs_ == clf.n_outputs_
+        for name in ("_target_mean", "_target_scale"):
+            assert getattr(loaded, name).dtype == np.float64
+            np.testing.assert_array_equal(getattr(loaded, name), getattr(clf, name))
+        assert loaded._target_1d is clf._target_1d
+    else:
+        np.testing.assert_allclose(
+            loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6
+        )
+        np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+        assert loaded.classes_.dtype == clf.classes_.dtype
+        np.testing.assert_array_equal(loaded.classes_, clf.classes_)
     assert loaded.get_params() == clf.get_params()
-    assert loaded.classes_.dtype == clf.classes_.dtype
-    np.testing.assert_array_equal(loaded.classes_, clf.classes_)
+    _assert_same_preprocessor(loaded.preprocessor_, clf.preprocessor_)
     pd.testing.assert_frame_equal(loaded.history_, clf.history_, check_exact=True)
     assert loaded._history_rows == clf._history_rows
     assert loaded._target_kind == clf._target_kind
@@ -137,7 +192,16 @@ def _assert_same_estimator(loaded, clf, X):
 
 
 @pytest.mark.parametrize(
-    "case", ["binary-text", "multiclass", "multilabel", "bool-no-validation"]
+    "case",
+    [
+        "binary-text",
+        "multiclass",
+        "multilabel",
+        "bool-no-validation",
+        "classifier-raw-frame",
+        "regressor-raw-frame",
+        "regressor-multi-output",
+    ],
 )
 def test_estimator_round_trip(fitted, case, tmp_path):
     clf, X = fitted[case]
@@ -618,3 +682,278 @@ def test_untrusted_preprocessing_type_is_refused(pipeline, tmp_path):
     )
     with pytest.raises(ModelFileError, match=r"untrusted types.*system"):
         skdnn.load(path)
+
+
+def test_raw_frame_round_trip_keeps_the_encoding(fitted, tmp_path):
+    clf, X = fitted["regressor-raw-frame"]
+    assert clf.preprocessor_.embedding_cardinalities_  # the city is embedded
+    skdnn.save(clf, tmp_path / "model.skdnn")
+    loaded = skdnn.load(tmp_path / "model.skdnn")
+    unseen = X.head(4).assign(city="never seen", colour=None, x1=np.nan)
+    np.testing.assert_array_equal(loaded.predict(unseen), clf.predict(unseen))
+    with pytest.raises(ValueError, match="x1"):
+        loaded.predict(X.drop(columns="x1"))
+
+
+# ----------------------------------------------------------------------
+# Files of format version 1 (written by skdnn before preprocessor_)
+# ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["v1_classifier", "v1_pipeline"])
+def test_version_1_files_load_and_predict_as_before(name):
+    # written by commit 9ca9e79's skdnn.save; the predictions saved with them
+    expected = np.load(DATA / "v1_expected.npz")
+    X, proba = (
+        (expected["X"], expected["proba"])
+        if name == "v1_classifier"
+        else (expected["pipeline_X"], expected["pipeline_proba"])
+    )
+    with zipfile.ZipFile(DATA / f"{name}.skdnn") as archive:
+        assert json.loads(archive.read("manifest.json"))["format_version"] == 1
+    loaded = skdnn.load(DATA / f"{name}.skdnn")
+    clf = loaded[-1] if isinstance(loaded, Pipeline) else loaded
+    assert type(clf) is TaperedMLPClassifier
+    # a pass-through preprocessor, and parameters that say so
+    pre = clf.preprocessor_
+    assert (clf.categorical_features, clf.numeric_scaling) == (None, None)
+    assert pre.n_dense_features_ == clf.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(pre.transform(X), X.astype(np.float32))
+    np.testing.assert_allclose(loaded.predict_proba(X), proba, atol=1e-6)
+    assert len(clf.history_) == clf.n_iter_
+
+
+def test_version_1_file_naming_a_regressor_is_refused(tmp_path):
+    def as_regressor(text):
+        state = json.loads(text)
+        state["estimator"] = "TaperedMLPRegressor"
+        return json.dumps(state).encode()
+
+    with zipfile.ZipFile(DATA / "v1_classifier.skdnn") as archive:
+        estimator = archive.read("estimator.json")
+    path = _rewrite(
+        DATA / "v1_classifier.skdnn",
+        tmp_path / "v1.skdnn",
+        replace={"estimator.json": as_regressor(estimator)},
+    )
+    with pytest.raises(ModelFileError, match="does not describe one of skdnn"):
+        skdnn.load(path)
+
+
+# ----------------------------------------------------------------------
+# Saved state checked against the network
+# ----------------------------------------------------------------------
+
+
+def _edit_state(saved_file, tmp_path, edit):
+    with zipfile.ZipFile(saved_file) as archive:
+        state = json.loads(archive.read("estimator.json"))
+    edit(state)
+    return _rewrite(
+        saved_file,
+        tmp_path / "edited.skdnn",
+        replace={"estimator.json": json.dumps(state).encode()},
+    )
+
+
+def _drop_a_numeric_column(state):
+    pre = state["preprocessor"]["attributes"]
+    pre["n_dense_features_"] -= 1
+
+
+def _one_output_more(state):
+    state["attributes"]["n_outputs_"] += 1
+
+
+@pytest.mark.parametrize(
+    ("case", "edit", "match"),
+    [
+        ("binary-text", _drop_a_numeric_column, "input width"),
+        ("regressor-multi-output", _drop_a_numeric_column, "input width"),
+        ("regressor-multi-output", _one_output_more, "_target_mean is not 3"),
+        (
+            "regressor-multi-output",
+            lambda state: state["attributes"].__setitem__("_target_1d", True),
+            "_target_1d",
+        ),
+        (
+            "regressor-multi-output",
+            lambda state: state["attributes"].pop("_target_scale"),
+            "_target_scale",
+        ),
+        (
+            "binary-text",
+            lambda state: state["preprocessor"]["attributes"].pop("center_"),
+            "invalid preprocessor_",
+        ),
+        (
+            "binary-text",
+            lambda state: state.__setitem__("estimator", "LogisticRegression"),
+            "does not describe one of skdnn",
+        ),
+        (
+            "regressor-raw-frame",
+            lambda state: state["attributes"].__setitem__("_target_kind", "binary"),
+            "_target_kind",
+        ),
+    ],
+)
+def test_inconsistent_saved_state_is_refused(fitted, tmp_path, case, edit, match):
+    saved = tmp_path / "model.skdnn"
+    skdnn.save(fitted[case][0], saved)
+    with pytest.raises(ModelFileError, match=match):
+        skdnn.load(_edit_state(saved, tmp_path, edit))
+
+
+# ----------------------------------------------------------------------
+# Pipelines: which preprocessing steps are trusted
+# ----------------------------------------------------------------------
+
+
+def _positive_data(n=80, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(0.5, 3.0, size=(n, 6))
+    return X, (X[:, 0] + X[:, 1] > 3.5).astype(int)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [PCA(n_components=3, random_state=0)],
+        [SelectKBest(f_classif, k=3)],
+        [FunctionTransformer(np.log1p)],
+        [StandardScaler(), PCA(n_components=4), SelectKBest(f_regression, k=2)],
+    ],
+    ids=["pca", "select-k-best", "log1p", "scaler-pca-select"],
+)
+def test_pipeline_with_wider_sklearn_steps_round_trips(steps, tmp_path):
+    X, y = _positive_data()
+    pipe = make_pipeline(*steps, TaperedMLPClassifier(**FAST)).fit(X, y)
+    skdnn.save(pipe, tmp_path / "pipe.skdnn")
+    loaded = skdnn.load(tmp_path / "pipe.skdnn")
+    assert [type(step) for _, step in loaded.steps] == [
+        type(step) for _, step in pipe.steps
+    ]
+    np.testing.assert_array_equal(loaded[:-1].transform(X), pipe[:-1].transform(X))
+    np.testing.assert_allclose(
+        loaded.predict_proba(X), pipe.predict_proba(X), atol=1e-6
+    )
+
+
+def test_pipeline_ending_in_a_regressor_round_trips(tmp_path):
+    X, _ = _positive_data()
+    y = 100.0 * X[:, 0] - X[:, 2]
+    pipe = make_pipeline(PCA(n_components=4), TaperedMLPRegressor(**FAST)).fit(X, y)
+    skdnn.save(pipe, tmp_path / "pipe.skdnn")
+    loaded = skdnn.load(tmp_path / "pipe.skdnn")
+    assert type(loaded[-1]) is TaperedMLPRegressor
+    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
+
+
+def _reciprocal(X):
+    return 1.0 / X
+
+
+class _OwnScaler(StandardScaler):
+    """A scaler defined outside scikit-learn: its code is not trusted."""
+
+
+@pytest.mark.parametrize(
+    ("step", "match"),
+    [
+        (FunctionTransformer(lambda X: X), "<lambda>"),
+        (FunctionTransformer(_reciprocal), "_reciprocal"),
+        (_OwnScaler(), "_OwnScaler"),
+        (SelectKBest(lambda X, y: (X[0], X[0]), k=2), "<lambda>"),
+    ],
+    ids=["lambda", "own-function", "own-class", "lambda-score"],
+)
+def test_save_refuses_untrusted_steps_clearly(step, match, tmp_path):
+    X, y = _positive_data()
+    # the check reads the types, not the fit: the steps need not be fitted
+    pipe = make_pipeline(step, TaperedMLPClassifier(**{**FAST, "epochs": 1}).fit(X, y))
+    with pytest.raises(TypeError, match=rf"refuse.*{re.escape(match)}.*pickle"):
+        skdnn.save(pipe, tmp_path / "pipe.skdnn")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_class_named_as_a_trusted_function_is_refused(pipeline, tmp_path):
+    import skops.io
+
+    pipe, _ = pipeline
+    saved = tmp_path / "pipe.skdnn"
+    skdnn.save(pipe, saved)
+    data = skops.io.dumps(
+        Pipeline([("f", FunctionTransformer(np.log1p)), ("clf", "passthrough")])
+    )
+    # point the function at a trusted *class* (and a module function) instead
+    for module, name in (
+        ("sklearn.decomposition._pca", "PCA"),
+        ("os", "system"),
+    ):
+        edited = _edit_skops_function(data, module, name)
+        path = _rewrite(
+            saved, tmp_path / f"{name}.skdnn", replace={"preprocessing.skops": edited}
+        )
+        with pytest.raises(ModelFileError, match=rf"untrusted.*{module}\.{name}"):
+            skdnn.load(path)
+
+
+def _edit_skops_function(data, module, name):
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    text = members["schema.json"].decode()
+    schema = json.loads(text)
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("__loader__") == "FunctionNode":
+                node["__module__"], node["__class__"] = module, name
+                node["content"] = {"module_path": module, "function": name}
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    members["schema.json"] = json.dumps(schema).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member, content in members.items():
+            archive.writestr(member, content)
+    return buffer.getvalue()
+
+
+def test_trusted_types_lists_estimators_and_functions_only():
+    from skdnn._persistence import trusted_types
+
+    trusted = trusted_types()
+    assert (
+        "sklearn.feature_selection._univariate_selection.f_classif"
+        in (trusted["functions"])
+    )
+    assert "sklearn.preprocessing._data.StandardScaler" in trusted["types"]
+    assert "skdnn._preprocessing.TabularPreprocessor" in trusted["types"]
+    assert not set(trusted["types"]) & set(trusted["functions"])
+    assert not any(
+        name.startswith(("os.", "posix.", "builtins.eval"))
+        for name in trusted["functions"] + trusted["types"]
+    )
+    # skdnn's own estimators are the file's network, never a preprocessing step
+    assert not any("TaperedMLP" in name for name in trusted["types"])
+
+
+@pytest.mark.filterwarnings("ignore:For backward compatibility, 'str' dtypes")
+def test_pipeline_with_column_selectors_and_a_regressor_round_trips(tmp_path):
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.preprocessing import KBinsDiscretizer
+
+    X = _table()
+    y = 50.0 * X["x1"] + 10.0 * (X["colour"] == "red")
+    prep = make_column_transformer(
+        (StandardScaler(), make_column_selector(dtype_include="number")),
+        (OneHotEncoder(), make_column_selector(dtype_include=object)),
+        (KBinsDiscretizer(n_bins=3, quantile_method="linear"), ["x2"]),
+    )
+    pipe = make_pipeline(prep, TaperedMLPRegressor(**FAST)).fit(X, y)
+    skdnn.save(pipe, tmp_path / "pipe.skdnn")
+    loaded = skdnn.load(tmp_path / "pipe.skdnn")
+    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))

@@ -2,16 +2,26 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification, make_multilabel_classification
+from sklearn.datasets import (
+    load_diabetes,
+    make_classification,
+    make_multilabel_classification,
+    make_regression,
+)
 from sklearn.exceptions import NotFittedError, UndefinedMetricWarning
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import (
     accuracy_score,
+    balanced_accuracy_score,
     f1_score,
     get_scorer,
+    mean_absolute_error,
+    mean_squared_error,
     precision_score,
+    r2_score,
     recall_score,
     roc_auc_score,
+    root_mean_squared_error,
 )
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
@@ -21,7 +31,17 @@ from sklearn.svm import LinearSVC
 
 from skdnn._report import evaluation_report
 
-COLUMNS = ["accuracy", "recall", "precision", "f1", "support", "roc_auc"]
+COLUMNS = [
+    "accuracy",
+    "balanced_accuracy",
+    "recall",
+    "precision",
+    "f1",
+    "recall_0",
+    "recall_1",
+    "support",
+    "roc_auc",
+]
 
 
 def three_sets(n_classes=2, labels=None, seed=0):
@@ -56,11 +76,22 @@ def expected_binary(est, X, y, pos_label):
     column = list(est.classes_).index(pos_label)
     return {
         "accuracy": accuracy_score(y, pred),
+        "balanced_accuracy": balanced_accuracy_score(y, pred),
         "recall": recall_score(y, pred, pos_label=pos_label),
         "precision": precision_score(y, pred, pos_label=pos_label),
         "f1": f1_score(y, pred, pos_label=pos_label),
+        **class_recalls(est, y, pred),
         "support": len(y),
         "roc_auc": roc_auc_score(y == pos_label, est.predict_proba(X)[:, column]),
+    }
+
+
+def class_recalls(est, y, pred):
+    # each class's recall from its own rows, the definition itself
+    y = np.asarray(y)
+    return {
+        f"recall_{label}": float(np.mean(pred[y == label] == label))
+        for label in est.classes_.tolist()
     }
 
 
@@ -149,9 +180,11 @@ def test_multiclass_values_equal_sklearn(average):
         proba = est.predict_proba(X)
         assert report.loc[name].to_dict() == {
             "accuracy": accuracy_score(y, pred),
+            "balanced_accuracy": balanced_accuracy_score(y, pred),
             "recall": recall_score(y, pred, average=used),
             "precision": precision_score(y, pred, average=used),
             "f1": f1_score(y, pred, average=used),
+            **class_recalls(est, y, pred),
             "support": len(y),
             "roc_auc": roc_auc_score(
                 y, proba, multi_class="ovr", average=used, labels=est.classes_
@@ -169,6 +202,9 @@ def test_multiclass_string_labels_and_missing_class():
     pred = est.predict(X[keep])
     assert report.loc["no c", "recall"] == recall_score(y[keep], pred, average="macro")
     assert report.loc["no c", "support"] == keep.sum()
+    # a class absent from the set has no recall, not a recall of 0
+    assert np.isnan(report.loc["no c", "recall_c"])
+    assert report.loc["no c", "recall_a"] == np.mean(pred[y[keep] == "a"] == "a")
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")
@@ -252,7 +288,9 @@ def test_tapered_classifier():
         TaperedMLPClassifier(hidden_layer_sizes=(16, 8), epochs=5, random_state=0),
     ).fit(X, y)
     report = evaluation_report(est, datasets)
-    assert list(report.columns) == COLUMNS
+    assert list(report.columns) == [
+        c.replace("_0", "_no").replace("_1", "_yes") for c in COLUMNS
+    ]
     for name, (X, y) in datasets.items():
         assert report.loc[name].to_dict() == expected_binary(est, X, y, "yes")
 
@@ -288,3 +326,103 @@ def test_tapered_classifier_multilabel():
     assert report.loc["test", "roc_auc"] == roc_auc_score(
         Y[100:], est.predict_proba(X[100:]), average="macro"
     )
+
+
+def test_minority_recall_is_reported_when_the_positive_class_is_the_majority():
+    # 'good' is the greater label, so the positive class, and 80 % of rows
+    X, y = make_classification(
+        n_samples=600, n_features=6, weights=[0.8], flip_y=0.05, random_state=0
+    )
+    labels = np.where(y == 0, "good", "bad")
+    est = LogisticRegression().fit(X[:400], labels[:400])
+    report = evaluation_report(est, {"test": (X[400:], labels[400:])})
+    pred = est.predict(X[400:])
+    row = report.loc["test"]
+    truth = labels[400:]
+    assert row["recall"] == row["recall_good"]
+    assert row["recall_bad"] == np.mean(pred[truth == "bad"] == "bad")
+    assert row["recall_bad"] < row["recall_good"]
+    assert row["balanced_accuracy"] == pytest.approx(
+        (row["recall_bad"] + row["recall_good"]) / 2
+    )
+    assert row["balanced_accuracy"] == balanced_accuracy_score(truth, pred)
+
+
+def test_class_recalls_for_boolean_and_multiclass_labels():
+    datasets = three_sets(n_classes=3, labels=["x", "y", "z"])
+    est = fit_logistic(datasets)
+    report = evaluation_report(est, datasets)
+    assert [c for c in report.columns if c.startswith("recall_")] == [
+        "recall_x",
+        "recall_y",
+        "recall_z",
+    ]
+    np.testing.assert_allclose(
+        report.loc["test", ["recall_x", "recall_y", "recall_z"]].mean(),
+        report.loc["test", "balanced_accuracy"],
+    )
+    boolean = three_sets(labels=[False, True])
+    report = evaluation_report(fit_logistic(boolean), boolean)
+    assert "recall_False" in report.columns and "recall_True" in report.columns
+
+
+# ----------------------------------------------------------------------
+# Regressors
+# ----------------------------------------------------------------------
+
+
+def regression_sets(n_targets=1):
+    if n_targets == 1:
+        X, y = load_diabetes(return_X_y=True)
+    else:
+        X, y = make_regression(
+            n_samples=300, n_features=6, n_targets=n_targets, noise=5.0, random_state=0
+        )
+    return {
+        "train": (X[:200], y[:200]),
+        "test": (X[200:260], y[200:260]),
+        "pure": (X[260:], y[260:]),
+    }
+
+
+@pytest.mark.parametrize("n_targets", [1, 3])
+def test_regressor_values_equal_sklearn(n_targets):
+    datasets = regression_sets(n_targets)
+    est = make_pipeline(StandardScaler(), Ridge()).fit(*datasets["train"])
+    report = evaluation_report(est, datasets)
+    assert list(report.columns) == ["r2", "mae", "rmse", "support"]
+    assert list(report.index) == ["train", "test", "pure"]
+    assert report["support"].dtype == np.int64
+    for name, (X, y) in datasets.items():
+        pred = est.predict(X)
+        if n_targets == 1:
+            assert report.loc[name, "rmse"] == pytest.approx(
+                np.sqrt(mean_squared_error(y, pred)), rel=1e-12
+            )
+        assert report.loc[name].to_dict() == {
+            "r2": r2_score(y, pred),
+            "mae": mean_absolute_error(y, pred),
+            "rmse": root_mean_squared_error(y, pred),
+            "support": len(y),
+        }
+
+
+def test_regressor_refuses_classification_options():
+    datasets = regression_sets()
+    est = Ridge().fit(*datasets["train"])
+    with pytest.raises(ValueError, match="pos_label=1 is only valid for a classifier"):
+        evaluation_report(est, datasets, pos_label=1)
+    with pytest.raises(ValueError, match="average='macro' is only valid"):
+        evaluation_report(est, datasets, average="macro")
+
+
+def test_tapered_regressor():
+    from skdnn._regressor import TaperedMLPRegressor
+
+    datasets = regression_sets()
+    est = TaperedMLPRegressor(hidden_layer_sizes=(16,), epochs=3, random_state=0)
+    est.fit(*datasets["train"])
+    report = evaluation_report(est, datasets)
+    X, y = datasets["test"]
+    assert report.loc["test", "mae"] == mean_absolute_error(y, est.predict(X))
+    assert report.loc["test", "r2"] == est.score(X, y)
