@@ -93,7 +93,12 @@ def _split_top_level(spec: str) -> list[str]:
 
 
 def build_models(args) -> list[Model]:
-    keys = args.models.split(",") if args.models else list(MODEL_KEYS)
+    # --models "" keeps only the --skdnn-set variants
+    keys = (
+        list(MODEL_KEYS)
+        if args.models is None
+        else list(filter(None, args.models.split(",")))
+    )
     unknown = set(keys) - set(MODEL_KEYS)
     if unknown:
         raise SystemExit(
@@ -505,7 +510,8 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--models",
-        help=f"comma-separated subset of {','.join(MODEL_KEYS)} (default: all)",
+        help=f"comma-separated subset of {','.join(MODEL_KEYS)} (default: all; "
+        "'' for the --skdnn-set variants alone)",
     )
     parser.add_argument(
         "--skdnn-set",
