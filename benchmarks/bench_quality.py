@@ -464,11 +464,13 @@ def print_tables(rows, task_type, model_names, folds):
     missing = [t for t in tasks if t not in complete]
     if missing:
         print(f"(left out of the means, some model failed or was skipped: {missing})")
-    errors = {
-        (t, m): cell["_err"] for (t, m), cell in summary.items() if cell.get("_err")
-    }
-    for (t, m), err in errors.items():
-        print(f"  {m} on {t}: {err}")
+    errors: dict[tuple[str, str], list[str]] = {}
+    for (t, m), cell in summary.items():
+        if cell.get("_err"):
+            errors.setdefault((m, cell["_err"]), []).append(t)
+    for (m, err), failed in errors.items():
+        where = "every task" if len(failed) == len(tasks) else ", ".join(failed)
+        print(f"  {m} on {where}: {err}")
 
 
 def _n_classes(rows, task):
