@@ -171,6 +171,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
         Training loss per epoch, as in :class:`~sklearn.neural_network.MLPClassifier`.
     validation_scores_ : list of float or None
         Validation accuracy per epoch, None without a validation set.
+    n_validation_samples_ : int
+        Rows behind the validation curves (the hold-out or
+        ``validation_data``); 0 without a validation set.
 
     See Also
     --------
@@ -435,6 +438,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseEstimator):
             train_rows, val = _row_indices(X.shape[0]), None
         else:
             train_rows, val = self._validation_rows(X, Y, weights, validation_data, rng)
+        if not (partial and continuing):
+            # rows behind the validation curve, which diagnose weighs
+            self.n_validation_samples_ = 0 if val is None else len(val[2])
         self._check_weighted_classes(Y, weights, train_rows)
         weights = weights / weights[train_rows].mean()
 
