@@ -462,7 +462,7 @@ def _weigh_evidence(
         "pool cross-validated curves, whose validation rows add up: "
         "diagnose(cross_validate(estimator, X, y, cv=5, return_estimator=True))",
         "or hold out more rows for the curve, e.g. validation_split=0.2",
-        "judge the design on held-out data too: evaluation_report, recall first",
+        *(f"if more evidence reads the same: {step}" for step in diagnosis.advice),
     )
     return replace(
         diagnosis,
