@@ -818,7 +818,11 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
             for c in candidates
             for train, test in splits
         ]
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
+        # results stream in (to count them live) where the backend can
+        try:
+            parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
+        except ValueError:  # e.g. joblib's multiprocessing backend
+            parallel = Parallel(n_jobs=self.n_jobs)
         results = parallel(
             delayed(_fit_fold)(est, X, y, train, test, self.scorer_, fit_params)
             for _, est, train, test in tasks

@@ -418,6 +418,20 @@ def test_random_state_seeds_the_folds_and_the_networks():
     )
 
 
+@pytest.mark.parametrize("backend", ["loky", "threading", "multiprocessing"])
+def test_parallel_fits_equal_the_serial_search(backend):
+    from joblib import parallel_config
+
+    serial, X, y = search()
+    serial.fit(X, y)
+    with parallel_config(backend=backend, n_jobs=2):
+        parallel, _, _ = search()
+        parallel.fit(X, y)
+    columns = ["round", "move", "score", "gain", "noise", "accepted"]
+    pd.testing.assert_frame_equal(serial.path_[columns], parallel.path_[columns])
+    assert parallel.best_params_ == serial.best_params_
+
+
 def test_verbose_shows_rounds_and_candidates(capsys):
     est, X, y = search(verbose=1)
     est.fit(X, y)
