@@ -686,6 +686,8 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         self._say(f"stopped: {self.stop_reason_}")
 
         self._record(tried, current, start_design)
+        for stale in ("best_estimator_", "refit_time_", "n_features_in_"):
+            self.__dict__.pop(stale, None)  # from an earlier fit
         if self.refit:
             estimator = clone(base).set_params(**self._prefixed(current.design))
             start = time.perf_counter()

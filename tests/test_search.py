@@ -1,5 +1,7 @@
 """Tests of DesignSearchCV: the move table, acceptance against noise, results."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -461,8 +463,9 @@ def test_real_network_end_to_end(small_data):
     assert set(est.path_["verdict"]) <= set(VERDICTS)
     assert est.n_fits_ == 2 * len(est.path_)
     assert est.best_diagnosis_.n_folds == 2
-    # 2 folds of 100 training rows, each holding out 10 for its curves
-    assert est.best_diagnosis_.n_validation == 20
+    # 2 folds of 100 training rows, each holding out a share for its curves
+    split = est.best_estimator_.validation_split
+    assert est.best_diagnosis_.n_validation == 2 * math.ceil(100 * split)
     assert est.best_diagnosis_.verdict == "insufficient_evidence"
     proba = est.predict_proba(X)
     assert proba.shape == (len(y), 2)
