@@ -173,7 +173,7 @@ def test_overfitting_moves():
         "raise_dropout": {"dropout": 0.2},
         "narrow": {"hidden_layer_sizes": (32, 16)},
         "drop_layer": {"hidden_layer_sizes": (64,)},
-        "add_l2": {"l2": 1e-5},
+        "add_l2": {"l2": 1e-4},
     }
     # with early stopping on and dropout at its top, those moves drop out
     stopped = moves("overfitting", design={"early_stopping": True, "dropout": 0.5})
@@ -216,7 +216,7 @@ def test_diverged_moves():
 def test_good_fit_moves_are_finer():
     assert moves("good_fit") == {
         "lower_learning_rate": {"learning_rate": 0.000333},
-        "add_l2": {"l2": 1e-5},
+        "add_l2": {"l2": 1e-4},
     }
     # after an accepted move, the first finer move repeats it
     again = moves("good_fit", design={"dropout": 0.2}, last_move="raise_dropout")

@@ -86,7 +86,7 @@ search.fit(X_train, y_train)
 # The path, one row per design tried
 # ----------------------------------
 columns = ["round", "move", "changes", "verdict", "score", "gain", "noise"]
-search.path_[columns + ["accepted"]].round(4)
+search.path_[[*columns, "accepted"]].round(4)
 
 # %%
 # What was changed, and why the search stopped:
