@@ -217,7 +217,9 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             Y = self._rescale_targets(Y)
         X = self._preprocessed(X)
         val = self._validation_set(X, Y, weights, val_rows, validation_data)
-        self.n_validation_samples_ = 0 if val is None else len(val.Y)
+        if not (incremental and continuing):
+            # rows behind the validation curve, which diagnose weighs
+            self.n_validation_samples_ = 0 if val is None else len(val.Y)
         self._check_training_targets(Y, weights, train_rows)
         weights = weights / weights[train_rows].mean()
 

@@ -154,6 +154,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         Training loss per epoch, as in :class:`~sklearn.neural_network.MLPClassifier`.
     validation_scores_ : list of float or None
         Validation accuracy per epoch, None without a validation set.
+    n_validation_samples_ : int
+        Rows behind the validation curves (the hold-out or
+        ``validation_data``); 0 without a validation set.
 
     See Also
     --------

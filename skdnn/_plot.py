@@ -1,4 +1,4 @@
-"""HistoryDisplay: learning curves drawn the scikit-learn Display way."""
+"""Displays the scikit-learn way: learning curves and the path of a design search."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.base import is_classifier
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 
-from skdnn._history import _epoch_numbers, _final_step, _history_of
+from skdnn._history import _epoch_numbers, _final_step, _history_of, _series
 
-__all__ = ["HistoryDisplay"]
+__all__ = ["DesignSearchDisplay", "HistoryDisplay"]
 
 # How the folds of a cross-validation are drawn around their mean.
 _FOLD_ALPHA = 0.25
@@ -516,12 +518,6 @@ def _curve(history: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
     return epochs[keep], values[keep]
 
 
-def _series(history: pd.DataFrame, column: str) -> pd.Series:
-    """One column as a Series indexed by epoch, without its missing epochs."""
-    epochs, values = _curve(history, column)
-    return pd.Series(values, index=epochs)
-
-
 def _columns(metric: str, prefix: str):
     """Column, line style and label of the training and validation curves."""
     return [
@@ -599,3 +595,257 @@ def _panels(ax, n_metrics: int) -> np.ndarray:
             "pass one Axes per metric."
         )
     return axes
+
+
+# How the path of a design search is drawn.
+_REJECTED_ALPHA = 0.45
+_ACCEPTED_SIZE = 70
+_REJECTED_SIZE = 30
+
+
+class DesignSearchDisplay:
+    """The path of a :class:`~skdnn.DesignSearchCV` beside the curves it kept.
+
+    The left panel plots the cross-validated score of every candidate
+    against its round, each point labelled with its move and the verdict of
+    its pooled curves; the accepted designs are joined by a bold line and
+    drawn larger, the rejected ones faint, with error bars of one standard
+    deviation over the folds. The right panel draws the folds' learning
+    curves of the accepted design, as :class:`HistoryDisplay` draws
+    cross-validated curves.
+
+    It is recommended to build a display with :meth:`from_search`; the
+    constructor only stores the data and :meth:`plot` draws it.
+
+    Parameters
+    ----------
+    path : pandas.DataFrame
+        One row per candidate with the columns ``round``, ``move``,
+        ``verdict``, ``score``, ``score_std`` and ``accepted``, the layout of
+        ``DesignSearchCV.path_``.
+    histories : list of pandas.DataFrame
+        Learning curves of the accepted design, one per fold.
+    score_name : str, default="score"
+        Label of the score axis.
+
+    Attributes
+    ----------
+    figure_ : matplotlib.figure.Figure
+        Figure holding the plot.
+    ax_ : ndarray of two Axes
+        The path panel, then the curves panel.
+    path_line_ : matplotlib.lines.Line2D
+        The line joining the accepted designs.
+    points_ : list of matplotlib.collections.PathCollection
+        The accepted points, then the rejected ones.
+    errorbars_ : matplotlib.container.ErrorbarContainer
+        One standard deviation of each candidate's fold scores.
+    annotations_ : list of matplotlib.text.Annotation
+        One label per candidate: ``"<move>\\n<verdict>"``.
+    curves_ : HistoryDisplay
+        The display of the accepted design's curves.
+
+    See Also
+    --------
+    skdnn.DesignSearchCV : The search whose path this draws.
+    skdnn.HistoryDisplay : Learning curves alone.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from skdnn._plot import DesignSearchDisplay
+    >>> path = pd.DataFrame(
+    ...     {
+    ...         "round": [0, 1, 1],
+    ...         "move": ["start", "raise_dropout", "narrow"],
+    ...         "verdict": ["overfitting", "good_fit", "overfitting"],
+    ...         "score": [0.80, 0.86, 0.81],
+    ...         "score_std": [0.02, 0.02, 0.03],
+    ...         "accepted": [True, True, False],
+    ...     }
+    ... )
+    >>> folds = [
+    ...     pd.DataFrame({"loss": [0.7, 0.5, 0.4], "val_loss": [0.7, 0.6, 0.6]}),
+    ...     pd.DataFrame({"loss": [0.8, 0.6, 0.5], "val_loss": [0.8, 0.6, 0.7]}),
+    ... ]
+    >>> display = DesignSearchDisplay(path, folds).plot()
+    >>> [a.get_text() for a in display.annotations_]
+    ['start\\noverfitting', 'raise_dropout\\ngood_fit', 'narrow\\noverfitting']
+    >>> display.path_line_.get_ydata().tolist()
+    [0.8, 0.86]
+    """
+
+    def __init__(self, path, histories, *, score_name="score"):
+        self.path = path
+        self.histories = histories
+        self.score_name = score_name
+
+    def plot(self, ax=None, **line_kw) -> DesignSearchDisplay:
+        """Draw the path and the accepted design's curves.
+
+        Parameters
+        ----------
+        ax : array-like of two matplotlib Axes, default=None
+            The path panel and the curves panel. None creates a figure with
+            both, side by side.
+        **line_kw : dict
+            Keyword arguments of :meth:`matplotlib.axes.Axes.plot` for the
+            line joining the accepted designs.
+
+        Returns
+        -------
+        display : DesignSearchDisplay
+            This object, with ``figure_``, ``ax_``, ``path_line_``,
+            ``points_``, ``errorbars_``, ``annotations_`` and ``curves_``
+            set.
+        """
+        check_matplotlib_support(f"{type(self).__name__}.plot")
+        path = self._checked_path()
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, axes = plt.subplots(1, 2, figsize=(11, 4.5), squeeze=False)
+            axes = axes.ravel()
+        else:
+            axes = np.ravel(np.asarray(ax, dtype=object))
+            if len(axes) != 2:
+                raise ValueError(
+                    f"ax holds {len(axes)} Axes; pass two: the path panel and "
+                    "the curves panel."
+                )
+        path_ax, curves_ax = axes
+        rounds = path["round"].to_numpy(float)
+        scores = path["score"].to_numpy(float)
+        accepted = path["accepted"].to_numpy(bool)
+        color = line_kw.pop("color", "C0")
+        self.errorbars_ = path_ax.errorbar(
+            rounds,
+            scores,
+            yerr=path["score_std"].to_numpy(float),
+            fmt="none",
+            ecolor="0.6",
+            elinewidth=1,
+            capsize=3,
+        )
+        (self.path_line_,) = path_ax.plot(
+            rounds[accepted],
+            scores[accepted],
+            **{"linewidth": 2, **line_kw, "color": color, "label": "accepted"},
+        )
+        self.points_ = [
+            path_ax.scatter(
+                rounds[accepted],
+                scores[accepted],
+                s=_ACCEPTED_SIZE,
+                color=color,
+                zorder=3,
+                label="_accepted points",
+            ),
+            path_ax.scatter(
+                rounds[~accepted],
+                scores[~accepted],
+                s=_REJECTED_SIZE,
+                color="0.5",
+                alpha=_REJECTED_ALPHA,
+                zorder=2,
+                label="rejected",
+            ),
+        ]
+        self.annotations_ = []
+        for (_, row), x, y, kept in zip(
+            path.iterrows(), rounds, scores, accepted, strict=True
+        ):
+            note = path_ax.annotate(
+                f"{row['move']}\n{row['verdict']}",
+                (x, y),
+                xytext=(6, 4),
+                textcoords="offset points",
+                fontsize=7,
+                alpha=1.0 if kept else 0.7,
+                fontweight="bold" if kept else "normal",
+            )
+            self.annotations_.append(note)
+        path_ax.set_xticks(np.unique(rounds))
+        path_ax.set_xlabel("round")
+        path_ax.set_ylabel(f"cross-validated {self.score_name}")
+        path_ax.set_title("design search path")
+        path_ax.legend(loc="lower right")
+        histories = self.histories
+        if isinstance(histories, pd.DataFrame):
+            histories = [histories]
+        self.curves_ = HistoryDisplay(list(histories), name="accepted").plot(
+            ax=curves_ax
+        )
+        curves_ax.set_title("accepted design, folds pooled")
+        self.ax_ = axes
+        self.figure_ = path_ax.figure
+        return self
+
+    def _checked_path(self) -> pd.DataFrame:
+        path = self.path
+        if not isinstance(path, pd.DataFrame):
+            raise TypeError(
+                f"path must be a DataFrame like DesignSearchCV.path_; got "
+                f"{type(path).__name__}."
+            )
+        needed = ["round", "move", "verdict", "score", "score_std", "accepted"]
+        missing = [column for column in needed if column not in path.columns]
+        if missing:
+            raise ValueError(
+                f"path lacks the columns {missing}; DesignSearchCV.path_ has them."
+            )
+        if len(path) == 0:
+            raise ValueError("path is empty: the search tried no design.")
+        return path
+
+    @classmethod
+    def from_search(cls, search, *, ax=None, **line_kw) -> DesignSearchDisplay:
+        """Plot the path of a fitted :class:`~skdnn.DesignSearchCV`.
+
+        Parameters
+        ----------
+        search : DesignSearchCV
+            A fitted search.
+        ax : array-like of two matplotlib Axes, default=None
+            The path panel and the curves panel; None creates them.
+        **line_kw : dict
+            Keyword arguments of :meth:`matplotlib.axes.Axes.plot` for the
+            accepted path.
+
+        Returns
+        -------
+        display : DesignSearchDisplay
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from sklearn.datasets import make_classification
+        >>> from skdnn import DesignSearchCV, DesignSearchDisplay
+        >>> from skdnn import TaperedMLPClassifier
+        >>> X, y = make_classification(n_samples=200, n_features=8, random_state=0)
+        >>> search = DesignSearchCV(
+        ...     TaperedMLPClassifier(hidden_layer_sizes=(16,), epochs=5),
+        ...     cv=3,
+        ...     max_rounds=1,
+        ...     refit=False,
+        ...     random_state=0,
+        ... ).fit(X, y)
+        >>> display = DesignSearchDisplay.from_search(search)
+        >>> len(display.annotations_) == len(search.path_)
+        True
+        """
+        check_matplotlib_support(f"{cls.__name__}.from_search")
+        if not hasattr(search, "path_") or not hasattr(search, "best_histories_"):
+            raise NotFittedError(
+                f"This {type(search).__name__} instance is not fitted yet: call "
+                "'fit' before plotting its path."
+            )
+        scoring = getattr(search, "scoring", None)
+        name = scoring if isinstance(scoring, str) else "score"
+        if scoring is None and is_classifier(search):
+            name = "balanced accuracy"
+        display = cls(search.path_, search.best_histories_, score_name=name)
+        return display.plot(ax=ax, **line_kw)

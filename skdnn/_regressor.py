@@ -147,7 +147,8 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         Validation R² per epoch (as ``MLPRegressor`` has it), None without a
         validation set.
     n_validation_samples_ : int
-        Number of rows behind the validation curve (0 without one).
+        Rows behind the validation curves (the hold-out or
+        ``validation_data``); 0 without a validation set.
 
     See Also
     --------

@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdnn._history import (
+    MIN_VALIDATION_ROWS,
     OVERFIT_RISE,
     UNDERFIT_RATIO,
     VERDICTS,
@@ -302,6 +303,7 @@ def test_every_verdict_is_known():
         history(*overfit_curves()),
         history([0.8, 0.7, 0.62], [0.75, 0.68, 0.63]),
         history(decay(40, 0.7, 0.25), decay(40, 0.7, 0.3)),
+        _Held(n_validation=34).fit(),
     ]
     assert {diagnose(case).verdict for case in cases} == set(VERDICTS)
 
@@ -451,9 +453,14 @@ def test_large_net_on_noise_overfits():
         random_state=0,
     ).fit(X, y)
     result = diagnose(clf)
-    assert result.verdict == "overfitting"
+    # 60 held-out rows: the shape reads overfitting, the evidence is thin
+    assert result.verdict == "insufficient_evidence"
+    assert result.curve_verdict == "overfitting"
+    assert result.n_validation == 60
     assert result.best_epoch < 20
-    assert "raise dropout from 0" in " ".join(result.advice)
+    assert "if more evidence reads the same: raise dropout from 0" in " ".join(
+        result.advice
+    )
 
 
 def test_small_net_stopped_early_is_still_improving():
@@ -467,7 +474,8 @@ def test_small_net_stopped_early_is_still_improving():
         TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0),
     ).fit(X, y)
     result = diagnose(pipe)
-    assert result.verdict == "still_improving"
+    assert result.curve_verdict == "still_improving"
+    assert result.verdict == "insufficient_evidence"  # 30 held-out rows
     assert result.best_epoch == 3
     assert result.n_epochs == 3
 
@@ -523,3 +531,174 @@ def test_validation_loss_near_zero_is_a_good_fit_not_still_improving():
     result = diagnose(history(slow_train, slow_val))
     assert result.verdict == "still_improving"
     assert "fell from" in result.message
+
+
+# ----------------------------------------------------------------------
+# The evidence behind a verdict
+# ----------------------------------------------------------------------
+
+
+class _Held(BaseEstimator):
+    """A fitted stand-in with a history and the rows behind its validation."""
+
+    def __init__(self, n_validation=34, curves="good"):
+        self.n_validation = n_validation
+        self.curves = curves
+
+    def fit(self):
+        if self.curves == "good":
+            train, val = decay(40, 0.7, 0.25), decay(40, 0.7, 0.30)
+        elif self.curves == "overfit":
+            train, val = overfit_curves()
+        else:
+            train, val = [0.7, np.nan], [0.7, 0.6]
+        self.history_ = history(train, val)
+        if self.n_validation is not None:
+            self.n_validation_samples_ = self.n_validation
+        return self
+
+
+def test_a_thin_hold_out_is_insufficient_evidence():
+    result = diagnose(_Held(n_validation=34).fit())
+    assert result.verdict == "insufficient_evidence"
+    assert result.curve_verdict == "good_fit"
+    assert result.n_validation == 34
+    assert result.message.startswith("insufficient evidence: the validation curve")
+    assert f"34 rows, fewer than {MIN_VALIDATION_ROWS}" in result.message
+    assert "the curves alone read: good fit" in result.message
+    assert "cross_validate" in result.advice[0]
+    assert "return_estimator=True" in result.advice[0]
+    assert result.advice[2].startswith("if more evidence reads the same: keep")
+    # the numbers of the shape reading are kept
+    assert result.best_epoch == diagnose(_Held().fit().history_).best_epoch
+
+
+def test_enough_rows_keep_the_verdict_and_state_the_evidence():
+    result = diagnose(_Held(n_validation=MIN_VALIDATION_ROWS).fit())
+    assert result.verdict == result.curve_verdict == "good_fit"
+    assert result.message.endswith(f"; {MIN_VALIDATION_ROWS} validation rows")
+    assert result.n_folds is None and result.fold_spread is None
+
+
+def test_unknown_evidence_is_none_and_unstated():
+    frame = _Held().fit().history_
+    result = diagnose(frame)
+    assert result.n_validation is None
+    assert result.verdict == result.curve_verdict == "good_fit"
+    assert "validation rows" not in result.message
+    assert diagnose(_Held(n_validation=None).fit()).verdict == "good_fit"
+
+
+def test_divergence_needs_no_validation_rows():
+    result = diagnose(_Held(n_validation=5, curves="diverged").fit())
+    assert result.verdict == result.curve_verdict == "diverged"
+
+
+def test_real_fit_records_its_validation_rows():
+    from skdnn._classifier import TaperedMLPClassifier
+
+    X, y = np.random.default_rng(1).normal(size=(100, 4)), np.arange(100) % 2
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=3, random_state=0)
+    clf.fit(X, y)
+    assert clf.n_validation_samples_ == 10
+    assert diagnose(clf).n_validation == 10
+    clf.set_params(validation_split=0.0).fit(X, y)
+    assert clf.n_validation_samples_ == 0
+    clf.fit(X[:80], y[:80], validation_data=(X[80:], y[80:]))
+    assert clf.n_validation_samples_ == 20
+    assert diagnose(clf).verdict == "insufficient_evidence"
+
+
+# ----------------------------------------------------------------------
+# Pooled folds
+# ----------------------------------------------------------------------
+
+
+def _fold_histories():
+    """Three folds; early stopping ended them at epochs 30, 34 and 40."""
+    folds = []
+    for seed, n in enumerate((30, 34, 40)):
+        train = noisy(decay(n, 0.7, 0.25), 0.01, seed=seed)
+        val = noisy(decay(n, 0.7, 0.30 + 0.02 * seed), 0.01, seed=10 + seed)
+        folds.append(history(train, val))
+    return folds
+
+
+def test_pooled_verdict_reads_the_mean_curve():
+    folds = _fold_histories()
+    result = diagnose(folds)
+    # the mean at each epoch is over the folds still training then
+    mean = pd.concat([f["val_loss"] for f in folds], axis=1).mean(axis=1)
+    assert result.best_epoch == int(mean.idxmin())
+    assert result.n_epochs == 40
+    assert result.n_folds == 3
+    at_best = [f["val_loss"].get(result.best_epoch) for f in folds]
+    at_best = [v for v in at_best if v is not None]
+    assert result.fold_spread == pytest.approx(np.std(at_best))
+    assert "mean curves of 3 folds" in result.message
+    # histories alone carry no row counts
+    assert result.n_validation is None
+    assert result.verdict == "good_fit"
+
+
+def test_pooled_best_epoch_is_the_one_history_display_marks():
+    pytest.importorskip("matplotlib")
+    from types import SimpleNamespace
+
+    from skdnn._plot import HistoryDisplay
+
+    folds = _fold_histories()
+    display = HistoryDisplay.from_cv_results(
+        {"estimator": [SimpleNamespace(history_=f) for f in folds]}
+    )
+    marked = int(display.best_epoch_lines_[0].get_xdata()[0])
+    assert diagnose(folds).best_epoch == marked
+
+
+class _Fold(BaseEstimator):
+    def __init__(self, frame=None, n_validation=60, dropout=0.1):
+        self.frame = frame
+        self.n_validation = n_validation
+        self.dropout = dropout
+
+    def fit(self):
+        self.history_ = self.frame
+        self.n_validation_samples_ = self.n_validation
+        return self
+
+
+def test_pooled_cv_results_sum_the_validation_rows():
+    folds = [_Fold(frame).fit() for frame in _fold_histories()]
+    for pooled in ({"estimator": folds, "test_score": [0.9] * 3}, folds, tuple(folds)):
+        result = diagnose(pooled)
+        assert result.n_validation == 180
+        assert result.verdict == "good_fit"
+        assert result.message.endswith("180 validation rows in all")
+    # 2 folds of 40 rows: thin, though each fold's curve looks fine
+    thin = diagnose([_Fold(f, n_validation=40).fit() for f in _fold_histories()[:2]])
+    assert thin.verdict == "insufficient_evidence"
+    assert thin.curve_verdict == "good_fit"
+    assert "the folds' validation curves rest on 80 rows" in thin.message
+
+
+def test_pooled_pipelines_and_overfitting_folds():
+    pipes = []
+    for _ in range(3):
+        pipe = make_pipeline(StandardScaler(), _Fold(history(*overfit_curves())))
+        pipe[-1].fit()
+        pipes.append(pipe)
+    result = diagnose(pipes)
+    assert result.verdict == "overfitting"
+    assert result.best_epoch == 12
+    assert result.fold_spread == pytest.approx(0.0)
+    # one fold is enough to be a pool of one
+    assert diagnose(pipes[:1]).n_folds == 1
+
+
+def test_pooled_inputs_are_checked():
+    with pytest.raises(ValueError, match="'estimator' entry"):
+        diagnose({"test_score": [0.9, 0.8]})
+    with pytest.raises(ValueError, match="list of folds is empty"):
+        diagnose([])
+    with pytest.raises(TypeError, match="records no learning curves"):
+        diagnose([LogisticRegression()])

@@ -392,3 +392,122 @@ def test_real_estimator_and_cross_validation():
     display = HistoryDisplay.from_cv_results(results, metrics=("loss", "recall"))
     assert len(display.fill_between_) == 4
     assert len(display.lines_) == 2 * (3 * 2 + 2)
+
+
+# ----------------------------------------------------------------------
+# DesignSearchDisplay
+# ----------------------------------------------------------------------
+
+
+def search_path():
+    return pd.DataFrame(
+        {
+            "round": [0, 1, 1, 1, 2],
+            "move": ["start", "early_stopping_on", "raise_dropout", "narrow", "add_l2"],
+            "verdict": [
+                "overfitting",
+                "overfitting",
+                "good_fit",
+                "overfitting",
+                "good_fit",
+            ],
+            "score": [0.80, 0.82, 0.86, 0.81, 0.85],
+            "score_std": [0.02, 0.02, 0.02, 0.03, 0.02],
+            "accepted": [True, False, True, False, False],
+        }
+    )
+
+
+FOLDS = [
+    history([0.7, 0.5, 0.4, 0.35], [0.72, 0.6, 0.55, 0.56]),
+    history([0.8, 0.6, 0.45], [0.8, 0.62, 0.6]),
+]
+
+
+def test_search_display_draws_the_path():
+    from skdnn._plot import DesignSearchDisplay
+
+    display = DesignSearchDisplay(search_path(), FOLDS, score_name="recall").plot()
+    assert display.ax_.shape == (2,)
+    path_ax, curves_ax = display.ax_
+    assert display.figure_ is path_ax.figure
+    # the accepted designs, joined in round order
+    np.testing.assert_allclose(display.path_line_.get_xdata(), [0, 1])
+    np.testing.assert_allclose(display.path_line_.get_ydata(), [0.80, 0.86])
+    accepted, rejected = display.points_
+    np.testing.assert_allclose(accepted.get_offsets(), [[0, 0.80], [1, 0.86]])
+    assert len(rejected.get_offsets()) == 3
+    assert accepted.get_sizes()[0] > rejected.get_sizes()[0]
+    labels = [note.get_text() for note in display.annotations_]
+    assert labels[2] == "raise_dropout\ngood_fit"
+    assert display.annotations_[2].get_fontweight() == "bold"
+    assert display.annotations_[1].get_fontweight() == "normal"
+    assert path_ax.get_ylabel() == "cross-validated recall"
+    assert list(path_ax.get_xticks()) == [0, 1, 2]
+    # the accepted design's folds, drawn as HistoryDisplay draws folds
+    assert display.curves_.ax_ is curves_ax
+    assert len(display.curves_.fill_between_) == 2
+    mean_labels = [line.get_label() for line in display.curves_.lines_[-2:]]
+    assert mean_labels == [
+        "accepted train (mean ± std of 2 folds)",
+        "accepted validation (mean ± std of 2 folds)",
+    ]
+
+
+def test_search_display_on_given_axes_and_line_kw():
+    from skdnn._plot import DesignSearchDisplay
+
+    fig, axes = plt.subplots(1, 2)
+    display = DesignSearchDisplay(search_path(), FOLDS[0]).plot(
+        ax=axes, color="C3", linewidth=4
+    )
+    assert display.figure_ is fig
+    assert display.path_line_.get_linewidth() == 4
+    assert to_rgba(display.path_line_.get_color()) == to_rgba("C3")
+    with pytest.raises(ValueError, match="pass two"):
+        DesignSearchDisplay(search_path(), FOLDS).plot(ax=axes[0])
+
+
+def test_search_display_checks_the_path():
+    from skdnn._plot import DesignSearchDisplay
+
+    with pytest.raises(TypeError, match="path must be a DataFrame"):
+        DesignSearchDisplay({"round": [0]}, FOLDS).plot()
+    with pytest.raises(ValueError, match=r"lacks the columns \['verdict'\]"):
+        DesignSearchDisplay(search_path().drop(columns="verdict"), FOLDS).plot()
+    with pytest.raises(ValueError, match="empty"):
+        DesignSearchDisplay(search_path().iloc[:0], FOLDS).plot()
+
+
+def test_search_display_from_search():
+    from types import SimpleNamespace
+
+    from skdnn._plot import DesignSearchDisplay
+
+    with pytest.raises(NotFittedError, match="not fitted"):
+        DesignSearchDisplay.from_search(SimpleNamespace())
+    fitted = SimpleNamespace(
+        path_=search_path(), best_histories_=FOLDS, scoring="recall"
+    )
+    display = DesignSearchDisplay.from_search(fitted)
+    assert len(display.annotations_) == 5
+    assert display.ax_[0].get_ylabel() == "cross-validated recall"
+
+
+def test_search_display_from_a_real_search(small_data):
+    from skdnn import DesignSearchCV, DesignSearchDisplay, TaperedMLPClassifier
+
+    X, y = small_data
+    search = DesignSearchCV(
+        TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=3),
+        cv=2,
+        max_rounds=0,
+        refit=False,
+        random_state=0,
+    ).fit(X, y)
+    display = DesignSearchDisplay.from_search(search)
+    assert display.ax_[0].get_ylabel() == "cross-validated balanced accuracy"
+    assert [note.get_text().split("\n")[0] for note in display.annotations_] == [
+        "start"
+    ]
+    assert len(display.curves_.fill_between_) == 2

@@ -1,0 +1,952 @@
+"""DesignSearchCV: a design search driven by the learning curves.
+
+A practitioner tunes a dense network by reading its learning curves and
+changing the design where they point: more dropout when the validation loss
+climbs back, a wider network when neither loss falls, more epochs when the
+validation loss is still falling. This module automates that loop on
+cross-validated curves. Each round pools the folds' curves of the current
+design into one :func:`~skdnn.diagnose` verdict, turns the verdict into a
+few moves from a fixed table (:data:`MOVES`), scores them on the same folds
+and keeps the best one only when its gain exceeds the noise of the folds.
+
+Everything else (folds, scorers, parallel fits, the layout of
+``cv_results_``) is scikit-learn's own machinery.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+import warnings
+from collections.abc import Callable
+from copy import deepcopy
+from dataclasses import dataclass, field
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+from sklearn.base import (
+    BaseEstimator,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+    is_classifier,
+)
+from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.model_selection import KFold, StratifiedKFold, check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing, check_random_state, indexable
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._tags import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _num_samples, check_is_fitted
+
+from skdnn._history import Diagnosis, diagnose
+from skdnn._progress import Progress, write_line
+
+__all__ = ["MOVES", "DesignSearchCV"]
+
+#: The design parameters the moves change, shared by every skdnn network.
+DESIGN_PARAMS = (
+    "hidden_layer_sizes",
+    "first_units",
+    "taper",
+    "n_layers",
+    "min_units",
+    "dropout",
+    "l2",
+    "epochs",
+    "patience",
+    "learning_rate",
+    "batch_norm",
+    "batch_size",
+    "early_stopping",
+    "validation_split",
+)
+#: A candidate is accepted when its mean paired gain over the folds exceeds
+#: this many standard errors of the paired per-fold differences.
+ACCEPT_SE = 1.0
+#: Candidates cross-validated per round: the first moves of the verdict's
+#: row of the table that apply and lead to a design not tried yet.
+MOVES_PER_ROUND = 3
+#: The rates the dropout moves step along (the seed used 0.2 to 0.5).
+DROPOUT_STEPS = (0.0, 0.1, 0.2, 0.3, 0.5)
+#: The L2 penalties the ``add_l2`` move steps along (below 1e-4 a penalty
+#: left the fold scores of a network on breast cancer unchanged).
+L2_STEPS = (0.0, 1e-4, 1e-3, 1e-2)
+#: Width bounds of the width moves.
+MIN_WIDTH, MAX_WIDTH = 4, 2048
+#: Hold-out fractions the ``raise_validation_split`` move steps along.
+VALIDATION_SPLIT_STEPS = (0.1, 0.2, 0.3)
+
+
+# ----------------------------------------------------------------------
+# The moves
+# ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _State:
+    """What a move reads: the design, its fitted widths and its diagnosis."""
+
+    design: dict  # the final step's DESIGN_PARAMS present on it
+    widths: tuple | None  # hidden_layer_sizes_ of the first fold
+    diagnosis: Diagnosis
+    last_move: str | None  # the move accepted last, None at the start
+
+
+def _scalar_dropout(value) -> float:
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return float(max(value, default=0.0))
+
+
+def _step(ladder, value, up: bool):
+    """The next rung of ``ladder`` above (or below) ``value``; None at the end."""
+    rungs = [r for r in ladder if (r > value + 1e-12 if up else r < value - 1e-12)]
+    if not rungs:
+        return None
+    return min(rungs) if up else max(rungs)
+
+
+def _raise_dropout(s: _State):
+    new = _step(DROPOUT_STEPS, _scalar_dropout(s.design.get("dropout", 0.0)), up=True)
+    return None if new is None else {"dropout": new}
+
+
+def _lower_dropout(s: _State):
+    new = _step(DROPOUT_STEPS, _scalar_dropout(s.design.get("dropout", 0.0)), up=False)
+    return None if new is None else {"dropout": new}
+
+
+def _add_l2(s: _State):
+    new = _step(L2_STEPS, float(s.design.get("l2", 0.0)), up=True)
+    return None if new is None else {"l2": new}
+
+
+def _with_widths(s: _State, widths):
+    widths = tuple(int(w) for w in widths)
+    if not widths or s.widths is None or widths == tuple(s.widths):
+        return None
+    return {"hidden_layer_sizes": widths}
+
+
+def _narrow(s: _State):
+    return s.widths and _with_widths(s, [max(MIN_WIDTH, w // 2) for w in s.widths])
+
+
+def _widen(s: _State):
+    return s.widths and _with_widths(s, [min(MAX_WIDTH, 2 * w) for w in s.widths])
+
+
+def _drop_layer(s: _State):
+    if not s.widths or len(s.widths) < 2:
+        return None
+    return _with_widths(s, s.widths[:-1])
+
+
+def _add_layer(s: _State):
+    if not s.widths:
+        return None
+    taper = float(s.design.get("taper", 0.5))
+    return _with_widths(s, (*s.widths, max(MIN_WIDTH, round(s.widths[-1] * taper))))
+
+
+def _ran_out_of_epochs(s: _State) -> bool:
+    epochs = s.design.get("epochs")
+    return epochs is not None and s.diagnosis.n_epochs >= epochs
+
+
+def _more_epochs(s: _State):
+    if "epochs" not in s.design:
+        return None
+    if s.design.get("early_stopping") and not _ran_out_of_epochs(s):
+        return None  # early stopping ended the run: epochs were not the limit
+    return {"epochs": 2 * int(s.design["epochs"])}
+
+
+def _raise_patience(s: _State):
+    if not s.design.get("early_stopping") or "patience" not in s.design:
+        return None
+    if _ran_out_of_epochs(s):
+        return None
+    return {"patience": 2 * int(s.design["patience"])}
+
+
+def _early_stopping_on(s: _State):
+    if "early_stopping" not in s.design or s.design["early_stopping"]:
+        return None
+    return {"early_stopping": True}
+
+
+def _scaled_learning_rate(factor):
+    def move(s: _State):
+        rate = s.design.get("learning_rate")
+        if rate is None:
+            return None
+        return {"learning_rate": float(f"{float(rate) * factor:.3g}")}
+
+    return move
+
+
+def _batch_norm_on(s: _State):
+    if "batch_norm" not in s.design or s.design["batch_norm"]:
+        return None
+    return {"batch_norm": True}
+
+
+def _add_validation(s: _State):
+    if s.design.get("validation_split", 0.1) > 0:
+        return None
+    return {"validation_split": 0.1, "early_stopping": True}
+
+
+def _raise_validation_split(s: _State):
+    if "validation_split" not in s.design:
+        return None
+    new = _step(VALIDATION_SPLIT_STEPS, float(s.design["validation_split"]), up=True)
+    return None if new is None else {"validation_split": new}
+
+
+def _repeat_last(s: _State):
+    if s.last_move is None or s.last_move == "repeat_last":
+        return None
+    return _MOVE_FUNCTIONS[s.last_move](s)
+
+
+_MOVE_FUNCTIONS: dict[str, Callable[[_State], dict | None]] = {
+    "early_stopping_on": _early_stopping_on,
+    "raise_dropout": _raise_dropout,
+    "narrow": _narrow,
+    "drop_layer": _drop_layer,
+    "add_l2": _add_l2,
+    "widen": _widen,
+    "add_layer": _add_layer,
+    "lower_dropout": _lower_dropout,
+    "raise_learning_rate": _scaled_learning_rate(3.0),
+    "more_epochs": _more_epochs,
+    "raise_patience": _raise_patience,
+    "cut_learning_rate": _scaled_learning_rate(0.1),
+    "batch_norm_on": _batch_norm_on,
+    "lower_learning_rate": _scaled_learning_rate(1 / 3),
+    "repeat_last": _repeat_last,
+    "add_validation": _add_validation,
+    "raise_validation_split": _raise_validation_split,
+}
+
+#: The move table: each verdict of the pooled curves and the moves it
+#: suggests, most promising first. See the Notes of :class:`DesignSearchCV`.
+MOVES: dict[str, tuple[str, ...]] = {
+    "overfitting": (
+        "early_stopping_on",
+        "raise_dropout",
+        "narrow",
+        "drop_layer",
+        "add_l2",
+    ),
+    "underfitting": ("widen", "add_layer", "lower_dropout", "raise_learning_rate"),
+    "still_improving": ("more_epochs", "raise_patience", "raise_learning_rate"),
+    "diverged": ("cut_learning_rate", "batch_norm_on"),
+    "good_fit": ("repeat_last", "lower_learning_rate", "add_l2"),
+    "no_validation": ("add_validation",),
+    # the shape of thin curves is a weak hint: more rows behind them first,
+    # then the moves of what the shape reads (see _moves_for)
+    "insufficient_evidence": ("raise_validation_split",),
+}
+
+
+def _moves_for(state: _State, rejected=()) -> list[tuple[str, dict]]:
+    """The applicable moves for the state's verdict, in table order.
+
+    Moves rejected in the previous round go last: they did not pay then,
+    and the round's few slots are better spent on the others first.
+    """
+    verdict = state.diagnosis.verdict
+    names = list(MOVES.get(verdict, ()))
+    if verdict == "insufficient_evidence":
+        names += MOVES.get(state.diagnosis.curve_verdict, ())
+    names = [n for n in names if n not in rejected] + [
+        n for n in names if n in rejected
+    ]
+    moves = []
+    for name in dict.fromkeys(names):
+        changes = _MOVE_FUNCTIONS[name](state)
+        if changes:
+            moves.append((name, changes))
+    return moves
+
+
+# ----------------------------------------------------------------------
+# The search
+# ----------------------------------------------------------------------
+
+
+@dataclass
+class _Candidate:
+    """One design tried: its parameters, fold scores and pooled verdict."""
+
+    round: int
+    move: str
+    design: dict  # the final step's design parameters
+    changes: dict  # what the move changed, old -> new
+    scores: np.ndarray = field(default=None)
+    fit_times: np.ndarray = field(default=None)
+    score_times: np.ndarray = field(default=None)
+    diagnosis: Diagnosis | None = None
+    widths: tuple | None = None
+    histories: list | None = None
+    gain: float = np.nan
+    noise: float = np.nan
+    accepted: bool = False
+
+    @property
+    def score(self) -> float:
+        return float(np.mean(self.scores))
+
+
+def _final_step_and_prefix(estimator) -> tuple[object, str]:
+    prefix = ""
+    while isinstance(estimator, Pipeline):
+        name, estimator = estimator.steps[-1]
+        prefix += f"{name}__"
+    return estimator, prefix
+
+
+def _fit_fold(estimator, X, y, train, test, scorer, fit_params):
+    """Fit one fold and score it; a failed fit scores NaN and says why."""
+    X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
+    n = _num_samples(X)
+    params = {
+        key: _safe_indexing(value, train)
+        if hasattr(value, "__len__")
+        and not isinstance(value, str | dict)
+        and len(value) == n
+        else value
+        for key, value in fit_params.items()
+    }
+    start = time.perf_counter()
+    try:
+        estimator.fit(X_train, y_train, **params)
+    except Exception as exc:  # a failed fit fails its candidate, not the search
+        return {
+            "score": np.nan,
+            "fit_time": time.perf_counter() - start,
+            "score_time": 0.0,
+            "estimator": None,
+            "error": f"{type(exc).__name__}: {exc}",
+        }
+    fit_time = time.perf_counter() - start
+    start = time.perf_counter()
+    score = scorer(estimator, _safe_indexing(X, test), _safe_indexing(y, test))
+    return {
+        "score": float(score),
+        "fit_time": fit_time,
+        "score_time": time.perf_counter() - start,
+        "estimator": estimator,
+        "error": None,
+    }
+
+
+def _search_estimator_has(attr):
+    """Delegate ``attr`` to the refitted design, as scikit-learn's searches do."""
+
+    def check(self):
+        if not self.refit:
+            raise AttributeError(
+                f"This {type(self).__name__} instance was built with refit=False; "
+                f"{attr} is available only after refitting the best design."
+            )
+        if hasattr(self, "best_estimator_"):
+            getattr(self.best_estimator_, attr)
+        else:
+            getattr(self.estimator, attr)
+        return True
+
+    return check
+
+
+def _describe(changes: dict) -> str:
+    return ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changes.items())
+
+
+class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
+    """Search a network design by reading its cross-validated learning curves.
+
+    Round 0 cross-validates the given design, keeping every fold's learning
+    curves. Each round then pools the folds' curves of the current design
+    into one :func:`~skdnn.diagnose` verdict, turns it into a few candidate
+    moves from the table :data:`MOVES` (overfitting: raise dropout, narrow
+    the layers, ...), cross-validates them on the same folds and accepts the
+    best only if it beats the current design by more than the fold noise.
+    The search stops when no candidate does, when the verdict suggests no
+    move left to try, or after ``max_rounds`` rounds.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The starting design: a :class:`~skdnn.TaperedMLPClassifier` (or any
+        network with the same design parameters, such as a regressor), or a
+        Pipeline ending in one. It is cloned, never modified.
+    scoring : str, callable or None, default=None
+        Score to maximise on the held-out folds, a scikit-learn scorer name
+        or callable. None scores classifiers by ``"balanced_accuracy"``
+        (the mean recall of the classes: recall first, as the seed judged
+        its designs, but not won by predicting one class everywhere) and
+        other estimators, or multilabel targets, by their ``score`` method.
+    cv : int, cross-validation generator or iterable, default=5
+        Folds, as in :class:`~sklearn.model_selection.GridSearchCV`. An int
+        makes that many shuffled folds, stratified for classifiers, seeded
+        by ``random_state``. Every candidate is scored on the same folds.
+    max_rounds : int, default=8
+        Most rounds of moves after round 0. 0 only cross-validates the
+        starting design.
+    n_jobs : int or None, default=None
+        Fits run in parallel with joblib: the folds of all the candidates of
+        a round at once. None means 1 unless in a
+        :func:`joblib.parallel_config` context (a Dask backend included).
+    refit : bool, default=True
+        Refit the accepted design on all the rows, as ``best_estimator_``,
+        to make ``predict``, ``predict_proba`` and ``score`` available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the folds (when ``cv`` is an int) and, when the estimator's own
+        ``random_state`` is None, the one seed every candidate's fits share,
+        so that fold scores differ by the design only.
+    verbose : int, default=0
+        1 shows each round, its candidates and their verdicts, with a live
+        line counting the round's fits; 2 also prints a line per fit when
+        the output is not a terminal.
+
+    Attributes
+    ----------
+    best_params_ : dict
+        Parameters of the accepted design that differ from the starting one,
+        named as ``estimator.set_params`` takes them (prefixed with the step
+        name for a Pipeline). Empty when no move was accepted.
+    best_score_ : float
+        Mean cross-validated score of the accepted design.
+    best_index_ : int
+        Index of the accepted design in ``cv_results_``.
+    best_estimator_ : estimator
+        The accepted design refitted on all the rows (``refit=True`` only).
+    best_diagnosis_ : Diagnosis
+        Pooled verdict on the folds' curves of the accepted design.
+    best_histories_ : list of pandas.DataFrame
+        The folds' learning curves of the accepted design.
+    cv_results_ : dict of ndarray
+        Every candidate tried, in the layout of ``GridSearchCV.cv_results_``:
+        ``params`` (as ``best_params_``), ``param_<name>`` (masked where a
+        candidate keeps the starting value), ``split<k>_test_score``,
+        ``mean_test_score``, ``std_test_score``, ``rank_test_score``,
+        ``mean_fit_time``, ``std_fit_time``, ``mean_score_time`` and
+        ``std_score_time``.
+    path_ : pandas.DataFrame
+        One row per candidate: ``round``, ``move``, ``changes`` (old -> new
+        values), ``verdict`` and ``diagnosis`` (its pooled curves' verdict
+        and message), ``score``, ``score_std``, ``gain`` (mean paired gain
+        over the design it challenged), ``noise`` (the standard error of
+        that gain), ``accepted``.
+    stop_reason_ : str
+        Why the search stopped.
+    n_fits_ : int
+        Cross-validation fits run (the refit not counted).
+    scorer_ : callable
+        The scorer used on the held-out folds and by :meth:`score`.
+    n_splits_ : int
+        Number of folds.
+    refit_time_ : float
+        Seconds spent refitting the accepted design.
+    classes_ : ndarray
+        Class labels of ``best_estimator_`` (classifiers only).
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    See Also
+    --------
+    sklearn.model_selection.GridSearchCV : Try every combination, blind to
+        the curves.
+    skdnn.diagnose : The verdict each round acts on.
+    skdnn.DesignSearchDisplay : Draw the path and the accepted curves.
+
+    Notes
+    -----
+    The move table (:data:`MOVES`), verdict by verdict, most promising
+    first; each round tries the first ``MOVES_PER_ROUND`` (3) moves that
+    apply to the current design and lead to one not tried yet, the moves
+    rejected in the round before placed last:
+
+    - ``overfitting``: turn early stopping on; raise ``dropout`` one step
+      along 0, 0.1, 0.2, 0.3, 0.5; halve every hidden width; drop the last
+      hidden layer; raise ``l2`` one step along 0, 1e-4, 1e-3, 1e-2 (a
+      smaller penalty barely moves the scores).
+    - ``underfitting``: double every hidden width; add a layer narrower by
+      ``taper``; lower ``dropout`` one step; triple ``learning_rate``.
+    - ``still_improving``: double ``epochs`` (when the run used them all);
+      double ``patience`` (when early stopping ended it); triple
+      ``learning_rate``.
+    - ``diverged``: cut ``learning_rate`` ten-fold; add ``batch_norm``.
+    - ``good_fit``: the finer moves: repeat the move accepted last, divide
+      ``learning_rate`` by 3, raise ``l2`` one step.
+    - ``no_validation``: hold out ``validation_split=0.1`` with early
+      stopping, so the next round has curves to read.
+    - ``insufficient_evidence``: raise ``validation_split`` (0.1, 0.2, 0.3),
+      then the moves of what the thin curves' shape reads.
+
+    Width moves write explicit ``hidden_layer_sizes`` derived from the
+    fitted widths, so ``best_params_`` reads as the layers it builds.
+
+    Acceptance. For a candidate and the current design, the paired
+    differences ``d_k`` of their scores on fold ``k`` remove what the folds
+    share (an easy fold is easy for both). The candidate's gain is the mean
+    of ``d_k`` and the fold noise its standard error,
+    ``std(d, ddof=1) / sqrt(n_splits)``. Among the candidates whose gain is
+    positive and exceeds ``ACCEPT_SE`` (1) times the noise, the one with the
+    highest mean score is accepted; ties go to the earlier move in the
+    table, so nothing is left to chance. A candidate with a failed fit (its
+    score NaN) is never accepted. ``best_score_`` is thus that of the last
+    accepted design, which a rejected candidate may top by less than the
+    noise.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skdnn import DesignSearchCV, TaperedMLPClassifier
+    >>> X, y = make_classification(n_samples=200, n_features=8, random_state=0)
+    >>> search = DesignSearchCV(
+    ...     TaperedMLPClassifier(hidden_layer_sizes=(16,), epochs=5),
+    ...     cv=3,
+    ...     max_rounds=1,
+    ...     random_state=0,
+    ... ).fit(X, y)
+    >>> list(search.path_.columns[:3])
+    ['round', 'move', 'changes']
+    >>> int(search.path_["round"].max())
+    1
+    >>> search.n_fits_ == 3 * len(search.path_)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "get_params", "set_params"])],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "cv": ["cv_object"],
+        "max_rounds": [Interval(Integral, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "refit": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        scoring=None,
+        cv=5,
+        max_rounds=8,
+        n_jobs=None,
+        refit=True,
+        random_state=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.scoring = scoring
+        self.cv = cv
+        self.max_rounds = max_rounds
+        self.n_jobs = n_jobs
+        self.refit = refit
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, *, groups=None, **fit_params):
+        """Run the search, then refit the accepted design on all the rows.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels, for a group-aware ``cv`` splitter.
+        **fit_params : dict
+            Passed to the estimator's ``fit``; arrays with one value per row
+            (such as ``sample_weight``) are split with the folds.
+
+        Returns
+        -------
+        self : DesignSearchCV
+            The fitted search.
+        """
+        final, prefix = _final_step_and_prefix(self.estimator)
+        missing = [
+            p
+            for p in ("hidden_layer_sizes", "dropout")
+            if p not in final.get_params(deep=False)
+        ]
+        if missing:
+            raise TypeError(
+                "DesignSearchCV searches the design of a skdnn network: the "
+                "estimator (or the last step of the Pipeline) must have the "
+                f"parameters {list(DESIGN_PARAMS)}; {type(final).__name__} lacks "
+                f"{missing}."
+            )
+        X, y, groups = indexable(X, y, groups)
+        rng = check_random_state(self.random_state)
+        splits = self._splits(X, y, groups, rng)
+        self.n_splits_ = len(splits)
+        base = clone(self.estimator)
+        base_final, _ = _final_step_and_prefix(base)
+        if "random_state" in base_final.get_params(deep=False) and (
+            base_final.get_params(deep=False)["random_state"] is None
+        ):
+            base.set_params(**{f"{prefix}random_state": int(rng.randint(2**31 - 1))})
+        self.scorer_ = self._scorer(base, y)
+        self._prefix = prefix
+        start_design = {
+            key: value
+            for key, value in base_final.get_params(deep=False).items()
+            if key in DESIGN_PARAMS
+        }
+
+        self.n_fits_ = 0
+        tried: list[_Candidate] = []
+        seen = {_design_key(start_design)}
+        current = _Candidate(0, "start", dict(start_design), {})
+        current.accepted = True
+        self._evaluate([current], base, X, y, splits, fit_params, "round 0")
+        if not np.all(np.isfinite(current.scores)):
+            raise ValueError(
+                "The starting design failed to fit on some folds; fix it "
+                "before searching from it. First error: "
+                f"{self._first_error}"
+            )
+        tried.append(current)
+        self._say(
+            f"round 0: start design scores {current.score:.4g} ± "
+            f"{np.std(current.scores):.2g}; {current.diagnosis.verdict}"
+        )
+        last_move, rejected = None, set()
+        self.stop_reason_ = f"max_rounds={self.max_rounds} reached"
+        for round_ in range(1, self.max_rounds + 1):
+            state = _State(current.design, current.widths, current.diagnosis, last_move)
+            candidates = []
+            for name, changes in _moves_for(state, rejected):
+                design = {**current.design, **changes}
+                key = _design_key(design)
+                if key in seen:
+                    continue
+                seen.add(key)
+                diff = {k: (current.design.get(k), v) for k, v in changes.items()}
+                candidates.append(_Candidate(round_, name, design, diff))
+                if len(candidates) == MOVES_PER_ROUND:
+                    break
+            if not candidates:
+                self.stop_reason_ = (
+                    f"round {round_}: no untried move left for the verdict "
+                    f"{current.diagnosis.verdict!r}"
+                )
+                break
+            self._say(
+                f"round {round_}: {current.diagnosis.verdict} -> trying "
+                + "; ".join(f"{c.move} ({_describe(c.changes)})" for c in candidates)
+            )
+            self._evaluate(
+                candidates, base, X, y, splits, fit_params, f"round {round_}"
+            )
+            for candidate in candidates:
+                diffs = candidate.scores - current.scores
+                candidate.gain = float(np.mean(diffs))
+                candidate.noise = float(np.std(diffs, ddof=1) / np.sqrt(len(diffs)))
+                verdict = candidate.diagnosis.verdict if candidate.diagnosis else None
+                self._say(
+                    f"  {candidate.move}: {candidate.score:.4g}, gain "
+                    f"{candidate.gain:+.3g} (noise {candidate.noise:.2g}); "
+                    f"{verdict or 'failed'}"
+                )
+            tried.extend(candidates)
+            passing = [
+                c
+                for c in candidates
+                if np.isfinite(c.gain) and c.gain > 0 and c.gain > ACCEPT_SE * c.noise
+            ]
+            if not passing:
+                self.stop_reason_ = (
+                    f"round {round_}: no move beat the current design by more "
+                    "than the fold noise"
+                )
+                break
+            best = max(passing, key=lambda c: c.score)  # first wins ties
+            best.accepted = True
+            rejected = {c.move for c in candidates if c is not best}
+            current, last_move = best, best.move
+            self._say(f"  accepted {best.move}: {_describe(best.changes)}")
+        self._say(f"stopped: {self.stop_reason_}")
+
+        self._record(tried, current, start_design)
+        for stale in ("best_estimator_", "refit_time_", "n_features_in_"):
+            self.__dict__.pop(stale, None)  # from an earlier fit
+        if self.refit:
+            estimator = clone(base).set_params(**self._prefixed(current.design))
+            start = time.perf_counter()
+            estimator.fit(X, y, **fit_params)
+            self.refit_time_ = time.perf_counter() - start
+            self.best_estimator_ = estimator
+        if hasattr(self, "best_estimator_") and hasattr(
+            self.best_estimator_, "n_features_in_"
+        ):
+            self.n_features_in_ = self.best_estimator_.n_features_in_
+        return self
+
+    # ------------------------------------------------------------------
+    # Delegation, as GridSearchCV does
+    # ------------------------------------------------------------------
+
+    @available_if(_search_estimator_has("predict"))
+    def predict(self, X):
+        """Predict with the refitted accepted design.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y_pred : ndarray
+            Predictions of ``best_estimator_``.
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict(X)
+
+    @available_if(_search_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the refitted accepted design.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities of ``best_estimator_``.
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict_proba(X)
+
+    @available_if(_search_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from the refitted accepted design.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log probabilities of ``best_estimator_``.
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict_log_proba(X)
+
+    def score(self, X, y=None):
+        """Score the refitted accepted design with ``scorer_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+        y : array-like of shape (n_samples,)
+            True targets.
+
+        Returns
+        -------
+        score : float
+            The search's score (balanced accuracy for a classifier by
+            default) of ``best_estimator_`` on ``(X, y)``.
+        """
+        _search_estimator_has("score")(self)
+        check_is_fitted(self, "best_estimator_")
+        return float(self.scorer_(self.best_estimator_, X, y))
+
+    @property
+    def classes_(self):
+        """Class labels of the refitted accepted design."""
+        _search_estimator_has("classes_")(self)
+        if not hasattr(self, "best_estimator_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet."
+            )
+        return self.best_estimator_.classes_
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+
+    def _splits(self, X, y, groups, rng) -> list:
+        cv = self.cv
+        classifier = is_classifier(self.estimator)
+        if isinstance(cv, numbers.Integral):
+            seed = int(rng.randint(2**31 - 1))
+            stratify = classifier and type_of_target(y) in ("binary", "multiclass")
+            splitter = StratifiedKFold if stratify else KFold
+            cv = splitter(int(cv), shuffle=True, random_state=seed)
+        cv = check_cv(cv, y, classifier=classifier)
+        return list(cv.split(X, y, groups))
+
+    def _scorer(self, estimator, y):
+        if self.scoring is None and is_classifier(estimator):
+            if type_of_target(y) in ("binary", "multiclass"):
+                return check_scoring(estimator, "balanced_accuracy")
+        return check_scoring(estimator, self.scoring)
+
+    def _prefixed(self, design: dict) -> dict:
+        return {f"{self._prefix}{k}": v for k, v in design.items()}
+
+    def _say(self, line: str) -> None:
+        if self.verbose:
+            write_line(line)
+
+    def _evaluate(self, candidates, base, X, y, splits, fit_params, desc):
+        """Cross-validate the candidates on the folds, all fits in parallel."""
+        tasks = [
+            (c, clone(base).set_params(**self._prefixed(c.design)), train, test)
+            for c in candidates
+            for train, test in splits
+        ]
+        # results stream in (to count them live) where the backend can
+        try:
+            parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
+        except ValueError:  # e.g. joblib's multiprocessing backend
+            parallel = Parallel(n_jobs=self.n_jobs)
+        results = parallel(
+            delayed(_fit_fold)(est, X, y, train, test, self.scorer_, fit_params)
+            for _, est, train, test in tasks
+        )
+        per_candidate = {id(c): [] for c in candidates}
+        self._first_error = None
+        with Progress(len(tasks), self.verbose, desc=desc) as progress:
+            for (candidate, *_), result in zip(tasks, results, strict=True):
+                per_candidate[id(candidate)].append(result)
+                progress.update(1, score=result["score"])
+        self.n_fits_ += len(tasks)
+        for candidate in candidates:
+            results = per_candidate[id(candidate)]
+            candidate.scores = np.array([r["score"] for r in results])
+            candidate.fit_times = np.array([r["fit_time"] for r in results])
+            candidate.score_times = np.array([r["score_time"] for r in results])
+            errors = [r["error"] for r in results if r["error"]]
+            if errors:
+                self._first_error = self._first_error or errors[0]
+                if candidate.round:
+                    warnings.warn(
+                        f"{len(errors)} of {len(results)} fits of the move "
+                        f"{candidate.move!r} failed; it is not accepted. First "
+                        f"error: {errors[0]}",
+                        FitFailedWarning,
+                        stacklevel=4,
+                    )
+                continue
+            fitted = [r["estimator"] for r in results]
+            candidate.diagnosis = diagnose(fitted)
+            first, _ = _final_step_and_prefix(fitted[0])
+            widths = getattr(first, "hidden_layer_sizes_", None)
+            candidate.widths = None if widths is None else tuple(widths)
+            candidate.histories = [
+                _final_step_and_prefix(est)[0].history_ for est in fitted
+            ]
+
+    def _record(self, tried, current, start_design):
+        """Set cv_results_, path_ and the best_* attributes."""
+        prefix = self._prefix
+
+        def changed(design):
+            return {
+                f"{prefix}{k}": v
+                for k, v in design.items()
+                if _design_key({k: v}) != _design_key({k: start_design.get(k)})
+            }
+
+        params = [changed(c.design) for c in tried]
+        scores = np.array([c.scores for c in tried])
+        means = scores.mean(axis=1)
+        results: dict = {}
+        for name, times in (
+            ("fit_time", [c.fit_times for c in tried]),
+            ("score_time", [c.score_times for c in tried]),
+        ):
+            times = np.array(times)
+            results[f"mean_{name}"] = times.mean(axis=1)
+            results[f"std_{name}"] = times.std(axis=1)
+        for key in dict.fromkeys(k for p in params for k in p):
+            values = np.ma.MaskedArray(np.empty(len(tried), dtype=object), mask=True)
+            for i, p in enumerate(params):
+                if key in p:
+                    values[i] = p[key]
+            results[f"param_{key}"] = values
+        results["params"] = params
+        for k in range(scores.shape[1]):
+            results[f"split{k}_test_score"] = scores[:, k]
+        results["mean_test_score"] = means
+        results["std_test_score"] = scores.std(axis=1)
+        ranked = np.where(np.isnan(means), -np.inf, means)
+        results["rank_test_score"] = rankdata(-ranked, method="min").astype(np.int32)
+        self.cv_results_ = results
+
+        self.path_ = pd.DataFrame(
+            {
+                "round": [c.round for c in tried],
+                "move": [c.move for c in tried],
+                "changes": [_describe(c.changes) for c in tried],
+                "verdict": [
+                    c.diagnosis.verdict if c.diagnosis else None for c in tried
+                ],
+                "score": means,
+                "score_std": scores.std(axis=1),
+                "gain": [c.gain for c in tried],
+                "noise": [c.noise for c in tried],
+                "accepted": [c.accepted for c in tried],
+                "diagnosis": [
+                    c.diagnosis.message if c.diagnosis else None for c in tried
+                ],
+            }
+        )
+        self.best_index_ = tried.index(current)
+        self.best_params_ = params[self.best_index_]
+        self.best_score_ = float(means[self.best_index_])
+        self.best_diagnosis_ = current.diagnosis
+        self.best_histories_ = current.histories
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        sub = get_tags(self.estimator)
+        tags.estimator_type = sub.estimator_type
+        tags.classifier_tags = deepcopy(sub.classifier_tags)
+        tags.regressor_tags = deepcopy(sub.regressor_tags)
+        tags.input_tags.sparse = sub.input_tags.sparse
+        return tags
+
+
+def _design_key(design: dict) -> tuple:
+    """A hashable, order-free form of a design, to skip designs already tried."""
+
+    def norm(value):
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        if isinstance(value, list | tuple):
+            return tuple(norm(v) for v in value)
+        if isinstance(value, bool | np.bool_):
+            return bool(value)
+        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+            return round(float(value), 12)
+        return value
+
+    return tuple(sorted((k, norm(v)) for k, v in design.items()))

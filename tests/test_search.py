@@ -1,0 +1,473 @@
+"""Tests of DesignSearchCV: the move table, acceptance against noise, results."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from skdnn._history import VERDICTS, Diagnosis
+from skdnn._search import (
+    ACCEPT_SE,
+    MOVES,
+    MOVES_PER_ROUND,
+    DesignSearchCV,
+    _moves_for,
+    _State,
+)
+
+# ----------------------------------------------------------------------
+# A stand-in network: the design parameters, curves and scores set by hand
+# ----------------------------------------------------------------------
+
+N_FOLDS, FOLD_ROWS = 4, 40
+# Rows each design gets wrong in each fold (of 40): the start gets 8 wrong
+# everywhere; "raise_dropout" gains more on average but unevenly; "narrow"
+# gains a little in every fold; "drop_layer" loses.
+ERRORS = {
+    "start": [8, 8, 8, 8],  # accuracy 0.8 in every fold
+    "raise_dropout": [2, 10, 2, 10],  # paired gains +.15 -.05 +.15 -.05
+    "narrow": [7, 7, 7, 7],  # paired gain +0.025 in every fold
+    "drop_layer": [12, 12, 12, 12],
+}
+COLUMNS = {name: i + 1 for i, name in enumerate(ERRORS)}
+
+
+def overfit_history(n=40, turn=12):
+    t = np.arange(n)
+    train = 0.02 + 0.68 * np.exp(-0.12 * t)
+    val = np.concatenate(
+        [
+            0.40 + 0.32 * np.exp(-0.3 * np.arange(turn)),
+            0.40 + 0.012 * np.arange(1, n - turn + 1),
+        ]
+    )
+    frame = pd.DataFrame({"loss": train, "val_loss": val})
+    frame.index = pd.RangeIndex(1, n + 1, name="epoch")
+    return frame
+
+
+class StandInNet(ClassifierMixin, BaseEstimator):
+    """Has the design parameters of a skdnn network; fits instantly.
+
+    Column 0 of X is the label; column ``COLUMNS[design]`` flags the rows the
+    design gets wrong, so every fold score is known in advance.
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(64, 32),
+        dropout=0.1,
+        l2=0.0,
+        epochs=40,
+        patience=10,
+        early_stopping=True,
+        learning_rate=1e-3,
+        batch_norm=False,
+        validation_split=0.1,
+        random_state=None,
+        fail=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.l2 = l2
+        self.epochs = epochs
+        self.patience = patience
+        self.early_stopping = early_stopping
+        self.learning_rate = learning_rate
+        self.batch_norm = batch_norm
+        self.validation_split = validation_split
+        self.random_state = random_state
+        self.fail = fail
+
+    def _design(self):
+        sizes = tuple(self.hidden_layer_sizes)
+        if self.dropout != 0.1:
+            return "raise_dropout"
+        if sizes == (32, 16):
+            return "narrow"
+        if sizes == (64,):
+            return "drop_layer"
+        return "start"
+
+    def fit(self, X, y):
+        if self.fail is not None and self._design() == self.fail:
+            raise ValueError("this design cannot be fitted")
+        self.classes_ = np.unique(y)
+        self.history_ = overfit_history()
+        self.hidden_layer_sizes_ = tuple(self.hidden_layer_sizes)
+        self.n_validation_samples_ = 500
+        self.best_epoch_ = 12
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        X = np.asarray(X)
+        wrong = X[:, COLUMNS[self._design()]] == 1
+        label = X[:, 0].astype(int)
+        return np.where(wrong, 1 - label, label)
+
+
+def stand_in_data(errors=ERRORS):
+    """X, y and the 4 folds of 40 test rows the ``errors`` table speaks of."""
+    n = N_FOLDS * FOLD_ROWS
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, n)
+    X = np.zeros((n, 1 + len(ERRORS)))
+    X[:, 0] = y
+    folds = []
+    for k in range(N_FOLDS):
+        test = np.arange(k * FOLD_ROWS, (k + 1) * FOLD_ROWS)
+        folds.append((np.setdiff1d(np.arange(n), test), test))
+        for name, wrong in errors.items():
+            X[test[: wrong[k]], COLUMNS[name]] = 1
+    return X, y, folds
+
+
+def search(**params):
+    X, y, folds = stand_in_data()
+    defaults = {"scoring": "accuracy", "cv": folds, "max_rounds": 1}
+    return DesignSearchCV(StandInNet(), **{**defaults, **params}), X, y
+
+
+# ----------------------------------------------------------------------
+# The move table
+# ----------------------------------------------------------------------
+
+DESIGN = {
+    "hidden_layer_sizes": "auto",
+    "dropout": 0.1,
+    "l2": 0.0,
+    "epochs": 50,
+    "patience": 10,
+    "early_stopping": False,
+    "learning_rate": 1e-3,
+    "batch_norm": False,
+    "taper": 0.5,
+    "validation_split": 0.1,
+}
+
+
+def moves(verdict, *, design=None, n_epochs=50, last_move=None, curve=None):
+    diagnosis = Diagnosis(
+        verdict, "", (), n_epochs=n_epochs, curve_verdict=curve or verdict
+    )
+    state = _State({**DESIGN, **(design or {})}, (64, 32), diagnosis, last_move)
+    return dict(_moves_for(state))
+
+
+def test_every_verdict_has_moves():
+    assert set(MOVES) == set(VERDICTS)
+    assert all(MOVES.values())
+
+
+def test_overfitting_moves():
+    assert moves("overfitting") == {
+        "early_stopping_on": {"early_stopping": True},
+        "raise_dropout": {"dropout": 0.2},
+        "narrow": {"hidden_layer_sizes": (32, 16)},
+        "drop_layer": {"hidden_layer_sizes": (64,)},
+        "add_l2": {"l2": 1e-4},
+    }
+    # with early stopping on and dropout at its top, those moves drop out
+    stopped = moves("overfitting", design={"early_stopping": True, "dropout": 0.5})
+    assert next(iter(stopped)) == "narrow"
+
+
+def test_underfitting_moves():
+    assert moves("underfitting") == {
+        "widen": {"hidden_layer_sizes": (128, 64)},
+        "add_layer": {"hidden_layer_sizes": (64, 32, 16)},
+        "lower_dropout": {"dropout": 0.0},
+        "raise_learning_rate": {"learning_rate": 0.003},
+    }
+
+
+def test_still_improving_moves_follow_what_ended_the_run():
+    # the run used every epoch: more epochs
+    assert moves("still_improving", n_epochs=50) == {
+        "more_epochs": {"epochs": 100},
+        "raise_learning_rate": {"learning_rate": 0.003},
+    }
+    # early stopping ended it at epoch 30 of 50: more patience, not epochs
+    early = moves("still_improving", design={"early_stopping": True}, n_epochs=30)
+    assert early == {
+        "raise_patience": {"patience": 20},
+        "raise_learning_rate": {"learning_rate": 0.003},
+    }
+
+
+def test_diverged_moves():
+    assert moves("diverged") == {
+        "cut_learning_rate": {"learning_rate": 1e-4},
+        "batch_norm_on": {"batch_norm": True},
+    }
+    assert moves("diverged", design={"batch_norm": True}) == {
+        "cut_learning_rate": {"learning_rate": 1e-4}
+    }
+
+
+def test_good_fit_moves_are_finer():
+    assert moves("good_fit") == {
+        "lower_learning_rate": {"learning_rate": 0.000333},
+        "add_l2": {"l2": 1e-4},
+    }
+    # after an accepted move, the first finer move repeats it
+    again = moves("good_fit", design={"dropout": 0.2}, last_move="raise_dropout")
+    assert next(iter(again.items())) == ("repeat_last", {"dropout": 0.3})
+
+
+def test_no_validation_moves_add_a_hold_out():
+    assert moves("no_validation", design={"validation_split": 0.0}) == {
+        "add_validation": {"validation_split": 0.1, "early_stopping": True}
+    }
+
+
+def test_insufficient_evidence_moves_add_rows_then_follow_the_shape():
+    found = moves("insufficient_evidence", curve="overfitting")
+    assert list(found)[:3] == [
+        "raise_validation_split",
+        "early_stopping_on",
+        "raise_dropout",
+    ]
+    assert found["raise_validation_split"] == {"validation_split": 0.2}
+
+
+def test_rejected_moves_go_last():
+    diagnosis = Diagnosis("overfitting", "", (), n_epochs=50)
+    state = _State(DESIGN, (64, 32), diagnosis, None)
+    names = [name for name, _ in _moves_for(state, {"early_stopping_on"})]
+    assert names[0] == "raise_dropout"
+    assert names[-1] == "early_stopping_on"
+
+
+# ----------------------------------------------------------------------
+# Acceptance against the fold noise, and what the search records
+# ----------------------------------------------------------------------
+
+
+def test_a_move_no_better_than_noise_is_rejected():
+    est, X, y = search()
+    est.fit(X, y)
+    path = est.path_.set_index("move")
+    assert list(path.index) == ["start", "raise_dropout", "narrow", "drop_layer"]
+    assert len(path) == 1 + MOVES_PER_ROUND
+    # raise_dropout gains 0.05 on average, but unevenly across the folds
+    gain, noise = path.loc["raise_dropout", ["gain", "noise"]]
+    assert gain == pytest.approx(0.05)
+    assert noise == pytest.approx(np.std([0.15, -0.05, 0.15, -0.05], ddof=1) / 2)
+    assert gain < ACCEPT_SE * noise
+    assert not path.loc["raise_dropout", "accepted"]
+    # narrow gains only 0.025, in every fold: accepted
+    assert path.loc["narrow", "gain"] == pytest.approx(0.025)
+    assert path.loc["narrow", "noise"] == pytest.approx(0.0)
+    assert path.loc["narrow", "accepted"]
+    assert not path.loc["drop_layer", "accepted"]
+    assert est.best_params_ == {"hidden_layer_sizes": (32, 16)}
+    assert est.best_score_ == pytest.approx(33 / 40)
+    assert est.path_["verdict"].eq("overfitting").all()
+    assert est.path_["changes"].iloc[2] == "hidden_layer_sizes: (64, 32) -> (32, 16)"
+
+
+def test_nothing_better_than_the_start_stops_the_search():
+    # here no move of the table beats the start: narrow loses too
+    X, y, folds = stand_in_data({**ERRORS, "narrow": [9, 9, 9, 9]})
+    est = DesignSearchCV(StandInNet(), scoring="accuracy", cv=folds, max_rounds=5)
+    est.fit(X, y)
+    assert not est.path_["accepted"].iloc[1:].any()
+    assert est.best_index_ == 0 and est.best_params_ == {}
+    assert est.best_score_ == pytest.approx(0.8)
+    assert "no move beat the current design" in est.stop_reason_
+    assert est.path_["round"].max() == 1
+
+
+def test_cv_results_layout():
+    est, X, y = search()
+    est.fit(X, y)
+    results = est.cv_results_
+    n = len(est.path_)
+    assert results["params"] == [
+        {},
+        {"dropout": 0.2},
+        {"hidden_layer_sizes": (32, 16)},
+        {"hidden_layer_sizes": (64,)},
+    ]
+    np.testing.assert_allclose(results["split0_test_score"], [0.8, 0.95, 0.825, 0.7])
+    np.testing.assert_allclose(results["split1_test_score"], [0.8, 0.75, 0.825, 0.7])
+    np.testing.assert_allclose(results["mean_test_score"], [0.8, 0.85, 0.825, 0.7])
+    np.testing.assert_array_equal(results["rank_test_score"], [3, 1, 2, 4])
+    assert results["param_dropout"].mask.tolist() == [True, False, True, True]
+    assert results["param_dropout"][1] == 0.2
+    for key in ("mean_fit_time", "std_fit_time", "mean_score_time", "std_test_score"):
+        assert results[key].shape == (n,)
+    assert est.best_index_ == 2
+    assert est.n_fits_ == N_FOLDS * n
+    assert est.n_splits_ == N_FOLDS
+    # cv_results_ loads into a DataFrame as GridSearchCV's does
+    assert len(pd.DataFrame(results)) == n
+
+
+def test_best_estimator_is_refit_and_delegated():
+    est, X, y = search()
+    est.fit(X, y)
+    assert est.best_estimator_.hidden_layer_sizes == (32, 16)
+    assert est.best_estimator_.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(est.predict(X), est.best_estimator_.predict(X))
+    np.testing.assert_array_equal(est.classes_, [0, 1])
+    assert est.score(X, y) == pytest.approx(1 - 28 / 160)
+    assert est.best_diagnosis_.n_folds == N_FOLDS
+    assert est.best_diagnosis_.n_validation == N_FOLDS * 500
+    assert len(est.best_histories_) == N_FOLDS
+    # no predict_proba on the stand-in: none on the search either
+    assert not hasattr(est, "predict_proba")
+
+
+def test_refit_false_has_no_predict():
+    est, X, y = search(refit=False)
+    est.fit(X, y)
+    assert not hasattr(est, "best_estimator_")
+    with pytest.raises(AttributeError, match="no attribute 'predict'") as info:
+        est.predict(X)
+    assert "refit=False" in str(info.value.__cause__)
+    assert est.best_params_ == {"hidden_layer_sizes": (32, 16)}
+
+
+def test_pipeline_parameters_are_prefixed():
+    X, y, folds = stand_in_data()
+    pipe = Pipeline([("identity", FunctionTransformer()), ("net", StandInNet())])
+    est = DesignSearchCV(pipe, scoring="accuracy", cv=folds, max_rounds=1).fit(X, y)
+    assert est.best_params_ == {"net__hidden_layer_sizes": (32, 16)}
+    assert est.cv_results_["params"][1] == {"net__dropout": 0.2}
+    assert est.best_estimator_.get_params()["net__hidden_layer_sizes"] == (32, 16)
+
+
+def test_failed_fits_are_never_accepted():
+    X, y, folds = stand_in_data()
+    est = DesignSearchCV(
+        StandInNet(fail="narrow"), scoring="accuracy", cv=folds, max_rounds=1
+    )
+    with pytest.warns(FitFailedWarning, match="'narrow' failed"):
+        est.fit(X, y)
+    path = est.path_.set_index("move")
+    assert np.isnan(path.loc["narrow", "score"])
+    assert pd.isna(path.loc["narrow", "verdict"])
+    assert not path["accepted"].iloc[1:].any()
+    assert est.cv_results_["rank_test_score"][2] == 4
+
+
+def test_a_failing_start_is_an_error():
+    X, y, folds = stand_in_data()
+    est = DesignSearchCV(StandInNet(fail="start"), scoring="accuracy", cv=folds)
+    with pytest.raises(ValueError, match="starting design failed"):
+        est.fit(X, y)
+
+
+def test_max_rounds_zero_only_scores_the_start():
+    est, X, y = search(max_rounds=0)
+    est.fit(X, y)
+    assert list(est.path_["move"]) == ["start"]
+    assert est.stop_reason_ == "max_rounds=0 reached"
+    assert est.n_fits_ == N_FOLDS
+
+
+def test_rejects_estimators_without_a_design():
+    X, y, folds = stand_in_data()
+    with pytest.raises(TypeError, match="LogisticRegression lacks"):
+        DesignSearchCV(LogisticRegression(), cv=folds).fit(X, y)
+
+
+def test_default_scoring_is_balanced_accuracy_for_classifiers():
+    X, y, folds = stand_in_data()
+    est = DesignSearchCV(StandInNet(), cv=folds, max_rounds=0).fit(X, y)
+    assert "balanced_accuracy" in repr(est.scorer_)
+
+
+def test_clone_get_params_and_the_estimator_untouched():
+    est, X, y = search(random_state=3)
+    params = est.get_params(deep=True)
+    assert params["estimator__dropout"] == 0.1
+    assert params["max_rounds"] == 1
+    twin = clone(est)
+    assert twin.get_params(deep=False).keys() == est.get_params(deep=False).keys()
+    est.set_params(estimator__dropout=0.1, verbose=0)
+    start = est.estimator.get_params()
+    est.fit(X, y)
+    assert est.estimator.get_params() == start  # the search never changes it
+    assert not hasattr(est.estimator, "history_")
+    with pytest.raises(NotFittedError):
+        clone(est).predict(X)
+
+
+def test_random_state_seeds_the_folds_and_the_networks():
+    X, y, _ = stand_in_data()
+    rng = np.random.default_rng(1)
+    X = X.copy()
+    X[:, 1:] = rng.random((X.shape[0], X.shape[1] - 1)) < 0.2
+    first = DesignSearchCV(StandInNet(), cv=4, max_rounds=1, random_state=0).fit(X, y)
+    again = DesignSearchCV(StandInNet(), cv=4, max_rounds=1, random_state=0).fit(X, y)
+    pd.testing.assert_frame_equal(first.path_, again.path_)
+    seed = first.best_estimator_.random_state
+    assert isinstance(seed, int) and seed == again.best_estimator_.random_state
+    other = DesignSearchCV(StandInNet(), cv=4, max_rounds=1, random_state=1).fit(X, y)
+    assert not np.allclose(
+        first.cv_results_["split0_test_score"], other.cv_results_["split0_test_score"]
+    )
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading", "multiprocessing"])
+def test_parallel_fits_equal_the_serial_search(backend):
+    from joblib import parallel_config
+
+    serial, X, y = search()
+    serial.fit(X, y)
+    with parallel_config(backend=backend, n_jobs=2):
+        parallel, _, _ = search()
+        parallel.fit(X, y)
+    columns = ["round", "move", "score", "gain", "noise", "accepted"]
+    pd.testing.assert_frame_equal(serial.path_[columns], parallel.path_[columns])
+    assert parallel.best_params_ == serial.best_params_
+
+
+def test_verbose_shows_rounds_and_candidates(capsys):
+    est, X, y = search(verbose=1)
+    est.fit(X, y)
+    err = capsys.readouterr().err
+    assert "round 0: start design scores 0.8" in err
+    assert "round 1: overfitting -> trying raise_dropout" in err
+    assert "accepted narrow" in err
+    assert "stopped: max_rounds=1 reached" in err
+
+
+# ----------------------------------------------------------------------
+# A real network, end to end
+# ----------------------------------------------------------------------
+
+
+def test_real_network_end_to_end(small_data):
+    from skdnn import TaperedMLPClassifier
+
+    X, y = small_data
+    est = DesignSearchCV(
+        TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=4, batch_size=64),
+        cv=2,
+        max_rounds=1,
+        random_state=0,
+    ).fit(X, y)
+    assert est.path_["round"].tolist()[0] == 0
+    assert set(est.path_["verdict"]) <= set(VERDICTS)
+    assert est.n_fits_ == 2 * len(est.path_)
+    assert est.best_diagnosis_.n_folds == 2
+    # 2 folds of 100 training rows, each holding out a share for its curves
+    split = est.best_estimator_.validation_split
+    assert est.best_diagnosis_.n_validation == 2 * math.ceil(100 * split)
+    assert est.best_diagnosis_.verdict == "insufficient_evidence"
+    proba = est.predict_proba(X)
+    assert proba.shape == (len(y), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert 0 <= est.score(X, y) <= 1
