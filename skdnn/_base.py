@@ -47,6 +47,7 @@ from skdnn._forward import (
     row_blocks,
 )
 from skdnn._preprocessing import _is_dataframe
+from skdnn._progress import EpochProgress
 from skdnn._training import release_kernel_cache
 
 OPTIMIZERS = {
@@ -253,6 +254,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         first_epoch = len(self._history_rows) + 1
         last_epoch = first_epoch + epochs - 1
         last_good = _Weights(model.get_weights(), self._plan)
+        progress = EpochProgress(epochs, self.verbose, first_epoch=first_epoch)
         model.stop_training = False
         callbacks.on_train_begin()
         try:
@@ -286,8 +288,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 row["learning_rate"] = _learning_rate(model)
                 self._history_rows.append(row)
                 last_good = _Weights(epoch_weights, self._plan)
-                if self.verbose:
-                    print(_epoch_line(epoch, last_epoch, row), flush=True)
+                progress.update(epoch, row)
                 tracker.update(epoch, row, last_good)
                 callbacks.on_epoch_end(epoch - 1, logs=dict(row))
                 if model.stop_training:
@@ -304,6 +305,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 UserWarning,
                 stacklevel=3,
             )
+        finally:
+            progress.close()
         callbacks.on_train_end()
         restored_epoch = None
         if tracker.weights is not None:
@@ -955,9 +958,3 @@ def _learning_rate(model) -> float:
 
     keras = import_keras()
     return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-
-
-def _epoch_line(epoch, last, row) -> str:
-    parts = [f"epoch {epoch}/{last}"]
-    parts += [f"{k}: {v:.4g}" for k, v in row.items() if k != "learning_rate"]
-    return " - ".join(parts)

@@ -125,7 +125,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         With an int, fits are bit-for-bit reproducible. Global random
         states (numpy, ``random``, Keras, TensorFlow) are never touched.
     verbose : int, default=0
-        Print one line per epoch when positive.
+        Show progress when positive: in a terminal or notebook one live line
+        (epoch k/N, loss, val_loss, elapsed time, ETA) redrawn in place, and
+        one plain line per epoch elsewhere (a log file), on stderr.
 
     Attributes
     ----------
@@ -137,8 +139,12 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         Names of features seen during fit, when X has string column names.
     hidden_layer_sizes_ : tuple of int
         The resolved hidden layer widths.
+    preprocessor_ : TabularPreprocessor
+        The fitted encoding of the input columns (see ``categorical_features``
+        and ``numeric_scaling``).
     model_ : keras.Model
-        The trained network. Its output is the probability of the positive
+        The trained network. It reads the encoded rows,
+        ``preprocessor_.transform(X)``. Its output is the probability of the positive
         class (binary), of each class (multiclass) or of each label.
     history_ : pandas.DataFrame
         One row per epoch, index ``epoch`` starting at 1; columns ``loss``,

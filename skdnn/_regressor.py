@@ -116,7 +116,9 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         Seeds the weights, dropout masks, shuffling and validation split;
         global random states are never touched.
     verbose : int, default=0
-        Print one line per epoch when positive.
+        Show progress when positive: in a terminal or notebook one live line
+        (epoch k/N, loss, val_loss, elapsed time, ETA) redrawn in place, and
+        one plain line per epoch elsewhere (a log file), on stderr.
 
     Attributes
     ----------
@@ -128,8 +130,13 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         Names of features seen during fit, when X has string column names.
     hidden_layer_sizes_ : tuple of int
         The resolved hidden layer widths.
+    preprocessor_ : TabularPreprocessor
+        The fitted encoding of the input columns (see ``categorical_features``
+        and ``numeric_scaling``).
     model_ : keras.Model
-        The trained network; its outputs are in standardised units.
+        The trained network. It reads the encoded rows,
+        ``preprocessor_.transform(X)``, and its outputs are in standardised
+        units.
     history_ : pandas.DataFrame
         One row per epoch, index ``epoch`` starting at 1; columns ``loss``
         and ``r2``, ``val_loss`` and ``val_r2`` with a validation set, the

@@ -193,7 +193,7 @@ def test_string_labels_in_validation_data(small_data, fast_params):
 
 
 def test_validation_split_is_stratified_and_seeded(small_data):
-    X, y = small_data
+    _, y = small_data
     y = np.where(np.arange(len(y)) < 40, 1, 0)  # 20 % positives, first rows
     clf = TaperedMLPClassifier(
         hidden_layer_sizes=(8,), epochs=2, validation_split=0.25, random_state=0
@@ -420,18 +420,27 @@ def test_pickle_and_joblib_round_trip(small_data, fast_params, tmp_path, dumps, 
 
 
 @pytest.mark.parametrize(
-    "X_bad, match",
+    "X_bad, params, match",
     [
-        (np.full((10, 3), np.nan), "NaN"),
-        (np.full((10, 3), np.inf), "infinity"),
-        (np.full((10, 3), 1e300), "too large"),
-        (np.empty((0, 3)), "0 sample"),
+        (np.full((10, 3), np.inf), {}, "infinite"),
+        (np.full((10, 3), 1e300), {"numeric_scaling": None}, "too large"),
+        (np.empty((0, 3)), {}, "0 sample"),
     ],
 )
-def test_bad_X_is_refused_clearly(X_bad, match):
+def test_bad_X_is_refused_clearly(X_bad, params, match):
     y = np.arange(len(X_bad)) % 2
     with pytest.raises(ValueError, match=match):
-        TaperedMLPClassifier().fit(X_bad, y)
+        TaperedMLPClassifier(**params).fit(X_bad, y)
+
+
+def test_missing_and_huge_numbers_are_imputed_and_scaled(small_data):
+    X, y = small_data
+    X = X * 1e200  # far beyond float32, in float64
+    X[::7, 0] = np.nan
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(16,), epochs=5, random_state=0)
+    proba = clf.fit(X, y).predict_proba(X)
+    assert np.isfinite(proba).all()
+    assert clf.preprocessor_.indicator_features_.tolist() == [0]
 
 
 def test_bad_y_is_refused_clearly(small_data):
@@ -588,7 +597,8 @@ def test_fast_predictions_equal_the_keras_model(
         hidden_layer_sizes=(32, 16), activation=activation, batch_norm=batch_norm,
         epochs=2, random_state=0,
     ).fit(X, y)  # fmt: skip
-    expected = clf.model_.predict(X.astype(np.float32), verbose=0)
+    # the network reads the encoded rows
+    expected = clf.model_.predict(clf.preprocessor_.transform(X), verbose=0)
     np.testing.assert_allclose(clf.predict_proba(X), expected, atol=2e-5)
     # activations without a numpy twin go through Keras: same answer
     assert (clf._plan is None) == (activation == "log_sigmoid")

@@ -169,9 +169,7 @@ def test_search_pipeline_and_cross_validate(diabetes):
         n_jobs=2,
     ).fit(X, y)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    result = cross_validate(
-        pipe, X, y, cv=3, return_estimator=True, scoring="r2"
-    )
+    result = cross_validate(pipe, X, y, cv=3, return_estimator=True, scoring="r2")
     for fitted in result["estimator"]:
         assert len(fitted[-1].history_) >= 1
     assert np.mean(result["test_score"]) > 0.2

@@ -44,7 +44,7 @@ _MEMORY_SCRIPT = textwrap.dedent(
         rss.append(process.memory_info().rss / 2**20)
 
     held_unchanged = bool(np.array_equal(held.predict_proba(X), held_proba))
-    keras_proba = np.asarray(held.model_(X.astype("float32")))[:, 0]
+    keras_proba = np.asarray(held.model_(held.preprocessor_.transform(X)))[:, 0]
     held.set_params(warm_start=True, epochs=1).fit(X, y)
     print(json.dumps({{
         "rss_mb": rss,

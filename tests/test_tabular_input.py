@@ -32,9 +32,12 @@ def messy_frame(n=800, seed=0):
             "visits": pd.array(rng.poisson(3, n), dtype="Int64"),
         }
     )
-    city_effect = dict(zip(sorted(frame["city"].unique()), rng.normal(0, 1.5, 40)))
+    city_effect = dict(
+        zip(sorted(frame["city"].unique()), rng.normal(0, 1.5, 40), strict=True)
+    )
     score = (
-        np.log(frame["income"]) - 10
+        np.log(frame["income"])
+        - 10
         + (frame["colour"] == "red") * 1.5
         + frame["city"].map(city_effect)
         + frame["member"] * 1.0
@@ -113,7 +116,8 @@ def test_raw_frame_matches_a_hand_built_pipeline(messy):
         hand_built.fit(X_hand, y_train).predict(X_test.astype({"visits": float})),
     )
     raw = balanced_accuracy_score(
-        y_test, TaperedMLPClassifier(random_state=0).fit(X_train, y_train).predict(X_test)
+        y_test,
+        TaperedMLPClassifier(random_state=0).fit(X_train, y_train).predict(X_test),
     )
     # within noise of each other (240 test rows: one row is 0.4 %)
     assert raw >= hand - 0.04
