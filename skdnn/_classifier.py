@@ -90,9 +90,17 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         ``"recall"``, ``["recall", "precision"]``), evaluated after each
         epoch on the training and validation rows and recorded in
         :attr:`history_` as ``"<name>"`` and ``"val_<name>"``.
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the training loss, as in scikit-learn.
-        Not supported for multilabel targets.
+    class_weight : dict, "balanced" or None, default="balanced"
+        Weights of the classes in the training (and validation) loss, as in
+        scikit-learn. The default, ``"balanced"``, weighs each class
+        inversely to its frequency, so the default decisions find the
+        minority class (recall first): over 20 real tables it raised the
+        mean minority-class recall from 0.42 to 0.73 and the balanced
+        accuracy from 0.70 to 0.76 at the same ROC AUC (see the "Quality"
+        page). The price is calibration: the probabilities lean towards the
+        rare classes (mean log loss 0.47 instead of 0.34). ``None`` trains
+        on the rows as they are, for calibrated probabilities. Multilabel
+        targets are trained unweighted (a dict is refused for them).
     categorical_features : "from_dtype", array-like of str, int or bool, \
             or None, default="from_dtype"
         Which input columns are categorical, as in scikit-learn's
@@ -235,7 +243,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         patience=20,
         monitor="val_loss",
         scoring=None,
-        class_weight=None,
+        class_weight="balanced",
         categorical_features="from_dtype",
         numeric_scaling="robust",
         callbacks=None,
@@ -414,9 +422,10 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         if kind == "multilabel-indicator":
             self._target_kind = "multilabel"
             self.classes_ = np.arange(y.shape[1])
-            if self.class_weight is not None:
+            if isinstance(self.class_weight, dict):
                 raise ValueError(
-                    "class_weight is not supported for multilabel targets."
+                    "class_weight as a dict is not supported for multilabel "
+                    "targets; 'balanced' and None train them unweighted."
                 )
             return np.asarray(y, dtype=np.float32)
         if y.ndim != 1:
@@ -475,7 +484,8 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         return Y
 
     def _target_weights(self, y):
-        if self.class_weight is None:
+        # a row of a multilabel target has no single class to weigh
+        if self.class_weight is None or self._target_kind == "multilabel":
             return None
         return compute_sample_weight(self.class_weight, y)
 

@@ -243,7 +243,7 @@ def test_early_stopping_restores_best_weights(small_data):
     X, y = small_data
     clf = TaperedMLPClassifier(
         hidden_layer_sizes=(64, 64), dropout=0.0, epochs=200, patience=5,
-        learning_rate=0.01, random_state=0,
+        learning_rate=0.01, class_weight=None, random_state=0,
     ).fit(X, y)  # fmt: skip
     assert clf.n_iter_ < 200
     assert clf.n_iter_ == clf.best_epoch_ + 5
@@ -257,7 +257,7 @@ def test_early_stopping_restores_best_weights(small_data):
     assert loss == pytest.approx(clf.history_["val_loss"].min(), rel=1e-5)
 
 
-def test_class_weight_balanced_raises_minority_recall():
+def test_default_balanced_class_weight_raises_minority_recall():
     from sklearn.datasets import make_classification
     from sklearn.metrics import recall_score
 
@@ -265,9 +265,15 @@ def test_class_weight_balanced_raises_minority_recall():
         n_samples=600, n_features=10, weights=[0.9, 0.1], flip_y=0.05, random_state=1
     )
     params = {"hidden_layer_sizes": (16,), "epochs": 15, "random_state": 0}
-    plain = TaperedMLPClassifier(**params).fit(X, y)
-    balanced = TaperedMLPClassifier(**params, class_weight="balanced").fit(X, y)
-    assert recall_score(y, balanced.predict(X)) > recall_score(y, plain.predict(X))
+    assert TaperedMLPClassifier().class_weight == "balanced"
+    plain = TaperedMLPClassifier(**params, class_weight=None).fit(X, y)
+    default = TaperedMLPClassifier(**params).fit(X, y)
+    assert recall_score(y, default.predict(X)) > recall_score(y, plain.predict(X))
+    # the price: probabilities lean to the rare class
+    assert default.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
+    # predict stays the argmax of predict_proba
+    proba = default.predict_proba(X)
+    np.testing.assert_array_equal(default.predict(X), proba.argmax(axis=1))
 
 
 # --------------------------------------------------------------------------
