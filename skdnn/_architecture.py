@@ -184,7 +184,7 @@ def build_model(
     inputs = keras.Input(shape=(n_features,), name="features")
     x = inputs
     if embeddings is not None and len(embeddings[1]) > 0:
-        from skdnn._preprocessing import embedding_layer_class
+        from skdnn._embedding import embedding_layer_class
 
         n_dense, cardinalities, dims = embeddings
         if n_dense + len(cardinalities) != n_features:

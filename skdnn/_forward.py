@@ -81,7 +81,7 @@ def extract_plan(model) -> tuple | None:
     BatchNormalization, Activation and Dropout layers or an unknown
     activation; the caller then predicts with Keras. A model that starts
     with the preprocessor's ``TabularEmbedding`` gets its tables folded into
-    the first kernel (an :class:`~skdnn._preprocessing.EmbeddedKernel`).
+    the first kernel (an :class:`~skdnn._embedding.EmbeddedKernel`).
     """
     from skdnn._keras import import_keras
 
@@ -129,7 +129,7 @@ def extract_plan(model) -> tuple | None:
     if embedding is not None:
         if not steps:
             return None
-        from skdnn._preprocessing import EmbeddedKernel
+        from skdnn._embedding import EmbeddedKernel
 
         # Folded after any batch normalisation of the first layer: the fold
         # is linear in the kernel, so the order does not matter.

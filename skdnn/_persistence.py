@@ -102,7 +102,7 @@ _KERAS_LAYERS = frozenset(
 )
 # skdnn's own registered Keras layers: registered name -> class name.
 _SKDNN_LAYERS = {"skdnn>TabularEmbedding": "TabularEmbedding"}
-_SKDNN_LAYER_MODULE = "skdnn._preprocessing"
+_SKDNN_LAYER_MODULE = "skdnn._embedding"
 _KERAS_MEMBERS = frozenset({"metadata.json", "config.json", "model.weights.h5"})
 # Private fitted attributes that are saved, per estimator; the rest are
 # rebuilt on load.
@@ -1003,8 +1003,8 @@ def _check_keras_archive(data: bytes) -> None:
 
 def _load_keras_model(data: bytes):
     """The compiled network from .keras bytes, with Keras's ``safe_mode=True``."""
+    from skdnn._embedding import embedding_layer_class
     from skdnn._keras import import_keras
-    from skdnn._preprocessing import embedding_layer_class
 
     keras = import_keras()
     embedding_layer_class()  # registers skdnn's layer before Keras reads it

@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdnn import TabularPreprocessor
+from skdnn._embedding import EmbeddedKernel, embedding_layer_class
 from skdnn._forward import extract_plan, forward
 from skdnn._persistence import (
     _check_keras_archive,
@@ -23,9 +24,7 @@ from skdnn._persistence import (
     _load_keras_model,
 )
 from skdnn._preprocessing import (
-    EmbeddedKernel,
     embedding_dim,
-    embedding_layer_class,
     preprocessor_from_state,
     preprocessor_state,
 )
@@ -558,7 +557,7 @@ def test_skdnn_refuses_a_foreign_layer_posing_as_its_own(two_embedded):
     with zipfile.ZipFile(BytesIO(data)) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     members["config.json"] = members["config.json"].replace(
-        b'"skdnn._preprocessing"', b'"evil.module"'
+        b'"skdnn._embedding"', b'"evil.module"'
     )
     forged = BytesIO()
     with zipfile.ZipFile(forged, "w") as archive:
