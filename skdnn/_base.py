@@ -197,6 +197,11 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     def _fit(self, X, y, sample_weight, validation_data, *, incremental, classes=None):
         continuing = hasattr(self, "model_") and (incremental or self.warm_start)
         self._check_params()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
         X, y = self._validate_input(X, y, reset=not continuing)
         y = self._check_y(y)
         if continuing:
