@@ -7,8 +7,9 @@ When the class to find is rare, a classifier that minimises the plain
 cross-entropy and predicts at a 0.5 threshold tends to miss its cases. Two
 levers act on this with :class:`~skdnn.TaperedMLPClassifier`:
 
-* ``class_weight="balanced"`` weighs the rare class up in the training loss
-  (and, here, in the validation loss used for early stopping);
+* ``class_weight="balanced"``, its default, weighs the rare class up in the
+  training loss (and in the validation loss used for early stopping);
+  ``class_weight=None`` trains on the plain cross-entropy;
 * :class:`~sklearn.model_selection.TunedThresholdClassifierCV` keeps the
   probabilities and moves the decision threshold to the value that
   maximises a chosen score under cross-validation.
@@ -55,10 +56,10 @@ def network(**params):
 
 inner_cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
 models = {
-    "default": network(),
-    'class_weight="balanced"': network(class_weight="balanced"),
+    "class_weight=None": network(class_weight=None),
+    'default (class_weight="balanced")': network(),
     "threshold tuned (balanced accuracy)": TunedThresholdClassifierCV(
-        network(), scoring="balanced_accuracy", cv=inner_cv
+        network(class_weight=None), scoring="balanced_accuracy", cv=inner_cv
     ),
 }
 for model in models.values():
@@ -100,14 +101,14 @@ report.round(3)
 # %%
 # Where each model sits on the precision-recall curve
 # ---------------------------------------------------
-# The curve is that of the default network's probabilities; each marker is
-# the operating point a model actually predicts at.
+# The curve is that of the unweighted network's probabilities; each marker
+# is the operating point a model actually predicts at.
 import matplotlib.pyplot as plt
 from sklearn.metrics import PrecisionRecallDisplay, precision_score, recall_score
 
 fig, ax = plt.subplots(figsize=(6, 5))
 PrecisionRecallDisplay.from_estimator(
-    models["default"], X_test, y_test, name="default network", ax=ax
+    models["class_weight=None"], X_test, y_test, name="unweighted network", ax=ax
 )
 for marker, (name, model) in zip("os^", models.items(), strict=True):
     pred = model.predict(X_test)
@@ -130,7 +131,9 @@ fig.tight_layout()
 # perfect and precision equals the share of positives. Tune for a score that
 # also pays for false alarms (balanced accuracy, an F-beta with ``beta > 1``
 # via :func:`~sklearn.metrics.make_scorer`, or a cost you define).
-recall_only = TunedThresholdClassifierCV(network(), scoring="recall", cv=inner_cv)
+recall_only = TunedThresholdClassifierCV(
+    network(class_weight=None), scoring="recall", cv=inner_cv
+)
 recall_only.fit(X_train, y_train)
 pred = recall_only.predict(X_test)
 print(
