@@ -7,6 +7,12 @@ TensorFlow import to predict, and is safe to call from many threads because
 nothing in it is mutable. Batch normalisation is folded into the preceding
 dense layer; dropout is the identity at inference.
 
+The plan holds the weights twice: in float64, the arithmetic for float64
+input, and in float32 for float32 input, which the network was trained in:
+float32 products run about twice as fast and agree with the Keras model to
+float32 rounding. The output layer (a few columns) is computed in float64
+either way, so the logits and probabilities are float64.
+
 When a model holds a layer or an activation this module does not know, the
 plan is ``None`` and the caller falls back to the Keras model itself.
 """
@@ -74,8 +80,39 @@ def _activation_name(keras, fn) -> str | None:
         return None
 
 
-def extract_plan(model) -> tuple | None:
-    """Read a Keras MLP into a tuple of ``(W, b, activation)`` float64 steps.
+class Plan(tuple):
+    """The ``(W, b, activation)`` float64 steps of a network, first to last.
+
+    A tuple, with the same steps in float32 as ``float32`` (the output step
+    kept in float64), which :func:`forward` uses for float32 input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plan = Plan([(np.eye(2), np.zeros(2), "relu"), (np.ones((2, 1)), [0.0], "linear")])
+    >>> plan.float32[0][0].dtype, plan.float32[-1][0].dtype
+    (dtype('float32'), dtype('float64'))
+    """
+
+    float32: tuple
+
+    def __new__(cls, steps):
+        steps = [
+            (np.asarray(k, dtype=np.float64), np.asarray(b, dtype=np.float64), a)
+            for k, b, a in steps
+        ]
+        plan = super().__new__(cls, steps)
+        plan.float32 = tuple(
+            (k.astype(np.float32), b.astype(np.float32), a) for k, b, a in steps[:-1]
+        ) + tuple(steps[-1:])
+        return plan
+
+    def __reduce__(self):
+        return (Plan, (tuple(self),))
+
+
+def extract_plan(model) -> Plan | None:
+    """Read a Keras MLP into a :class:`Plan` of ``(W, b, activation)`` steps.
 
     Returns ``None`` when the model holds anything but Input, Dense,
     BatchNormalization, Activation and Dropout layers or an unknown
@@ -118,7 +155,7 @@ def extract_plan(model) -> tuple | None:
             steps[-1][2] = name
         else:
             return None
-    return tuple((k, b, a) for k, b, a in steps)
+    return Plan(steps)
 
 
 def row_blocks(X: np.ndarray, rows: np.ndarray | None = None):
@@ -146,7 +183,9 @@ def gather(X: np.ndarray, rows: np.ndarray | None, dtype=np.float32) -> np.ndarr
 def forward(plan: tuple, X: np.ndarray, *, logits: bool = False) -> np.ndarray:
     """Output of the network for ``X``, streamed in row blocks.
 
-    The arithmetic is float64. Non-finite output logits (from inputs far
+    The arithmetic is float32 for float32 ``X`` (when the plan is a
+    :class:`Plan`), float64 otherwise; the output is float64. Non-finite
+    output logits (from inputs far
     outside the training range) are mapped to finite values before the
     output activation, so the probabilities are always finite. With
     ``logits=True`` the output activation is left out.
@@ -177,8 +216,12 @@ def forward_blocks(
 
 def _forward_block(plan, X, logits=False):
     z = X
+    if X.dtype == np.float32 and isinstance(plan, Plan):
+        plan = plan.float32
     last = len(plan) - 1
     for i, (kernel, bias, activation) in enumerate(plan):
+        if i == last and z.dtype != np.float64:
+            z = z.astype(np.float64)
         z = z @ kernel
         z += bias
         if i == last:
