@@ -16,7 +16,8 @@ architectures) pays the imports and the workers' start, not those traces.
 Each Keras backend runs in its own child process::
 
     python benchmarks/bench_search.py            # TensorFlow, then JAX
-    python benchmarks/bench_search.py --quick    # two repetitions
+    python benchmarks/bench_search.py --quick    # one later grid
+    python benchmarks/bench_search.py --backend tensorflow
 """
 
 from __future__ import annotations
@@ -89,7 +90,15 @@ def child(backend: str, repeat: int) -> None:
 
 
 def main() -> None:
-    args = c.parse_args(__doc__.splitlines()[0])
+    args = c.parse_args(
+        __doc__.splitlines()[0],
+        extra=lambda parser: parser.add_argument(
+            "--backend",
+            choices=["tensorflow", "jax"],
+            action="append",
+            help="only this Keras backend (repeatable; default: both)",
+        ),
+    )
     repeat = c.repetitions(args, default=3, quick=1)
     if args.child:
         child(args.child, repeat)
@@ -103,7 +112,7 @@ def main() -> None:
     )
     if args.threads:
         print(f"every library capped at {args.threads} thread(s)")
-    for backend in ("tensorflow", "jax"):
+    for backend in args.backend or ["tensorflow", "jax"]:
         if not c.backend_available(backend):
             print(f"\nsearch, Keras backend {backend}: {c.SKIPPED}")
             continue

@@ -89,7 +89,9 @@ class Plan(tuple):
     Examples
     --------
     >>> import numpy as np
-    >>> plan = Plan([(np.eye(2), np.zeros(2), "relu"), (np.ones((2, 1)), [0.0], "linear")])
+    >>> hidden = (np.eye(2), np.zeros(2), "relu")
+    >>> output = (np.ones((2, 1)), np.zeros(1), "linear")
+    >>> plan = Plan([hidden, output])
     >>> plan.float32[0][0].dtype, plan.float32[-1][0].dtype
     (dtype('float32'), dtype('float64'))
     """

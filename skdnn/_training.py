@@ -415,7 +415,7 @@ class _TensorFlowTrainer:
         # TensorFlow counts traces per code object, and a nested function
         # traced once for each architecture of a search would be reported as
         # "excessive retracing", though each is traced exactly once.
-        self.function = tf.function(
+        function = tf.function(
             _TensorFlowChunk(self.template, variables, head),
             input_signature=[
                 [tf.TensorSpec([], tf.resource) for _ in variables],
@@ -425,6 +425,9 @@ class _TensorFlowTrainer:
                 tf.TensorSpec([], tf.int32),
             ],
         )
+        # called through its one concrete function, which skips matching
+        # each of the ~30 arguments against the signature on every call
+        self.function = function.get_concrete_function()
 
     def __call__(self, model, x, y, w, batch):
         """Train ``model`` (of this architecture) on one chunk of rows."""
