@@ -7,12 +7,12 @@ TensorFlow import to predict, and is safe to call from many threads because
 nothing in it is mutable. Batch normalisation is folded into the preceding
 dense layer; dropout is the identity at inference.
 
-The plan holds the weights twice, in float64 and in float32. The hidden
-layers are computed in float32 (float64 input is cast block by block), as
-the network was trained: float32 products run about twice as fast as float64
-ones and agree with the Keras model to float32 rounding. The output layer (a
-few columns) is computed in float64, so the logits and probabilities are
-float64. Rows beyond float32's range are computed in float64.
+The plan holds the weights twice, in float64 and in float32. For float32
+input the hidden layers are computed in float32, as the network was
+trained: float32 products run about twice as fast as float64 ones and agree
+with the Keras model to float32 rounding. The output layer (a few columns)
+is computed in float64, so the logits and probabilities are float64.
+Float64 input is computed in float64 throughout.
 
 When a model holds a layer or an activation this module does not know, the
 plan is ``None`` and the caller falls back to the Keras model itself.
@@ -189,9 +189,9 @@ def gather(X: np.ndarray, rows: np.ndarray | None, dtype=np.float32) -> np.ndarr
 def forward(plan: tuple, X: np.ndarray, *, logits: bool = False) -> np.ndarray:
     """Output of the network for ``X``, streamed in row blocks.
 
-    The hidden layers are computed in float32 when the plan is a
-    :class:`Plan` (float64 rows cast block by block, unless beyond float32's
-    range), the output layer in float64. Non-finite
+    For float32 ``X`` the hidden layers are computed in float32 (when the
+    plan is a :class:`Plan`), otherwise in float64; the output layer and the
+    result are float64. Non-finite
     output logits (from inputs far
     outside the training range) are mapped to finite values before the
     output activation, so the probabilities are always finite. With
@@ -223,15 +223,10 @@ def forward_blocks(
 
 def _forward_block(plan, X, logits=False):
     z = X
-    if isinstance(plan, Plan) and X.dtype != np.float32:
-        # float64 rows are cast block by block: the float32 products run
-        # about twice as fast and the network's weights are float32 anyway.
-        # Rows beyond float32's range stay in float64.
-        with np.errstate(over="ignore"):
-            z = np.asarray(X, dtype=np.float32)
-        if np.isinf(z).any():
-            z = X
-    if z.dtype == np.float32 and isinstance(plan, Plan):
+    # float64 rows keep float64 arithmetic: casting them per block ran as
+    # fast as float32 input, but made a row's probabilities depend, at
+    # float32 rounding, on the block it was computed in
+    if X.dtype == np.float32 and isinstance(plan, Plan):
         plan = plan.float32
     last = len(plan) - 1
     for i, (kernel, bias, activation) in enumerate(plan):
