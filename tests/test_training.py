@@ -1,9 +1,16 @@
-"""The compiled training epoch: it reads the optimiser's state as it runs."""
+"""The compiled training epoch and the process-wide cache of compiled functions."""
+
+import itertools
+import logging
 
 import numpy as np
+import pandas as pd
+import pytest
 from sklearn.datasets import make_classification
 
-from skdnn import TaperedMLPClassifier
+from skdnn import TaperedMLPClassifier, _training
+from skdnn._heads import get_head
+from skdnn._keras import backend_name
 
 
 def test_compiled_epoch_reads_the_current_learning_rate():
@@ -35,3 +42,146 @@ def test_compiled_epoch_reads_the_current_learning_rate():
     ]
     assert not any(changed)
     assert clf.history_["learning_rate"].tolist()[1:] == [0.0, 0.0]
+
+
+# ----------------------------------------------------------------------------
+# The process-wide cache of compiled training functions
+# ----------------------------------------------------------------------------
+
+_PARAMS = dict(hidden_layer_sizes=(12, 6), epochs=3, batch_size=16, random_state=0)
+
+
+@pytest.fixture
+def data():
+    return make_classification(
+        n_samples=150, n_features=5, n_informative=3, random_state=0
+    )
+
+
+@pytest.fixture
+def fresh_cache():
+    _training.clear_cache()
+    yield _training
+    _training.clear_cache()
+
+
+def _weights(clf):
+    return clf.model_.get_weights()
+
+
+def _assert_same_fit(a, b):
+    for wa, wb in zip(_weights(a), _weights(b), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    pd.testing.assert_frame_equal(a.history_, b.history_)
+
+
+def test_one_trace_serves_every_fit_of_an_architecture(data, fresh_cache):
+    X, y = data
+    TaperedMLPClassifier(**_PARAMS).fit(X, y)
+    first = fresh_cache.cache_info()
+    assert first["misses"] == 1 and first["traces"] >= 1
+    # seeds, learning rate, class weights and the data are not part of the
+    # architecture: no new trace
+    others = [
+        dict(random_state=1),
+        dict(learning_rate=0.01),
+        dict(class_weight="balanced"),
+    ]
+    if backend_name() == "tensorflow":  # JAX compiles per batch shape
+        others.append(dict(batch_size=7))
+    for change in others:
+        TaperedMLPClassifier(**{**_PARAMS, **change}).fit(X[:120], y[:120])
+    info = fresh_cache.cache_info()
+    assert info["traces"] == first["traces"]
+    assert info["hits"] == len(others) and info["misses"] == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(hidden_layer_sizes=(12, 7)),
+        dict(dropout=0.3),
+        dict(activation="tanh"),
+        dict(batch_norm=True),
+        dict(optimizer="sgd"),
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_another_architecture_is_traced_on_its_own(data, fresh_cache, change):
+    X, y = data
+    TaperedMLPClassifier(**_PARAMS).fit(X, y)
+    traces = fresh_cache.cache_info()["traces"]
+    TaperedMLPClassifier(**{**_PARAMS, **change}).fit(X, y)
+    info = fresh_cache.cache_info()
+    assert info["misses"] == 2 and info["hits"] == 0
+    assert info["traces"] > traces
+
+
+def test_cached_function_gives_the_results_of_a_fresh_one(data, fresh_cache):
+    X, y = data
+    params = {**_PARAMS, "dropout": 0.3, "batch_norm": True}
+    # a model of another seed compiles the function; seed 0 reuses it
+    TaperedMLPClassifier(**{**params, "random_state": 7}).fit(X, y)
+    cached = TaperedMLPClassifier(**params).fit(X, y)
+    assert fresh_cache.cache_info()["hits"] == 1
+    fresh_cache.clear_cache()
+    fresh = TaperedMLPClassifier(**params).fit(X, y)  # compiled for itself
+    assert fresh_cache.cache_info()["hits"] == 0
+    _assert_same_fit(cached, fresh)
+
+
+def test_models_sharing_a_function_keep_their_own_state(data, fresh_cache):
+    # Continuing a model after another of its architecture trained must
+    # resume its own weights, optimizer moments and dropout streams.
+    X, y = data
+    params = {**_PARAMS, "dropout": 0.3, "warm_start": True}
+    alone = TaperedMLPClassifier(**params).fit(X, y)
+    alone.set_params(epochs=2).fit(X, y)
+
+    held = TaperedMLPClassifier(**params).fit(X, y)
+    proba = held.predict_proba(X)
+    TaperedMLPClassifier(**{**params, "random_state": 3}).fit(X, y)
+    np.testing.assert_array_equal(held.predict_proba(X), proba)
+    held.set_params(epochs=2).fit(X, y)
+    assert fresh_cache.cache_info()["misses"] == 1
+    _assert_same_fit(alone, held)
+
+
+def test_the_cache_is_bounded(data, fresh_cache, monkeypatch):
+    X, y = data
+    monkeypatch.setattr(fresh_cache._CACHE, "maxsize", 2)
+    for width in (4, 5, 6):
+        TaperedMLPClassifier(**{**_PARAMS, "hidden_layer_sizes": (width,)}).fit(X, y)
+    assert fresh_cache.cache_info()["size"] == 2
+    # the least recently used architecture was dropped: it is traced again
+    TaperedMLPClassifier(**{**_PARAMS, "hidden_layer_sizes": (4,)}).fit(X, y)
+    info = fresh_cache.cache_info()
+    assert info["misses"] == 4 and info["hits"] == 0 and info["size"] == 2
+
+
+def test_architecture_key_ignores_seeds_and_learning_rate(data):
+    X, y = data
+    a = TaperedMLPClassifier(**{**_PARAMS, "epochs": 1}).fit(X, y)
+    b = TaperedMLPClassifier(
+        **{**_PARAMS, "epochs": 1, "random_state": 5, "learning_rate": 0.1}
+    ).fit(X, y)
+    c = TaperedMLPClassifier(**{**_PARAMS, "epochs": 1, "l2": 0.01}).fit(X, y)
+    head = get_head("binary")
+    key = _training.architecture_key
+    assert key(a.model_, head) == key(b.model_, head)
+    assert key(a.model_, head) != key(c.model_, head)
+    assert key(a.model_, head) != key(a.model_, get_head("multilabel"))
+
+
+def test_a_search_logs_no_retracing(data, fresh_cache, caplog):
+    if backend_name() != "tensorflow":
+        pytest.skip("TensorFlow's retracing warning")
+    X, y = data
+    grid = itertools.product((3, 4, 5), (0.0, 0.2))
+    with caplog.at_level(logging.WARNING):
+        for i, (width, dropout) in enumerate(grid):
+            params = {**_PARAMS, "epochs": 1, "batch_size": 8 + 8 * (i % 2)}
+            params.update(hidden_layer_sizes=(width,), dropout=dropout)
+            TaperedMLPClassifier(**params).fit(X, y)
+    assert "retracing" not in caplog.text
+    assert fresh_cache.cache_info()["misses"] == 6
