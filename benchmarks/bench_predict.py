@@ -2,7 +2,9 @@
 
 ``predict_proba`` on one row (a numpy row, input validation included: the
 median of thousands of calls) and on 20,000 rows, for the network of issue 6
-(512-128-32-18), given float64 and float32 rows. In the float32 tables
+(512-128-32-18), given float64 and float32 rows, and given a DataFrame
+with two text columns added (3 and 40 levels): skdnn on the raw frame beside
+``MLPClassifier`` behind the ``ColumnTransformer`` it needs. In the float32 tables
 ``MLPClassifier`` is fitted on float32 rows, so it computes in float32, as
 skdnn does for float32 input. The Keras peers run the skdnn model's
 own Keras network (``model_``): ``model.predict``, ``model.predict_on_batch``
@@ -105,6 +107,42 @@ def float32_peers(data, peers) -> dict:
     }
 
 
+def mixed_frame(X: np.ndarray):
+    """The benchmark rows as a DataFrame with two text columns added, of 3
+    and 40 levels (one-hot encoded and embedded by skdnn)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    frame["channel"] = rng.choice(["a", "b", "c"], X.shape[0])
+    frame["city"] = rng.choice([f"city_{i:02d}" for i in range(40)], X.shape[0])
+    return frame
+
+
+def frame_peers(data) -> dict:
+    """The frame comparison: skdnn on the raw frame, ``MLPClassifier``
+    behind the ColumnTransformer a user would otherwise build."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    frame, y = data["frame"], data["y"]
+    numeric = [name for name in frame.columns if name.startswith("x")]
+    encode = ColumnTransformer(
+        [
+            ("num", StandardScaler(), numeric),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["channel", "city"]),
+        ]
+    )
+    mlp = make_pipeline(encode, c.mlp_classifier(epochs=1))
+    mlp.fit(frame.iloc[:_FEW_ROWS], y[:_FEW_ROWS])
+    clf = c.skdnn_classifier(epochs=1).fit(frame, y)
+    return {
+        f"{c.BASELINE} + ColumnTransformer": mlp.predict_proba,
+        c.SKDNN: clf.predict_proba,
+    }
+
+
 def max_difference(peers, X) -> float:
     """Largest gap between skdnn's probabilities and the Keras model's."""
     skdnn_p = peers[c.SKDNN](X)[:, 1]
@@ -120,12 +158,16 @@ def child(backend: str, rounds: int, seconds: float, extra_peers: bool) -> None:
     peers = fitted_peers(data, extra_peers)
     peers32 = float32_peers(data, peers)
     X32 = X.astype(np.float32)
+    data["frame"] = frame = mixed_frame(X)
+    frames = frame_peers(data)
     result = {"backend": backend, "device": c.keras_device(), "tables": {}}
     for label, rows, most, table in (
         ("one row, float64", X[:1].copy(), 2_000, peers),
         ("20k rows, float64", X, 50, peers),
         ("one row, float32", X32[:1].copy(), 2_000, peers32),
         ("20k rows, float32", X32, 50, peers32),
+        ("one row, frame with categoricals", frame.iloc[:1].copy(), 500, frames),
+        ("20k rows, frame with categoricals", frame, 20, frames),
     ):
         cases = {
             name: (lambda predict=predict, rows=rows: predict(rows))
@@ -175,10 +217,14 @@ def main() -> None:
             continue
         for label, times in result["tables"].items():
             goals = ONE_ROW_GOALS if label.startswith("one row") else MANY_ROWS_GOALS
+            baseline = next(iter(times))
+            if "frame" in label:
+                goals = {}  # measured and reported, no goal set
             c.print_table(
                 f"predict_proba, {label}, Keras backend {backend} "
                 f"(on {result['device']}; {c.load_average()} at the end)",
                 times,
+                baseline=baseline,
                 goals=goals,
                 column="median per call",
             )

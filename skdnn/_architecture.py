@@ -7,6 +7,7 @@ imports Keras lazily, so importing this module stays cheap.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 # Activation families and the initialiser that keeps their signal variance
@@ -239,3 +240,48 @@ def _seeded_initializer(keras, name: str, seed: int):
     if not isinstance(initializer, keras.initializers.Initializer):
         raise ValueError(f"{name!r} is not a Keras initializer name.")
     return initializer
+
+
+def as_widths(sizes) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as a tuple of positive ints, or a ValueError.
+
+    Examples
+    --------
+    >>> as_widths(8), as_widths([64, 32])
+    ((8,), (64, 32))
+    """
+    if isinstance(sizes, numbers.Integral):
+        sizes = (sizes,)
+    if not isinstance(sizes, Sequence) and not hasattr(sizes, "__array__"):
+        raise ValueError(
+            f"hidden_layer_sizes must be 'auto' or a tuple of ints; got {sizes!r}."
+        )
+    widths = tuple(sizes)
+    if len(widths) == 0 or not all(
+        isinstance(w, numbers.Integral) and not isinstance(w, bool) and w >= 1
+        for w in widths
+    ):
+        raise ValueError(
+            "hidden_layer_sizes must be 'auto' or a non-empty tuple of positive "
+            f"ints; got {sizes!r}."
+        )
+    return tuple(int(w) for w in widths)
+
+
+def check_keras_name(param: str, name: str) -> None:
+    """Refuse an activation or initializer name Keras does not know."""
+    from skdnn._keras import import_keras
+
+    keras = import_keras()
+
+    def getter(name):
+        if param == "activation":
+            return keras.activations.get(name)
+        return _seeded_initializer(keras, name, seed=0)
+
+    try:
+        getter(name)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"{param}={name!r} is not a Keras {param.replace('kernel_', '')} name."
+        ) from exc

@@ -17,7 +17,6 @@ import math
 import numbers
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
@@ -35,7 +34,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skdnn._architecture import tapered_widths
+from skdnn._architecture import as_widths, check_keras_name, tapered_widths
 from skdnn._forward import (
     ACTIVATIONS,
     PREDICT_BLOCK_ROWS,
@@ -46,7 +45,7 @@ from skdnn._forward import (
     keras_forward,
     row_blocks,
 )
-from skdnn._preprocessing import _is_dataframe
+from skdnn._preprocessing import EncodedRows, _is_dataframe
 from skdnn._progress import EpochProgress
 from skdnn._training import release_kernel_cache
 
@@ -448,7 +447,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         )
         # compiled for Keras's own fit (backends other than TensorFlow and
         # JAX) and for users of model_; skdnn's training step reads the head
-        model.compile(optimizer=optimizer, loss=_keras_loss(head))
+        model.compile(optimizer=optimizer, loss=head.keras_loss)
         self.hidden_layer_sizes_ = widths
         self.model_ = model
         self._runner = None
@@ -463,7 +462,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 n_layers=self.n_layers,
                 min_units=self.min_units,
             )
-        return _as_widths(self.hidden_layer_sizes)
+        return as_widths(self.hidden_layer_sizes)
 
     def _dropout_rates(self, n_hidden):
         if isinstance(self.dropout, numbers.Real):
@@ -482,7 +481,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
 
     def _check_params(self):
         if not isinstance(self.hidden_layer_sizes, str):
-            _as_widths(self.hidden_layer_sizes)
+            as_widths(self.hidden_layer_sizes)
         if not isinstance(self.dropout, numbers.Real):
             rates = np.asarray(self.dropout, dtype=float).ravel()
             if (
@@ -495,9 +494,9 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                     f"rates; got {self.dropout!r}."
                 )
         if self.activation not in ACTIVATIONS or self.activation == "softmax":
-            _check_keras_name("activation", self.activation)
+            check_keras_name("activation", self.activation)
         if self.kernel_initializer != "auto":
-            _check_keras_name("kernel_initializer", self.kernel_initializer)
+            check_keras_name("kernel_initializer", self.kernel_initializer)
         self._scorers()  # names are valid scorers
         self._resolve_monitor(has_validation=True)
         if self.callbacks is not None:
@@ -594,7 +593,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             and pre.n_dense_features_ == X.shape[1]
             and not pre.embedding_cardinalities_
         ):
-            return _EncodedRows(X, pre)
+            return EncodedRows(X, pre)
         return pre.transform(X)
 
     #: Extra arguments of ``validate_data`` for the target.
@@ -794,30 +793,6 @@ def estimator_classes() -> dict[str, type]:
     return {cls.__name__: cls for cls in (TaperedMLPClassifier, TaperedMLPRegressor)}
 
 
-class _EncodedRows:
-    """Rows of a numeric array, encoded by the preprocessor as they are read.
-
-    Indexing by a slice or an array of row indices (as
-    :func:`skdnn._forward.gather` and :func:`skdnn._forward.row_blocks` do)
-    returns the encoded float32 rows; the whole encoded array is never
-    built.
-    """
-
-    __slots__ = ("X", "preprocessor", "shape")
-
-    dtype = np.dtype(np.float32)
-
-    def __init__(self, X: np.ndarray, preprocessor):
-        self.X, self.preprocessor = X, preprocessor
-        self.shape = (X.shape[0], preprocessor.n_dense_features_)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, rows) -> np.ndarray:
-        return self.preprocessor.transform(self.X[rows])
-
-
 class _ValidationSet:
     """The rows behind the validation curve.
 
@@ -890,19 +865,6 @@ def _divergence(loss: float, weights) -> str | None:
     return None
 
 
-def _keras_loss(head) -> str:
-    """The Keras loss name matching a head, for ``model.compile``."""
-    if head.kind == "multiclass":
-        return "sparse_categorical_crossentropy"
-    if head.kind in ("binary", "multilabel"):
-        return "binary_crossentropy"
-    return {
-        "squared_error": "mean_squared_error",
-        "absolute_error": "mean_absolute_error",
-        "huber": "huber",
-    }[head.loss_name]
-
-
 def _check_float32_range(X: np.ndarray, name: str) -> None:
     """Refuse values that overflow float32, the precision the network trains in."""
     limit = np.finfo(np.float32).max
@@ -918,44 +880,6 @@ def _check_float32_range(X: np.ndarray, name: str) -> None:
 def _row_indices(n: int) -> np.ndarray:
     """``arange(n)`` in the narrowest integer type that holds ``n``."""
     return np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
-
-
-def _as_widths(sizes) -> tuple[int, ...]:
-    if isinstance(sizes, numbers.Integral):
-        sizes = (sizes,)
-    if not isinstance(sizes, Sequence) and not hasattr(sizes, "__array__"):
-        raise ValueError(
-            f"hidden_layer_sizes must be 'auto' or a tuple of ints; got {sizes!r}."
-        )
-    widths = tuple(sizes)
-    if len(widths) == 0 or not all(
-        isinstance(w, numbers.Integral) and not isinstance(w, bool) and w >= 1
-        for w in widths
-    ):
-        raise ValueError(
-            "hidden_layer_sizes must be 'auto' or a non-empty tuple of positive "
-            f"ints; got {sizes!r}."
-        )
-    return tuple(int(w) for w in widths)
-
-
-def _check_keras_name(param, name):
-    from skdnn._keras import import_keras
-
-    keras = import_keras()
-    from skdnn._architecture import _seeded_initializer
-
-    def getter(name):
-        if param == "activation":
-            return keras.activations.get(name)
-        return _seeded_initializer(keras, name, seed=0)
-
-    try:
-        getter(name)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(
-            f"{param}={name!r} is not a Keras {param.replace('kernel_', '')} name."
-        ) from exc
 
 
 def _learning_rate(model) -> float:

@@ -37,6 +37,8 @@ class _Head:
     y_ndim: int = 2
     #: Name of the metric recorded each epoch beside the loss.
     metric_name: str = "accuracy"
+    #: The Keras loss of ``model.compile`` (for Keras's own fit and users).
+    keras_loss: str = "binary_crossentropy"
 
     def n_outputs(self, n_targets: int) -> int:
         """Output units for ``n_targets`` classes, labels or target columns."""
@@ -152,6 +154,7 @@ class MulticlassHead(_Head):
 
     kind = "multiclass"
     output_activation = "softmax"
+    keras_loss = "sparse_categorical_crossentropy"
     y_dtype = "int32"
     y_ndim = 1
 
@@ -215,6 +218,11 @@ class RegressionHead(_Head):
         if loss not in self.LOSSES:
             raise ValueError(f"loss must be one of {self.LOSSES}; got {loss!r}.")
         self.loss_name = loss
+        self.keras_loss = {
+            "squared_error": "mean_squared_error",
+            "absolute_error": "mean_absolute_error",
+            "huber": "huber",
+        }[loss]
 
     def training_loss(self, y, logits):
         keras = _keras()

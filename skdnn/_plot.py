@@ -10,7 +10,7 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 
-from skdnn._history import _epoch_numbers, _final_step, _history_of, _series
+from skdnn._curves import _epoch_numbers, _final_step, _history_of, _series
 
 __all__ = ["DesignSearchDisplay", "HistoryDisplay"]
 

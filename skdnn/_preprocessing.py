@@ -597,6 +597,30 @@ FITTED_ATTRIBUTES = (
 )
 
 
+class EncodedRows:
+    """Rows of a numeric array, encoded by the preprocessor as they are read.
+
+    Indexing by a slice or an array of row indices (as
+    :func:`skdnn._forward.gather` and :func:`skdnn._forward.row_blocks` do)
+    returns the encoded float32 rows; the whole encoded array is never
+    built.
+    """
+
+    __slots__ = ("X", "preprocessor", "shape")
+
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, X: np.ndarray, preprocessor):
+        self.X, self.preprocessor = X, preprocessor
+        self.shape = (X.shape[0], preprocessor.n_dense_features_)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        return self.preprocessor.transform(self.X[rows])
+
+
 def preprocessor_state(preprocessor: TabularPreprocessor) -> dict:
     """A fitted preprocessor as plain data: ``{"params": ..., "attributes": ...}``.
 

@@ -12,13 +12,13 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skdnn._curves import _history_of
 from skdnn._history import (
     MIN_VALIDATION_ROWS,
     OVERFIT_RISE,
     UNDERFIT_RATIO,
     VERDICTS,
     Diagnosis,
-    _history_of,
     diagnose,
 )
 

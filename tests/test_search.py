@@ -12,14 +12,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skdnn._history import VERDICTS, Diagnosis
-from skdnn._search import (
-    ACCEPT_SE,
-    MOVES,
-    MOVES_PER_ROUND,
-    DesignSearchCV,
-    _moves_for,
-    _State,
-)
+from skdnn._moves import MOVES, MOVES_PER_ROUND, _moves_for, _State
+from skdnn._search import ACCEPT_SE, DesignSearchCV
 
 # ----------------------------------------------------------------------
 # A stand-in network: the design parameters, curves and scores set by hand

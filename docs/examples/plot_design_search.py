@@ -73,7 +73,7 @@ print(pooled)
 # The search
 # ----------
 # Each round turns the pooled verdict into at most three moves from the
-# table ``skdnn._search.MOVES``, scores them on the same five folds
+# table ``skdnn._moves.MOVES``, scores them on the same five folds
 # (balanced accuracy: the mean recall of the two classes) and accepts the
 # best only when its gain over the current design exceeds the standard
 # error of the paired per-fold differences.

@@ -1,0 +1,123 @@
+"""Where learning curves come from: estimators, pipelines, searches, folds.
+
+:func:`~skdnn.diagnose`, :class:`~skdnn.HistoryDisplay` and the design search
+read curves from many kinds of input: a ``history_`` DataFrame, a fitted
+estimator, a Pipeline or a search ending in one, a list of fits, or a
+``cross_validate(..., return_estimator=True)`` result. This module turns
+each into plain DataFrames, and pools several fits' curves by epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
+
+
+def _final_step(obj):
+    """The estimator at the end of a (possibly nested) Pipeline.
+
+    A fitted hyper-parameter search stands for its ``best_estimator_``.
+    """
+    while True:
+        if isinstance(obj, Pipeline):
+            obj = obj.steps[-1][1]
+        elif hasattr(obj, "best_estimator_"):
+            obj = obj.best_estimator_
+        else:
+            return obj
+
+
+def _is_pooled(obj) -> bool:
+    return isinstance(obj, Mapping) or (
+        isinstance(obj, Sequence) and not isinstance(obj, str)
+    )
+
+
+def _fits_of(obj) -> list[tuple[pd.DataFrame, object]]:
+    """The (history, final estimator or None) of each fit ``obj`` stands for."""
+    if isinstance(obj, Mapping):
+        if "estimator" not in obj:
+            raise ValueError(
+                "A dict passed to diagnose must be the result of "
+                "sklearn.model_selection.cross_validate(..., "
+                "return_estimator=True), with an 'estimator' entry; got keys "
+                f"{sorted(obj)}."
+            )
+        obj = obj["estimator"]
+    if isinstance(obj, Sequence | np.ndarray) and not isinstance(obj, str):
+        if len(obj) == 0:
+            raise ValueError("No fit to diagnose: the list of folds is empty.")
+        return [_fit_of(item) for item in obj]
+    return [_fit_of(obj)]
+
+
+def _fit_of(obj) -> tuple[pd.DataFrame, object]:
+    history = _history_of(obj)
+    return history, None if isinstance(obj, pd.DataFrame) else _final_step(obj)
+
+
+def _pooled_history(histories: list[pd.DataFrame]) -> pd.DataFrame:
+    """The mean curves of several fits, aligned by epoch.
+
+    At each epoch the mean is over the fits that have a value there, as
+    ``HistoryDisplay`` draws the mean of folds. One fit is returned as is.
+    """
+    if len(histories) == 1:
+        return histories[0]
+    columns = {}
+    for column in ("loss", "val_loss", "learning_rate"):
+        series = [_series(h, column) for h in histories if column in h.columns]
+        series = [curve for curve in series if len(curve)]
+        if series:
+            columns[column] = pd.concat(series, axis=1).sort_index().mean(axis=1)
+    pooled = pd.DataFrame(columns).sort_index()
+    pooled.index = pd.Index(pooled.index.astype(np.int64), name="epoch")
+    return pooled
+
+
+def _series(history: pd.DataFrame, column: str) -> pd.Series:
+    """One column as a float Series indexed by epoch, its NaN rows dropped."""
+    values = pd.to_numeric(history[column], errors="coerce").to_numpy(float)
+    series = pd.Series(values, index=_epoch_numbers(history))
+    return series[~np.isnan(values)]
+
+
+def _history_of(obj) -> pd.DataFrame:
+    """The history DataFrame of ``obj``.
+
+    ``obj`` is a history DataFrame, a fitted estimator with a ``history_``
+    DataFrame (such as :class:`~skdnn.TaperedMLPClassifier`) or a Pipeline
+    ending in one.
+    """
+    if isinstance(obj, pd.DataFrame):
+        return obj
+    step = _final_step(obj)
+    history = getattr(step, "history_", None)
+    if isinstance(history, pd.DataFrame):
+        return history
+    from skdnn._base import BaseTaperedMLP
+
+    if isinstance(step, BaseTaperedMLP):
+        raise NotFittedError(
+            f"This {type(step).__name__} instance is not fitted yet: call 'fit' "
+            "before reading its learning curves."
+        )
+    where = "The last step of the Pipeline" if step is not obj else "The input"
+    raise TypeError(
+        f"{where} is a {type(step).__name__}, which records no learning curves. "
+        "Pass a fitted TaperedMLPClassifier or TaperedMLPRegressor, a Pipeline "
+        "ending in one, or a "
+        "history DataFrame (columns 'loss' and optionally 'val_loss')."
+    )
+
+
+def _epoch_numbers(history: pd.DataFrame) -> np.ndarray:
+    """The epoch numbers: an integer index named "epoch", else 1, 2, ..."""
+    index = history.index
+    if index.name == "epoch" and pd.api.types.is_integer_dtype(index.dtype):
+        return index.to_numpy(dtype=np.int64)
+    return np.arange(1, len(history) + 1)

@@ -1,0 +1,243 @@
+"""The move table of DesignSearchCV: what each verdict of the curves changes.
+
+A verdict of :func:`~skdnn.diagnose` names what the learning curves show;
+:data:`MOVES` lists, for each verdict, the design changes a practitioner
+would try next, in order (overfitting: more dropout, a narrower taper, a
+layer less, an L2 penalty; underfitting: wider, a layer more, less dropout;
+and so on). Each move is a small function of the current design that
+returns the changed parameters, or None when it does not apply.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from skdnn._history import Diagnosis
+
+#: The design parameters the moves change, shared by every skdnn network.
+DESIGN_PARAMS = (
+    "hidden_layer_sizes",
+    "first_units",
+    "taper",
+    "n_layers",
+    "min_units",
+    "dropout",
+    "l2",
+    "epochs",
+    "patience",
+    "learning_rate",
+    "batch_norm",
+    "batch_size",
+    "early_stopping",
+    "validation_split",
+)
+#: Candidates cross-validated per round: the first moves of the verdict's
+#: row of the table that apply and lead to a design not tried yet.
+MOVES_PER_ROUND = 3
+#: The rates the dropout moves step along (the seed used 0.2 to 0.5).
+DROPOUT_STEPS = (0.0, 0.1, 0.2, 0.3, 0.5)
+#: The L2 penalties the ``add_l2`` move steps along (below 1e-4 a penalty
+#: left the fold scores of a network on breast cancer unchanged).
+L2_STEPS = (0.0, 1e-4, 1e-3, 1e-2)
+#: Width bounds of the width moves.
+MIN_WIDTH, MAX_WIDTH = 4, 2048
+#: Hold-out fractions the ``raise_validation_split`` move steps along.
+VALIDATION_SPLIT_STEPS = (0.1, 0.2, 0.3)
+
+
+# ----------------------------------------------------------------------
+# The moves
+# ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _State:
+    """What a move reads: the design, its fitted widths and its diagnosis."""
+
+    design: dict  # the final step's DESIGN_PARAMS present on it
+    widths: tuple | None  # hidden_layer_sizes_ of the first fold
+    diagnosis: Diagnosis
+    last_move: str | None  # the move accepted last, None at the start
+
+
+def _scalar_dropout(value) -> float:
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return float(max(value, default=0.0))
+
+
+def _step(ladder, value, up: bool):
+    """The next rung of ``ladder`` above (or below) ``value``; None at the end."""
+    rungs = [r for r in ladder if (r > value + 1e-12 if up else r < value - 1e-12)]
+    if not rungs:
+        return None
+    return min(rungs) if up else max(rungs)
+
+
+def _raise_dropout(s: _State):
+    new = _step(DROPOUT_STEPS, _scalar_dropout(s.design.get("dropout", 0.0)), up=True)
+    return None if new is None else {"dropout": new}
+
+
+def _lower_dropout(s: _State):
+    new = _step(DROPOUT_STEPS, _scalar_dropout(s.design.get("dropout", 0.0)), up=False)
+    return None if new is None else {"dropout": new}
+
+
+def _add_l2(s: _State):
+    new = _step(L2_STEPS, float(s.design.get("l2", 0.0)), up=True)
+    return None if new is None else {"l2": new}
+
+
+def _with_widths(s: _State, widths):
+    widths = tuple(int(w) for w in widths)
+    if not widths or s.widths is None or widths == tuple(s.widths):
+        return None
+    return {"hidden_layer_sizes": widths}
+
+
+def _narrow(s: _State):
+    return s.widths and _with_widths(s, [max(MIN_WIDTH, w // 2) for w in s.widths])
+
+
+def _widen(s: _State):
+    return s.widths and _with_widths(s, [min(MAX_WIDTH, 2 * w) for w in s.widths])
+
+
+def _drop_layer(s: _State):
+    if not s.widths or len(s.widths) < 2:
+        return None
+    return _with_widths(s, s.widths[:-1])
+
+
+def _add_layer(s: _State):
+    if not s.widths:
+        return None
+    taper = float(s.design.get("taper", 0.5))
+    return _with_widths(s, (*s.widths, max(MIN_WIDTH, round(s.widths[-1] * taper))))
+
+
+def _ran_out_of_epochs(s: _State) -> bool:
+    epochs = s.design.get("epochs")
+    return epochs is not None and s.diagnosis.n_epochs >= epochs
+
+
+def _more_epochs(s: _State):
+    if "epochs" not in s.design:
+        return None
+    if s.design.get("early_stopping") and not _ran_out_of_epochs(s):
+        return None  # early stopping ended the run: epochs were not the limit
+    return {"epochs": 2 * int(s.design["epochs"])}
+
+
+def _raise_patience(s: _State):
+    if not s.design.get("early_stopping") or "patience" not in s.design:
+        return None
+    if _ran_out_of_epochs(s):
+        return None
+    return {"patience": 2 * int(s.design["patience"])}
+
+
+def _early_stopping_on(s: _State):
+    if "early_stopping" not in s.design or s.design["early_stopping"]:
+        return None
+    return {"early_stopping": True}
+
+
+def _scaled_learning_rate(factor):
+    def move(s: _State):
+        rate = s.design.get("learning_rate")
+        if rate is None:
+            return None
+        return {"learning_rate": float(f"{float(rate) * factor:.3g}")}
+
+    return move
+
+
+def _batch_norm_on(s: _State):
+    if "batch_norm" not in s.design or s.design["batch_norm"]:
+        return None
+    return {"batch_norm": True}
+
+
+def _add_validation(s: _State):
+    if s.design.get("validation_split", 0.1) > 0:
+        return None
+    return {"validation_split": 0.1, "early_stopping": True}
+
+
+def _raise_validation_split(s: _State):
+    if "validation_split" not in s.design:
+        return None
+    new = _step(VALIDATION_SPLIT_STEPS, float(s.design["validation_split"]), up=True)
+    return None if new is None else {"validation_split": new}
+
+
+def _repeat_last(s: _State):
+    if s.last_move is None or s.last_move == "repeat_last":
+        return None
+    return _MOVE_FUNCTIONS[s.last_move](s)
+
+
+_MOVE_FUNCTIONS: dict[str, Callable[[_State], dict | None]] = {
+    "early_stopping_on": _early_stopping_on,
+    "raise_dropout": _raise_dropout,
+    "narrow": _narrow,
+    "drop_layer": _drop_layer,
+    "add_l2": _add_l2,
+    "widen": _widen,
+    "add_layer": _add_layer,
+    "lower_dropout": _lower_dropout,
+    "raise_learning_rate": _scaled_learning_rate(3.0),
+    "more_epochs": _more_epochs,
+    "raise_patience": _raise_patience,
+    "cut_learning_rate": _scaled_learning_rate(0.1),
+    "batch_norm_on": _batch_norm_on,
+    "lower_learning_rate": _scaled_learning_rate(1 / 3),
+    "repeat_last": _repeat_last,
+    "add_validation": _add_validation,
+    "raise_validation_split": _raise_validation_split,
+}
+
+#: The move table: each verdict of the pooled curves and the moves it
+#: suggests, most promising first. See the Notes of :class:`DesignSearchCV`.
+MOVES: dict[str, tuple[str, ...]] = {
+    "overfitting": (
+        "early_stopping_on",
+        "raise_dropout",
+        "narrow",
+        "drop_layer",
+        "add_l2",
+    ),
+    "underfitting": ("widen", "add_layer", "lower_dropout", "raise_learning_rate"),
+    "still_improving": ("more_epochs", "raise_patience", "raise_learning_rate"),
+    "diverged": ("cut_learning_rate", "batch_norm_on"),
+    "good_fit": ("repeat_last", "lower_learning_rate", "add_l2"),
+    "no_validation": ("add_validation",),
+    # the shape of thin curves is a weak hint: more rows behind them first,
+    # then the moves of what the shape reads (see _moves_for)
+    "insufficient_evidence": ("raise_validation_split",),
+}
+
+
+def _moves_for(state: _State, rejected=()) -> list[tuple[str, dict]]:
+    """The applicable moves for the state's verdict, in table order.
+
+    Moves rejected in the previous round go last: they did not pay then,
+    and the round's few slots are better spent on the others first.
+    """
+    verdict = state.diagnosis.verdict
+    names = list(MOVES.get(verdict, ()))
+    if verdict == "insufficient_evidence":
+        names += MOVES.get(state.diagnosis.curve_verdict, ())
+    names = [n for n in names if n not in rejected] + [
+        n for n in names if n in rejected
+    ]
+    moves = []
+    for name in dict.fromkeys(names):
+        changes = _MOVE_FUNCTIONS[name](state)
+        if changes:
+            moves.append((name, changes))
+    return moves
