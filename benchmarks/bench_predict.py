@@ -9,7 +9,8 @@ with two text columns added (3 and 40 levels): skdnn on the raw frame beside
 skdnn does for float32 input. The Keras peers run the skdnn model's
 own Keras network (``model_``): ``model.predict``, ``model.predict_on_batch``
 and a compiled call cached once (``tf.function`` or ``jax.jit``), each given
-the same float64 numpy rows and returning numpy. The script also checks that
+the same numpy rows encoded by the estimator's ``preprocessor_`` (the
+encoding is timed with them) and returning numpy. The script also checks that
 skdnn's numpy forward pass equals the Keras model's output.
 
 Each Keras backend runs in its own child process::
@@ -47,12 +48,20 @@ def fitted_peers(data, extra_peers: bool) -> dict:
     mlp = c.fit_mlp(X_train, y_train, epochs=1)
     clf = c.skdnn_classifier(epochs=1).fit(X, y)
     model = clf.model_
+    # the network reads the rows as the estimator's preprocessor encodes
+    # them: the Keras peers are timed with that encoding included
+    encode = clf.preprocessor_.transform
+    compiled = compiled_call(model)
     peers = {
         c.BASELINE: mlp.predict_proba,
         c.SKDNN: clf.predict_proba,
-        KERAS_PREDICT: lambda X: model.predict(X, verbose=0),
-        KERAS_ON_BATCH: lambda X: keras.ops.convert_to_numpy(model.predict_on_batch(X)),
-        KERAS_COMPILED: compiled_call(model),
+        KERAS_PREDICT: lambda X: model.predict(encode(X), verbose=0),
+        KERAS_ON_BATCH: lambda X: keras.ops.convert_to_numpy(
+            model.predict_on_batch(encode(X))
+        ),
+        KERAS_COMPILED: (
+            (lambda X: compiled(encode(X))) if callable(compiled) else compiled
+        ),
     }
     if extra_peers:
         peers[c.SCIKERAS] = c.SKIPPED

@@ -220,7 +220,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             Y = self._standardize_targets(Y, train_rows)
         else:
             Y = self._rescale_targets(Y)
-        X = self._preprocessed(X)
+        X = self._preprocessed(X, training=True)
         val = self._validation_set(X, Y, weights, val_rows, validation_data)
         if not (incremental and continuing):
             # rows behind the validation curve, which diagnose weighs
@@ -577,24 +577,29 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             numeric_scaling=self.numeric_scaling,
         )
 
-    def _preprocessed(self, X):
+    def _preprocessed(self, X, *, training=False):
         """The network's input for validated X.
 
         A numeric array whose encoding is column-wise (no category, no
         missing-value indicator) is encoded block by block as it is read,
         so fitting and predicting hold no encoded copy of it; anything else
-        is encoded once.
+        is encoded once. For prediction a float64 array is encoded in float64
+        (and so predicted in float64, each row's answer independent of its
+        block); training reads float32 rows, and anything else is float32.
         """
         pre = self.preprocessor_
+        is_array = isinstance(X, np.ndarray)
+        wide = not training and is_array and X.dtype == np.float64
+        dtype = np.float64 if wide else np.float32
         if (
-            isinstance(X, np.ndarray)
+            is_array
             and X.dtype.kind == "f"
             and X.shape[0] > PREDICT_BLOCK_ROWS
             and pre.n_dense_features_ == X.shape[1]
             and not pre.embedding_cardinalities_
         ):
-            return EncodedRows(X, pre)
-        return pre.transform(X)
+            return EncodedRows(X, pre, dtype)
+        return pre._encode(X, dtype)
 
     #: Extra arguments of ``validate_data`` for the target.
     _y_validation: dict = {}

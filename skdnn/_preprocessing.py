@@ -334,6 +334,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         ndarray of float32, shape (n_samples, n_features_out)
             The encoded table.
         """
+        return self._encode(X, np.float32)
+
+    def _encode(self, X, dtype):
+        """:meth:`transform` into ``dtype``: the estimators predict float64
+        rows in float64, so a row's answer does not depend on its block."""
         if not hasattr(self, "n_dense_features_"):  # cheaper than check_is_fitted
             check_is_fitted(self, "n_dense_features_")
         # The hot path of a numeric model's predict: a finite float array of
@@ -346,12 +351,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             and not self.categories_
             and not hasattr(self, "feature_names_in_")
         ):
-            out = self._transform_finite_numeric(X)
+            out = self._transform_finite_numeric(X, dtype)
             if out is not None:
                 return out
         X = self._check_input(X, reset=False)
         names = self._column_names()
-        out = np.zeros((X.shape[0], self._n_features_out()), dtype=np.float32)
+        out = np.zeros((X.shape[0], self._n_features_out()), dtype=dtype)
         n_numeric = self.numeric_features_.size
         indicator_column = {
             j: n_numeric + i for i, j in enumerate(self.indicator_features_)
@@ -447,13 +452,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             z /= np.sqrt(1.0 + np.square(z / self.smooth_clip))
         return z
 
-    def _transform_finite_numeric(self, X):
+    def _transform_finite_numeric(self, X, dtype):
         """Fast path for a float array of numeric columns; None if not finite."""
         n = X.shape[0]
         if n <= _BLOCK_ROWS and self.n_dense_features_ == X.shape[1]:
             z = self._scale_block(X)
-            return None if z is None else z.astype(np.float32)
-        out = np.zeros((n, self.n_dense_features_), dtype=np.float32)
+            return None if z is None else z.astype(dtype, copy=False)
+        out = np.zeros((n, self.n_dense_features_), dtype=dtype)
         for start in range(0, n, _BLOCK_ROWS):
             z = self._scale_block(X[start : start + _BLOCK_ROWS])
             if z is None:
@@ -602,23 +607,29 @@ class EncodedRows:
 
     Indexing by a slice or an array of row indices (as
     :func:`skdnn._forward.gather` and :func:`skdnn._forward.row_blocks` do)
-    returns the encoded float32 rows; the whole encoded array is never
-    built.
+    returns the encoded rows in ``dtype``; the whole encoded array is never
+    built, and rows picked by index are gathered a block at a time.
     """
 
-    __slots__ = ("X", "preprocessor", "shape")
+    __slots__ = ("X", "dtype", "preprocessor", "shape")
 
-    dtype = np.dtype(np.float32)
-
-    def __init__(self, X: np.ndarray, preprocessor):
+    def __init__(self, X: np.ndarray, preprocessor, dtype=np.float32):
         self.X, self.preprocessor = X, preprocessor
         self.shape = (X.shape[0], preprocessor.n_dense_features_)
+        self.dtype = np.dtype(dtype)
 
     def __len__(self) -> int:
         return self.shape[0]
 
     def __getitem__(self, rows) -> np.ndarray:
-        return self.preprocessor.transform(self.X[rows])
+        encode = self.preprocessor._encode
+        if isinstance(rows, slice) or len(rows) <= _BLOCK_ROWS:
+            return encode(self.X[rows], self.dtype)
+        out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
+        for start in range(0, len(rows), _BLOCK_ROWS):
+            part = rows[start : start + _BLOCK_ROWS]
+            out[start : start + len(part)] = encode(self.X[part], self.dtype)
+        return out
 
 
 def preprocessor_state(preprocessor: TabularPreprocessor) -> dict:

@@ -92,7 +92,7 @@ def test_a_step_that_overflows_the_weights_is_divergence(data, at_epoch):
     X = X * 1e4  # gradients of 1e4 times 1e37 overflow float32
     clf = TaperedMLPClassifier(
         hidden_layer_sizes=(16,), optimizer="sgd", learning_rate=1e-9, epochs=6,
-        batch_size=len(y), early_stopping=False,
+        batch_size=len(y), early_stopping=False, numeric_scaling=None,
         callbacks=[_lr_jump(at_epoch, 1e37)], random_state=0,
     )  # fmt: skip
     if at_epoch == 0:
