@@ -38,8 +38,6 @@ from sklearn.utils.validation import (
 
 #: Normal-consistent divisor of the interquartile range (IQR of N(0, 1)).
 _IQR_NORMAL = 1.3489795003921634
-#: Normal-consistent divisor of the 5 %-95 % range, the first fallback scale.
-_P90_NORMAL = 3.2897072539029435
 #: Rows handled at once by the numeric fast path: bounds its float64 scratch.
 _BLOCK_ROWS = 1_024
 #: ``pandas.api.types.infer_dtype`` answers refused in a column of objects.
@@ -326,7 +324,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, n_features)
             The table, with the columns seen at fit.
 
         Returns
@@ -438,12 +436,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         median = float(q[3])
         if self.numeric_scaling is None:
             return 0.0, 1.0 if q[6] > q[0] else 0.0, median
-        # A column mostly at one value (counts, flags) has no IQR: fall back
-        # to wider ranges before declaring it constant.
-        for spread, divisor in ((q[4] - q[2], _IQR_NORMAL), (q[5] - q[1], _P90_NORMAL)):
-            if spread > 0:
-                return median, float(spread / divisor), 0.0
-        return median, float((q[6] - q[0]) / 2.0), 0.0
+        if q[4] > q[2]:
+            return median, float((q[4] - q[2]) / _IQR_NORMAL), 0.0
+        # A column mostly at one value (counts, flags, sparse pixels) has no
+        # interquartile range: its rare other values would land far out and
+        # all be clipped alike, so its standard deviation scales it instead.
+        return median, float(present.std()), 0.0
 
     def _scale(self, values, k):
         z = values - self.center_[k]

@@ -231,12 +231,15 @@ def test_scaling_options():
     assert raw[0, 0] == pytest.approx(np.median(X[1:, 0]), rel=1e-6)
 
 
-def test_a_column_without_spread_in_the_quartiles_falls_back_to_wider_ranges():
+def test_a_column_without_spread_in_the_quartiles_falls_back_to_its_std():
     x = np.zeros(100)
-    x[:3] = [5.0, 10.0, 20.0]  # 97 % zeros: IQR and 5-95 % range are 0
+    x[:3] = [5.0, 10.0, 20.0]  # 97 % zeros: the interquartile range is 0
     pre = TabularPreprocessor(smooth_clip=None).fit(x[:, None])
-    assert pre.scale_[0] == pytest.approx(10.0)  # half the full range
-    np.testing.assert_allclose(pre.transform(x[:3, None])[:, 0], [0.5, 1.0, 2.0])
+    assert pre.center_[0] == 0.0  # the median
+    assert pre.scale_[0] == pytest.approx(x.std())
+    np.testing.assert_allclose(
+        pre.transform(x[:3, None])[:, 0], x[:3] / x.std(), rtol=1e-6
+    )
 
 
 def test_rare_levels_are_pooled_and_one_hot_limit_applies():
