@@ -115,7 +115,9 @@ def test_robust_losses_resist_outlying_targets(loss):
 def test_constant_target_is_predicted():
     X = np.random.default_rng(0).normal(size=(60, 4))
     reg = TaperedMLPRegressor(**FAST).fit(X, np.full(60, 7.5))
-    np.testing.assert_allclose(reg.predict(X), 7.5, atol=0.5)
+    # in the target's own units (no spread to scale by): close to 7.5
+    error = np.abs(reg.predict(X) - 7.5)
+    assert error.mean() < 0.25 and error.max() < 1.0
 
 
 @pytest.mark.parametrize(
