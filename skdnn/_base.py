@@ -268,7 +268,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 loss, metric = self._runner.run(X, Y, weights, order)
                 # the epoch's last step can overflow the weights after its
                 # loss was measured: such an epoch has diverged too
-                epoch_weights = model.get_weights()
+                epoch_weights = self._runner.weights
                 diverged = _divergence(loss, epoch_weights)
                 if diverged:
                     self._restore(last_good)
@@ -286,10 +286,12 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                         stacklevel=3,
                     )
                     break
-                self._plan = extract_plan(model)
+                self._plan = extract_plan(
+                    model, dict(zip(map(id, model.weights), epoch_weights, strict=True))
+                )
                 row = {"loss": loss, self._metric_name: metric}
                 self._record_scores(row, scorers, train_set, val, val_set)
-                row["learning_rate"] = _learning_rate(model)
+                row["learning_rate"] = self._runner.learning_rate
                 self._history_rows.append(row)
                 last_good = _Weights(epoch_weights, self._plan)
                 progress.update(epoch, row)
@@ -885,10 +887,3 @@ def _check_float32_range(X: np.ndarray, name: str) -> None:
 def _row_indices(n: int) -> np.ndarray:
     """``arange(n)`` in the narrowest integer type that holds ``n``."""
     return np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
-
-
-def _learning_rate(model) -> float:
-    from skdnn._keras import import_keras
-
-    keras = import_keras()
-    return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))

@@ -142,11 +142,19 @@ class EmbeddedKernel:
         self.n_dense = dense.shape[0]
 
     @classmethod
-    def fold(cls, layer, kernel: np.ndarray) -> EmbeddedKernel:
-        """Fold the Keras ``layer``'s tables into the first ``kernel``."""
+    def fold(cls, layer, kernel: np.ndarray, read=None) -> EmbeddedKernel:
+        """Fold the Keras ``layer``'s tables into the first ``kernel``.
+
+        ``read(variable)`` gives a table's value (by default, read from the
+        layer).
+        """
         n_dense = layer.n_dense
         tables, start = [], n_dense
-        for table, dim in zip(layer.get_weights(), layer.dims, strict=True):
+        if read is None:
+            values = layer.get_weights()
+        else:
+            values = [read(variable) for variable in layer.weights]
+        for table, dim in zip(values, layer.dims, strict=True):
             tables.append(
                 np.asarray(table, dtype=np.float64) @ kernel[start : start + dim]
             )

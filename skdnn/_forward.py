@@ -125,8 +125,12 @@ def _as_dtype(kernel, dtype):
     return np.asarray(kernel, dtype=dtype)
 
 
-def extract_plan(model) -> Plan | None:
+def extract_plan(model, values=None) -> Plan | None:
     """Read a Keras MLP into a :class:`Plan` of ``(W, b, activation)`` steps.
+
+    ``values`` maps ``id(variable)`` to the variable's value as a numpy
+    array (the weights a training epoch returned, read once); the variables
+    it lacks are read from the model.
 
     Returns ``None`` when the model holds anything but Input, Dense,
     BatchNormalization, Activation and Dropout layers or an unknown
@@ -137,6 +141,11 @@ def extract_plan(model) -> Plan | None:
     from skdnn._keras import import_keras
 
     keras = import_keras()
+
+    def read(variable):
+        if values is not None and id(variable) in values:
+            return np.asarray(values[id(variable)], dtype=np.float64)
+        return _numpy(keras, variable)
 
     steps: list[list] = []
     embedding = None
@@ -150,9 +159,8 @@ def extract_plan(model) -> Plan | None:
             embedding = layer
             continue
         if kind == "Dense":
-            weights = [np.asarray(w, dtype=np.float64) for w in layer.get_weights()]
-            kernel = weights[0]
-            bias = weights[1] if layer.use_bias else np.zeros(kernel.shape[1])
+            kernel = read(layer.kernel)
+            bias = read(layer.bias) if layer.use_bias else np.zeros(kernel.shape[1])
             name = _activation_name(keras, layer.activation)
             if name is None:
                 return None
@@ -161,14 +169,14 @@ def extract_plan(model) -> Plan | None:
             if not steps or steps[-1][2] != "linear" or layer.axis not in (-1, 1):
                 return None
             kernel, bias, _ = steps[-1]
-            var = _numpy(keras, layer.moving_variance)
-            mean = _numpy(keras, layer.moving_mean)
+            var = read(layer.moving_variance)
+            mean = read(layer.moving_mean)
             scale = 1.0 / np.sqrt(var + layer.epsilon)
             if layer.scale:
-                scale = scale * _numpy(keras, layer.gamma)
+                scale = scale * read(layer.gamma)
             shift = -mean * scale
             if layer.center:
-                shift = shift + _numpy(keras, layer.beta)
+                shift = shift + read(layer.beta)
             steps[-1] = [kernel * scale, bias * scale + shift, "linear"]
         elif kind == "Activation":
             name = _activation_name(keras, layer.activation)
@@ -184,7 +192,7 @@ def extract_plan(model) -> Plan | None:
 
         # Folded after any batch normalisation of the first layer: the fold
         # is linear in the kernel, so the order does not matter.
-        steps[0][0] = EmbeddedKernel.fold(embedding, steps[0][0])
+        steps[0][0] = EmbeddedKernel.fold(embedding, steps[0][0], read)
     return Plan(steps)
 
 

@@ -20,7 +20,8 @@ specialised on it by ``jax.jit``'s own cache of shapes.
 On TensorFlow one call runs all the batches of a chunk of rows (at most
 ``CHUNK_ROWS``, typically the whole epoch of a small table) in a graph loop.
 On JAX full batches run ``BATCHES_PER_SCAN`` at a time in a ``lax.scan``,
-and the rest one jitted step each. Rows are gathered from the caller's
+the rest in scans of 8, 4, 2 or 1 batches and the last, partial batch in
+one jitted step. Rows are gathered from the caller's
 array chunk by chunk and cast to float32 there, so no copy of the training
 data is ever made. Other backends use Keras's own ``fit``.
 """
@@ -40,8 +41,9 @@ from skdnn._keras import backend_name
 # float32 chunk stays a few megabytes (8,192 x 40 features is 1.3 MB)
 # however many rows are trained on.
 CHUNK_ROWS = 8_192
-# Full batches per lax.scan call on JAX (the scan is compiled once per
-# batch size; an epoch's remaining batches run one step per call).
+# Full batches per lax.scan call on JAX; an epoch's remaining full batches
+# run in scans of halving powers of two (each length compiled once per batch
+# size) and its last, partial batch in one step.
 BATCHES_PER_SCAN = 16
 #: Architectures whose compiled training functions are kept per process.
 CACHE_SIZE = 8
@@ -189,22 +191,58 @@ class EpochRunner:
         self.cache = cache
         self._backend = backend_name()
         self._compiled = None
+        #: the model's weights after the last epoch run, as numpy arrays in
+        #: the order of ``model.weights`` (that of ``model.get_weights()``)
+        self.weights: list[np.ndarray] | None = None
+        #: the learning rate the last epoch ran with
+        self.learning_rate: float | None = None
+        self._weight_positions = self._lr_position = None
 
     def run(self, X, Y, weights, order: np.ndarray) -> tuple[float, float]:
-        """Train on the rows of ``X`` in ``order``; mean loss and epoch metric."""
+        """Train on the rows of ``X`` in ``order``; mean loss and epoch metric.
+
+        Afterwards :attr:`weights` and :attr:`learning_rate` hold the
+        epoch's weights and learning rate.
+        """
         if self._backend not in ("tensorflow", "jax"):
-            return self._run_keras_fit(X, Y, weights, order)
+            result = self._run_keras_fit(X, Y, weights, order)
+            self._read_state(None)
+            return result
         if self._compiled is None:
             self._compiled = self._compile()
         if self._backend == "tensorflow":
             return self._run_tensorflow(X, Y, weights, order)
         return self._run_jax(X, Y, weights, order)
 
+    def _read_state(self, state) -> None:
+        """Keep the epoch's weights and learning rate from its final state.
+
+        ``state`` is the flat list of every variable's value (trainable,
+        non-trainable, optimizer), or None to read them from the model.
+        """
+        if state is None:
+            self.weights = self.model.get_weights()
+            lr = self.model.optimizer.learning_rate
+        else:
+            self.weights = [np.asarray(state[i]) for i in self._weight_positions]
+            lr = None if self._lr_position is None else state[self._lr_position]
+        if lr is None:
+            from skdnn._keras import import_keras
+
+            lr = import_keras().ops.convert_to_numpy(self.model.optimizer.learning_rate)
+        self.learning_rate = float(np.asarray(lr))
+
     def _compile(self):
         model = self.model
         optimizer = model.optimizer
         if not optimizer.built:
             optimizer.build(model.trainable_variables)
+        positions = {id(v): i for i, v in enumerate(_all_variables(model))}
+        # where each weight and the learning rate sit among the state
+        # (trainable, non-trainable, optimizer variables) the compiled
+        # functions return, so one epoch's values are read in one go
+        self._weight_positions = [positions[id(v)] for v in model.weights]
+        self._lr_position = positions.get(id(optimizer.learning_rate))
         build = _TensorFlowTrainer if self._backend == "tensorflow" else _jax_steps
         if not self.cache:
             _CACHE.misses += 1
@@ -237,13 +275,15 @@ class EpochRunner:
         batch_size = tf.constant(self.batch_size, tf.int32)
         chunk_rows = self.batch_size * max(1, CHUNK_ROWS // self.batch_size)
         loss_sum = metric_sum = 0.0
+        state = None
         for start in range(0, order.shape[0], chunk_rows):
             rows = order[start : start + chunk_rows]
-            loss, metric = self._compiled(
+            loss, metric, state = self._compiled(
                 self.model, gather(X, rows), Y[rows], weights[rows], batch_size
             )
             # device scalars: summed lazily, read once per epoch
             loss_sum, metric_sum = loss_sum + loss, metric_sum + metric
+        self._read_state(state)
         n = order.shape[0]
         return float(loss_sum) / n, self.head.finish_metric(float(metric_sum), n)
 
@@ -252,17 +292,24 @@ class EpochRunner:
         state = self._state()
         b = self.batch_size
         n = order.shape[0]
-        chunk_rows = b * BATCHES_PER_SCAN
         loss_sum = metric_sum = 0.0
         start = 0
-        while start + chunk_rows <= n:
+        # the full batches in scans of BATCHES_PER_SCAN, then of halving
+        # powers of two: at most log2(BATCHES_PER_SCAN) + 2 calls an epoch,
+        # and as many compiled scan lengths per batch size
+        scan_batches = BATCHES_PER_SCAN
+        while scan_batches >= 1:
+            chunk_rows = b * scan_batches
+            if start + chunk_rows > n:
+                scan_batches //= 2
+                continue
             rows = order[start : start + chunk_rows]
             start += chunk_rows
-            x = gather(X, rows).reshape(BATCHES_PER_SCAN, b, -1)
+            x = gather(X, rows).reshape(scan_batches, b, -1)
             y, w = Y[rows], weights[rows]
             state, loss, metric = scan(
-                state, x, y.reshape(BATCHES_PER_SCAN, b, *y.shape[1:]),
-                w.reshape(BATCHES_PER_SCAN, b),
+                state, x, y.reshape(scan_batches, b, *y.shape[1:]),
+                w.reshape(scan_batches, b),
             )  # fmt: skip
             loss_sum, metric_sum = loss_sum + loss, metric_sum + metric
         for lo in range(start, n, b):
@@ -271,6 +318,7 @@ class EpochRunner:
             loss_sum = loss_sum + loss * rows.shape[0]
             metric_sum = metric_sum + metric
         self._assign(state)
+        self._read_state([value for group in state for value in group])
         return float(loss_sum) / n, self.head.finish_metric(float(metric_sum), n)
 
     def _run_keras_fit(self, X, Y, weights, order):
@@ -508,9 +556,11 @@ class _TensorFlowChunk:
             optimizer.apply(grads, model.trainable_variables)
             loss_sum += loss * size
             metric_sum += head.training_metric(yb, logits)
-        for variable, handle in zip(self.variables, handles, strict=True):
-            tf.raw_ops.AssignVariableOp(resource=handle, value=variable.value)
-        return loss_sum, metric_sum
+        state = [variable.value for variable in self.variables]
+        for value, handle in zip(state, handles, strict=True):
+            tf.raw_ops.AssignVariableOp(resource=handle, value=value)
+        # the final values too, read by the host once per epoch
+        return loss_sum, metric_sum, state
 
 
 # Fits between two clearings of TensorFlow's eager kernel cache: each fit
