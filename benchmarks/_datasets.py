@@ -217,3 +217,33 @@ def describe(task: Task, X: pd.DataFrame, y: pd.Series) -> dict:
         row["classes"] = ""
         row["minority"] = f"y skew {float(pd.Series(np.asarray(y)).skew()):.2f}"
     return row
+
+
+# Real classification tasks for ``bench_design_search.py`` (``--loader
+# benchmarks._datasets:design_search_sets``): binary and multiclass, balanced
+# and imbalanced, numeric and categorical columns, small enough (at most
+# DESIGN_SEARCH_ROWS rows) that 120 cross-validated fits of each run in
+# minutes on a laptop.
+DESIGN_SEARCH = (
+    "oj",
+    "swiss_labor",
+    "attrition",
+    "credit",
+    "spam7",
+    "beps_vote",
+    "chile_vote",
+)
+DESIGN_SEARCH_ROWS = 1_200
+
+
+def design_search_sets() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
+    """The design-search benchmark's real tasks, loaded, as raw frames.
+
+    Returns
+    -------
+    dict
+        Task name to ``(X, y)``, X a DataFrame with its natural dtypes.
+    """
+    return {
+        name: TASKS[name].load(max_rows=DESIGN_SEARCH_ROWS) for name in DESIGN_SEARCH
+    }

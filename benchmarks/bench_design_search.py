@@ -1,7 +1,9 @@
 """DesignSearchCV against RandomizedSearchCV: best CV score, fits and wall time.
 
 Both searches start from the default design (``TaperedMLPClassifier()``
-behind a ``StandardScaler``), score the same folds with the same scorer
+behind a ``StandardScaler``; a raw table, as the real sets of
+``--loader benchmarks._datasets:design_search_sets`` are, goes to the
+estimator as it is, which encodes it itself), score the same folds with the same scorer
 (balanced accuracy, DesignSearchCV's default for classifiers) and cover the
 same parameter space: the values DesignSearchCV's moves can reach from the
 default design in a few steps (widths halved, doubled, a layer fewer or
@@ -20,7 +22,8 @@ Usage::
     python benchmarks/bench_design_search.py --datasets breast_cancer,wine
     python benchmarks/bench_design_search.py --quick         # 3 folds, 30 epochs
     python benchmarks/bench_design_search.py --n-iter 3x     # 3 x DesignSearch's
-    python benchmarks/bench_design_search.py --loader benchmarks._datasets:load_all
+    python benchmarks/bench_design_search.py --cv 3 \
+        --loader benchmarks._datasets:design_search_sets    # 7 real sets
 
 ``--loader module:function`` names a function returning a dict of data-set
 name to ``(X, y)``; ``--datasets`` then picks from its names.
@@ -114,7 +117,16 @@ def run_one(name, X, y, args) -> dict:
     net = TaperedMLPClassifier(random_state=SEED)
     if args.epochs:
         net.set_params(epochs=args.epochs)
-    pipe = Pipeline([("scale", StandardScaler()), ("net", net)])
+    if hasattr(X, "columns"):  # a raw table: the estimator encodes it
+        from skdnn import TabularPreprocessor
+
+        pipe = Pipeline([("net", net)])
+        pre = TabularPreprocessor().fit(X)
+        # the width the first dense layer sees, as the estimator reads it
+        n_features = pre.n_dense_features_ + sum(pre.embedding_dims_)
+    else:
+        pipe = Pipeline([("scale", StandardScaler()), ("net", net)])
+        n_features = X.shape[1]
     folds = StratifiedKFold(args.cv, shuffle=True, random_state=SEED)
     start = time.perf_counter()
     design = DesignSearchCV(
@@ -129,7 +141,7 @@ def run_one(name, X, y, args) -> dict:
 
     n_candidates = len(design.path_)
     n_iter = 3 * n_candidates if args.n_iter == "3x" else int(args.n_iter)
-    space = design_space(X.shape[1], epochs=net.epochs, patience=net.patience)
+    space = design_space(n_features, epochs=net.epochs, patience=net.patience)
     start = time.perf_counter()
     random = RandomizedSearchCV(
         pipe,

@@ -24,6 +24,7 @@ _PUBLIC = {
     "evaluation_report": "skdnn._report",
     "save": "skdnn._persistence",
     "load": "skdnn._persistence",
+    "ModelFileError": "skdnn._archive",
 }
 
 __all__ = sorted([*_PUBLIC, "__version__"])

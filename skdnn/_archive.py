@@ -57,7 +57,20 @@ class ModelFileError(ValueError):
 
     Raised by :func:`load` for a corrupted, truncated or tampered file, an
     unknown format version, unexpected archive members, pickled data, or
-    types outside the trusted lists, before anything in the file runs.
+    types outside the trusted lists, before anything in the file runs. A
+    subclass of :class:`ValueError`, so ``except ValueError`` catches it too.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skdnn import ModelFileError, load
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.skdnn"
+    >>> _ = path.write_bytes(b"not a model")
+    >>> try:
+    ...     load(path)
+    ... except ModelFileError as error:
+    ...     print(type(error).__name__)
+    ModelFileError
     """
 
 

@@ -481,6 +481,7 @@ class _Knobs:
     kept_epoch: int | None  # the fitted estimator's best_epoch_
     patience: int | None = None
     max_epochs: int | None = None  # the ``epochs`` the fit was allowed
+    regression: bool = False  # a regressor's curves: judged by its errors
 
     @classmethod
     def read(cls, estimator, history: pd.DataFrame, *, pooled=False) -> _Knobs:
@@ -510,7 +511,17 @@ class _Knobs:
             kept_epoch=None if pooled else getattr(estimator, "best_epoch_", None),
             patience=params.get("patience"),
             max_epochs=params.get("epochs"),
+            regression=_is_regressor(estimator) or "val_r2" in history.columns,
         )
+
+
+def _is_regressor(estimator) -> bool:
+    from sklearn.base import is_regressor
+
+    try:
+        return estimator is not None and is_regressor(estimator)
+    except Exception:  # an object without scikit-learn's tags
+        return False
 
 
 def _float_or_none(value) -> float | None:
@@ -757,9 +768,10 @@ def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
         f"{_num(best_val)} (best epoch {best_epoch}), {ending}; the gap to "
         f"the training loss at the best epoch is {gap_best:+.3g}"
     )
+    first = "r2 and the errors" if knobs.regression else "recall first"
     advice = [
         "keep this design and judge it on held-out data with evaluation_report, "
-        "recall first"
+        + first
     ]
     if not knobs.early_stopping:
         advice.append(

@@ -67,6 +67,17 @@ def test_good_fit_plateau():
     assert result.best_epoch == int(np.argmin(val)) + 1
     assert "good fit" in result.message
     assert any("evaluation_report" in step for step in result.advice)
+    assert any("recall first" in step for step in result.advice)
+
+
+def test_good_fit_advice_for_a_regressor_names_its_errors_not_recall():
+    train = noisy(decay(40, 0.7, 0.25), 0.02, seed=1)
+    val = noisy(decay(40, 0.7, 0.30), 0.02, seed=2)
+    r2 = np.linspace(0.2, 0.7, 40)
+    result = diagnose(history(train, val, val_r2=r2))
+    assert result.verdict == "good_fit"
+    assert not any("recall" in step for step in result.advice), result.advice
+    assert any("r2 and the errors" in step for step in result.advice)
 
 
 def test_overfitting_reports_onset_rise_and_gaps():
