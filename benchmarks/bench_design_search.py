@@ -79,7 +79,7 @@ def load_datasets(loader: str | None) -> dict:
 def design_space(n_features: int, *, epochs: int, patience: int) -> dict:
     """The values the moves reach from the default design, as lists."""
     from skdnn import TaperedMLPClassifier, tapered_widths
-    from skdnn._search import DROPOUT_STEPS, L2_STEPS, VALIDATION_SPLIT_STEPS
+    from skdnn._moves import DROPOUT_STEPS, L2_STEPS, VALIDATION_SPLIT_STEPS
 
     default = TaperedMLPClassifier()
     widths = tapered_widths(

@@ -771,6 +771,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_runner", None)
+        if "model_" in state:
+            state["model_"] = _PickledModel(state["model_"])
         return state
 
     def __sklearn_tags__(self):
@@ -779,6 +781,30 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         tags.input_tags.allow_nan = True
         tags.input_tags.categorical = True
         return tags
+
+
+class _PickledModel:
+    """A Keras model as pickle stores it, read back with skdnn's layers known.
+
+    Keras pickles a model as its ``.keras`` bytes and, on unpickling, looks
+    its layers up by registered name; skdnn's embedding layer class is
+    created (and registered) lazily, so a process that never built a network
+    (a search's parent, a fresh interpreter) would not know it.
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def __reduce__(self):
+        load, args = self.model.__reduce__()[:2]
+        return (_unpickle_model, (load, args))
+
+
+def _unpickle_model(load, args):
+    from skdnn._embedding import embedding_layer_class
+
+    embedding_layer_class()  # registers skdnn's layer before Keras reads it
+    return load(*args)
 
 
 def estimator_classes() -> dict[str, type]:

@@ -270,6 +270,11 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
     - ``insufficient_evidence``: raise ``validation_split`` (0.1, 0.2, 0.3),
       then the moves of what the thin curves' shape reads.
 
+    A round none of whose candidates beats the current design is followed by
+    one that tries the verdict's moves not tried yet from that design; the
+    search stops when no untried move is left (nothing beats the current
+    design), or after ``max_rounds`` rounds.
+
     Width moves write explicit ``hidden_layer_sizes`` derived from the
     fitted widths, so ``best_params_`` reads as the layers it builds.
 
@@ -405,8 +410,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
             f"round 0: start design scores {current.score:.4g} ± "
             f"{np.std(current.scores):.2g}; {current.diagnosis.verdict}"
         )
-        last_move, rejected = None, set()
-        self.stop_reason_ = f"max_rounds={self.max_rounds} reached"
+        last_move, rejected, stalled = None, set(), False
         for round_ in range(1, self.max_rounds + 1):
             state = _State(current.design, current.widths, current.diagnosis, last_move)
             candidates = []
@@ -425,6 +429,12 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                     f"round {round_}: no untried move left for the verdict "
                     f"{current.diagnosis.verdict!r}"
                 )
+                if stalled:
+                    self.stop_reason_ = (
+                        f"round {round_}: no move beat the current design by "
+                        "more than the fold noise, and no untried move is left "
+                        f"for the verdict {current.diagnosis.verdict!r}"
+                    )
                 break
             self._say(
                 f"round {round_}: {current.diagnosis.verdict} -> trying "
@@ -450,16 +460,18 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                 if np.isfinite(c.gain) and c.gain > 0 and c.gain > ACCEPT_SE * c.noise
             ]
             if not passing:
-                self.stop_reason_ = (
-                    f"round {round_}: no move beat the current design by more "
-                    "than the fold noise"
-                )
-                break
+                # the same design again: the next round tries the verdict's
+                # moves not tried yet, and the search stops when none is left
+                stalled = True
+                continue
+            stalled = False
             best = max(passing, key=lambda c: c.score)  # first wins ties
             best.accepted = True
             rejected = {c.move for c in candidates if c is not best}
             current, last_move = best, best.move
             self._say(f"  accepted {best.move}: {_describe(best.changes)}")
+        else:
+            self.stop_reason_ = f"max_rounds={self.max_rounds} reached"
         self._say(f"stopped: {self.stop_reason_}")
 
         self._record(tried, current, start_design)
@@ -706,7 +718,15 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         tags.estimator_type = sub.estimator_type
         tags.classifier_tags = deepcopy(sub.classifier_tags)
         tags.regressor_tags = deepcopy(sub.regressor_tags)
+        # multi-output targets go to the estimator as they are
+        tags.target_tags.multi_output = sub.target_tags.multi_output
+        # the search passes X through untouched: it takes what the estimator
+        # takes (missing values, categorical and text columns)
         tags.input_tags.sparse = sub.input_tags.sparse
+        tags.input_tags.allow_nan = sub.input_tags.allow_nan
+        tags.input_tags.categorical = sub.input_tags.categorical
+        tags.input_tags.string = sub.input_tags.string
+        tags.input_tags.pairwise = sub.input_tags.pairwise
         return tags
 
 

@@ -28,6 +28,7 @@ ERRORS = {
     "raise_dropout": [2, 10, 2, 10],  # paired gains +.15 -.05 +.15 -.05
     "narrow": [7, 7, 7, 7],  # paired gain +0.025 in every fold
     "drop_layer": [12, 12, 12, 12],
+    "add_l2": [8, 8, 8, 8],  # no gain
 }
 COLUMNS = {name: i + 1 for i, name in enumerate(ERRORS)}
 
@@ -88,6 +89,8 @@ class StandInNet(ClassifierMixin, BaseEstimator):
             return "narrow"
         if sizes == (64,):
             return "drop_layer"
+        if self.l2:
+            return "add_l2"
         return "start"
 
     def fit(self, X, y):
@@ -277,8 +280,31 @@ def test_nothing_better_than_the_start_stops_the_search():
     assert not est.path_["accepted"].iloc[1:].any()
     assert est.best_index_ == 0 and est.best_params_ == {}
     assert est.best_score_ == pytest.approx(0.8)
+    # round 1 tried the first three moves, round 2 the verdict's last one
+    assert est.path_["move"].tolist() == [
+        "start",
+        "raise_dropout",
+        "narrow",
+        "drop_layer",
+        "add_l2",
+    ]
+    assert est.path_["round"].tolist() == [0, 1, 1, 1, 2]
     assert "no move beat the current design" in est.stop_reason_
-    assert est.path_["round"].max() == 1
+    assert "no untried move is left for the verdict 'overfitting'" in est.stop_reason_
+
+
+def test_a_stalled_round_is_followed_by_the_verdicts_untried_moves():
+    # round 1's three moves all lose; the fourth, tried in round 2, wins
+    errors = {**ERRORS, "narrow": [9, 9, 9, 9], "add_l2": [6, 6, 6, 6]}
+    X, y, folds = stand_in_data(errors)
+    est = DesignSearchCV(StandInNet(), scoring="accuracy", cv=folds, max_rounds=2)
+    est.fit(X, y)
+    path = est.path_.set_index("move")
+    assert path.loc["add_l2", "round"] == 2
+    assert path.loc["add_l2", "accepted"]
+    assert est.best_params_ == {"l2": 1e-4}
+    assert est.best_score_ == pytest.approx(34 / 40)
+    assert est.stop_reason_ == "max_rounds=2 reached"
 
 
 def test_cv_results_layout():

@@ -1,6 +1,8 @@
 """Raw tables straight into the estimators: categories, missing values, units."""
 
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -222,6 +224,27 @@ def test_preprocessing_travels_with_clone_and_pickle(messy):
     fresh = clone(clf)
     assert not hasattr(fresh, "preprocessor_")
     assert fresh.get_params()["categorical_features"] == "from_dtype"
+
+
+def test_a_pickle_with_embeddings_loads_in_a_fresh_process(messy, tmp_path):
+    # a GridSearchCV or DesignSearchCV worker sends its fitted estimator to a
+    # process that may never have built a network: the embedding layer must
+    # be known to Keras there before the network is read
+    X, y = messy
+    clf = TaperedMLPClassifier(**{**FAST, "epochs": 2}).fit(X, y)
+    assert clf.preprocessor_.embedding_cardinalities_, "needs an embedding"
+    path = tmp_path / "clf.pkl"
+    path.write_bytes(pickle.dumps(clf))
+    code = (
+        "import pickle, sys\n"
+        f"clf = pickle.loads(open({str(path)!r}, 'rb').read())\n"
+        "print(type(clf.model_.layers[1]).__name__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "TabularEmbedding"
 
 
 def test_numeric_scaling_none_feeds_numbers_unscaled():
