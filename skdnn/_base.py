@@ -769,11 +769,18 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     # ------------------------------------------------------------------
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # a copy: object.__getstate__ hands back the instance's own __dict__
+        state = dict(super().__getstate__())
         state.pop("_runner", None)
         if "model_" in state:
             state["model_"] = _PickledModel(state["model_"])
         return state
+
+    def __setstate__(self, state):
+        model = state.get("model_")
+        if isinstance(model, _PickledModel):  # copy.copy: the state as it was
+            state = {**state, "model_": model.model}
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,5 +1,6 @@
 """Raw tables straight into the estimators: categories, missing values, units."""
 
+import copy
 import pickle
 import subprocess
 import sys
@@ -245,6 +246,10 @@ def test_a_pickle_with_embeddings_loads_in_a_fresh_process(messy, tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "TabularEmbedding"
+    # copies keep a working network too
+    for copied in (copy.copy(clf), copy.deepcopy(clf)):
+        np.testing.assert_array_equal(copied.predict_proba(X), clf.predict_proba(X))
+        assert type(copied.model_).__name__ == type(clf.model_).__name__
 
 
 def test_numeric_scaling_none_feeds_numbers_unscaled():
