@@ -35,6 +35,7 @@ from sklearn.utils.validation import (
 )
 
 from skdnn._architecture import as_widths, check_keras_name, tapered_widths
+from skdnn._embedding import PickledModel
 from skdnn._forward import (
     ACTIVATIONS,
     PREDICT_BLOCK_ROWS,
@@ -772,13 +773,13 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         # a copy: object.__getstate__ hands back the instance's own __dict__
         state = dict(super().__getstate__())
         state.pop("_runner", None)
-        if "model_" in state:
-            state["model_"] = _PickledModel(state["model_"])
+        if state.get("model_") is not None:
+            state["model_"] = PickledModel(state["model_"])
         return state
 
     def __setstate__(self, state):
         model = state.get("model_")
-        if isinstance(model, _PickledModel):  # copy.copy: the state as it was
+        if isinstance(model, PickledModel):  # copy.copy: the state as it was
             state = {**state, "model_": model.model}
         super().__setstate__(state)
 
@@ -788,30 +789,6 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         tags.input_tags.allow_nan = True
         tags.input_tags.categorical = True
         return tags
-
-
-class _PickledModel:
-    """A Keras model as pickle stores it, read back with skdnn's layers known.
-
-    Keras pickles a model as its ``.keras`` bytes and, on unpickling, looks
-    its layers up by registered name; skdnn's embedding layer class is
-    created (and registered) lazily, so a process that never built a network
-    (a search's parent, a fresh interpreter) would not know it.
-    """
-
-    def __init__(self, model):
-        self.model = model
-
-    def __reduce__(self):
-        load, args = self.model.__reduce__()[:2]
-        return (_unpickle_model, (load, args))
-
-
-def _unpickle_model(load, args):
-    from skdnn._embedding import embedding_layer_class
-
-    embedding_layer_class()  # registers skdnn's layer before Keras reads it
-    return load(*args)
 
 
 def estimator_classes() -> dict[str, type]:

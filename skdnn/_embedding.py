@@ -181,3 +181,25 @@ class EmbeddedKernel:
             valid = (code >= 0) & (code < table.shape[0])
             z += table[np.where(valid, code, 0).astype(np.intp)]
         return z
+
+
+class PickledModel:
+    """A Keras model as pickle stores it, read back with skdnn's layers known.
+
+    Keras pickles a model as its ``.keras`` bytes and, on unpickling, looks
+    its layers up by registered name; skdnn's embedding layer class is
+    created (and registered) lazily, so a process that never built a network
+    (a search's parent, a fresh interpreter) would not know it.
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def __reduce__(self):
+        load, args = self.model.__reduce__()[:2]
+        return (unpickle_model, (load, args))
+
+
+def unpickle_model(load, args):
+    embedding_layer_class()  # registers skdnn's layer before Keras reads it
+    return load(*args)
