@@ -222,11 +222,11 @@ class EpochRunner:
         """
         if state is None:
             self.weights = self.model.get_weights()
-            lr = self.model.optimizer.learning_rate
         else:
             self.weights = [np.asarray(state[i]) for i in self._weight_positions]
-            lr = None if self._lr_position is None else state[self._lr_position]
-        if lr is None:
+        if state is not None and self._lr_position is not None:
+            lr = state[self._lr_position]
+        else:  # a schedule, or Keras's own fit: read it from the optimizer
             from skdnn._keras import import_keras
 
             lr = import_keras().ops.convert_to_numpy(self.model.optimizer.learning_rate)
