@@ -88,6 +88,9 @@ sphinx_gallery_conf = {
     "capture_repr": ("_repr_html_", "__repr__"),
     "show_memory": False,
     "min_reported_time": 1,
+    # run the examples two at a time (each in its own worker process): the
+    # gallery is most of the docs build, and CI machines have two cores
+    "parallel": 2,
 }
 
 # Keras and TensorFlow warn about things out of our hands (numpy copy keywords,

@@ -19,9 +19,11 @@ specialised on it by ``jax.jit``'s own cache of shapes.
 
 On TensorFlow one call runs all the batches of a chunk of rows (at most
 ``CHUNK_ROWS``, typically the whole epoch of a small table) in a graph loop.
-On JAX full batches run ``BATCHES_PER_SCAN`` at a time in a ``lax.scan``,
-the rest in scans of 8, 4, 2 or 1 batches and the last, partial batch in
-one jitted step. Rows are gathered from the caller's
+On JAX full batches run in ``lax.scan`` calls of one length per fit (the
+power of two that holds an epoch's full batches, at most
+``BATCHES_PER_SCAN``; the spare slots of the last call are switched off)
+and the last, partial batch in one jitted step, so a batch size compiles
+one scan per length and one step. Rows are gathered from the caller's
 array chunk by chunk and cast to float32 there, so no copy of the training
 data is ever made. Other backends use Keras's own ``fit``.
 """
@@ -41,9 +43,8 @@ from skdnn._keras import backend_name
 # float32 chunk stays a few megabytes (8,192 x 40 features is 1.3 MB)
 # however many rows are trained on.
 CHUNK_ROWS = 8_192
-# Full batches per lax.scan call on JAX; an epoch's remaining full batches
-# run in scans of halving powers of two (each length compiled once per batch
-# size) and its last, partial batch in one step.
+# Most full batches per lax.scan call on JAX (a power of two; a smaller
+# epoch scans the power of two that holds its full batches).
 BATCHES_PER_SCAN = 16
 #: Architectures whose compiled training functions are kept per process.
 CACHE_SIZE = 8
@@ -292,28 +293,27 @@ class EpochRunner:
         state = self._state()
         b = self.batch_size
         n = order.shape[0]
+        n_full = n // b
         loss_sum = metric_sum = 0.0
-        start = 0
-        # the full batches in scans of BATCHES_PER_SCAN, then of halving
-        # powers of two: at most log2(BATCHES_PER_SCAN) + 2 calls an epoch,
-        # and as many compiled scan lengths per batch size
-        scan_batches = BATCHES_PER_SCAN
-        while scan_batches >= 1:
-            chunk_rows = b * scan_batches
-            if start + chunk_rows > n:
-                scan_batches //= 2
-                continue
-            rows = order[start : start + chunk_rows]
-            start += chunk_rows
-            x = gather(X, rows).reshape(scan_batches, b, -1)
+        # every full batch runs in scans of one length per fit (the power of
+        # two that holds the epoch's full batches, at most BATCHES_PER_SCAN);
+        # the last scan's spare slots repeat rows and are switched off, so
+        # one compiled scan and one partial step serve each batch size
+        length = min(BATCHES_PER_SCAN, 1 << max(n_full - 1, 0).bit_length())
+        for first in range(0, n_full, length):
+            used = min(length, n_full - first)
+            rows = order[first * b : (first + used) * b]
+            if used < length:  # spare slots: rows of the chunk, switched off
+                rows = np.resize(rows, length * b)
+            x = gather(X, rows).reshape(length, b, -1)
             y, w = Y[rows], weights[rows]
             state, loss, metric = scan(
-                state, x, y.reshape(scan_batches, b, *y.shape[1:]),
-                w.reshape(scan_batches, b),
+                state, x, y.reshape(length, b, *y.shape[1:]),
+                w.reshape(length, b), np.arange(length) < used,
             )  # fmt: skip
             loss_sum, metric_sum = loss_sum + loss, metric_sum + metric
-        for lo in range(start, n, b):
-            rows = order[lo : lo + b]
+        if n_full * b < n:
+            rows = order[n_full * b :]
             state, loss, metric = step(state, gather(X, rows), Y[rows], weights[rows])
             loss_sum = loss_sum + loss * rows.shape[0]
             metric_sum = metric_sum + metric
@@ -418,12 +418,21 @@ def _jax_steps(model, head):
         state, (loss, metric) = one_step(state, (x, y, w))
         return state, loss, metric
 
+    def scan_step(state, batch):
+        *batch, active = batch
+
+        def skip(state, batch):  # a spare slot: nothing changes
+            shapes = jax.eval_shape(one_step, state, batch)[1]
+            return state, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+        return jax.lax.cond(active, one_step, skip, state, tuple(batch))
+
     @jax.jit
-    def scan(state, xs, ys, ws):
+    def scan(state, xs, ys, ws, active):
         _CACHE.traces += 1
-        state, (losses, metrics) = jax.lax.scan(one_step, state, (xs, ys, ws))
+        state, (losses, metrics) = jax.lax.scan(scan_step, state, (xs, ys, ws, active))
         # every batch of a scan has the same size: the sum of the means
-        # times that size is the sum over rows
+        # times that size is the sum over rows (spare slots add zeros)
         return state, jnp.sum(losses) * xs.shape[1], jnp.sum(metrics)
 
     return scan, step
