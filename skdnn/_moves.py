@@ -2,8 +2,9 @@
 
 A verdict of :func:`~skdnn.diagnose` names what the learning curves show;
 :data:`MOVES` lists, for each verdict, the design changes a practitioner
-would try next, in order (overfitting: more dropout, a narrower taper, a
-layer less, an L2 penalty; underfitting: wider, a layer more, less dropout;
+would try next, in order (overfitting: more dropout, a smaller step for
+longer, a narrower taper, a layer less, an L2 penalty, a larger hold-out;
+underfitting: wider, a layer more, less dropout;
 and so on). Each move is a small function of the current design that
 returns the changed parameters, or None when it does not apply.
 """
@@ -45,6 +46,10 @@ L2_STEPS = (0.0, 1e-4, 1e-3, 1e-2)
 MIN_WIDTH, MAX_WIDTH = 4, 2048
 #: Hold-out fractions the ``raise_validation_split`` move steps along.
 VALIDATION_SPLIT_STEPS = (0.1, 0.2, 0.3)
+#: The ``slow_down`` move divides the learning rate by this factor (and
+#: doubles the epochs and the patience), down to ``MIN_SLOW_LEARNING_RATE``.
+SLOW_DOWN_FACTOR = 3
+MIN_SLOW_LEARNING_RATE = 1e-4
 
 
 # ----------------------------------------------------------------------
@@ -156,6 +161,27 @@ def _scaled_learning_rate(factor):
     return move
 
 
+def _slow_down(s: _State):
+    """A third of the step, twice the epochs and (with early stopping) patience.
+
+    A smaller step draws a smoother validation curve whose minimum early
+    stopping finds more surely, but it needs more epochs to get there, and
+    more patience between improvements that each epoch makes smaller.
+    """
+    rate = s.design.get("learning_rate")
+    if rate is None:
+        return None
+    new = float(f"{float(rate) / SLOW_DOWN_FACTOR:.3g}")
+    if new < MIN_SLOW_LEARNING_RATE * (1 - 1e-9):
+        return None
+    changes = {"learning_rate": new}
+    if "epochs" in s.design:
+        changes["epochs"] = 2 * int(s.design["epochs"])
+    if s.design.get("early_stopping") and "patience" in s.design:
+        changes["patience"] = 2 * int(s.design["patience"])
+    return changes
+
+
 def _batch_norm_on(s: _State):
     if "batch_norm" not in s.design or s.design["batch_norm"]:
         return None
@@ -195,7 +221,7 @@ _MOVE_FUNCTIONS: dict[str, Callable[[_State], dict | None]] = {
     "raise_patience": _raise_patience,
     "cut_learning_rate": _scaled_learning_rate(0.1),
     "batch_norm_on": _batch_norm_on,
-    "lower_learning_rate": _scaled_learning_rate(1 / 3),
+    "slow_down": _slow_down,
     "repeat_last": _repeat_last,
     "add_validation": _add_validation,
     "raise_validation_split": _raise_validation_split,
@@ -207,14 +233,23 @@ MOVES: dict[str, tuple[str, ...]] = {
     "overfitting": (
         "early_stopping_on",
         "raise_dropout",
+        "slow_down",
         "narrow",
         "drop_layer",
         "add_l2",
+        "raise_validation_split",
     ),
     "underfitting": ("widen", "add_layer", "lower_dropout", "raise_learning_rate"),
     "still_improving": ("more_epochs", "raise_patience", "raise_learning_rate"),
     "diverged": ("cut_learning_rate", "batch_norm_on"),
-    "good_fit": ("repeat_last", "lower_learning_rate", "add_l2"),
+    "good_fit": (
+        "repeat_last",
+        "slow_down",
+        "raise_patience",
+        "add_l2",
+        "raise_validation_split",
+        "raise_dropout",
+    ),
     "no_validation": ("add_validation",),
     # the shape of thin curves is a weak hint: more rows behind them first,
     # then the moves of what the shape reads (see _moves_for)

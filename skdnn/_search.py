@@ -254,17 +254,21 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
     rejected in the round before placed last:
 
     - ``overfitting``: turn early stopping on; raise ``dropout`` one step
-      along 0, 0.1, 0.2, 0.3, 0.5; halve every hidden width; drop the last
-      hidden layer; raise ``l2`` one step along 0, 1e-4, 1e-3, 1e-2 (a
-      smaller penalty barely moves the scores).
+      along 0, 0.1, 0.2, 0.3, 0.5; slow down (a third of the learning rate,
+      down to 1e-4, with twice the epochs and, with early stopping, twice
+      the patience); halve every hidden width; drop the last hidden layer;
+      raise ``l2`` one step along 0, 1e-4, 1e-3, 1e-2 (a smaller penalty
+      barely moves the scores); raise ``validation_split`` one step along
+      0.1, 0.2, 0.3, so early stopping reads a steadier curve.
     - ``underfitting``: double every hidden width; add a layer narrower by
       ``taper``; lower ``dropout`` one step; triple ``learning_rate``.
     - ``still_improving``: double ``epochs`` (when the run used them all);
       double ``patience`` (when early stopping ended it); triple
       ``learning_rate``.
     - ``diverged``: cut ``learning_rate`` ten-fold; add ``batch_norm``.
-    - ``good_fit``: the finer moves: repeat the move accepted last, divide
-      ``learning_rate`` by 3, raise ``l2`` one step.
+    - ``good_fit``: the finer moves: repeat the move accepted last; slow
+      down; double ``patience`` (when early stopping ended the run); raise
+      ``l2``, ``validation_split`` and ``dropout`` one step.
     - ``no_validation``: hold out ``validation_split=0.1`` with early
       stopping, so the next round has curves to read.
     - ``insufficient_evidence``: raise ``validation_split`` (0.1, 0.2, 0.3),

@@ -26,9 +26,11 @@ N_FOLDS, FOLD_ROWS = 4, 40
 ERRORS = {
     "start": [8, 8, 8, 8],  # accuracy 0.8 in every fold
     "raise_dropout": [2, 10, 2, 10],  # paired gains +.15 -.05 +.15 -.05
+    "slow_down": [9, 9, 9, 9],  # loses
     "narrow": [7, 7, 7, 7],  # paired gain +0.025 in every fold
     "drop_layer": [12, 12, 12, 12],
     "add_l2": [8, 8, 8, 8],  # no gain
+    "raise_validation_split": [8, 8, 8, 8],  # no gain
 }
 COLUMNS = {name: i + 1 for i, name in enumerate(ERRORS)}
 
@@ -85,6 +87,10 @@ class StandInNet(ClassifierMixin, BaseEstimator):
         sizes = tuple(self.hidden_layer_sizes)
         if self.dropout != 0.1:
             return "raise_dropout"
+        if self.learning_rate != 1e-3:
+            return "slow_down"
+        if self.validation_split != 0.1:
+            return "raise_validation_split"
         if sizes == (32, 16):
             return "narrow"
         if sizes == (64,):
@@ -168,13 +174,22 @@ def test_overfitting_moves():
     assert moves("overfitting") == {
         "early_stopping_on": {"early_stopping": True},
         "raise_dropout": {"dropout": 0.2},
+        # early stopping off: twice the epochs, patience unchanged
+        "slow_down": {"learning_rate": 0.000333, "epochs": 100},
         "narrow": {"hidden_layer_sizes": (32, 16)},
         "drop_layer": {"hidden_layer_sizes": (64,)},
         "add_l2": {"l2": 1e-4},
+        "raise_validation_split": {"validation_split": 0.2},
     }
-    # with early stopping on and dropout at its top, those moves drop out
+    # with early stopping on and dropout at its top, those moves drop out,
+    # and the slowed run gets twice the patience too
     stopped = moves("overfitting", design={"early_stopping": True, "dropout": 0.5})
-    assert next(iter(stopped)) == "narrow"
+    assert next(iter(stopped.items())) == (
+        "slow_down",
+        {"learning_rate": 0.000333, "epochs": 100, "patience": 20},
+    )
+    # the step does not fall below MIN_SLOW_LEARNING_RATE
+    assert "slow_down" not in moves("overfitting", design={"learning_rate": 2e-4})
 
 
 def test_underfitting_moves():
@@ -211,9 +226,12 @@ def test_diverged_moves():
 
 
 def test_good_fit_moves_are_finer():
-    assert moves("good_fit") == {
-        "lower_learning_rate": {"learning_rate": 0.000333},
+    assert moves("good_fit", design={"early_stopping": True}, n_epochs=30) == {
+        "slow_down": {"learning_rate": 0.000333, "epochs": 100, "patience": 20},
+        "raise_patience": {"patience": 20},
         "add_l2": {"l2": 1e-4},
+        "raise_validation_split": {"validation_split": 0.2},
+        "raise_dropout": {"dropout": 0.2},
     }
     # after an accepted move, the first finer move repeats it
     again = moves("good_fit", design={"dropout": 0.2}, last_move="raise_dropout")
@@ -253,7 +271,7 @@ def test_a_move_no_better_than_noise_is_rejected():
     est, X, y = search()
     est.fit(X, y)
     path = est.path_.set_index("move")
-    assert list(path.index) == ["start", "raise_dropout", "narrow", "drop_layer"]
+    assert list(path.index) == ["start", "raise_dropout", "slow_down", "narrow"]
     assert len(path) == 1 + MOVES_PER_ROUND
     # raise_dropout gains 0.05 on average, but unevenly across the folds
     gain, noise = path.loc["raise_dropout", ["gain", "noise"]]
@@ -265,11 +283,11 @@ def test_a_move_no_better_than_noise_is_rejected():
     assert path.loc["narrow", "gain"] == pytest.approx(0.025)
     assert path.loc["narrow", "noise"] == pytest.approx(0.0)
     assert path.loc["narrow", "accepted"]
-    assert not path.loc["drop_layer", "accepted"]
+    assert not path.loc["slow_down", "accepted"]
     assert est.best_params_ == {"hidden_layer_sizes": (32, 16)}
     assert est.best_score_ == pytest.approx(33 / 40)
     assert est.path_["verdict"].eq("overfitting").all()
-    assert est.path_["changes"].iloc[2] == "hidden_layer_sizes: (64, 32) -> (32, 16)"
+    assert est.path_["changes"].iloc[3] == "hidden_layer_sizes: (64, 32) -> (32, 16)"
 
 
 def test_nothing_better_than_the_start_stops_the_search():
@@ -280,21 +298,24 @@ def test_nothing_better_than_the_start_stops_the_search():
     assert not est.path_["accepted"].iloc[1:].any()
     assert est.best_index_ == 0 and est.best_params_ == {}
     assert est.best_score_ == pytest.approx(0.8)
-    # round 1 tried the first three moves, round 2 the verdict's last one
+    # round 1 tried the first three moves, round 2 the other three, and
+    # round 3 found none left
     assert est.path_["move"].tolist() == [
         "start",
         "raise_dropout",
+        "slow_down",
         "narrow",
         "drop_layer",
         "add_l2",
+        "raise_validation_split",
     ]
-    assert est.path_["round"].tolist() == [0, 1, 1, 1, 2]
+    assert est.path_["round"].tolist() == [0, 1, 1, 1, 2, 2, 2]
     assert "no move beat the current design" in est.stop_reason_
     assert "no untried move is left for the verdict 'overfitting'" in est.stop_reason_
 
 
 def test_a_stalled_round_is_followed_by_the_verdicts_untried_moves():
-    # round 1's three moves all lose; the fourth, tried in round 2, wins
+    # round 1's three moves all lose; add_l2, tried in round 2, wins
     errors = {**ERRORS, "narrow": [9, 9, 9, 9], "add_l2": [6, 6, 6, 6]}
     X, y, folds = stand_in_data(errors)
     est = DesignSearchCV(StandInNet(), scoring="accuracy", cv=folds, max_rounds=2)
@@ -315,18 +336,19 @@ def test_cv_results_layout():
     assert results["params"] == [
         {},
         {"dropout": 0.2},
+        {"learning_rate": 0.000333, "epochs": 80, "patience": 20},
         {"hidden_layer_sizes": (32, 16)},
-        {"hidden_layer_sizes": (64,)},
     ]
-    np.testing.assert_allclose(results["split0_test_score"], [0.8, 0.95, 0.825, 0.7])
-    np.testing.assert_allclose(results["split1_test_score"], [0.8, 0.75, 0.825, 0.7])
-    np.testing.assert_allclose(results["mean_test_score"], [0.8, 0.85, 0.825, 0.7])
-    np.testing.assert_array_equal(results["rank_test_score"], [3, 1, 2, 4])
+    split0, split1 = [0.8, 0.95, 0.775, 0.825], [0.8, 0.75, 0.775, 0.825]
+    np.testing.assert_allclose(results["split0_test_score"], split0)
+    np.testing.assert_allclose(results["split1_test_score"], split1)
+    np.testing.assert_allclose(results["mean_test_score"], [0.8, 0.85, 0.775, 0.825])
+    np.testing.assert_array_equal(results["rank_test_score"], [3, 1, 4, 2])
     assert results["param_dropout"].mask.tolist() == [True, False, True, True]
     assert results["param_dropout"][1] == 0.2
     for key in ("mean_fit_time", "std_fit_time", "mean_score_time", "std_test_score"):
         assert results[key].shape == (n,)
-    assert est.best_index_ == 2
+    assert est.best_index_ == 3
     assert est.n_fits_ == N_FOLDS * n
     assert est.n_splits_ == N_FOLDS
     # cv_results_ loads into a DataFrame as GridSearchCV's does
@@ -378,7 +400,7 @@ def test_failed_fits_are_never_accepted():
     assert np.isnan(path.loc["narrow", "score"])
     assert pd.isna(path.loc["narrow", "verdict"])
     assert not path["accepted"].iloc[1:].any()
-    assert est.cv_results_["rank_test_score"][2] == 4
+    assert est.cv_results_["rank_test_score"][3] == 4
 
 
 def test_a_failing_start_is_an_error():
