@@ -99,6 +99,27 @@ def test_one_trace_serves_every_fit_of_an_architecture(data, fresh_cache):
     assert info["hits"] == len(others) and info["misses"] == 1
 
 
+@pytest.mark.skipif(backend_name() != "jax", reason="JAX scans full batches")
+def test_jax_compiles_one_scan_length_and_one_partial_step(fresh_cache, monkeypatch):
+    # 22 full batches of 16 and a partial one of 5: two scans of 16 (the
+    # second with 10 spare slots) and one step; before, 16, 4 and 2 batches
+    # were three scan lengths
+    params = {**_PARAMS, "validation_split": 0.0, "early_stopping": False}
+    X, y = make_classification(n_samples=16 * 27 + 5, n_features=5, random_state=0)
+    small = TaperedMLPClassifier(**params).fit(X[: 16 * 22 + 5], y[: 16 * 22 + 5])
+    assert fresh_cache.cache_info()["traces"] == 2
+    # 27 full batches and the same partial size: nothing new to compile
+    TaperedMLPClassifier(**params).fit(X, y)
+    assert fresh_cache.cache_info()["traces"] == 2
+    # the spare slots change nothing: one batch per scan (no spare slot)
+    # trains the same network
+    monkeypatch.setattr(_training, "BATCHES_PER_SCAN", 1)
+    single = TaperedMLPClassifier(**params).fit(X[: 16 * 22 + 5], y[: 16 * 22 + 5])
+    for a, b in zip(_weights(small), _weights(single), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(small.history_["loss"], single.history_["loss"])
+
+
 @pytest.mark.parametrize(
     "change",
     [
