@@ -110,8 +110,10 @@ def design_space(n_features: int, *, epochs: int, patience: int) -> dict:
     slowed.append(float(f"{slowed[0] / SLOW_DOWN_FACTOR:.3g}"))
     return {
         "hidden_layer_sizes": sorted(shapes),
-        "dropout": list(DROPOUT_STEPS),
-        "l2": list(L2_STEPS),
+        # the ladders' rungs, and the finer ones they had before (a superset
+        # for the random search, and the space its cached results cover)
+        "dropout": sorted({*DROPOUT_STEPS, 0.0, 0.1, 0.2, 0.3, 0.5}),
+        "l2": sorted({*L2_STEPS, 0.0, 1e-4, 1e-3, 1e-2}),
         "learning_rate": sorted({rate / 10, *slowed, rate, rate * 3}),
         "epochs": [epochs, 2 * epochs, 4 * epochs],
         "patience": [patience, 2 * patience, 4 * patience],

@@ -254,12 +254,13 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
     rejected in the round before placed last:
 
     - ``overfitting``: turn early stopping on; raise ``dropout`` one step
-      along 0, 0.1, 0.2, 0.3, 0.5; slow down (a third of the learning rate,
+      along 0, 0.1, 0.3, 0.5; slow down (a third of the learning rate,
       down to 1e-4, with twice the epochs and, with early stopping, twice
       the patience); halve every hidden width; drop the last hidden layer;
-      raise ``l2`` one step along 0, 1e-4, 1e-3, 1e-2 (a smaller penalty
-      barely moves the scores); raise ``validation_split`` one step along
-      0.1, 0.2, 0.3, so early stopping reads a steadier curve.
+      raise ``l2`` one step along 0, 1e-3, 1e-2 (rungs far enough apart
+      for a step to show above the fold noise); raise ``validation_split``
+      one step along 0.1, 0.2, 0.3, so early stopping reads a steadier
+      curve.
     - ``underfitting``: double every hidden width; add a layer narrower by
       ``taper``; lower ``dropout`` one step; triple ``learning_rate``.
     - ``still_improving``: double ``epochs`` (when the run used them all);

@@ -173,12 +173,12 @@ def test_every_verdict_has_moves():
 def test_overfitting_moves():
     assert moves("overfitting") == {
         "early_stopping_on": {"early_stopping": True},
-        "raise_dropout": {"dropout": 0.2},
+        "raise_dropout": {"dropout": 0.3},
         # early stopping off: twice the epochs, patience unchanged
         "slow_down": {"learning_rate": 0.000333, "epochs": 100},
         "narrow": {"hidden_layer_sizes": (32, 16)},
         "drop_layer": {"hidden_layer_sizes": (64,)},
-        "add_l2": {"l2": 1e-4},
+        "add_l2": {"l2": 1e-3},
         "raise_validation_split": {"validation_split": 0.2},
     }
     # with early stopping on and dropout at its top, those moves drop out,
@@ -229,13 +229,13 @@ def test_good_fit_moves_are_finer():
     assert moves("good_fit", design={"early_stopping": True}, n_epochs=30) == {
         "slow_down": {"learning_rate": 0.000333, "epochs": 100, "patience": 20},
         "raise_patience": {"patience": 20},
-        "add_l2": {"l2": 1e-4},
+        "add_l2": {"l2": 1e-3},
         "raise_validation_split": {"validation_split": 0.2},
-        "raise_dropout": {"dropout": 0.2},
+        "raise_dropout": {"dropout": 0.3},
     }
     # after an accepted move, the first finer move repeats it
-    again = moves("good_fit", design={"dropout": 0.2}, last_move="raise_dropout")
-    assert next(iter(again.items())) == ("repeat_last", {"dropout": 0.3})
+    again = moves("good_fit", design={"dropout": 0.3}, last_move="raise_dropout")
+    assert next(iter(again.items())) == ("repeat_last", {"dropout": 0.5})
 
 
 def test_no_validation_moves_add_a_hold_out():
@@ -323,7 +323,7 @@ def test_a_stalled_round_is_followed_by_the_verdicts_untried_moves():
     path = est.path_.set_index("move")
     assert path.loc["add_l2", "round"] == 2
     assert path.loc["add_l2", "accepted"]
-    assert est.best_params_ == {"l2": 1e-4}
+    assert est.best_params_ == {"l2": 1e-3}
     assert est.best_score_ == pytest.approx(34 / 40)
     assert est.stop_reason_ == "max_rounds=2 reached"
 
@@ -335,7 +335,7 @@ def test_cv_results_layout():
     n = len(est.path_)
     assert results["params"] == [
         {},
-        {"dropout": 0.2},
+        {"dropout": 0.3},
         {"learning_rate": 0.000333, "epochs": 80, "patience": 20},
         {"hidden_layer_sizes": (32, 16)},
     ]
@@ -345,7 +345,7 @@ def test_cv_results_layout():
     np.testing.assert_allclose(results["mean_test_score"], [0.8, 0.85, 0.775, 0.825])
     np.testing.assert_array_equal(results["rank_test_score"], [3, 1, 4, 2])
     assert results["param_dropout"].mask.tolist() == [True, False, True, True]
-    assert results["param_dropout"][1] == 0.2
+    assert results["param_dropout"][1] == 0.3
     for key in ("mean_fit_time", "std_fit_time", "mean_score_time", "std_test_score"):
         assert results[key].shape == (n,)
     assert est.best_index_ == 3
@@ -385,7 +385,7 @@ def test_pipeline_parameters_are_prefixed():
     pipe = Pipeline([("identity", FunctionTransformer()), ("net", StandInNet())])
     est = DesignSearchCV(pipe, scoring="accuracy", cv=folds, max_rounds=1).fit(X, y)
     assert est.best_params_ == {"net__hidden_layer_sizes": (32, 16)}
-    assert est.cv_results_["params"][1] == {"net__dropout": 0.2}
+    assert est.cv_results_["params"][1] == {"net__dropout": 0.3}
     assert est.best_estimator_.get_params()["net__hidden_layer_sizes"] == (32, 16)
 
 
