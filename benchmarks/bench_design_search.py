@@ -203,6 +203,12 @@ class _CachedSearch:
         self.best_score_, self.time, self.best_params_ = best_score_, time, best_params_
 
 
+def _cache_path(folder, key) -> str:
+    import hashlib
+
+    return os.path.join(folder, hashlib.sha256(key.encode()).hexdigest()[:16] + ".json")
+
+
 def _read_cache(folder, key):
     """A RandomizedSearchCV result stored by an earlier run, or None.
 
@@ -210,12 +216,11 @@ def _read_cache(folder, key):
     changes only the search's moves may reuse it (its time is the stored
     one, measured in that earlier run).
     """
-    import hashlib
     import json
 
     if not folder:
         return None
-    path = os.path.join(folder, hashlib.sha256(key.encode()).hexdigest()[:16] + ".json")
+    path = _cache_path(folder, key)
     if not os.path.exists(path):
         return None
     with open(path) as f:
@@ -224,13 +229,12 @@ def _read_cache(folder, key):
 
 
 def _write_cache(folder, key, random) -> None:
-    import hashlib
     import json
 
     if not folder:
         return
     os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, hashlib.sha256(key.encode()).hexdigest()[:16] + ".json")
+    path = _cache_path(folder, key)
     params = {k: repr(v) for k, v in random.best_params_.items()}
     with open(path, "w") as f:
         json.dump(
