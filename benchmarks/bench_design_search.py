@@ -87,6 +87,7 @@ def design_space(n_features: int, *, epochs: int, patience: int) -> dict:
         L2_STEPS,
         SLOW_DOWN_FACTOR,
         VALIDATION_SPLIT_STEPS,
+        scaled_rate,
     )
 
     default = TaperedMLPClassifier()
@@ -106,8 +107,8 @@ def design_space(n_features: int, *, epochs: int, patience: int) -> dict:
     # the rates the moves reach: tripled, cut ten-fold, and the slow_down
     # chain (a third, then a ninth, with twice and four times the epochs
     # and patience)
-    slowed = [float(f"{rate / SLOW_DOWN_FACTOR:.3g}")]
-    slowed.append(float(f"{slowed[0] / SLOW_DOWN_FACTOR:.3g}"))
+    slowed = [scaled_rate(rate, 1 / SLOW_DOWN_FACTOR)]
+    slowed.append(scaled_rate(slowed[0], 1 / SLOW_DOWN_FACTOR))
     return {
         "hidden_layer_sizes": sorted(shapes),
         # the ladders' rungs, and the finer ones they had before (a superset
@@ -158,49 +159,43 @@ def run_one(name, X, y, args) -> dict:
     n_iter = 3 * n_candidates if args.n_iter == "3x" else int(args.n_iter)
     space = design_space(n_features, epochs=net.epochs, patience=net.patience)
     cache_key = repr((name, X.shape, args.cv, n_iter, args.epochs, SEED, space))
-    cached = _read_cache(args.random_cache, cache_key)
-    start = time.perf_counter()
-    random = cached or RandomizedSearchCV(
-        pipe,
-        {f"net__{key}": values for key, values in space.items()},
-        n_iter=n_iter,
-        scoring=design.scorer_,
-        cv=folds,
-        refit=False,
-        random_state=SEED,
-        n_jobs=args.n_jobs,
-        error_score=float("nan"),
-    ).fit(X, y)
-    random_time = time.perf_counter() - start
-    if cached:
-        random_time = cached.time
-    else:
-        random.time = random_time
+    random = _read_cache(args.random_cache, cache_key)
+    if random is None:
+        start = time.perf_counter()
+        search = RandomizedSearchCV(
+            pipe,
+            {f"net__{key}": values for key, values in space.items()},
+            n_iter=n_iter,
+            scoring=design.scorer_,
+            cv=folds,
+            refit=False,
+            random_state=SEED,
+            n_jobs=args.n_jobs,
+            error_score=float("nan"),
+        ).fit(X, y)
+        random = {
+            "best_score": float(search.best_score_),
+            "time": time.perf_counter() - start,
+            "best_params": {k: repr(v) for k, v in search.best_params_.items()},
+        }
         _write_cache(args.random_cache, cache_key, random)
     accepted = design.path_[design.path_["accepted"]]
     return {
         "dataset": name,
         "rows": X.shape[0],
         "design_score": design.best_score_,
-        "random_score": float(random.best_score_),
+        "random_score": random["best_score"],
         "design_fits": design.n_fits_,
         "random_fits": n_iter * args.cv,
         "design_time": design_time,
-        "random_time": random_time,
+        "random_time": random["time"],
         "path": " > ".join(accepted["move"]),
-        "random_best": {
-            k.removeprefix("net__"): v for k, v in random.best_params_.items()
-        },
+        "random_best": ", ".join(
+            f"{k.removeprefix('net__')}={v}" for k, v in random["best_params"].items()
+        ),
         "verdict": design.best_diagnosis_.verdict,
         "stop": design.stop_reason_,
     }
-
-
-class _CachedSearch:
-    """What the table needs of a RandomizedSearchCV run read back from disk."""
-
-    def __init__(self, best_score_, time, best_params_):
-        self.best_score_, self.time, self.best_params_ = best_score_, time, best_params_
 
 
 def _cache_path(folder, key) -> str:
@@ -209,8 +204,11 @@ def _cache_path(folder, key) -> str:
     return os.path.join(folder, hashlib.sha256(key.encode()).hexdigest()[:16] + ".json")
 
 
-def _read_cache(folder, key):
+def _read_cache(folder, key) -> dict | None:
     """A RandomizedSearchCV result stored by an earlier run, or None.
+
+    The result is a dict of ``best_score``, ``time`` (seconds) and
+    ``best_params`` (each value as its repr).
 
     The random search does not depend on DesignSearchCV's code: a run that
     changes only the search's moves may reuse it (its time is the stored
@@ -225,28 +223,17 @@ def _read_cache(folder, key):
         return None
     with open(path) as f:
         stored = json.load(f)
-    return _CachedSearch(stored["best_score"], stored["time"], stored["best_params"])
+    return {key: stored[key] for key in ("best_score", "time", "best_params")}
 
 
-def _write_cache(folder, key, random) -> None:
+def _write_cache(folder, key, random: dict) -> None:
     import json
 
     if not folder:
         return
     os.makedirs(folder, exist_ok=True)
-    path = _cache_path(folder, key)
-    params = {k: repr(v) for k, v in random.best_params_.items()}
-    with open(path, "w") as f:
-        json.dump(
-            {
-                "key": key,
-                "best_score": float(random.best_score_),
-                "time": random.time,
-                "best_params": params,
-            },
-            f,
-            indent=1,
-        )
+    with open(_cache_path(folder, key), "w") as f:
+        json.dump({"key": key, **random}, f, indent=1)
 
 
 def print_table(rows: list[dict]) -> None:

@@ -152,12 +152,17 @@ def _early_stopping_on(s: _State):
     return {"early_stopping": True}
 
 
+def scaled_rate(rate: float, factor: float) -> float:
+    """``rate * factor`` to 3 significant digits, as the rate moves write it."""
+    return float(f"{float(rate) * factor:.3g}")
+
+
 def _scaled_learning_rate(factor):
     def move(s: _State):
         rate = s.design.get("learning_rate")
         if rate is None:
             return None
-        return {"learning_rate": float(f"{float(rate) * factor:.3g}")}
+        return {"learning_rate": scaled_rate(rate, factor)}
 
     return move
 
@@ -169,13 +174,9 @@ def _slow_down(s: _State):
     stopping finds more surely, but it needs more epochs to get there, and
     more patience between improvements that each epoch makes smaller.
     """
-    rate = s.design.get("learning_rate")
-    if rate is None:
+    changes = _scaled_learning_rate(1 / SLOW_DOWN_FACTOR)(s)
+    if not changes or changes["learning_rate"] < MIN_SLOW_LEARNING_RATE * (1 - 1e-9):
         return None
-    new = float(f"{float(rate) / SLOW_DOWN_FACTOR:.3g}")
-    if new < MIN_SLOW_LEARNING_RATE * (1 - 1e-9):
-        return None
-    changes = {"learning_rate": new}
     if "epochs" in s.design:
         changes["epochs"] = 2 * int(s.design["epochs"])
     if s.design.get("early_stopping") and "patience" in s.design:
