@@ -39,6 +39,7 @@ from skdnn._embedding import PickledModel
 from skdnn._forward import (
     ACTIVATIONS,
     PREDICT_BLOCK_ROWS,
+    EncodedRows,
     extract_plan,
     forward,
     forward_blocks,
@@ -46,7 +47,7 @@ from skdnn._forward import (
     keras_forward,
     row_blocks,
 )
-from skdnn._preprocessing import EncodedRows, _is_dataframe
+from skdnn._preprocessing import _is_dataframe
 from skdnn._progress import EpochProgress
 from skdnn._training import release_kernel_cache
 
@@ -128,6 +129,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         "scoring": [None, str, list, tuple],
         "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
         "numeric_scaling": [StrOptions({"robust", "standard"}), None],
+        "numeric_bins": [Interval(Integral, 2, None, closed="left"), None],
         "callbacks": [None, list, tuple],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
@@ -159,6 +161,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         scoring,
         categorical_features,
         numeric_scaling,
+        numeric_bins,
         callbacks,
         warm_start,
         random_state,
@@ -185,6 +188,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         self.scoring = scoring
         self.categorical_features = categorical_features
         self.numeric_scaling = numeric_scaling
+        self.numeric_bins = numeric_bins
         self.callbacks = callbacks
         self.warm_start = warm_start
         self.random_state = random_state
@@ -421,9 +425,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         head = self._head
         pre = self.preprocessor_
         n_codes = len(pre.embedding_cardinalities_)
-        # the widths follow what the first dense layer sees: the dense
-        # block and the embedding vectors
-        widths = self._hidden_widths(pre.n_dense_features_ + sum(pre.embedding_dims_))
+        # the widths follow the columns' own encodings (not the bins, which
+        # re-encode the numbers) and the embedding vectors
+        n_own = pre.n_dense_features_ - pre._n_bin_features()
+        widths = self._hidden_widths(n_own + sum(pre.embedding_dims_))
         rates = self._dropout_rates(len(widths))
         model = build_model(
             n_features=pre.n_dense_features_ + n_codes,
@@ -578,6 +583,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return TabularPreprocessor(
             categorical_features=self.categorical_features,
             numeric_scaling=self.numeric_scaling,
+            numeric_bins=self.numeric_bins,
         )
 
     def _preprocessed(self, X, *, training=False):
@@ -598,7 +604,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             is_array
             and X.dtype.kind == "f"
             and X.shape[0] > PREDICT_BLOCK_ROWS
-            and pre.n_dense_features_ == X.shape[1]
+            and pre.n_dense_features_ - pre._n_bin_features() == X.shape[1]
             and not pre.embedding_cardinalities_
         ):
             return EncodedRows(X, pre, dtype)
@@ -860,17 +866,10 @@ class _BestEpoch:
 class _NoCallbacks:
     """Stands in for a Keras CallbackList when there are no callbacks."""
 
-    def on_train_begin(self, logs=None):
-        pass
-
-    def on_train_end(self, logs=None):
-        pass
-
-    def on_epoch_begin(self, epoch, logs=None):
-        pass
-
-    def on_epoch_end(self, epoch, logs=None):
-        pass
+    def on_train_begin(self, logs=None): ...
+    def on_train_end(self, logs=None): ...
+    def on_epoch_begin(self, epoch, logs=None): ...
+    def on_epoch_end(self, epoch, logs=None): ...
 
 
 def _divergence(loss: float, weights) -> str | None:

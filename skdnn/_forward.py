@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erf, expit
 
+from skdnn._preprocessing import _BLOCK_ROWS as ENCODE_BLOCK_ROWS
+
 # Rows per block when streaming large inputs: bounds the peak memory of the
 # activations whatever the number of rows (4,096 rows of a 512-unit layer in
 # float32 is 8 MiB). On a quiet machine blocks of 256 to 4,096 rows ran
@@ -302,3 +304,33 @@ def keras_forward(model, X: np.ndarray, *, softmax: bool = False) -> np.ndarray:
 
 def _numpy(keras, variable) -> np.ndarray:
     return np.asarray(keras.ops.convert_to_numpy(variable), dtype=np.float64)
+
+
+class EncodedRows:
+    """Rows of a numeric array, encoded by the preprocessor as they are read.
+
+    Indexing by a slice or an array of row indices (as
+    :func:`skdnn._forward.gather` and :func:`skdnn._forward.row_blocks` do)
+    returns the encoded rows in ``dtype``; the whole encoded array is never
+    built, and rows picked by index are gathered a block at a time.
+    """
+
+    __slots__ = ("X", "dtype", "preprocessor", "shape")
+
+    def __init__(self, X: np.ndarray, preprocessor, dtype=np.float32):
+        self.X, self.preprocessor = X, preprocessor
+        self.shape = (X.shape[0], preprocessor.n_dense_features_)
+        self.dtype = np.dtype(dtype)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        encode = self.preprocessor._encode
+        if isinstance(rows, slice) or len(rows) <= ENCODE_BLOCK_ROWS:
+            return encode(self.X[rows], self.dtype)
+        out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
+        for start in range(0, len(rows), ENCODE_BLOCK_ROWS):
+            part = rows[start : start + ENCODE_BLOCK_ROWS]
+            out[start : start + len(part)] = encode(self.X[part], self.dtype)
+        return out

@@ -334,7 +334,7 @@ def load(path: str | os.PathLike):
 def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
     import pandas as pd
 
-    from skdnn._preprocessing import preprocessor_state
+    from skdnn._preprocessor_state import preprocessor_state
 
     name = type(clf).__name__
     arrays: dict[str, np.ndarray] = {}
@@ -479,7 +479,7 @@ def _fitted_preprocessor(clf, state):
     numbers through unchanged (centre 0, scale 1, no clipping, no
     category), which is what the network of such a file was trained on.
     """
-    from skdnn._preprocessing import preprocessor_from_state
+    from skdnn._preprocessor_state import preprocessor_from_state
 
     if state is None:
         n_features = getattr(clf, "n_features_in_", None)

@@ -93,10 +93,15 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     rare levels share code 0, the "unknown" slot, so ``transform`` never
     fails on a new level.
 
+    With ``numeric_bins``, each numeric column also enters as a
+    piecewise-linear encoding over its quantile bins (Gorishniy et al.,
+    2022): one value per bin, 0 below the bin, 1 above it and linear inside,
+    so a network can draw a step or a kink at any bin edge from one layer.
+
     The output is a float32 array laid out as ``[dense block | codes]``: the
     dense block holds the scaled numbers, then the missing indicators, then
-    the one-hot columns; then comes one code column per embedded
-    categorical column.
+    the one-hot columns, then the bin encodings; then comes one code column
+    per embedded categorical column.
 
     Parameters
     ----------
@@ -131,6 +136,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         and unseen levels. ``1`` pools nothing.
     max_embedding_dim : int, default=16
         Cap of the embedding width, see :func:`embedding_dim`.
+    numeric_bins : int or None, default=None
+        Number of quantile bins of the piecewise-linear encoding of each
+        numeric column (fewer where the column has fewer distinct values;
+        none for a column with at most two). The scaled number stays in the
+        output beside its bins. ``None`` encodes no bins.
 
     Attributes
     ----------
@@ -163,6 +173,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Slots of each embedded column: its kept levels plus the unknown slot.
     embedding_dims_ : tuple of int
         Embedding width of each embedded column.
+    bin_edges_ : list of ndarray of float64
+        Edges of the bins of each numeric column, in scaled units and in
+        the order of ``numeric_features_``; empty for a column without bins.
+        Its bins are the intervals between consecutive edges.
 
     See Also
     --------
@@ -202,6 +216,21 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     The outlier 900 lands at 3, the smooth-clipping bound; the missing size
     gets the median (0) and its indicator; the missing colour is all zeros.
+
+    With two bins, the size also enters as how far it is through the lower
+    and the upper half of the (scaled) sizes seen at fit; the missing size
+    is read at its fill, the median:
+
+    >>> pre = TabularPreprocessor(numeric_bins=2).fit(X[["size"]])
+    >>> pre.get_feature_names_out().tolist()
+    ['size', 'missingindicator_size', 'size_bin0', 'size_bin1']
+    >>> pre.transform(X[["size"]])[:, 2:].round(2)
+    array([[0.  , 0.  ],
+           [0.48, 0.  ],
+           [1.  , 0.  ],
+           [1.  , 0.  ],
+           [1.  , 0.29],
+           [1.  , 1.  ]], dtype=float32)
     """
 
     _parameter_constraints: dict = {
@@ -214,6 +243,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             Interval(numbers.Real, 0, 1, closed="neither"),
         ],
         "max_embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "numeric_bins": [Interval(numbers.Integral, 2, None, closed="left"), None],
     }
 
     def __init__(
@@ -225,6 +255,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         max_onehot_levels=8,
         min_frequency=1,
         max_embedding_dim=16,
+        numeric_bins=None,
     ):
         self.categorical_features = categorical_features
         self.numeric_scaling = numeric_scaling
@@ -232,6 +263,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.max_onehot_levels = max_onehot_levels
         self.min_frequency = min_frequency
         self.max_embedding_dim = max_embedding_dim
+        self.numeric_bins = numeric_bins
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -258,14 +290,17 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         center = np.zeros(numeric.size)
         scale = np.ones(numeric.size)
         fill = np.zeros(numeric.size)
-        indicators = []
+        indicators, edges = [], []
         empty, constant = [], []
+        # filled in place column by column; _scale reads them for the bins
+        self.center_, self.scale_ = center, scale
         for k, j in enumerate(numeric):
             values = _numeric_column(X, j, names[j])
             missing = np.isnan(values)
             if missing.any():
                 indicators.append(j)
             present = values[~missing] if missing.any() else values
+            edges.append(np.zeros(0))
             if present.size == 0:
                 empty.append(names[j])
                 continue
@@ -273,6 +308,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             if scale[k] == 0.0:
                 constant.append(names[j])
                 scale[k] = 1.0
+            elif self.numeric_bins is not None:
+                edges[k] = _quantile_edges(self._scale(present, k), self.numeric_bins)
 
         min_count = (
             math.ceil(self.min_frequency * n_samples)
@@ -302,10 +339,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         position = {
             j: i for i, j in enumerate(np.flatnonzero(self.categorical_features_))
         }
+        self.bin_edges_ = edges
         self.n_dense_features_ = int(
             numeric.size
             + len(indicators)
             + sum(categories[position[j]].size for j in onehot)
+            + sum(max(e.size - 1, 0) for e in edges)
         )
         self.embedding_cardinalities_ = tuple(
             int(categories[position[j]].size + 1) for j in embedded
@@ -314,9 +353,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             embedding_dim(categories[position[j]].size, self.max_embedding_dim)
             for j in embedded
         )
-        # Derived from categories_, kept only to spare transform rebuilding it
-        # (not saved: a transformer restored without it builds it per call).
+        # Derived from categories_ and bin_edges_, kept only to spare
+        # transform rebuilding them (not saved: a transformer restored
+        # without them builds them per call).
         self._lookups = _lookups(categories)
+        self._bins = _bin_plan(edges)
         return self
 
     def transform(self, X):
@@ -359,14 +400,19 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         indicator_column = {
             j: n_numeric + i for i, j in enumerate(self.indicator_features_)
         }
+        # the bins read the float64 scaled numbers, as on the fast path
+        z = np.empty((X.shape[0], n_numeric if self._n_bin_features() else 0))
         for k, j in enumerate(self.numeric_features_):
             values = _numeric_column(X, j, names[j])
             missing = np.isnan(values)
-            out[:, k] = self._scale(values, k)
+            scaled = self._scale(values, k)
             if missing.any():
-                out[missing, k] = self.fill_[k]
+                scaled[missing] = self.fill_[k]
                 if j in indicator_column:
                     out[missing, indicator_column[j]] = 1.0
+            out[:, k] = scaled
+            if z.shape[1]:
+                z[:, k] = scaled
 
         start = n_numeric + self.indicator_features_.size
         codes = {}
@@ -382,6 +428,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             start += n_levels
         for i, j in enumerate(self.embedded_features_):
             out[:, self.n_dense_features_ + i] = codes[j]
+        self._encode_bins(z, out)
         return out
 
     def get_feature_names_out(self, input_features=None):
@@ -409,6 +456,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         for j in self.onehot_features_:
             levels = self.categories_[self._category_position(j)]
             out += [f"{names[j]}_{level}" for level in levels.tolist()]
+        for j, e in zip(self.numeric_features_, self._edges(), strict=True):
+            out += [f"{names[j]}_bin{t}" for t in range(e.size - 1)]
         out += [f"{names[j]}_code" for j in self.embedded_features_]
         return np.asarray(out, dtype=object)
 
@@ -421,6 +470,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         # carry only the plain fitted arrays and rebuild them.
         state = super().__getstate__()
         state.pop("_lookups", None)
+        state.pop("_bins", None)
         return state
 
     def __setstate__(self, state):
@@ -436,6 +486,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         median = float(q[3])
         if self.numeric_scaling is None:
             return 0.0, 1.0 if q[6] > q[0] else 0.0, median
+        if q[6] > q[0] and np.all((present == q[0]) | (present == q[6])):
+            # Two values (a flag, a one-hot column of a ColumnTransformer)
+            # become 0 and 1 (0.95 after the smooth clip), close to the
+            # one-hot columns encoded here: dividing by a rare level's small
+            # spread would make it loud and clip it.
+            low, span = float(q[0]), float(q[6] - q[0])
+            return low, span, (median - low) / span
         if q[4] > q[2]:
             return median, float((q[4] - q[2]) / _IQR_NORMAL), 0.0
         # A column mostly at one value (counts, flags, sparse pixels) has no
@@ -461,8 +518,23 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             z = self._scale_block(X[start : start + _BLOCK_ROWS])
             if z is None:
                 return None
-            out[start : start + z.shape[0], : z.shape[1]] = z
+            block = out[start : start + z.shape[0]]
+            block[:, : z.shape[1]] = z
+            self._encode_bins(z, block)
         return out
+
+    def _encode_bins(self, z, out):
+        """Write the bin encodings of the scaled numbers ``z`` (one column
+        per numeric feature) into the last columns of ``out``'s dense block."""
+        plan = getattr(self, "_bins", None)
+        if plan is None:
+            plan = self._bins = _bin_plan(getattr(self, "bin_edges_", []))
+        column, low, width = plan
+        if column.size:
+            stop = self.n_dense_features_
+            bins = z[:, column] - low
+            bins /= width
+            out[:, stop - column.size : stop] = np.clip(bins, 0.0, 1.0, out=bins)
 
     def _scale_block(self, X):
         """Scaled and clipped float64 rows of an all-numeric array, or None
@@ -557,6 +629,15 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             return [f"x{j}" for j in range(self.n_features_in_)]
         return [str(name) for name in names]
 
+    def _n_bin_features(self) -> int:
+        """Width of the bin encodings at the end of the dense block."""
+        return sum(max(e.size - 1, 0) for e in self._edges())
+
+    def _edges(self):
+        """``bin_edges_``, or no bins for a transformer saved before them."""
+        edges = getattr(self, "bin_edges_", None)
+        return [np.zeros(0)] * self.numeric_features_.size if edges is None else edges
+
     def _category_position(self, j):
         return int(np.count_nonzero(self.categorical_features_[:j]))
 
@@ -574,116 +655,6 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         tags.input_tags.string = not (spec is None or isinstance(spec, str))
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
-
-
-# ----------------------------------------------------------------------
-# Fitted state as plain data, for skdnn.save
-# ----------------------------------------------------------------------
-
-#: The fitted attributes that are the whole learned state of a
-#: :class:`TabularPreprocessor` (``feature_names_in_`` only when set).
-FITTED_ATTRIBUTES = (
-    "n_features_in_",
-    "feature_names_in_",
-    "categorical_features_",
-    "numeric_features_",
-    "center_",
-    "scale_",
-    "fill_",
-    "indicator_features_",
-    "categories_",
-    "onehot_features_",
-    "embedded_features_",
-    "n_dense_features_",
-    "embedding_cardinalities_",
-    "embedding_dims_",
-)
-
-
-class EncodedRows:
-    """Rows of a numeric array, encoded by the preprocessor as they are read.
-
-    Indexing by a slice or an array of row indices (as
-    :func:`skdnn._forward.gather` and :func:`skdnn._forward.row_blocks` do)
-    returns the encoded rows in ``dtype``; the whole encoded array is never
-    built, and rows picked by index are gathered a block at a time.
-    """
-
-    __slots__ = ("X", "dtype", "preprocessor", "shape")
-
-    def __init__(self, X: np.ndarray, preprocessor, dtype=np.float32):
-        self.X, self.preprocessor = X, preprocessor
-        self.shape = (X.shape[0], preprocessor.n_dense_features_)
-        self.dtype = np.dtype(dtype)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, rows) -> np.ndarray:
-        encode = self.preprocessor._encode
-        if isinstance(rows, slice) or len(rows) <= _BLOCK_ROWS:
-            return encode(self.X[rows], self.dtype)
-        out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
-        for start in range(0, len(rows), _BLOCK_ROWS):
-            part = rows[start : start + _BLOCK_ROWS]
-            out[start : start + len(part)] = encode(self.X[part], self.dtype)
-        return out
-
-
-def preprocessor_state(preprocessor: TabularPreprocessor) -> dict:
-    """A fitted preprocessor as plain data: ``{"params": ..., "attributes": ...}``.
-
-    Every value is a Python scalar, string, tuple, list or numpy array
-    (bool, int, float, text, or an object array of scalars), which
-    :func:`skdnn.save` stores without pickle.
-    """
-    check_is_fitted(preprocessor, "n_dense_features_")
-    return {
-        "params": preprocessor.get_params(deep=False),
-        "attributes": {
-            name: getattr(preprocessor, name)
-            for name in FITTED_ATTRIBUTES
-            if hasattr(preprocessor, name)
-        },
-    }
-
-
-def preprocessor_from_state(state: dict) -> TabularPreprocessor:
-    """The inverse of :func:`preprocessor_state`; ValueError if inconsistent."""
-    params, attributes = dict(state["params"]), dict(state["attributes"])
-    known = TabularPreprocessor().get_params(deep=False)
-    unknown = sorted(set(params) - set(known)) + sorted(
-        set(attributes) - set(FITTED_ATTRIBUTES)
-    )
-    lacking = sorted(set(FITTED_ATTRIBUTES) - {"feature_names_in_"} - set(attributes))
-    if unknown or lacking:
-        raise ValueError(
-            f"Not a TabularPreprocessor state: unknown entries {unknown}, "
-            f"missing entries {lacking}."
-        )
-    preprocessor = TabularPreprocessor(**params)
-    for name, value in attributes.items():
-        setattr(preprocessor, name, value)
-    mask = np.asarray(preprocessor.categorical_features_)
-    categories = preprocessor.categories_
-    consistent = (
-        mask.dtype == bool
-        and mask.shape == (preprocessor.n_features_in_,)
-        and isinstance(categories, list)
-        and len(categories) == int(mask.sum())
-        and all(isinstance(c, np.ndarray) and c.ndim == 1 for c in categories)
-        and len(preprocessor.center_)
-        == len(preprocessor.scale_)
-        == len(preprocessor.fill_)
-        == int((~mask).sum())
-        and len(preprocessor.embedding_cardinalities_)
-        == len(preprocessor.embedding_dims_)
-        == len(preprocessor.embedded_features_)
-    )
-    if not consistent:
-        raise ValueError("Not a TabularPreprocessor state: its attributes disagree.")
-    preprocessor._lookups = _lookups(categories)
-    return preprocessor
 
 
 # ----------------------------------------------------------------------
@@ -808,6 +779,26 @@ def _category_column(X, j, name):
     if values.dtype == object:
         _refuse_objects(values, name)
     return values
+
+
+def _quantile_edges(z: np.ndarray, n_bins: int) -> np.ndarray:
+    """Edges of up to ``n_bins`` quantile bins of one column's scaled values.
+
+    Tied quantiles merge (a count column gets fewer bins); a column with at
+    most two distinct values gets none (its scaled value says it all).
+    """
+    edges = np.unique(np.quantile(z, np.linspace(0.0, 1.0, n_bins + 1)))
+    return edges if edges.size >= 3 else np.zeros(0)
+
+
+def _bin_plan(edges: list) -> tuple:
+    """(numeric column, lower edge, width) of every bin, as flat arrays."""
+    column = [np.full(max(e.size - 1, 0), k, np.intp) for k, e in enumerate(edges)]
+    low = [e[:-1] for e in edges if e.size]
+    width = [np.diff(e) for e in edges if e.size]
+    if not low:
+        return np.zeros(0, dtype=np.intp), np.zeros(0), np.ones(0)
+    return np.concatenate(column), np.concatenate(low), np.concatenate(width)
 
 
 def _learn_levels(values, min_count: int) -> np.ndarray:

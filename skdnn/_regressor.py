@@ -107,6 +107,13 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         extremes to +-3; ``"standard"`` uses the mean and standard deviation
         (also clipped); ``None`` feeds the numbers unscaled. Missing numbers
         are imputed at the centre, with a missing-indicator input.
+    numeric_bins : int or None, default=8
+        Each numeric column with more than two distinct values also enters
+        as a piecewise-linear encoding over up to this many quantile bins of
+        the training rows (Gorishniy et al., 2022), beside its scaled value:
+        one network layer can then draw a step or a kink where a tree would
+        split. ``None`` feeds the scaled values alone. The hidden widths
+        follow the number of columns, not of bins.
     callbacks : list of keras.callbacks.Callback or None, default=None
         Extra Keras callbacks, deep-copied at each fit; epoch-level hooks
         are called with this estimator's logs.
@@ -215,6 +222,7 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         scoring=None,
         categorical_features="from_dtype",
         numeric_scaling="robust",
+        numeric_bins=8,
         callbacks=None,
         warm_start=False,
         random_state=None,
@@ -242,6 +250,7 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
             scoring=scoring,
             categorical_features=categorical_features,
             numeric_scaling=numeric_scaling,
+            numeric_bins=numeric_bins,
             callbacks=callbacks,
             warm_start=warm_start,
             random_state=random_state,

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
@@ -768,8 +769,8 @@ def _one_output_more(state):
 @pytest.mark.parametrize(
     ("case", "edit", "match"),
     [
-        ("binary-text", _drop_a_numeric_column, "input width"),
-        ("regressor-multi-output", _drop_a_numeric_column, "input width"),
+        ("binary-text", _drop_a_numeric_column, "invalid preprocessor_"),
+        ("regressor-multi-output", _drop_a_numeric_column, "invalid preprocessor_"),
         ("regressor-multi-output", _one_output_more, "_target_mean is not 3"),
         (
             "regressor-multi-output",
@@ -803,6 +804,24 @@ def test_inconsistent_saved_state_is_refused(fitted, tmp_path, case, edit, match
     skdnn.save(fitted[case][0], saved)
     with pytest.raises(ModelFileError, match=match):
         skdnn.load(_edit_state(saved, tmp_path, edit))
+
+
+def test_a_network_of_another_input_width_is_refused(fitted, tmp_path):
+    # each part consistent on its own: the preprocessor feeds 3 numbers and
+    # their bins, the network of the other file reads the 3 numbers alone
+    model, X = fitted["binary-text"]
+    plain = clone(model).set_params(numeric_bins=None).fit(X, model.predict(X))
+    skdnn.save(model, tmp_path / "binned.skdnn")
+    skdnn.save(plain, tmp_path / "plain.skdnn")
+    with zipfile.ZipFile(tmp_path / "plain.skdnn") as archive:
+        network = archive.read("model.keras")
+    swapped = _rewrite(
+        tmp_path / "binned.skdnn",
+        tmp_path / "swapped.skdnn",
+        replace={"model.keras": network},
+    )
+    with pytest.raises(ModelFileError, match="input width"):
+        skdnn.load(swapped)
 
 
 # ----------------------------------------------------------------------

@@ -23,11 +23,8 @@ from skdnn._persistence import (
     _keras_bytes,
     _load_keras_model,
 )
-from skdnn._preprocessing import (
-    embedding_dim,
-    preprocessor_from_state,
-    preprocessor_state,
-)
+from skdnn._preprocessing import embedding_dim
+from skdnn._preprocessor_state import preprocessor_from_state, preprocessor_state
 
 LEVELS_40 = np.array([f"city_{i:02d}" for i in range(40)])
 
@@ -242,6 +239,92 @@ def test_a_column_without_spread_in_the_quartiles_falls_back_to_its_std():
     )
 
 
+def test_a_two_valued_column_becomes_zero_and_one():
+    # a flag, or a one-hot column out of a ColumnTransformer: a rare level is
+    # not blown up by its small spread
+    x = np.where(np.arange(200) < 10, 2.5, -1.0)
+    x_missing = np.r_[x, np.nan]
+    pre = TabularPreprocessor(smooth_clip=None).fit(x_missing[:, None])
+    Z = pre.transform(x_missing[:, None])
+    np.testing.assert_array_equal(Z[:200, 0], (x == 2.5).astype(np.float32))
+    assert Z[200, 0] == 0.0 and Z[200, 1] == 1.0  # the median level, flagged
+    clipped = TabularPreprocessor().fit_transform(x[:, None])[:, 0]
+    assert set(np.round(clipped, 4)) == {
+        0.0,
+        np.float32(round(1 / np.sqrt(1 + 1 / 9), 4)),
+    }
+
+
+# ----------------------------------------------------------------------
+# Quantile bins
+# ----------------------------------------------------------------------
+
+
+def test_bins_encode_a_number_piecewise_linearly_between_quantile_edges():
+    rng = np.random.default_rng(3)
+    x = rng.lognormal(size=(2000, 1))
+    pre = TabularPreprocessor(numeric_bins=4).fit(x)
+    (edges,) = pre.bin_edges_
+    z = pre.transform(x)
+    assert z.shape == (2000, 5) and pre.n_dense_features_ == 5
+    # the edges are the scaled column's quantiles ...
+    np.testing.assert_allclose(
+        edges, np.quantile(z[:, 0].astype(float), [0, 0.25, 0.5, 0.75, 1]), atol=1e-5
+    )
+    bins = z[:, 1:]
+    # ... each bin is 0 below it, 1 above it and linear across it: at most
+    # one bin per row strictly between 0 and 1, the ones below it full ...
+    assert np.all((bins >= 0) & (bins <= 1))
+    assert np.all(np.diff(bins, axis=1) <= 0)
+    assert ((bins > 0) & (bins < 1)).sum(axis=1).max() == 1
+    # ... so the bins add up to the number, read back through the edges
+    np.testing.assert_allclose(edges[0] + bins @ np.diff(edges), z[:, 0], atol=1e-5)
+    # and a quarter of the rows fall in each bin (the last one above zero)
+    holding = (bins > 0).sum(axis=1) - 1
+    np.testing.assert_allclose(
+        np.bincount(holding[holding >= 0], minlength=4) / 2000, 0.25, atol=0.01
+    )
+
+
+def test_bins_merge_at_tied_quantiles_and_skip_two_valued_columns():
+    rng = np.random.default_rng(4)
+    X = np.c_[
+        rng.normal(size=1000),
+        rng.integers(0, 3, 1000),  # three levels: two bins
+        rng.random(1000) < 0.2,  # a flag: no bins
+        np.zeros(1000),  # constant: no bins
+    ].astype(float)
+    with pytest.warns(UserWarning, match="constant"):
+        pre = TabularPreprocessor(numeric_bins=8).fit(X)
+    assert [e.size - 1 for e in pre.bin_edges_] == [8, 2, -1, -1]
+    assert pre.n_dense_features_ == 4 + 8 + 2
+    names = pre.get_feature_names_out().tolist()
+    assert names[:4] == ["x0", "x1", "x2", "x3"]
+    assert names[4:] == [f"x0_bin{t}" for t in range(8)] + ["x1_bin0", "x1_bin1"]
+    # the three levels read as a thermometer
+    levels = pre.transform(np.array([[0.0, v, 0.0, 0.0] for v in (0, 1, 2)]))
+    np.testing.assert_array_equal(levels[:, -2:], [[0, 0], [1, 0], [1, 1]])
+
+
+def test_bins_of_a_missing_number_are_those_of_its_fill(frame):
+    numeric = frame[["income", "ratio"]]
+    pre = TabularPreprocessor(numeric_bins=6).fit(numeric)
+    Z = pre.transform(numeric)
+    missing = numeric["income"].isna().to_numpy()
+    centre = pre.transform(
+        pd.DataFrame(
+            {"income": [np.median(numeric["income"].dropna())], "ratio": [0.0]}
+        )
+    )
+    n_income = pre.bin_edges_[0].size - 1
+    start = pre.n_dense_features_ - pre._n_bin_features()
+    np.testing.assert_allclose(
+        Z[missing, start : start + n_income],
+        np.broadcast_to(centre[0, start : start + n_income], (missing.sum(), n_income)),
+        atol=1e-6,
+    )
+
+
 def test_rare_levels_are_pooled_and_one_hot_limit_applies():
     X = pd.DataFrame({"c": ["a"] * 10 + ["b"] * 10 + ["rare"] * 2})
     pre = TabularPreprocessor(min_frequency=3).fit(X)
@@ -290,9 +373,10 @@ def test_numpy_object_array_and_integer_codes_by_index():
     np.testing.assert_array_equal(Z[:, 2:], [[1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]])
 
 
-def test_numeric_fast_path_agrees_with_the_general_path(frame):
+@pytest.mark.parametrize("numeric_bins", [None, 8])
+def test_numeric_fast_path_agrees_with_the_general_path(frame, numeric_bins):
     numeric = frame[["income", "ratio"]].fillna(1.0)
-    pre = TabularPreprocessor().fit(numeric.to_numpy())
+    pre = TabularPreprocessor(numeric_bins=numeric_bins).fit(numeric.to_numpy())
     X = numeric.to_numpy()
     fast = pre.transform(X)
     # the same numbers through the per-column path (object input)
@@ -406,9 +490,11 @@ def test_clone_and_pickle_give_identical_output(frame):
     np.testing.assert_array_equal(clone(pre).fit(frame).transform(frame), expected)
 
 
-def test_fitted_state_is_plain_data_that_skdnn_save_can_encode(frame):
+@pytest.mark.parametrize("numeric_bins", [None, 5])
+def test_fitted_state_is_plain_data_that_skdnn_save_can_encode(frame, numeric_bins):
     frame = frame.assign(mixed=np.array(["a", 1, "b", 2.5] * 150, dtype=object))
-    pre = TabularPreprocessor(max_onehot_levels=3).fit(frame)
+    pre = TabularPreprocessor(max_onehot_levels=3, numeric_bins=numeric_bins)
+    pre.fit(frame)
     arrays = {}
     encoded = _encode(preprocessor_state(pre), arrays, "preprocessor")
     restored = preprocessor_from_state(_decode(encoded, arrays))
@@ -423,6 +509,33 @@ def test_an_inconsistent_state_is_refused(frame):
         preprocessor_from_state(state)
     state["attributes"]["bogus_"] = 1
     with pytest.raises(ValueError, match=r"unknown entries \['bogus_'\]"):
+        preprocessor_from_state(state)
+
+
+def test_a_state_saved_before_the_bins_reads_as_no_bins(frame):
+    pre = TabularPreprocessor().fit(frame)
+    state = preprocessor_state(pre)
+    del state["attributes"]["bin_edges_"]
+    restored = preprocessor_from_state(state)
+    np.testing.assert_array_equal(restored.transform(frame), pre.transform(frame))
+    assert restored.get_feature_names_out().tolist() == (
+        pre.get_feature_names_out().tolist()
+    )
+
+
+@pytest.mark.parametrize(
+    "edges",
+    [
+        np.array([0.0, 1.0]),  # one bin
+        np.array([0.0, 2.0, 1.0]),  # not increasing
+        np.array([0.0, np.nan, 1.0]),
+        np.array([0, 1, 2]),  # not float
+    ],
+)
+def test_inconsistent_bin_edges_are_refused(frame, edges):
+    state = preprocessor_state(TabularPreprocessor(numeric_bins=3).fit(frame))
+    state["attributes"]["bin_edges_"][0] = edges
+    with pytest.raises(ValueError, match="attributes disagree"):
         preprocessor_from_state(state)
 
 
@@ -592,6 +705,6 @@ def test_a_pipeline_holding_it_round_trips_through_skdnn_save(frame, tmp_path):
 # ----------------------------------------------------------------------
 
 
-@parametrize_with_checks([TabularPreprocessor()])
+@parametrize_with_checks([TabularPreprocessor(), TabularPreprocessor(numeric_bins=4)])
 def test_sklearn_compatible_transformer(estimator, check):
     check(estimator)

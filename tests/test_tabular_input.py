@@ -256,6 +256,46 @@ def test_numeric_scaling_none_feeds_numbers_unscaled():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(200, 3))
     y = (X[:, 0] > 0).astype(int)
-    clf = TaperedMLPClassifier(**{**FAST, "epochs": 3}, numeric_scaling=None)
+    clf = TaperedMLPClassifier(
+        **{**FAST, "epochs": 3}, numeric_scaling=None, numeric_bins=None
+    )
     clf.fit(X, y)
     np.testing.assert_array_equal(clf.preprocessor_.transform(X), X.astype(np.float32))
+    # with bins, the numbers still come first and unscaled
+    clf.set_params(numeric_bins=8).fit(X, y)
+    np.testing.assert_array_equal(
+        clf.preprocessor_.transform(X)[:, :3], X.astype(np.float32)
+    )
+
+
+def test_quantile_bins_let_the_network_draw_steps():
+    # a staircase in one column and a threshold in another: what trees split
+    # on and what a plain ReLU layer bends towards only slowly
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(1200, 4))
+    y = np.floor(2 * X[:, 0]) + 3 * (X[:, 1] > 0.8) + 0.1 * rng.normal(size=1200)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=0)
+    params = {**FAST, "epochs": 100, "hidden_layer_sizes": (32,)}
+    binned = TaperedMLPRegressor(**params, numeric_bins=8).fit(X_tr, y_tr)
+    plain = TaperedMLPRegressor(**params, numeric_bins=None).fit(X_tr, y_tr)
+    assert binned.score(X_te, y_te) > plain.score(X_te, y_te) + 0.01
+
+
+def test_bins_widen_the_input_not_the_hidden_layers():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 6))
+    y = (X[:, 0] > 0).astype(int)
+    params = {"epochs": 2, "random_state": 0}
+    binned = TaperedMLPClassifier(**params, numeric_bins=8).fit(X, y)
+    plain = TaperedMLPClassifier(**params, numeric_bins=None).fit(X, y)
+    assert binned.hidden_layer_sizes_ == plain.hidden_layer_sizes_
+    assert plain.preprocessor_.n_dense_features_ == 6
+    assert binned.preprocessor_.n_dense_features_ == 6 + 6 * 8
+    assert binned.model_.input_shape[-1] == 6 + 6 * 8
+    # the numpy inference plan reads the bins as the Keras model does
+    encoded = binned.preprocessor_.transform(X)
+    np.testing.assert_allclose(
+        binned.predict_proba(X.astype(np.float32))[:, 1],
+        binned.model_.predict(encoded, verbose=0)[:, 0],
+        atol=1e-6,
+    )

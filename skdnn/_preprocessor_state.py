@@ -1,0 +1,119 @@
+"""A fitted :class:`~skdnn.TabularPreprocessor` as plain data, for skdnn.save.
+
+:func:`preprocessor_state` lists the fitted attributes as scalars, strings,
+tuples, lists and numpy arrays, which :func:`skdnn.save` stores without
+pickle; :func:`preprocessor_from_state` builds the transformer back and
+refuses a state whose attributes disagree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from skdnn._preprocessing import TabularPreprocessor, _lookups
+
+#: The fitted attributes that are the whole learned state of a
+#: :class:`TabularPreprocessor` (``feature_names_in_`` only when set;
+#: ``bin_edges_`` absent from files saved before it, read as no bins).
+FITTED_ATTRIBUTES = (
+    "n_features_in_",
+    "feature_names_in_",
+    "categorical_features_",
+    "numeric_features_",
+    "center_",
+    "scale_",
+    "fill_",
+    "indicator_features_",
+    "categories_",
+    "onehot_features_",
+    "embedded_features_",
+    "n_dense_features_",
+    "embedding_cardinalities_",
+    "embedding_dims_",
+    "bin_edges_",
+)
+#: Those a saved state may lack.
+_OPTIONAL_ATTRIBUTES = frozenset({"feature_names_in_", "bin_edges_"})
+
+
+def preprocessor_state(preprocessor: TabularPreprocessor) -> dict:
+    """A fitted preprocessor as plain data: ``{"params": ..., "attributes": ...}``.
+
+    Every value is a Python scalar, string, tuple, list or numpy array
+    (bool, int, float, text, or an object array of scalars), which
+    :func:`skdnn.save` stores without pickle.
+    """
+    check_is_fitted(preprocessor, "n_dense_features_")
+    return {
+        "params": preprocessor.get_params(deep=False),
+        "attributes": {
+            name: getattr(preprocessor, name)
+            for name in FITTED_ATTRIBUTES
+            if hasattr(preprocessor, name)
+        },
+    }
+
+
+def preprocessor_from_state(state: dict) -> TabularPreprocessor:
+    """The inverse of :func:`preprocessor_state`; ValueError if inconsistent."""
+    params, attributes = dict(state["params"]), dict(state["attributes"])
+    known = TabularPreprocessor().get_params(deep=False)
+    unknown = sorted(set(params) - set(known)) + sorted(
+        set(attributes) - set(FITTED_ATTRIBUTES)
+    )
+    lacking = sorted(set(FITTED_ATTRIBUTES) - _OPTIONAL_ATTRIBUTES - set(attributes))
+    if unknown or lacking:
+        raise ValueError(
+            f"Not a TabularPreprocessor state: unknown entries {unknown}, "
+            f"missing entries {lacking}."
+        )
+    preprocessor = TabularPreprocessor(**params)
+    for name, value in attributes.items():
+        setattr(preprocessor, name, value)
+    mask = np.asarray(preprocessor.categorical_features_)
+    categories = preprocessor.categories_
+    edges = preprocessor._edges()
+    n_numeric = int((~mask).sum())
+    consistent = (
+        mask.dtype == bool
+        and mask.shape == (preprocessor.n_features_in_,)
+        and isinstance(categories, list)
+        and len(categories) == int(mask.sum())
+        and all(isinstance(c, np.ndarray) and c.ndim == 1 for c in categories)
+        and len(preprocessor.center_)
+        == len(preprocessor.scale_)
+        == len(preprocessor.fill_)
+        == n_numeric
+        and len(preprocessor.embedding_cardinalities_)
+        == len(preprocessor.embedding_dims_)
+        == len(preprocessor.embedded_features_)
+        and isinstance(edges, list)
+        and len(edges) == n_numeric
+        and all(_valid_edges(e) for e in edges)
+        and preprocessor.n_dense_features_
+        == n_numeric
+        + len(preprocessor.indicator_features_)
+        + sum(
+            categories[preprocessor._category_position(j)].size
+            for j in preprocessor.onehot_features_
+        )
+        + sum(max(e.size - 1, 0) for e in edges)
+    )
+    if not consistent:
+        raise ValueError("Not a TabularPreprocessor state: its attributes disagree.")
+    preprocessor._lookups = _lookups(categories)
+    return preprocessor
+
+
+def _valid_edges(edges) -> bool:
+    """Saved bin edges: none, or at least three finite increasing floats."""
+    if not (isinstance(edges, np.ndarray) and edges.ndim == 1):
+        return False
+    if edges.size == 0:
+        return True
+    return (
+        edges.dtype.kind == "f"
+        and edges.size >= 3
+        and bool(np.isfinite(edges).all() and (np.diff(edges) > 0).all())
+    )
