@@ -68,11 +68,14 @@ def split(X, y):
 
 
 def skdnn_classifier(epochs: int = EPOCHS):
-    """The benchmarked ``TaperedMLPClassifier``."""
+    """The benchmarked ``TaperedMLPClassifier``: the peer's network, so its
+    input is the columns alone (no quantile bins, which widen the first
+    layer's input ninefold)."""
     from skdnn import TaperedMLPClassifier
 
     return TaperedMLPClassifier(
         hidden_layer_sizes=HIDDEN_LAYER_SIZES,
+        numeric_bins=None,
         dropout=DROPOUT,
         batch_size=BATCH_SIZE,
         epochs=epochs,

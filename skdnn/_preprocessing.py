@@ -532,9 +532,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         column, low, width = plan
         if column.size:
             stop = self.n_dense_features_
-            bins = z[:, column] - low
-            bins /= width
-            out[:, stop - column.size : stop] = np.clip(bins, 0.0, 1.0, out=bins)
+            # a few hundred rows at a time: the float64 scratch stays small
+            step = max(1, 2**16 // column.size)
+            for start in range(0, z.shape[0], step):
+                bins = z[start : start + step, column]  # a copy: fancy indexing
+                bins -= low
+                bins /= width
+                np.clip(bins, 0.0, 1.0, out=bins)
+                out[start : start + step, stop - column.size : stop] = bins
 
     def _scale_block(self, X):
         """Scaled and clipped float64 rows of an all-numeric array, or None
@@ -784,10 +789,13 @@ def _category_column(X, j, name):
 def _quantile_edges(z: np.ndarray, n_bins: int) -> np.ndarray:
     """Edges of up to ``n_bins`` quantile bins of one column's scaled values.
 
-    Tied quantiles merge (a count column gets fewer bins); a column with at
-    most two distinct values gets none (its scaled value says it all).
+    The edges are values of the column (quantiles without interpolation), so
+    tied quantiles merge and a column of few distinct values gets one bin
+    between each two neighbouring values, as a thermometer code; a column
+    with at most two distinct values gets none (its scaled value says it all).
     """
-    edges = np.unique(np.quantile(z, np.linspace(0.0, 1.0, n_bins + 1)))
+    q = np.linspace(0.0, 1.0, n_bins + 1)
+    edges = np.unique(np.quantile(z, q, method="inverted_cdf"))
     return edges if edges.size >= 3 else np.zeros(0)
 
 

@@ -39,10 +39,13 @@ import numpy as np
 from skdnn._forward import gather
 from skdnn._keras import backend_name
 
-# Rows per compiled call (TensorFlow) and per gathered chunk: the gathered
-# float32 chunk stays a few megabytes (8,192 x 40 features is 1.3 MB)
-# however many rows are trained on.
+# Rows per compiled call (TensorFlow) and per gathered chunk: at most
+# CHUNK_ROWS rows of at most CHUNK_VALUES encoded inputs, so the gathered
+# float32 chunk stays a few megabytes (8,192 x 40 features is 1.3 MB, and a
+# wider encoding, such as 40 numbers and their quantile bins, gets fewer
+# rows) however many rows are trained on.
 CHUNK_ROWS = 8_192
+CHUNK_VALUES = 2**19
 # Most full batches per lax.scan call on JAX (a power of two; a smaller
 # epoch scans the power of two that holds its full batches).
 BATCHES_PER_SCAN = 16
@@ -274,7 +277,8 @@ class EpochRunner:
         import tensorflow as tf
 
         batch_size = tf.constant(self.batch_size, tf.int32)
-        chunk_rows = self.batch_size * max(1, CHUNK_ROWS // self.batch_size)
+        rows_cap = min(CHUNK_ROWS, CHUNK_VALUES // max(X.shape[1], 1))
+        chunk_rows = self.batch_size * max(1, rows_cap // self.batch_size)
         loss_sum = metric_sum = 0.0
         state = None
         for start in range(0, order.shape[0], chunk_rows):

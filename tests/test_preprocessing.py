@@ -267,10 +267,9 @@ def test_bins_encode_a_number_piecewise_linearly_between_quantile_edges():
     (edges,) = pre.bin_edges_
     z = pre.transform(x)
     assert z.shape == (2000, 5) and pre.n_dense_features_ == 5
-    # the edges are the scaled column's quantiles ...
-    np.testing.assert_allclose(
-        edges, np.quantile(z[:, 0].astype(float), [0, 0.25, 0.5, 0.75, 1]), atol=1e-5
-    )
+    # the edges are values of the scaled column at its quantiles ...
+    quantiles = np.quantile(z[:, 0], [0, 0.25, 0.5, 0.75, 1], method="inverted_cdf")
+    np.testing.assert_allclose(edges, quantiles, atol=1e-6)
     bins = z[:, 1:]
     # ... each bin is 0 below it, 1 above it and linear across it: at most
     # one bin per row strictly between 0 and 1, the ones below it full ...
@@ -283,6 +282,16 @@ def test_bins_encode_a_number_piecewise_linearly_between_quantile_edges():
     holding = (bins > 0).sum(axis=1) - 1
     np.testing.assert_allclose(
         np.bincount(holding[holding >= 0], minlength=4) / 2000, 0.25, atol=0.01
+    )
+
+
+def test_a_column_of_few_values_gets_a_bin_between_each_two_of_them():
+    x = np.array([[1.0], [2.0], [2.0], [5.0], [7.0]] * 3)
+    pre = TabularPreprocessor(numeric_bins=8, numeric_scaling=None).fit(x)
+    np.testing.assert_array_equal(pre.bin_edges_[0], [1.0, 2.0, 5.0, 7.0])
+    np.testing.assert_allclose(
+        pre.transform([[1.0], [2.0], [3.5], [7.0]])[:, 1:],
+        [[0, 0, 0], [1, 0, 0], [1, 0.5, 0], [1, 1, 1]],
     )
 
 
