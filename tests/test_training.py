@@ -117,7 +117,10 @@ def test_jax_compiles_one_scan_length_and_one_partial_step(fresh_cache, monkeypa
     single = TaperedMLPClassifier(**params).fit(X[: 16 * 22 + 5], y[: 16 * 22 + 5])
     for a, b in zip(_weights(small), _weights(single), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(small.history_["loss"], single.history_["loss"])
+    # the epoch losses are float32 sums taken in other groupings of batches
+    np.testing.assert_allclose(
+        small.history_["loss"], single.history_["loss"], rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize(
