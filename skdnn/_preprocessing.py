@@ -340,12 +340,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             j: i for i, j in enumerate(np.flatnonzero(self.categorical_features_))
         }
         self.bin_edges_ = edges
-        self.n_dense_features_ = int(
-            numeric.size
-            + len(indicators)
-            + sum(categories[position[j]].size for j in onehot)
-            + sum(max(e.size - 1, 0) for e in edges)
-        )
+        self.n_dense_features_ = self._dense_width()
         self.embedding_cardinalities_ = tuple(
             int(categories[position[j]].size + 1) for j in embedded
         )
@@ -528,7 +523,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         per numeric feature) into the last columns of ``out``'s dense block."""
         plan = getattr(self, "_bins", None)
         if plan is None:
-            plan = self._bins = _bin_plan(getattr(self, "bin_edges_", []))
+            plan = self._bins = _bin_plan(self._edges())
         column, low, width = plan
         if column.size:
             stop = self.n_dense_features_
@@ -633,6 +628,19 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         if names is None:
             return [f"x{j}" for j in range(self.n_features_in_)]
         return [str(name) for name in names]
+
+    def _dense_width(self) -> int:
+        """Width of the dense block the fitted columns encode into: numbers,
+        missing indicators, one-hot levels and bins."""
+        return int(
+            self.numeric_features_.size
+            + self.indicator_features_.size
+            + sum(
+                self.categories_[self._category_position(j)].size
+                for j in self.onehot_features_
+            )
+            + self._n_bin_features()
+        )
 
     def _n_bin_features(self) -> int:
         """Width of the bin encodings at the end of the dense block."""

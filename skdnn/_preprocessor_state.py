@@ -75,13 +75,18 @@ def preprocessor_from_state(state: dict) -> TabularPreprocessor:
     categories = preprocessor.categories_
     edges = preprocessor._edges()
     n_numeric = int((~mask).sum())
+    try:
+        width = preprocessor._dense_width()
+    except (IndexError, TypeError, AttributeError):  # refused below
+        width = None
     consistent = (
         mask.dtype == bool
         and mask.shape == (preprocessor.n_features_in_,)
         and isinstance(categories, list)
         and len(categories) == int(mask.sum())
         and all(isinstance(c, np.ndarray) and c.ndim == 1 for c in categories)
-        and len(preprocessor.center_)
+        and len(preprocessor.numeric_features_)
+        == len(preprocessor.center_)
         == len(preprocessor.scale_)
         == len(preprocessor.fill_)
         == n_numeric
@@ -91,14 +96,7 @@ def preprocessor_from_state(state: dict) -> TabularPreprocessor:
         and isinstance(edges, list)
         and len(edges) == n_numeric
         and all(_valid_edges(e) for e in edges)
-        and preprocessor.n_dense_features_
-        == n_numeric
-        + len(preprocessor.indicator_features_)
-        + sum(
-            categories[preprocessor._category_position(j)].size
-            for j in preprocessor.onehot_features_
-        )
-        + sum(max(e.size - 1, 0) for e in edges)
+        and preprocessor.n_dense_features_ == width
     )
     if not consistent:
         raise ValueError("Not a TabularPreprocessor state: its attributes disagree.")

@@ -521,6 +521,13 @@ def test_an_inconsistent_state_is_refused(frame):
         preprocessor_from_state(state)
 
 
+def test_a_state_naming_a_column_out_of_range_is_refused(frame):
+    state = preprocessor_state(TabularPreprocessor().fit(frame))
+    state["attributes"]["onehot_features_"] = np.array([99])
+    with pytest.raises(ValueError, match="attributes disagree"):
+        preprocessor_from_state(state)
+
+
 def test_a_state_saved_before_the_bins_reads_as_no_bins(frame):
     pre = TabularPreprocessor().fit(frame)
     state = preprocessor_state(pre)
