@@ -36,6 +36,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skdnn._bins import bin_plan, encode_bins, quantile_edges
+
 #: Normal-consistent divisor of the interquartile range (IQR of N(0, 1)).
 _IQR_NORMAL = 1.3489795003921634
 #: Rows handled at once by the numeric fast path: bounds its float64 scratch.
@@ -309,7 +311,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                 constant.append(names[j])
                 scale[k] = 1.0
             elif self.numeric_bins is not None:
-                edges[k] = _quantile_edges(self._scale(present, k), self.numeric_bins)
+                edges[k] = quantile_edges(self._scale(present, k), self.numeric_bins)
 
         min_count = (
             math.ceil(self.min_frequency * n_samples)
@@ -352,7 +354,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         # transform rebuilding them (not saved: a transformer restored
         # without them builds them per call).
         self._lookups = _lookups(categories)
-        self._bins = _bin_plan(edges)
+        self._bins = bin_plan(edges)
         return self
 
     def transform(self, X):
@@ -519,22 +521,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         return out
 
     def _encode_bins(self, z, out):
-        """Write the bin encodings of the scaled numbers ``z`` (one column
-        per numeric feature) into the last columns of ``out``'s dense block."""
+        """Write the bins of the scaled numbers ``z`` into ``out``'s dense block."""
         plan = getattr(self, "_bins", None)
         if plan is None:
-            plan = self._bins = _bin_plan(self._edges())
-        column, low, width = plan
-        if column.size:
-            stop = self.n_dense_features_
-            # a few hundred rows at a time: the float64 scratch stays small
-            step = max(1, 2**16 // column.size)
-            for start in range(0, z.shape[0], step):
-                bins = z[start : start + step, column]  # a copy: fancy indexing
-                bins -= low
-                bins /= width
-                np.clip(bins, 0.0, 1.0, out=bins)
-                out[start : start + step, stop - column.size : stop] = bins
+            plan = self._bins = bin_plan(self._edges())
+        encode_bins(z, out, plan, self.n_dense_features_)
 
     def _scale_block(self, X):
         """Scaled and clipped float64 rows of an all-numeric array, or None
@@ -792,29 +783,6 @@ def _category_column(X, j, name):
     if values.dtype == object:
         _refuse_objects(values, name)
     return values
-
-
-def _quantile_edges(z: np.ndarray, n_bins: int) -> np.ndarray:
-    """Edges of up to ``n_bins`` quantile bins of one column's scaled values.
-
-    The edges are values of the column (quantiles without interpolation), so
-    tied quantiles merge and a column of few distinct values gets one bin
-    between each two neighbouring values, as a thermometer code; a column
-    with at most two distinct values gets none (its scaled value says it all).
-    """
-    q = np.linspace(0.0, 1.0, n_bins + 1)
-    edges = np.unique(np.quantile(z, q, method="inverted_cdf"))
-    return edges if edges.size >= 3 else np.zeros(0)
-
-
-def _bin_plan(edges: list) -> tuple:
-    """(numeric column, lower edge, width) of every bin, as flat arrays."""
-    column = [np.full(max(e.size - 1, 0), k, np.intp) for k, e in enumerate(edges)]
-    low = [e[:-1] for e in edges if e.size]
-    width = [np.diff(e) for e in edges if e.size]
-    if not low:
-        return np.zeros(0, dtype=np.intp), np.zeros(0), np.ones(0)
-    return np.concatenate(column), np.concatenate(low), np.concatenate(width)
 
 
 def _learn_levels(values, min_count: int) -> np.ndarray:
