@@ -1,14 +1,22 @@
 """Quantile bins of numeric columns, encoded piecewise-linearly.
 
 Each numeric column's bins are fitted as edges over its scaled values; a
-value enters as one number per bin, 0 below the bin, 1 above it and the
-position inside it in between (Gorishniy et al. 2022, "PLE"), so a column's
-bins add back to its scaled value's place between its first and last edge.
+value enters as one number per bin, 0 below the bin, full above it and
+linear inside it (Gorishniy et al. 2022, "PLE"), so a column's bins add back
+to its scaled value's place between its first and last edge. A full bin is
+worth :data:`BIN_HEIGHT`.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+#: The value of a full bin. At a quarter of the unit, a column's 8 bins
+#: enter the first layer with less weight than its scaled value (sum of
+#: squares at most 0.5, against 8 at height 1); measured on the quality
+#: benchmark, small noisy tables then overfit less through their bins and
+#: the tree-friendly tables keep their gain (see docs/user_guide/tabular.rst).
+BIN_HEIGHT = 0.25
 
 
 def quantile_edges(z: np.ndarray, n_bins: int) -> np.ndarray:
@@ -34,9 +42,12 @@ def bin_plan(edges: list) -> tuple:
     return np.concatenate(column), np.concatenate(low), np.concatenate(width)
 
 
-def encode_bins(z: np.ndarray, out: np.ndarray, plan: tuple, stop: int) -> None:
+def encode_bins(
+    z: np.ndarray, out: np.ndarray, plan: tuple, stop: int, height: float
+) -> None:
     """Write the bin encodings of the scaled numbers ``z`` (one column per
-    numeric feature) into ``out[:, stop - n_bins : stop]``."""
+    numeric feature), full bins at ``height``, into ``out[:, stop - n_bins :
+    stop]``."""
     column, low, width = plan
     if not column.size:
         return
@@ -47,4 +58,6 @@ def encode_bins(z: np.ndarray, out: np.ndarray, plan: tuple, stop: int) -> None:
         bins -= low
         bins /= width
         np.clip(bins, 0.0, 1.0, out=bins)
+        if height != 1.0:
+            bins *= height
         out[start : start + step, stop - column.size : stop] = bins

@@ -36,7 +36,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skdnn._bins import bin_plan, encode_bins, quantile_edges
+from skdnn._bins import BIN_HEIGHT, bin_plan, encode_bins, quantile_edges
 
 #: Normal-consistent divisor of the interquartile range (IQR of N(0, 1)).
 _IQR_NORMAL = 1.3489795003921634
@@ -97,8 +97,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     With ``numeric_bins``, each numeric column also enters as a
     piecewise-linear encoding over its quantile bins (Gorishniy et al.,
-    2022): one value per bin, 0 below the bin, 1 above it and linear inside,
-    so a network can draw a step or a kink at any bin edge from one layer.
+    2022): one value per bin, 0 below the bin, full above it (at
+    ``bin_height_``, a quarter) and linear inside, so a network can draw a
+    step or a kink at any bin edge from one layer.
 
     The output is a float32 array laid out as ``[dense block | codes]``: the
     dense block holds the scaled numbers, then the missing indicators, then
@@ -179,6 +180,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Edges of the bins of each numeric column, in scaled units and in
         the order of ``numeric_features_``; empty for a column without bins.
         Its bins are the intervals between consecutive edges.
+    bin_height_ : float
+        The value of a full bin in the output (``0.25``).
 
     See Also
     --------
@@ -220,13 +223,15 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     gets the median (0) and its indicator; the missing colour is all zeros.
 
     With two bins, the size also enters as how far it is through the lower
-    and the upper half of the (scaled) sizes seen at fit; the missing size
-    is read at its fill, the median:
+    and the upper half of the (scaled) sizes seen at fit, a full bin being
+    worth ``bin_height_``; the missing size is read at its fill, the median:
 
     >>> pre = TabularPreprocessor(numeric_bins=2).fit(X[["size"]])
     >>> pre.get_feature_names_out().tolist()
     ['size', 'missingindicator_size', 'size_bin0', 'size_bin1']
-    >>> pre.transform(X[["size"]])[:, 2:].round(2)
+    >>> pre.bin_height_
+    0.25
+    >>> (pre.transform(X[["size"]])[:, 2:] / pre.bin_height_).round(2)
     array([[0.  , 0.  ],
            [0.48, 0.  ],
            [1.  , 0.  ],
@@ -342,6 +347,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             j: i for i, j in enumerate(np.flatnonzero(self.categorical_features_))
         }
         self.bin_edges_ = edges
+        self.bin_height_ = BIN_HEIGHT
         self.n_dense_features_ = self._dense_width()
         self.embedding_cardinalities_ = tuple(
             int(categories[position[j]].size + 1) for j in embedded
@@ -525,7 +531,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         plan = getattr(self, "_bins", None)
         if plan is None:
             plan = self._bins = bin_plan(self._edges())
-        encode_bins(z, out, plan, self.n_dense_features_)
+        # a transformer saved before the height existed encoded full bins as 1
+        height = getattr(self, "bin_height_", 1.0)
+        encode_bins(z, out, plan, self.n_dense_features_, height)
 
     def _scale_block(self, X):
         """Scaled and clipped float64 rows of an all-numeric array, or None

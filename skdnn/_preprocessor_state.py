@@ -15,7 +15,8 @@ from skdnn._preprocessing import TabularPreprocessor, _lookups
 
 #: The fitted attributes that are the whole learned state of a
 #: :class:`TabularPreprocessor` (``feature_names_in_`` only when set;
-#: ``bin_edges_`` absent from files saved before it, read as no bins).
+#: ``bin_edges_`` absent from files saved before it, read as no bins;
+#: ``bin_height_`` absent from files saved before it, read as 1).
 FITTED_ATTRIBUTES = (
     "n_features_in_",
     "feature_names_in_",
@@ -32,9 +33,10 @@ FITTED_ATTRIBUTES = (
     "embedding_cardinalities_",
     "embedding_dims_",
     "bin_edges_",
+    "bin_height_",
 )
 #: Those a saved state may lack.
-_OPTIONAL_ATTRIBUTES = frozenset({"feature_names_in_", "bin_edges_"})
+_OPTIONAL_ATTRIBUTES = frozenset({"feature_names_in_", "bin_edges_", "bin_height_"})
 
 
 def preprocessor_state(preprocessor: TabularPreprocessor) -> dict:
@@ -97,6 +99,7 @@ def preprocessor_from_state(state: dict) -> TabularPreprocessor:
         and len(edges) == n_numeric
         and all(_valid_edges(e) for e in edges)
         and preprocessor.n_dense_features_ == width
+        and _valid_height(getattr(preprocessor, "bin_height_", 1.0))
     )
     if not consistent:
         raise ValueError("Not a TabularPreprocessor state: its attributes disagree.")
@@ -115,3 +118,8 @@ def _valid_edges(edges) -> bool:
         and edges.size >= 3
         and bool(np.isfinite(edges).all() and (np.diff(edges) > 0).all())
     )
+
+
+def _valid_height(height) -> bool:
+    """A saved bin height: a float in (0, 1]."""
+    return isinstance(height, float) and 0.0 < height <= 1.0

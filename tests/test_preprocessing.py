@@ -270,8 +270,10 @@ def test_bins_encode_a_number_piecewise_linearly_between_quantile_edges():
     # the edges are values of the scaled column at its quantiles ...
     quantiles = np.quantile(z[:, 0], [0, 0.25, 0.5, 0.75, 1], method="inverted_cdf")
     np.testing.assert_allclose(edges, quantiles, atol=1e-6)
-    bins = z[:, 1:]
-    # ... each bin is 0 below it, 1 above it and linear across it: at most
+    # ... a full bin is worth a quarter ...
+    assert pre.bin_height_ == 0.25
+    bins = z[:, 1:] / pre.bin_height_
+    # ... each bin is 0 below it, full above it and linear across it: at most
     # one bin per row strictly between 0 and 1, the ones below it full ...
     assert np.all((bins >= 0) & (bins <= 1))
     assert np.all(np.diff(bins, axis=1) <= 0)
@@ -290,7 +292,7 @@ def test_a_column_of_few_values_gets_a_bin_between_each_two_of_them():
     pre = TabularPreprocessor(numeric_bins=8, numeric_scaling=None).fit(x)
     np.testing.assert_array_equal(pre.bin_edges_[0], [1.0, 2.0, 5.0, 7.0])
     np.testing.assert_allclose(
-        pre.transform([[1.0], [2.0], [3.5], [7.0]])[:, 1:],
+        pre.transform([[1.0], [2.0], [3.5], [7.0]])[:, 1:] / 0.25,
         [[0, 0, 0], [1, 0, 0], [1, 0.5, 0], [1, 1, 1]],
     )
 
@@ -312,7 +314,7 @@ def test_bins_merge_at_tied_quantiles_and_skip_two_valued_columns():
     assert names[4:] == [f"x0_bin{t}" for t in range(8)] + ["x1_bin0", "x1_bin1"]
     # the three levels read as a thermometer
     levels = pre.transform(np.array([[0.0, v, 0.0, 0.0] for v in (0, 1, 2)]))
-    np.testing.assert_array_equal(levels[:, -2:], [[0, 0], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(levels[:, -2:] / 0.25, [[0, 0], [1, 0], [1, 1]])
 
 
 def test_bins_of_a_missing_number_are_those_of_its_fill(frame):
@@ -537,6 +539,26 @@ def test_a_state_saved_before_the_bins_reads_as_no_bins(frame):
     assert restored.get_feature_names_out().tolist() == (
         pre.get_feature_names_out().tolist()
     )
+
+
+def test_a_state_saved_before_the_bin_height_reads_full_bins_as_one(frame):
+    pre = TabularPreprocessor(numeric_bins=3).fit(frame)
+    state = preprocessor_state(pre)
+    assert state["attributes"]["bin_height_"] == 0.25
+    del state["attributes"]["bin_height_"]
+    restored = preprocessor_from_state(state)
+    bins = slice(pre.n_dense_features_ - pre._n_bin_features(), pre.n_dense_features_)
+    new, old = pre.transform(frame), restored.transform(frame)
+    np.testing.assert_allclose(old[:, bins], new[:, bins] * 4, rtol=1e-6)
+    np.testing.assert_array_equal(old[:, : bins.start], new[:, : bins.start])
+
+
+@pytest.mark.parametrize("height", [0.0, -0.25, 2.0, np.nan, "0.25"])
+def test_a_refused_bin_height(frame, height):
+    state = preprocessor_state(TabularPreprocessor(numeric_bins=3).fit(frame))
+    state["attributes"]["bin_height_"] = height
+    with pytest.raises(ValueError, match="attributes disagree"):
+        preprocessor_from_state(state)
 
 
 @pytest.mark.parametrize(
