@@ -36,6 +36,7 @@ from sklearn.utils.validation import (
 
 from skdnn._architecture import as_widths, check_keras_name, tapered_widths
 from skdnn._embedding import PickledModel
+from skdnn._epochs import BestEpoch, NoCallbacks, WeightAverage, Weights, divergence
 from skdnn._forward import (
     ACTIVATIONS,
     PREDICT_BLOCK_ROWS,
@@ -122,6 +123,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         "l2": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
+        "weight_averaging": [Interval(Real, 0, 1, closed="left")],
         "validation_split": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": ["boolean"],
         "patience": [Interval(Integral, 1, None, closed="left")],
@@ -154,6 +156,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         l2,
         batch_size,
         epochs,
+        weight_averaging,
         validation_split,
         early_stopping,
         patience,
@@ -181,6 +184,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         self.l2 = l2
         self.batch_size = batch_size
         self.epochs = epochs
+        self.weight_averaging = weight_averaging
         self.validation_split = validation_split
         self.early_stopping = early_stopping
         self.patience = patience
@@ -251,7 +255,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             self._runner = EpochRunner(self.model_, self._head, self.batch_size)
         model = self.model_
         monitor, maximise = self._resolve_monitor(has_validation=val is not None)
-        tracker = _BestEpoch(monitor, maximise, keep=self.early_stopping)
+        tracker = BestEpoch(monitor, maximise, keep=self.early_stopping)
         scorers = self._scorers()
         # the rows as scorers take them, gathered as float32 once per fit
         train_set = val_set = None
@@ -262,7 +266,9 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         callbacks = self._callback_list(epochs)
         first_epoch = len(self._history_rows) + 1
         last_epoch = first_epoch + epochs - 1
-        last_good = _Weights(model.get_weights(), self._plan)
+        last_good = Weights(model.get_weights(), self._plan)
+        # the network kept each epoch: the moving average of the trained one
+        average = WeightAverage(self.weight_averaging)
         progress = EpochProgress(epochs, self.verbose, first_epoch=first_epoch)
         model.stop_training = False
         callbacks.on_train_begin()
@@ -274,7 +280,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 # the epoch's last step can overflow the weights after its
                 # loss was measured: such an epoch has diverged too
                 epoch_weights = self._runner.weights
-                diverged = _divergence(loss, epoch_weights)
+                diverged = divergence(loss, epoch_weights)
                 if diverged:
                     self._restore(last_good)
                     if not self._history_rows:
@@ -291,6 +297,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                         stacklevel=3,
                     )
                     break
+                epoch_weights = average.update(epoch_weights)
                 self._plan = extract_plan(
                     model, dict(zip(map(id, model.weights), epoch_weights, strict=True))
                 )
@@ -298,7 +305,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 self._record_scores(row, scorers, train_set, val, val_set)
                 row["learning_rate"] = self._runner.learning_rate
                 self._history_rows.append(row)
-                last_good = _Weights(epoch_weights, self._plan)
+                last_good = Weights(epoch_weights, self._plan)
                 progress.update(epoch, row)
                 tracker.update(epoch, row, last_good)
                 callbacks.on_epoch_end(epoch - 1, logs=dict(row))
@@ -322,11 +329,13 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         restored_epoch = None
         if tracker.weights is not None:
             restored_epoch = tracker.epoch
-            if tracker.epoch != len(self._history_rows):
+            if average.momentum or tracker.epoch != len(self._history_rows):
                 self._restore(tracker.weights)
+        elif average.momentum:  # the model holds the trained weights
+            self._restore(last_good)
         self._finish_history(restored_epoch)
 
-    def _restore(self, weights: _Weights) -> None:
+    def _restore(self, weights: Weights) -> None:
         self.model_.set_weights(weights.values)
         self._plan = weights.plan
 
@@ -721,7 +730,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
 
     def _callback_list(self, epochs):
         if not self.callbacks:
-            return _NoCallbacks()
+            return NoCallbacks()
         from skdnn._keras import import_keras
 
         keras = import_keras()
@@ -828,57 +837,6 @@ class _ValidationSet:
 
     def __init__(self, X, rows, Y, weights):
         self.X, self.rows, self.Y, self.weights = X, rows, Y, weights
-
-
-class _Weights:
-    """The network's weights at one epoch, with their numpy inference plan."""
-
-    __slots__ = ("plan", "values")
-
-    def __init__(self, values, plan):
-        self.values, self.plan = values, plan
-
-
-class _BestEpoch:
-    """Track the best epoch of the monitored quantity (early stopping).
-
-    ``waited`` counts the epochs since the last improvement. With ``keep``,
-    the weights of the best epoch are kept to be restored at the end.
-    """
-
-    def __init__(self, monitor: str, maximise: bool, *, keep: bool):
-        self.monitor, self.maximise, self.keep = monitor, maximise, keep
-        self.value = self.epoch = self.weights = None
-        self.waited = 0
-
-    def update(self, epoch: int, row: dict, weights: _Weights) -> None:
-        value = row.get(self.monitor, np.nan)
-        if self.value is None or (
-            value > self.value if self.maximise else value < self.value
-        ):
-            self.value, self.epoch, self.waited = value, epoch, 0
-            if self.keep:
-                self.weights = weights
-        else:
-            self.waited += 1
-
-
-class _NoCallbacks:
-    """Stands in for a Keras CallbackList when there are no callbacks."""
-
-    def on_train_begin(self, logs=None): ...
-    def on_train_end(self, logs=None): ...
-    def on_epoch_begin(self, epoch, logs=None): ...
-    def on_epoch_end(self, epoch, logs=None): ...
-
-
-def _divergence(loss: float, weights) -> str | None:
-    """Why an epoch diverged (a non-finite loss or weights), or None."""
-    if not math.isfinite(loss):
-        return f"loss={loss}"
-    if not all(np.isfinite(w).all() for w in weights):
-        return "the weights overflowed"
-    return None
 
 
 def _check_float32_range(X: np.ndarray, name: str) -> None:

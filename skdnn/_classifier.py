@@ -70,6 +70,13 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         Rows per optimiser step.
     epochs : int, default=200
         Maximum number of passes over the training rows.
+    weight_averaging : float in [0, 1), default=0.5
+        Momentum ``m`` of a moving average of the weights over epochs: after
+        each epoch the kept network is ``m * kept + (1 - m) * trained``.
+        Validation, early stopping and the fitted model use the average;
+        the training curve and the optimiser follow the trained weights.
+        ``0`` keeps each epoch's own weights, as does ``partial_fit`` (one
+        epoch per call).
     validation_split : float in [0, 1), default=0.1
         Fraction of the rows held out to draw the validation curves and to
         stop early. The hold-out is stratified by class (when every class
@@ -245,6 +252,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         l2=0.0,
         batch_size=32,
         epochs=200,
+        weight_averaging=0.5,
         validation_split=0.1,
         early_stopping=True,
         patience=20,
@@ -274,6 +282,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             l2=l2,
             batch_size=batch_size,
             epochs=epochs,
+            weight_averaging=weight_averaging,
             validation_split=validation_split,
             early_stopping=early_stopping,
             patience=patience,

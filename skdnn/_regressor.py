@@ -71,6 +71,12 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         Rows per optimiser step.
     epochs : int, default=200
         Maximum number of passes over the training rows.
+    weight_averaging : float in [0, 1), default=0.5
+        Momentum ``m`` of the weights' moving average over epochs, ``kept =
+        m * kept + (1 - m) * trained`` after each epoch: what the validation
+        curve, early stopping and the fitted model use (the optimiser and
+        the training loss follow the trained weights). ``0``, and each
+        ``partial_fit`` call (one epoch), keep the epoch's own weights.
     validation_split : float in [0, 1), default=0.1
         Fraction of the rows held out (shuffled, seeded by ``random_state``)
         to draw the validation curves and to stop early; ``0`` trains on
@@ -215,6 +221,7 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         l2=0.0,
         batch_size=32,
         epochs=200,
+        weight_averaging=0.5,
         validation_split=0.1,
         early_stopping=True,
         patience=20,
@@ -243,6 +250,7 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
             l2=l2,
             batch_size=batch_size,
             epochs=epochs,
+            weight_averaging=weight_averaging,
             validation_split=validation_split,
             early_stopping=early_stopping,
             patience=patience,

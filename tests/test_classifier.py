@@ -257,6 +257,39 @@ def test_early_stopping_restores_best_weights(small_data):
     assert loss == pytest.approx(clf.history_["val_loss"].min(), rel=1e-5)
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_the_kept_network_is_the_moving_average_of_the_trained_one(
+    small_data, momentum
+):
+    import keras
+
+    X, y = small_data
+    trained = []
+
+    class Record(keras.callbacks.Callback):  # copied per fit; the list is shared
+        def on_epoch_end(self, epoch, logs=None):
+            trained.append(self.model.get_weights())
+
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), epochs=6, early_stopping=False,
+        weight_averaging=momentum, callbacks=[Record()], random_state=0,
+    ).fit(X, y)  # fmt: skip
+    average = trained[0]
+    for weights in trained[1:]:
+        pairs = zip(average, weights, strict=True)
+        average = [momentum * a + (1 - momentum) * w for a, w in pairs]
+    kept = clf.model_.get_weights()
+    for a, k in zip(average, kept, strict=True):
+        np.testing.assert_allclose(k, a, rtol=1e-6, atol=1e-7)
+    moved = any(not np.allclose(k, w) for k, w in zip(kept, trained[-1], strict=True))
+    assert moved == (momentum > 0)
+    # the numpy plan predicts with the same kept network
+    encoded = clf._validate_for_predict(X[:20])
+    np.testing.assert_allclose(
+        clf._output(encoded), clf._keras_output(encoded), rtol=1e-5, atol=1e-6
+    )
+
+
 def test_default_balanced_class_weight_raises_minority_recall():
     from sklearn.datasets import make_classification
     from sklearn.metrics import recall_score

@@ -1,0 +1,98 @@
+"""The epoch loop's bookkeeping: kept weights, the best epoch, the average.
+
+Plain numpy, no Keras: what :meth:`skdnn._base.BaseTaperedMLP._train` keeps
+from one epoch to the next.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class Weights:
+    """The network's weights at one epoch, with their numpy inference plan."""
+
+    __slots__ = ("plan", "values")
+
+    def __init__(self, values, plan):
+        self.values, self.plan = values, plan
+
+
+class BestEpoch:
+    """Track the best epoch of the monitored quantity (early stopping).
+
+    ``waited`` counts the epochs since the last improvement. With ``keep``,
+    the weights of the best epoch are kept to be restored at the end.
+    """
+
+    def __init__(self, monitor: str, maximise: bool, *, keep: bool):
+        self.monitor, self.maximise, self.keep = monitor, maximise, keep
+        self.value = self.epoch = self.weights = None
+        self.waited = 0
+
+    def update(self, epoch: int, row: dict, weights: Weights) -> None:
+        value = row.get(self.monitor, np.nan)
+        if self.value is None or (
+            value > self.value if self.maximise else value < self.value
+        ):
+            self.value, self.epoch, self.waited = value, epoch, 0
+            if self.keep:
+                self.weights = weights
+        else:
+            self.waited += 1
+
+
+class WeightAverage:
+    """Exponential moving average of the weights at the end of each epoch.
+
+    After epoch :math:`t` the average is :math:`a_t = m a_{t-1} + (1 - m)
+    w_t` (Polyak averaging, one step per epoch), starting from the first
+    epoch's weights; ``momentum`` :math:`m = 0` keeps each epoch's own
+    weights. Every update returns new arrays, so weights kept earlier stay
+    as they were. Only floating-point arrays are averaged (a counter or an
+    integer state is the epoch's own).
+
+    >>> average = WeightAverage(0.5)
+    >>> average.update([np.array([0.0, 4.0])])
+    [array([0., 4.])]
+    >>> average.update([np.array([2.0, 0.0])])
+    [array([1., 2.])]
+    """
+
+    def __init__(self, momentum: float):
+        self.momentum = float(momentum)
+        self.values: list[np.ndarray] | None = None
+
+    def update(self, weights: list[np.ndarray]) -> list[np.ndarray]:
+        """Fold one epoch's weights into the average; the new average."""
+        m = self.momentum
+        if self.values is None or m == 0.0:
+            self.values = list(weights)
+        else:
+            self.values = [
+                (m * a + (1.0 - m) * w).astype(w.dtype, copy=False)
+                if np.issubdtype(w.dtype, np.floating)
+                else w
+                for a, w in zip(self.values, weights, strict=True)
+            ]
+        return self.values
+
+
+class NoCallbacks:
+    """Stands in for a Keras CallbackList when there are no callbacks."""
+
+    def on_train_begin(self, logs=None): ...
+    def on_train_end(self, logs=None): ...
+    def on_epoch_begin(self, epoch, logs=None): ...
+    def on_epoch_end(self, epoch, logs=None): ...
+
+
+def divergence(loss: float, weights) -> str | None:
+    """Why an epoch diverged (a non-finite loss or weights), or None."""
+    if not math.isfinite(loss):
+        return f"loss={loss}"
+    if not all(np.isfinite(w).all() for w in weights):
+        return "the weights overflowed"
+    return None
