@@ -297,7 +297,11 @@ def run_task(task, models, args, write_row) -> None:
     minority = y.value_counts().idxmin() if is_clf else None
     folds = list(splitter.split(X, y))
     for model in models:
-        template = None if model.missing else model.make(task.task_type)
+        why = model.missing
+        try:
+            template = None if why else model.make(task.task_type)
+        except TypeError as exc:  # a variant's parameter this estimator lacks
+            template, why = None, str(exc)
         base = {
             "task": task.name,
             "task_type": task.task_type,
@@ -305,7 +309,7 @@ def run_task(task, models, args, write_row) -> None:
             "n_classes": y.nunique() if is_clf else None,
         }
         if template is None:
-            why = model.missing or f"no {task.task_type} estimator in skdnn"
+            why = why or f"no {task.task_type} estimator in skdnn"
             write_row({**base, "fold": "", "error": f"skipped ({why})"})
             continue
         raw = args.raw and model.skdnn
@@ -485,11 +489,13 @@ def _n_classes(rows, task):
 # ----------------------------------------------------------------------------
 
 
-def warm_up(models) -> None:
-    """One tiny untimed fit of each skdnn estimator class.
+def warm_up(models, task_types) -> None:
+    """One tiny untimed fit of each skdnn estimator class the tasks use.
 
     The first fit of a process imports TensorFlow and builds its runtime;
     that one-off cost belongs to ``bench_import.py``, not to the first task.
+    Only the task types run are warmed up, and a variant with a parameter
+    its estimator lacks (``class_weight`` for a regressor) is not.
     """
     import numpy as np
 
@@ -497,8 +503,13 @@ def warm_up(models) -> None:
     X = rng.normal(size=(64, 4))
     targets = {"classification": (X[:, 0] > 0).astype(int), "regression": X[:, 1]}
     for task_type, y in targets.items():
+        if task_type not in task_types:
+            continue
         model = next((m for m in models if m.skdnn), None)
-        estimator = model.make(task_type) if model else None
+        try:
+            estimator = model.make(task_type) if model else None
+        except TypeError:  # skipped by run_task too, with the reason
+            estimator = None
         if estimator is not None:
             estimator.set_params(epochs=2).fit(X, y)
 
@@ -592,7 +603,7 @@ def main(argv=None) -> None:
         f"{len(tasks)} tasks, {args.folds}-fold CV, threads={args.threads}, "
         f"{'raw frames to skdnn' if args.raw else 'ColumnTransformer for every model'}"
     )
-    warm_up(models)
+    warm_up(models, {t.task_type for t in tasks})
     fields = [
         "task", "task_type", "model", "fold", "n_train", "n_test", "n_classes",
         "balanced_accuracy", "minority_recall", "roc_auc", "log_loss", "r2",
