@@ -16,7 +16,10 @@ fits.
 
 Both best scores are the mean CV score of the design each search picked, so
 both carry the optimism of a selection; RandomizedSearchCV's, the maximum of
-30 noisy means, carries more.
+30 noisy means, carries more. ``--holdout 0.3`` sets a stratified share of
+the rows aside first: both searches run on the rest, each refits the design
+it picked on the rest, and both designs are scored on the held-out rows,
+which neither search saw (the comparison free of the selection's optimism).
 
 Usage::
 
@@ -27,6 +30,7 @@ Usage::
     python benchmarks/bench_design_search.py --cv 3 \
         --loader benchmarks._datasets:design_search_sets    # 7 real sets
     python benchmarks/bench_design_search.py --random-cache .random  # reuse
+    python benchmarks/bench_design_search.py --holdout 0.3   # + held-out scores
 
 ``--loader module:function`` names a function returning a dict of data-set
 name to ``(X, y)``; ``--datasets`` then picks from its names.
@@ -124,12 +128,22 @@ def design_space(n_features: int, *, epochs: int, patience: int) -> dict:
 
 
 def run_one(name, X, y, args) -> dict:
-    from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
+    from sklearn.base import clone
+    from sklearn.model_selection import (
+        RandomizedSearchCV,
+        StratifiedKFold,
+        train_test_split,
+    )
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
     from skdnn import DesignSearchCV, TaperedMLPClassifier
 
+    X_test = y_test = None
+    if args.holdout:
+        X, X_test, y, y_test = train_test_split(
+            X, y, test_size=args.holdout, stratify=y, random_state=SEED
+        )
     net = TaperedMLPClassifier(random_state=SEED)
     if args.epochs:
         net.set_params(epochs=args.epochs)
@@ -138,8 +152,10 @@ def run_one(name, X, y, args) -> dict:
 
         pipe = Pipeline([("net", net)])
         pre = TabularPreprocessor().fit(X)
-        # the width the first dense layer sees, as the estimator reads it
-        n_features = pre.n_dense_features_ + sum(pre.embedding_dims_)
+        # the width the automatic widths follow, as the estimator reads it:
+        # the columns' own encodings and embeddings, not the quantile bins
+        n_own = pre.n_dense_features_ - pre._n_bin_features()
+        n_features = n_own + sum(pre.embedding_dims_)
     else:
         pipe = Pipeline([("scale", StandardScaler()), ("net", net)])
         n_features = X.shape[1]
@@ -149,16 +165,26 @@ def run_one(name, X, y, args) -> dict:
         pipe,
         cv=folds,
         max_rounds=args.max_rounds,
-        refit=False,
+        refit=bool(args.holdout),
         random_state=SEED,
         n_jobs=args.n_jobs,
     ).fit(X, y)
     design_time = time.perf_counter() - start
+    design_test = None
+    if args.holdout:
+        design_time -= design.refit_time_  # the search's time, as random's
+        design_test = float(design.scorer_(design.best_estimator_, X_test, y_test))
 
     n_candidates = len(design.path_)
     n_iter = 3 * n_candidates if args.n_iter == "3x" else int(args.n_iter)
     space = design_space(n_features, epochs=net.epochs, patience=net.patience)
-    cache_key = repr((name, X.shape, args.cv, n_iter, args.epochs, SEED, space))
+    # the starting design's parameters are in the key: a change of the
+    # defaults makes the cached random searches stale
+    defaults = sorted((k, repr(v)) for k, v in net.get_params().items())
+    cache_key = repr(
+        (name, X.shape, args.cv, n_iter, args.epochs, SEED, space, defaults)
+        + ((args.holdout,) if args.holdout else ())
+    )
     random = _read_cache(args.random_cache, cache_key)
     if random is None:
         start = time.perf_counter()
@@ -177,7 +203,11 @@ def run_one(name, X, y, args) -> dict:
             "best_score": float(search.best_score_),
             "time": time.perf_counter() - start,
             "best_params": {k: repr(v) for k, v in search.best_params_.items()},
+            "test_score": None,
         }
+        if args.holdout:
+            best = clone(pipe).set_params(**search.best_params_).fit(X, y)
+            random["test_score"] = float(design.scorer_(best, X_test, y_test))
         _write_cache(args.random_cache, cache_key, random)
     accepted = design.path_[design.path_["accepted"]]
     return {
@@ -185,6 +215,8 @@ def run_one(name, X, y, args) -> dict:
         "rows": X.shape[0],
         "design_score": design.best_score_,
         "random_score": random["best_score"],
+        "design_test": design_test,
+        "random_test": random.get("test_score"),
         "design_fits": design.n_fits_,
         "random_fits": n_iter * args.cv,
         "design_time": design_time,
@@ -207,8 +239,9 @@ def _cache_path(folder, key) -> str:
 def _read_cache(folder, key) -> dict | None:
     """A RandomizedSearchCV result stored by an earlier run, or None.
 
-    The result is a dict of ``best_score``, ``time`` (seconds) and
-    ``best_params`` (each value as its repr).
+    The result is a dict of ``best_score``, ``time`` (seconds),
+    ``best_params`` (each value as its repr) and ``test_score`` (its
+    design's score on the held-out rows, or None without ``--holdout``).
 
     The random search does not depend on DesignSearchCV's code: a run that
     changes only the search's moves may reuse it (its time is the stored
@@ -223,7 +256,8 @@ def _read_cache(folder, key) -> dict | None:
         return None
     with open(path) as f:
         stored = json.load(f)
-    return {key: stored[key] for key in ("best_score", "time", "best_params")}
+    keys = ("best_score", "time", "best_params", "test_score")
+    return {key: stored.get(key) for key in keys}
 
 
 def _write_cache(folder, key, random: dict) -> None:
@@ -253,6 +287,30 @@ def print_table(rows: list[dict]) -> None:
             f"{r['design_time']:>8.0f}{r['random_time']:>9.0f}"
             f"{r['design_time'] / r['random_time']:>11.2f}"
         )
+    tested = [r for r in rows if r["design_test"] is not None]
+    if tested:
+        print()
+        print(f"{'held-out rows':<15}{'design':>9}{'random':>9}{'diff':>8}")
+        for r in tested:
+            diff = r["design_test"] - r["random_test"]
+            print(
+                f"{r['dataset']:<15}{r['design_test']:>9.4f}"
+                f"{r['random_test']:>9.4f}{diff:>+8.4f}"
+            )
+    if len(rows) > 1:
+        n = len(rows)
+        mean = {
+            k: sum(r[k] for r in rows) / n for k in ("design_score", "random_score")
+        }
+        print(
+            f"mean CV score: design {mean['design_score']:.4f}, "
+            f"random {mean['random_score']:.4f}"
+        )
+        if len(tested) == n:
+            means = [
+                sum(r[k] for r in rows) / n for k in ("design_test", "random_test")
+            ]
+            print(f"mean held-out score: design {means[0]:.4f}, random {means[1]:.4f}")
     print()
     for r in rows:
         print(f"{r['dataset']}: accepted {r['path']}; final verdict {r['verdict']}")
@@ -280,6 +338,13 @@ def main(argv=None) -> int:
         "only DesignSearchCV reuses them",
     )
     parser.add_argument(
+        "--holdout",
+        type=float,
+        default=0.0,
+        help="share of the rows set aside (stratified) to score both searches' "
+        "refitted designs on rows neither saw (default 0: CV scores only)",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="3 folds and 30 epochs: a smoke run"
     )
     args = parser.parse_args(argv)
@@ -294,6 +359,7 @@ def main(argv=None) -> int:
         f"folds {args.cv}, n_iter {args.n_iter}, max_rounds {args.max_rounds}, "
         f"epochs {args.epochs or 'default (200, early stopping)'}; scorer "
         "balanced accuracy; both searches on the same folds"
+        + (f"; {args.holdout:g} of the rows held out" if args.holdout else "")
     )
     rows = []
     for name in names:
