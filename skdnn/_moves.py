@@ -204,7 +204,8 @@ def _raise_validation_split(s: _State):
 
 
 def _repeat_last(s: _State):
-    if s.last_move is None or s.last_move == "repeat_last":
+    # a combination of moves (see DesignSearchCV) is not a move to repeat
+    if s.last_move not in _MOVE_FUNCTIONS or s.last_move == "repeat_last":
         return None
     return _MOVE_FUNCTIONS[s.last_move](s)
 

@@ -276,9 +276,13 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
       then the moves of what the thin curves' shape reads.
 
     A round none of whose candidates beats the current design is followed by
-    one that tries the verdict's moves not tried yet from that design; the
-    search stops when no untried move is left (nothing beats the current
-    design), or after ``max_rounds`` rounds.
+    one that tries the verdict's moves not tried yet from that design, and
+    first the ``combine`` candidate: the moves rejected from that design
+    whose gain was still positive, made together (merged by gain, best
+    first, one change per parameter; at least two), since changes that each
+    gain less than the fold noise may add up to one that gains more. The
+    search stops when no untried move or combination is left (nothing beats
+    the current design), or after ``max_rounds`` rounds.
 
     Width moves write explicit ``hidden_layer_sizes`` derived from the
     fitted widths, so ``best_params_`` reads as the layers it builds.
@@ -416,9 +420,15 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
             f"{np.std(current.scores):.2g}; {current.diagnosis.verdict}"
         )
         last_move, rejected, stalled = None, set(), False
+        # the moves rejected from the current design that still gained
+        promising: list[_Candidate] = []
         for round_ in range(1, self.max_rounds + 1):
             state = _State(current.design, current.widths, current.diagnosis, last_move)
             candidates = []
+            combined = _combination(promising, current.design)
+            if combined is not None and _design_key(combined[0]) not in seen:
+                seen.add(_design_key(combined[0]))
+                candidates.append(_Candidate(round_, "combine", *combined))
             for name, changes in _moves_for(state, rejected):
                 design = {**current.design, **changes}
                 key = _design_key(design)
@@ -468,8 +478,13 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                 # the same design again: the next round tries the verdict's
                 # moves not tried yet, and the search stops when none is left
                 stalled = True
+                promising += [
+                    c
+                    for c in candidates
+                    if c.move != "combine" and np.isfinite(c.gain) and c.gain > 0
+                ]
                 continue
-            stalled = False
+            stalled, promising = False, []
             best = max(passing, key=lambda c: c.score)  # first wins ties
             best.accepted = True
             rejected = {c.move for c in candidates if c is not best}
@@ -733,6 +748,27 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.string = sub.input_tags.string
         tags.input_tags.pairwise = sub.input_tags.pairwise
         return tags
+
+
+def _combination(promising, design: dict) -> tuple[dict, dict] | None:
+    """The design that makes the promising moves' changes together.
+
+    Moves whose gains were positive but each below the fold noise may add
+    up to one that is not. The moves are merged by gain, best first; a move
+    that changes a parameter an earlier one changed is left out. None unless
+    at least two moves merge.
+    """
+    merged: dict = {}
+    n_moves = 0
+    for candidate in sorted(promising, key=lambda c: -c.gain):
+        if merged.keys() & candidate.changes.keys():
+            continue
+        merged.update(candidate.changes)
+        n_moves += 1
+    if n_moves < 2:
+        return None
+    changes = {k: (design.get(k), new) for k, (_, new) in merged.items()}
+    return {**design, **{k: new for k, (_, new) in merged.items()}}, changes
 
 
 def _design_key(design: dict) -> tuple:

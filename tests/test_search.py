@@ -328,6 +328,63 @@ def test_a_stalled_round_is_followed_by_the_verdicts_untried_moves():
     assert est.stop_reason_ == "max_rounds=2 reached"
 
 
+class AdditiveNet(StandInNet):
+    """A stand-in whose dropout and narrowing each fix some rows and break
+    others: the changes add up when made together."""
+
+    def predict(self, X):
+        X = np.asarray(X)
+        wrong = X[:, 1] == 1
+        for changed, fixed, broken in (
+            (self.dropout != 0.1, 2, 3),
+            (tuple(self.hidden_layer_sizes) == (32, 16), 4, 5),
+        ):
+            if changed:
+                wrong = (wrong & (X[:, fixed] == 0)) | (X[:, broken] == 1)
+        label = X[:, 0].astype(int)
+        return np.where(wrong, 1 - label, label)
+
+
+def test_moves_that_gain_below_the_noise_are_tried_together():
+    # per fold, of 40 rows: the start gets 8 wrong; raise_dropout's net
+    # gain is +6 -1 +1 0 rows and narrow's -1 +6 0 +1, each below the
+    # noise; together +5 +5 +1 +1, above it
+    fixes = {  # rows fixed and broken per fold
+        "dropout": ([6, 0, 1, 0], [0, 1, 0, 0]),
+        "narrow": ([0, 6, 0, 1], [1, 0, 0, 0]),
+    }
+    n = N_FOLDS * FOLD_ROWS
+    y = np.random.default_rng(0).integers(0, 2, n)
+    X = np.zeros((n, 6))
+    X[:, 0] = y
+    folds = []
+    for k in range(N_FOLDS):
+        test = np.arange(k * FOLD_ROWS, (k + 1) * FOLD_ROWS)
+        folds.append((np.setdiff1d(np.arange(n), test), test))
+        X[test[:8], 1] = 1
+        start = 0
+        for column, (fixed, broken) in zip((2, 4), fixes.values(), strict=True):
+            X[test[start : start + fixed[k]], column] = 1  # among the 8 wrong
+            start += fixed[k]
+            right = 20 if column == 2 else 30  # rows the start gets right
+            X[test[right : right + broken[k]], column + 1] = 1
+    est = DesignSearchCV(AdditiveNet(), scoring="accuracy", cv=folds, max_rounds=2)
+    est.fit(X, y)
+    path = est.path_.set_index("move")
+    for move in ("raise_dropout", "narrow"):
+        assert path.loc[move, "gain"] == pytest.approx(0.0375)
+        assert not path.loc[move, "accepted"]
+    assert path.loc["slow_down", "gain"] == 0  # no gain: not combined
+    combined = path.loc["combine"]
+    assert combined["round"] == 2 and combined["accepted"]
+    assert combined["gain"] == pytest.approx(0.075)
+    assert combined["changes"] == (
+        "dropout: 0.1 -> 0.3, hidden_layer_sizes: (64, 32) -> (32, 16)"
+    )
+    assert est.best_params_ == {"dropout": 0.3, "hidden_layer_sizes": (32, 16)}
+    assert est.best_score_ == pytest.approx(0.8 + 0.075)
+
+
 def test_cv_results_layout():
     est, X, y = search()
     est.fit(X, y)
