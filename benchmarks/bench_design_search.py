@@ -152,10 +152,8 @@ def run_one(name, X, y, args) -> dict:
 
         pipe = Pipeline([("net", net)])
         pre = TabularPreprocessor().fit(X)
-        # the width the automatic widths follow, as the estimator reads it:
-        # the columns' own encodings and embeddings, not the quantile bins
-        n_own = pre.n_dense_features_ - pre._n_bin_features()
-        n_features = n_own + sum(pre.embedding_dims_)
+        # the width the automatic widths follow, as the estimator reads it
+        n_features = pre._n_own_features()
     else:
         pipe = Pipeline([("scale", StandardScaler()), ("net", net)])
         n_features = X.shape[1]

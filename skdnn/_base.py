@@ -434,10 +434,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         head = self._head
         pre = self.preprocessor_
         n_codes = len(pre.embedding_cardinalities_)
-        # the widths follow the columns' own encodings (not the bins, which
-        # re-encode the numbers) and the embedding vectors
-        n_own = pre.n_dense_features_ - pre._n_bin_features()
-        widths = self._hidden_widths(n_own + sum(pre.embedding_dims_))
+        widths = self._hidden_widths(pre._n_own_features())
         rates = self._dropout_rates(len(widths))
         model = build_model(
             n_features=pre.n_dense_features_ + n_codes,

@@ -531,9 +531,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         plan = getattr(self, "_bins", None)
         if plan is None:
             plan = self._bins = bin_plan(self._edges())
-        # a transformer saved before the height existed encoded full bins as 1
-        height = getattr(self, "bin_height_", 1.0)
-        encode_bins(z, out, plan, self.n_dense_features_, height)
+        encode_bins(z, out, plan, self.n_dense_features_, self._bin_height())
 
     def _scale_block(self, X):
         """Scaled and clipped float64 rows of an all-numeric array, or None
@@ -644,6 +642,18 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     def _n_bin_features(self) -> int:
         """Width of the bin encodings at the end of the dense block."""
         return sum(max(e.size - 1, 0) for e in self._edges())
+
+    def _n_own_features(self) -> int:
+        """The input width the automatic hidden widths follow: the columns'
+        own encodings (not the bins, which re-encode the numbers) and the
+        embedding vectors."""
+        return (
+            self.n_dense_features_ - self._n_bin_features() + sum(self.embedding_dims_)
+        )
+
+    def _bin_height(self) -> float:
+        """``bin_height_``, or 1 for a transformer saved before it."""
+        return getattr(self, "bin_height_", 1.0)
 
     def _edges(self):
         """``bin_edges_``, or no bins for a transformer saved before them."""

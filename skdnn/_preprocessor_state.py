@@ -99,7 +99,7 @@ def preprocessor_from_state(state: dict) -> TabularPreprocessor:
         and len(edges) == n_numeric
         and all(_valid_edges(e) for e in edges)
         and preprocessor.n_dense_features_ == width
-        and _valid_height(getattr(preprocessor, "bin_height_", 1.0))
+        and _valid_height(preprocessor._bin_height())
     )
     if not consistent:
         raise ValueError("Not a TabularPreprocessor state: its attributes disagree.")
