@@ -754,21 +754,21 @@ def _combination(promising, design: dict) -> tuple[dict, dict] | None:
     """The design that makes the promising moves' changes together.
 
     Moves whose gains were positive but each below the fold noise may add
-    up to one that is not. The moves are merged by gain, best first; a move
-    that changes a parameter an earlier one changed is left out. None unless
-    at least two moves merge.
+    up to one that is not. The moves, all made from ``design``, are merged
+    by gain, best first; a move that changes a parameter an earlier one
+    changed is left out. None unless at least two moves merge. Returns the
+    design and its changes (old -> new), as a move's candidate has them.
     """
-    merged: dict = {}
+    changes: dict = {}
     n_moves = 0
     for candidate in sorted(promising, key=lambda c: -c.gain):
-        if merged.keys() & candidate.changes.keys():
+        if changes.keys() & candidate.changes.keys():
             continue
-        merged.update(candidate.changes)
+        changes.update(candidate.changes)
         n_moves += 1
     if n_moves < 2:
         return None
-    changes = {k: (design.get(k), new) for k, (_, new) in merged.items()}
-    return {**design, **{k: new for k, (_, new) in merged.items()}}, changes
+    return {**design, **{k: new for k, (_, new) in changes.items()}}, changes
 
 
 def _design_key(design: dict) -> tuple:
