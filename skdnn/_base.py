@@ -272,46 +272,64 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         progress = EpochProgress(epochs, self.verbose, first_epoch=first_epoch)
         model.stop_training = False
         callbacks.on_train_begin()
+        runner = self._runner
+        # a small table's epochs run several to a compiled call (the same
+        # fit); callbacks act between epochs, so with them one at a time
+        per_call = 1 if self.callbacks else runner.epochs_per_call(X, len(train_rows))
+        epoch = first_epoch
         try:
-            for epoch in range(first_epoch, last_epoch + 1):
+            while epoch <= last_epoch:
                 callbacks.on_epoch_begin(epoch - 1)
-                order = rng.permutation(train_rows)
-                loss, metric = self._runner.run(X, Y, weights, order)
-                # the epoch's last step can overflow the weights after its
-                # loss was measured: such an epoch has diverged too
-                epoch_weights = self._runner.weights
-                diverged = divergence(loss, epoch_weights)
-                if diverged:
-                    self._restore(last_good)
-                    if not self._history_rows:
-                        raise ValueError(
-                            f"Training diverged in its first epoch ({diverged}). "
-                            "Scale the features (e.g. StandardScaler) or lower "
-                            f"learning_rate (now {self.learning_rate})."
+                orders = [
+                    rng.permutation(train_rows)
+                    for _ in range(min(per_call, last_epoch - epoch + 1))
+                ]
+                results = runner.run_epochs(X, Y, weights, orders)
+                stop = False
+                for index, (loss, metric) in enumerate(results):
+                    # the epoch's last step can overflow the weights after
+                    # its loss was measured: such an epoch has diverged too
+                    epoch_weights = runner.epoch_weights[index]
+                    diverged = divergence(loss, epoch_weights)
+                    if diverged:
+                        runner.keep_epoch(index)
+                        self._restore(last_good)
+                        if not self._history_rows:
+                            raise ValueError(
+                                f"Training diverged in its first epoch ({diverged}). "
+                                "Scale the features (e.g. StandardScaler) or lower "
+                                f"learning_rate (now {self.learning_rate})."
+                            )
+                        warnings.warn(
+                            f"Training diverged at epoch {epoch} ({diverged}); the "
+                            f"weights of epoch {epoch - 1} are kept. Lower "
+                            "learning_rate or scale the features (StandardScaler).",
+                            ConvergenceWarning,
+                            stacklevel=3,
                         )
-                    warnings.warn(
-                        f"Training diverged at epoch {epoch} ({diverged}); the "
-                        f"weights of epoch {epoch - 1} are kept. Lower "
-                        "learning_rate or scale the features (StandardScaler).",
-                        ConvergenceWarning,
-                        stacklevel=3,
+                        stop = True
+                        break
+                    epoch_weights = average.update(epoch_weights)
+                    self._plan = extract_plan(
+                        model,
+                        dict(zip(map(id, model.weights), epoch_weights, strict=True)),
                     )
-                    break
-                epoch_weights = average.update(epoch_weights)
-                self._plan = extract_plan(
-                    model, dict(zip(map(id, model.weights), epoch_weights, strict=True))
-                )
-                row = {"loss": loss, self._metric_name: metric}
-                self._record_scores(row, scorers, train_set, val, val_set)
-                row["learning_rate"] = self._runner.learning_rate
-                self._history_rows.append(row)
-                last_good = Weights(epoch_weights, self._plan)
-                progress.update(epoch, row)
-                tracker.update(epoch, row, last_good)
-                callbacks.on_epoch_end(epoch - 1, logs=dict(row))
-                if model.stop_training:
-                    break
-                if self.early_stopping and tracker.waited >= self.patience:
+                    row = {"loss": loss, self._metric_name: metric}
+                    self._record_scores(row, scorers, train_set, val, val_set)
+                    row["learning_rate"] = runner.epoch_learning_rates[index]
+                    self._history_rows.append(row)
+                    last_good = Weights(epoch_weights, self._plan)
+                    progress.update(epoch, row)
+                    tracker.update(epoch, row, last_good)
+                    callbacks.on_epoch_end(epoch - 1, logs=dict(row))
+                    epoch += 1
+                    if model.stop_training or (
+                        self.early_stopping and tracker.waited >= self.patience
+                    ):
+                        runner.keep_epoch(index)
+                        stop = True
+                        break
+                if stop:
                     break
         except KeyboardInterrupt:
             self._restore(last_good)

@@ -18,7 +18,13 @@ size is an argument of the TensorFlow function, and the JAX functions are
 specialised on it by ``jax.jit``'s own cache of shapes.
 
 On TensorFlow one call runs all the batches of a chunk of rows (at most
-``CHUNK_ROWS``, typically the whole epoch of a small table) in a graph loop.
+``CHUNK_ROWS``) in a graph loop: an epoch of a large table in several
+calls, or several whole epochs of a small one (at most ``EPOCHS_PER_CALL``,
+each over its own order of rows), since there a call costs more than the
+few optimiser steps of an epoch. Such a call returns the state after each
+of its epochs, so the estimator reads every epoch as if it had run alone
+and, when it stops inside the call, puts the model back to that epoch's
+state: the fit is the same, whatever the number of epochs per call.
 On JAX full batches run in ``lax.scan`` calls of one length per fit (the
 power of two that holds an epoch's full batches, at most
 ``BATCHES_PER_SCAN``; the spare slots of the last call are switched off)
@@ -49,6 +55,11 @@ CHUNK_VALUES = 2**19
 # Most full batches per lax.scan call on JAX (a power of two; a smaller
 # epoch scans the power of two that holds its full batches).
 BATCHES_PER_SCAN = 16
+#: Most epochs one compiled call runs on TensorFlow (a small table's).
+EPOCHS_PER_CALL = 8
+# Most values (of weights, non-trainable and optimizer state) a call may
+# return for its epochs: 16 MB of float32.
+STATE_VALUES = 2**22
 #: Architectures whose compiled training functions are kept per process.
 CACHE_SIZE = 8
 
@@ -200,7 +211,33 @@ class EpochRunner:
         self.weights: list[np.ndarray] | None = None
         #: the learning rate the last epoch ran with
         self.learning_rate: float | None = None
+        #: each epoch's weights and learning rate, of the last call of
+        #: :meth:`run_epochs`
+        self.epoch_weights: list[list[np.ndarray]] = []
+        self.epoch_learning_rates: list[float] = []
         self._weight_positions = self._lr_position = None
+        # every variable's values after each epoch of the last TensorFlow
+        # call, stacked (for keep_epoch)
+        self._block_state = None
+
+    def epochs_per_call(self, X, n_rows: int) -> int:
+        """How many epochs of ``n_rows`` rows of ``X`` one call should run.
+
+        More than one only on TensorFlow, for epochs that fit several times
+        in a chunk of rows, and so that the returned per-epoch states stay
+        small.
+        """
+        if self._backend != "tensorflow" or n_rows == 0:
+            return 1
+        n_state = sum(int(np.prod(v.shape)) for v in _all_variables(self.model))
+        return max(
+            1,
+            min(
+                EPOCHS_PER_CALL,
+                self._chunk_cap(X) // n_rows,
+                STATE_VALUES // max(n_state, 1),
+            ),
+        )
 
     def run(self, X, Y, weights, order: np.ndarray) -> tuple[float, float]:
         """Train on the rows of ``X`` in ``order``; mean loss and epoch metric.
@@ -208,33 +245,72 @@ class EpochRunner:
         Afterwards :attr:`weights` and :attr:`learning_rate` hold the
         epoch's weights and learning rate.
         """
+        return self.run_epochs(X, Y, weights, [order])[0]
+
+    def run_epochs(self, X, Y, weights, orders: list) -> list[tuple[float, float]]:
+        """Train one epoch per order of rows; each epoch's loss and metric.
+
+        Afterwards :attr:`epoch_weights` and :attr:`epoch_learning_rates`
+        hold each epoch's weights and learning rate, :attr:`weights` and
+        :attr:`learning_rate` the last epoch's, and the model the state
+        after the last epoch (see :meth:`keep_epoch`).
+        """
+        self._block_state = None
         if self._backend not in ("tensorflow", "jax"):
-            result = self._run_keras_fit(X, Y, weights, order)
+            if len(orders) > 1:
+                raise ValueError("Keras's fit runs one epoch per call")
+            result = self._run_keras_fit(X, Y, weights, orders[0])
             self._read_state(None)
-            return result
+            return [result]
         if self._compiled is None:
             self._compiled = self._compile()
         if self._backend == "tensorflow":
-            return self._run_tensorflow(X, Y, weights, order)
-        return self._run_jax(X, Y, weights, order)
+            return self._run_tensorflow(X, Y, weights, orders)
+        if len(orders) > 1:
+            raise ValueError("the JAX steps run one epoch per call")
+        return [self._run_jax(X, Y, weights, orders[0])]
 
-    def _read_state(self, state) -> None:
-        """Keep the epoch's weights and learning rate from its final state.
+    def keep_epoch(self, index: int) -> None:
+        """Put the model back to its state after epoch ``index`` of the last run.
+
+        When the estimator stops at an epoch before the last one a call ran
+        (early stopping, a divergence), the model's weights, non-trainable
+        and optimizer state become those after that epoch, as if the later
+        epochs had never run.
+        """
+        state = self._block_state
+        if state is None or index == len(self.epoch_weights) - 1:
+            return
+        for variable, values in zip(_all_variables(self.model), state, strict=True):
+            variable.assign(values[index])
+        self.weights = self.epoch_weights[index]
+        self.learning_rate = self.epoch_learning_rates[index]
+
+    def _read_state(self, state, *, stacked: bool = False) -> None:
+        """Keep each epoch's weights and learning rate from its final state.
 
         ``state`` is the flat list of every variable's value (trainable,
-        non-trainable, optimizer), or None to read them from the model.
+        non-trainable, optimizer), each stacked over the epochs of the call
+        when ``stacked``, or None to read them from the model.
         """
         if state is None:
-            self.weights = self.model.get_weights()
+            weights = [self.model.get_weights()]
         else:
-            self.weights = [np.asarray(state[i]) for i in self._weight_positions]
+            if not stacked:
+                state = [np.asarray(value)[None] for value in state]
+            values = [np.asarray(state[i]) for i in self._weight_positions]
+            weights = [[v[j] for v in values] for j in range(values[0].shape[0])]
         if state is not None and self._lr_position is not None:
-            lr = state[self._lr_position]
+            rates = np.asarray(state[self._lr_position], dtype=np.float64)
         else:  # a schedule, or Keras's own fit: read it from the optimizer
             from skdnn._keras import import_keras
 
             lr = import_keras().ops.convert_to_numpy(self.model.optimizer.learning_rate)
-        self.learning_rate = float(np.asarray(lr))
+            rates = np.full(len(weights), float(np.asarray(lr)))
+        self.epoch_weights = weights
+        self.epoch_learning_rates = [float(r) for r in rates]
+        self.weights = weights[-1]
+        self.learning_rate = self.epoch_learning_rates[-1]
 
     def _compile(self):
         model = self.model
@@ -273,24 +349,42 @@ class EpochRunner:
             for variable, value in zip(variables, values, strict=True):
                 variable.assign(value)
 
-    def _run_tensorflow(self, X, Y, weights, order):
+    def _chunk_cap(self, X) -> int:
+        return min(CHUNK_ROWS, CHUNK_VALUES // max(X.shape[1], 1))
+
+    def _run_tensorflow(self, X, Y, weights, orders):
         import tensorflow as tf
 
         batch_size = tf.constant(self.batch_size, tf.int32)
-        rows_cap = min(CHUNK_ROWS, CHUNK_VALUES // max(X.shape[1], 1))
-        chunk_rows = self.batch_size * max(1, rows_cap // self.batch_size)
+        n = orders[0].shape[0]
+        if len(orders) > 1:  # whole epochs, one after the other, in one call
+            rows = np.concatenate(orders)
+            losses, metrics, state = self._compiled(
+                self.model, gather(X, rows), Y[rows], weights[rows], batch_size,
+                tf.constant(n, tf.int32),
+            )  # fmt: skip
+            self._read_state(state, stacked=True)
+            self._block_state = state
+            losses, metrics = np.asarray(losses), np.asarray(metrics)
+            return [
+                (float(loss) / n, self.head.finish_metric(float(metric), n))
+                for loss, metric in zip(losses, metrics, strict=True)
+            ]
+        order = orders[0]
+        cap = self._chunk_cap(X)
+        chunk_rows = self.batch_size * max(1, cap // self.batch_size)
         loss_sum = metric_sum = 0.0
         state = None
-        for start in range(0, order.shape[0], chunk_rows):
+        for start in range(0, n, chunk_rows):
             rows = order[start : start + chunk_rows]
             loss, metric, state = self._compiled(
-                self.model, gather(X, rows), Y[rows], weights[rows], batch_size
-            )
-            # device scalars: summed lazily, read once per epoch
-            loss_sum, metric_sum = loss_sum + loss, metric_sum + metric
-        self._read_state(state)
-        n = order.shape[0]
-        return float(loss_sum) / n, self.head.finish_metric(float(metric_sum), n)
+                self.model, gather(X, rows), Y[rows], weights[rows], batch_size,
+                tf.constant(rows.shape[0], tf.int32),
+            )  # fmt: skip
+            # device values: summed lazily, read once per epoch
+            loss_sum, metric_sum = loss_sum + loss[0], metric_sum + metric[0]
+        self._read_state(state, stacked=True)
+        return [(float(loss_sum) / n, self.head.finish_metric(float(metric_sum), n))]
 
     def _run_jax(self, X, Y, weights, order):
         scan, step = self._compiled
@@ -485,17 +579,24 @@ class _TensorFlowTrainer:
                 tf.TensorSpec(y_shape, getattr(tf, head.y_dtype)),
                 tf.TensorSpec([None], tf.float32),
                 tf.TensorSpec([], tf.int32),
+                tf.TensorSpec([], tf.int32),
             ],
         )
         # called through its one concrete function, which skips matching
         # each of the ~30 arguments against the signature on every call
         self.function = function.get_concrete_function()
 
-    def __call__(self, model, x, y, w, batch):
-        """Train ``model`` (of this architecture) on one chunk of rows."""
+    def __call__(self, model, x, y, w, batch, epoch_rows):
+        """Train ``model`` (of this architecture) on one chunk of rows.
+
+        The chunk holds whole epochs of ``epoch_rows`` rows each (one, for
+        an epoch split over several chunks): each epoch's loss and metric
+        sums come back, and every variable's values after each epoch,
+        stacked.
+        """
         handles = [v.value.handle for v in _all_variables(model)]
         with self.lock:
-            return self.function(handles, x, y, w, batch)
+            return self.function(handles, x, y, w, batch, epoch_rows)
 
 
 def _all_variables(model) -> list:
@@ -528,10 +629,11 @@ def _single_replica_gradients(grads_and_vars):
 
 
 class _TensorFlowChunk:
-    """Optimiser steps over a chunk of rows, batch by batch, in one graph.
+    """Optimiser steps over a chunk of rows, epoch by epoch, batch by batch.
 
     The state of the model being trained comes in as variable handles,
-    copied into the clone's variables first and back out at the end.
+    copied into the clone's variables first and back out at the end; the
+    values after each epoch are gathered on the way and returned stacked.
     """
 
     def __init__(self, model, variables, head):
@@ -540,7 +642,7 @@ class _TensorFlowChunk:
         self.head = head
         self.logits_of = _Logits(model)
 
-    def __call__(self, handles, x, y, w, batch):
+    def __call__(self, handles, x, y, w, batch, epoch_rows):
         import tensorflow as tf
 
         _CACHE.traces += 1
@@ -550,30 +652,47 @@ class _TensorFlowChunk:
                 resource=variable.value.handle,
                 value=tf.raw_ops.ReadVariableOp(resource=handle, dtype=variable.dtype),
             )
-        n = tf.shape(x)[0]
-        n_batches = (n + batch - 1) // batch
-        loss_sum = tf.constant(0.0)
-        metric_sum = tf.constant(0.0)
-        for i in tf.range(n_batches):
-            lo = i * batch
-            hi = tf.minimum(lo + batch, n)
-            xb, yb, wb = x[lo:hi], y[lo:hi], w[lo:hi]
-            size = tf.cast(hi - lo, tf.float32)
-            with tf.GradientTape() as tape:
-                with self.logits_of.linear_output():
-                    logits = model(xb, training=True)
-                loss = tf.reduce_sum(head.training_loss(yb, logits) * wb) / size
-                if model.losses:
-                    loss += tf.add_n(model.losses)
-            grads = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply(grads, model.trainable_variables)
-            loss_sum += loss * size
-            metric_sum += head.training_metric(yb, logits)
-        state = [variable.value for variable in self.variables]
-        for value, handle in zip(state, handles, strict=True):
-            tf.raw_ops.AssignVariableOp(resource=handle, value=value)
-        # the final values too, read by the host once per epoch
-        return loss_sum, metric_sum, state
+        n_epochs = tf.shape(x)[0] // epoch_rows
+        n_batches = (epoch_rows + batch - 1) // batch
+        losses = tf.TensorArray(tf.float32, size=n_epochs)
+        metrics = tf.TensorArray(tf.float32, size=n_epochs)
+        states = [
+            tf.TensorArray(
+                variable.dtype,
+                size=n_epochs,
+                element_shape=tf.TensorShape(variable.shape),
+            )
+            for variable in self.variables
+        ]
+        for epoch in tf.range(n_epochs):
+            first, end = epoch * epoch_rows, (epoch + 1) * epoch_rows
+            loss_sum = tf.constant(0.0)
+            metric_sum = tf.constant(0.0)
+            for i in tf.range(n_batches):
+                lo = first + i * batch
+                hi = tf.minimum(lo + batch, end)
+                xb, yb, wb = x[lo:hi], y[lo:hi], w[lo:hi]
+                size = tf.cast(hi - lo, tf.float32)
+                with tf.GradientTape() as tape:
+                    with self.logits_of.linear_output():
+                        logits = model(xb, training=True)
+                    loss = tf.reduce_sum(head.training_loss(yb, logits) * wb) / size
+                    if model.losses:
+                        loss += tf.add_n(model.losses)
+                grads = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply(grads, model.trainable_variables)
+                loss_sum += loss * size
+                metric_sum += head.training_metric(yb, logits)
+            losses = losses.write(epoch, loss_sum)
+            metrics = metrics.write(epoch, metric_sum)
+            states = [
+                array.write(epoch, variable.value.read_value())
+                for array, variable in zip(states, self.variables, strict=True)
+            ]
+        for variable, handle in zip(self.variables, handles, strict=True):
+            tf.raw_ops.AssignVariableOp(resource=handle, value=variable.value)
+        # the values after each epoch too, read by the host once per call
+        return losses.stack(), metrics.stack(), [array.stack() for array in states]
 
 
 # Fits between two clearings of TensorFlow's eager kernel cache: each fit

@@ -212,3 +212,68 @@ def test_a_search_logs_no_retracing(data, fresh_cache, caplog):
             TaperedMLPClassifier(**params).fit(X, y)
     assert "retracing" not in caplog.text
     assert fresh_cache.cache_info()["misses"] == 6
+
+
+# ----------------------------------------------------------------------------
+# Several epochs per compiled call (TensorFlow)
+# ----------------------------------------------------------------------------
+
+
+def _optimizer_state(clf):
+    return [np.asarray(v) for v in clf.model_.optimizer.variables]
+
+
+def _count_epoch_calls(monkeypatch):
+    calls = []
+    run_epochs = _training.EpochRunner.run_epochs
+
+    def counted(self, X, Y, weights, orders):
+        calls.append(len(orders))
+        return run_epochs(self, X, Y, weights, orders)
+
+    monkeypatch.setattr(_training.EpochRunner, "run_epochs", counted)
+    return calls
+
+
+@pytest.mark.skipif(backend_name() != "tensorflow", reason="JAX: an epoch a call")
+def test_epochs_run_together_fit_as_epochs_run_alone(data, monkeypatch):
+    # early stopping ends the fit inside a call of 8 epochs (24 is not a
+    # multiple of 8): the model is put back to the epoch it stopped at,
+    # optimizer state included, so a warm start continues identically
+    X, y = data
+    params = dict(
+        hidden_layer_sizes=(12, 6), epochs=60, batch_size=16, patience=3,
+        random_state=0,
+    )  # fmt: skip
+    calls = _count_epoch_calls(monkeypatch)
+    together = TaperedMLPClassifier(**params).fit(X, y)
+    assert max(calls) == 8 and together.n_iter_ % 8 != 0
+    monkeypatch.setattr(_training, "EPOCHS_PER_CALL", 1)
+    calls.clear()
+    alone = TaperedMLPClassifier(**params).fit(X, y)
+    assert set(calls) == {1}
+    _assert_same_fit(together, alone)
+    for a, b in zip(_optimizer_state(together), _optimizer_state(alone), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # both continue from the same state: the same network after 5 more
+    alone.set_params(warm_start=True, epochs=5, early_stopping=False).fit(X, y)
+    monkeypatch.setattr(_training, "EPOCHS_PER_CALL", 8)
+    together.set_params(warm_start=True, epochs=5, early_stopping=False).fit(X, y)
+    _assert_same_fit(together, alone)
+
+
+@pytest.mark.skipif(backend_name() != "tensorflow", reason="JAX: an epoch a call")
+def test_epochs_run_alone_with_callbacks_or_large_epochs(data, monkeypatch):
+    from skdnn._keras import import_keras
+
+    X, y = data
+    calls = _count_epoch_calls(monkeypatch)
+    # callbacks act between epochs: one epoch per call
+    keras = import_keras()
+    TaperedMLPClassifier(**_PARAMS, callbacks=[keras.callbacks.Callback()]).fit(X, y)
+    assert set(calls) == {1}
+    # an epoch that fills a chunk of rows runs alone too
+    calls.clear()
+    monkeypatch.setattr(_training, "CHUNK_ROWS", 100)
+    TaperedMLPClassifier(**_PARAMS).fit(X, y)
+    assert set(calls) == {1}
