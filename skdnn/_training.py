@@ -57,6 +57,10 @@ CHUNK_VALUES = 2**19
 BATCHES_PER_SCAN = 16
 #: Most epochs one compiled call runs on TensorFlow (a small table's).
 EPOCHS_PER_CALL = 8
+# Most encoded values such a call's gathered rows may hold (4 MB of
+# float32): several epochs a call are for small tables, whose every epoch
+# is a fraction of that; a large table's epoch runs alone, in chunks.
+EPOCHS_CALL_VALUES = 2**20
 # Most values (of weights, non-trainable and optimizer state) a call may
 # return for its epochs: 16 MB of float32.
 STATE_VALUES = 2**22
@@ -234,7 +238,7 @@ class EpochRunner:
             1,
             min(
                 EPOCHS_PER_CALL,
-                self._chunk_cap(X) // n_rows,
+                min(CHUNK_ROWS, EPOCHS_CALL_VALUES // max(X.shape[1], 1)) // n_rows,
                 STATE_VALUES // max(n_state, 1),
             ),
         )
@@ -563,6 +567,7 @@ class _TensorFlowTrainer:
             # skipped.
             optimizer._all_reduce_sum_gradients = _single_replica_gradients
         variables = _all_variables(self.template)
+        flat = _FlatLayout.of(self.template)
         self.lock = threading.Lock()
         n_outputs = model.outputs[0].shape[-1]
         n_features = model.inputs[0].shape[-1]
@@ -572,7 +577,7 @@ class _TensorFlowTrainer:
         # traced once for each architecture of a search would be reported as
         # "excessive retracing", though each is traced exactly once.
         function = tf.function(
-            _TensorFlowChunk(self.template, variables, head),
+            _TensorFlowChunk(self.template, variables, head, flat),
             input_signature=[
                 [tf.TensorSpec([], tf.resource) for _ in variables],
                 tf.TensorSpec([None, n_features], tf.float32),
@@ -628,30 +633,148 @@ def _single_replica_gradients(grads_and_vars):
     return list(grads_and_vars)
 
 
+class _FlatLayout:
+    """All trainable weights as one vector, for one optimizer update a step.
+
+    Keras's TensorFlow optimizers run a dozen small operations per variable
+    and step; the MLP's weights and biases are many small variables, so most
+    of a small batch's step was the optimizer's bookkeeping. Elementwise
+    optimizers (all of skdnn's) give the same numbers when every weight,
+    and each of their per-weight slots (Adam's moments, ...), is one long
+    vector: ``optimizer`` is a copy of the model's built on that vector.
+    ``slots`` says where each of the model optimizer's variables goes: a
+    ``(kind, index)`` pair for a slot of trainable variable ``index``, the
+    position of the copy's variable for a scalar (the step count, the
+    learning rate).
+    """
+
+    def __init__(self, model, vector, optimizer, slots, kinds):
+        self.shapes = [tuple(v.shape) for v in model.trainable_variables]
+        self.sizes = [int(np.prod(shape)) for shape in self.shapes]
+        self.vector, self.optimizer = vector, optimizer
+        self.slots, self.kinds = slots, kinds
+
+    @classmethod
+    def of(cls, model):
+        """The layout for ``model``'s optimizer, or None where it cannot be."""
+        from skdnn._keras import import_keras
+
+        keras = import_keras()
+        trainable = model.trainable_variables
+        if not trainable or {v.dtype for v in trainable} != {"float32"}:
+            return None
+        source = model.optimizer
+        config = source.get_config()
+        if any(config.get(k) for k in ("clipnorm", "clipvalue", "use_ema")):
+            return None  # per-variable clipping and averaging: not elementwise
+        size = sum(int(np.prod(v.shape)) for v in trainable)
+        vector = keras.Variable(np.zeros(size, np.float32), name="weights")
+        optimizer = type(source).from_config(config)
+        optimizer.build([vector])
+        prefix = vector.path.replace("/", "_") + "_"
+        kinds = {
+            v.name[len(prefix) :]: i
+            for i, v in enumerate(optimizer.variables)
+            if v.name.startswith(prefix) and tuple(v.shape) == (size,)
+        }
+        scalars = [
+            i for i in range(len(optimizer.variables)) if i not in kinds.values()
+        ]
+        owners = {v.path.replace("/", "_") + "_": i for i, v in enumerate(trainable)}
+        slots, seen = [], set()
+        for variable in source.variables:
+            slot = next(
+                (
+                    (variable.name[len(owner) :], index)
+                    for owner, index in owners.items()
+                    if variable.name.startswith(owner)
+                    and variable.name[len(owner) :] in kinds
+                ),
+                None,
+            )
+            if slot is None:
+                if not scalars or variable.shape != ():
+                    return None
+                slot = scalars.pop(0)
+            slots.append(slot)
+            seen.add(slot)
+        if scalars or len(seen) != len(slots) or len(seen) != len(source.variables):
+            return None
+        if {s for s in seen if isinstance(s, tuple)} != {
+            (kind, i) for kind in kinds for i in range(len(trainable))
+        }:
+            return None
+        return cls(model, vector, optimizer, slots, kinds)
+
+    def parts(self, vector) -> list:
+        """The trainable variables' values, from the vector."""
+        import tensorflow as tf
+
+        pieces = tf.split(vector, self.sizes)
+        return [
+            tf.reshape(p, shape) for p, shape in zip(pieces, self.shapes, strict=True)
+        ]
+
+    def load(self, trainable, optimizer_values) -> None:
+        """Set the vector and the copy's variables from the model's values."""
+        import tensorflow as tf
+
+        self.vector.assign(tf.concat([tf.reshape(v, [-1]) for v in trainable], 0))
+        by_slot = dict(zip(self.slots, optimizer_values, strict=True))
+        for kind, position in self.kinds.items():
+            parts = [by_slot[(kind, i)] for i in range(len(self.sizes))]
+            self.optimizer.variables[position].assign(
+                tf.concat([tf.reshape(v, [-1]) for v in parts], 0)
+            )
+        for slot, value in by_slot.items():
+            if not isinstance(slot, tuple):
+                self.optimizer.variables[slot].assign(value)
+
+    def optimizer_values(self) -> list:
+        """The model optimizer's variables' values, from the copy's."""
+        variables = self.optimizer.variables
+        split = {kind: self.parts(variables[i].value) for kind, i in self.kinds.items()}
+        return [
+            split[slot[0]][slot[1]]
+            if isinstance(slot, tuple)
+            else variables[slot].value
+            for slot in self.slots
+        ]
+
+
 class _TensorFlowChunk:
     """Optimiser steps over a chunk of rows, epoch by epoch, batch by batch.
 
     The state of the model being trained comes in as variable handles,
-    copied into the clone's variables first and back out at the end; the
-    values after each epoch are gathered on the way and returned stacked.
+    copied into the clone's variables (or, with a :class:`_FlatLayout`, its
+    vector and optimizer) first and back out at the end; the values after
+    each epoch are gathered on the way and returned stacked.
     """
 
-    def __init__(self, model, variables, head):
+    def __init__(self, model, variables, head, flat=None):
         self.model = model
         self.variables = variables
         self.head = head
+        self.flat = flat
         self.logits_of = _Logits(model)
 
     def __call__(self, handles, x, y, w, batch, epoch_rows):
         import tensorflow as tf
 
         _CACHE.traces += 1
-        model, optimizer, head = self.model, self.model.optimizer, self.head
+        values = []
         for variable, handle in zip(self.variables, handles, strict=True):
-            tf.raw_ops.AssignVariableOp(
-                resource=variable.value.handle,
-                value=tf.raw_ops.ReadVariableOp(resource=handle, dtype=variable.dtype),
-            )
+            value = tf.raw_ops.ReadVariableOp(resource=handle, dtype=variable.dtype)
+            value.set_shape(variable.shape)  # a handle does not carry it
+            values.append(value)
+        n_trainable = len(self.model.trainable_variables)
+        n_fixed = len(self.model.non_trainable_variables)
+        non_trainable = values[n_trainable : n_trainable + n_fixed]
+        if self.flat is None:
+            for variable, value in zip(self.variables, values, strict=True):
+                variable.assign(value)
+        else:
+            self.flat.load(values[:n_trainable], values[n_trainable + n_fixed :])
         n_epochs = tf.shape(x)[0] // epoch_rows
         n_batches = (epoch_rows + batch - 1) // batch
         losses = tf.TensorArray(tf.float32, size=n_epochs)
@@ -673,26 +796,64 @@ class _TensorFlowChunk:
                 hi = tf.minimum(lo + batch, end)
                 xb, yb, wb = x[lo:hi], y[lo:hi], w[lo:hi]
                 size = tf.cast(hi - lo, tf.float32)
-                with tf.GradientTape() as tape:
-                    with self.logits_of.linear_output():
-                        logits = model(xb, training=True)
-                    loss = tf.reduce_sum(head.training_loss(yb, logits) * wb) / size
-                    if model.losses:
-                        loss += tf.add_n(model.losses)
-                grads = tape.gradient(loss, model.trainable_variables)
-                optimizer.apply(grads, model.trainable_variables)
+                if self.flat is None:
+                    loss, logits = self._step(xb, yb, wb, size)
+                else:
+                    loss, logits, non_trainable = self._flat_step(
+                        xb, yb, wb, size, non_trainable
+                    )
                 loss_sum += loss * size
-                metric_sum += head.training_metric(yb, logits)
+                metric_sum += self.head.training_metric(yb, logits)
             losses = losses.write(epoch, loss_sum)
             metrics = metrics.write(epoch, metric_sum)
             states = [
-                array.write(epoch, variable.value.read_value())
-                for array, variable in zip(states, self.variables, strict=True)
+                array.write(epoch, value)
+                for array, value in zip(
+                    states, self._values(non_trainable), strict=True
+                )
             ]
-        for variable, handle in zip(self.variables, handles, strict=True):
-            tf.raw_ops.AssignVariableOp(resource=handle, value=variable.value)
+        final = self._values(non_trainable)
+        for value, handle in zip(final, handles, strict=True):
+            tf.raw_ops.AssignVariableOp(resource=handle, value=value)
         # the values after each epoch too, read by the host once per call
         return losses.stack(), metrics.stack(), [array.stack() for array in states]
+
+    def _step(self, xb, yb, wb, size):
+        import tensorflow as tf
+
+        model = self.model
+        with tf.GradientTape() as tape:
+            with self.logits_of.linear_output():
+                logits = model(xb, training=True)
+            loss = tf.reduce_sum(self.head.training_loss(yb, logits) * wb) / size
+            if model.losses:
+                loss += tf.add_n(model.losses)
+        grads = tape.gradient(loss, model.trainable_variables)
+        model.optimizer.apply(grads, model.trainable_variables)
+        return loss, logits
+
+    def _flat_step(self, xb, yb, wb, size, non_trainable):
+        import tensorflow as tf
+
+        flat = self.flat
+        vector = flat.vector.value
+        with tf.GradientTape() as tape:
+            loss, (logits, non_trainable) = self.logits_of.loss_and_state(
+                self.head, flat.parts(vector), non_trainable, xb, yb, wb, size
+            )
+        grad = tape.gradient(loss, vector)
+        flat.optimizer.apply([grad], [flat.vector])
+        return loss, logits, list(non_trainable)
+
+    def _values(self, non_trainable) -> list:
+        """Every variable's current value, in the order of the handles."""
+        if self.flat is None:
+            return [variable.value.read_value() for variable in self.variables]
+        return [
+            *self.flat.parts(self.flat.vector.value.read_value()),
+            *non_trainable,
+            *self.flat.optimizer_values(),
+        ]
 
 
 # Fits between two clearings of TensorFlow's eager kernel cache: each fit

@@ -277,3 +277,47 @@ def test_epochs_run_alone_with_callbacks_or_large_epochs(data, monkeypatch):
     monkeypatch.setattr(_training, "CHUNK_ROWS", 100)
     TaperedMLPClassifier(**_PARAMS).fit(X, y)
     assert set(calls) == {1}
+
+
+@pytest.mark.skipif(backend_name() != "tensorflow", reason="TensorFlow's optimizers")
+@pytest.mark.parametrize(
+    "params, exact",
+    [
+        (dict(optimizer="adam"), True),
+        (dict(optimizer="nadam", l2=1e-3), True),
+        (dict(optimizer="adam", batch_norm=True), True),
+        (dict(optimizer="lion"), True),
+        (dict(optimizer="adamw", dropout=0.3), True),
+        # equal to float32 rounding: TensorFlow rounds one of RMSprop's
+        # elementwise expressions differently on some elements of a long
+        # vector than on the short ones
+        (dict(optimizer="rmsprop"), False),
+    ],
+    ids=lambda p: "-".join(map(str, p.values())) if isinstance(p, dict) else "",
+)
+def test_one_vector_of_weights_trains_as_the_variables_do(
+    data, monkeypatch, params, exact
+):
+    # the optimizer updating every weight as one vector gives the numbers of
+    # Keras's per-variable updates, slots (moments) included
+    X, y = data
+    X3 = np.c_[X, X[:, :2] ** 2]
+    y3 = (y + (X[:, 0] > 0)).astype(int)  # three classes
+    params = {**_PARAMS, "epochs": 6, **params}
+    _training.clear_cache()
+    vector = TaperedMLPClassifier(**params).fit(X3, y3)
+    layout = _training._FlatLayout.of(_training._clone(vector.model_))
+    assert layout is not None and layout.kinds  # the vector path was taken
+    _training.clear_cache()
+    monkeypatch.setattr(_training._FlatLayout, "of", lambda model: None)
+    variables = TaperedMLPClassifier(**params).fit(X3, y3)
+    if exact:
+        _assert_same_fit(vector, variables)
+        pairs = zip(_optimizer_state(vector), _optimizer_state(variables), strict=True)
+        for a, b in pairs:
+            np.testing.assert_array_equal(a, b)
+    else:
+        for a, b in zip(_weights(vector), _weights(variables), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        pd.testing.assert_frame_equal(vector.history_, variables.history_, rtol=1e-4)
+    _training.clear_cache()
