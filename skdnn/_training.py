@@ -238,7 +238,7 @@ class EpochRunner:
             1,
             min(
                 EPOCHS_PER_CALL,
-                min(CHUNK_ROWS, EPOCHS_CALL_VALUES // max(X.shape[1], 1)) // n_rows,
+                self._chunk_cap(X, EPOCHS_CALL_VALUES) // n_rows,
                 STATE_VALUES // max(n_state, 1),
             ),
         )
@@ -300,12 +300,13 @@ class EpochRunner:
         if state is None:
             weights = [self.model.get_weights()]
         else:
-            if not stacked:
-                state = [np.asarray(value)[None] for value in state]
+            # only the weights and the learning rate are read to the host
             values = [np.asarray(state[i]) for i in self._weight_positions]
+            if not stacked:
+                values = [value[None] for value in values]
             weights = [[v[j] for v in values] for j in range(values[0].shape[0])]
         if state is not None and self._lr_position is not None:
-            rates = np.asarray(state[self._lr_position], dtype=np.float64)
+            rates = np.asarray(state[self._lr_position], dtype=np.float64).reshape(-1)
         else:  # a schedule, or Keras's own fit: read it from the optimizer
             from skdnn._keras import import_keras
 
@@ -353,8 +354,9 @@ class EpochRunner:
             for variable, value in zip(variables, values, strict=True):
                 variable.assign(value)
 
-    def _chunk_cap(self, X) -> int:
-        return min(CHUNK_ROWS, CHUNK_VALUES // max(X.shape[1], 1))
+    def _chunk_cap(self, X, values: int = CHUNK_VALUES) -> int:
+        """Most rows of ``X`` a call gathers: ``CHUNK_ROWS``, and ``values``."""
+        return min(CHUNK_ROWS, values // max(X.shape[1], 1))
 
     def _run_tensorflow(self, X, Y, weights, orders):
         import tensorflow as tf
@@ -698,7 +700,7 @@ class _FlatLayout:
                 slot = scalars.pop(0)
             slots.append(slot)
             seen.add(slot)
-        if scalars or len(seen) != len(slots) or len(seen) != len(source.variables):
+        if scalars or len(seen) != len(slots):
             return None
         if {s for s in seen if isinstance(s, tuple)} != {
             (kind, i) for kind in kinds for i in range(len(trainable))
