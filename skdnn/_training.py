@@ -42,6 +42,7 @@ import threading
 
 import numpy as np
 
+from skdnn._flat_layout import FlatLayout
 from skdnn._forward import gather
 from skdnn._keras import backend_name
 
@@ -66,6 +67,15 @@ EPOCHS_CALL_VALUES = 2**20
 STATE_VALUES = 2**22
 #: Architectures whose compiled training functions are kept per process.
 CACHE_SIZE = 8
+# TensorFlow's executor for the compiled calls on a CPU (None: its default).
+# The default hands the graph's nodes to the inter-op thread pool; for the
+# small ops of a tabular network's steps those hand-offs cost more than the
+# ops. The single-threaded executor runs the nodes in order on the calling
+# thread, while each kernel (a matrix product) still uses the intra-op
+# threads; the numbers are the same. It does not run lowered control flow,
+# so TensorFlow keeps the function's graph loops as they were traced. A GPU
+# keeps the default executor.
+CPU_EXECUTOR = "SINGLE_THREADED_EXECUTOR"
 
 
 class _CompiledCache:
@@ -569,7 +579,7 @@ class _TensorFlowTrainer:
             # skipped.
             optimizer._all_reduce_sum_gradients = _single_replica_gradients
         variables = _all_variables(self.template)
-        flat = _FlatLayout.of(self.template)
+        flat = FlatLayout.of(self.template)
         self.lock = threading.Lock()
         n_outputs = model.outputs[0].shape[-1]
         n_features = model.inputs[0].shape[-1]
@@ -589,9 +599,21 @@ class _TensorFlowTrainer:
                 tf.TensorSpec([], tf.int32),
             ],
         )
-        # called through its one concrete function, which skips matching
-        # each of the ~30 arguments against the signature on every call
-        self.function = function.get_concrete_function()
+        on_cpu = not tf.config.list_logical_devices("GPU")
+        executor = getattr(tf.experimental, "function_executor_type", None)
+        self._executor = (
+            (lambda: executor(CPU_EXECUTOR))
+            if on_cpu and CPU_EXECUTOR and executor
+            else contextlib.nullcontext
+        )
+        self.y_dtype = getattr(tf, head.y_dtype)
+        with self._executor():
+            self.function = function.get_concrete_function()
+        # A call binds its ~35 arguments to the signature one by one (about
+        # a tenth of a small table's call here) unless they come flat, in
+        # the signature's order, to the concrete function's own entry; where
+        # a TensorFlow has no such entry, the public call does the binding.
+        self._call_flat = getattr(self.function, "_call_flat", None)
 
     def __call__(self, model, x, y, w, batch, epoch_rows):
         """Train ``model`` (of this architecture) on one chunk of rows.
@@ -601,9 +623,21 @@ class _TensorFlowTrainer:
         sums come back, and every variable's values after each epoch,
         stacked.
         """
+        import tensorflow as tf
+
         handles = [v.value.handle for v in _all_variables(model)]
-        with self.lock:
-            return self.function(handles, x, y, w, batch, epoch_rows)
+        with self.lock, self._executor():
+            if self._call_flat is None:
+                return self.function(handles, x, y, w, batch, epoch_rows)
+            inputs = [
+                *handles,
+                tf.convert_to_tensor(x, tf.float32),
+                tf.convert_to_tensor(y, self.y_dtype),
+                tf.convert_to_tensor(w, tf.float32),
+                batch,
+                epoch_rows,
+            ]
+            return self._call_flat(inputs, self.function.captured_inputs)
 
 
 def _all_variables(model) -> list:
@@ -635,120 +669,11 @@ def _single_replica_gradients(grads_and_vars):
     return list(grads_and_vars)
 
 
-class _FlatLayout:
-    """All trainable weights as one vector, for one optimizer update a step.
-
-    Keras's TensorFlow optimizers run a dozen small operations per variable
-    and step; the MLP's weights and biases are many small variables, so most
-    of a small batch's step was the optimizer's bookkeeping. Elementwise
-    optimizers (all of skdnn's) give the same numbers when every weight,
-    and each of their per-weight slots (Adam's moments, ...), is one long
-    vector: ``optimizer`` is a copy of the model's built on that vector.
-    ``slots`` says where each of the model optimizer's variables goes: a
-    ``(kind, index)`` pair for a slot of trainable variable ``index``, the
-    position of the copy's variable for a scalar (the step count, the
-    learning rate).
-    """
-
-    def __init__(self, model, vector, optimizer, slots, kinds):
-        self.shapes = [tuple(v.shape) for v in model.trainable_variables]
-        self.sizes = [int(np.prod(shape)) for shape in self.shapes]
-        self.vector, self.optimizer = vector, optimizer
-        self.slots, self.kinds = slots, kinds
-
-    @classmethod
-    def of(cls, model):
-        """The layout for ``model``'s optimizer, or None where it cannot be."""
-        from skdnn._keras import import_keras
-
-        keras = import_keras()
-        trainable = model.trainable_variables
-        if not trainable or {v.dtype for v in trainable} != {"float32"}:
-            return None
-        source = model.optimizer
-        config = source.get_config()
-        if any(config.get(k) for k in ("clipnorm", "clipvalue", "use_ema")):
-            return None  # per-variable clipping and averaging: not elementwise
-        size = sum(int(np.prod(v.shape)) for v in trainable)
-        vector = keras.Variable(np.zeros(size, np.float32), name="weights")
-        optimizer = type(source).from_config(config)
-        optimizer.build([vector])
-        prefix = vector.path.replace("/", "_") + "_"
-        kinds = {
-            v.name[len(prefix) :]: i
-            for i, v in enumerate(optimizer.variables)
-            if v.name.startswith(prefix) and tuple(v.shape) == (size,)
-        }
-        scalars = [
-            i for i in range(len(optimizer.variables)) if i not in kinds.values()
-        ]
-        owners = {v.path.replace("/", "_") + "_": i for i, v in enumerate(trainable)}
-        slots, seen = [], set()
-        for variable in source.variables:
-            slot = next(
-                (
-                    (variable.name[len(owner) :], index)
-                    for owner, index in owners.items()
-                    if variable.name.startswith(owner)
-                    and variable.name[len(owner) :] in kinds
-                ),
-                None,
-            )
-            if slot is None:
-                if not scalars or variable.shape != ():
-                    return None
-                slot = scalars.pop(0)
-            slots.append(slot)
-            seen.add(slot)
-        if scalars or len(seen) != len(slots):
-            return None
-        if {s for s in seen if isinstance(s, tuple)} != {
-            (kind, i) for kind in kinds for i in range(len(trainable))
-        }:
-            return None
-        return cls(model, vector, optimizer, slots, kinds)
-
-    def parts(self, vector) -> list:
-        """The trainable variables' values, from the vector."""
-        import tensorflow as tf
-
-        pieces = tf.split(vector, self.sizes)
-        return [
-            tf.reshape(p, shape) for p, shape in zip(pieces, self.shapes, strict=True)
-        ]
-
-    def load(self, trainable, optimizer_values) -> None:
-        """Set the vector and the copy's variables from the model's values."""
-        import tensorflow as tf
-
-        self.vector.assign(tf.concat([tf.reshape(v, [-1]) for v in trainable], 0))
-        by_slot = dict(zip(self.slots, optimizer_values, strict=True))
-        for kind, position in self.kinds.items():
-            parts = [by_slot[(kind, i)] for i in range(len(self.sizes))]
-            self.optimizer.variables[position].assign(
-                tf.concat([tf.reshape(v, [-1]) for v in parts], 0)
-            )
-        for slot, value in by_slot.items():
-            if not isinstance(slot, tuple):
-                self.optimizer.variables[slot].assign(value)
-
-    def optimizer_values(self) -> list:
-        """The model optimizer's variables' values, from the copy's."""
-        variables = self.optimizer.variables
-        split = {kind: self.parts(variables[i].value) for kind, i in self.kinds.items()}
-        return [
-            split[slot[0]][slot[1]]
-            if isinstance(slot, tuple)
-            else variables[slot].value
-            for slot in self.slots
-        ]
-
-
 class _TensorFlowChunk:
     """Optimiser steps over a chunk of rows, epoch by epoch, batch by batch.
 
     The state of the model being trained comes in as variable handles,
-    copied into the clone's variables (or, with a :class:`_FlatLayout`, its
+    copied into the clone's variables (or, with a :class:`FlatLayout`, its
     vector and optimizer) first and back out at the end; the values after
     each epoch are gathered on the way and returned stacked.
     """

@@ -9,6 +9,7 @@ import pytest
 from sklearn.datasets import make_classification
 
 from skdnn import TaperedMLPClassifier, _training
+from skdnn._flat_layout import FlatLayout
 from skdnn._heads import get_head
 from skdnn._keras import backend_name
 
@@ -279,6 +280,39 @@ def test_epochs_run_alone_with_callbacks_or_large_epochs(data, monkeypatch):
     assert set(calls) == {1}
 
 
+@pytest.mark.skipif(backend_name() != "tensorflow", reason="TensorFlow's executor")
+def test_the_cpu_executor_and_the_flat_call_change_how_not_what(
+    data, fresh_cache, monkeypatch
+):
+    # the call with flat inputs computes the same numbers; the single-threaded
+    # executor the same to float32 rounding (the graph is optimised as it is
+    # traced, its loops not lowered), and the same again at every fit
+    import contextlib
+
+    X, y = data
+    params = {**_PARAMS, "dropout": 0.3, "batch_norm": True}
+    cpu_executor = _training.CPU_EXECUTOR
+
+    def fit(executor, flat):
+        fresh_cache.clear_cache()
+        monkeypatch.setattr(_training, "CPU_EXECUTOR", executor)
+        TaperedMLPClassifier(**{**params, "random_state": 7}).fit(X, y)
+        (trainer,) = fresh_cache._CACHE._entries.values()
+        assert (trainer._executor is contextlib.nullcontext) == (executor is None)
+        assert trainer._call_flat is not None
+        if not flat:  # TensorFlow's public call, which binds by name
+            trainer._call_flat = None
+        return TaperedMLPClassifier(**params).fit(X, y)
+
+    default = fit(None, flat=False)
+    _assert_same_fit(fit(None, flat=True), default)
+    single = fit(cpu_executor, flat=True)
+    _assert_same_fit(fit(cpu_executor, flat=False), single)
+    for a, b in zip(_weights(single), _weights(default), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    pd.testing.assert_frame_equal(single.history_, default.history_, rtol=1e-4)
+
+
 @pytest.mark.skipif(backend_name() != "tensorflow", reason="TensorFlow's optimizers")
 @pytest.mark.parametrize(
     "params, exact",
@@ -306,10 +340,10 @@ def test_one_vector_of_weights_trains_as_the_variables_do(
     params = {**_PARAMS, "epochs": 6, **params}
     _training.clear_cache()
     vector = TaperedMLPClassifier(**params).fit(X3, y3)
-    layout = _training._FlatLayout.of(_training._clone(vector.model_))
+    layout = FlatLayout.of(_training._clone(vector.model_))
     assert layout is not None and layout.kinds  # the vector path was taken
     _training.clear_cache()
-    monkeypatch.setattr(_training._FlatLayout, "of", lambda model: None)
+    monkeypatch.setattr(FlatLayout, "of", lambda model: None)
     variables = TaperedMLPClassifier(**params).fit(X3, y3)
     if exact:
         _assert_same_fit(vector, variables)
