@@ -40,7 +40,9 @@ from skdnn._epochs import BestEpoch, NoCallbacks, WeightAverage, Weights, diverg
 from skdnn._forward import (
     ACTIVATIONS,
     PREDICT_BLOCK_ROWS,
+    PREDICT_BLOCK_VALUES,
     EncodedRows,
+    PlanReader,
     extract_plan,
     forward,
     forward_blocks,
@@ -273,6 +275,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         model.stop_training = False
         callbacks.on_train_begin()
         runner = self._runner
+        plans = PlanReader(model)  # each epoch's weights -> the numpy plan
         # a small table's epochs run several to a compiled call (the same
         # fit); callbacks act between epochs, so with them one at a time
         per_call = 1 if self.callbacks else runner.epochs_per_call(X, len(train_rows))
@@ -310,10 +313,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                         stop = True
                         break
                     epoch_weights = average.update(epoch_weights)
-                    self._plan = extract_plan(
-                        model,
-                        dict(zip(map(id, model.weights), epoch_weights, strict=True)),
-                    )
+                    self._plan = plans.plan(epoch_weights)
                     row = {"loss": loss, self._metric_name: metric}
                     self._record_scores(row, scorers, train_set, val, val_set)
                     row["learning_rate"] = runner.epoch_learning_rates[index]
@@ -713,12 +713,17 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         ``sample_weight`` and the target weights of the held-out rows; by the
         target weights alone for ``validation_data``), so the two curves
         measure the same objective and early stopping follows it. The
-        held-out rows are read from X where they lie, block by block.
+        held-out rows are read from X where they lie, block by block, or
+        gathered once when they are few.
         """
         if validation_data is None:
             if val_rows is None:
                 return None
-            return _ValidationSet(X, val_rows, Y[val_rows], weights[val_rows])
+            X_val, rows = X, val_rows
+            if rows.shape[0] * X.shape[1] <= PREDICT_BLOCK_VALUES:
+                # a small hold-out is read here once, not again every epoch
+                X_val, rows = gather(X, rows, X.dtype), None
+            return _ValidationSet(X_val, rows, Y[val_rows], weights[val_rows])
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a tuple (X_val, y_val).")
         X_val, y_val = self._validate_input(

@@ -73,7 +73,7 @@ class WeightAverage:
         else:
             self.values = [
                 (m * a + (1.0 - m) * w).astype(w.dtype, copy=False)
-                if np.issubdtype(w.dtype, np.floating)
+                if w.dtype.kind == "f"
                 else w
                 for a, w in zip(self.values, weights, strict=True)
             ]

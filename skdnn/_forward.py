@@ -135,71 +135,129 @@ def extract_plan(model, values=None) -> Plan | None:
     """Read a Keras MLP into a :class:`Plan` of ``(W, b, activation)`` steps.
 
     ``values`` maps ``id(variable)`` to the variable's value as a numpy
-    array (the weights a training epoch returned, read once); the variables
-    it lacks are read from the model.
+    array; the variables it lacks are read from the model. See
+    :class:`PlanReader`, which reads a model's plan epoch after epoch.
+    """
+    reader = PlanReader(model)
+    if values is None:
+        return reader.plan()
+    return reader.plan([values.get(id(variable)) for variable in model.weights])
 
-    Returns ``None`` when the model holds anything but Input, Dense,
-    BatchNormalization, Activation and Dropout layers or an unknown
+
+class PlanReader:
+    """Reads a Keras MLP's weights into a :class:`Plan`, its layers walked once.
+
+    Training reads a plan after every epoch from the weights the epoch
+    returned; walking the Keras layers (and their properties) each time
+    cost more than the numbers. The walk is done here once, as a list of
+    steps naming each weight's position in ``model.weights``.
+
+    :meth:`plan` returns ``None`` when the model holds anything but Input,
+    Dense, BatchNormalization, Activation and Dropout layers or an unknown
     activation; the caller then predicts with Keras. A model that starts
     with the preprocessor's ``TabularEmbedding`` gets its tables folded into
     the first kernel (an :class:`~skdnn._embedding.EmbeddedKernel`).
     """
-    from skdnn._keras import import_keras
 
-    keras = import_keras()
+    def __init__(self, model):
+        from skdnn._keras import import_keras
 
-    def read(variable):
-        if values is not None and id(variable) in values:
-            return np.asarray(values[id(variable)], dtype=np.float64)
-        return _numpy(keras, variable)
+        keras = import_keras()
+        self.model = model
+        self._keras = keras
+        self._variables = list(model.weights)
+        self._position = {id(v): i for i, v in enumerate(self._variables)}
+        self._steps = self._walk(keras, model)
 
-    steps: list[list] = []
-    embedding = None
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind in ("InputLayer", "Dropout"):
-            continue
-        if kind == "TabularEmbedding":
-            if steps or embedding is not None:
+    def _walk(self, keras, model):
+        at = self._position.__getitem__
+        steps: list[tuple] = []
+        embedding = None
+        last = None  # the activation of the last Dense step so far
+        for layer in model.layers:
+            kind = type(layer).__name__
+            if kind in ("InputLayer", "Dropout"):
+                continue
+            if kind == "TabularEmbedding":
+                if last is not None or embedding is not None:
+                    return None
+                embedding = layer
+                steps.append(("embedding", layer))
+            elif kind == "Dense":
+                last = _activation_name(keras, layer.activation)
+                if last is None:
+                    return None
+                bias = at(id(layer.bias)) if layer.use_bias else None
+                steps.append(("dense", at(id(layer.kernel)), bias, last))
+            elif kind == "BatchNormalization":
+                if last != "linear" or layer.axis not in (-1, 1):
+                    return None
+                steps.append((
+                    "batch_norm", at(id(layer.moving_variance)),
+                    at(id(layer.moving_mean)), layer.epsilon,
+                    at(id(layer.gamma)) if layer.scale else None,
+                    at(id(layer.beta)) if layer.center else None,
+                ))  # fmt: skip
+            elif kind == "Activation":
+                name = _activation_name(keras, layer.activation)
+                if name is None or last != "linear":
+                    return None
+                last = name
+                steps.append(("activation", name))
+            else:
                 return None
-            embedding = layer
-            continue
-        if kind == "Dense":
-            kernel = read(layer.kernel)
-            bias = read(layer.bias) if layer.use_bias else np.zeros(kernel.shape[1])
-            name = _activation_name(keras, layer.activation)
-            if name is None:
-                return None
-            steps.append([kernel, bias, name])
-        elif kind == "BatchNormalization":
-            if not steps or steps[-1][2] != "linear" or layer.axis not in (-1, 1):
-                return None
-            kernel, bias, _ = steps[-1]
-            var = read(layer.moving_variance)
-            mean = read(layer.moving_mean)
-            scale = 1.0 / np.sqrt(var + layer.epsilon)
-            if layer.scale:
-                scale = scale * read(layer.gamma)
-            shift = -mean * scale
-            if layer.center:
-                shift = shift + read(layer.beta)
-            steps[-1] = [kernel * scale, bias * scale + shift, "linear"]
-        elif kind == "Activation":
-            name = _activation_name(keras, layer.activation)
-            if name is None or not steps or steps[-1][2] != "linear":
-                return None
-            steps[-1][2] = name
-        else:
+        if embedding is not None and last is None:
             return None
-    if embedding is not None:
-        if not steps:
-            return None
-        from skdnn._embedding import EmbeddedKernel
+        return steps
 
-        # Folded after any batch normalisation of the first layer: the fold
-        # is linear in the kernel, so the order does not matter.
-        steps[0][0] = EmbeddedKernel.fold(embedding, steps[0][0], read)
-    return Plan(steps)
+    def plan(self, values: list | None = None) -> Plan | None:
+        """The plan of the weights ``values`` (in ``model.weights`` order).
+
+        Without ``values``, or where a value is None, the weights are read
+        from the model.
+        """
+        if self._steps is None:
+            return None
+
+        def read(i):
+            value = None if values is None else values[i]
+            if value is None:
+                return _numpy(self._keras, self._variables[i])
+            return np.asarray(value, dtype=np.float64)
+
+        layers: list[list] = []
+        embedding = None
+        for step in self._steps:
+            kind = step[0]
+            if kind == "embedding":
+                embedding = step[1]
+            elif kind == "dense":
+                _, k, b, name = step
+                kernel = read(k)
+                bias = read(b) if b is not None else np.zeros(kernel.shape[1])
+                layers.append([kernel, bias, name])
+            elif kind == "batch_norm":
+                _, v, m, epsilon, g, b = step
+                kernel, bias, _ = layers[-1]
+                scale = 1.0 / np.sqrt(read(v) + epsilon)
+                if g is not None:
+                    scale = scale * read(g)
+                shift = -read(m) * scale
+                if b is not None:
+                    shift = shift + read(b)
+                layers[-1] = [kernel * scale, bias * scale + shift, "linear"]
+            else:  # an Activation layer after a linear step
+                layers[-1][2] = step[1]
+        if embedding is not None:
+            from skdnn._embedding import EmbeddedKernel
+
+            position = self._position
+            # Folded after any batch normalisation of the first layer: the
+            # fold is linear in the kernel, so the order does not matter.
+            layers[0][0] = EmbeddedKernel.fold(
+                embedding, layers[0][0], lambda v: read(position[id(v)])
+            )
+        return Plan(layers)
 
 
 def row_blocks(X: np.ndarray, rows: np.ndarray | None = None):
