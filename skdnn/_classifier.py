@@ -85,7 +85,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
     early_stopping : bool, default=True
         Stop when ``monitor`` has not improved for ``patience`` epochs and
         restore the weights of its best epoch.
-    patience : int, default=20
+    patience : int, default=10
         Epochs without improvement before stopping.
     monitor : str, default="val_loss"
         Quantity watched by early stopping and :attr:`best_epoch_`:
@@ -255,7 +255,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         weight_averaging=0.5,
         validation_split=0.1,
         early_stopping=True,
-        patience=20,
+        patience=10,
         monitor="val_loss",
         scoring=None,
         class_weight="balanced",

@@ -84,7 +84,7 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
     early_stopping : bool, default=True
         Stop when ``monitor`` has not improved for ``patience`` epochs and
         restore the weights of its best epoch.
-    patience : int, default=20
+    patience : int, default=10
         Epochs without improvement before stopping.
     monitor : str, default="val_loss"
         Quantity watched by early stopping and :attr:`best_epoch_`:
@@ -224,7 +224,7 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         weight_averaging=0.5,
         validation_split=0.1,
         early_stopping=True,
-        patience=20,
+        patience=10,
         monitor="val_loss",
         scoring=None,
         categorical_features="from_dtype",
