@@ -285,20 +285,23 @@ def test_the_cpu_executor_and_the_flat_call_change_how_not_what(
     data, fresh_cache, monkeypatch
 ):
     # the call with flat inputs computes the same numbers; the single-threaded
-    # executor the same to float32 rounding (the graph is optimised as it is
-    # traced, its loops not lowered), and the same again at every fit
+    # executor (for a small network) the same to float32 rounding (its graph
+    # loops are not lowered), and the same again at every fit
     import contextlib
 
     X, y = data
     params = {**_PARAMS, "dropout": 0.3, "batch_norm": True}
     cpu_executor = _training.CPU_EXECUTOR
+    small = _training.SINGLE_THREADED_WEIGHTS
 
-    def fit(executor, flat):
+    def fit(executor, flat, most_weights=small):
         fresh_cache.clear_cache()
         monkeypatch.setattr(_training, "CPU_EXECUTOR", executor)
+        monkeypatch.setattr(_training, "SINGLE_THREADED_WEIGHTS", most_weights)
         TaperedMLPClassifier(**{**params, "random_state": 7}).fit(X, y)
         (trainer,) = fresh_cache._CACHE._entries.values()
-        assert (trainer._executor is contextlib.nullcontext) == (executor is None)
+        single_threaded = trainer._executor is not contextlib.nullcontext
+        assert single_threaded == (executor is not None and most_weights == small)
         assert trainer._call_flat is not None
         if not flat:  # TensorFlow's public call, which binds by name
             trainer._call_flat = None
@@ -306,6 +309,8 @@ def test_the_cpu_executor_and_the_flat_call_change_how_not_what(
 
     default = fit(None, flat=False)
     _assert_same_fit(fit(None, flat=True), default)
+    # a network of more weights (here: more than 10) keeps the default
+    _assert_same_fit(fit(cpu_executor, flat=True, most_weights=10), default)
     single = fit(cpu_executor, flat=True)
     _assert_same_fit(fit(cpu_executor, flat=False), single)
     for a, b in zip(_weights(single), _weights(default), strict=True):
