@@ -163,7 +163,6 @@ class PlanReader:
         from skdnn._keras import import_keras
 
         keras = import_keras()
-        self.model = model
         self._keras = keras
         self._variables = list(model.weights)
         self._position = {id(v): i for i, v in enumerate(self._variables)}

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import inspect
 import threading
 
 import numpy as np
@@ -619,9 +620,16 @@ class _TensorFlowTrainer:
             self.function = function.get_concrete_function()
         # A call binds its ~35 arguments to the signature one by one (about
         # a tenth of a small table's call here) unless they come flat, in
-        # the signature's order, to the concrete function's own entry; where
-        # a TensorFlow has no such entry, the public call does the binding.
-        self._call_flat = getattr(self.function, "_call_flat", None)
+        # the signature's order, to the concrete function's own (private)
+        # entry; where a TensorFlow has no such entry, or one that takes
+        # other arguments, the public call does the binding.
+        call_flat = getattr(self.function, "_call_flat", None)
+        try:
+            names = list(inspect.signature(call_flat).parameters)
+        except (TypeError, ValueError):  # no such entry
+            names = None
+        flat_entry = names == ["tensor_inputs", "captured_inputs"]
+        self._call_flat = call_flat if flat_entry else None
 
     def __call__(self, model, x, y, w, batch, epoch_rows):
         """Train ``model`` (of this architecture) on one chunk of rows.
