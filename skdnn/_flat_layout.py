@@ -11,6 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def n_values(variables) -> int:
+    """How many numbers ``variables`` hold, together."""
+    return sum(int(np.prod(v.shape)) for v in variables)
+
+
 class FlatLayout:
     """All trainable weights as one vector, for one optimizer update a step.
 
@@ -45,7 +50,7 @@ class FlatLayout:
         config = source.get_config()
         if any(config.get(k) for k in ("clipnorm", "clipvalue", "use_ema")):
             return None  # per-variable clipping and averaging: not elementwise
-        size = sum(int(np.prod(v.shape)) for v in trainable)
+        size = n_values(trainable)
         vector = keras.Variable(np.zeros(size, np.float32), name="weights")
         optimizer = type(source).from_config(config)
         optimizer.build([vector])

@@ -43,7 +43,7 @@ import threading
 
 import numpy as np
 
-from skdnn._flat_layout import FlatLayout
+from skdnn._flat_layout import FlatLayout, n_values
 from skdnn._forward import gather
 from skdnn._keras import backend_name
 
@@ -248,7 +248,7 @@ class EpochRunner:
         """
         if self._backend != "tensorflow" or n_rows == 0:
             return 1
-        n_state = sum(int(np.prod(v.shape)) for v in _all_variables(self.model))
+        n_state = n_values(_all_variables(self.model))
         return max(
             1,
             min(
@@ -605,10 +605,7 @@ class _TensorFlowTrainer:
             ],
         )
         on_cpu = not tf.config.list_logical_devices("GPU")
-        n_weights = sum(
-            int(np.prod(v.shape)) for v in self.template.trainable_variables
-        )
-        small = n_weights <= SINGLE_THREADED_WEIGHTS
+        small = n_values(self.template.trainable_variables) <= SINGLE_THREADED_WEIGHTS
         executor = getattr(tf.experimental, "function_executor_type", None)
         self._executor = (
             (lambda: executor(CPU_EXECUTOR))
