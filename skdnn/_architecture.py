@@ -10,6 +10,8 @@ import math
 import numbers
 from collections.abc import Sequence
 
+import numpy as np
+
 # Activation families and the initialiser that keeps their signal variance
 # stable through depth: He for rectifiers, LeCun for SELU, Glorot otherwise.
 _HE_ACTIVATIONS = frozenset(
@@ -223,6 +225,83 @@ def build_model(
         name="output",
     )(x)
     return keras.Model(inputs, outputs, name="tapered_mlp")
+
+
+def initial_values(model, seeds: Sequence[int], embedding_seeds: Sequence[int] = ()):
+    """The values :func:`build_model` would start a model with, read off ``model``.
+
+    ``model`` is any model :func:`build_model` built for the same
+    architecture; its layers' initializers are called again with ``seeds``
+    and ``embedding_seeds`` taken as :func:`build_model` takes them, so the
+    values equal those of ``build_model(..., seeds=seeds,
+    embedding_seeds=embedding_seeds)`` without building its layers and
+    variables (which costs tens of milliseconds a model).
+
+    Returns
+    -------
+    list of ndarray or None
+        One value per variable of ``model.trainable_variables +
+        model.non_trainable_variables`` (the dropout layers' seed states
+        among them), or None when ``model`` holds a layer this function does
+        not know.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kw = dict(n_features=3, n_outputs=1, output_activation="sigmoid",
+    ...           hidden_layer_sizes=(4,), activation="relu",
+    ...           kernel_initializer="auto", batch_norm=False, dropout=(0.1,),
+    ...           l2=0.0)
+    >>> model = build_model(**kw, seeds=(1, 2, 3))
+    >>> values = initial_values(build_model(**kw, seeds=(4, 5, 6)), (1, 2, 3))
+    >>> all(np.array_equal(a, b) for a, b in zip(
+    ...     values, [v.numpy() for v in model.trainable_variables
+    ...               + model.non_trainable_variables]))
+    True
+    """
+    from skdnn._keras import import_keras
+
+    keras = import_keras()
+    seeds, embedding_seeds = iter(seeds), iter(embedding_seeds)
+    found = {}
+
+    def put(variable, initializer):
+        value = initializer(tuple(variable.shape), dtype=variable.dtype)
+        found[id(variable)] = keras.ops.convert_to_numpy(value)
+
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Dense":
+            put(layer.kernel, _reseeded(keras, layer.kernel_initializer, next(seeds)))
+            if layer.use_bias:
+                put(layer.bias, layer.bias_initializer)
+        elif kind == "Dropout":
+            state = layer.seed_generator.state
+            found[id(state)] = np.array([next(seeds), 0], dtype=state.dtype)
+        elif kind == "BatchNormalization":
+            for name in ("gamma", "beta", "moving_mean", "moving_variance"):
+                variable = getattr(layer, name, None)
+                if variable is not None:
+                    put(variable, getattr(layer, f"{name}_initializer"))
+        elif kind == "TabularEmbedding":
+            from skdnn._embedding import table_initializer
+
+            for table, dim in zip(layer.tables, layer.dims, strict=True):
+                put(table, table_initializer(keras, dim, next(embedding_seeds)))
+        elif kind not in ("InputLayer", "Activation"):
+            return None
+    variables = [*model.trainable_variables, *model.non_trainable_variables]
+    if any(id(v) not in found for v in variables):
+        return None
+    return [found[id(v)] for v in variables]
+
+
+def _reseeded(keras, initializer, seed: int):
+    """``initializer`` with ``seed``, as :func:`_seeded_initializer` makes it."""
+    config = initializer.get_config()
+    if "seed" in config:
+        config["seed"] = int(seed)
+    return type(initializer).from_config(config)
 
 
 def _seeded_initializer(keras, name: str, seed: int):

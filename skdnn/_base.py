@@ -42,14 +42,13 @@ from skdnn._forward import (
     PREDICT_BLOCK_ROWS,
     PREDICT_BLOCK_VALUES,
     EncodedRows,
-    PlanReader,
-    extract_plan,
     forward,
     forward_blocks,
     gather,
     keras_forward,
     row_blocks,
 )
+from skdnn._network import Network
 from skdnn._preprocessing import _is_dataframe
 from skdnn._progress import EpochProgress
 from skdnn._training import release_kernel_cache
@@ -251,11 +250,26 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return self
 
     def _train(self, X, Y, weights, train_rows, val, rng, epochs):
-        from skdnn._training import EpochRunner
+        from skdnn._keras import backend_name
 
-        if getattr(self, "_runner", None) is None:
-            self._runner = EpochRunner(self.model_, self._head, self.batch_size)
-        model = self.model_
+        network = self._network
+        kit = network.kit()
+        # Keras callbacks act on a Keras model, Keras's own fit trains one
+        # (backends other than TensorFlow and JAX), and a network numpy
+        # cannot run is predicted by one: there the model trains itself
+        bound = (
+            bool(self.callbacks)
+            or backend_name() not in ("tensorflow", "jax")
+            or not kit.readable
+        )
+        runner = network.runner(kit, self.batch_size, bound=bound)
+        try:
+            self._run_epochs(runner, X, Y, weights, train_rows, val, rng, epochs)
+        finally:
+            network.keep(runner)
+
+    def _run_epochs(self, runner, X, Y, weights, train_rows, val, rng, epochs):
+        kit = runner.kit
         monitor, maximise = self._resolve_monitor(has_validation=val is not None)
         tracker = BestEpoch(monitor, maximise, keep=self.early_stopping)
         scorers = self._scorers()
@@ -268,14 +282,14 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         callbacks = self._callback_list(epochs)
         first_epoch = len(self._history_rows) + 1
         last_epoch = first_epoch + epochs - 1
-        last_good = Weights(model.get_weights(), self._plan)
+        self._plan = kit.plans.plan(runner.weights)
+        last_good = Weights(runner.weights, self._plan)
         # the network kept each epoch: the moving average of the trained one
         average = WeightAverage(self.weight_averaging)
         progress = EpochProgress(epochs, self.verbose, first_epoch=first_epoch)
-        model.stop_training = False
+        if runner.model is not None:
+            runner.model.stop_training = False
         callbacks.on_train_begin()
-        runner = self._runner
-        plans = PlanReader(model)  # each epoch's weights -> the numpy plan
         # a small table's epochs run several to a compiled call (the same
         # fit); callbacks act between epochs, so with them one at a time
         per_call = 1 if self.callbacks else runner.epochs_per_call(X, len(train_rows))
@@ -296,7 +310,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                     diverged = divergence(loss, epoch_weights)
                     if diverged:
                         runner.keep_epoch(index)
-                        self._restore(last_good)
+                        self._restore(runner, last_good)
                         if not self._history_rows:
                             raise ValueError(
                                 f"Training diverged in its first epoch ({diverged}). "
@@ -313,9 +327,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                         stop = True
                         break
                     epoch_weights = average.update(epoch_weights)
-                    self._plan = plans.plan(epoch_weights)
+                    self._plan = kit.plans.plan(epoch_weights)
                     row = {"loss": loss, self._metric_name: metric}
-                    self._record_scores(row, scorers, train_set, val, val_set)
+                    penalty = kit.l2_penalty(epoch_weights, self.l2)
+                    self._record_scores(row, scorers, train_set, val, val_set, penalty)
                     row["learning_rate"] = runner.epoch_learning_rates[index]
                     self._history_rows.append(row)
                     last_good = Weights(epoch_weights, self._plan)
@@ -323,7 +338,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                     tracker.update(epoch, row, last_good)
                     callbacks.on_epoch_end(epoch - 1, logs=dict(row))
                     epoch += 1
-                    if model.stop_training or (
+                    if runner.stop_requested() or (
                         self.early_stopping and tracker.waited >= self.patience
                     ):
                         runner.keep_epoch(index)
@@ -332,7 +347,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 if stop:
                     break
         except KeyboardInterrupt:
-            self._restore(last_good)
+            self._restore(runner, last_good)
             if len(self._history_rows) == 0:
                 raise
             warnings.warn(
@@ -348,13 +363,13 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         if tracker.weights is not None:
             restored_epoch = tracker.epoch
             if average.momentum or tracker.epoch != len(self._history_rows):
-                self._restore(tracker.weights)
+                self._restore(runner, tracker.weights)
         elif average.momentum:  # the model holds the trained weights
-            self._restore(last_good)
+            self._restore(runner, last_good)
         self._finish_history(restored_epoch)
 
-    def _restore(self, weights: Weights) -> None:
-        self.model_.set_weights(weights.values)
+    def _restore(self, runner, weights: Weights) -> None:
+        runner.set_weights(weights.values)
         self._plan = weights.plan
 
     def _finish_history(self, best_epoch):
@@ -384,10 +399,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             history[val_metric].tolist() if val_metric in history else None
         )
 
-    def _record_scores(self, row, scorers, train_set, val, val_set):
+    def _record_scores(self, row, scorers, train_set, val, val_set, penalty=0.0):
         """Add the validation loss and metric and the scorers to ``row``."""
         if val is not None:
-            loss, metric = self._validation_metrics(val)
+            loss, metric = self._validation_metrics(val, penalty)
             row["val_loss"], row[f"val_{self._metric_name}"] = loss, metric
         if scorers:
             snapshot = self._snapshot()
@@ -396,8 +411,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 if val_set is not None:
                     row[f"val_{name}"] = scorer(snapshot, *val_set)
 
-    def _validation_metrics(self, val: _ValidationSet) -> tuple[float, float]:
-        """Weighted loss (with the l2 penalty) and the metric on the hold-out.
+    def _validation_metrics(
+        self, val: _ValidationSet, penalty: float = 0.0
+    ) -> tuple[float, float]:
+        """Weighted loss (with the l2 ``penalty``) and the metric on the hold-out.
 
         Computed block by block, so the validation set's outputs are never
         held whole. The loss comes from the logits when they are known, as
@@ -421,17 +438,9 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 metric_sum += head.metric_sum(val.Y[block], output)
         total = np.sum(val.weights)
         loss = loss_sum / total if total > 0 else np.nan
-        if self.l2 > 0:
-            loss += self.l2 * sum(float(np.sum(np.square(w))) for w in self._kernels())
+        loss += penalty
         metric = head.finish_metric(metric_sum, val.Y.shape[0], val.Y)
         return float(loss), float(metric)
-
-    def _kernels(self):
-        return [
-            layer.get_weights()[0]
-            for layer in self.model_.layers
-            if type(layer).__name__ == "Dense"
-        ]
 
     # ------------------------------------------------------------------
     # Building
@@ -444,17 +453,17 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return get_head(self._target_kind)
 
     def _build(self, rng):
-        from skdnn._architecture import build_model
-        from skdnn._keras import import_keras
+        """Describe a new network (no Keras object is built here).
 
-        keras = import_keras()
-
+        The seeds are drawn from ``rng`` in the order
+        :func:`~skdnn._architecture.build_model` takes them.
+        """
         head = self._head
         pre = self.preprocessor_
         n_codes = len(pre.embedding_cardinalities_)
         widths = self._hidden_widths(pre._n_own_features())
         rates = self._dropout_rates(len(widths))
-        model = build_model(
+        spec = dict(
             n_features=pre.n_dense_features_ + n_codes,
             n_outputs=head.n_outputs(self._n_targets),
             output_activation=head.output_activation,
@@ -474,16 +483,28 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             ),
             embedding_seeds=[int(s) for s in rng.integers(0, 2**31 - 1, size=n_codes)],
         )
-        optimizer = getattr(keras.optimizers, OPTIMIZERS[self.optimizer])(
-            learning_rate=self.learning_rate
-        )
-        # compiled for Keras's own fit (backends other than TensorFlow and
-        # JAX) and for users of model_; skdnn's training step reads the head
-        model.compile(optimizer=optimizer, loss=head.keras_loss)
         self.hidden_layer_sizes_ = widths
-        self.model_ = model
-        self._runner = None
-        self._plan = extract_plan(model)
+        self._network = Network(
+            spec, OPTIMIZERS[self.optimizer], self.learning_rate, head
+        )
+        self._plan = None
+
+    @property
+    def model_(self):
+        """The fitted Keras model, built from the network's values when first
+        read (training needs none); compiled with the optimizer, whose state
+        it holds, and the loss."""
+        network = self.__dict__.get("_network")
+        if network is None:
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute 'model_' "
+                "(it is set by fit)"
+            )
+        return network.keras_model()
+
+    @model_.setter
+    def model_(self, model) -> None:
+        self._network = Network.from_model(model, self._head)
 
     def _hidden_widths(self, n_features):
         if isinstance(self.hidden_layer_sizes, str):
@@ -804,19 +825,16 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     # Pickling: the compiled training step is rebuilt when needed.
     # ------------------------------------------------------------------
 
-    def __getstate__(self):
-        # a copy: object.__getstate__ hands back the instance's own __dict__
-        state = dict(super().__getstate__())
-        state.pop("_runner", None)
-        if state.get("model_") is not None:
-            state["model_"] = PickledModel(state["model_"])
-        return state
-
     def __setstate__(self, state):
-        model = state.get("model_")
+        # an older pickle holds the Keras model itself, as model_
+        state = dict(state)
+        state.pop("_runner", None)
+        model = state.pop("model_", None)
         if isinstance(model, PickledModel):  # copy.copy: the state as it was
-            state = {**state, "model_": model.model}
+            model = model.model
         super().__setstate__(state)
+        if model is not None:
+            self.model_ = model
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

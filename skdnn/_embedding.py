@@ -72,7 +72,7 @@ def embedding_layer_class():
             self.tables = [
                 self.add_weight(
                     shape=(cardinality, dim),
-                    initializer=_zero_first_row(keras, dim, seed),
+                    initializer=table_initializer(keras, dim, seed),
                     name=f"table_{i}",
                 )
                 for i, (cardinality, dim, seed) in enumerate(
@@ -106,7 +106,7 @@ def embedding_layer_class():
     return TabularEmbedding
 
 
-def _zero_first_row(keras, dim, seed):
+def table_initializer(keras, dim, seed):
     """Uniform in +-1/sqrt(dim) (vectors of norm about 0.58), row 0 zero."""
     bound = 1.0 / math.sqrt(dim)
     uniform = keras.initializers.RandomUniform(-bound, bound, seed=int(seed))

@@ -467,7 +467,6 @@ def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, versio
     clf.model_ = model
     clf.history_ = frame
     clf._history_rows = frame.to_dict("records")
-    clf._runner = None
     clf._plan = extract_plan(model)
     return clf
 

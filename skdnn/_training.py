@@ -4,18 +4,20 @@ The estimator owns the loop over epochs (validation, history, callbacks,
 early stopping); this module only runs the optimiser steps of one epoch over
 a given order of rows and returns the epoch's mean loss and epoch metric.
 
-A search fits many models of one architecture: the same layers, widths,
+A search fits many networks of one architecture: the same layers, widths,
 activations and optimizer, with other seeds, data, dropout masks or
 learning rates. Keras 3's ``model.stateless_call`` and
 ``optimizer.stateless_apply`` make an optimiser step a pure function of the
 weights, the optimizer's state and the batch, so the step is traced once per
-architecture and kept in a small process-wide cache (least recently used
-first out): every later model of that architecture runs the compiled
-function on its own variables' values. The learning rate is one of the
-optimizer's variables and the dropout masks come from each model's seed
-generators (non-trainable variables), so neither forces a trace; the batch
-size is an argument of the TensorFlow function, and the JAX functions are
-specialised on it by ``jax.jit``'s own cache of shapes.
+architecture and kept, with one private model of the architecture, in a
+small process-wide cache (:mod:`skdnn._kit`, least recently used first
+out). A network in training is only its values (weights, non-trainable
+state, optimizer state), passed to the compiled functions and returned by
+them: no Keras model or variable is built per fit. The learning rate is
+one of the optimizer's values and the dropout masks come from each
+network's seed states (non-trainable values), so neither forces a trace;
+the batch size is an argument of the TensorFlow function, and the JAX
+functions are specialised on it by ``jax.jit``'s own cache of shapes.
 
 On TensorFlow one call runs all the batches of a chunk of rows (at most
 ``CHUNK_ROWS``) in a graph loop: an epoch of a large table in several
@@ -23,7 +25,7 @@ calls, or several whole epochs of a small one (at most ``EPOCHS_PER_CALL``,
 each over its own order of rows), since there a call costs more than the
 few optimiser steps of an epoch. Such a call returns the state after each
 of its epochs, so the estimator reads every epoch as if it had run alone
-and, when it stops inside the call, puts the model back to that epoch's
+and, when it stops inside the call, puts the network back to that epoch's
 state: the fit is the same, whatever the number of epochs per call.
 On JAX full batches run in ``lax.scan`` calls of one length per fit (the
 power of two that holds an epoch's full batches, at most
@@ -36,7 +38,6 @@ data is ever made. Other backends use Keras's own ``fit``.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import inspect
 import threading
@@ -46,6 +47,19 @@ import numpy as np
 from skdnn._flat_layout import FlatLayout, n_values
 from skdnn._forward import gather
 from skdnn._keras import backend_name
+
+# the cache of architectures, read here and by the tests as this module's
+from skdnn._kit import (  # noqa: F401
+    _CACHE,
+    CACHE_SIZE,
+    Kit,
+    _all_variables,
+    _clone,
+    architecture_key,
+    cache_info,
+    clear_cache,
+    kit_for,
+)
 
 # Rows per compiled call (TensorFlow) and per gathered chunk: at most
 # CHUNK_ROWS rows of at most CHUNK_VALUES encoded inputs, so the gathered
@@ -66,8 +80,6 @@ EPOCHS_CALL_VALUES = 2**20
 # Most values (of weights, non-trainable and optimizer state) a call may
 # return for its epochs: 16 MB of float32.
 STATE_VALUES = 2**22
-#: Architectures whose compiled training functions are kept per process.
-CACHE_SIZE = 8
 # TensorFlow's executor for the compiled calls of a small network on a CPU
 # (None: its default). The default hands the graph's nodes to the inter-op
 # thread pool; for the small ops of a small network's steps those hand-offs
@@ -83,158 +95,48 @@ CPU_EXECUTOR = "SINGLE_THREADED_EXECUTOR"
 SINGLE_THREADED_WEIGHTS = 2**16
 
 
-class _CompiledCache:
-    """A bounded, least-recently-used map from architecture to functions.
-
-    ``traces`` counts the times a training function was traced (or, on
-    JAX, compiled for a new shape), ``hits`` and ``misses`` the look-ups.
-    """
-
-    def __init__(self, maxsize: int):
-        self.maxsize = maxsize
-        self._entries: collections.OrderedDict = collections.OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = self.traces = 0
-
-    def get(self, key, build):
-        if key is None:  # an architecture this module cannot name
-            self.misses += 1
-            return build()
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return self._entries[key]
-        self.misses += 1
-        value = build()
-        with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > max(0, self.maxsize):
-                self._entries.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-        self.hits = self.misses = self.traces = 0
-
-    def info(self) -> dict:
-        return {
-            "hits": self.hits,
-            "misses": self.misses,
-            "traces": self.traces,
-            "size": len(self._entries),
-            "maxsize": self.maxsize,
-        }
-
-
-_CACHE = _CompiledCache(CACHE_SIZE)
-
-
-def cache_info() -> dict:
-    """Counts of the process's cache of compiled training functions.
-
-    Returns
-    -------
-    dict
-        ``hits``, ``misses`` (look-ups by architecture), ``traces`` (times a
-        function was traced or compiled), ``size`` and ``maxsize``.
-
-    Examples
-    --------
-    >>> sorted(cache_info())
-    ['hits', 'maxsize', 'misses', 'size', 'traces']
-    """
-    return _CACHE.info()
-
-
-def clear_cache() -> None:
-    """Forget every compiled training function and reset the counts.
-
-    Examples
-    --------
-    >>> clear_cache()
-    >>> cache_info()["size"]
-    0
-    """
-    _CACHE.clear()
-
-
-def architecture_key(model, head) -> tuple | None:
-    """What a compiled training step depends on, as a hashable value.
-
-    The model's configuration (layers, widths, activations, dropout rates,
-    regularisers, wiring, input width, outputs) and the optimizer's class and
-    configuration, without what does not change the traced computation:
-    names of seed generators and variables, initializers and their seeds,
-    the learning rate (a variable read at run time). ``None`` when the model
-    cannot be described (its ``get_config`` fails).
-    """
-    try:
-        model_config = _without_run_time_values(model.get_config())
-        optimizer = model.optimizer
-        optimizer_config = _without_run_time_values(optimizer.get_config())
-    except Exception:  # a custom layer without a config: compile per model
-        return None
-    optimizer_config.pop("learning_rate", None)
-    optimizer_config.pop("name", None)
-    return (
-        backend_name(),
-        repr(head),
-        repr(model_config),
-        type(optimizer).__module__,
-        type(optimizer).__qualname__,
-        repr(optimizer_config),
-    )
-
-
-def _without_run_time_values(config):
-    if isinstance(config, dict):
-        return {
-            key: _without_run_time_values(value)
-            for key, value in config.items()
-            # "seeds": the embedding layer's seeds of its tables' initializers
-            if key not in ("seed", "seeds") and not key.endswith("initializer")
-        }
-    if isinstance(config, list | tuple):
-        return type(config)(_without_run_time_values(value) for value in config)
-    return config
-
-
 class EpochRunner:
-    """Run the optimiser steps of one epoch of a compiled Keras model.
+    """Run the optimiser steps of epochs of one network.
 
     Parameters
     ----------
-    model : keras.Model
-        A model compiled with its optimizer.
-    head : skdnn._heads head
-        The task: the loss and epoch metric computed from the logits.
+    kit : Kit
+        The architecture's compiled functions.
     batch_size : int
         Rows per optimiser step.
-    cache : bool, default=True
-        Whether to share compiled functions with the other models of the
-        same architecture in the process (``False``: compile for this model
-        alone; the results are the same).
+    state : list or None
+        Every variable's value (see :class:`Kit`) to start from.
+    model : keras.Model or None
+        A Keras model of the architecture kept in step with the training:
+        its values are read before each call and written back after, so
+        Keras callbacks see (and may change) the network as it trains.
+        Required where Keras's own ``fit`` trains (backends other than
+        TensorFlow and JAX); then ``state`` is not used.
     """
 
-    def __init__(self, model, head, batch_size: int, *, cache: bool = True):
+    def __init__(self, kit: Kit, batch_size: int, state=None, *, model=None):
+        self.kit = kit
+        self.head = kit.head
         self.model = model
-        self.head = head
         self.batch_size = int(batch_size)
-        self.cache = cache
         self._backend = backend_name()
-        self._compiled = None
-        #: the model's weights after the last epoch run, as numpy arrays in
+        compiled = self._backend in ("tensorflow", "jax")
+        if model is None and (state is None or not compiled):
+            raise ValueError(
+                "EpochRunner needs a state on TensorFlow and JAX, and a model elsewhere"
+            )
+        self.state = None if state is None or not compiled else kit.to_backend(state)
+        if model is not None and compiled:
+            self._read_model()
+        #: the network's weights after the last epoch run, as numpy arrays in
         #: the order of ``model.weights`` (that of ``model.get_weights()``)
-        self.weights: list[np.ndarray] | None = None
+        self.weights: list[np.ndarray] = self._current_weights()
         #: the learning rate the last epoch ran with
         self.learning_rate: float | None = None
         #: each epoch's weights and learning rate, of the last call of
         #: :meth:`run_epochs`
         self.epoch_weights: list[list[np.ndarray]] = []
         self.epoch_learning_rates: list[float] = []
-        self._weight_positions = self._lr_position = None
         # every variable's values after each epoch of the last TensorFlow
         # call, stacked (for keep_epoch)
         self._block_state = None
@@ -248,13 +150,12 @@ class EpochRunner:
         """
         if self._backend != "tensorflow" or n_rows == 0:
             return 1
-        n_state = n_values(_all_variables(self.model))
         return max(
             1,
             min(
                 EPOCHS_PER_CALL,
                 self._chunk_cap(X, EPOCHS_CALL_VALUES) // n_rows,
-                STATE_VALUES // max(n_state, 1),
+                STATE_VALUES // max(self.kit.n_values, 1),
             ),
         )
 
@@ -271,7 +172,7 @@ class EpochRunner:
 
         Afterwards :attr:`epoch_weights` and :attr:`epoch_learning_rates`
         hold each epoch's weights and learning rate, :attr:`weights` and
-        :attr:`learning_rate` the last epoch's, and the model the state
+        :attr:`learning_rate` the last epoch's, and the network the state
         after the last epoch (see :meth:`keep_epoch`).
         """
         self._block_state = None
@@ -281,29 +182,73 @@ class EpochRunner:
             result = self._run_keras_fit(X, Y, weights, orders[0])
             self._read_state(None)
             return [result]
-        if self._compiled is None:
-            self._compiled = self._compile()
+        if self.model is not None:  # a callback may have changed it
+            self._read_model()
+        compiled = self.kit.compile()
         if self._backend == "tensorflow":
-            return self._run_tensorflow(X, Y, weights, orders)
-        if len(orders) > 1:
+            results = self._run_tensorflow(compiled, X, Y, weights, orders)
+        elif len(orders) > 1:
             raise ValueError("the JAX steps run one epoch per call")
-        return [self._run_jax(X, Y, weights, orders[0])]
+        else:
+            results = [self._run_jax(compiled, X, Y, weights, orders[0])]
+        self._write_model()
+        return results
 
     def keep_epoch(self, index: int) -> None:
-        """Put the model back to its state after epoch ``index`` of the last run.
+        """Put the network back to its state after epoch ``index`` of the last run.
 
         When the estimator stops at an epoch before the last one a call ran
-        (early stopping, a divergence), the model's weights, non-trainable
+        (early stopping, a divergence), the network's weights, non-trainable
         and optimizer state become those after that epoch, as if the later
         epochs had never run.
         """
         state = self._block_state
         if state is None or index == len(self.epoch_weights) - 1:
             return
-        for variable, values in zip(_all_variables(self.model), state, strict=True):
-            variable.assign(values[index])
+        self.state = [values[index] for values in state]
+        self._write_model()
         self.weights = self.epoch_weights[index]
         self.learning_rate = self.epoch_learning_rates[index]
+
+    def set_weights(self, weights: list) -> None:
+        """Set the network's weights (in ``model.weights`` order); the
+        optimizer's state and the seed states stay as they are."""
+        if self.state is None:
+            self.model.set_weights(weights)
+        else:
+            state = list(self.state)
+            for position, value in zip(self.kit.weight_positions, weights, strict=True):
+                variable = self.kit.variables[position]
+                state[position] = _ops().convert_to_tensor(value, dtype=variable.dtype)
+            self.state = state
+            self._write_model()
+        self.weights = list(weights)
+
+    def values(self) -> list[np.ndarray]:
+        """Every variable's value, as numpy arrays (see :class:`Kit`)."""
+        if self.state is None:
+            return [np.asarray(v) for v in _numpy_values(_all_variables(self.model))]
+        return [np.asarray(_ops().convert_to_numpy(v)) for v in self.state]
+
+    def stop_requested(self) -> bool:
+        """Whether a Keras callback asked the model to stop training."""
+        return bool(self.model is not None and self.model.stop_training)
+
+    def _current_weights(self) -> list[np.ndarray]:
+        if self.state is None:
+            return self.model.get_weights()
+        ops = _ops()
+        return [np.asarray(ops.convert_to_numpy(self.state[i]))
+                for i in self.kit.weight_positions]  # fmt: skip
+
+    def _read_model(self) -> None:
+        self.state = self.kit.to_backend(_numpy_values(_all_variables(self.model)))
+
+    def _write_model(self) -> None:
+        if self.model is None or self.state is None:
+            return
+        for variable, value in zip(_all_variables(self.model), self.state, strict=True):
+            variable.assign(value)
 
     def _read_state(self, state, *, stacked: bool = False) -> None:
         """Keep each epoch's weights and learning rate from its final state.
@@ -312,80 +257,43 @@ class EpochRunner:
         non-trainable, optimizer), each stacked over the epochs of the call
         when ``stacked``, or None to read them from the model.
         """
+        kit = self.kit
         if state is None:
             weights = [self.model.get_weights()]
         else:
             # only the weights and the learning rate are read to the host
-            values = [np.asarray(state[i]) for i in self._weight_positions]
+            values = [np.asarray(state[i]) for i in kit.weight_positions]
             if not stacked:
                 values = [value[None] for value in values]
             weights = [[v[j] for v in values] for j in range(values[0].shape[0])]
-        if state is not None and self._lr_position is not None:
-            rates = np.asarray(state[self._lr_position], dtype=np.float64).reshape(-1)
+        if state is not None and kit.lr_position is not None:
+            rates = np.asarray(state[kit.lr_position], dtype=np.float64).reshape(-1)
         else:  # a schedule, or Keras's own fit: read it from the optimizer
-            from skdnn._keras import import_keras
-
-            lr = import_keras().ops.convert_to_numpy(self.model.optimizer.learning_rate)
+            optimizer = (self.model or kit.template).optimizer
+            lr = _ops().convert_to_numpy(optimizer.learning_rate)
             rates = np.full(len(weights), float(np.asarray(lr)))
         self.epoch_weights = weights
         self.epoch_learning_rates = [float(r) for r in rates]
         self.weights = weights[-1]
         self.learning_rate = self.epoch_learning_rates[-1]
 
-    def _compile(self):
-        model = self.model
-        optimizer = model.optimizer
-        if not optimizer.built:
-            optimizer.build(model.trainable_variables)
-        positions = {id(v): i for i, v in enumerate(_all_variables(model))}
-        # where each weight and the learning rate sit among the state
-        # (trainable, non-trainable, optimizer variables) the compiled
-        # functions return, so one epoch's values are read in one go
-        self._weight_positions = [positions[id(v)] for v in model.weights]
-        self._lr_position = positions.get(id(optimizer.learning_rate))
-        build = _TensorFlowTrainer if self._backend == "tensorflow" else _jax_steps
-        if not self.cache:
-            _CACHE.misses += 1
-            return build(model, self.head)
-        key = architecture_key(model, self.head)
-        return _CACHE.get(key, lambda: build(model, self.head))
-
-    def _state(self):
-        model = self.model
-        return (
-            [v.value for v in model.trainable_variables],
-            [v.value for v in model.non_trainable_variables],
-            [v.value for v in model.optimizer.variables],
-        )
-
-    def _assign(self, state) -> None:
-        model = self.model
-        groups = (
-            model.trainable_variables,
-            model.non_trainable_variables,
-            model.optimizer.variables,
-        )
-        for variables, values in zip(groups, state, strict=True):
-            for variable, value in zip(variables, values, strict=True):
-                variable.assign(value)
-
     def _chunk_cap(self, X, values: int = CHUNK_VALUES) -> int:
         """Most rows of ``X`` a call gathers: ``CHUNK_ROWS``, and ``values``."""
         return min(CHUNK_ROWS, values // max(X.shape[1], 1))
 
-    def _run_tensorflow(self, X, Y, weights, orders):
+    def _run_tensorflow(self, compiled, X, Y, weights, orders):
         import tensorflow as tf
 
         batch_size = tf.constant(self.batch_size, tf.int32)
         n = orders[0].shape[0]
         if len(orders) > 1:  # whole epochs, one after the other, in one call
             rows = np.concatenate(orders)
-            losses, metrics, state = self._compiled(
-                self.model, gather(X, rows), Y[rows], weights[rows], batch_size,
+            losses, metrics, stacked, self.state = compiled(
+                self.state, gather(X, rows), Y[rows], weights[rows], batch_size,
                 tf.constant(n, tf.int32),
             )  # fmt: skip
-            self._read_state(state, stacked=True)
-            self._block_state = state
+            self._read_state(stacked, stacked=True)
+            self._block_state = stacked
             losses, metrics = np.asarray(losses), np.asarray(metrics)
             return [
                 (float(loss) / n, self.head.finish_metric(float(metric), n))
@@ -395,21 +303,27 @@ class EpochRunner:
         cap = self._chunk_cap(X)
         chunk_rows = self.batch_size * max(1, cap // self.batch_size)
         loss_sum = metric_sum = 0.0
-        state = None
+        stacked = None
         for start in range(0, n, chunk_rows):
             rows = order[start : start + chunk_rows]
-            loss, metric, state = self._compiled(
-                self.model, gather(X, rows), Y[rows], weights[rows], batch_size,
+            loss, metric, stacked, self.state = compiled(
+                self.state, gather(X, rows), Y[rows], weights[rows], batch_size,
                 tf.constant(rows.shape[0], tf.int32),
             )  # fmt: skip
             # device values: summed lazily, read once per epoch
             loss_sum, metric_sum = loss_sum + loss[0], metric_sum + metric[0]
-        self._read_state(state, stacked=True)
+        self._read_state(stacked, stacked=True)
         return [(float(loss_sum) / n, self.head.finish_metric(float(metric_sum), n))]
 
-    def _run_jax(self, X, Y, weights, order):
-        scan, step = self._compiled
-        state = self._state()
+    def _run_jax(self, compiled, X, Y, weights, order):
+        scan, step = compiled
+        n_trainable, n_fixed, _ = self.kit.groups
+        flat = self.state
+        state = (
+            flat[:n_trainable],
+            flat[n_trainable : n_trainable + n_fixed],
+            flat[n_trainable + n_fixed :],
+        )
         b = self.batch_size
         n = order.shape[0]
         n_full = n // b
@@ -436,8 +350,8 @@ class EpochRunner:
             state, loss, metric = step(state, gather(X, rows), Y[rows], weights[rows])
             loss_sum = loss_sum + loss * rows.shape[0]
             metric_sum = metric_sum + metric
-        self._assign(state)
-        self._read_state([value for group in state for value in group])
+        self.state = [value for group in state for value in group]
+        self._read_state(self.state)
         return float(loss_sum) / n, self.head.finish_metric(float(metric_sum), n)
 
     def _run_keras_fit(self, X, Y, weights, order):
@@ -452,6 +366,11 @@ class EpochRunner:
         )
         metric = hist.history.get(self.head.metric_name, [np.nan])[-1]
         return float(hist.history["loss"][-1]), float(metric)
+
+
+def _numpy_values(variables) -> list:
+    ops = _ops()
+    return [ops.convert_to_numpy(v.value) for v in variables]
 
 
 class _Logits:
@@ -508,7 +427,6 @@ def _jax_steps(model, head):
     import jax
     import jax.numpy as jnp
 
-    model = _clone(model)
     optimizer = model.optimizer
     logits_of = _Logits(model)
 
@@ -558,24 +476,23 @@ def _jax_steps(model, head):
 
 
 class _TensorFlowTrainer:
-    """A private copy of an architecture and one ``tf.function`` training it.
+    """One ``tf.function`` training the networks of an architecture.
 
     TensorFlow's optimizers update ``tf.Variable`` objects in place (Keras's
     ``stateless_apply`` is not available there), so the compiled function
-    trains a private clone of the model. It takes the handles of the
-    model's variables (weights, non-trainable state such as batch-norm
-    statistics and dropout seed generators, optimizer variables, the
-    learning rate among them) as arguments, copies their values into the
-    clone, runs the chunk's steps and copies the results back, all in the
-    one graph: the trace is paid once per architecture and each model's
-    call costs no more than before.
+    trains the kit's private template: it takes a network's values
+    (weights, non-trainable state such as batch-norm statistics and dropout
+    seed states, optimizer variables, the learning rate among them) as
+    arguments, copies them into the template, runs the chunk's steps and
+    returns the results, all in the one graph: the trace is paid once per
+    architecture.
     """
 
-    def __init__(self, model, head):
+    def __init__(self, template, head):
         import tensorflow as tf
 
-        self.template = _clone(model)
-        optimizer = self.template.optimizer
+        self.template = template
+        optimizer = template.optimizer
         if not tf.distribute.has_strategy():
             # Keras sums the gradients over replicas with a tf.custom_gradient,
             # which, traced, registers a gradient function in TensorFlow's
@@ -586,8 +503,8 @@ class _TensorFlowTrainer:
         variables = _all_variables(self.template)
         flat = FlatLayout.of(self.template)
         self.lock = threading.Lock()
-        n_outputs = model.outputs[0].shape[-1]
-        n_features = model.inputs[0].shape[-1]
+        n_outputs = template.outputs[0].shape[-1]
+        n_features = template.inputs[0].shape[-1]
         y_shape = [None] if head.y_ndim == 1 else [None, n_outputs]
         # tf.function of a callable object, not of a nested function:
         # TensorFlow counts traces per code object, and a nested function
@@ -596,7 +513,7 @@ class _TensorFlowTrainer:
         function = tf.function(
             _TensorFlowChunk(self.template, variables, head, flat),
             input_signature=[
-                [tf.TensorSpec([], tf.resource) for _ in variables],
+                [tf.TensorSpec(v.shape, tf.as_dtype(v.dtype)) for v in variables],
                 tf.TensorSpec([None, n_features], tf.float32),
                 tf.TensorSpec(y_shape, getattr(tf, head.y_dtype)),
                 tf.TensorSpec([None], tf.float32),
@@ -628,22 +545,21 @@ class _TensorFlowTrainer:
         flat_entry = names == ["tensor_inputs", "captured_inputs"]
         self._call_flat = call_flat if flat_entry else None
 
-    def __call__(self, model, x, y, w, batch, epoch_rows):
-        """Train ``model`` (of this architecture) on one chunk of rows.
+    def __call__(self, state, x, y, w, batch, epoch_rows):
+        """Train the network of values ``state`` on one chunk of rows.
 
         The chunk holds whole epochs of ``epoch_rows`` rows each (one, for
         an epoch split over several chunks): each epoch's loss and metric
-        sums come back, and every variable's values after each epoch,
-        stacked.
+        sums come back, every variable's values after each epoch, stacked,
+        and the values after the chunk.
         """
         import tensorflow as tf
 
-        handles = [v.value.handle for v in _all_variables(model)]
         with self.lock, self._executor():
             if self._call_flat is None:
-                return self.function(handles, x, y, w, batch, epoch_rows)
+                return self.function(state, x, y, w, batch, epoch_rows)
             inputs = [
-                *handles,
+                *state,
                 tf.convert_to_tensor(x, tf.float32),
                 tf.convert_to_tensor(y, self.y_dtype),
                 tf.convert_to_tensor(w, tf.float32),
@@ -651,30 +567,6 @@ class _TensorFlowTrainer:
                 epoch_rows,
             ]
             return self._call_flat(inputs, self.function.captured_inputs)
-
-
-def _all_variables(model) -> list:
-    return [
-        *model.trainable_variables,
-        *model.non_trainable_variables,
-        *model.optimizer.variables,
-    ]
-
-
-def _clone(model):
-    """A copy of ``model``'s architecture with a built copy of its optimizer.
-
-    The compiled functions hold this copy, never the caller's model, so a
-    model the user keeps is neither changed nor kept alive by the cache.
-    """
-    from skdnn._keras import import_keras
-
-    keras = import_keras()
-    clone = keras.models.clone_model(model)
-    optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
-    optimizer.build(clone.trainable_variables)
-    clone.optimizer = optimizer
-    return clone
 
 
 def _single_replica_gradients(grads_and_vars):
@@ -685,9 +577,9 @@ def _single_replica_gradients(grads_and_vars):
 class _TensorFlowChunk:
     """Optimiser steps over a chunk of rows, epoch by epoch, batch by batch.
 
-    The state of the model being trained comes in as variable handles,
-    copied into the clone's variables (or, with a :class:`FlatLayout`, its
-    vector and optimizer) first and back out at the end; the values after
+    The values of the network being trained come in as tensors, copied
+    into the template's variables (or, with a :class:`FlatLayout`, its
+    vector and optimizer) first and returned at the end; the values after
     each epoch are gathered on the way and returned stacked.
     """
 
@@ -698,15 +590,11 @@ class _TensorFlowChunk:
         self.flat = flat
         self.logits_of = _Logits(model)
 
-    def __call__(self, handles, x, y, w, batch, epoch_rows):
+    def __call__(self, values, x, y, w, batch, epoch_rows):
         import tensorflow as tf
 
         _CACHE.traces += 1
-        values = []
-        for variable, handle in zip(self.variables, handles, strict=True):
-            value = tf.raw_ops.ReadVariableOp(resource=handle, dtype=variable.dtype)
-            value.set_shape(variable.shape)  # a handle does not carry it
-            values.append(value)
+        values = list(values)
         n_trainable = len(self.model.trainable_variables)
         n_fixed = len(self.model.non_trainable_variables)
         non_trainable = values[n_trainable : n_trainable + n_fixed]
@@ -752,11 +640,9 @@ class _TensorFlowChunk:
                     states, self._values(non_trainable), strict=True
                 )
             ]
-        final = self._values(non_trainable)
-        for value, handle in zip(final, handles, strict=True):
-            tf.raw_ops.AssignVariableOp(resource=handle, value=value)
         # the values after each epoch too, read by the host once per call
-        return losses.stack(), metrics.stack(), [array.stack() for array in states]
+        stacked = [array.stack() for array in states]
+        return losses.stack(), metrics.stack(), stacked, self._values(non_trainable)
 
     def _step(self, xb, yb, wb, size):
         import tensorflow as tf

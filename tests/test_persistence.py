@@ -189,7 +189,7 @@ def _assert_same_estimator(loaded, clf, X):
     if hasattr(clf, "feature_names_in_"):
         np.testing.assert_array_equal(loaded.feature_names_in_, clf.feature_names_in_)
     assert loaded._plan is not None
-    assert loaded._runner is None
+    assert loaded._network.model is not None  # the loaded Keras model
 
 
 @pytest.mark.parametrize(

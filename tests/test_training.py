@@ -299,7 +299,8 @@ def test_the_cpu_executor_and_the_flat_call_change_how_not_what(
         monkeypatch.setattr(_training, "CPU_EXECUTOR", executor)
         monkeypatch.setattr(_training, "SINGLE_THREADED_WEIGHTS", most_weights)
         TaperedMLPClassifier(**{**params, "random_state": 7}).fit(X, y)
-        (trainer,) = fresh_cache._CACHE._entries.values()
+        (kit,) = fresh_cache._CACHE._entries.values()
+        trainer = kit.compiled
         single_threaded = trainer._executor is not contextlib.nullcontext
         assert single_threaded == (executor is not None and most_weights == small)
         assert trainer._call_flat is not None

@@ -1,0 +1,202 @@
+"""A fitted network as numbers, and its Keras model built only when asked.
+
+A search fits many networks of one architecture. Building each as a Keras
+model (its layers, its variables and its optimizer's) cost a small table's
+fit about 100 ms, more than its training. So an estimator holds a
+:class:`Network`: the arguments of
+:func:`~skdnn._architecture.build_model` (seeds included), the optimizer,
+and every variable's value. The Keras objects of an architecture are built
+once per process, in the training cache's :class:`~skdnn._training.Kit`;
+the estimator's ``model_`` is built from the values when first read (and
+then kept in step with further training).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_SEEDS = ("seeds", "embedding_seeds")
+
+
+class Network:
+    """An estimator's network: its architecture and its values.
+
+    Parameters
+    ----------
+    spec : dict or None
+        :func:`~skdnn._architecture.build_model`'s keyword arguments; None
+        for a network read from a Keras model (:meth:`from_model`).
+    optimizer : str
+        The Keras optimizer's class name (``"Adam"``, ...).
+    learning_rate : float
+        The optimizer's starting learning rate.
+    head : skdnn._heads head
+        The task (loss, output).
+
+    Attributes
+    ----------
+    values : list of ndarray or None
+        Every variable's value after the last fit, in the order of the
+        kit's variables (trainable, non-trainable, optimizer); None before.
+    model : keras.Model or None
+        The Keras model, once built (:meth:`keras_model`) or given.
+    """
+
+    def __init__(self, spec, optimizer: str, learning_rate: float, head):
+        self.spec = spec
+        self.optimizer = optimizer
+        self.learning_rate = float(learning_rate)
+        self.head = head
+        self.values: list[np.ndarray] | None = None
+        self.model = None
+
+    @classmethod
+    def from_model(cls, model, head) -> Network:
+        """The network of a compiled Keras ``model`` (a loaded file's)."""
+        network = cls(None, type(model.optimizer).__name__, np.nan, head)
+        network.model = model
+        return network
+
+    # ------------------------------------------------------------------
+
+    def key(self) -> tuple | None:
+        """The architecture, as the training cache names it."""
+        from skdnn._keras import backend_name, import_keras
+        from skdnn._training import architecture_key
+
+        if self.spec is None:
+            return architecture_key(self.model, self.head)
+        keras = import_keras()
+        shape = {k: v for k, v in self.spec.items() if k not in _SEEDS}
+        return (
+            "spec",
+            backend_name(),
+            keras.config.dtype_policy().name,
+            repr(self.head),
+            repr(sorted(shape.items())),
+            self.optimizer,
+        )
+
+    def kit(self, *, cache: bool = True):
+        """The architecture's :class:`~skdnn._training.Kit`."""
+        from skdnn._training import _clone, kit_for
+
+        if self.spec is None:
+            return kit_for(
+                self.key(), lambda: _clone(self.model), self.head, cache=cache
+            )
+        return kit_for(self.key(), self._build, self.head, cache=cache)
+
+    def runner(self, kit, batch_size: int, *, bound: bool):
+        """An :class:`~skdnn._training.EpochRunner` of ``kit`` (:meth:`kit`)
+        starting from this network.
+
+        ``bound``: train the Keras model itself (built now if need be), so
+        that callbacks see it as it trains. Otherwise a model already built
+        gives the values to start from (it is what the user holds), and is
+        brought up to date by :meth:`keep`.
+        """
+        from skdnn._training import EpochRunner
+
+        if bound:
+            return EpochRunner(kit, batch_size, model=self.keras_model())
+        if self.model is not None:
+            state = [np.asarray(v) for v in _model_values(self.model)]
+        elif self.values is not None:
+            state = self.values
+        else:
+            state = kit.start(self._initial_values(kit), self.learning_rate)
+        return EpochRunner(kit, batch_size, state)
+
+    def keep(self, runner) -> None:
+        """Keep the values a fit ended with (and bring the model up to date)."""
+        self.values = runner.values()
+        if self.model is not None and runner.model is None:
+            _assign(self.model, self.values)
+
+    def keras_model(self):
+        """The Keras model, built from the values on first use.
+
+        Compiled with the optimizer (its state restored) and the loss, as a
+        model built by hand would be.
+        """
+        if self.model is None:
+            model = self._build()
+            model.optimizer.build(model.trainable_variables)
+            if self.values is not None:
+                _assign(model, self.values)
+            self.model = model
+        return self.model
+
+    # ------------------------------------------------------------------
+
+    def _build(self):
+        from skdnn._architecture import build_model
+        from skdnn._keras import import_keras
+
+        keras = import_keras()
+        model = build_model(**self.spec)
+        optimizer = getattr(keras.optimizers, self.optimizer)(
+            learning_rate=self.learning_rate
+        )
+        model.compile(optimizer=optimizer, loss=self.head.keras_loss)
+        return model
+
+    def _initial_values(self, kit) -> list:
+        from skdnn._architecture import initial_values
+
+        values = initial_values(kit.template, *(self.spec[k] for k in _SEEDS))
+        if values is None:  # a layer initial_values does not know: build it
+            from skdnn._keras import import_keras
+
+            ops = import_keras().ops
+            model = self._build()
+            variables = [*model.trainable_variables, *model.non_trainable_variables]
+            values = [ops.convert_to_numpy(v.value) for v in variables]
+        return values
+
+    def __getstate__(self):
+        from skdnn._embedding import PickledModel
+
+        state = dict(self.__dict__)
+        if self.spec is not None and self.values is not None:
+            state["model"] = None  # rebuilt from the values when asked
+        elif state["model"] is not None:
+            state["model"] = PickledModel(state["model"])
+        return state
+
+    def __setstate__(self, state):
+        from skdnn._embedding import PickledModel
+
+        model = state.get("model")
+        if isinstance(model, PickledModel):  # copy.copy: the state as it was
+            state = {**state, "model": model.model}
+        self.__dict__.update(state)
+
+
+def _model_values(model) -> list:
+    """Every variable's value of ``model``: trainable, non-trainable, optimizer.
+
+    An optimizer not built yet (a model compiled but never trained) is
+    built, so its starting state is read.
+    """
+    from skdnn._keras import import_keras
+    from skdnn._training import _all_variables
+
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    ops = import_keras().ops
+    return [ops.convert_to_numpy(v.value) for v in _all_variables(model)]
+
+
+def _assign(model, values) -> None:
+    from skdnn._training import _all_variables
+
+    variables = _all_variables(model)
+    if len(variables) != len(values):
+        raise ValueError(
+            f"a network of {len(values)} values for a model of {len(variables)} "
+            "variables"
+        )
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(value)
