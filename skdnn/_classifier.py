@@ -167,7 +167,10 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
     model_ : keras.Model
         The trained network. It reads the encoded rows,
         ``preprocessor_.transform(X)``. Its output is the probability of the positive
-        class (binary), of each class (multiclass) or of each label.
+        class (binary), of each class (multiclass) or of each label. Built from
+        the fitted values when first read (training builds none), compiled
+        with the optimizer and its state; once read, further training
+        (``warm_start``, ``partial_fit``) continues from it and updates it.
     history_ : pandas.DataFrame
         One row per epoch, index ``epoch`` starting at 1; columns ``loss``,
         ``accuracy``, ``val_loss``, ``val_accuracy`` (with a validation set),

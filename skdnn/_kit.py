@@ -226,12 +226,20 @@ class Kit:
 
     def to_backend(self, values) -> list:
         """``values`` as the backend's tensors, of the variables' dtypes."""
+        pairs = zip(self.variables, values, strict=True)
+        if backend_name() == "tensorflow":
+            import tensorflow as tf
+
+            # tf.constant: a quarter of Keras's conversion's cost per value
+            return [
+                tf.constant(value, dtype=variable.dtype) for variable, value in pairs
+            ]
         from skdnn._keras import import_keras
 
         ops = import_keras().ops
         return [
             ops.convert_to_tensor(value, dtype=variable.dtype)
-            for variable, value in zip(self.variables, values, strict=True)
+            for variable, value in pairs
         ]
 
 

@@ -149,7 +149,10 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
     model_ : keras.Model
         The trained network. It reads the encoded rows,
         ``preprocessor_.transform(X)``, and its outputs are in standardised
-        units.
+        units. Built from the fitted values when first read (training
+        builds none), compiled with the optimizer and its state; once read,
+        further training (``warm_start``, ``partial_fit``) continues from it
+        and updates it.
     history_ : pandas.DataFrame
         One row per epoch, index ``epoch`` starting at 1; columns ``loss``
         and ``r2``, ``val_loss`` and ``val_r2`` with a validation set, the
