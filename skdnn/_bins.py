@@ -19,16 +19,24 @@ import numpy as np
 BIN_HEIGHT = 0.25
 
 
-def quantile_edges(z: np.ndarray, n_bins: int) -> np.ndarray:
+def quantile_edges(z: np.ndarray, n_bins: int):
     """Edges of up to ``n_bins`` quantile bins of one column's scaled values.
 
     The edges are values of the column (quantiles without interpolation), so
     tied quantiles merge and a column of few distinct values gets one bin
     between each two neighbouring values, as a thermometer code; a column
     with at most two distinct values gets none (its scaled value says it all).
+    A 2-D ``z`` gives a list, the edges of each of its columns.
     """
     q = np.linspace(0.0, 1.0, n_bins + 1)
-    edges = np.unique(np.quantile(z, q, method="inverted_cdf"))
+    quantiles = np.quantile(z, q, axis=0, method="inverted_cdf")
+    if z.ndim == 2:
+        return [_distinct(quantiles[:, i]) for i in range(z.shape[1])]
+    return _distinct(quantiles)
+
+
+def _distinct(quantiles: np.ndarray) -> np.ndarray:
+    edges = np.unique(quantiles)
     return edges if edges.size >= 3 else np.zeros(0)
 
 

@@ -40,6 +40,11 @@ from skdnn._bins import BIN_HEIGHT, bin_plan, encode_bins, quantile_edges
 
 #: Normal-consistent divisor of the interquartile range (IQR of N(0, 1)).
 _IQR_NORMAL = 1.3489795003921634
+# The quantiles a numeric column's robust statistics read.
+_QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
+# Most values of a numeric block whose statistics are read in one go (a
+# float64 copy of 8 MB); a larger table is read column by column, no copy.
+_WHOLE_VALUES = 2**20
 #: Rows handled at once by the numeric fast path: bounds its float64 scratch.
 _BLOCK_ROWS = 1_024
 #: ``pandas.api.types.infer_dtype`` answers refused in a column of objects.
@@ -301,6 +306,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         empty, constant = [], []
         # filled in place column by column; _scale reads them for the bins
         self.center_, self.scale_ = center, scale
+        # a float array without missing values: the quantiles of all its
+        # columns in one call each (the same numbers as column by column)
+        whole = _whole_numeric(X, numeric)
+        quantiles = None
+        if whole is not None and self.numeric_scaling != "standard":
+            quantiles = np.quantile(whole, _QUANTILES, axis=0)
+        binned = []
         for k, j in enumerate(numeric):
             values = _numeric_column(X, j, names[j])
             missing = np.isnan(values)
@@ -311,12 +323,24 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             if present.size == 0:
                 empty.append(names[j])
                 continue
-            center[k], scale[k], fill[k] = self._numeric_statistics(present)
+            center[k], scale[k], fill[k] = self._numeric_statistics(
+                present, None if quantiles is None else quantiles[:, k]
+            )
             if scale[k] == 0.0:
                 constant.append(names[j])
                 scale[k] = 1.0
-            elif self.numeric_bins is not None:
+            elif self.numeric_bins is None:
+                pass
+            elif whole is not None:
+                binned.append(k)
+            else:
                 edges[k] = quantile_edges(self._scale(present, k), self.numeric_bins)
+        if binned:
+            z = self._scale(whole[:, binned], binned)
+            for k, column_edges in zip(
+                binned, quantile_edges(z, self.numeric_bins), strict=True
+            ):
+                edges[k] = column_edges
 
         min_count = (
             math.ceil(self.min_frequency * n_samples)
@@ -481,11 +505,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         if "categories_" in state:
             self._lookups = _lookups(self.categories_)
 
-    def _numeric_statistics(self, present):
-        """(center, scale, fill) of one column's present values."""
+    def _numeric_statistics(self, present, q=None):
+        """(center, scale, fill) of one column's present values (``q``: their
+        ``_QUANTILES``, when already known)."""
         if self.numeric_scaling == "standard":
             return float(present.mean()), float(present.std()), 0.0
-        q = np.quantile(present, [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0])
+        if q is None:
+            q = np.quantile(present, _QUANTILES)
         median = float(q[3])
         if self.numeric_scaling is None:
             return 0.0, 1.0 if q[6] > q[0] else 0.0, median
@@ -504,6 +530,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         return median, float(present.std()), 0.0
 
     def _scale(self, values, k):
+        """Scaled (and smoothly clipped) ``values`` of numeric column ``k``, or
+        of the columns ``k`` (a list) of a 2-D ``values``."""
         z = values - self.center_[k]
         z /= self.scale_[k]
         if self.smooth_clip is not None and self.numeric_scaling is not None:
@@ -743,6 +771,18 @@ def _refuse_objects(values, name, *, nested: bool = True) -> None:
                     "numbers or categories. Flatten them into separate columns "
                     "or drop the column."
                 )
+
+
+def _whole_numeric(X, numeric) -> np.ndarray | None:
+    """The numeric columns of a float array with no missing or infinite value
+    (a copy), or None: the statistics are then read column by column."""
+    if not (type(X) is np.ndarray and X.dtype.kind == "f" and numeric.size):
+        return None
+    if X.shape[0] * numeric.size > _WHOLE_VALUES:
+        return None
+    whole = X[:, numeric] if numeric.size < X.shape[1] else X
+    whole = whole.astype(np.float64)  # a copy, as the columns' were
+    return whole if np.isfinite(whole).all() else None
 
 
 def _numeric_column(X, j, name) -> np.ndarray:

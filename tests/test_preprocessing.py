@@ -746,3 +746,41 @@ def test_a_pipeline_holding_it_round_trips_through_skdnn_save(frame, tmp_path):
 @parametrize_with_checks([TabularPreprocessor(), TabularPreprocessor(numeric_bins=4)])
 def test_sklearn_compatible_transformer(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(numeric_bins=8),
+        dict(numeric_bins=16, numeric_scaling=None),
+        dict(numeric_bins=8, numeric_scaling="standard"),
+    ],
+    ids=["robust", "unscaled", "standard"],
+)
+def test_a_float_array_is_read_whole_with_the_numbers_of_column_by_column(
+    monkeypatch, params
+):
+    # a small float array's statistics come from one quantile call over all
+    # its columns: the same scaling, fills and bin edges as reading each
+    # column on its own (the path of frames and of large tables)
+    from skdnn import _preprocessing
+
+    rng = np.random.default_rng(0)
+    n = 400
+    X = np.c_[
+        rng.normal(size=(n, 3)),
+        rng.integers(0, 5, size=(n, 2)),  # ties: few distinct values
+        rng.integers(0, 2, size=n),  # two values
+        rng.poisson(0.2, size=n),  # mostly zero
+        rng.exponential(size=n) * 1e4,
+    ]
+    whole = TabularPreprocessor(**params).fit(X)
+    monkeypatch.setattr(_preprocessing, "_WHOLE_VALUES", 0)
+    columns = TabularPreprocessor(**params).fit(X)
+    for name in ("center_", "scale_", "fill_"):
+        np.testing.assert_array_equal(getattr(whole, name), getattr(columns, name))
+    assert len(whole.bin_edges_) == len(columns.bin_edges_) == X.shape[1]
+    assert sum(e.size > 0 for e in whole.bin_edges_) >= 5
+    for a, b in zip(whole.bin_edges_, columns.bin_edges_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(whole.transform(X), columns.transform(X))
