@@ -1,9 +1,10 @@
 """All trainable weights of a model as one vector, for one optimizer update.
 
-The TensorFlow training call (``skdnn._training``) trains a private clone of
-an architecture; with this layout its optimizer updates one long vector
-instead of every weight and bias on its own, so an optimiser step is one set
-of elementwise operations, with the numbers of Keras's per-variable updates.
+The TensorFlow training call (``skdnn._training``) trains the private
+template model of an architecture (its ``skdnn._kit.Kit``); with this layout
+its optimizer updates one long vector instead of every weight and bias on its
+own, so an optimiser step is one set of elementwise operations, with the
+numbers of Keras's per-variable updates.
 """
 
 from __future__ import annotations

@@ -672,7 +672,7 @@ class _TensorFlowChunk:
         return loss, logits, list(non_trainable)
 
     def _values(self, non_trainable) -> list:
-        """Every variable's current value, in the order of the handles."""
+        """Every variable's current value, in the order of the values in."""
         if self.flat is None:
             return [variable.value.read_value() for variable in self.variables]
         return [
