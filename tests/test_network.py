@@ -132,3 +132,24 @@ def test_a_model_read_by_the_user_is_what_training_continues(data):
         np.testing.assert_array_equal(weight, np.zeros_like(weight))
     proba = clf.predict_proba(X)  # the numpy plan of those weights
     np.testing.assert_array_equal(proba, np.full_like(proba, 0.5))
+
+
+def test_a_warm_start_trains_at_the_batch_size_it_is_given(data, monkeypatch):
+    # each fit starts its own runner from the network's values, so a
+    # changed batch_size applies to the fit that continues (a runner kept
+    # from the first fit used to keep its batch size)
+    X, y = data
+    sizes = []
+    run_epochs = _training.EpochRunner.run_epochs
+
+    def recorded(self, *args):
+        sizes.append(self.batch_size)
+        return run_epochs(self, *args)
+
+    monkeypatch.setattr(_training.EpochRunner, "run_epochs", recorded)
+    clf = TaperedMLPClassifier(**{**_PARAMS, "warm_start": True}).fit(X, y)
+    assert set(sizes) == {16}
+    sizes.clear()
+    clf.set_params(batch_size=64).fit(X, y)
+    assert set(sizes) == {64}
+    assert clf.n_iter_ == 2 * _PARAMS["epochs"]
