@@ -204,7 +204,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     # ------------------------------------------------------------------
 
     def _fit(self, X, y, sample_weight, validation_data, *, incremental, classes=None):
-        continuing = hasattr(self, "model_") and (incremental or self.warm_start)
+        # "_network", not model_: reading model_ would build the Keras model
+        continuing = "_network" in vars(self) and (incremental or self.warm_start)
         self._check_params()
         if y is None:
             raise ValueError(

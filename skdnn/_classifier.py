@@ -345,7 +345,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         self : TaperedMLPClassifier
             The updated estimator.
         """
-        first_call = not hasattr(self, "model_")
+        first_call = "_network" not in vars(self)
         if (
             first_call
             and classes is None

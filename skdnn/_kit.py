@@ -273,8 +273,10 @@ def _clone(model):
     model the user keeps is neither changed nor kept alive by the cache.
     """
     from skdnn._keras import import_keras
+    from skdnn._training import note_model_built
 
     keras = import_keras()
+    note_model_built()
     clone = keras.models.clone_model(model)
     optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
     optimizer.build(clone.trainable_variables)

@@ -133,8 +133,10 @@ class Network:
     def _build(self):
         from skdnn._architecture import build_model
         from skdnn._keras import import_keras
+        from skdnn._training import note_model_built
 
         keras = import_keras()
+        note_model_built()
         model = build_model(**self.spec)
         optimizer = getattr(keras.optimizers, self.optimizer)(
             learning_rate=self.learning_rate
