@@ -78,7 +78,7 @@ class Network:
         )
 
     def kit(self, *, cache: bool = True):
-        """The architecture's :class:`~skdnn._training.Kit`."""
+        """The architecture's :class:`~skdnn._kit.Kit`, from the process's cache."""
         from skdnn._training import _clone, kit_for
 
         if self.spec is None:
