@@ -168,6 +168,11 @@ class PlanReader:
         self._position = {id(v): i for i, v in enumerate(self._variables)}
         self._steps = self._walk(keras, model)
 
+    @property
+    def readable(self) -> bool:
+        """Whether :meth:`plan` can read the model (otherwise it gives None)."""
+        return self._steps is not None
+
     def _walk(self, keras, model):
         at = self._position.__getitem__
         steps: list[tuple] = []

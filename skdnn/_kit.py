@@ -152,9 +152,7 @@ class Kit:
 
     def __init__(self, template, head):
         from skdnn._forward import PlanReader
-        from skdnn._keras import import_keras
 
-        keras = import_keras()
         optimizer = template.optimizer
         if not optimizer.built:
             optimizer.build(template.trainable_variables)
@@ -173,13 +171,11 @@ class Kit:
         self.n_values = n_values(self.variables)
         # the optimizer's starting values (zero moments, a zero step count;
         # an Adagrad's accumulators start above zero), read before any use
-        self.optimizer_start = [
-            keras.ops.convert_to_numpy(v.value) for v in optimizer.variables
-        ]
+        self.optimizer_start = numpy_values(optimizer.variables)
         #: each epoch's weights -> the numpy plan
         self.plans = PlanReader(template)
         #: whether numpy can run the network (see PlanReader)
-        self.readable = self.plans.plan() is not None
+        self.readable = self.plans.readable
         #: positions in ``model.weights`` of the dense kernels (the l2 penalty)
         at = {id(v): i for i, v in enumerate(template.weights)}
         self.kernel_positions = [
@@ -243,18 +239,22 @@ class Kit:
         ]
 
 
-def kit_for(key, build_template, head, *, cache: bool = True) -> Kit:
+def kit_for(key, build_template, head) -> Kit:
     """The kit of the architecture ``key``, from the process's cache.
 
     ``build_template()`` builds a compiled model of the architecture when
     the cache has none (or ``key`` is None: an architecture that cannot be
-    named, or ``cache=False``: a kit for one network alone, with the
-    results of a shared one).
+    named, whose kit is not kept).
     """
-    if not cache:
-        _CACHE.misses += 1
-        return Kit(build_template(), head)
     return _CACHE.get(key, lambda: Kit(build_template(), head))
+
+
+def numpy_values(variables) -> list:
+    """The values of Keras ``variables``, as numpy arrays."""
+    from skdnn._keras import import_keras
+
+    ops = import_keras().ops
+    return [ops.convert_to_numpy(v.value) for v in variables]
 
 
 def _all_variables(model) -> list:

@@ -77,15 +77,13 @@ class Network:
             self.optimizer,
         )
 
-    def kit(self, *, cache: bool = True):
+    def kit(self):
         """The architecture's :class:`~skdnn._kit.Kit`, from the process's cache."""
-        from skdnn._training import _clone, kit_for
+        from skdnn._kit import _clone, kit_for
 
         if self.spec is None:
-            return kit_for(
-                self.key(), lambda: _clone(self.model), self.head, cache=cache
-            )
-        return kit_for(self.key(), self._build, self.head, cache=cache)
+            return kit_for(self.key(), lambda: _clone(self.model), self.head)
+        return kit_for(self.key(), self._build, self.head)
 
     def runner(self, kit, batch_size: int, *, bound: bool):
         """An :class:`~skdnn._training.EpochRunner` of ``kit`` (:meth:`kit`)
@@ -101,7 +99,7 @@ class Network:
         if bound:
             return EpochRunner(kit, batch_size, model=self.keras_model())
         if self.model is not None:
-            state = [np.asarray(v) for v in _model_values(self.model)]
+            state = _model_values(self.model)
         elif self.values is not None:
             state = self.values
         else:
@@ -149,12 +147,12 @@ class Network:
 
         values = initial_values(kit.template, *(self.spec[k] for k in _SEEDS))
         if values is None:  # a layer initial_values does not know: build it
-            from skdnn._keras import import_keras
+            from skdnn._kit import numpy_values
 
-            ops = import_keras().ops
             model = self._build()
-            variables = [*model.trainable_variables, *model.non_trainable_variables]
-            values = [ops.convert_to_numpy(v.value) for v in variables]
+            values = numpy_values(
+                [*model.trainable_variables, *model.non_trainable_variables]
+            )
         return values
 
     def __getstate__(self):
@@ -182,17 +180,15 @@ def _model_values(model) -> list:
     An optimizer not built yet (a model compiled but never trained) is
     built, so its starting state is read.
     """
-    from skdnn._keras import import_keras
-    from skdnn._training import _all_variables
+    from skdnn._kit import _all_variables, numpy_values
 
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
-    ops = import_keras().ops
-    return [ops.convert_to_numpy(v.value) for v in _all_variables(model)]
+    return numpy_values(_all_variables(model))
 
 
 def _assign(model, values) -> None:
-    from skdnn._training import _all_variables
+    from skdnn._kit import _all_variables
 
     variables = _all_variables(model)
     if len(variables) != len(values):

@@ -329,12 +329,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             if scale[k] == 0.0:
                 constant.append(names[j])
                 scale[k] = 1.0
-            elif self.numeric_bins is None:
-                pass
-            elif whole is not None:
-                binned.append(k)
-            else:
-                edges[k] = quantile_edges(self._scale(present, k), self.numeric_bins)
+            elif self.numeric_bins is not None:
+                if whole is not None:  # read with the other columns, below
+                    binned.append(k)
+                else:
+                    edges[k] = quantile_edges(
+                        self._scale(present, k), self.numeric_bins
+                    )
         if binned:
             z = self._scale(whole[:, binned], binned)
             for k, column_edges in zip(

@@ -59,6 +59,7 @@ from skdnn._kit import (  # noqa: F401
     cache_info,
     clear_cache,
     kit_for,
+    numpy_values,
 )
 
 # Rows per compiled call (TensorFlow) and per gathered chunk: at most
@@ -227,7 +228,7 @@ class EpochRunner:
     def values(self) -> list[np.ndarray]:
         """Every variable's value, as numpy arrays (see :class:`Kit`)."""
         if self.state is None:
-            return [np.asarray(v) for v in _numpy_values(_all_variables(self.model))]
+            return numpy_values(_all_variables(self.model))
         return [np.asarray(_ops().convert_to_numpy(v)) for v in self.state]
 
     def stop_requested(self) -> bool:
@@ -242,7 +243,7 @@ class EpochRunner:
                 for i in self.kit.weight_positions]  # fmt: skip
 
     def _read_model(self) -> None:
-        self.state = self.kit.to_backend(_numpy_values(_all_variables(self.model)))
+        self.state = self.kit.to_backend(numpy_values(_all_variables(self.model)))
 
     def _write_model(self) -> None:
         if self.model is None or self.state is None:
@@ -269,7 +270,8 @@ class EpochRunner:
         if state is not None and kit.lr_position is not None:
             rates = np.asarray(state[kit.lr_position], dtype=np.float64).reshape(-1)
         else:  # a schedule, or Keras's own fit: read it from the optimizer
-            optimizer = (self.model or kit.template).optimizer
+            model = kit.template if self.model is None else self.model
+            optimizer = model.optimizer
             lr = _ops().convert_to_numpy(optimizer.learning_rate)
             rates = np.full(len(weights), float(np.asarray(lr)))
         self.epoch_weights = weights
@@ -366,11 +368,6 @@ class EpochRunner:
         )
         metric = hist.history.get(self.head.metric_name, [np.nan])[-1]
         return float(hist.history["loss"][-1]), float(metric)
-
-
-def _numpy_values(variables) -> list:
-    ops = _ops()
-    return [ops.convert_to_numpy(v.value) for v in variables]
 
 
 class _Logits:
