@@ -21,7 +21,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
@@ -35,6 +35,7 @@ from sklearn.utils.validation import (
 )
 
 from skdnn._architecture import as_widths, check_keras_name, tapered_widths
+from skdnn._columns import _is_dataframe
 from skdnn._embedding import PickledModel
 from skdnn._epochs import BestEpoch, NoCallbacks, WeightAverage, Weights, divergence
 from skdnn._forward import (
@@ -49,9 +50,8 @@ from skdnn._forward import (
     row_blocks,
 )
 from skdnn._network import Network
-from skdnn._preprocessing import _is_dataframe
 from skdnn._progress import EpochProgress
-from skdnn._training import release_kernel_cache
+from skdnn._training import ValidationSet, release_kernel_cache, row_indices
 
 OPTIMIZERS = {
     "adam": "Adam",
@@ -143,33 +143,33 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     def __init__(
         self,
         *,
-        hidden_layer_sizes,
-        first_units,
-        taper,
-        n_layers,
-        min_units,
-        activation,
-        kernel_initializer,
-        batch_norm,
-        dropout,
-        optimizer,
-        learning_rate,
-        l2,
-        batch_size,
-        epochs,
-        weight_averaging,
-        validation_split,
-        early_stopping,
-        patience,
-        monitor,
-        scoring,
-        categorical_features,
-        numeric_scaling,
-        numeric_bins,
-        callbacks,
-        warm_start,
-        random_state,
-        verbose,
+        hidden_layer_sizes="auto",
+        first_units="auto",
+        taper=0.5,
+        n_layers=3,
+        min_units=16,
+        activation="relu",
+        kernel_initializer="auto",
+        batch_norm=False,
+        dropout=0.1,
+        optimizer="adam",
+        learning_rate=1e-3,
+        l2=0.0,
+        batch_size=32,
+        epochs=200,
+        weight_averaging=0.5,
+        validation_split=0.1,
+        early_stopping=True,
+        patience=10,
+        monitor="val_loss",
+        scoring=None,
+        categorical_features="from_dtype",
+        numeric_scaling="robust",
+        numeric_bins=8,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.first_units = first_units
@@ -203,6 +203,31 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     # Training
     # ------------------------------------------------------------------
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, validation_data=None):
+        """Train the network and record its learning curves.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse input is densified.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values: class labels (or a binary indicator matrix for
+            multilabel) for a classifier, numbers in any units for a
+            regressor.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the training loss.
+        validation_data : tuple (X_val, y_val), default=None
+            Validation set replacing the ``validation_split`` hold-out; its
+            targets are read like ``y``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, validation_data, incremental=False)
+
     def _fit(self, X, y, sample_weight, validation_data, *, incremental, classes=None):
         # "_network", not model_: reading model_ would build the Keras model
         continuing = "_network" in vars(self) and (incremental or self.warm_start)
@@ -221,7 +246,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         weights = self._training_weights(X, y, sample_weight)
         rng = np.random.default_rng(self._seed_sequence())
         if incremental:
-            train_rows, val_rows = _row_indices(X.shape[0]), None
+            train_rows, val_rows = row_indices(X.shape[0]), None
         else:
             train_rows, val_rows = self._holdout_rows(Y, rng)
         if not continuing:
@@ -413,7 +438,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                     row[f"val_{name}"] = scorer(snapshot, *val_set)
 
     def _validation_metrics(
-        self, val: _ValidationSet, penalty: float = 0.0
+        self, val: ValidationSet, penalty: float = 0.0
     ) -> tuple[float, float]:
         """Weighted loss (with the l2 ``penalty``) and the metric on the hold-out.
 
@@ -688,7 +713,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         :meth:`_stratify_codes` when every code has two rows or more; the
         only row of a class otherwise stays in training.
         """
-        all_rows = _row_indices(Y.shape[0])
+        all_rows = row_indices(Y.shape[0])
         if self.validation_split == 0:
             return all_rows, None
         n_rows = Y.shape[0]
@@ -745,7 +770,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             if rows.shape[0] * X.shape[1] <= PREDICT_BLOCK_VALUES:
                 # a small hold-out is read here once, not again every epoch
                 X_val, rows = gather(X, rows, X.dtype), None
-            return _ValidationSet(X_val, rows, Y[val_rows], weights[val_rows])
+            return ValidationSet(X_val, rows, Y[val_rows], weights[val_rows])
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a tuple (X_val, y_val).")
         X_val, y_val = self._validate_input(
@@ -759,7 +784,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         w_val = self._target_weights(y_val)
         if w_val is None:
             w_val = np.ones(X_val.shape[0])
-        return _ValidationSet(X_val, None, Y_val, w_val)
+        return ValidationSet(X_val, None, Y_val, w_val)
 
     def _seed_sequence(self):
         state = self.random_state
@@ -845,39 +870,6 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return tags
 
 
-def estimator_classes() -> dict[str, type]:
-    """skdnn's estimator classes by name (for saving, loading and the CLI).
-
-    Returns
-    -------
-    dict of str to type
-        ``{"TaperedMLPClassifier": ..., "TaperedMLPRegressor": ...}``.
-
-    Examples
-    --------
-    >>> sorted(estimator_classes())
-    ['TaperedMLPClassifier', 'TaperedMLPRegressor']
-    """
-    from skdnn._classifier import TaperedMLPClassifier
-    from skdnn._regressor import TaperedMLPRegressor
-
-    return {cls.__name__: cls for cls in (TaperedMLPClassifier, TaperedMLPRegressor)}
-
-
-class _ValidationSet:
-    """The rows behind the validation curve.
-
-    ``rows`` indexes ``X`` (the held-out rows, read where they lie), or is
-    None when ``X`` is the whole validation set (``validation_data``).
-    ``Y`` holds the encoded targets and ``weights`` the loss weights.
-    """
-
-    __slots__ = ("X", "Y", "rows", "weights")
-
-    def __init__(self, X, rows, Y, weights):
-        self.X, self.rows, self.Y, self.weights = X, rows, Y, weights
-
-
 def _check_float32_range(X: np.ndarray, name: str) -> None:
     """Refuse values that overflow float32, the precision the network trains in."""
     limit = np.finfo(np.float32).max
@@ -888,8 +880,3 @@ def _check_float32_range(X: np.ndarray, name: str) -> None:
             "scale the features, or let the model scale them "
             "(numeric_scaling='robust')."
         )
-
-
-def _row_indices(n: int) -> np.ndarray:
-    """``arange(n)`` in the narrowest integer type that holds ``n``."""
-    return np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)

@@ -14,8 +14,10 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from skdnn._base import BaseTaperedMLP
+from skdnn._shared_api import estimator_signature, fill_doc
 
 
+@fill_doc
 class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
     """Dense neural network classifier with tapered hidden layers, in Keras 3.
 
@@ -33,60 +35,13 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
 
     Parameters
     ----------
-    hidden_layer_sizes : "auto" or tuple of int, default="auto"
-        Widths of the hidden layers, first to last. ``"auto"`` derives them
-        from the number of features with :func:`~skdnn.tapered_widths` and
-        the four parameters below.
-    first_units : int or "auto", default="auto"
-        Width of the first hidden layer when ``hidden_layer_sizes="auto"``.
-        ``"auto"``: the next power of two at or above twice the number of
-        features, clipped to [64, 512].
-    taper : float in (0, 1], default=0.5
-        Width ratio between consecutive hidden layers (``"auto"`` only).
-    n_layers : int, default=3
-        Maximum number of hidden layers (``"auto"`` only).
-    min_units : int, default=16
-        Floor width of the layers after the first (``"auto"`` only).
-    activation : str, default="relu"
-        Keras activation name of the hidden layers.
-    kernel_initializer : str, default="auto"
-        Keras initializer name of the hidden layers. ``"auto"`` pairs it with
-        the activation: He normal for the ReLU family, LeCun normal for SELU,
-        Glorot uniform otherwise (tanh, sigmoid, ...).
-    batch_norm : bool, default=False
-        Insert batch normalisation between each hidden dense layer and its
-        activation.
-    dropout : float or sequence of float, default=0.1
-        Dropout rate after every hidden layer, or one rate per layer; each in
-        [0, 1).
-    optimizer : {"adam", "adamw", "nadam", "adamax", "rmsprop", "sgd", \
-            "adagrad", "lion"}, default="adam"
-        Keras optimizer.
-    learning_rate : float, default=1e-3
-        Initial learning rate of the optimizer.
-    l2 : float, default=0.0
-        L2 penalty on every kernel (``l2 * sum(w ** 2)`` added to the loss).
-    batch_size : int, default=32
-        Rows per optimiser step.
-    epochs : int, default=200
-        Maximum number of passes over the training rows.
-    weight_averaging : float in [0, 1), default=0.5
-        Momentum ``m`` of a moving average of the weights over epochs: after
-        each epoch the kept network is ``m * kept + (1 - m) * trained``.
-        Validation, early stopping and the fitted model use the average;
-        the training curve and the optimiser follow the trained weights.
-        ``0`` keeps each epoch's own weights, as does ``partial_fit`` (one
-        epoch per call).
+    %(architecture_parameters)s
     validation_split : float in [0, 1), default=0.1
         Fraction of the rows held out to draw the validation curves and to
         stop early. The hold-out is stratified by class (when every class
         has two rows or more), shuffled and seeded by ``random_state``.
         ``0`` trains on every row and records training curves only.
-    early_stopping : bool, default=True
-        Stop when ``monitor`` has not improved for ``patience`` epochs and
-        restore the weights of its best epoch.
-    patience : int, default=10
-        Epochs without improvement before stopping.
+    %(stopping_parameters)s
     monitor : str, default="val_loss"
         Quantity watched by early stopping and :attr:`best_epoch_`:
         ``"val_loss"`` (minimised), ``"val_accuracy"`` or ``"val_<scorer>"``
@@ -108,86 +63,29 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         rare classes (mean log loss 0.47 instead of 0.34). ``None`` trains
         on the rows as they are, for calibrated probabilities. Multilabel
         targets are trained unweighted (a dict is refused for them).
-    categorical_features : "from_dtype", array-like of str, int or bool, \
-            or None, default="from_dtype"
-        Which input columns are categorical, as in scikit-learn's
-        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
-        ``"from_dtype"`` takes the DataFrame columns of ``category``,
-        ``object``, string and ``bool`` dtype (a numpy array is then all
-        numeric); or column names, integer indices, a boolean mask, or
-        ``None`` (every column numeric). Categories with few levels are
-        one-hot encoded, those with many get a learned embedding; missing
-        and unseen levels share an "unknown" slot. See
-        :class:`~skdnn.TabularPreprocessor` and the user guide's "Tabular
-        input".
-    numeric_scaling : {"robust", "standard"} or None, default="robust"
-        How the model scales numeric columns before the network (fitted on
-        the rows given to ``fit``): ``"robust"`` centres on the median,
-        divides by the interquartile range over 1.349 and smoothly clips
-        extremes to +-3; ``"standard"`` uses the mean and standard deviation
-        (also clipped); ``None`` feeds the numbers unscaled. Missing numbers
-        are imputed at the centre, with a missing-indicator input.
-    numeric_bins : int or None, default=8
-        Each numeric column with more than two distinct values also enters
-        as a piecewise-linear encoding over up to this many quantile bins of
-        the training rows (Gorishniy et al., 2022), beside its scaled value:
-        one network layer can then draw a step or a kink where a tree would
-        split. ``None`` feeds the scaled values alone. The hidden widths
-        follow the number of columns, not of bins.
-    callbacks : list of keras.callbacks.Callback or None, default=None
-        Extra Keras callbacks (learning-rate schedules, checkpoints, ...).
-        They are deep-copied at each fit, so the estimator stays clone-safe.
-        Epoch-level hooks are called with this estimator's logs; batch-level
-        hooks are not called (the epoch runs as one compiled loop).
-    warm_start : bool, default=False
-        Continue training the fitted network on the next call to ``fit``
-        instead of starting anew; :attr:`history_` is extended.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, dropout masks, shuffling and validation split.
-        With an int, fits are bit-for-bit reproducible. Global random
-        states (numpy, ``random``, Keras, TensorFlow) are never touched.
-    verbose : int, default=0
-        Show progress when positive: in a terminal or notebook one live line
-        (epoch k/N, loss, val_loss, elapsed time, ETA) redrawn in place, and
-        one plain line per epoch elsewhere (a log file), on stderr.
+    %(input_parameters)s
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels (for multilabel targets, the label indices).
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
-    hidden_layer_sizes_ : tuple of int
-        The resolved hidden layer widths.
-    preprocessor_ : TabularPreprocessor
-        The fitted encoding of the input columns (see ``categorical_features``
-        and ``numeric_scaling``).
+    %(input_attributes)s
     model_ : keras.Model
         The trained network. It reads the encoded rows,
-        ``preprocessor_.transform(X)``. Its output is the probability of the positive
-        class (binary), of each class (multiclass) or of each label. Built from
-        the fitted values when first read (training builds none), compiled
-        with the optimizer and its state; once read, further training
-        (``warm_start``, ``partial_fit``) continues from it and updates it.
+        ``preprocessor_.transform(X)``; its output is the probability of the
+        positive class (binary), of each class (multiclass) or of each label.
+        %(model_built)s
     history_ : pandas.DataFrame
         One row per epoch, index ``epoch`` starting at 1; columns ``loss``,
         ``accuracy``, ``val_loss``, ``val_accuracy`` (with a validation set),
         the ``scoring`` metrics and their ``val_`` counterparts, and
         ``learning_rate``.
-    n_iter_ : int
-        Number of epochs run (in total, with ``warm_start``).
-    best_epoch_ : int
-        Epoch with the best ``monitor`` value. With ``early_stopping`` the
-        weights are those of this epoch.
+    %(epoch_attributes)s
     loss_curve_ : list of float
         Training loss per epoch, as in :class:`~sklearn.neural_network.MLPClassifier`.
     validation_scores_ : list of float or None
         Validation accuracy per epoch, None without a validation set.
-    n_validation_samples_ : int
-        Rows behind the validation curves (the hold-out or
-        ``validation_data``); 0 without a validation set.
+    %(validation_attributes)s
 
     See Also
     --------
@@ -198,16 +96,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
 
     Notes
     -----
-    Training runs on the Keras backend in use (TensorFlow by default, or
-    JAX). Prediction runs the fitted network in numpy from weights read once
-    after training, which equals the Keras model's output to float32
-    precision, and is thread-safe.
-
-    ``fit`` uses a float32 or float64 ``X`` as given (other dtypes are
-    converted to float32 once) and casts each chunk of rows to float32 as it
-    trains, so it holds no copy of ``X``; values beyond float32's range are
-    refused. With ``scoring``, the rows the scorers read are gathered once
-    per fit as float32.
+    %(training_notes)s
 
     Training loss is computed in training mode (dropout on) and averaged
     over the epoch's batches, as Keras reports it; ``val_loss`` is computed
@@ -238,91 +127,13 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         "class_weight": [None, StrOptions({"balanced"}), dict],
     }
 
-    def __init__(
-        self,
-        *,
-        hidden_layer_sizes="auto",
-        first_units="auto",
-        taper=0.5,
-        n_layers=3,
-        min_units=16,
-        activation="relu",
-        kernel_initializer="auto",
-        batch_norm=False,
-        dropout=0.1,
-        optimizer="adam",
-        learning_rate=1e-3,
-        l2=0.0,
-        batch_size=32,
-        epochs=200,
-        weight_averaging=0.5,
-        validation_split=0.1,
-        early_stopping=True,
-        patience=10,
-        monitor="val_loss",
-        scoring=None,
-        class_weight="balanced",
-        categorical_features="from_dtype",
-        numeric_scaling="robust",
-        numeric_bins=8,
-        callbacks=None,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-    ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            first_units=first_units,
-            taper=taper,
-            n_layers=n_layers,
-            min_units=min_units,
-            activation=activation,
-            kernel_initializer=kernel_initializer,
-            batch_norm=batch_norm,
-            dropout=dropout,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            l2=l2,
-            batch_size=batch_size,
-            epochs=epochs,
-            weight_averaging=weight_averaging,
-            validation_split=validation_split,
-            early_stopping=early_stopping,
-            patience=patience,
-            monitor=monitor,
-            scoring=scoring,
-            categorical_features=categorical_features,
-            numeric_scaling=numeric_scaling,
-            numeric_bins=numeric_bins,
-            callbacks=callbacks,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-        )
+    def __init__(self, *, class_weight="balanced", **params):
+        super().__init__(**params)
         self.class_weight = class_weight
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, validation_data=None):
-        """Train the network and record its learning curves.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. Sparse input is densified.
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels, or a binary indicator matrix for multilabel.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the rows in the training loss.
-        validation_data : tuple (X_val, y_val), default=None
-            Validation set replacing the ``validation_split`` hold-out. Its
-            labels are encoded like ``y``.
-
-        Returns
-        -------
-        self : TaperedMLPClassifier
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight, validation_data, incremental=False)
+    __init__.__signature__ = estimator_signature(
+        __init__, BaseTaperedMLP.__init__, after="scoring"
+    )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):

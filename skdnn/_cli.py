@@ -431,7 +431,7 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
 
 def _estimator(task: str, args: argparse.Namespace, settings: dict):
     """The classifier or regressor, with the user's ``--set`` values checked."""
-    from skdnn._base import estimator_classes
+    from skdnn._shared_api import estimator_classes
 
     cls = estimator_classes()[_ESTIMATORS[task]]
     _check_setting_names(settings, cls)
@@ -704,7 +704,7 @@ def _parse_settings(
     if "callbacks" in parsed:
         raise UsageError("--set callbacks is not supported on the command line.")
     if parsed and estimator is not None:
-        from skdnn._base import estimator_classes
+        from skdnn._shared_api import estimator_classes
 
         _check_setting_names(parsed, estimator_classes()[estimator])
     return parsed

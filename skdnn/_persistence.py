@@ -9,7 +9,7 @@ A saved model is one zip archive that holds only data:
     member.
 ``estimator.json``
     The estimator's class (a name from
-    :func:`skdnn._base.estimator_classes`), parameters, fitted attributes,
+    :func:`skdnn._shared_api.estimator_classes`), parameters, fitted attributes,
     its fitted :class:`~skdnn.TabularPreprocessor` (``preprocessor_``, as
     plain arrays) and the layout of its learning-curve history, as JSON in
     which every value keeps its type (tuples, dicts with non-string keys,
@@ -196,7 +196,7 @@ def save(obj, path: str | os.PathLike) -> None:
     from sklearn.utils.validation import check_is_fitted
 
     from skdnn import __version__
-    from skdnn._base import estimator_classes
+    from skdnn._shared_api import estimator_classes
 
     classes = tuple(estimator_classes().values())
     names = " or ".join(estimator_classes())
@@ -393,8 +393,8 @@ def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
 def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, version):
     import pandas as pd
 
-    from skdnn._base import estimator_classes
     from skdnn._forward import extract_plan
+    from skdnn._shared_api import estimator_classes
 
     classes = estimator_classes()
     # a version-1 file always held a classifier, and named it

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from skdnn._preprocessing import TabularPreprocessor, _lookups
+from skdnn._columns import _lookups
+from skdnn._preprocessing import TabularPreprocessor
 
 #: The fitted attributes that are the whole learned state of a
 #: :class:`TabularPreprocessor` (``feature_names_in_`` only when set;

@@ -718,3 +718,22 @@ def release_kernel_cache() -> None:
     from tensorflow.python.eager import context
 
     context.context().clear_kernel_cache()
+
+
+class ValidationSet:
+    """The rows behind the validation curve.
+
+    ``rows`` indexes ``X`` (the held-out rows, read where they lie), or is
+    None when ``X`` is the whole validation set (``validation_data``).
+    ``Y`` holds the encoded targets and ``weights`` the loss weights.
+    """
+
+    __slots__ = ("X", "Y", "rows", "weights")
+
+    def __init__(self, X, rows, Y, weights):
+        self.X, self.rows, self.Y, self.weights = X, rows, Y, weights
+
+
+def row_indices(n: int) -> np.ndarray:
+    """``arange(n)`` in the narrowest integer type that holds ``n``."""
+    return np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)

@@ -1,0 +1,234 @@
+"""Reading a table's columns for :class:`~skdnn.TabularPreprocessor`.
+
+A column is read as numbers (float64, NaN where missing) or as levels of a
+category; dtypes that are neither (dates, durations, nested values) are
+refused with an error naming the column. The levels learned at fit are
+kept as the plainest numpy array that holds them exactly and found again by
+hashing.
+"""
+
+from __future__ import annotations
+
+import numbers
+import sys
+import warnings
+
+import numpy as np
+
+#: ``pandas.api.types.infer_dtype`` answers refused in a column of objects.
+_REFUSED_INFERRED = {
+    "datetime": "dates/times",
+    "datetime64": "dates/times",
+    "date": "dates",
+    "time": "times of day",
+    "timedelta": "durations",
+    "timedelta64": "durations",
+    "period": "periods",
+    "interval": "intervals",
+    "complex": "complex numbers",
+}
+
+
+def _is_dataframe(X) -> bool:
+    # No pandas import for array input: a DataFrame means pandas is loaded.
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(X, pd.DataFrame)
+
+
+def _is_categorical_dtype(dtype) -> bool:
+    import pandas as pd
+
+    return (
+        isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype))
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+    )
+
+
+def _refuse_dtype(dtype, name) -> None:
+    """ValueError for a column dtype that is neither numbers nor categories."""
+    import pandas as pd
+
+    kind = None
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        kind = "dates/times"
+    elif pd.api.types.is_timedelta64_dtype(dtype):
+        kind = "durations"
+    elif pd.api.types.is_complex_dtype(dtype):
+        kind = "complex numbers"
+    elif isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype, pd.SparseDtype)):
+        kind = f"values of dtype {dtype}"
+    elif getattr(dtype, "kind", "O") == "V":
+        kind = "structured records"
+    if kind is not None:
+        raise ValueError(
+            f"Column {name!r} holds {kind}, which TabularPreprocessor cannot "
+            "encode. Convert it to numbers (e.g. elapsed seconds, or year and "
+            "month as separate columns) or to a category, or drop it."
+        )
+
+
+def _refuse_objects(values, name, *, nested: bool = True) -> None:
+    """ValueError for a column of dates, lists, dicts and other non-scalars."""
+    import pandas as pd
+
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred in _REFUSED_INFERRED:
+        raise ValueError(
+            f"Column {name!r} holds {_REFUSED_INFERRED[inferred]}, which "
+            "TabularPreprocessor cannot encode. Convert it to numbers or to a "
+            "category, or drop it."
+        )
+    if nested and inferred.startswith("mixed"):
+        for value in values:
+            if isinstance(value, (list, tuple, dict, set, np.ndarray)):
+                raise ValueError(
+                    f"Column {name!r} holds nested values such as "
+                    f"{type(value).__name__} objects, which cannot be encoded as "
+                    "numbers or categories. Flatten them into separate columns "
+                    "or drop the column."
+                )
+
+
+def _numeric_column(X, j, name) -> np.ndarray:
+    """Column ``j`` as float64 with NaN for every missing value (no copy of X)."""
+    values = _float_column(X, j, name)
+    if np.isinf(values).any():
+        raise ValueError(
+            f"Column {name!r} holds infinite values. Replace them with NaN (then "
+            "imputed, with a missing indicator) or with large finite values."
+        )
+    return values
+
+
+def _float_column(X, j, name) -> np.ndarray:
+    import pandas as pd
+
+    if _is_dataframe(X):
+        series = X.iloc[:, j]
+        _refuse_dtype(series.dtype, name)
+        if pd.api.types.is_numeric_dtype(series.dtype):
+            return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = series.to_numpy(dtype=object)
+    else:
+        values = X[:, j]
+        _refuse_dtype(values.dtype, name)
+        if values.dtype.kind in "biuf":
+            return values.astype(np.float64)
+    # Nested values fail in astype below with numpy's TypeError, the one
+    # scikit-learn's checks expect from a numeric column.
+    _refuse_objects(values, name, nested=False)
+    missing = pd.isna(values)
+    if missing.any():
+        values = np.where(missing, np.nan, values)
+    try:
+        return values.astype(np.float64)
+    except ValueError as exc:
+        raise ValueError(
+            f"Column {name!r} is treated as numeric but holds values that are not "
+            f"numbers ({exc}). List it in categorical_features, or convert it."
+        ) from exc
+    except TypeError as exc:
+        # Keep numpy's wording: scikit-learn's checks look for it.
+        raise TypeError(f"Column {name!r} is treated as numeric: {exc}") from exc
+
+
+def _category_column(X, j, name):
+    """Column ``j`` as a 1d array-like of levels (pandas or numpy)."""
+    if _is_dataframe(X):
+        series = X.iloc[:, j]
+        _refuse_dtype(series.dtype, name)
+        if series.dtype == object:
+            _refuse_objects(series.to_numpy(), name)
+        return series.array
+    values = X[:, j]
+    _refuse_dtype(values.dtype, name)
+    if values.dtype == object:
+        _refuse_objects(values, name)
+    return values
+
+
+def _learn_levels(values, min_count: int) -> np.ndarray:
+    """The sorted levels seen at least ``min_count`` times, as a plain array."""
+    import pandas as pd
+
+    counts = pd.Series(values, copy=False).value_counts(dropna=True, sort=False)
+    kept = [level for level, count in counts.items() if count >= min_count]
+    try:
+        kept.sort()
+    except TypeError:  # mixed types (numbers and text): by type name, then value
+        kept.sort(key=lambda v: (type(v).__name__, v))
+    return _level_array(kept)
+
+
+def _level_array(levels: list) -> np.ndarray:
+    """Levels as the plainest numpy array that keeps them exactly."""
+    if levels and all(isinstance(v, str) for v in levels):
+        return np.array(levels, dtype=str)
+    if levels and all(isinstance(v, (bool, np.bool_)) for v in levels):
+        return np.array(levels, dtype=bool)
+    numbers_only = all(
+        isinstance(v, (numbers.Real, np.number)) and not isinstance(v, (bool, np.bool_))
+        for v in levels
+    )
+    if levels and numbers_only:
+        array = np.array(levels)
+        if array.dtype.kind in "iuf":
+            return array
+    out = np.empty(len(levels), dtype=object)
+    out[:] = [v.item() if isinstance(v, np.generic) else v for v in levels]
+    return out
+
+
+def _lookups(categories) -> tuple:
+    """A pandas Index of each column's levels, to find codes by hashing."""
+    import pandas as pd
+
+    return tuple(
+        pd.Index(levels if levels.dtype != object else levels.tolist())
+        for levels in categories
+    )
+
+
+def _encode_levels(values, lookup) -> np.ndarray:
+    """Codes 1..L of known levels, 0 for missing and unseen ones."""
+    import pandas as pd
+
+    codes = lookup.get_indexer(values) + 1
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    if missing.any():
+        codes[missing] = 0
+    return codes
+
+
+def _check_column_names(X, fitted) -> None:
+    """ValueError naming the first column missing, renamed or moved."""
+    columns = [str(c) if isinstance(c, str) else c for c in X.columns]
+    fitted = list(fitted)
+    if columns == fitted:
+        return
+    present = set(columns)
+    missing = [name for name in fitted if name not in present]
+    if missing:
+        extra = [c for c in columns if c not in set(fitted)]
+        renamed = f" (renamed to {extra[0]!r}?)" if extra else ""
+        raise ValueError(
+            f"X lacks the column {missing[0]!r}{renamed} seen at fit; give the "
+            f"columns seen at fit, in order: {fitted}."
+        )
+    for position, (got, want) in enumerate(zip(columns, fitted, strict=False)):
+        if got != want:
+            raise ValueError(
+                f"Column {want!r} is not where it was at fit (position {position} "
+                f"holds {got!r}); reorder the columns as at fit: {fitted}."
+            )
+
+
+def _warn_uninformative(names: list[str], what: str) -> None:
+    if names:
+        listed = ", ".join(repr(name) for name in names)
+        warnings.warn(
+            f"Column(s) {listed} {what}: they carry no information for the model.",
+            UserWarning,
+            stacklevel=3,
+        )

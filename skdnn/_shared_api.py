@@ -1,0 +1,259 @@
+"""The public face the estimators share: parameter docs and signatures.
+
+The classifier and the regressor take the same 27 parameters of the shared
+core (:class:`skdnn._base.BaseTaperedMLP`) plus a few of their own. Each
+shared parameter is defined once, with its default, in the base's
+``__init__``, and documented once, here; a concrete estimator's
+``__init__`` names only its own parameters and passes the rest on, and
+:func:`estimator_signature` gives it the full signature that scikit-learn
+(``get_params``, ``clone``, the repr), ``help`` and Sphinx read.
+:func:`fill_doc` writes the shared entries into a docstring where a line
+holds only ``%(name)s``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import textwrap
+
+#: Docstring entries shared by the estimators, by name (numpydoc, unindented).
+DOCS = {
+    "architecture_parameters": """\
+hidden_layer_sizes : "auto" or tuple of int, default="auto"
+    Widths of the hidden layers, first to last. ``"auto"`` derives them
+    from the number of features with :func:`~skdnn.tapered_widths` and
+    the four parameters below.
+first_units : int or "auto", default="auto"
+    Width of the first hidden layer when ``hidden_layer_sizes="auto"``.
+    ``"auto"``: the next power of two at or above twice the number of
+    features, clipped to [64, 512].
+taper : float in (0, 1], default=0.5
+    Width ratio between consecutive hidden layers (``"auto"`` only).
+n_layers : int, default=3
+    Maximum number of hidden layers (``"auto"`` only).
+min_units : int, default=16
+    Floor width of the layers after the first (``"auto"`` only).
+activation : str, default="relu"
+    Keras activation name of the hidden layers.
+kernel_initializer : str, default="auto"
+    Keras initializer name of the hidden layers. ``"auto"`` pairs it with
+    the activation: He normal for the ReLU family, LeCun normal for SELU,
+    Glorot uniform otherwise (tanh, sigmoid, ...).
+batch_norm : bool, default=False
+    Insert batch normalisation between each hidden dense layer and its
+    activation.
+dropout : float or sequence of float, default=0.1
+    Dropout rate after every hidden layer, or one rate per layer; each in
+    [0, 1).
+optimizer : {"adam", "adamw", "nadam", "adamax", "rmsprop", "sgd", \\
+        "adagrad", "lion"}, default="adam"
+    Keras optimizer.
+learning_rate : float, default=1e-3
+    Initial learning rate of the optimizer.
+l2 : float, default=0.0
+    L2 penalty on every kernel (``l2 * sum(w ** 2)`` added to the loss).
+batch_size : int, default=32
+    Rows per optimiser step.
+epochs : int, default=200
+    Maximum number of passes over the training rows.
+weight_averaging : float in [0, 1), default=0.5
+    Momentum ``m`` of a moving average of the weights over epochs: after
+    each epoch the kept network is ``m * kept + (1 - m) * trained``.
+    Validation, early stopping and the fitted model use the average;
+    the training curve and the optimiser follow the trained weights.
+    ``0`` keeps each epoch's own weights, as does ``partial_fit`` (one
+    epoch per call).""",
+    "stopping_parameters": """\
+early_stopping : bool, default=True
+    Stop when ``monitor`` has not improved for ``patience`` epochs and
+    restore the weights of its best epoch.
+patience : int, default=10
+    Epochs without improvement before stopping.""",
+    "input_parameters": """\
+categorical_features : "from_dtype", array-like of str, int or bool, \\
+        or None, default="from_dtype"
+    Which input columns are categorical, as in scikit-learn's
+    :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+    ``"from_dtype"`` takes the DataFrame columns of ``category``,
+    ``object``, string and ``bool`` dtype (a numpy array is then all
+    numeric); or column names, integer indices, a boolean mask, or
+    ``None`` (every column numeric). Categories with few levels are
+    one-hot encoded, those with many get a learned embedding; missing
+    and unseen levels share an "unknown" slot. See
+    :class:`~skdnn.TabularPreprocessor` and the user guide's "Tabular
+    input".
+numeric_scaling : {"robust", "standard"} or None, default="robust"
+    How the model scales numeric columns before the network (fitted on
+    the rows given to ``fit``): ``"robust"`` centres on the median,
+    divides by the interquartile range over 1.349 and smoothly clips
+    extremes to +-3; ``"standard"`` uses the mean and standard deviation
+    (also clipped); ``None`` feeds the numbers unscaled. Missing numbers
+    are imputed at the centre, with a missing-indicator input.
+numeric_bins : int or None, default=8
+    Each numeric column with more than two distinct values also enters
+    as a piecewise-linear encoding over up to this many quantile bins of
+    the training rows (Gorishniy et al., 2022), beside its scaled value:
+    one network layer can then draw a step or a kink where a tree would
+    split. ``None`` feeds the scaled values alone. The hidden widths
+    follow the number of columns, not of bins.
+callbacks : list of keras.callbacks.Callback or None, default=None
+    Extra Keras callbacks (learning-rate schedules, checkpoints, ...).
+    They are deep-copied at each fit, so the estimator stays clone-safe.
+    Epoch-level hooks are called with this estimator's logs; batch-level
+    hooks are not called (the epoch runs as one compiled loop).
+warm_start : bool, default=False
+    Continue training the fitted network on the next call to ``fit``
+    instead of starting anew; :attr:`history_` is extended.
+random_state : int, RandomState instance or None, default=None
+    Seeds the weights, dropout masks, shuffling and validation split.
+    With an int, fits are bit-for-bit reproducible. Global random
+    states (numpy, ``random``, Keras, TensorFlow) are never touched.
+verbose : int, default=0
+    Show progress when positive: in a terminal or notebook one live line
+    (epoch k/N, loss, val_loss, elapsed time, ETA) redrawn in place, and
+    one plain line per epoch elsewhere (a log file), on stderr.""",
+    "input_attributes": """\
+n_features_in_ : int
+    Number of features seen during fit.
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Names of features seen during fit, when X has string column names.
+hidden_layer_sizes_ : tuple of int
+    The resolved hidden layer widths.
+preprocessor_ : TabularPreprocessor
+    The fitted encoding of the input columns (see ``categorical_features``
+    and ``numeric_scaling``).""",
+    "model_built": """\
+Built from the fitted values when first read (training builds none),
+compiled with the optimizer and its state; once read, further training
+(``warm_start``, ``partial_fit``) continues from it and updates it.""",
+    "epoch_attributes": """\
+n_iter_ : int
+    Number of epochs run (in total, with ``warm_start``).
+best_epoch_ : int
+    Epoch with the best ``monitor`` value. With ``early_stopping`` the
+    weights are those of this epoch.""",
+    "validation_attributes": """\
+n_validation_samples_ : int
+    Rows behind the validation curves (the hold-out or
+    ``validation_data``); 0 without a validation set.""",
+    "training_notes": """\
+Training runs on the Keras backend in use (TensorFlow by default, or
+JAX). Prediction runs the fitted network in numpy from weights read once
+after training, which equals the Keras model's output to float32
+precision, and is thread-safe.
+
+``fit`` uses a float32 or float64 ``X`` as given (other dtypes are
+converted to float32 once) and casts each chunk of rows to float32 as it
+trains, so it holds no copy of ``X``; values beyond float32's range are
+refused. With ``scoring``, the rows the scorers read are gathered once
+per fit as float32.""",
+}
+
+_MARKER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)
+
+
+def fill_doc(obj):
+    """Write the shared docstring entries into ``obj``'s docstring.
+
+    Each line that holds only ``%(name)s`` is replaced by ``DOCS[name]``,
+    indented as the marker was; nothing else in the docstring changes.
+
+    Parameters
+    ----------
+    obj : class or function
+        The object whose ``__doc__`` holds markers.
+
+    Returns
+    -------
+    obj : class or function
+        The same object, its docstring filled in.
+
+    Examples
+    --------
+    >>> from skdnn._shared_api import fill_doc
+    >>> @fill_doc
+    ... def f():
+    ...     '''Parameters
+    ...
+    ...     %(stopping_parameters)s
+    ...     '''
+    >>> f.__doc__.splitlines()[2]
+    '    early_stopping : bool, default=True'
+    """
+
+    def entry(match):
+        name = match.group("name")
+        if name not in DOCS:
+            raise KeyError(f"No shared docstring entry named {name!r}.")
+        return textwrap.indent(DOCS[name], match.group("indent"))
+
+    obj.__doc__ = _MARKER.sub(entry, obj.__doc__)
+    return obj
+
+
+def estimator_signature(init, base_init, *, after: str | None = None):
+    """The signature of a concrete estimator's ``__init__``, shared ones included.
+
+    ``init`` takes the estimator's own keyword-only parameters and passes
+    the others (``**params``) to ``base_init``, which defines them with
+    their defaults. The signature lists them all: the shared ones in the
+    base's order, with ``init``'s own after the one named ``after`` (first
+    when None).
+
+    Parameters
+    ----------
+    init : function
+        The concrete ``__init__(self, *, own=default, ..., **params)``.
+    base_init : function
+        The base's ``__init__``, defining every shared parameter.
+    after : str or None, default=None
+        The shared parameter the own ones follow.
+
+    Returns
+    -------
+    signature : inspect.Signature
+        What ``inspect.signature(init)`` should answer, to be set as
+        ``init.__signature__``.
+
+    Examples
+    --------
+    >>> from skdnn._base import BaseTaperedMLP
+    >>> from skdnn._shared_api import estimator_signature
+    >>> def __init__(self, *, loss="squared_error", **params): ...
+    >>> sig = estimator_signature(__init__, BaseTaperedMLP.__init__)
+    >>> list(sig.parameters)[:3]
+    ['self', 'loss', 'hidden_layer_sizes']
+    """
+    own = [
+        p
+        for p in inspect.signature(init).parameters.values()
+        if p.kind is p.KEYWORD_ONLY
+    ]
+    shared = list(inspect.signature(base_init).parameters.values())
+    names = [p.name for p in shared]
+    clash = sorted({p.name for p in own} & set(names))
+    if clash:
+        raise TypeError(f"Parameters {clash} are both own and shared.")
+    at = 1 if after is None else names.index(after) + 1
+    return inspect.Signature(shared[:at] + own + shared[at:])
+
+
+def estimator_classes() -> dict[str, type]:
+    """skdnn's estimator classes by name (for saving, loading and the CLI).
+
+    Returns
+    -------
+    dict of str to type
+        ``{"TaperedMLPClassifier": ..., "TaperedMLPRegressor": ...}``.
+
+    Examples
+    --------
+    >>> from skdnn._shared_api import estimator_classes
+    >>> sorted(estimator_classes())
+    ['TaperedMLPClassifier', 'TaperedMLPRegressor']
+    """
+    from skdnn._classifier import TaperedMLPClassifier
+    from skdnn._regressor import TaperedMLPRegressor
+
+    return {cls.__name__: cls for cls in (TaperedMLPClassifier, TaperedMLPRegressor)}
