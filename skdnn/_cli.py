@@ -21,6 +21,7 @@ from pathlib import Path
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+CV_CURVES_FILE = "cv_learning_curves.png"
 MODEL_FILE = "model.skdnn"
 
 _EPILOG = """\
@@ -235,6 +236,17 @@ def _add_training_options(
         help="seed of the splits and of the network (default: 0)",
     )
     parser.add_argument(
+        "--diagnosis-folds",
+        type=int,
+        default=5,
+        metavar="K",
+        help=(
+            "when the fit's validation hold-out is too thin to diagnose (fewer "
+            "than 100 rows), pool the learning curves of K cross-validated fits "
+            "of the training rows instead (default: 5; 0: the one fit's curves)"
+        ),
+    )
+    parser.add_argument(
         "--quiet",
         action="store_true",
         help="no per-epoch progress (it is shown only on a terminal anyway)",
@@ -373,7 +385,6 @@ def _run_report(args: argparse.Namespace) -> int:
 def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
     from sklearn.base import is_regressor
 
-    from skdnn._history import diagnose
     from skdnn._persistence import save
     from skdnn._report import evaluation_report
 
@@ -393,12 +404,12 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
     )
 
     report = evaluation_report(model, sets, pos_label=pos_label)
-    diagnosis = diagnose(model)
     print()
     print(_format_report(report))
     for line in _report_notes(model, pos_label, y_train):
         print(line)
     print()
+    diagnosis, folds = _diagnosis(model, X_train, y_train, args)
     print(f"Diagnosis: {diagnosis.verdict.replace('_', ' ')}")
     print(f"  {diagnosis.message}")
     for step in diagnosis.advice:
@@ -407,6 +418,10 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
     _make_folder(out)
     model.history_.to_csv(out / "history.csv")
     _save_learning_curves(model, out / "learning_curves.png")
+    written = "history.csv, learning_curves.png"
+    if folds is not None:
+        _save_learning_curves(folds, out / CV_CURVES_FILE)
+        written += f", {CV_CURVES_FILE}"
     report.to_csv(out / "report.csv")
     (out / "report.md").write_text(
         _report_markdown(
@@ -420,10 +435,7 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
     )
     save(model, out / MODEL_FILE)
     print()
-    print(
-        f"Wrote history.csv, learning_curves.png, report.csv, report.md and "
-        f"{MODEL_FILE} to {out}"
-    )
+    print(f"Wrote {written}, report.csv, report.md and {MODEL_FILE} to {out}")
     if report_hint:
         print(f"Score the model on new data with: {report_hint}")
     return 0
@@ -588,14 +600,61 @@ def _split(X, y, size, seed, stratify):
     return train_test_split(X, y, test_size=size, random_state=seed)
 
 
+def _diagnosis(model, X, y, args):
+    """The diagnosis of the fit, and the cross-validation results it pooled.
+
+    A hold-out too thin to tell a good fit from overfitting gets more
+    evidence from the rows at hand: the curves of ``--diagnosis-folds``
+    cross-validated fits of the training rows, pooled (their validation
+    rows add up). Returns ``(diagnosis, cv_results or None)``.
+    """
+    from sklearn.base import clone, is_regressor
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+
+    from skdnn._history import diagnose
+
+    diagnosis = diagnose(model)
+    k = args.diagnosis_folds
+    if diagnosis.verdict != "insufficient_evidence" or k < 2 or len(y) < 2 * k:
+        return diagnosis, None
+    print(
+        f"The hold-out's {diagnosis.n_validation} rows are too few to diagnose; "
+        f"pooling the curves of {k} cross-validated fits of the {len(y)} "
+        "training rows ...",
+        flush=True,
+    )
+    split = KFold if is_regressor(model) else StratifiedKFold
+    cv = split(k, shuffle=True, random_state=args.random_state)
+    try:
+        folds = cross_validate(
+            clone(model).set_params(verbose=0),
+            X,
+            y,
+            cv=cv,
+            return_estimator=True,
+            error_score="raise",
+        )
+    except ValueError as exc:  # e.g. a class with fewer rows than folds
+        print(f"  (cross-validation not possible: {exc})")
+        return diagnosis, None
+    return diagnose(folds), folds
+
+
 def _save_learning_curves(model, path: Path) -> None:
+    """Plot the curves of a fitted model, or the pooled folds of
+    ``cross_validate(..., return_estimator=True)`` results."""
     import matplotlib.pyplot as plt
     from sklearn.base import is_regressor
 
     from skdnn._plot import HistoryDisplay
 
-    metric = "r2" if is_regressor(model) else "accuracy"
-    display = HistoryDisplay.from_estimator(model, metrics=("loss", metric))
+    if isinstance(model, dict):
+        first = model["estimator"][0]
+        metric = "r2" if is_regressor(first) else "accuracy"
+        display = HistoryDisplay.from_cv_results(model, metrics=("loss", metric))
+    else:
+        metric = "r2" if is_regressor(model) else "accuracy"
+        display = HistoryDisplay.from_estimator(model, metrics=("loss", metric))
     try:
         display.figure_.savefig(path, dpi=120, bbox_inches="tight")
     finally:

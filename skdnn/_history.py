@@ -355,15 +355,20 @@ def _weigh_evidence(
             for curve in (_series(h, "val_loss") for h, _ in fits if "val_loss" in h)
         ]
         at_best = [value for value in at_best if value is not None]
-        if at_best:
+        if len(at_best) >= 2:  # a spread needs two folds that ran that long
             spread = float(np.std(at_best))
     notes = []
     if n_folds is not None:
         fold_note = f"mean curves of {n_folds} folds"
         if spread is not None:
+            across = (
+                "folds"
+                if len(at_best) == n_folds
+                else f"the {len(at_best)} folds that ran that long"
+            )
             fold_note += (
                 f" (validation loss at epoch {diagnosis.best_epoch} spread "
-                f"±{_num(spread)} across folds)"
+                f"±{_num(spread)} across {across})"
             )
         notes.append(fold_note)
     if n_validation is not None and diagnosis.verdict != "no_validation":
@@ -394,9 +399,20 @@ def _weigh_evidence(
         f"{MIN_VALIDATION_ROWS}, too few to tell a good fit from overfitting; "
         f"the curves alone read: {diagnosis.message}"
     )
+    if n_folds:  # already pooled: more folds add their validation rows
+        per_fold = max(n_validation / n_folds, 1.0)
+        pool = (
+            f"pool more folds, whose validation rows add up: about "
+            f"{math.ceil(MIN_VALIDATION_ROWS / per_fold)} folds of "
+            f"{per_fold:.0f} rows reach {MIN_VALIDATION_ROWS}"
+        )
+    else:
+        pool = (
+            "pool cross-validated curves, whose validation rows add up: "
+            "diagnose(cross_validate(estimator, X, y, cv=5, return_estimator=True))"
+        )
     advice = (
-        "pool cross-validated curves, whose validation rows add up: "
-        "diagnose(cross_validate(estimator, X, y, cv=5, return_estimator=True))",
+        pool,
         "or hold out more rows for the curve, e.g. validation_split=0.2",
         *(f"if more evidence reads the same: {step}" for step in diagnosis.advice),
     )

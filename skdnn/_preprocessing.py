@@ -560,17 +560,31 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         encode_bins(z, out, plan, self.n_dense_features_, self._bin_height())
 
     def _scale_block(self, X):
-        """Scaled and clipped float64 rows of an all-numeric array, or None
-        when a value is not finite (missing values: the general path)."""
+        """Scaled and clipped rows of an all-numeric array (float32 for
+        float32 rows, float64 otherwise), or None when a value is not finite
+        (missing values: the general path)."""
         # A sum is finite only if every term is: cheaper than
         # np.isfinite(X).all() on one row, and the NaN never reaches the
         # arithmetic below (no RuntimeWarning from inf / inf).
         if not math.isfinite(X.sum()):
             return None
-        z = X - self.center_
-        z /= self.scale_
-        if self.smooth_clip is not None and self.numeric_scaling is not None:
-            z /= np.sqrt(1.0 + np.square(z * (1.0 / self.smooth_clip)))
+        clip = self.smooth_clip is not None and self.numeric_scaling is not None
+        if X.dtype == np.float32:
+            # float32 rows are scaled in float32, the precision the network
+            # reads them in (a fifth to a half less time than float64 on
+            # 20k rows; each value within a float32 rounding of float64's)
+            z = X - self.center_.astype(np.float32)
+            z *= (1.0 / self.scale_).astype(np.float32)
+            if clip:
+                shrink = np.square(z * np.float32(1.0 / self.smooth_clip))
+                shrink += np.float32(1.0)
+                np.sqrt(shrink, out=shrink)
+                z /= shrink
+        else:
+            z = X - self.center_
+            z /= self.scale_
+            if clip:
+                z /= np.sqrt(1.0 + np.square(z * (1.0 / self.smooth_clip)))
         return z if math.isfinite(z.sum()) else None  # an overflow, if any
 
     def _check_input(self, X, *, reset):

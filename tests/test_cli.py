@@ -22,6 +22,8 @@ OUTPUTS = {
     "report.md",
     "model.skdnn",
 }
+# with the curves of the cross-validated fits a thin hold-out calls for
+CV_OUTPUTS = OUTPUTS | {"cv_learning_curves.png"}
 
 
 def _customers(n, seed):
@@ -107,8 +109,13 @@ class _Capture:
 def test_train_writes_every_output(trained):
     assert trained["code"] == 0
     out = trained["out"]
-    assert {p.name for p in out.iterdir()} == OUTPUTS
+    assert {p.name for p in out.iterdir()} == CV_OUTPUTS
     stdout = trained["stdout"]
+    # 90 training rows hold out 9: the diagnosis pools 5 cross-validated fits
+    assert "pooling the curves of 5 cross-validated fits of the 90" in stdout
+    # 72 rows per fit hold out 8: still thin, and the advice says so
+    assert "the folds' validation curves rest on 40 rows" in stdout
+    assert "pool more folds" in stdout
     for fragment in ("train", "test", "pure", "accuracy", "recall", "Diagnosis"):
         assert fragment in stdout
     # per-epoch progress on a terminal: a live line on stderr, as tqdm draws it
@@ -207,7 +214,7 @@ def test_demo_in_a_new_folder(tmp_path, monkeypatch, capsys):
     assert code == 0, err
     (folder,) = tmp_path.iterdir()
     assert folder.name.startswith("skdnn-demo-")
-    assert {p.name for p in folder.iterdir()} == OUTPUTS
+    assert {p.name for p in folder.iterdir()} == CV_OUTPUTS
     assert "epoch 1/" not in out  # no progress when not on a terminal
     assert "malignant" in out  # the class recall is about
     assert "Diagnosis" in out
@@ -496,7 +503,7 @@ def test_train_and_report_a_continuous_target(tmp_path, capsys):
     assert code == 0, err
     assert "Task: regression" in stdout and "--task classification" in stdout
     assert "TaperedMLPRegressor" in stdout
-    assert {p.name for p in out.iterdir()} == OUTPUTS
+    assert {p.name for p in out.iterdir()} == CV_OUTPUTS
     report = pd.read_csv(out / "report.csv", index_col="dataset")
     assert list(report.columns) == ["r2", "mae", "rmse", "support"]
     assert report["support"].sum() == 120
@@ -582,3 +589,16 @@ def test_report_pos_label_makes_the_minority_positive(credit_model, capsys):
     pred = model.predict(frame.drop(columns="Status"))
     bad = frame["Status"].to_numpy() == "bad"
     assert f"{np.mean(pred[bad] == 'bad'):.3f}" in chosen
+
+
+def test_diagnosis_folds_zero_diagnoses_the_one_fit(tmp_path, capsys):
+    data = tmp_path / "houses.csv"
+    _houses(120, seed=0).to_csv(data, index=False)
+    out = tmp_path / "run"
+    argv = ["train", str(data), "--target", "price", "--out", str(out), *FAST]
+    code, stdout, err = _run([*argv, "--diagnosis-folds", "0"], capsys)
+    assert code == 0, err
+    assert {p.name for p in out.iterdir()} == OUTPUTS
+    assert "pooling" not in stdout
+    assert "Diagnosis: insufficient evidence" in stdout
+    assert "pool cross-validated curves" in stdout

@@ -652,6 +652,22 @@ def test_pooled_verdict_reads_the_mean_curve():
     assert result.verdict == "good_fit"
 
 
+def test_a_spread_is_stated_only_over_folds_that_reached_the_best_epoch():
+    def fold(n, floor):
+        val = decay(n, 0.8, floor)
+        return history(val - 0.05, val)
+
+    # two folds stop at 12 epochs; the third falls further until epoch 40,
+    # so the mean curve is lowest where it alone still runs
+    alone = diagnose([fold(12, 0.5), fold(12, 0.5), fold(40, 0.1)])
+    assert alone.best_epoch > 12
+    assert alone.fold_spread is None and "spread" not in alone.message
+    two = diagnose([fold(12, 0.5), fold(40, 0.1), fold(40, 0.12)])
+    assert two.best_epoch > 12
+    assert "across the 2 folds that ran that long" in two.message
+    assert two.fold_spread > 0
+
+
 def test_pooled_best_epoch_is_the_one_history_display_marks():
     pytest.importorskip("matplotlib")
     from types import SimpleNamespace
@@ -690,6 +706,11 @@ def test_pooled_cv_results_sum_the_validation_rows():
     assert thin.verdict == "insufficient_evidence"
     assert thin.curve_verdict == "good_fit"
     assert "the folds' validation curves rest on 80 rows" in thin.message
+    # already pooled: the advice is more folds (40 rows each: 3 reach 100)
+    assert thin.advice[0].startswith("pool more folds")
+    assert "about 3 folds of 40 rows reach 100" in thin.advice[0]
+    single = diagnose(_Fold(_fold_histories()[0], n_validation=40).fit())
+    assert single.advice[0].startswith("pool cross-validated curves")
 
 
 def test_pooled_pipelines_and_overfitting_folds():

@@ -784,3 +784,18 @@ def test_a_float_array_is_read_whole_with_the_numbers_of_column_by_column(
     for a, b in zip(whole.bin_edges_, columns.bin_edges_, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(whole.transform(X), columns.transform(X))
+
+
+def test_float32_rows_are_scaled_in_float32_within_rounding_of_float64():
+    rng = np.random.default_rng(0)
+    X = rng.lognormal(size=(3_000, 5)) * [1, 10, 100, 1e3, 1e4]
+    pre = TabularPreprocessor(numeric_bins=8).fit(X)
+    wide = pre.transform(X)
+    narrow = pre.transform(X.astype(np.float32))
+    assert narrow.dtype == np.float32
+    np.testing.assert_allclose(narrow, wide, rtol=1e-5, atol=1e-6)
+    # each row's encoding is its own, whatever block it was scaled in
+    one_by_one = np.vstack(
+        [pre.transform(row[None]) for row in X[:5].astype(np.float32)]
+    )
+    np.testing.assert_array_equal(one_by_one, narrow[:5])
