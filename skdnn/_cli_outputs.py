@@ -1,0 +1,167 @@
+"""What ``skdnn demo``, ``train`` and ``report`` print and write.
+
+The diagnosis with the evidence behind it (pooling cross-validated fits
+when the hold-out is thin), the learning-curve pictures, the report table
+and its notes, and the Markdown report. Split from :mod:`skdnn._cli`, which
+parses the commands and runs them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CV_CURVES_FILE = "cv_learning_curves.png"
+
+
+def _final(model):
+    return model[-1] if hasattr(model, "steps") else model
+
+
+def _is_binary(model) -> bool:
+    classes = getattr(_final(model), "classes_", None)
+    return (
+        classes is not None
+        and getattr(_final(model), "_target_kind", "binary") == "binary"
+        and len(classes) == 2
+    )
+
+
+def _quote(path) -> str:
+    import shlex
+
+    return shlex.quote(str(path))
+
+
+def _diagnosis(model, X, y, args):
+    """The diagnosis of the fit, and the cross-validation results it pooled.
+
+    A hold-out too thin to tell a good fit from overfitting gets more
+    evidence from the rows at hand: the curves of ``--diagnosis-folds``
+    cross-validated fits of the training rows, pooled (their validation
+    rows add up). Returns ``(diagnosis, cv_results or None)``.
+    """
+    from sklearn.base import clone, is_regressor
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+
+    from skdnn._history import diagnose
+
+    diagnosis = diagnose(model)
+    k = args.diagnosis_folds
+    if diagnosis.verdict != "insufficient_evidence" or k < 2 or len(y) < 2 * k:
+        return diagnosis, None
+    print(
+        f"The hold-out's {diagnosis.n_validation} rows are too few to diagnose; "
+        f"pooling the curves of {k} cross-validated fits of the {len(y)} "
+        "training rows ...",
+        flush=True,
+    )
+    split = KFold if is_regressor(model) else StratifiedKFold
+    cv = split(k, shuffle=True, random_state=args.random_state)
+    try:
+        folds = cross_validate(
+            clone(model).set_params(verbose=0),
+            X,
+            y,
+            cv=cv,
+            return_estimator=True,
+            error_score="raise",
+        )
+    except ValueError as exc:  # e.g. a class with fewer rows than folds
+        print(f"  (cross-validation not possible: {exc})")
+        return diagnosis, None
+    return diagnose(folds), folds
+
+
+def _save_learning_curves(model, path: Path) -> None:
+    """Plot the curves of a fitted model, or the pooled folds of
+    ``cross_validate(..., return_estimator=True)`` results."""
+    import matplotlib.pyplot as plt
+    from sklearn.base import is_regressor
+
+    from skdnn._plot import HistoryDisplay
+
+    if isinstance(model, dict):
+        first = model["estimator"][0]
+        metric = "r2" if is_regressor(first) else "accuracy"
+        display = HistoryDisplay.from_cv_results(model, metrics=("loss", metric))
+    else:
+        metric = "r2" if is_regressor(model) else "accuracy"
+        display = HistoryDisplay.from_estimator(model, metrics=("loss", metric))
+    try:
+        display.figure_.savefig(path, dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(display.figure_)
+
+
+def _report_notes(model, pos_label, y) -> list[str]:
+    """What the table's recall is about, and whether that hides a minority.
+
+    ``y`` holds the labels the counts are read from (the training labels
+    after ``skdnn train``, the scored ones in ``skdnn report``).
+    """
+    import numpy as np
+    from sklearn.base import is_regressor
+
+    from skdnn._report import _positive_class
+
+    if is_regressor(model):
+        return []
+    if not _is_binary(model):
+        return ["(recall, precision and F1: macro averages over the classes)"]
+    classes = _final(model).classes_
+    positive = _positive_class(classes, pos_label)
+    notes = [f"(recall, precision and F1 of the positive class: {positive})"]
+    labels = np.asarray(y)
+    share = float(np.mean(labels == positive)) if len(labels) else 0.0
+    if share > 0.5:
+        minority = next(c for c in classes if not c == positive)
+        notes.append(
+            f"note: the positive class {positive!r} is the majority ({share:.0%} of "
+            f"rows); the minority class {minority!r} is scored in "
+            f"recall_{minority}; pass --pos-label {_quote(minority)} to make it "
+            "the positive class."
+        )
+    return notes
+
+
+def _format_report(report) -> str:
+    return report.to_string(
+        float_format=lambda value: f"{value:.3f}", na_rep="n/a", justify="right"
+    )
+
+
+def _report_markdown(
+    report, *, model, data, target=None, diagnosis=None, curves=None
+) -> str:
+    lines = ["# skdnn report", ""]
+    lines.append(f"- model: `{model}`")
+    lines.append(f"- data: {data}")
+    if target is not None:
+        lines.append(f"- target column: `{target}`")
+    lines += ["", _markdown_table(report), ""]
+    if diagnosis is not None:
+        lines += [f"## Diagnosis: {diagnosis.verdict.replace('_', ' ')}", ""]
+        lines += [diagnosis.message, ""]
+        lines += [f"- {step}" for step in diagnosis.advice]
+        lines.append("")
+    if curves is not None:
+        lines += ["## Learning curves", "", f"![learning curves]({curves})", ""]
+    return "\n".join(lines)
+
+
+def _markdown_table(frame) -> str:
+    import numpy as np
+
+    header = [str(frame.index.name or ""), *map(str, frame.columns)]
+    rows = ["| " + " | ".join(header) + " |"]
+    rows.append("|" + "|".join([" --- "] + [" ---: "] * len(frame.columns)) + "|")
+    for name in frame.index:
+        cells = [str(name)]
+        for column in frame.columns:
+            value = frame.at[name, column]
+            if isinstance(value, (float, np.floating)):
+                cells.append("n/a" if np.isnan(value) else f"{value:.3f}")
+            else:
+                cells.append(str(value))
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
