@@ -102,3 +102,20 @@ def test_fill_doc_refuses_an_unknown_entry():
 
     with pytest.raises(KeyError, match="no_such_entry"):
         fill_doc(f)
+
+
+def test_an_own_parameter_may_not_shadow_a_shared_one():
+    from skdnn._base import BaseTaperedMLP
+    from skdnn._shared_api import estimator_signature
+
+    def __init__(self, *, dropout=0.5, **params): ...
+
+    with pytest.raises(TypeError, match="dropout"):
+        estimator_signature(__init__, BaseTaperedMLP.__init__)
+
+    def __init__(self, *, loss="huber", **params): ...
+
+    names = list(
+        estimator_signature(__init__, BaseTaperedMLP.__init__, after="l2").parameters
+    )
+    assert names[names.index("l2") + 1] == "loss"
