@@ -60,10 +60,48 @@ def _fit_of(obj) -> tuple[pd.DataFrame, object]:
     return history, None if isinstance(obj, pd.DataFrame) else _final_step(obj)
 
 
+def fold_curves(curves: list[pd.Series]) -> pd.DataFrame:
+    """Several folds' curves side by side, aligned by epoch, up to the last
+    epoch a majority of them reached.
+
+    Early stopping ends folds at different epochs. Past the epoch most of
+    them stopped at, the "mean" would be the curve of the few that ran on,
+    which ran on because their own curve still improved: their minimum is
+    no mean of the folds. So the frame ends where more than half of the
+    folds still have a value; each row's mean is over the folds that do.
+
+    Parameters
+    ----------
+    curves : list of pandas.Series
+        One curve per fold, indexed by epoch.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per fold, one row per epoch up to that limit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skdnn._curves import fold_curves
+    >>> folds = [pd.Series([3.0, 2.0], index=[1, 2]),
+    ...          pd.Series([3.0, 2.0, 1.0], index=[1, 2, 3]),
+    ...          pd.Series([3.0, 2.0, 1.5, 0.1], index=[1, 2, 3, 4])]
+    >>> fold_curves(folds).mean(axis=1).tolist()
+    [3.0, 2.0, 1.25]
+    """
+    frame = pd.concat(curves, axis=1).sort_index()
+    reached = frame.notna().sum(axis=1)
+    majority = len(curves) // 2 + 1
+    last = reached[reached >= majority].index.max()
+    return frame if pd.isna(last) else frame.loc[:last]
+
+
 def _pooled_history(histories: list[pd.DataFrame]) -> pd.DataFrame:
     """The mean curves of several fits, aligned by epoch.
 
-    At each epoch the mean is over the fits that have a value there, as
+    At each epoch the mean is over the fits that have a value there, up to
+    the last epoch a majority of them reached (:func:`fold_curves`), as
     ``HistoryDisplay`` draws the mean of folds. One fit is returned as is.
     """
     if len(histories) == 1:
@@ -73,7 +111,7 @@ def _pooled_history(histories: list[pd.DataFrame]) -> pd.DataFrame:
         series = [_series(h, column) for h in histories if column in h.columns]
         series = [curve for curve in series if len(curve)]
         if series:
-            columns[column] = pd.concat(series, axis=1).sort_index().mean(axis=1)
+            columns[column] = fold_curves(series).mean(axis=1)
     pooled = pd.DataFrame(columns).sort_index()
     pooled.index = pd.Index(pooled.index.astype(np.int64), name="epoch")
     return pooled

@@ -227,7 +227,8 @@ def diagnose(estimator_or_history) -> Diagnosis:
 
     Pooling folds. The folds' curves are aligned by epoch and averaged at
     each epoch over the folds still training then (early stopping ends
-    folds at different epochs), exactly as
+    folds at different epochs), up to the last epoch more than half of the
+    folds reached (past it the few that ran on are no mean), exactly as
     :meth:`HistoryDisplay.from_cv_results` draws their mean; the rules below
     read that mean curve. ``n_validation`` is the sum of the folds' rows
     (None if any fold does not record them) and ``fold_spread`` the standard

@@ -10,7 +10,13 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 
-from skdnn._curves import _epoch_numbers, _final_step, _history_of, _series
+from skdnn._curves import (
+    _epoch_numbers,
+    _final_step,
+    _history_of,
+    _series,
+    fold_curves,
+)
 
 __all__ = ["DesignSearchDisplay", "HistoryDisplay"]
 
@@ -184,7 +190,7 @@ class HistoryDisplay:
                     **{"linestyle": style, **fold_kw, "label": f"_fold {i} {label}"},
                 )
                 self.lines_.append(line)
-            folds = pd.concat(curves, axis=1).sort_index()
+            folds = fold_curves(curves)
             mean, std = folds.mean(axis=1), folds.std(axis=1, ddof=0)
             band = axis.fill_between(
                 mean.index,
@@ -368,7 +374,8 @@ class HistoryDisplay:
         band of ± one standard deviation, for training and validation. At
         each epoch the mean and standard deviation are taken over the folds
         still training then (early stopping can end folds at different
-        epochs).
+        epochs), up to the last epoch more than half of the folds reached:
+        past it the few folds that ran on are drawn, but no mean.
 
         Parameters
         ----------
@@ -536,8 +543,7 @@ def _lowest_loss_epoch(histories: list[pd.DataFrame]) -> int:
         ]
         curves = [curve for curve in curves if len(curve)]
         if curves:
-            mean = pd.concat(curves, axis=1).mean(axis=1)
-            return int(mean.idxmin())
+            return int(fold_curves(curves).mean(axis=1).idxmin())
     return int(_epoch_numbers(histories[0])[0])
 
 

@@ -353,6 +353,24 @@ def test_from_cv_results_folds_faint_mean_bold_band():
     ]
 
 
+def test_from_cv_results_mean_ends_where_most_folds_stopped():
+    folds = [
+        history([0.7, 0.5], [0.7, 0.6]),
+        history([0.8, 0.6], [0.8, 0.65]),
+        history([0.6, 0.4, 0.3, 0.2, 0.1], [0.65, 0.5, 0.4, 0.3, 0.2]),
+    ]
+    results = {"estimator": [fitted(f) for f in folds], "test_score": [0.8] * 3}
+    display = HistoryDisplay.from_cv_results(results)
+    fold_lines, (_, mean_val) = display.lines_[:6], display.lines_[6:]
+    # the long fold is drawn whole; the mean stops at epoch 2, where two of
+    # the three folds stopped, and so does the best epoch it marks
+    assert list(fold_lines[5].get_xdata()) == [1, 2, 3, 4, 5]
+    np.testing.assert_array_equal(mean_val.get_xdata(), [1, 2])
+    np.testing.assert_allclose(mean_val.get_ydata(), [2.15 / 3, 1.75 / 3])
+    (marker,) = display.best_epoch_lines_
+    assert marker.get_label() == "best epoch 2"
+
+
 def test_from_cv_results_several_metrics():
     folds = [full_history(), full_history()]
     results = {"estimator": [fitted(frame) for frame in folds]}
