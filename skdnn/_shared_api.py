@@ -46,7 +46,7 @@ batch_norm : bool, default=False
 dropout : float or sequence of float, default=0.1
     Dropout rate after every hidden layer, or one rate per layer; each in
     [0, 1).
-optimizer : {"adam", "adamw", "nadam", "adamax", "rmsprop", "sgd", \\
+optimizer : {"adam", "adamw", "nadam", "adamax", "rmsprop", "sgd", \
         "adagrad", "lion"}, default="adam"
     Keras optimizer.
 learning_rate : float, default=1e-3
@@ -71,7 +71,7 @@ early_stopping : bool, default=True
 patience : int, default=10
     Epochs without improvement before stopping.""",
     "input_parameters": """\
-categorical_features : "from_dtype", array-like of str, int or bool, \\
+categorical_features : "from_dtype", array-like of str, int or bool, \
         or None, default="from_dtype"
     Which input columns are categorical, as in scikit-learn's
     :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
