@@ -14,7 +14,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from skdnn._base import BaseTaperedMLP
-from skdnn._shared_api import estimator_signature, fill_doc
+from skdnn._shared_api import estimator_signature, fill_doc, shared_parameters
 
 
 @fill_doc
@@ -128,7 +128,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
     }
 
     def __init__(self, *, class_weight="balanced", **params):
-        super().__init__(**params)
+        super().__init__(
+            **shared_parameters(type(self), params, BaseTaperedMLP.__init__)
+        )
         self.class_weight = class_weight
 
     __init__.__signature__ = estimator_signature(

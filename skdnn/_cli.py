@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
-import difflib
 import os
 import sys
 import time
@@ -633,15 +632,16 @@ def _parse_settings(
 
 
 def _check_setting_names(settings: dict, cls) -> None:
+    from skdnn._shared_api import first_unknown
+
     valid = cls().get_params(deep=False)
-    for name in settings:
-        if name not in valid:
-            close = difflib.get_close_matches(name, valid, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else "."
-            raise UsageError(
-                f"--set {name}: {cls.__name__} has no parameter "
-                f"{name!r}{hint} Valid parameters: {', '.join(sorted(valid))}."
-            )
+    unknown = first_unknown(settings, valid)
+    if unknown is not None:
+        name, hint = unknown
+        raise UsageError(
+            f"--set {name}: {cls.__name__} has no parameter "
+            f"{name!r}{hint or '.'} Valid parameters: {', '.join(sorted(valid))}."
+        )
 
 
 def _check_sizes(args: argparse.Namespace) -> None:
@@ -651,6 +651,11 @@ def _check_sizes(args: argparse.Namespace) -> None:
     ):
         if not 0 <= value < 1:
             raise UsageError(f"{option} must be a fraction in [0, 1); got {value}.")
+    if args.diagnosis_folds == 1 or args.diagnosis_folds < 0:
+        raise UsageError(
+            "--diagnosis-folds must be 0 (the one fit's curves) or at least 2; "
+            f"got {args.diagnosis_folds}."
+        )
     if args.test_size + args.pure_size >= 1:
         raise UsageError(
             f"--test-size ({args.test_size}) and --pure-size ({args.pure_size}) "

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from skdnn._base import BaseTaperedMLP
 from skdnn._heads import RegressionHead
-from skdnn._shared_api import estimator_signature, fill_doc
+from skdnn._shared_api import estimator_signature, fill_doc, shared_parameters
 
 
 @fill_doc
@@ -116,7 +116,9 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
     _metric_name = "r2"
 
     def __init__(self, *, loss="squared_error", **params):
-        super().__init__(**params)
+        super().__init__(
+            **shared_parameters(type(self), params, BaseTaperedMLP.__init__)
+        )
         self.loss = loss
 
     __init__.__signature__ = estimator_signature(__init__, BaseTaperedMLP.__init__)

@@ -192,6 +192,67 @@ def fill_doc(obj):
     return obj
 
 
+def shared_parameters(cls, params: dict, base_init) -> dict:
+    """``params`` once every name is one of ``base_init``'s parameters.
+
+    A concrete estimator's ``__init__`` passes what it does not take itself
+    on to the base; a name that is no parameter at all gets the
+    ``TypeError`` Python gives, naming the estimator rather than the base,
+    with the closest parameter suggested.
+
+    Parameters
+    ----------
+    cls : type
+        The estimator class, for the message.
+    params : dict
+        The keyword arguments left for the base.
+    base_init : function
+        The base's ``__init__``.
+
+    Returns
+    -------
+    params : dict
+        The same dict.
+
+    Examples
+    --------
+    >>> from skdnn._base import BaseTaperedMLP
+    >>> from skdnn._shared_api import shared_parameters
+    >>> shared_parameters(object, {"dropout": 0.2}, BaseTaperedMLP.__init__)
+    {'dropout': 0.2}
+    """
+    known = list(inspect.signature(base_init).parameters)[1:]
+    unknown = first_unknown(params, known)
+    if unknown is not None:
+        raise TypeError(
+            f"{cls.__name__}.__init__() got an unexpected keyword argument "
+            f"{unknown[0]!r}{unknown[1]}"
+        )
+    return params
+
+
+def first_unknown(names, known) -> tuple[str, str] | None:
+    """The first of ``names`` not in ``known``, with a hint naming the
+    closest known name (``"; did you mean 'x'?"``, or ``""``); None when
+    every name is known.
+
+    Examples
+    --------
+    >>> from skdnn._shared_api import first_unknown
+    >>> first_unknown(["dropout", "dropuot"], ["dropout", "l2"])
+    ('dropuot', "; did you mean 'dropout'?")
+    >>> first_unknown(["l2"], ["dropout", "l2"]) is None
+    True
+    """
+    import difflib
+
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            return name, f"; did you mean {close[0]!r}?" if close else ""
+    return None
+
+
 def estimator_signature(init, base_init, *, after: str | None = None):
     """The signature of a concrete estimator's ``__init__``, shared ones included.
 

@@ -602,3 +602,10 @@ def test_diagnosis_folds_zero_diagnoses_the_one_fit(tmp_path, capsys):
     assert "pooling" not in stdout
     assert "Diagnosis: insufficient evidence" in stdout
     assert "pool cross-validated curves" in stdout
+
+
+@pytest.mark.parametrize("folds", ["1", "-2"])
+def test_diagnosis_folds_must_be_zero_or_two_and_more(folds, capsys):
+    code, _, err = _run(["demo", "--diagnosis-folds", folds], capsys)
+    assert code == 2
+    _assert_one_error_line(err, "--diagnosis-folds must be 0", f"got {folds}")

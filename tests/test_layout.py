@@ -90,7 +90,7 @@ def test_every_parameter_is_in_the_signature_and_documented_in_order(name):
 
 @pytest.mark.parametrize("name", ["TaperedMLPClassifier", "TaperedMLPRegressor"])
 def test_a_misspelt_parameter_is_refused_by_name(name):
-    with pytest.raises(TypeError, match="dropuot"):
+    with pytest.raises(TypeError, match=f"{name}.* 'dropuot'; did you mean 'dropout'"):
         getattr(skdnn, name)(dropuot=0.2)
     with pytest.raises(TypeError):
         getattr(skdnn, name)(0.2)  # keyword-only, as every other parameter
