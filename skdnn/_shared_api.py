@@ -13,6 +13,7 @@ holds only ``%(name)s``.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import textwrap
@@ -221,14 +222,20 @@ def shared_parameters(cls, params: dict, base_init) -> dict:
     >>> shared_parameters(object, {"dropout": 0.2}, BaseTaperedMLP.__init__)
     {'dropout': 0.2}
     """
-    known = list(inspect.signature(base_init).parameters)[1:]
-    unknown = first_unknown(params, known)
+    unknown = first_unknown(params, _parameter_names(base_init))
     if unknown is not None:
         raise TypeError(
             f"{cls.__name__}.__init__() got an unexpected keyword argument "
             f"{unknown[0]!r}{unknown[1]}"
         )
     return params
+
+
+@functools.cache
+def _parameter_names(init) -> frozenset:
+    """The parameter names of ``init`` but ``self``, read once per function
+    (``inspect.signature`` costs about as much as building an estimator)."""
+    return frozenset(list(inspect.signature(init).parameters)[1:])
 
 
 def first_unknown(names, known) -> tuple[str, str] | None:
