@@ -273,7 +273,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     from sklearn.datasets import load_breast_cancer
 
     settings = _parse_settings(args.settings)
-    _check_sizes(args)
+    _check_training_options(args)
     out = _output_folder(args.out, "demo")
     data = load_breast_cancer(as_frame=True)
     X = data.data
@@ -296,7 +296,7 @@ def _run_train(args: argparse.Namespace) -> int:
     import numpy as np
 
     settings = _parse_settings(args.settings, estimator=None)
-    _check_sizes(args)
+    _check_training_options(args)
     frame = _read_csv(args.data)
     X, y = _split_target(frame, args.target, args.data)
     task, reason = _choose_task(y, args.task, args.target, args.data)
@@ -644,7 +644,8 @@ def _check_setting_names(settings: dict, cls) -> None:
         )
 
 
-def _check_sizes(args: argparse.Namespace) -> None:
+def _check_training_options(args: argparse.Namespace) -> None:
+    """UsageError for split sizes or diagnosis folds that cannot work."""
     for option, value in (
         ("--test-size", args.test_size),
         ("--pure-size", args.pure_size),
