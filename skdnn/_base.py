@@ -148,7 +148,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         taper=0.5,
         n_layers=3,
         min_units=16,
-        activation="relu",
+        activation="silu",
         kernel_initializer="auto",
         batch_norm=False,
         dropout=0.1,

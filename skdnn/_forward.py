@@ -343,6 +343,8 @@ def _forward_block(plan, X, logits=False):
                 return z
         if activation == "relu":
             np.maximum(z, 0.0, out=z)
+        elif activation in ("silu", "swish"):
+            z *= expit(z)
         elif activation != "linear":
             z = ACTIVATIONS[activation](z)
     return z
