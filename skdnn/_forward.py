@@ -323,6 +323,28 @@ def forward_blocks(
         yield block, _forward_block(plan, X_block, logits)
 
 
+# An IEEE float and the signed integer of its bits order alike below zero
+# and above it: a float is negative exactly when its sign bit is set, which
+# makes the integer negative too. ReLU is therefore the integer maximum with
+# 0 (whose bits are +0.0), and numpy runs integer maxima faster than float
+# ones, which must look for NaN: on a 4,096 x 512 float32 block 3.1 ms
+# against 3.8 ms per 20,000 rows, about 5 % of the benchmark network's
+# float32 prediction. -0.0 and -inf become +0.0, +inf stays; a NaN keeps its
+# bits when its sign bit is clear and becomes 0.0 when set (the output
+# layer maps NaN to 0.0 anyway).
+_SAME_WIDTH_INT = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
+
+
+def _relu_in_place(z: np.ndarray) -> None:
+    """``z = max(z, 0)`` in place, on the bits of a float32 or float64 array."""
+    as_int = _SAME_WIDTH_INT.get(z.dtype)
+    if as_int is None or not z.flags.c_contiguous:
+        np.maximum(z, 0.0, out=z)
+        return
+    bits = z.view(as_int)
+    np.maximum(bits, 0, out=bits)
+
+
 def _forward_block(plan, X, logits=False):
     z = X
     # float64 rows keep float64 arithmetic: casting them per block ran as
@@ -342,7 +364,7 @@ def _forward_block(plan, X, logits=False):
             if logits:
                 return z
         if activation == "relu":
-            np.maximum(z, 0.0, out=z)
+            _relu_in_place(z)
         elif activation in ("silu", "swish"):
             z *= expit(z)
         elif activation != "linear":

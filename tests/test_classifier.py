@@ -659,6 +659,34 @@ def test_keras_fallback_answers_non_finite_rows_uninformatively():
     np.testing.assert_allclose(softmax[[0, 2]], [[0.2, 0.3, 0.5]] * 2)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_on_the_bits_equals_the_float_maximum(dtype):
+    from skdnn._forward import _relu_in_place
+
+    info = np.finfo(dtype)
+    special = [-0.0, 0.0, np.inf, -np.inf, info.tiny / 4, -info.tiny / 4,
+               info.max, -info.max, info.tiny, -info.tiny, 1.0, -1.0]  # fmt: skip
+    z = np.concatenate(
+        [np.asarray(special, dtype), np.random.default_rng(0).normal(size=500)]
+    ).astype(dtype)
+    z = z.reshape(-1, 4)
+    expected = np.maximum(z, 0.0)
+    got = z.copy()
+    _relu_in_place(got)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, expected)
+    assert not np.signbit(got).any()  # -0.0 became +0.0
+    # a strided view takes numpy's float maximum, in place all the same
+    strided = z.copy()
+    _relu_in_place(strided[:, ::2])
+    np.testing.assert_array_equal(strided[:, ::2], expected[:, ::2])
+    np.testing.assert_array_equal(strided[:, 1::2], z[:, 1::2])
+    # a NaN with its sign bit clear stays NaN
+    nan = np.array([[np.nan, -2.0]], dtype)
+    _relu_in_place(nan)
+    assert np.isnan(nan[0, 0]) and nan[0, 1] == 0.0
+
+
 def test_predictions_stream_in_blocks(small_data, fast_params, monkeypatch):
     from skdnn import _forward
 
