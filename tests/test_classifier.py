@@ -687,6 +687,38 @@ def test_relu_on_the_bits_equals_the_float_maximum(dtype):
     assert np.isnan(nan[0, 0]) and nan[0, 1] == 0.0
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_narrow_first_layer_adds_its_bias_in_the_product(dtype):
+    from skdnn._forward import Plan, _forward_block
+
+    rng = np.random.default_rng(0)
+
+    def plan_of(n_inputs, width):
+        return Plan([
+            (rng.normal(size=(n_inputs, width)), rng.normal(size=width), "relu"),
+            (rng.normal(size=(width, 3)), rng.normal(size=3), "softmax"),
+        ])  # fmt: skip
+
+    plan = plan_of(10, 64)
+    assert plan.biased_first.shape == (11, 64)
+    np.testing.assert_array_equal(plan.biased_first[-1], plan[0][1])
+    assert plan.biased_first32.dtype == np.float32
+    # no fusing where the inputs are half the units or more, or for an
+    # output layer
+    assert plan_of(32, 64).biased_first is None
+    assert Plan([(np.ones((2, 8)), np.zeros(8), "softmax")]).biased_first is None
+    steps = plan.float32 if dtype == np.float32 else plan
+    for n_rows in (1, 7, 500):
+        X = rng.normal(size=(n_rows, 10)).astype(dtype)
+        fused = _forward_block(plan, X, logits=True)
+        separate = _forward_block(tuple(steps), X, logits=True)  # bias added after
+        rtol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(fused, separate, rtol=rtol, atol=rtol)
+    # the pickled plan rebuilds it
+    again = pickle.loads(pickle.dumps(plan))
+    np.testing.assert_array_equal(again.biased_first, plan.biased_first)
+
+
 def test_predictions_stream_in_blocks(small_data, fast_params, monkeypatch):
     from skdnn import _forward
 
