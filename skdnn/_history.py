@@ -499,6 +499,9 @@ class _Knobs:
     patience: int | None = None
     max_epochs: int | None = None  # the ``epochs`` the fit was allowed
     regression: bool = False  # a regressor's curves: judged by its errors
+    # whether the estimator scales its numeric inputs itself (skdnn's
+    # ``numeric_scaling``); None where not known
+    scales_inputs: bool | None = None
 
     @classmethod
     def read(cls, estimator, history: pd.DataFrame, *, pooled=False) -> _Knobs:
@@ -529,6 +532,11 @@ class _Knobs:
             patience=params.get("patience"),
             max_epochs=params.get("epochs"),
             regression=_is_regressor(estimator) or "val_r2" in history.columns,
+            scales_inputs=(
+                params["numeric_scaling"] is not None
+                if "numeric_scaling" in params
+                else None
+            ),
         )
 
 
@@ -595,8 +603,9 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
         f"lower the learning rate: learning_rate={rate / 10:g}"
         if rate
         else "lower the learning rate ten-fold (learning_rate=...)",
-        "scale the features, e.g. StandardScaler in a Pipeline",
     ]
+    if not knobs.scales_inputs:
+        advice.append("scale the features, e.g. StandardScaler in a Pipeline")
     if not knobs.batch_norm:
         advice.append("add batch_norm=True to keep activations in a trainable range")
     return _with_gaps(curves, "diverged", message, advice)
@@ -745,7 +754,8 @@ def _underfitting(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     )
     advice = [_widen_first_layer(knobs)]
     if knobs.dropout:
-        advice.append(f"lower dropout from {knobs.dropout:g}, e.g. dropout=0.1")
+        lower = 0.1 if knobs.dropout > 0.1 else 0.0
+        advice.append(f"lower dropout from {knobs.dropout:g}: dropout={lower:g}")
     rate = knobs.learning_rate
     advice.append(
         f"raise the learning rate: learning_rate={rate * 10:g}"
@@ -754,7 +764,8 @@ def _underfitting(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     )
     if not knobs.batch_norm:
         advice.append("add batch_norm=True")
-    advice.append("check that the features are scaled (StandardScaler)")
+    if not knobs.scales_inputs:
+        advice.append("check that the features are scaled (StandardScaler)")
     return _with_gaps(curves, "underfitting", message, advice)
 
 

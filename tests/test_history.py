@@ -429,6 +429,37 @@ def test_underfitting_advice_quotes_the_estimator():
     advice = " ".join(result.advice)
     assert "hidden_layer_sizes=(64, 8) (now (32, 8))" in advice
     assert "lower dropout" not in advice
+    # the advice lowers dropout below what it is (0.1 was advised from 0.1)
+    advice = " ".join(diagnose(_Recorder(flat=True, dropout=0.1).fit(X, y)).advice)
+    assert "lower dropout from 0.1: dropout=0 " in advice + " "
+    # scaling is advised only to an estimator that does not scale itself
+    assert "scaled (StandardScaler)" in advice  # unknown: advised
+    for scaling, advised in (("robust", False), ("standard", False), (None, True)):
+        fitted = _ScalingRecorder(flat=True, numeric_scaling=scaling).fit(X, y)
+        advice = " ".join(diagnose(fitted).advice)
+        assert ("scaled (StandardScaler)" in advice) is advised
+
+
+class _ScalingRecorder(_Recorder):
+    """A recorder with skdnn's ``numeric_scaling`` parameter."""
+
+    def __init__(self, flat=False, numeric_scaling="robust"):
+        super().__init__(flat=flat)
+        self.numeric_scaling = numeric_scaling
+
+
+def test_divergence_advises_scaling_only_without_built_in_scaling():
+    class Diverging(_ScalingRecorder):
+        def fit(self, X, y):
+            super().fit(X, y)
+            self.history_ = history([0.7, 0.3, 0.2, 5.0, 9.0, 20.0])
+            return self
+
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    for scaling, advised in (("robust", False), (None, True)):
+        result = diagnose(Diverging(numeric_scaling=scaling).fit(X, y))
+        assert result.verdict == "diverged"
+        assert ("StandardScaler" in " ".join(result.advice)) is advised
 
 
 def test_advice_quotes_the_estimator():
