@@ -50,8 +50,19 @@ class _Head:
         """Per-row loss from the output logits, in Keras operations."""
         raise NotImplementedError
 
-    def training_metric(self, y, logits):
-        """The batch's sum over rows of the epoch metric, in Keras operations."""
+    def training_metric(self, y, logits, mask=None):
+        """The batch's sum over rows of the epoch metric, in Keras operations.
+
+        ``mask``, one 0 or 1 per row, leaves out the rows at 0 (the padding
+        of a partial batch).
+        """
+        rows = self.metric_rows(y, logits)
+        if mask is not None:
+            rows = rows * mask
+        return _keras().ops.sum(rows)
+
+    def metric_rows(self, y, logits):
+        """The epoch metric of each row, in Keras operations."""
         raise NotImplementedError
 
     # numpy side: the validation curve and inference.
@@ -106,11 +117,11 @@ class BinaryHead(_Head):
         keras = _keras()
         return keras.losses.binary_crossentropy(y, logits, from_logits=True)
 
-    def training_metric(self, y, logits):
+    def metric_rows(self, y, logits):
         ops = _keras().ops
         # sigmoid(z) > 0.5 exactly when z > 0
         hit = ops.cast(ops.equal(logits > 0, y > 0.5), "float32")
-        return ops.sum(ops.mean(hit, axis=-1))
+        return ops.mean(hit, axis=-1)
 
     def loss(self, Y, logits):
         return np.mean(np.logaddexp(0.0, logits) - Y * logits, axis=1)
@@ -162,10 +173,10 @@ class MulticlassHead(_Head):
         keras = _keras()
         return keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
 
-    def training_metric(self, y, logits):
+    def metric_rows(self, y, logits):
         ops = _keras().ops
         predicted = ops.cast(ops.argmax(logits, axis=-1), "int32")
-        return ops.sum(ops.cast(ops.equal(predicted, y), "float32"))
+        return ops.cast(ops.equal(predicted, y), "float32")
 
     def loss(self, Y, logits):
         rows = np.arange(Y.shape[0])
@@ -232,9 +243,9 @@ class RegressionHead(_Head):
             return keras.losses.mean_absolute_error(y, logits)
         return keras.losses.huber(y, logits, delta=self.HUBER_DELTA)
 
-    def training_metric(self, y, logits):
+    def metric_rows(self, y, logits):
         ops = _keras().ops
-        return ops.sum(ops.mean(ops.square(y - logits), axis=-1))
+        return ops.mean(ops.square(y - logits), axis=-1)
 
     def loss(self, Y, logits):
         error = logits - Y

@@ -318,7 +318,7 @@ class EpochRunner:
         return [(float(loss_sum) / n, self.head.finish_metric(float(metric_sum), n))]
 
     def _run_jax(self, compiled, X, Y, weights, order):
-        scan, step = compiled
+        scan, step, pads = compiled
         n_trainable, n_fixed, _ = self.kit.groups
         flat = self.state
         state = (
@@ -328,27 +328,38 @@ class EpochRunner:
         )
         b = self.batch_size
         n = order.shape[0]
-        n_full = n // b
+        # the batches the scans run: the full ones, and the partial last one
+        # padded to the full size where the network allows (see _jax_steps)
+        n_scanned = n // b + (1 if pads and n % b else 0)
         loss_sum = metric_sum = 0.0
-        # every full batch runs in scans of one length per fit (the power of
-        # two that holds the epoch's full batches, at most BATCHES_PER_SCAN);
-        # the last scan's spare slots repeat rows and are switched off, so
-        # one compiled scan and one partial step serve each batch size
-        length = min(BATCHES_PER_SCAN, 1 << max(n_full - 1, 0).bit_length())
-        for first in range(0, n_full, length):
-            used = min(length, n_full - first)
+        # scans of one length per fit (the power of two that holds the
+        # epoch's scanned batches, at most BATCHES_PER_SCAN); the last
+        # scan's spare slots repeat rows and are switched off, so one
+        # compiled scan serves each batch size (and one step each size of a
+        # partial batch that is not padded)
+        length = min(BATCHES_PER_SCAN, 1 << max(n_scanned - 1, 0).bit_length())
+        for first in range(0, n_scanned, length):
+            used = min(length, n_scanned - first)
             rows = order[first * b : (first + used) * b]
-            if used < length:  # spare slots: rows of the chunk, switched off
+            n_rows = rows.shape[0]
+            if n_rows < length * b:  # spare slots and padding: rows of the chunk
                 rows = np.resize(rows, length * b)
             x = gather(X, rows).reshape(length, b, -1)
             y, w = Y[rows], weights[rows]
+            mask = np.ones(length * b, dtype=np.float32)
+            mask[n_rows:] = 0.0
+            if n_rows < used * b:  # the padded partial batch: weight 0
+                w = w * mask.astype(w.dtype, copy=False)
+            sizes = np.full(length, b, dtype=np.float32)
+            sizes[used - 1] = n_rows - (used - 1) * b
             state, loss, metric = scan(
                 state, x, y.reshape(length, b, *y.shape[1:]),
-                w.reshape(length, b), np.arange(length) < used,
+                w.reshape(length, b), mask.reshape(length, b), sizes,
+                np.arange(length) < used,
             )  # fmt: skip
             loss_sum, metric_sum = loss_sum + loss, metric_sum + metric
-        if n_full * b < n:
-            rows = order[n_full * b :]
+        if n_scanned * b < n:
+            rows = order[n_scanned * b :]
             state, loss, metric = step(state, gather(X, rows), Y[rows], weights[rows])
             loss_sum = loss_sum + loss * rows.shape[0]
             metric_sum = metric_sum + metric
@@ -416,40 +427,48 @@ def _ops():
 
 
 def _jax_steps(model, head):
-    """Jitted ``scan(state, xs, ys, ws)`` and ``step(state, x, y, w)``.
+    """Jitted ``scan(state, xs, ys, ws, masks, sizes, active)`` and
+    ``step(state, x, y, w)``, and whether a partial batch may be padded.
 
     ``state`` is ``(trainable, non_trainable, optimizer variables)``; the
-    scan runs one step per leading index of ``xs`` (batches of equal size).
+    scan runs one step per leading index of ``xs`` (batches of one shape),
+    each batch's loss the weighted sum over its rows divided by its
+    ``sizes`` entry, and its metric summed over the rows its ``masks`` row
+    keeps. A partial batch padded to the full size with rows of weight and
+    mask 0 thus takes the step of its own rows, in the same compiled scan;
+    a network with batch normalization, whose batch statistics the padding
+    would change, runs it with ``step`` at its own size instead.
     """
     import jax
     import jax.numpy as jnp
 
     optimizer = model.optimizer
     logits_of = _Logits(model)
+    pads = not any(
+        type(layer).__name__ == "BatchNormalization" for layer in model.layers
+    )
 
-    def loss_fn(trainable, non_trainable, x, y, w):
-        return logits_of.loss_and_state(
-            head, trainable, non_trainable, x, y, w, x.shape[0]
-        )
+    def loss_fn(trainable, non_trainable, x, y, w, size):
+        return logits_of.loss_and_state(head, trainable, non_trainable, x, y, w, size)
 
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
     def one_step(state, batch):
         trainable, non_trainable, optimizer_state = state
-        x, y, w = batch
+        x, y, w, mask, size = batch
         (loss, (logits, non_trainable)), grads = grad_fn(
-            trainable, non_trainable, x, y, w
+            trainable, non_trainable, x, y, w, size
         )
         trainable, optimizer_state = optimizer.stateless_apply(
             optimizer_state, grads, trainable
         )
-        metric = head.training_metric(y, logits)
+        metric = head.training_metric(y, logits, mask)
         return (trainable, non_trainable, optimizer_state), (loss, metric)
 
     @jax.jit
     def step(state, x, y, w):
         _CACHE.traces += 1
-        state, (loss, metric) = one_step(state, (x, y, w))
+        state, (loss, metric) = one_step(state, (x, y, w, None, x.shape[0]))
         return state, loss, metric
 
     def scan_step(state, batch):
@@ -462,14 +481,16 @@ def _jax_steps(model, head):
         return jax.lax.cond(active, one_step, skip, state, tuple(batch))
 
     @jax.jit
-    def scan(state, xs, ys, ws, active):
+    def scan(state, xs, ys, ws, masks, sizes, active):
         _CACHE.traces += 1
-        state, (losses, metrics) = jax.lax.scan(scan_step, state, (xs, ys, ws, active))
-        # every batch of a scan has the same size: the sum of the means
-        # times that size is the sum over rows (spare slots add zeros)
-        return state, jnp.sum(losses) * xs.shape[1], jnp.sum(metrics)
+        state, (losses, metrics) = jax.lax.scan(
+            scan_step, state, (xs, ys, ws, masks, sizes, active)
+        )
+        # each batch's mean loss times its size: the sum over its rows
+        # (spare slots add zeros)
+        return state, jnp.sum(losses * sizes), jnp.sum(metrics)
 
-    return scan, step
+    return scan, step, pads
 
 
 class _TensorFlowTrainer:

@@ -100,20 +100,21 @@ def test_one_trace_serves_every_fit_of_an_architecture(data, fresh_cache):
     assert info["hits"] == len(others) and info["misses"] == 1
 
 
-@pytest.mark.skipif(backend_name() != "jax", reason="JAX scans full batches")
-def test_jax_compiles_one_scan_length_and_one_partial_step(fresh_cache, monkeypatch):
-    # 22 full batches of 16 and a partial one of 5: two scans of 16 (the
-    # second with 10 spare slots) and one step; before, 16, 4 and 2 batches
-    # were three scan lengths
+@pytest.mark.skipif(backend_name() != "jax", reason="JAX scans the batches")
+def test_jax_compiles_one_scan_per_batch_size(fresh_cache, monkeypatch):
+    # 22 full batches of 16 and a partial one of 5, padded to 16: two scans
+    # of 16 (the second with 9 spare slots) and no step for the partial
+    # batch; before, every size of a partial batch compiled its own step
     params = {**_PARAMS, "validation_split": 0.0, "early_stopping": False}
     X, y = make_classification(n_samples=16 * 27 + 5, n_features=5, random_state=0)
     small = TaperedMLPClassifier(**params).fit(X[: 16 * 22 + 5], y[: 16 * 22 + 5])
-    assert fresh_cache.cache_info()["traces"] == 2
-    # 27 full batches and the same partial size: nothing new to compile
-    TaperedMLPClassifier(**params).fit(X, y)
-    assert fresh_cache.cache_info()["traces"] == 2
-    # the spare slots change nothing: one batch per scan (no spare slot)
-    # trains the same network
+    assert fresh_cache.cache_info()["traces"] == 1
+    # 27 full batches, then partial batches of other sizes: nothing new
+    for n in (16 * 27 + 5, 16 * 26 + 9, 16 * 25):
+        TaperedMLPClassifier(**params).fit(X[:n], y[:n])
+    assert fresh_cache.cache_info()["traces"] == 1
+    # the spare slots and the padding change nothing: one batch per scan
+    # (no spare slot) trains the same network
     monkeypatch.setattr(_training, "BATCHES_PER_SCAN", 1)
     single = TaperedMLPClassifier(**params).fit(X[: 16 * 22 + 5], y[: 16 * 22 + 5])
     for a, b in zip(_weights(small), _weights(single), strict=True):
@@ -122,6 +123,37 @@ def test_jax_compiles_one_scan_length_and_one_partial_step(fresh_cache, monkeypa
     np.testing.assert_allclose(
         small.history_["loss"], single.history_["loss"], rtol=1e-6
     )
+
+
+@pytest.mark.skipif(backend_name() != "jax", reason="JAX scans the batches")
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_jax_padded_partial_batch_takes_the_step_of_its_rows(
+    fresh_cache, monkeypatch, batch_norm
+):
+    # One epoch of 3 rows in batches of 16: one partial batch. Padded to 16
+    # rows of weight 0 (without batch normalization) or run at its own size
+    # (with it, whose batch statistics the padding would change), the step
+    # is the one an unpadded step takes: the same weights and epoch figures.
+    params = {
+        **_PARAMS,
+        "validation_split": 0.0,
+        "early_stopping": False,
+        "epochs": 1,
+        "dropout": 0.0,
+        "batch_norm": batch_norm,
+    }
+    X, y = make_classification(n_samples=3, n_features=5, n_informative=2,
+                               n_redundant=0, random_state=1)  # fmt: skip
+    padded = TaperedMLPClassifier(**params).fit(X, y)
+    assert fresh_cache.cache_info()["traces"] == 1  # the scan, or the step
+    # the unpadded step: a batch size that holds the rows exactly
+    exact = TaperedMLPClassifier(**{**params, "batch_size": 3}).fit(X, y)
+    for a, b in zip(_weights(padded), _weights(exact), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for column in ("loss", exact._metric_name):
+        np.testing.assert_allclose(
+            padded.history_[column], exact.history_[column], rtol=1e-6
+        )
 
 
 @pytest.mark.parametrize(
