@@ -103,25 +103,48 @@ def _pooled_history(histories: list[pd.DataFrame]) -> pd.DataFrame:
     At each epoch the mean is over the fits that have a value there, up to
     the last epoch a majority of them reached (:func:`fold_curves`), as
     ``HistoryDisplay`` draws the mean of folds. One fit is returned as is.
+
+    A training loss that became NaN (a fit that diverged) counts as an
+    infinite one: the fold is not taken for one that stopped early, and the
+    mean diverges with it. The pooled curves end at the last epoch every
+    pooled column reaches, so that fits with and without a validation curve
+    (whose columns end at different epochs) leave no gap in the others.
     """
     if len(histories) == 1:
         return histories[0]
     columns = {}
     for column in ("loss", "val_loss", "learning_rate"):
-        series = [_series(h, column) for h in histories if column in h.columns]
+        series = [
+            _series(h, column, diverged=column == "loss")
+            for h in histories
+            if column in h.columns
+        ]
         series = [curve for curve in series if len(curve)]
         if series:
             columns[column] = fold_curves(series).mean(axis=1)
+    last = min((curve.index.max() for curve in columns.values()), default=None)
     pooled = pd.DataFrame(columns).sort_index()
+    if last is not None:
+        pooled = pooled.loc[:last]
     pooled.index = pd.Index(pooled.index.astype(np.int64), name="epoch")
     return pooled
 
 
-def _series(history: pd.DataFrame, column: str) -> pd.Series:
-    """One column as a float Series indexed by epoch, its NaN rows dropped."""
+def _series(history: pd.DataFrame, column: str, *, diverged=False) -> pd.Series:
+    """One column as a float Series indexed by epoch, its NaN rows dropped.
+
+    With ``diverged``, a NaN after the first finite value is kept as
+    infinite instead (a loss that became NaN), and only the leading NaN
+    rows are dropped.
+    """
     values = pd.to_numeric(history[column], errors="coerce").to_numpy(float)
     series = pd.Series(values, index=_epoch_numbers(history))
-    return series[~np.isnan(values)]
+    missing = np.isnan(values)
+    if diverged and (~missing).any():
+        after = np.arange(len(values)) > np.argmax(~missing)
+        series[missing & after] = np.inf
+        missing = missing & ~after
+    return series[~missing]
 
 
 def _history_of(obj) -> pd.DataFrame:

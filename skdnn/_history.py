@@ -15,6 +15,7 @@ import pandas as pd
 
 from skdnn._curves import (
     _epoch_numbers,
+    _final_step,
     _fits_of,
     _is_pooled,
     _pooled_history,
@@ -48,6 +49,10 @@ MAX_SMOOTHING_WINDOW = 7
 #: epoch-1 training loss, or when the smoothed training loss ends above its
 #: first value and above this multiple of its minimum.
 DIVERGENCE_RATIO = 2.0
+#: ... or when the training loss never came below this many times the loss
+#: of a constant guess (an explosion in the first epoch, which the ratios to
+#: the curve's own first value and minimum cannot see).
+GUESS_RATIO = 100.0
 #: "overfitting" needs the smoothed validation loss to end at least this far
 #: (relative) above its minimum ...
 OVERFIT_RISE = 0.10
@@ -250,7 +255,11 @@ def diagnose(estimator_or_history) -> Diagnosis:
        loss is infinite; or a training loss after epoch 1 exceeds
        ``DIVERGENCE_RATIO`` (2) times the epoch-1 training loss; or the
        smoothed training loss ends above its own first value and above
-       ``DIVERGENCE_RATIO`` times its own minimum.
+       ``DIVERGENCE_RATIO`` times its own minimum; or, for a fitted skdnn
+       estimator, the training loss never came below ``GUESS_RATIO`` (100)
+       times the loss of a constant guess (``log K`` for ``K`` classes,
+       ``log 2`` per label, 1 for a regressor's standardised targets): a
+       run that exploded in its first epoch.
     2. ``"no_validation"``: there is no ``val_loss`` column, or it holds no
        finite value.
     3. ``"still_improving"`` when ``n < MIN_EPOCHS`` (3): too few epochs to
@@ -502,6 +511,9 @@ class _Knobs:
     # whether the estimator scales its numeric inputs itself (skdnn's
     # ``numeric_scaling``); None where not known
     scales_inputs: bool | None = None
+    # the training loss of a constant guess (see _guess_loss); None where
+    # the estimator is not known
+    guess_loss: float | None = None
 
     @classmethod
     def read(cls, estimator, history: pd.DataFrame, *, pooled=False) -> _Knobs:
@@ -537,7 +549,31 @@ class _Knobs:
                 if "numeric_scaling" in params
                 else None
             ),
+            guess_loss=_guess_loss(estimator),
         )
+
+
+def _guess_loss(estimator) -> float | None:
+    """The training loss of a constant guess, for a fitted skdnn network.
+
+    A classifier's cross-entropy of the uniform guess: ``log(K)`` for ``K``
+    classes, ``log(2)`` per label of a multilabel target. A regressor's loss
+    of predicting the mean of its standardised targets: at most 1 (squared
+    error 1, absolute error and Huber less). None for anything else.
+    """
+    from skdnn._base import BaseTaperedMLP
+
+    step = _final_step(estimator) if estimator is not None else None
+    if not isinstance(step, BaseTaperedMLP):
+        return None
+    if _is_regressor(step):
+        return 1.0
+    classes = getattr(step, "classes_", None)
+    if classes is None:
+        return None
+    if getattr(step, "_target_kind", None) == "multilabel":  # a sigmoid a label
+        return math.log(2.0)
+    return math.log(max(len(classes), 2))
 
 
 def _is_regressor(estimator) -> bool:
@@ -595,6 +631,12 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
                 f"diverged: the training loss climbed back to {_num(smooth[-1])} "
                 f"by epoch {epochs[-1]}, above its first value {_num(smooth[0])} "
                 f"and {smooth[-1] / smooth.min():.1f} times its minimum"
+            )
+        elif knobs.guess_loss and train.min() > GUESS_RATIO * knobs.guess_loss:
+            message = (
+                f"diverged: the training loss never came below {_num(train.min())}, "
+                f"{train.min() / knobs.guess_loss:.3g} times the loss of a constant "
+                f"guess ({_num(knobs.guess_loss)})"
             )
     if message is None:
         return None

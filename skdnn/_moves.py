@@ -112,17 +112,30 @@ def _widen(s: _State):
     return s.widths and _with_widths(s, [min(MAX_WIDTH, 2 * w) for w in s.widths])
 
 
+def _with_layer_count(s: _State, changes: dict | None, n_layers: int):
+    """``changes`` and, for one dropout rate per layer, the rates of
+    ``n_layers`` layers: the last rate repeated for a new layer, or the
+    dropped layer's rate left out."""
+    dropout = s.design.get("dropout")
+    if changes is None or isinstance(dropout, numbers.Real) or dropout is None:
+        return changes
+    rates = [float(rate) for rate in dropout]
+    rates = (rates + rates[-1:] * n_layers)[:n_layers] if rates else rates
+    return {**changes, "dropout": tuple(rates)}
+
+
 def _drop_layer(s: _State):
     if not s.widths or len(s.widths) < 2:
         return None
-    return _with_widths(s, s.widths[:-1])
+    return _with_layer_count(s, _with_widths(s, s.widths[:-1]), len(s.widths) - 1)
 
 
 def _add_layer(s: _State):
     if not s.widths:
         return None
     taper = float(s.design.get("taper", 0.5))
-    return _with_widths(s, (*s.widths, max(MIN_WIDTH, round(s.widths[-1] * taper))))
+    widths = (*s.widths, max(MIN_WIDTH, round(s.widths[-1] * taper)))
+    return _with_layer_count(s, _with_widths(s, widths), len(widths))
 
 
 def _ran_out_of_epochs(s: _State) -> bool:

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 
@@ -137,7 +136,7 @@ class HistoryDisplay:
                 kw = dict(line_kw)
                 color = group.color
                 if color is None:
-                    color = kw.get("color", "C0")
+                    color = kw.get("color") or _next_color(axis)
                 kw["color"] = color
                 if len(group.histories) == 1:
                     self._draw_fit(axis, group, metric, kw)
@@ -763,8 +762,10 @@ class DesignSearchDisplay:
         for (_, row), x, y, kept in zip(
             path.iterrows(), rounds, scores, accepted, strict=True
         ):
+            # a candidate whose fits failed has no curves to read
+            verdict = row["verdict"] if isinstance(row["verdict"], str) else "failed"
             note = path_ax.annotate(
-                f"{row['move']}\n{row['verdict']}",
+                f"{row['move']}\n{verdict}",
                 (x, y),
                 xytext=(6, 4),
                 textcoords="offset points",
@@ -844,14 +845,40 @@ class DesignSearchDisplay:
         True
         """
         check_matplotlib_support(f"{cls.__name__}.from_search")
+        from skdnn._search import DesignSearchCV
+
         if not hasattr(search, "path_") or not hasattr(search, "best_histories_"):
+            if not isinstance(search, DesignSearchCV):
+                raise TypeError(
+                    f"{cls.__name__}.from_search draws the path of a fitted "
+                    f"DesignSearchCV; got a {type(search).__name__}."
+                )
             raise NotFittedError(
                 f"This {type(search).__name__} instance is not fitted yet: call "
                 "'fit' before plotting its path."
             )
         scoring = getattr(search, "scoring", None)
         name = scoring if isinstance(scoring, str) else "score"
-        if scoring is None and is_classifier(search):
+        if scoring is None and _scores_balanced_accuracy(
+            getattr(search, "scorer_", None)
+        ):
             name = "balanced accuracy"
         display = cls(search.path_, search.best_histories_, score_name=name)
         return display.plot(ax=ax, **line_kw)
+
+
+def _scores_balanced_accuracy(scorer) -> bool:
+    """Whether ``scorer`` is scikit-learn's ``"balanced_accuracy"`` scorer."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    return getattr(scorer, "_score_func", None) is balanced_accuracy_score
+
+
+def _next_color(axis) -> str:
+    """The next colour of ``axis``'s property cycle, as ``axis.plot`` would
+    give an unstyled line: a second display on the same Axes takes the
+    next colour, as scikit-learn's displays do."""
+    (probe,) = axis.plot([], [])
+    color = probe.get_color()
+    probe.remove()
+    return color

@@ -237,7 +237,10 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
     classes_ : ndarray
         Class labels of ``best_estimator_`` (classifiers only).
     n_features_in_ : int
-        Number of features seen during fit.
+        Number of features seen during fit (``refit=True`` only).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when ``X`` has column names
+        that are all strings (``refit=True`` only).
 
     See Also
     --------
@@ -387,6 +390,12 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         X, y, groups = indexable(X, y, groups)
         rng = check_random_state(self.random_state)
         splits = self._splits(X, y, groups, rng)
+        if len(splits) < 2:
+            raise ValueError(
+                "DesignSearchCV needs at least 2 cross-validation splits to "
+                "measure the fold noise its moves must beat; the cv "
+                f"{self.cv!r} gives {len(splits)}."
+            )
         self.n_splits_ = len(splits)
         base = clone(self.estimator)
         base_final, _ = _final_step_and_prefix(base)
@@ -495,7 +504,12 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         self._say(f"stopped: {self.stop_reason_}")
 
         self._record(tried, current, start_design)
-        for stale in ("best_estimator_", "refit_time_", "n_features_in_"):
+        for stale in (
+            "best_estimator_",
+            "refit_time_",
+            "n_features_in_",
+            "feature_names_in_",
+        ):
             self.__dict__.pop(stale, None)  # from an earlier fit
         if self.refit:
             estimator = clone(base).set_params(**self._prefixed(current.design))
@@ -503,10 +517,9 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
             estimator.fit(X, y, **fit_params)
             self.refit_time_ = time.perf_counter() - start
             self.best_estimator_ = estimator
-        if hasattr(self, "best_estimator_") and hasattr(
-            self.best_estimator_, "n_features_in_"
-        ):
-            self.n_features_in_ = self.best_estimator_.n_features_in_
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(getattr(self, "best_estimator_", None), name):
+                setattr(self, name, getattr(self.best_estimator_, name))
         return self
 
     # ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
 from skdnn._curves import _history_of
 from skdnn._history import (
     MIN_VALIDATION_ROWS,
@@ -769,3 +770,69 @@ def test_pooled_inputs_are_checked():
         diagnose([])
     with pytest.raises(TypeError, match="records no learning curves"):
         diagnose([LogisticRegression()])
+
+
+def test_pooled_fits_with_and_without_validation_do_not_diverge():
+    # a fit without a validation curve beside one with: the pooled curves end
+    # where both columns do, with no gap read as a NaN training loss
+    long = history(decay(20, 0.7, 0.3), decay(20, 0.7, 0.35))
+    short = history(decay(10, 0.7, 0.3))
+    for fits in ([long, short], [short, long]):
+        result = diagnose(fits)
+        assert result.verdict != "diverged"
+        assert result.n_epochs <= 10
+
+
+def test_a_pooled_fold_whose_loss_became_nan_diverges():
+    # a NaN training loss is a divergence, not an early stop: pooled with two
+    # sound folds, the mean curve diverges with it
+    sound = [history(decay(20, 0.7, 0.3), decay(20, 0.7, 0.35)) for _ in range(2)]
+    broken = history(decay(20, 0.7, 0.3), decay(20, 0.7, 0.35))
+    broken.loc[6:, ["loss", "val_loss"]] = np.nan
+    assert diagnose(broken).verdict == "diverged"
+    result = diagnose([*sound, broken])
+    assert result.verdict == "diverged"
+    assert "inf" in result.message
+
+
+@pytest.mark.parametrize(
+    ("estimator", "guess"),
+    [
+        (lambda: TaperedMLPClassifier(epochs=1), np.log(2)),
+        (lambda: TaperedMLPRegressor(epochs=1), 1.0),
+    ],
+)
+def test_guess_loss_of_skdnn_networks(estimator, guess):
+    from sklearn.datasets import make_classification
+
+    from skdnn._history import _guess_loss
+
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    fitted = estimator().fit(X, y)
+    assert _guess_loss(fitted) == pytest.approx(guess)
+    assert _guess_loss(make_pipeline(StandardScaler(), fitted)) == pytest.approx(guess)
+    assert _guess_loss(None) is None
+    assert _guess_loss(LogisticRegression().fit(X, y)) is None
+
+
+def test_a_first_epoch_explosion_is_diverged_not_a_good_fit():
+    # A learning rate of 1e6 blows the loss up to ~1e20 in the first epoch;
+    # it then falls, so neither the jump from epoch 1 nor the climb back
+    # fires. Its cross-entropy stays far above a constant guess's (log 2).
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    net = TaperedMLPClassifier(
+        hidden_layer_sizes=(16,),
+        learning_rate=1e6,
+        epochs=4,
+        dropout=0.0,
+        early_stopping=False,
+        random_state=0,
+    ).fit(StandardScaler().fit_transform(X), y)
+    assert net.history_["loss"].min() > 100 * np.log(2)
+    result = diagnose(net)
+    assert result.verdict == "diverged"
+    assert "constant guess" in result.message
+    # the same curves without the estimator: no guess to compare with
+    assert diagnose(net.history_).verdict != "diverged"

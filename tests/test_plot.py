@@ -275,6 +275,23 @@ def test_from_estimators_one_colour_per_design():
     ]
 
 
+def test_displays_on_one_axes_take_the_next_colour():
+    # as scikit-learn's displays: a second fit drawn on the same Axes takes
+    # the next colour of its cycle; each fit's curves and marker share one
+    _, ax = plt.subplots()
+    first = HistoryDisplay.from_history(full_history(), ax=ax)
+    second = HistoryDisplay.from_history(full_history(), ax=ax)
+    for display in (first, second):
+        assert {colour(line) for line in display.lines_} == {
+            colour(display.best_epoch_lines_[0])
+        }
+    assert colour(first.lines_[0]) == to_rgba("C0")
+    assert colour(second.lines_[0]) == to_rgba("C1")
+    # a colour given is kept
+    third = HistoryDisplay.from_history(full_history(), ax=ax, color="red")
+    assert colour(third.lines_[0]) == to_rgba("red")
+
+
 def test_from_estimators_several_metrics_share_panels():
     designs = {name: fitted(full_history(), best=3) for name in ("a", "b", "c")}
     display = HistoryDisplay.from_estimators(designs, metrics=("loss", "recall"))
@@ -500,10 +517,16 @@ def test_search_display_checks_the_path():
 def test_search_display_from_search():
     from types import SimpleNamespace
 
+    from skdnn import DesignSearchCV, TaperedMLPClassifier
     from skdnn._plot import DesignSearchDisplay
 
-    with pytest.raises(NotFittedError, match="not fitted"):
-        DesignSearchDisplay.from_search(SimpleNamespace())
+    unfitted = DesignSearchCV(TaperedMLPClassifier())
+    with pytest.raises(NotFittedError, match="DesignSearchCV instance is not fitted"):
+        DesignSearchDisplay.from_search(unfitted)
+    # anything else, a fitted network included, is not a search
+    for other in (SimpleNamespace(), _Fitted(full_history(), None).fit()):
+        with pytest.raises(TypeError, match="path of a fitted DesignSearchCV"):
+            DesignSearchDisplay.from_search(other)
     fitted = SimpleNamespace(
         path_=search_path(), best_histories_=FOLDS, scoring="recall"
     )
@@ -529,3 +552,14 @@ def test_search_display_from_a_real_search(small_data):
         "start"
     ]
     assert len(display.curves_.fill_between_) == 2
+    # a multilabel target is scored by the estimator's subset accuracy
+    Y = np.column_stack([y, 1 - y, X[:, 0] > 0]).astype(int)
+    search = DesignSearchCV(
+        TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=2),
+        cv=2,
+        max_rounds=0,
+        refit=False,
+        random_state=0,
+    ).fit(X, Y)
+    display = DesignSearchDisplay.from_search(search)
+    assert display.ax_[0].get_ylabel() == "cross-validated score"

@@ -254,6 +254,22 @@ def test_insufficient_evidence_moves_add_rows_then_follow_the_shape():
     assert found["raise_validation_split"] == {"validation_split": 0.2}
 
 
+def test_layer_moves_keep_one_dropout_rate_per_layer():
+    # with one rate per layer, a layer added repeats the last rate and a
+    # layer dropped takes its rate with it, so the candidate can be built
+    design = {"dropout": (0.1, 0.3)}
+    assert moves("underfitting", design=design)["add_layer"] == {
+        "hidden_layer_sizes": (64, 32, 16),
+        "dropout": (0.1, 0.3, 0.3),
+    }
+    assert moves("overfitting", design=design)["drop_layer"] == {
+        "hidden_layer_sizes": (64,),
+        "dropout": (0.1,),
+    }
+    # one rate for every layer is left as it is
+    assert moves("underfitting")["add_layer"] == {"hidden_layer_sizes": (64, 32, 16)}
+
+
 def test_rejected_moves_go_last():
     diagnosis = Diagnosis("overfitting", "", (), n_epochs=50)
     state = _State(DESIGN, (64, 32), diagnosis, None)
@@ -473,6 +489,27 @@ def test_max_rounds_zero_only_scores_the_start():
     assert list(est.path_["move"]) == ["start"]
     assert est.stop_reason_ == "max_rounds=0 reached"
     assert est.n_fits_ == N_FOLDS
+
+
+def test_one_split_cannot_measure_the_fold_noise():
+    X, y, folds = stand_in_data()
+    est = DesignSearchCV(StandInNet(), scoring="accuracy", cv=folds[:1])
+    with pytest.raises(ValueError, match="at least 2 cross-validation splits"):
+        est.fit(X, y)
+
+
+def test_feature_names_of_a_frame_are_kept():
+    X, y, folds = stand_in_data()
+    frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
+    pipe = Pipeline([("identity", FunctionTransformer()), ("net", StandInNet())])
+    est = DesignSearchCV(pipe, scoring="accuracy", cv=folds, max_rounds=0)
+    est.fit(frame, y)
+    np.testing.assert_array_equal(est.feature_names_in_, frame.columns)
+    assert est.n_features_in_ == X.shape[1]
+    # a refit on an array forgets them, as the refitted estimator does
+    est.fit(X, y)
+    assert not hasattr(est, "feature_names_in_")
+    assert not hasattr(est.set_params(refit=False).fit(frame, y), "feature_names_in_")
 
 
 def test_rejects_estimators_without_a_design():
