@@ -330,13 +330,14 @@ def _run_report(args: argparse.Namespace) -> int:
     if not model_path.is_file():
         raise UsageError(f"{args.model}: no such model file.")
     frame = _read_csv(args.data)
-    X, y = _split_target(frame, args.target, args.data)
+    # a set to score may hold one class (the rows of one group, say)
+    X, y = _split_target(frame, args.target, args.data, training=False)
     out = None if args.out is None else _output_folder(args.out, "report")
     _import_keras_quietly()
     from sklearn.base import is_regressor
 
     from skdnn._persistence import ModelFileError, load
-    from skdnn._report import evaluation_report
+    from skdnn._report import check_known_labels, evaluation_report
 
     try:
         model = load(model_path)
@@ -365,6 +366,11 @@ def _run_report(args: argparse.Namespace) -> int:
         _check_numeric_target(y, args.target, args.data)
     else:
         y = _as_labels(y)
+        name = Path(args.data).stem or "data"
+        try:
+            check_known_labels(_final(model).classes_, {name: (X, y)})
+        except ValueError as exc:
+            raise UsageError(f"{args.data}: {exc}") from exc
         if _is_binary(model):
             pos_label = _resolve_pos_label(args.pos_label, _final(model).classes_)
         elif args.pos_label is not None:
@@ -684,8 +690,11 @@ def _read_csv(path):
     return frame
 
 
-def _split_target(frame, target: str, path):
-    """The features and the target, the rows without a target value dropped."""
+def _split_target(frame, target: str, path, *, training: bool = True):
+    """The features and the target, the rows without a target value dropped.
+
+    A target to train on must vary; one to score a model on may not.
+    """
     if target not in frame.columns:
         columns = ", ".join(map(str, frame.columns))
         raise UsageError(
@@ -703,7 +712,7 @@ def _split_target(frame, target: str, path):
         frame = frame[labelled]
     y = frame[target].to_numpy()
     values = frame[target].unique()
-    if len(values) < 2:
+    if training and len(values) < 2:
         raise UsageError(
             f"the target column {target!r} of {path} holds a single value "
             f"({values[0]!r}); there is nothing to learn: a classifier needs at "

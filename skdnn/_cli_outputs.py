@@ -115,9 +115,14 @@ def _report_notes(model, pos_label, y) -> list[str]:
     share = float(np.mean(labels == positive)) if len(labels) else 0.0
     if share > 0.5:
         minority = next(c for c in classes if not c == positive)
+        # numpy scalars as Python's: 0, not np.int64(0); text keeps its quotes
+        shown_positive, shown_minority = (
+            np.asarray(c).item() for c in (positive, minority)
+        )
         notes.append(
-            f"note: the positive class {positive!r} is the majority ({share:.0%} of "
-            f"rows); the minority class {minority!r} is scored in "
+            f"note: the positive class {shown_positive!r} is the majority "
+            f"({share:.0%} of rows); the minority class {shown_minority!r} is "
+            "scored in "
             f"recall_{minority}; pass --pos-label {_quote(minority)} to make it "
             "the positive class."
         )

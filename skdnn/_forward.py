@@ -435,7 +435,9 @@ def keras_forward(model, X: np.ndarray, *, softmax: bool = False) -> np.ndarray:
 
 
 def _numpy(keras, variable) -> np.ndarray:
-    return np.asarray(keras.ops.convert_to_numpy(variable), dtype=np.float64)
+    from skdnn._keras import to_numpy
+
+    return np.asarray(to_numpy(variable), dtype=np.float64)
 
 
 class EncodedRows:

@@ -25,3 +25,19 @@ def import_keras():
 def backend_name() -> str:
     """Name of the Keras backend in use (``"tensorflow"``, ``"jax"``, ...)."""
     return import_keras().backend.backend()
+
+
+def to_numpy(value):
+    """A Keras variable's or tensor's value as a numpy array.
+
+    A TensorFlow tensor or variable is read with its own ``numpy()``: Keras's
+    ``convert_to_numpy`` calls ``np.array`` on it, which numpy 2 answers with
+    a DeprecationWarning (TensorFlow's ``__array__`` takes no ``copy``) that
+    fails a fit or a load run under ``-W error``. Other backends' values go
+    through Keras.
+    """
+    value = getattr(value, "value", value)  # a Keras variable: its tensor
+    read = getattr(value, "numpy", None)
+    if callable(read):
+        return read()
+    return import_keras().ops.convert_to_numpy(value)

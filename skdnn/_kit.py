@@ -251,10 +251,9 @@ def kit_for(key, build_template, head) -> Kit:
 
 def numpy_values(variables) -> list:
     """The values of Keras ``variables``, as numpy arrays."""
-    from skdnn._keras import import_keras
+    from skdnn._keras import to_numpy
 
-    ops = import_keras().ops
-    return [ops.convert_to_numpy(v.value) for v in variables]
+    return [to_numpy(variable) for variable in variables]
 
 
 def _all_variables(model) -> list:

@@ -43,6 +43,7 @@ constructed.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -592,8 +593,23 @@ def _output_width(clf, kind, problems: list) -> tuple[int, str]:
 def _keras_bytes(model) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
-        model.save(path)
+        with _quiet_numpy_copy_warning():
+            model.save(path)
         return path.read_bytes()
+
+
+@contextlib.contextmanager
+def _quiet_numpy_copy_warning():
+    """Keras reads TensorFlow variables with ``np.array``, which numpy 2
+    warns about (a DeprecationWarning of theirs, not the user's code); under
+    ``-W error`` it failed a save. Only that warning is silenced, here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message=r"__array__ implementation doesn't accept a copy keyword",
+            category=DeprecationWarning,
+        )
+        yield
 
 
 def _read_keras(data: bytes):

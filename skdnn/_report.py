@@ -172,6 +172,8 @@ def evaluation_report(
         )
     kind = _target_kind(estimator, datasets)
     classes = _classes(estimator, datasets)
+    if kind != "multilabel" and hasattr(estimator, "classes_"):
+        check_known_labels(classes, datasets)
     if kind == "binary":
         pos_label = _positive_class(classes, pos_label)
         average = average or "binary"
@@ -287,6 +289,24 @@ def _classes(estimator, datasets) -> np.ndarray:
         return np.asarray(classes, dtype=object if _is_ragged(classes) else None)
     labels = [np.asarray(y).ravel() for _, y in datasets.values()]
     return np.unique(np.concatenate(labels))
+
+
+def check_known_labels(classes, datasets: dict) -> None:
+    """Refuse a data set whose target holds a label outside ``classes``.
+
+    A label the estimator never saw can never be predicted; scikit-learn's
+    metrics would take it for another kind of target and say so obscurely.
+    """
+    known = set(np.asarray(classes).tolist())
+    for name, (_, y) in datasets.items():
+        seen = pd.unique(np.asarray(y, dtype=object).ravel()).tolist()
+        unknown = [label for label in seen if label not in known]
+        if unknown:
+            raise ValueError(
+                f"The target of {name!r} holds label(s) the estimator was not "
+                f"trained on: {sorted(map(str, unknown))}; its classes are "
+                f"{sorted(map(str, known))}."
+            )
 
 
 def _is_ragged(classes) -> bool:

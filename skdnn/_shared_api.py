@@ -148,9 +148,12 @@ precision, and is thread-safe.
 
 ``fit`` uses a float32 or float64 ``X`` as given (other dtypes are
 converted to float32 once) and casts each chunk of rows to float32 as it
-trains, so it holds no copy of ``X``; values beyond float32's range are
-refused. With ``scoring``, the rows the scorers read are gathered once
-per fit as float32.""",
+trains, so it holds no copy of ``X``. Numbers are scaled and smoothly
+clipped before the network reads them, so a value of any size lands
+within +-3 (see :class:`~skdnn.TabularPreprocessor`); with
+``numeric_scaling=None`` values beyond float32's range are refused. With
+``scoring``, the rows the scorers read are gathered once per fit as
+float32.""",
 }
 
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)

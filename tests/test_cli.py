@@ -609,3 +609,36 @@ def test_diagnosis_folds_must_be_zero_or_two_and_more(folds, capsys):
     code, _, err = _run(["demo", "--diagnosis-folds", folds], capsys)
     assert code == 2
     _assert_one_error_line(err, "--diagnosis-folds must be 0", f"got {folds}")
+
+
+def test_report_names_labels_the_model_never_saw(credit_model, tmp_path, capsys):
+    model = str(credit_model["out"] / "model.skdnn")
+    frame = _credit(40, seed=1)
+    frame.loc[:4, "Status"] = "ugly"
+    frame.to_csv(tmp_path / "ugly.csv", index=False)
+    code, _, err = _run(
+        ["report", model, str(tmp_path / "ugly.csv"), "--target", "Status"], capsys
+    )
+    assert code == 2
+    _assert_one_error_line(err, "not trained on: ['ugly']", "'bad', 'good'")
+    # the rows of one class only: a set to score, not to train on
+    frame = _credit(60, seed=2)
+    frame[frame["Status"] == "good"].to_csv(tmp_path / "good.csv", index=False)
+    argv = ["report", model, str(tmp_path / "good.csv"), "--target", "Status"]
+    code, stdout, err = _run([*argv, "--pos-label", "good"], capsys)
+    assert code == 0, err
+    assert "good.csv" in stdout
+
+
+def test_majority_note_prints_numeric_classes_plainly():
+    from sklearn.linear_model import LogisticRegression
+
+    from skdnn._cli_outputs import _report_notes
+
+    X = np.arange(20.0)[:, None]
+    y = (X[:, 0] > 14).astype(int)  # 1 is the minority
+    model = LogisticRegression().fit(X, y)
+    (_, note) = _report_notes(model, 0, y)
+    assert "the positive class 0 is the majority" in note
+    assert "the minority class 1 is scored in recall_1" in note
+    assert "np." not in note

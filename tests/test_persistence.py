@@ -976,3 +976,20 @@ def test_pipeline_with_column_selectors_and_a_regressor_round_trips(tmp_path):
     skdnn.save(pipe, tmp_path / "pipe.skdnn")
     loaded = skdnn.load(tmp_path / "pipe.skdnn")
     np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
+
+
+def test_fit_save_and_load_run_with_deprecation_warnings_as_errors(tmp_path):
+    # numpy 2 warns when Keras reads a TensorFlow variable with np.array; a
+    # test suite run with -W error failed every fit, save and load on it
+    import warnings
+
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=80, n_features=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        clf = skdnn.TaperedMLPClassifier(epochs=2, random_state=0).fit(X, y)
+        clf.partial_fit(X, y)
+        skdnn.save(clf, tmp_path / "model.skdnn")
+        loaded = skdnn.load(tmp_path / "model.skdnn")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))

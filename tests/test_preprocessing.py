@@ -2,6 +2,7 @@
 
 import datetime
 import pickle
+import warnings
 import zipfile
 from io import BytesIO
 
@@ -211,6 +212,38 @@ def test_robust_scaling_centres_the_median_and_bounds_extremes():
     np.testing.assert_allclose(
         Z[inner], (x[inner] - q50) / ((q75 - q25) / 1.349), rtol=0.01, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_huge_values_clip_to_the_edge_in_every_dtype(dtype):
+    # Values whose scaled square overflows (1e19 and up in float32, 1e154
+    # in float64), or whose scaling overflows, land at +-smooth_clip on the
+    # fast path (all numbers finite) and the general one (a missing value),
+    # never at the column's centre
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)).astype(dtype)
+    pre = TabularPreprocessor(numeric_bins=None).fit(X)
+    top = np.finfo(dtype).max
+    huge = np.array([1e6, 1e19, 1e20, top / 2, top], dtype=dtype)
+    T = np.column_stack([np.concatenate([huge, -huge]), np.zeros(10, dtype)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fast = pre.transform(T)[:, 0]
+        T_missing = np.vstack([T, [[0.0, np.nan]]]).astype(dtype)
+        general = pre.transform(T_missing)[:-1, 0]
+    for Z in (fast, general):
+        np.testing.assert_allclose(Z, [3.0] * 5 + [-3.0] * 5, rtol=1e-6)
+
+
+def test_standard_scaling_of_a_huge_value_is_finite():
+    # the squares of 1e200 overflow float64: the standard deviation did, and
+    # the whole column scaled to 0
+    X = np.random.default_rng(0).normal(size=(100, 1))
+    X[5, 0] = 1e200
+    pre = TabularPreprocessor(numeric_scaling="standard", numeric_bins=None).fit(X)
+    assert pre.scale_[0] == pytest.approx(np.std(X[:, 0] / 1e200) * 1e200)
+    Z = pre.transform(X)[:, 0]
+    assert Z[5] > 2.8 and np.all(np.abs(np.delete(Z, 5)) < 0.2)
 
 
 def test_scaling_options():

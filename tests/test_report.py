@@ -426,3 +426,17 @@ def test_tapered_regressor():
     X, y = datasets["test"]
     assert report.loc["test", "mae"] == mean_absolute_error(y, est.predict(X))
     assert report.loc["test", "r2"] == est.score(X, y)
+
+
+def test_a_label_the_estimator_never_saw_is_named():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array(["bad", "good", "bad", "good"], dtype=object)
+    clf = LogisticRegression().fit(X, y)
+    y_new = np.array(["bad", "ugly", "good", "ugly"], dtype=object)
+    with pytest.raises(ValueError, match=r"'new'.*not trained on: \['ugly'\]"):
+        evaluation_report(clf, {"new": (X, y_new)})
+    # every label known, one of them only: scored
+    report = evaluation_report(clf, {"bad rows": (X[[0, 2]], y[[0, 2]])})
+    assert report.loc["bad rows", "recall_bad"] == pytest.approx(
+        np.mean(clf.predict(X[[0, 2]]) == "bad")
+    )
