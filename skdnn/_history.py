@@ -82,6 +82,9 @@ NEGLIGIBLE_LOSS = 1e-3
 #: "underfitting" when both smoothed losses never fell below this fraction of
 #: their first-epoch value (less than a 10 % improvement).
 UNDERFIT_RATIO = 0.9
+#: Most folds the insufficient-evidence advice suggests pooling; a table
+#: that would need more is too small for its curves to judge by.
+MAX_ADVISED_FOLDS = 10
 #: Fewest validation rows (summed over pooled folds) behind a verdict that
 #: is read from the shape of the validation curve. A hold-out of ``n`` rows
 #: that the model gets all right is still consistent, at 95 %, with an error
@@ -226,8 +229,10 @@ def diagnose(estimator_or_history) -> Diagnosis:
     ``MIN_VALIDATION_ROWS`` (100) rows the verdict is
     ``"insufficient_evidence"``: a 34-row hold-out scored perfectly cannot
     tell a good fit from overfitting. Its advice is to pool the curves of
-    cross-validated fits, whose rows add up; ``curve_verdict`` keeps what the
-    shape alone reads. ``"diverged"`` and ``"no_validation"`` need no
+    cross-validated fits, whose rows add up, or, for a table so small that
+    more than ``MAX_ADVISED_FOLDS`` (10) folds would be needed, to compare
+    designs by their cross-validated scores; ``curve_verdict`` keeps what
+    the shape alone reads. ``"diverged"`` and ``"no_validation"`` need no
     validation rows and are never overruled.
 
     Pooling folds. The folds' curves are aligned by epoch and averaged at
@@ -411,11 +416,18 @@ def _weigh_evidence(
     )
     if n_folds:  # already pooled: more folds add their validation rows
         per_fold = max(n_validation / n_folds, 1.0)
+        needed = math.ceil(MIN_VALIDATION_ROWS / per_fold)
         pool = (
-            f"pool more folds, whose validation rows add up: about "
-            f"{math.ceil(MIN_VALIDATION_ROWS / per_fold)} folds of "
-            f"{per_fold:.0f} rows reach {MIN_VALIDATION_ROWS}"
+            f"pool more folds, whose validation rows add up: about {needed} "
+            f"folds of {per_fold:.0f} rows reach {MIN_VALIDATION_ROWS}"
         )
+        if needed > MAX_ADVISED_FOLDS:  # a table too small for its curves
+            pool = (
+                f"the rows are too few for curves to judge by ({needed} folds of "
+                f"{per_fold:.0f} validation rows would reach "
+                f"{MIN_VALIDATION_ROWS}): compare designs by their "
+                "cross-validated scores instead (cross_val_score, DesignSearchCV)"
+            )
     else:
         pool = (
             "pool cross-validated curves, whose validation rows add up: "

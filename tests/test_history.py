@@ -747,6 +747,11 @@ def test_pooled_cv_results_sum_the_validation_rows():
     assert "about 3 folds of 40 rows reach 100" in thin.advice[0]
     single = diagnose(_Fold(_fold_histories()[0], n_validation=40).fit())
     assert single.advice[0].startswith("pool cross-validated curves")
+    # 3 folds of 4 rows would need 25: no curve can judge so small a table
+    tiny = diagnose([_Fold(f, n_validation=4).fit() for f in _fold_histories()])
+    assert tiny.advice[0].startswith("the rows are too few for curves to judge by")
+    assert "(25 folds of 4 validation rows" in tiny.advice[0]
+    assert "cross-validated scores" in tiny.advice[0]
 
 
 def test_pooled_pipelines_and_overfitting_folds():
