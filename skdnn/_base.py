@@ -35,7 +35,7 @@ from sklearn.utils.validation import (
 )
 
 from skdnn._architecture import as_widths, check_keras_name, tapered_widths
-from skdnn._columns import _is_dataframe
+from skdnn._columns import _check_float32_range, _is_dataframe
 from skdnn._embedding import PickledModel
 from skdnn._epochs import BestEpoch, NoCallbacks, WeightAverage, Weights, divergence
 from skdnn._forward import (
@@ -48,6 +48,8 @@ from skdnn._forward import (
     gather,
     keras_forward,
     row_blocks,
+    shift_output,
+    shift_probabilities,
 )
 from skdnn._network import Network
 from skdnn._progress import EpochProgress
@@ -100,6 +102,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         The task's head, from ``_target_kind``.
     ``_snapshot()``
         The estimator as a scorer sees it during training.
+    ``_learn_output_shift(Y, sample_weight, accumulate)``
+        Learn what the output's logits are shifted by (the class prior a
+        classifier's ``class_weight="balanced_logits"`` divides out);
+        ``_output_shift()`` returns it, or None.
     """
 
     _parameter_constraints: dict = {
@@ -244,6 +250,9 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         else:
             Y = self._learn_targets(y, classes)
         weights = self._training_weights(X, y, sample_weight)
+        self._learn_output_shift(
+            Y, sample_weight, accumulate=continuing and incremental
+        )
         rng = np.random.default_rng(self._seed_sequence())
         if incremental:
             train_rows, val_rows = row_indices(X.shape[0]), None
@@ -308,7 +317,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         callbacks = self._callback_list(epochs)
         first_epoch = len(self._history_rows) + 1
         last_epoch = first_epoch + epochs - 1
-        self._plan = kit.plans.plan(runner.weights)
+        self._plan = self._shifted(kit.plans.plan(runner.weights))
         last_good = Weights(runner.weights, self._plan)
         # the network kept each epoch: the moving average of the trained one
         average = WeightAverage(self.weight_averaging)
@@ -353,7 +362,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                         stop = True
                         break
                     epoch_weights = average.update(epoch_weights)
-                    self._plan = kit.plans.plan(epoch_weights)
+                    self._plan = self._shifted(kit.plans.plan(epoch_weights))
                     row = {"loss": loss, self._metric_name: metric}
                     penalty = kit.l2_penalty(epoch_weights, self.l2)
                     self._record_scores(row, scorers, train_set, val, val_set, penalty)
@@ -393,6 +402,18 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         elif average.momentum:  # the model holds the trained weights
             self._restore(runner, last_good)
         self._finish_history(restored_epoch)
+
+    # The output shift (a classifier's class prior divided out): none here
+    def _learn_output_shift(self, Y, sample_weight, *, accumulate) -> None:
+        """Learn the output's shift from the encoded targets."""
+
+    def _output_shift(self) -> np.ndarray | None:
+        return None  # what the output layer's logits are lowered by
+
+    def _shifted(self, plan):
+        """``plan`` with its output bias lowered by :meth:`_output_shift`."""
+        shift = self._output_shift()
+        return plan if plan is None or shift is None else shift_output(plan, shift)
 
     def _restore(self, runner, weights: Weights) -> None:
         runner.set_weights(weights.values)
@@ -450,15 +471,19 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         """
         head = self._head
         loss_sum = metric_sum = 0.0
+        # the curves are the trained network's: logits before the shift
+        shift = self._output_shift()
         if self._plan is not None:
             for block, logits in forward_blocks(
                 self._plan, val.X, logits=True, rows=val.rows
             ):
+                if shift is not None:
+                    logits = logits + shift
                 loss_sum += np.dot(head.loss(val.Y[block], logits), val.weights[block])
                 metric_sum += head.metric_sum(val.Y[block], head.link(logits))
         else:
             for block, X_block in row_blocks(val.X, val.rows):
-                output = self._keras_output(X_block)
+                output = self._keras_output(X_block, shifted=False)
                 per_row = head.loss_from_output(val.Y[block], output)
                 loss_sum += np.dot(per_row, val.weights[block])
                 metric_sum += head.metric_sum(val.Y[block], output)
@@ -842,10 +867,15 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             return forward(self._plan, X)
         return self._keras_output(X)
 
-    def _keras_output(self, X):
-        return keras_forward(
-            self.model_, X, softmax=self._head.output_activation == "softmax"
-        )
+    def _keras_output(self, X, *, shifted=True):
+        """The Keras model's output for encoded X; with ``shifted``, the
+        estimator's (the model is the network as trained, before the shift)."""
+        softmax = self._head.output_activation == "softmax"
+        output = keras_forward(self.model_, X, softmax=softmax)
+        shift = self._output_shift() if shifted else None
+        if shift is None:
+            return output
+        return shift_probabilities(output, shift, softmax=softmax)
 
     # ------------------------------------------------------------------
     # Pickling: the compiled training step is rebuilt when needed.
@@ -868,15 +898,3 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         tags.input_tags.allow_nan = True
         tags.input_tags.categorical = True
         return tags
-
-
-def _check_float32_range(X: np.ndarray, name: str) -> None:
-    """Refuse values that overflow float32, the precision the network trains in."""
-    limit = np.finfo(np.float32).max
-    if X.dtype == np.float64 and X.size and not np.nanmax(np.abs(X)) <= limit:
-        raise ValueError(
-            f"Input {name} contains a value too large for dtype('float32') "
-            f"(beyond +/-{limit:.4g}), the precision the network trains in; "
-            "scale the features, or let the model scale them "
-            "(numeric_scaling='robust')."
-        )

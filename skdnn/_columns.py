@@ -232,3 +232,15 @@ def _warn_uninformative(names: list[str], what: str) -> None:
             UserWarning,
             stacklevel=3,
         )
+
+
+def _check_float32_range(X: np.ndarray, name: str) -> None:
+    """Refuse values that overflow float32, the precision the network trains in."""
+    limit = np.finfo(np.float32).max
+    if X.dtype == np.float64 and X.size and not np.nanmax(np.abs(X)) <= limit:
+        raise ValueError(
+            f"Input {name} contains a value too large for dtype('float32') "
+            f"(beyond +/-{limit:.4g}), the precision the network trains in; "
+            "scale the features, or let the model scale them "
+            "(numeric_scaling='robust')."
+        )

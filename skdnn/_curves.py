@@ -9,6 +9,7 @@ each into plain DataFrames, and pools several fits' curves by epoch.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -182,3 +183,28 @@ def _epoch_numbers(history: pd.DataFrame) -> np.ndarray:
     if index.name == "epoch" and pd.api.types.is_integer_dtype(index.dtype):
         return index.to_numpy(dtype=np.int64)
     return np.arange(1, len(history) + 1)
+
+
+def guess_loss(estimator) -> float | None:
+    """The training loss of a constant guess, for a fitted skdnn network.
+
+    A classifier's cross-entropy of the uniform guess: ``log(K)`` for ``K``
+    classes, ``log(2)`` per label of a multilabel target. A regressor's loss
+    of predicting the mean of its standardised targets: at most 1 (squared
+    error 1, absolute error and Huber less). None for anything else.
+    """
+    from sklearn.base import is_regressor
+
+    from skdnn._base import BaseTaperedMLP
+
+    step = _final_step(estimator) if estimator is not None else None
+    if not isinstance(step, BaseTaperedMLP):
+        return None
+    if is_regressor(step):
+        return 1.0
+    classes = getattr(step, "classes_", None)
+    if classes is None:
+        return None
+    if getattr(step, "_target_kind", None) == "multilabel":  # a sigmoid a label
+        return math.log(2.0)
+    return math.log(max(len(classes), 2))

@@ -130,6 +130,47 @@ class Plan(tuple):
         return (Plan, (tuple(self),))
 
 
+def shift_output(plan: Plan, shift: np.ndarray) -> Plan:
+    """``plan`` with its output step's bias lowered by ``shift``.
+
+    The output's logits become ``z - shift`` at no cost per row (a
+    classifier's class prior divided out, see ``class_weight``); the hidden
+    steps, their float32 copies included, are shared with ``plan``.
+
+    >>> hidden = (np.eye(2), np.zeros(2), "relu")
+    >>> output = (np.ones((2, 1)), np.zeros(1), "sigmoid")
+    >>> shifted = shift_output(Plan([hidden, output]), np.array([1.5]))
+    >>> shifted[-1][1], shifted.float32[-1][1], shifted[0] is not None
+    (array([-1.5]), array([-1.5]), True)
+    """
+    kernel, bias, activation = plan[-1]
+    last = (kernel, bias - np.asarray(shift, dtype=np.float64), activation)
+    shifted = tuple.__new__(Plan, (*plan[:-1], last))
+    shifted.float32 = (*plan.float32[:-1], last)
+    shifted.biased_first = plan.biased_first if len(plan) > 1 else None
+    shifted.biased_first32 = plan.biased_first32 if len(plan) > 1 else None
+    return shifted
+
+
+def shift_probabilities(output: np.ndarray, shift, *, softmax: bool) -> np.ndarray:
+    """The probabilities of the logits ``z - shift`` from those of ``z``.
+
+    >>> shift_probabilities(np.array([[0.5]]), np.log([3.0]), softmax=False)
+    array([[0.25]])
+    >>> shift_probabilities(np.array([[0.5, 0.5]]), np.log([0.25, 0.75]),
+    ...                     softmax=True)
+    array([[0.75, 0.25]])
+    """
+    output = np.asarray(output, dtype=np.float64)
+    factor = np.exp(-np.asarray(shift, dtype=np.float64))
+    if softmax:
+        scaled = output * factor
+        return scaled / scaled.sum(axis=1, keepdims=True)
+    # the odds p / (1 - p) times the factor, for each sigmoid output
+    scaled = output * factor
+    return scaled / (scaled + (1.0 - output))
+
+
 def _first_with_bias(steps) -> np.ndarray | None:
     """The first step's kernel over its bias, for inputs with a column of ones.
 

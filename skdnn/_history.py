@@ -15,11 +15,11 @@ import pandas as pd
 
 from skdnn._curves import (
     _epoch_numbers,
-    _final_step,
     _fits_of,
     _is_pooled,
     _pooled_history,
     _series,
+    guess_loss,
 )
 
 __all__ = ["Diagnosis", "diagnose"]
@@ -523,7 +523,7 @@ class _Knobs:
     # whether the estimator scales its numeric inputs itself (skdnn's
     # ``numeric_scaling``); None where not known
     scales_inputs: bool | None = None
-    # the training loss of a constant guess (see _guess_loss); None where
+    # the training loss of a constant guess (see guess_loss); None where
     # the estimator is not known
     guess_loss: float | None = None
 
@@ -561,31 +561,8 @@ class _Knobs:
                 if "numeric_scaling" in params
                 else None
             ),
-            guess_loss=_guess_loss(estimator),
+            guess_loss=guess_loss(estimator),
         )
-
-
-def _guess_loss(estimator) -> float | None:
-    """The training loss of a constant guess, for a fitted skdnn network.
-
-    A classifier's cross-entropy of the uniform guess: ``log(K)`` for ``K``
-    classes, ``log(2)`` per label of a multilabel target. A regressor's loss
-    of predicting the mean of its standardised targets: at most 1 (squared
-    error 1, absolute error and Huber less). None for anything else.
-    """
-    from skdnn._base import BaseTaperedMLP
-
-    step = _final_step(estimator) if estimator is not None else None
-    if not isinstance(step, BaseTaperedMLP):
-        return None
-    if _is_regressor(step):
-        return 1.0
-    classes = getattr(step, "classes_", None)
-    if classes is None:
-        return None
-    if getattr(step, "_target_kind", None) == "multilabel":  # a sigmoid a label
-        return math.log(2.0)
-    return math.log(max(len(classes), 2))
 
 
 def _is_regressor(estimator) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import warnings
 
 
 def import_keras():
@@ -41,3 +43,21 @@ def to_numpy(value):
     if callable(read):
         return read()
     return import_keras().ops.convert_to_numpy(value)
+
+
+@contextlib.contextmanager
+def quiet_numpy_copy_warning():
+    """Silence numpy 2's warning about ``np.array`` on a TensorFlow value.
+
+    Keras reads TensorFlow variables with ``np.array`` (in ``model.save``,
+    say), which numpy 2 warns about: a DeprecationWarning of theirs, not the
+    user's code, that failed a save under ``-W error``. Only that warning is
+    silenced, only inside the block.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message=r"__array__ implementation doesn't accept a copy keyword",
+            category=DeprecationWarning,
+        )
+        yield

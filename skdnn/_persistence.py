@@ -43,7 +43,6 @@ constructed.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import re
@@ -75,6 +74,7 @@ from skdnn._archive import (
     _sha256,
     _write_atomic,
 )
+from skdnn._keras import quiet_numpy_copy_warning
 
 TRUSTED_SKLEARN_FUNCTIONS = (
     "sklearn.feature_selection.chi2",
@@ -468,7 +468,7 @@ def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, versio
     clf.model_ = model
     clf.history_ = frame
     clf._history_rows = frame.to_dict("records")
-    clf._plan = extract_plan(model)
+    clf._plan = clf._shifted(extract_plan(model))
     return clf
 
 
@@ -593,23 +593,9 @@ def _output_width(clf, kind, problems: list) -> tuple[int, str]:
 def _keras_bytes(model) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
-        with _quiet_numpy_copy_warning():
+        with quiet_numpy_copy_warning():
             model.save(path)
         return path.read_bytes()
-
-
-@contextlib.contextmanager
-def _quiet_numpy_copy_warning():
-    """Keras reads TensorFlow variables with ``np.array``, which numpy 2
-    warns about (a DeprecationWarning of theirs, not the user's code); under
-    ``-W error`` it failed a save. Only that warning is silenced, here."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore",
-            message=r"__array__ implementation doesn't accept a copy keyword",
-            category=DeprecationWarning,
-        )
-        yield
 
 
 def _read_keras(data: bytes):

@@ -290,23 +290,106 @@ def test_the_kept_network_is_the_moving_average_of_the_trained_one(
     )
 
 
-def test_default_balanced_class_weight_raises_minority_recall():
+def _imbalanced(n=600, seed=1):
     from sklearn.datasets import make_classification
-    from sklearn.metrics import recall_score
 
-    X, y = make_classification(
-        n_samples=600, n_features=10, weights=[0.9, 0.1], flip_y=0.05, random_state=1
+    return make_classification(
+        n_samples=n, n_features=10, weights=[0.9, 0.1], flip_y=0.05, random_state=seed
     )
+
+
+def test_default_balanced_logits_raises_minority_recall_with_the_same_network():
+    from sklearn.metrics import recall_score, roc_auc_score
+
+    X, y = _imbalanced()
     params = {"hidden_layer_sizes": (16,), "epochs": 15, "random_state": 0}
-    assert TaperedMLPClassifier().class_weight == "balanced"
+    assert TaperedMLPClassifier().class_weight == "balanced_logits"
     plain = TaperedMLPClassifier(**params, class_weight=None).fit(X, y)
     default = TaperedMLPClassifier(**params).fit(X, y)
-    assert recall_score(y, default.predict(X)) > recall_score(y, plain.predict(X))
+    weighted = TaperedMLPClassifier(**params, class_weight="balanced").fit(X, y)
+    # trained unweighted: the network, and its curves, are class_weight=None's
+    pairs = zip(default.model_.get_weights(), plain.model_.get_weights(), strict=True)
+    for a, b in pairs:
+        np.testing.assert_array_equal(a, b)
+    pd.testing.assert_frame_equal(default.history_, plain.history_)
+    np.testing.assert_allclose(default.class_prior_, np.bincount(y) / len(y))
+    # ... whose odds are divided by the prior's: the same ranking (ROC AUC),
+    # the decisions of a balanced world
+    p_plain, p_default = plain.predict_proba(X)[:, 1], default.predict_proba(X)[:, 1]
+    prior = default.class_prior_
+    odds = p_plain / (1 - p_plain) * prior[0] / prior[1]
+    np.testing.assert_allclose(p_default, odds / (1 + odds), rtol=1e-5, atol=1e-7)
+    assert roc_auc_score(y, p_default) == pytest.approx(roc_auc_score(y, p_plain))
+    recall = {m: recall_score(y, m.predict(X)) for m in (plain, default, weighted)}
+    assert recall[default] > recall[plain]
+    assert recall[weighted] > recall[plain]
     # the price: probabilities lean to the rare class
-    assert default.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
+    assert p_default.mean() > p_plain.mean()
     # predict stays the argmax of predict_proba
     proba = default.predict_proba(X)
     np.testing.assert_array_equal(default.predict(X), proba.argmax(axis=1))
+
+
+def test_balanced_logits_divides_each_class_by_its_prior(multiclass_data):
+    X, y = multiclass_data
+    keep = (y != 2) | (np.arange(len(y)) % 4 == 0)  # class 2 made rare
+    X, y = X[keep], y[keep]
+    params = {"hidden_layer_sizes": (16,), "epochs": 5, "random_state": 0}
+    plain = TaperedMLPClassifier(**params, class_weight=None).fit(X, y)
+    default = TaperedMLPClassifier(**params).fit(X, y)
+    expected = plain.predict_proba(X) / default.class_prior_
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(default.predict_proba(X), expected, rtol=1e-5, atol=1e-7)
+    assert default.class_count_.tolist() == np.bincount(y).tolist()
+
+
+def test_class_prior_counts_rows_not_weights_and_partial_fit_adds_them():
+    X, y = _imbalanced(200)
+    weights = np.where(y == 1, 5.0, 1.0)
+    params = {"hidden_layer_sizes": (8,), "epochs": 2, "random_state": 0}
+    fitted = TaperedMLPClassifier(**params).fit(X, y, sample_weight=weights)
+    # as "balanced" counts them: sample weights favouring a class still do
+    np.testing.assert_array_equal(fitted.class_count_, np.bincount(y))
+    clf = TaperedMLPClassifier(**params)
+    clf.partial_fit(X[:50], y[:50], classes=[0, 1])
+    clf.partial_fit(X[50:], y[50:])
+    np.testing.assert_array_equal(clf.class_count_, np.bincount(y))
+    np.testing.assert_allclose(clf.class_prior_, np.bincount(y) / len(y))
+    # a class no row has shown yet shifts like the rarest seen, not infinitely
+    first = TaperedMLPClassifier(**params).partial_fit(X, y, classes=[0, 1, 2])
+    assert first.class_count_.tolist() == [*np.bincount(y), 0]
+    shift = first._output_shift()
+    assert shift[2] == shift[1] == pytest.approx(np.log(np.mean(y == 1)))
+    assert np.isfinite(first.predict_proba(X)).all()
+
+
+def test_scorers_see_the_decisions_and_curves_the_trained_network():
+    from sklearn.metrics import recall_score
+
+    X, y = _imbalanced(400)
+    X_val, y_val = _imbalanced(300, seed=2)
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(16,), epochs=4, early_stopping=False, scoring="recall",
+        random_state=0,
+    ).fit(X, y, validation_data=(X_val, y_val))  # fmt: skip
+    # the last epoch's network is the fitted one: its recall is predict's
+    assert clf.history_["val_recall"].iloc[-1] == pytest.approx(
+        recall_score(y_val, clf.predict(X_val))
+    )
+    # while the loss curves are the network's as trained (class_weight=None's)
+    plain = clone(clf).set_params(class_weight=None)
+    plain.fit(X, y, validation_data=(X_val, y_val))
+    np.testing.assert_array_equal(clf.history_["val_loss"], plain.history_["val_loss"])
+
+
+def test_multilabel_targets_are_not_shifted(small_data):
+    X, y = small_data
+    Y = np.column_stack([y, 1 - y]).astype(int)
+    params = {"hidden_layer_sizes": (8,), "epochs": 2, "random_state": 0}
+    default = TaperedMLPClassifier(**params).fit(X, Y)
+    plain = TaperedMLPClassifier(**params, class_weight=None).fit(X, Y)
+    assert not hasattr(default, "class_prior_")
+    np.testing.assert_array_equal(default.predict_proba(X), plain.predict_proba(X))
 
 
 # --------------------------------------------------------------------------
@@ -636,8 +719,11 @@ def test_fast_predictions_equal_the_keras_model(
         hidden_layer_sizes=(32, 16), activation=activation, batch_norm=batch_norm,
         epochs=2, random_state=0,
     ).fit(X, y)  # fmt: skip
-    # the network reads the encoded rows
+    # the network reads the encoded rows; with class_weight="balanced_logits"
+    # its probabilities are divided by the class prior
     expected = clf.model_.predict(clf.preprocessor_.transform(X), verbose=0)
+    expected = expected / clf.class_prior_
+    expected /= expected.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(clf.predict_proba(X), expected, atol=2e-5)
     # activations without a numpy twin go through Keras: same answer
     assert (clf._plan is None) == (activation == "log_sigmoid")

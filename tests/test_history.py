@@ -810,14 +810,14 @@ def test_a_pooled_fold_whose_loss_became_nan_diverges():
 def test_guess_loss_of_skdnn_networks(estimator, guess):
     from sklearn.datasets import make_classification
 
-    from skdnn._history import _guess_loss
+    from skdnn._curves import guess_loss
 
     X, y = make_classification(n_samples=60, n_features=4, random_state=0)
     fitted = estimator().fit(X, y)
-    assert _guess_loss(fitted) == pytest.approx(guess)
-    assert _guess_loss(make_pipeline(StandardScaler(), fitted)) == pytest.approx(guess)
-    assert _guess_loss(None) is None
-    assert _guess_loss(LogisticRegression().fit(X, y)) is None
+    assert guess_loss(fitted) == pytest.approx(guess)
+    assert guess_loss(make_pipeline(StandardScaler(), fitted)) == pytest.approx(guess)
+    assert guess_loss(None) is None
+    assert guess_loss(LogisticRegression().fit(X, y)) is None
 
 
 def test_a_first_epoch_explosion_is_diverged_not_a_good_fit():

@@ -28,7 +28,7 @@ _MEMORY_SCRIPT = textwrap.dedent(
     from skdnn import TaperedMLPClassifier
 
     X, y = make_classification(n_samples=500, n_features=20, random_state=0)
-    params = dict(hidden_layer_sizes=(32, 16), epochs=3)
+    params = dict(hidden_layer_sizes=(32, 16), epochs=3, class_weight=None)
 
     # a model the user keeps while the others come and go
     held = TaperedMLPClassifier(**params, random_state=12345).fit(X, y)
