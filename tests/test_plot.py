@@ -538,15 +538,17 @@ def test_search_display_from_search():
 def test_search_display_from_a_real_search(small_data):
     from skdnn import DesignSearchCV, DesignSearchDisplay, TaperedMLPClassifier
 
+    def search(X, y, epochs):
+        return DesignSearchCV(
+            TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=epochs),
+            cv=2,
+            max_rounds=0,
+            refit=False,
+            random_state=0,
+        ).fit(X, y)
+
     X, y = small_data
-    search = DesignSearchCV(
-        TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=3),
-        cv=2,
-        max_rounds=0,
-        refit=False,
-        random_state=0,
-    ).fit(X, y)
-    display = DesignSearchDisplay.from_search(search)
+    display = DesignSearchDisplay.from_search(search(X, y, epochs=3))
     assert display.ax_[0].get_ylabel() == "cross-validated balanced accuracy"
     assert [note.get_text().split("\n")[0] for note in display.annotations_] == [
         "start"
@@ -554,12 +556,5 @@ def test_search_display_from_a_real_search(small_data):
     assert len(display.curves_.fill_between_) == 2
     # a multilabel target is scored by the estimator's subset accuracy
     Y = np.column_stack([y, 1 - y, X[:, 0] > 0]).astype(int)
-    search = DesignSearchCV(
-        TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=2),
-        cv=2,
-        max_rounds=0,
-        refit=False,
-        random_state=0,
-    ).fit(X, Y)
-    display = DesignSearchDisplay.from_search(search)
+    display = DesignSearchDisplay.from_search(search(X, Y, epochs=2))
     assert display.ax_[0].get_ylabel() == "cross-validated score"
