@@ -153,9 +153,18 @@ def frame_peers(data) -> dict:
 
 
 def max_difference(peers, X) -> float:
-    """Largest gap between skdnn's probabilities and the Keras model's."""
+    """Largest gap between skdnn's probabilities and the Keras model's.
+
+    ``model_`` is the network as trained; with the default
+    ``class_weight="balanced_logits"`` skdnn divides its odds by the class
+    prior's, which is done here to the Keras model's output too.
+    """
+    clf = peers[c.SKDNN].__self__
     skdnn_p = peers[c.SKDNN](X)[:, 1]
     keras_p = np.asarray(peers[KERAS_ON_BATCH](X), dtype=np.float64)[:, 0]
+    if clf.class_weight == "balanced_logits":
+        prior = clf.class_prior_
+        keras_p = keras_p * prior[0] / (keras_p * prior[0] + (1 - keras_p) * prior[1])
     return float(np.max(np.abs(skdnn_p - keras_p)))
 
 
