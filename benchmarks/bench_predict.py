@@ -159,13 +159,14 @@ def max_difference(peers, X) -> float:
     ``class_weight="balanced_logits"`` skdnn divides its odds by the class
     prior's, which is done here to the Keras model's output too.
     """
-    clf = peers[c.SKDNN].__self__
+    from skdnn._forward import shift_probabilities
+
+    shift = peers[c.SKDNN].__self__._output_shift()
     skdnn_p = peers[c.SKDNN](X)[:, 1]
-    keras_p = np.asarray(peers[KERAS_ON_BATCH](X), dtype=np.float64)[:, 0]
-    if clf.class_weight == "balanced_logits":
-        prior = clf.class_prior_
-        keras_p = keras_p * prior[0] / (keras_p * prior[0] + (1 - keras_p) * prior[1])
-    return float(np.max(np.abs(skdnn_p - keras_p)))
+    keras_p = np.asarray(peers[KERAS_ON_BATCH](X), dtype=np.float64)
+    if shift is not None:
+        keras_p = shift_probabilities(keras_p, shift, softmax=False)
+    return float(np.max(np.abs(skdnn_p - keras_p[:, 0])))
 
 
 def child(backend: str, rounds: int, seconds: float, extra_peers: bool) -> None:

@@ -102,7 +102,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         The task's head, from ``_target_kind``.
     ``_snapshot()``
         The estimator as a scorer sees it during training.
-    ``_learn_output_shift(Y, sample_weight, accumulate)``
+    ``_learn_output_shift(Y, accumulate)``
         Learn what the output's logits are shifted by (the class prior a
         classifier's ``class_weight="balanced_logits"`` divides out);
         ``_output_shift()`` returns it, or None.
@@ -250,9 +250,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         else:
             Y = self._learn_targets(y, classes)
         weights = self._training_weights(X, y, sample_weight)
-        self._learn_output_shift(
-            Y, sample_weight, accumulate=continuing and incremental
-        )
+        self._learn_output_shift(Y, accumulate=continuing and incremental)
         rng = np.random.default_rng(self._seed_sequence())
         if incremental:
             train_rows, val_rows = row_indices(X.shape[0]), None
@@ -404,7 +402,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         self._finish_history(restored_epoch)
 
     # The output shift (a classifier's class prior divided out): none here
-    def _learn_output_shift(self, Y, sample_weight, *, accumulate) -> None:
+    def _learn_output_shift(self, Y, *, accumulate) -> None:
         """Learn the output's shift from the encoded targets."""
 
     def _output_shift(self) -> np.ndarray | None:

@@ -355,7 +355,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             return None
         return compute_sample_weight(self.class_weight, y)
 
-    def _learn_output_shift(self, Y, sample_weight, *, accumulate):
+    def _learn_output_shift(self, Y, *, accumulate):
         """``class_count_`` and ``class_prior_`` of the rows given to fit.
 
         The rows are counted as ``"balanced"`` counts them, without their

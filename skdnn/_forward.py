@@ -147,8 +147,9 @@ def shift_output(plan: Plan, shift: np.ndarray) -> Plan:
     last = (kernel, bias - np.asarray(shift, dtype=np.float64), activation)
     shifted = tuple.__new__(Plan, (*plan[:-1], last))
     shifted.float32 = (*plan.float32[:-1], last)
-    shifted.biased_first = plan.biased_first if len(plan) > 1 else None
-    shifted.biased_first32 = plan.biased_first32 if len(plan) > 1 else None
+    # the first step's folded bias: None when the first step is the output
+    shifted.biased_first = plan.biased_first
+    shifted.biased_first32 = plan.biased_first32
     return shifted
 
 
@@ -162,12 +163,10 @@ def shift_probabilities(output: np.ndarray, shift, *, softmax: bool) -> np.ndarr
     array([[0.75, 0.25]])
     """
     output = np.asarray(output, dtype=np.float64)
-    factor = np.exp(-np.asarray(shift, dtype=np.float64))
+    scaled = output * np.exp(-np.asarray(shift, dtype=np.float64))
     if softmax:
-        scaled = output * factor
         return scaled / scaled.sum(axis=1, keepdims=True)
     # the odds p / (1 - p) times the factor, for each sigmoid output
-    scaled = output * factor
     return scaled / (scaled + (1.0 - output))
 
 
@@ -234,7 +233,6 @@ class PlanReader:
         from skdnn._keras import import_keras
 
         keras = import_keras()
-        self._keras = keras
         self._variables = list(model.weights)
         self._position = {id(v): i for i, v in enumerate(self._variables)}
         self._steps = self._walk(keras, model)
@@ -297,7 +295,7 @@ class PlanReader:
         def read(i):
             value = None if values is None else values[i]
             if value is None:
-                return _numpy(self._keras, self._variables[i])
+                return _numpy(self._variables[i])
             return np.asarray(value, dtype=np.float64)
 
         layers: list[list] = []
@@ -475,7 +473,7 @@ def keras_forward(model, X: np.ndarray, *, softmax: bool = False) -> np.ndarray:
     return out
 
 
-def _numpy(keras, variable) -> np.ndarray:
+def _numpy(variable) -> np.ndarray:
     from skdnn._keras import to_numpy
 
     return np.asarray(to_numpy(variable), dtype=np.float64)
