@@ -190,11 +190,40 @@ def _lookups(categories) -> tuple:
     )
 
 
+def _as_lookup_kind(values, lookup):
+    """Booleans and the numbers 0 and 1 as one another, as Python compares them.
+
+    A column fit on ``True``/``False`` and given ``1``/``0`` (or the reverse,
+    as after a round trip through a CSV file or numpy) means the same levels,
+    which a pandas Index would not find across the two dtypes.
+    """
+    import pandas as pd
+
+    dtype = getattr(values, "dtype", None)
+    if dtype is None or lookup.dtype == object:
+        return values
+    values_bool = pd.api.types.is_bool_dtype(dtype)
+    values_number = pd.api.types.is_numeric_dtype(dtype) and not values_bool
+    if lookup.dtype == bool and values_number:
+        numbers_ = np.asarray(
+            pd.array(values, dtype="Float64").to_numpy(float, na_value=np.nan)
+        )
+        out = np.full(numbers_.shape, None, dtype=object)
+        out[numbers_ == 1] = True
+        out[numbers_ == 0] = False
+        return out
+    if lookup.dtype.kind in "iuf" and values_bool:
+        return np.asarray(
+            pd.array(values, dtype="Float64").to_numpy(float, na_value=np.nan)
+        )
+    return values
+
+
 def _encode_levels(values, lookup) -> np.ndarray:
     """Codes 1..L of known levels, 0 for missing and unseen ones."""
     import pandas as pd
 
-    codes = lookup.get_indexer(values) + 1
+    codes = lookup.get_indexer(_as_lookup_kind(values, lookup)) + 1
     missing = np.asarray(pd.isna(values), dtype=bool)
     if missing.any():
         codes[missing] = 0

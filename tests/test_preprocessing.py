@@ -108,6 +108,30 @@ def test_unseen_and_missing_levels_go_to_the_unknown_slot(frame):
     np.testing.assert_array_equal(Z[:, -1], [0, 0, 6])
 
 
+@pytest.mark.parametrize(
+    "fit_values, new_values",
+    [
+        (np.array([True, False, True, False]), np.array([1, 0, 1, 0])),
+        (np.array([True, False, True, False]), np.array([1.0, 0.0, 1.0, 0.0])),
+        (np.array([1, 0, 1, 0]), np.array([True, False, True, False])),
+        (
+            pd.array([True, False, True, pd.NA], dtype="boolean"),
+            pd.array([1, 0, 1, pd.NA], dtype="Int64"),
+        ),
+    ],
+)
+def test_booleans_and_zero_one_codes_are_the_same_levels(fit_values, new_values):
+    # a flag read back from a CSV file or numpy as 0/1 is the flag seen at
+    # fit, as True == 1 in Python and in scikit-learn's encoders
+    frame = pd.DataFrame({"flag": fit_values, "x": [0.0, 1.0, 2.0, 3.0]})
+    pre = TabularPreprocessor(categorical_features=["flag"]).fit(frame)
+    new = pd.DataFrame({"flag": new_values, "x": frame["x"]})
+    np.testing.assert_array_equal(pre.transform(new), pre.transform(frame))
+    # another number stays an unseen level
+    odd = pd.DataFrame({"flag": np.array([2, 2, 2, 2]), "x": frame["x"]})
+    assert not pre.transform(odd)[:, -2:].any()
+
+
 def test_missing_numbers_get_the_centre_and_an_indicator(frame):
     pre = TabularPreprocessor().fit(frame)
     Z = pre.transform(frame)
