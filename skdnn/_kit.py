@@ -151,8 +151,12 @@ class Kit:
     """
 
     def __init__(self, template, head):
+        from skdnn._dropout import dropout_rates, take_rates_at_run_time
         from skdnn._forward import PlanReader
 
+        #: the template's dropout rates, those of a network that gives none
+        self.dropout_rates = dropout_rates(template)
+        take_rates_at_run_time(template)
         optimizer = template.optimizer
         if not optimizer.built:
             optimizer.build(template.trainable_variables)

@@ -68,6 +68,9 @@ class Network:
             return architecture_key(self.model, self.head)
         keras = import_keras()
         shape = {k: v for k, v in self.spec.items() if k not in _SEEDS}
+        # the rates are an argument of the compiled functions (skdnn._dropout):
+        # only which layers have dropout is the architecture's
+        shape["dropout"] = tuple(float(rate) > 0 for rate in shape["dropout"])
         return (
             "spec",
             backend_name(),
@@ -104,7 +107,18 @@ class Network:
             state = self.values
         else:
             state = kit.start(self._initial_values(kit), self.learning_rate)
-        return EpochRunner(kit, batch_size, state)
+        return EpochRunner(kit, batch_size, state, dropout=self._dropout_rates())
+
+    def _dropout_rates(self):
+        """The rates of the network's ``Dropout`` layers (None: the kit's)."""
+        if self.model is not None:
+            from skdnn._dropout import dropout_rates
+
+            return dropout_rates(self.model)
+        if self.spec is None:
+            return None
+        rates = [float(rate) for rate in self.spec["dropout"] if float(rate) > 0]
+        return np.array(rates, dtype=np.float32)
 
     def keep(self, runner) -> None:
         """Keep the values a fit ended with (and bring the model up to date)."""

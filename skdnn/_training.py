@@ -14,9 +14,10 @@ small process-wide cache (:mod:`skdnn._kit`, least recently used first
 out). A network in training is only its values (weights, non-trainable
 state, optimizer state), passed to the compiled functions and returned by
 them: no Keras model or variable is built per fit. The learning rate is
-one of the optimizer's values and the dropout masks come from each
-network's seed states (non-trainable values), so neither forces a trace;
-the batch size is an argument of the TensorFlow function, and the JAX
+one of the optimizer's values, the dropout masks come from each
+network's seed states (non-trainable values) and the dropout rates are an
+argument of the compiled functions (:mod:`skdnn._dropout`), so none of them
+forces a trace; the batch size is an argument of the TensorFlow function, and the JAX
 functions are specialised on it by ``jax.jit``'s own cache of shapes.
 
 On TensorFlow one call runs all the batches of a chunk of rows (at most
@@ -44,6 +45,8 @@ import threading
 
 import numpy as np
 
+from skdnn._dropout import dropout_layers
+from skdnn._dropout import given as dropout_given
 from skdnn._flat_layout import FlatLayout, n_values
 from skdnn._forward import gather
 from skdnn._keras import backend_name
@@ -113,9 +116,17 @@ class EpochRunner:
         Keras callbacks see (and may change) the network as it trains.
         Required where Keras's own ``fit`` trains (backends other than
         TensorFlow and JAX); then ``state`` is not used.
+    dropout : array-like of float or None
+        The rate of each ``Dropout`` layer of the network, which the compiled
+        functions take as an argument (:mod:`skdnn._dropout`); None: those
+        of ``model``, or else of the kit's template.
     """
 
-    def __init__(self, kit: Kit, batch_size: int, state=None, *, model=None):
+    def __init__(
+        self, kit: Kit, batch_size: int, state=None, *, model=None, dropout=None
+    ):
+        from skdnn._dropout import dropout_rates
+
         self.kit = kit
         self.head = kit.head
         self.model = model
@@ -127,6 +138,16 @@ class EpochRunner:
                 "EpochRunner needs a state on TensorFlow and JAX, and a model elsewhere"
             )
         self.state = None if state is None or not compiled else kit.to_backend(state)
+        if dropout is None:
+            dropout = kit.dropout_rates if model is None else dropout_rates(model)
+        rates = np.asarray(dropout, dtype=np.float32).reshape(-1)
+        if rates.shape != kit.dropout_rates.shape:
+            raise ValueError(
+                f"{rates.size} dropout rates for an architecture of "
+                f"{kit.dropout_rates.size} Dropout layers."
+            )
+        #: the dropout rates, as the compiled functions take them
+        self.dropout = _ops().convert_to_tensor(rates) if compiled else rates
         if model is not None and compiled:
             self._read_model()
         #: the network's weights after the last epoch run, as numpy arrays in
@@ -291,8 +312,8 @@ class EpochRunner:
         if len(orders) > 1:  # whole epochs, one after the other, in one call
             rows = np.concatenate(orders)
             losses, metrics, stacked, self.state = compiled(
-                self.state, gather(X, rows), Y[rows], weights[rows], batch_size,
-                tf.constant(n, tf.int32),
+                self.state, self.dropout, gather(X, rows), Y[rows], weights[rows],
+                batch_size, tf.constant(n, tf.int32),
             )  # fmt: skip
             self._read_state(stacked, stacked=True)
             self._block_state = stacked
@@ -309,8 +330,8 @@ class EpochRunner:
         for start in range(0, n, chunk_rows):
             rows = order[start : start + chunk_rows]
             loss, metric, stacked, self.state = compiled(
-                self.state, gather(X, rows), Y[rows], weights[rows], batch_size,
-                tf.constant(rows.shape[0], tf.int32),
+                self.state, self.dropout, gather(X, rows), Y[rows], weights[rows],
+                batch_size, tf.constant(rows.shape[0], tf.int32),
             )  # fmt: skip
             # device values: summed lazily, read once per epoch
             loss_sum, metric_sum = loss_sum + loss[0], metric_sum + metric[0]
@@ -353,14 +374,16 @@ class EpochRunner:
             sizes = np.full(length, b, dtype=np.float32)
             sizes[used - 1] = n_rows - (used - 1) * b
             state, loss, metric = scan(
-                state, x, y.reshape(length, b, *y.shape[1:]),
+                state, self.dropout, x, y.reshape(length, b, *y.shape[1:]),
                 w.reshape(length, b), mask.reshape(length, b), sizes,
                 np.arange(length) < used,
             )  # fmt: skip
             loss_sum, metric_sum = loss_sum + loss, metric_sum + metric
         if n_scanned * b < n:
             rows = order[n_scanned * b :]
-            state, loss, metric = step(state, gather(X, rows), Y[rows], weights[rows])
+            state, loss, metric = step(
+                state, self.dropout, gather(X, rows), Y[rows], weights[rows]
+            )
             loss_sum = loss_sum + loss * rows.shape[0]
             metric_sum = metric_sum + metric
         self.state = [value for group in state for value in group]
@@ -427,10 +450,11 @@ def _ops():
 
 
 def _jax_steps(model, head):
-    """Jitted ``scan(state, xs, ys, ws, masks, sizes, active)`` and
-    ``step(state, x, y, w)``, and whether a partial batch may be padded.
+    """Jitted ``scan(state, rates, xs, ys, ws, masks, sizes, active)`` and
+    ``step(state, rates, x, y, w)``, and whether a partial batch may be padded.
 
-    ``state`` is ``(trainable, non_trainable, optimizer variables)``; the
+    ``state`` is ``(trainable, non_trainable, optimizer variables)``,
+    ``rates`` the dropout rates (:mod:`skdnn._dropout`); the
     scan runs one step per leading index of ``xs`` (batches of one shape),
     each batch's loss the weighted sum over its rows divided by its
     ``sizes`` entry, and its metric summed over the rows its ``masks`` row
@@ -448,16 +472,19 @@ def _jax_steps(model, head):
         type(layer).__name__ == "BatchNormalization" for layer in model.layers
     )
 
-    def loss_fn(trainable, non_trainable, x, y, w, size):
-        return logits_of.loss_and_state(head, trainable, non_trainable, x, y, w, size)
+    def loss_fn(trainable, non_trainable, rates, x, y, w, size):
+        with dropout_given(rates):
+            return logits_of.loss_and_state(
+                head, trainable, non_trainable, x, y, w, size
+            )
 
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
     def one_step(state, batch):
         trainable, non_trainable, optimizer_state = state
-        x, y, w, mask, size = batch
+        rates, x, y, w, mask, size = batch
         (loss, (logits, non_trainable)), grads = grad_fn(
-            trainable, non_trainable, x, y, w, size
+            trainable, non_trainable, rates, x, y, w, size
         )
         trainable, optimizer_state = optimizer.stateless_apply(
             optimizer_state, grads, trainable
@@ -466,25 +493,30 @@ def _jax_steps(model, head):
         return (trainable, non_trainable, optimizer_state), (loss, metric)
 
     @jax.jit
-    def step(state, x, y, w):
+    def step(state, rates, x, y, w):
         _CACHE.traces += 1
-        state, (loss, metric) = one_step(state, (x, y, w, None, x.shape[0]))
+        state, (loss, metric) = one_step(state, (rates, x, y, w, None, x.shape[0]))
         return state, loss, metric
 
-    def scan_step(state, batch):
-        *batch, active = batch
+    def scan_step(rates):
+        def run(state, batch):
+            *batch, active = batch
+            batch = (rates, *batch)
 
-        def skip(state, batch):  # a spare slot: nothing changes
-            shapes = jax.eval_shape(one_step, state, batch)[1]
-            return state, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+            def skip(state, batch):  # a spare slot: nothing changes
+                shapes = jax.eval_shape(one_step, state, batch)[1]
+                zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+                return state, zeros
 
-        return jax.lax.cond(active, one_step, skip, state, tuple(batch))
+            return jax.lax.cond(active, one_step, skip, state, batch)
+
+        return run
 
     @jax.jit
-    def scan(state, xs, ys, ws, masks, sizes, active):
+    def scan(state, rates, xs, ys, ws, masks, sizes, active):
         _CACHE.traces += 1
         state, (losses, metrics) = jax.lax.scan(
-            scan_step, state, (xs, ys, ws, masks, sizes, active)
+            scan_step(rates), state, (xs, ys, ws, masks, sizes, active)
         )
         # each batch's mean loss times its size: the sum over its rows
         # (spare slots add zeros)
@@ -532,6 +564,7 @@ class _TensorFlowTrainer:
             _TensorFlowChunk(self.template, variables, head, flat),
             input_signature=[
                 [tf.TensorSpec(v.shape, tf.as_dtype(v.dtype)) for v in variables],
+                tf.TensorSpec([len(dropout_layers(template))], tf.float32),
                 tf.TensorSpec([None, n_features], tf.float32),
                 tf.TensorSpec(y_shape, getattr(tf, head.y_dtype)),
                 tf.TensorSpec([None], tf.float32),
@@ -563,8 +596,9 @@ class _TensorFlowTrainer:
         flat_entry = names == ["tensor_inputs", "captured_inputs"]
         self._call_flat = call_flat if flat_entry else None
 
-    def __call__(self, state, x, y, w, batch, epoch_rows):
-        """Train the network of values ``state`` on one chunk of rows.
+    def __call__(self, state, rates, x, y, w, batch, epoch_rows):
+        """Train the network of values ``state``, its dropout at ``rates``,
+        on one chunk of rows.
 
         The chunk holds whole epochs of ``epoch_rows`` rows each (one, for
         an epoch split over several chunks): each epoch's loss and metric
@@ -575,9 +609,10 @@ class _TensorFlowTrainer:
 
         with self.lock, self._executor():
             if self._call_flat is None:
-                return self.function(state, x, y, w, batch, epoch_rows)
+                return self.function(state, rates, x, y, w, batch, epoch_rows)
             inputs = [
                 *state,
+                rates,
                 tf.convert_to_tensor(x, tf.float32),
                 tf.convert_to_tensor(y, self.y_dtype),
                 tf.convert_to_tensor(w, tf.float32),
@@ -608,10 +643,14 @@ class _TensorFlowChunk:
         self.flat = flat
         self.logits_of = _Logits(model)
 
-    def __call__(self, values, x, y, w, batch, epoch_rows):
+    def __call__(self, values, rates, x, y, w, batch, epoch_rows):
+        _CACHE.traces += 1
+        with dropout_given(rates):
+            return self._chunk(values, x, y, w, batch, epoch_rows)
+
+    def _chunk(self, values, x, y, w, batch, epoch_rows):
         import tensorflow as tf
 
-        _CACHE.traces += 1
         values = list(values)
         n_trainable = len(self.model.trainable_variables)
         n_fixed = len(self.model.non_trainable_variables)

@@ -160,7 +160,8 @@ def test_jax_padded_partial_batch_takes_the_step_of_its_rows(
     "change",
     [
         dict(hidden_layer_sizes=(12, 7)),
-        dict(dropout=0.3),
+        dict(dropout=0.0),  # no Dropout layer
+        dict(dropout=(0.1, 0.0)),  # none after the second layer
         dict(activation="tanh"),
         dict(batch_norm=True),
         dict(optimizer="sgd"),
@@ -175,6 +176,46 @@ def test_another_architecture_is_traced_on_its_own(data, fresh_cache, change):
     info = fresh_cache.cache_info()
     assert info["misses"] == 2 and info["hits"] == 0
     assert info["traces"] > traces
+
+
+def test_dropout_rates_share_one_trace(data, fresh_cache):
+    # the rates are an argument of the compiled functions: a fit at another
+    # rate reuses the trace, and trains as a function compiled for it would
+    X, y = data
+    at_01 = TaperedMLPClassifier(**{**_PARAMS, "dropout": 0.1}).fit(X, y)
+    traces = fresh_cache.cache_info()["traces"]
+    cached = TaperedMLPClassifier(**{**_PARAMS, "dropout": (0.5, 0.3)}).fit(X, y)
+    info = fresh_cache.cache_info()
+    assert info["hits"] == 1 and info["traces"] == traces
+    fresh_cache.clear_cache()
+    fresh = TaperedMLPClassifier(**{**_PARAMS, "dropout": (0.5, 0.3)}).fit(X, y)
+    assert fresh_cache.cache_info()["hits"] == 0
+    _assert_same_fit(cached, fresh)
+    # and the rate is the one given, not the one first traced
+    assert not np.allclose(at_01.history_["loss"], cached.history_["loss"])
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.5])
+def test_run_time_dropout_draws_the_masks_of_keras_layer(rate):
+    from skdnn._dropout import given, take_rates_at_run_time
+    from skdnn._keras import import_keras, to_numpy
+
+    keras = import_keras()
+    inputs = keras.Input(shape=(64,))
+    model = keras.Model(inputs, keras.layers.Dropout(rate, seed=3)(inputs))
+    layer = model.layers[-1]
+    x = np.linspace(0.5, 2.0, 32 * 64, dtype=np.float32).reshape(32, 64)
+    start = to_numpy(layer.seed_generator.state)
+    keras_out = to_numpy(layer(x, training=True))
+    layer.seed_generator.state.assign(start)
+    take_rates_at_run_time(model)
+    with given(keras.ops.convert_to_tensor(np.array([rate], np.float32))):
+        ours = to_numpy(layer(x, training=True))
+    np.testing.assert_array_equal(ours == 0, keras_out == 0)
+    np.testing.assert_allclose(ours, keras_out, rtol=1e-6)
+    assert 0 < (ours == 0).mean() < 1
+    # in inference, and outside a compiled function's trace, Keras's layer
+    np.testing.assert_array_equal(to_numpy(layer(x, training=False)), x)
 
 
 def test_cached_function_gives_the_results_of_a_fresh_one(data, fresh_cache):

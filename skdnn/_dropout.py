@@ -1,0 +1,100 @@
+"""Dropout at rates given when the compiled training functions run.
+
+A Keras ``Dropout`` layer holds its rate as a Python number, so a function
+traced through it bakes the rate in, and a search over ``dropout`` would
+trace one training function per rate. An architecture's kit (see
+:mod:`skdnn._kit`) therefore has its private template's ``Dropout`` layers
+read their rates from an argument of the compiled functions: each traced
+function takes a vector of one rate per ``Dropout`` layer, and one trace
+serves every network whose layers have dropout, at any rates. A rate of 0
+builds no ``Dropout`` layer (:func:`~skdnn._architecture.build_model`), so
+whether a layer has dropout stays part of the architecture.
+
+Each layer draws its mask from its own seed generator, as Keras's layer
+does (the same seeds, the same uniform numbers, the same masks); only the
+scale ``1 / (1 - rate)`` is computed from a float32 rate inside the graph
+rather than from a Python number, which can move it by float32 rounding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+# the rates of the function being traced on this thread (None outside one)
+_TRACING = threading.local()
+
+
+def dropout_layers(model) -> list:
+    """The ``Dropout`` layers of ``model``, in the order of its layers."""
+    return [layer for layer in model.layers if type(layer).__name__ == "Dropout"]
+
+
+def dropout_rates(model) -> np.ndarray:
+    """The rates of ``model``'s ``Dropout`` layers, as a float32 vector."""
+    return np.array([float(layer.rate) for layer in dropout_layers(model)], np.float32)
+
+
+def take_rates_at_run_time(model) -> None:
+    """Make ``model``'s ``Dropout`` layers read their rates from :func:`given`.
+
+    Outside :func:`given` (and in inference) the layers behave as Keras's.
+    Only for a model private to the training functions (a kit's template).
+    """
+    for index, layer in enumerate(dropout_layers(model)):
+        layer.call = _RunTimeCall(layer, index)
+
+
+@contextlib.contextmanager
+def given(rates):
+    """Trace the training of the template with these ``rates`` (a vector of
+    the compiled function's, one per ``Dropout`` layer)."""
+    previous = getattr(_TRACING, "rates", None)
+    _TRACING.rates = rates
+    try:
+        yield
+    finally:
+        _TRACING.rates = previous
+
+
+class _RunTimeCall:
+    """A ``Dropout`` layer's ``call``, reading its rate from :func:`given`."""
+
+    def __init__(self, layer, index: int):
+        self.layer = layer
+        self.index = index
+        self.keras_call = type(layer).call.__get__(layer)
+
+    def __call__(self, inputs, training=False):
+        rates = getattr(_TRACING, "rates", None)
+        if rates is None or not training:
+            return self.keras_call(inputs, training=training)
+        from skdnn._keras import backend_name
+
+        rate = rates[self.index]
+        seed = self.layer.seed_generator.next()
+        if backend_name() == "tensorflow":
+            return _tensorflow_dropout(inputs, rate, seed)
+        if backend_name() == "jax":
+            return _jax_dropout(inputs, rate, seed)
+        return self.keras_call(inputs, training=training)
+
+
+def _tensorflow_dropout(inputs, rate, seed):
+    import tensorflow as tf
+
+    if seed.dtype != tf.int32:  # as Keras casts a seed generator's state
+        seed = tf.cast(tf.math.floormod(seed, tf.int32.max - 1), tf.int32)
+    rate = tf.cast(rate, inputs.dtype)
+    return tf.nn.experimental.stateless_dropout(inputs, rate=rate, seed=seed)
+
+
+def _jax_dropout(inputs, rate, seed):
+    import jax
+    import jax.numpy as jnp
+
+    keep = (1.0 - rate).astype(inputs.dtype)
+    mask = jax.random.bernoulli(seed, p=keep, shape=inputs.shape)
+    return jax.lax.select(mask, inputs / keep, jnp.zeros_like(inputs))
