@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from skdnn._base import BaseTaperedMLP
 from skdnn._heads import RegressionHead
+from skdnn._preprocessing import _mean_and_std
 from skdnn._shared_api import estimator_signature, fill_doc, shared_parameters
 
 
@@ -202,10 +203,15 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
 
     def _standardize_targets(self, Y, rows):
         train = Y[rows]
-        self._target_mean = train.mean(axis=0)
-        scale = train.std(axis=0)
+        # per column, safe from overflow for values beyond about 1e154
+        moments = np.array([_mean_and_std(column) for column in train.T])
+        self._target_mean = moments[:, 0]
+        scale = moments[:, 1]
         # a constant target keeps its units: there is no spread to scale by
-        tiny = np.finfo(np.float32).eps * np.maximum(1.0, np.abs(self._target_mean))
+        # but float64 rounding of its mean (a spread of 1e-9 in targets of
+        # 1e-9 is one to scale by: the network trains on the standardised
+        # target in float32 either way)
+        tiny = 64 * np.finfo(np.float64).eps * np.abs(self._target_mean)
         scale[~(scale > tiny)] = 1.0
         self._target_scale = scale
         return self._rescale_targets(Y)

@@ -53,6 +53,17 @@ def test_targets_in_any_units_train_like_standardised_ones(diabetes):
     assert 0.2 < scaled.history_["loss"].iloc[0] < 3
 
 
+@pytest.mark.parametrize("unit", [1e-9, 1e-12, 1e160])
+def test_tiny_and_huge_target_units_train_like_any_other(diabetes, unit):
+    # a spread far below float32's epsilon is still a spread (it was taken
+    # for a constant target, and predicted 1e6 times too wide), and squares
+    # beyond 1e308 do not make the spread infinite (predictions were inf)
+    X, y = diabetes
+    plain = TaperedMLPRegressor(**FAST).fit(X, y)
+    scaled = TaperedMLPRegressor(**FAST).fit(X, unit * y)
+    np.testing.assert_allclose(scaled.predict(X) / unit, plain.predict(X), rtol=1e-5)
+
+
 def test_history_columns_and_validation_r2(diabetes):
     X, y = diabetes
     reg = TaperedMLPRegressor(**FAST).fit(X, y)
