@@ -664,7 +664,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 X, dtype=None, ensure_all_finite=False, input_name="X", copy=False
             )
         validate_data(self, X, skip_check_array=True, reset=reset)
-        if self.numeric_scaling is None and isinstance(X, np.ndarray):
+        if self.numeric_scaling is None:
             _check_float32_range(X, "X")
         if y is not None:
             y = _check_y(y, multi_output=True, **self._y_validation)

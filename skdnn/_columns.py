@@ -263,10 +263,28 @@ def _warn_uninformative(names: list[str], what: str) -> None:
         )
 
 
-def _check_float32_range(X: np.ndarray, name: str) -> None:
-    """Refuse values that overflow float32, the precision the network trains in."""
+def _check_float32_range(X, name: str) -> None:
+    """Refuse finite values that overflow float32, the precision the network
+    trains in: numbers of a float64 array, or of a DataFrame's number
+    columns (named in the message)."""
+    if _is_dataframe(X):
+        import pandas as pd
+
+        for column, series in X.items():
+            dtype = series.dtype
+            if pd.api.types.is_numeric_dtype(dtype) and not (
+                pd.api.types.is_bool_dtype(dtype)
+                or pd.api.types.is_complex_dtype(dtype)
+            ):
+                values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+                _check_float32_range(values, f"{name}'s column {column!r}")
+        return
     limit = np.finfo(np.float32).max
-    if X.dtype == np.float64 and X.size and not np.nanmax(np.abs(X)) <= limit:
+    if X.dtype != np.float64 or not X.size:
+        return
+    with np.errstate(invalid="ignore"):
+        too_large = np.abs(X) > limit
+    if np.any(too_large & np.isfinite(X)):
         raise ValueError(
             f"Input {name} contains a value too large for dtype('float32') "
             f"(beyond +/-{limit:.4g}), the precision the network trains in; "

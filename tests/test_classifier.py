@@ -560,6 +560,24 @@ def test_bad_X_is_refused_clearly(X_bad, params, match):
         TaperedMLPClassifier(**params).fit(X_bad, y)
 
 
+def test_numbers_beyond_float32_unscaled_are_refused_in_frames_too(small_data):
+    # with numeric_scaling=None a frame's column went to inf silently: a
+    # diverged first epoch at fit, a constant prediction at predict
+    X, y = small_data
+    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"])
+    frame["b"] = frame["b"].astype("Float64")
+    frame.loc[0, "b"] = pd.NA
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), epochs=2, numeric_scaling=None, random_state=0
+    ).fit(frame, y)  # missing values, and no value beyond float32, pass
+    huge = frame.copy()
+    huge.loc[3, "b"] = 1e39
+    with pytest.raises(ValueError, match="column 'b' contains a value too large"):
+        clone(clf).fit(huge, y)
+    with pytest.raises(ValueError, match="column 'b' contains a value too large"):
+        clf.predict_proba(huge)
+
+
 def test_missing_and_huge_numbers_are_imputed_and_scaled(small_data):
     X, y = small_data
     X = X * 1e200  # far beyond float32, in float64
