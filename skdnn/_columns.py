@@ -38,6 +38,8 @@ def _is_dataframe(X) -> bool:
 def _is_categorical_dtype(dtype) -> bool:
     import pandas as pd
 
+    if isinstance(dtype, pd.SparseDtype):  # read as its values' dtype
+        dtype = dtype.subtype
     return (
         isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype))
         or pd.api.types.is_object_dtype(dtype)
@@ -49,6 +51,8 @@ def _refuse_dtype(dtype, name) -> None:
     """ValueError for a column dtype that is neither numbers nor categories."""
     import pandas as pd
 
+    if isinstance(dtype, pd.SparseDtype):  # read densely, as its values' dtype
+        dtype = dtype.subtype
     kind = None
     if pd.api.types.is_datetime64_any_dtype(dtype):
         kind = "dates/times"
@@ -56,7 +60,7 @@ def _refuse_dtype(dtype, name) -> None:
         kind = "durations"
     elif pd.api.types.is_complex_dtype(dtype):
         kind = "complex numbers"
-    elif isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype, pd.SparseDtype)):
+    elif isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype)):
         kind = f"values of dtype {dtype}"
     elif getattr(dtype, "kind", "O") == "V":
         kind = "structured records"
@@ -105,7 +109,7 @@ def _float_column(X, j, name) -> np.ndarray:
     import pandas as pd
 
     if _is_dataframe(X):
-        series = X.iloc[:, j]
+        series = _dense(X.iloc[:, j])
         _refuse_dtype(series.dtype, name)
         if pd.api.types.is_numeric_dtype(series.dtype):
             return series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -133,10 +137,19 @@ def _float_column(X, j, name) -> np.ndarray:
         raise TypeError(f"Column {name!r} is treated as numeric: {exc}") from exc
 
 
+def _dense(series):
+    """A pandas sparse column as its dense values (as scikit-learn reads it)."""
+    import pandas as pd
+
+    if isinstance(series.dtype, pd.SparseDtype):
+        return series.sparse.to_dense()
+    return series
+
+
 def _category_column(X, j, name):
     """Column ``j`` as a 1d array-like of levels (pandas or numpy)."""
     if _is_dataframe(X):
-        series = X.iloc[:, j]
+        series = _dense(X.iloc[:, j])
         _refuse_dtype(series.dtype, name)
         if series.dtype == object:
             _refuse_objects(series.to_numpy(), name)

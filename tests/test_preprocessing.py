@@ -132,6 +132,29 @@ def test_booleans_and_zero_one_codes_are_the_same_levels(fit_values, new_values)
     assert not pre.transform(odd)[:, -2:].any()
 
 
+def test_pandas_sparse_columns_read_as_their_dense_values():
+    # pd.get_dummies(..., sparse=True) and sparse number columns: read as
+    # scikit-learn's estimators read them, not refused
+    rng = np.random.default_rng(0)
+    x = np.where(rng.random(40) < 0.7, 0.0, rng.normal(size=40))
+    x[3] = np.nan
+    colour = pd.Series(rng.choice(["red", "blue", "green"], 40))
+    dense = pd.concat([pd.Series(x, name="x"), pd.get_dummies(colour)], axis=1)
+    sparse = pd.concat(
+        [
+            pd.Series(pd.arrays.SparseArray(x, fill_value=0.0), name="x"),
+            pd.get_dummies(colour, sparse=True),
+        ],
+        axis=1,
+    )
+    pre = TabularPreprocessor().fit(sparse)
+    expected = TabularPreprocessor().fit(dense)
+    np.testing.assert_array_equal(
+        pre.categorical_features_, expected.categorical_features_
+    )
+    np.testing.assert_array_equal(pre.transform(sparse), expected.transform(dense))
+
+
 def test_missing_numbers_get_the_centre_and_an_indicator(frame):
     pre = TabularPreprocessor().fit(frame)
     Z = pre.transform(frame)
