@@ -335,6 +335,8 @@ def load(path: str | os.PathLike):
 def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
     import pandas as pd
 
+    from skdnn._dropout import dropout_layers
+    from skdnn._keras import to_numpy
     from skdnn._preprocessor_state import preprocessor_state
 
     name = type(clf).__name__
@@ -387,6 +389,17 @@ def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
                 for column in history.columns
             ],
         },
+        # Keras's file keeps no seed generator's state: without them a
+        # loaded network would continue training with its dropout masks
+        # drawn again from the start, not as the saved one would
+        "dropout_seed_states": [
+            _encode(
+                np.asarray(to_numpy(layer.seed_generator.state)),
+                arrays,
+                "dropout seed states",
+            )
+            for layer in dropout_layers(clf.model_)
+        ],
     }
     return state, arrays
 
@@ -436,6 +449,11 @@ def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, versio
             index = pd.Index(_decode(index, arrays), name=history["index_name"])
         frame = pd.DataFrame(dict(zip(history["columns"], columns, strict=True)))
         frame.index = index
+        # absent from files saved before they were kept
+        seed_states = [
+            np.asarray(_decode(value, arrays))
+            for value in state.get("dropout_seed_states", [])
+        ]
     except ModelFileError:
         raise
     except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
@@ -465,11 +483,32 @@ def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, versio
         setattr(clf, attribute, value)
     clf.preprocessor_ = _fitted_preprocessor(clf, preprocessor)
     _check_fitted_state(clf, model)
+    _restore_seed_states(model, seed_states)
     clf.model_ = model
     clf.history_ = frame
     clf._history_rows = frame.to_dict("records")
     clf._plan = clf._shifted(extract_plan(model))
     return clf
+
+
+def _restore_seed_states(model, seed_states: list) -> None:
+    """Put the saved dropout seed states back into ``model``'s layers."""
+    from skdnn._dropout import dropout_layers
+
+    if not seed_states:
+        return
+    layers = dropout_layers(model)
+    if len(seed_states) != len(layers) or any(
+        value.shape != (2,) or value.dtype.kind not in "iu" for value in seed_states
+    ):
+        raise ModelFileError(
+            f"{_ESTIMATOR} holds {len(seed_states)} dropout seed states that do "
+            f"not fit the network's {len(layers)} Dropout layers."
+        )
+    for layer, value in zip(layers, seed_states, strict=True):
+        variable = layer.seed_generator.state
+        # a file saved on another backend: its seeds' integer type
+        variable.assign(value.astype(variable.dtype))
 
 
 def _fitted_preprocessor(clf, state):

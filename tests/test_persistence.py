@@ -369,6 +369,21 @@ def test_refused_temporary_file_fails_cleanly(fitted, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_loaded_network_continues_training_as_the_saved_one(tmp_path):
+    # Keras's file keeps no dropout seed state: continuing a loaded network
+    # drew its dropout masks from the start again, and trained otherwise
+    X = _table()[["x1", "x2", "x3"]].to_numpy()
+    y = (X[:, 0] > 0).astype(int)
+    clf = TaperedMLPClassifier(**FAST, dropout=0.3, warm_start=True).fit(X, y)
+    skdnn.save(clf, tmp_path / "m.skdnn")
+    loaded = skdnn.load(tmp_path / "m.skdnn")
+    for model in (clf, loaded):
+        model.partial_fit(X, y)
+        model.set_params(epochs=3).fit(X, y)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    pd.testing.assert_frame_equal(loaded.history_, clf.history_)
+
+
 def test_failure_mid_write_leaves_no_partial_file(fitted, saved_file, tmp_path):
     clf = fitted["multiclass"][0]
     target = tmp_path / "model.skdnn"
