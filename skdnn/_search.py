@@ -418,10 +418,17 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         current.accepted = True
         self._evaluate([current], base, X, y, splits, fit_params, "round 0")
         if not np.all(np.isfinite(current.scores)):
+            if self._first_error is not None:
+                raise ValueError(
+                    "The starting design failed to fit on some folds; fix it "
+                    f"before searching from it. First error: {self._first_error}"
+                )
+            folds = np.flatnonzero(~np.isfinite(current.scores)).tolist()
             raise ValueError(
-                "The starting design failed to fit on some folds; fix it "
-                "before searching from it. First error: "
-                f"{self._first_error}"
+                f"The scorer returned NaN for the starting design on fold(s) "
+                f"{folds} (its fits succeeded): a score such as r2 is undefined "
+                "on a test fold of one row, or of one target value. Give folds "
+                "the scorer can score, or another scoring."
             )
         tried.append(current)
         self._say(
@@ -478,12 +485,9 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                     f"{verdict or 'failed'}"
                 )
             tried.extend(candidates)
-            passing = [
-                c
-                for c in candidates
-                if np.isfinite(c.gain) and c.gain > 0 and c.gain > ACCEPT_SE * c.noise
-            ]
+            passing = [c for c in candidates if _beats_noise(c.gain, c.noise)]
             if not passing:
+                self._say("  none accepted: no gain above the fold noise")
                 # the same design again: the next round tries the verdict's
                 # moves not tried yet, and the search stops when none is left
                 stalled = True
@@ -675,6 +679,15 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                         stacklevel=4,
                     )
                 continue
+            unscored = int(np.sum(~np.isfinite(candidate.scores)))
+            if unscored and candidate.round:
+                warnings.warn(
+                    f"The scorer returned NaN on {unscored} of {len(results)} "
+                    f"folds of the move {candidate.move!r} (its fits "
+                    "succeeded); it is not accepted.",
+                    UserWarning,
+                    stacklevel=4,
+                )
             fitted = [r["estimator"] for r in results]
             candidate.diagnosis = diagnose(fitted)
             first, _ = _final_step_and_prefix(fitted[0])
@@ -761,6 +774,19 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.string = sub.input_tags.string
         tags.input_tags.pairwise = sub.input_tags.pairwise
         return tags
+
+
+def _beats_noise(gain: float, noise: float) -> bool:
+    """Whether a paired gain is positive and above ``ACCEPT_SE`` times its noise.
+
+    A margin of float64 rounding keeps a tie out: a move that gains ``a`` on
+    one fold and ties the others has a gain and a standard error both of
+    exactly ``a / n``, which rounding alone would otherwise decide.
+    """
+    if not (np.isfinite(gain) and gain > 0):
+        return False
+    bar = ACCEPT_SE * noise
+    return gain - bar > 1e-9 * max(abs(gain), abs(bar))
 
 
 def _combination(promising, design: dict) -> tuple[dict, dict] | None:

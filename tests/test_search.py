@@ -13,7 +13,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skdnn._history import VERDICTS, Diagnosis
 from skdnn._moves import MOVES, MOVES_PER_ROUND, _moves_for, _State
-from skdnn._search import ACCEPT_SE, DesignSearchCV
+from skdnn._search import ACCEPT_SE, DesignSearchCV, _beats_noise
 
 # ----------------------------------------------------------------------
 # A stand-in network: the design parameters, curves and scores set by hand
@@ -481,6 +481,29 @@ def test_a_failing_start_is_an_error():
     est = DesignSearchCV(StandInNet(fail="start"), scoring="accuracy", cv=folds)
     with pytest.raises(ValueError, match="starting design failed"):
         est.fit(X, y)
+
+
+def test_a_start_the_scorer_cannot_score_is_named_as_such():
+    # every fit succeeds, the scorer returns NaN: not "failed to fit"
+    X, y, folds = stand_in_data()
+    est = DesignSearchCV(StandInNet(), scoring=lambda *_: np.nan, cv=folds)
+    with pytest.raises(ValueError, match=r"scorer returned NaN .* fold\(s\) \[0, 1"):
+        est.fit(X, y)
+
+
+def test_a_gain_tied_with_its_noise_is_not_above_it():
+    # one fold gains a, the others tie: gain and standard error are both
+    # a / n, and float rounding decided (20 of 80 such moves were accepted)
+    for a in np.linspace(0.001, 0.2, 80):
+        for n in (3, 5, 10):
+            diffs = np.r_[a, np.zeros(n - 1)]
+            gain = float(np.mean(diffs))
+            noise = float(np.std(diffs, ddof=1) / np.sqrt(n))
+            assert not _beats_noise(gain, noise)
+    assert _beats_noise(0.02, 0.01)
+    assert _beats_noise(0.01, 0.0)
+    assert not _beats_noise(-0.02, 0.01)
+    assert not _beats_noise(np.nan, 0.01)
 
 
 def test_max_rounds_zero_only_scores_the_start():
