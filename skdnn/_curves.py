@@ -52,8 +52,27 @@ def _fits_of(obj) -> list[tuple[pd.DataFrame, object]]:
     if isinstance(obj, Sequence | np.ndarray) and not isinstance(obj, str):
         if len(obj) == 0:
             raise ValueError("No fit to diagnose: the list of folds is empty.")
-        return [_fit_of(item) for item in obj]
+        fits = [_fit_of(item) for item in obj]
+        _check_one_kind([estimator for _, estimator in fits])
+        return fits
     return [_fit_of(obj)]
+
+
+def _check_one_kind(estimators) -> None:
+    """ValueError for folds of classifiers and regressors together: their
+    losses (cross-entropy, squared error) have no mean."""
+    from sklearn.base import is_classifier, is_regressor
+
+    kinds = {
+        "classifier" if is_classifier(e) else "regressor" if is_regressor(e) else None
+        for e in estimators
+        if e is not None
+    } - {None}
+    if len(kinds) > 1:
+        raise ValueError(
+            "The fits pooled mix classifiers and regressors, whose losses "
+            "cannot be averaged; pool the folds of one estimator."
+        )
 
 
 def _fit_of(obj) -> tuple[pd.DataFrame, object]:

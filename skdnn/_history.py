@@ -191,7 +191,9 @@ def diagnose(estimator_or_history) -> Diagnosis:
     estimator_or_history : estimator, Pipeline, DataFrame, dict or list
         A fitted :class:`~skdnn.TaperedMLPClassifier`, a fitted Pipeline
         whose last step is one (or a fitted search over either, read through
-        its ``best_estimator_``), or a history DataFrame with a ``loss``
+        its ``best_estimator_``; a fitted :class:`~skdnn.DesignSearchCV`
+        gives its ``best_diagnosis_``, the pooled verdict on its accepted
+        design's folds), or a history DataFrame with a ``loss``
         column and optionally ``val_loss`` (the layout of ``history_``).
         With an estimator, the advice quotes its parameters and the verdict
         weighs its ``n_validation_samples_``.
@@ -215,7 +217,8 @@ def diagnose(estimator_or_history) -> Diagnosis:
         If the input is neither a history DataFrame nor an estimator that
         records one.
     ValueError
-        If the history is empty or has no ``loss`` column.
+        If the history is empty or has no ``loss`` column, or if the fits
+        pooled mix classifiers and regressors.
 
     See Also
     --------
@@ -323,6 +326,12 @@ def diagnose(estimator_or_history) -> Diagnosis:
     overfitting from epoch 4: validation loss rose 61 % above its minimum
     while training loss kept falling (0.38 -> 0.09, smoothed)
     """
+    if _is_design_search(estimator_or_history):
+        # its accepted design's folds, pooled (not the one refit's curve)
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(estimator_or_history, "best_diagnosis_")
+        return estimator_or_history.best_diagnosis_
     fits = _fits_of(estimator_or_history)
     for history, _ in fits:
         if "loss" not in history.columns:
@@ -345,6 +354,12 @@ def diagnose(estimator_or_history) -> Diagnosis:
     return _weigh_evidence(
         diagnosis, fits, pooled_input=_is_pooled(estimator_or_history)
     )
+
+
+def _is_design_search(obj) -> bool:
+    from skdnn._search import DesignSearchCV
+
+    return isinstance(obj, DesignSearchCV)
 
 
 # ----------------------------------------------------------------------
@@ -375,6 +390,13 @@ def _weigh_evidence(
     notes = []
     if n_folds is not None:
         fold_note = f"mean curves of {n_folds} folds"
+        with_validation = sum(
+            1
+            for history, _ in fits
+            if "val_loss" in history and np.isfinite(history["val_loss"]).any()
+        )
+        if 0 < with_validation < n_folds:
+            fold_note += f" (the validation curve of {with_validation})"
         if spread is not None:
             across = (
                 "folds"

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -775,6 +776,23 @@ def test_pooled_inputs_are_checked():
         diagnose([])
     with pytest.raises(TypeError, match="records no learning curves"):
         diagnose([LogisticRegression()])
+
+
+def test_pooled_classifiers_and_regressors_are_refused():
+    X, y = make_classification(n_samples=80, n_features=4, random_state=0)
+    params = {"hidden_layer_sizes": (4,), "epochs": 2, "random_state": 0}
+    clf = TaperedMLPClassifier(**params).fit(X, y)
+    reg = TaperedMLPRegressor(**params).fit(X, y.astype(float))
+    with pytest.raises(ValueError, match="mix classifiers and regressors"):
+        diagnose([clf, reg])
+
+
+def test_pooled_message_counts_the_folds_behind_the_validation_curve():
+    with_validation = history(decay(20, 0.7, 0.3), decay(20, 0.7, 0.35))
+    without = history(decay(20, 0.7, 0.3))
+    message = diagnose([with_validation, without, without]).message
+    assert "mean curves of 3 folds (the validation curve of 1)" in message
+    assert "validation curve of" not in diagnose([with_validation] * 3).message
 
 
 def test_pooled_fits_with_and_without_validation_do_not_diverge():

@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from skdnn._history import VERDICTS, Diagnosis
+from skdnn._history import VERDICTS, Diagnosis, diagnose
 from skdnn._moves import MOVES, MOVES_PER_ROUND, _moves_for, _State
 from skdnn._search import ACCEPT_SE, DesignSearchCV, _beats_noise
 
@@ -504,6 +504,13 @@ def test_a_gain_tied_with_its_noise_is_not_above_it():
     assert _beats_noise(0.01, 0.0)
     assert not _beats_noise(-0.02, 0.01)
     assert not _beats_noise(np.nan, 0.01)
+
+
+def test_diagnose_of_a_search_is_its_pooled_verdict():
+    # not the verdict on the single refit's curve, thinner than the folds'
+    est, X, y = search()
+    est.fit(X, y)
+    assert diagnose(est) is est.best_diagnosis_
 
 
 def test_max_rounds_zero_only_scores_the_start():
