@@ -302,11 +302,27 @@ def check_known_labels(classes, datasets: dict) -> None:
         seen = pd.unique(np.asarray(y, dtype=object).ravel()).tolist()
         unknown = [label for label in seen if label not in known]
         if unknown:
+            hint = ""
+            if len(unknown) > 2 * len(known) and all(
+                isinstance(label, float) for label in unknown
+            ):
+                hint = (
+                    " A target of many distinct numbers is continuous: is this "
+                    "a regression target, scored with a classifier?"
+                )
             raise ValueError(
-                f"The target of {name!r} holds label(s) the estimator was not "
-                f"trained on: {sorted(map(str, unknown))}; its classes are "
-                f"{sorted(map(str, known))}."
+                f"The target of {name!r} holds {len(unknown)} label(s) the "
+                f"estimator was not trained on: {_listed(unknown)}; its classes "
+                f"are {_listed(known)}.{hint}"
             )
+
+
+def _listed(labels, most: int = 10) -> str:
+    """The sorted labels as text, the first ``most`` and a count of the rest."""
+    names = sorted(map(str, labels))
+    if len(names) <= most:
+        return str(names)
+    return f"{str(names[:most])[:-1]}, ... and {len(names) - most} more]"
 
 
 def _is_ragged(classes) -> bool:

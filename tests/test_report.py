@@ -428,6 +428,17 @@ def test_tapered_regressor():
     assert report.loc["test", "r2"] == est.score(X, y)
 
 
+def test_a_continuous_target_scored_by_a_classifier_is_named_briefly():
+    X = np.linspace(-1.0, 1.0, 60).reshape(-1, 1)
+    clf = LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    continuous = np.linspace(0.0, 1.0, 60)
+    with pytest.raises(ValueError, match="is this a regression target") as info:
+        evaluation_report(clf, {"test": (X, continuous)})
+    message = str(info.value)
+    assert "holds 58 label(s)" in message and "and 48 more" in message
+    assert len(message) < 600
+
+
 def test_a_label_the_estimator_never_saw_is_named():
     X = np.array([[0.0], [1.0], [2.0], [3.0]])
     y = np.array(["bad", "good", "bad", "good"], dtype=object)
