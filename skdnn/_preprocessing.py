@@ -291,6 +291,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self : TabularPreprocessor
             The fitted transformer.
         """
+        import pandas as pd
+
         X = self._check_input(X, reset=True)
         n_samples = X.shape[0]
         self.categorical_features_ = self._resolve_categorical(X)
@@ -345,15 +347,22 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             if isinstance(self.min_frequency, float) and self.min_frequency < 1
             else int(self.min_frequency)
         )
-        categories, onehot, embedded, single = [], [], [], []
+        categories, onehot, embedded, single, rare = [], [], [], [], []
         for j in np.flatnonzero(self.categorical_features_):
-            levels = _learn_levels(_category_column(X, j, names[j]), min_count)
+            values = _category_column(X, j, names[j])
+            levels = _learn_levels(values, min_count)
             categories.append(levels)
-            if levels.size <= 1:
-                (empty if levels.size == 0 else single).append(names[j])
+            if levels.size == 0:
+                (empty if np.all(pd.isna(values)) else rare).append(names[j])
+            elif levels.size == 1:
+                single.append(names[j])
             (onehot if levels.size <= self.max_onehot_levels else embedded).append(j)
 
         _warn_uninformative(empty, "are all missing at fit")
+        _warn_uninformative(
+            rare,
+            f"have no level seen at least {min_count} times at fit (min_frequency)",
+        )
         _warn_uninformative(constant, "are constant at fit")
         _warn_uninformative(single, "have a single level at fit")
 

@@ -430,6 +430,10 @@ def test_rare_levels_are_pooled_and_one_hot_limit_applies():
     as_fraction = TabularPreprocessor(min_frequency=0.2).fit(X)
     assert as_fraction.categories_[0].tolist() == ["a", "b"]
 
+    # every level pooled: said as such, not as a column of missing values
+    with pytest.warns(UserWarning, match="no level seen at least 11 times"):
+        TabularPreprocessor(min_frequency=11).fit(X)
+
 
 def test_categorical_features_by_name_index_mask_and_none(frame):
     by_dtype = TabularPreprocessor().fit_transform(frame)
