@@ -5,7 +5,9 @@ the estimators: the members and their checksums, the manifest and its
 format version, atomic writing, guarded reading (unexpected or unsafe
 member names, decompression bombs, truncation), and the typed JSON in which
 every value keeps its type and arrays go to an ``.npz`` member read with
-``allow_pickle=False``. Anything unexpected is a :class:`ModelFileError`.
+``allow_pickle=False``; and the check of the ``.keras`` member, which may
+hold only the layers skdnn builds. Anything unexpected is a
+:class:`ModelFileError`.
 """
 
 from __future__ import annotations
@@ -374,3 +376,93 @@ def _safe_dtype(name, kinds: str) -> np.dtype:
     if dtype.kind not in kinds or dtype.hasobject:
         raise ModelFileError(f"{_ESTIMATOR} names a refused dtype {name!r}.")
     return dtype
+
+
+# The layers build_model creates; anything else in a .keras file is refused.
+_KERAS_LAYERS = frozenset(
+    {
+        "InputLayer",
+        "Dense",
+        "BatchNormalization",
+        "Activation",
+        "Dropout",
+        "TabularEmbedding",
+    }
+)
+# skdnn's own registered Keras layers: registered name -> class name.
+_SKDNN_LAYERS = {"skdnn>TabularEmbedding": "TabularEmbedding"}
+_SKDNN_LAYER_MODULE = "skdnn._embedding"
+_KERAS_MEMBERS = frozenset({"metadata.json", "config.json", "model.weights.h5"})
+
+
+def _check_keras_archive(data: bytes) -> None:
+    """Refuse a .keras file holding anything skdnn does not build.
+
+    Keras's own ``safe_mode`` refuses Python lambdas, but can be switched off
+    globally (``keras.config.enable_unsafe_deserialization``); this check
+    holds whatever that setting: only Keras's own modules, no lambdas, no
+    registered custom objects, and only the layers of the tapered network.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            unexpected = sorted(set(names) - _KERAS_MEMBERS)
+            if unexpected:
+                raise ModelFileError(f"{_MODEL} holds unexpected members {unexpected}.")
+            config = _read_json(archive.read("config.json"), f"{_MODEL}/config.json")
+    except (zipfile.BadZipFile, KeyError, EOFError, OSError) as exc:
+        raise ModelFileError(
+            f"{_MODEL} is not a valid .keras archive ({exc})."
+        ) from exc
+
+    inner = config.get("config") if isinstance(config, dict) else None
+    layers = inner.get("layers") if isinstance(inner, dict) else None
+    if not isinstance(layers, list) or config.get("class_name") != "Functional":
+        raise ModelFileError(f"{_MODEL} does not hold a functional Keras model.")
+    refused = sorted(
+        {
+            str(layer.get("class_name") if isinstance(layer, dict) else layer)
+            for layer in layers
+            if not isinstance(layer, dict)
+            or layer.get("class_name") not in _KERAS_LAYERS
+        }
+    )
+    if refused:
+        raise ModelFileError(
+            f"{_MODEL} holds layers skdnn does not build: {refused}; only "
+            f"{sorted(_KERAS_LAYERS)} are loaded."
+        )
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        if not isinstance(node, dict):
+            continue
+        module = node.get("module")
+        registered = node.get("registered_name")
+        skdnn_layer = (
+            registered in _SKDNN_LAYERS
+            and node.get("class_name") == _SKDNN_LAYERS[registered]
+            and module == _SKDNN_LAYER_MODULE
+        )
+        if (
+            module is not None
+            and not skdnn_layer
+            and not (
+                isinstance(module, str)
+                and (module == "keras" or module.startswith("keras."))
+            )
+        ):
+            raise ModelFileError(f"{_MODEL} refers to the module {module!r}; refused.")
+        if node.get("class_name") == "__lambda__":
+            raise ModelFileError(f"{_MODEL} holds a Python lambda; refused.")
+        if (
+            registered is not None
+            and not skdnn_layer
+            and registered != node.get("class_name")
+        ):
+            raise ModelFileError(
+                f"{_MODEL} holds the custom object {registered!r}; refused."
+            )
+        stack.extend(node.values())

@@ -54,6 +54,7 @@ from skdnn._forward import (
 from skdnn._network import Network
 from skdnn._progress import EpochProgress
 from skdnn._training import ValidationSet, release_kernel_cache, row_indices
+from skdnn._user_warnings import user_stacklevel
 
 OPTIMIZERS = {
     "adam": "Adam",
@@ -355,7 +356,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                             f"weights of epoch {epoch - 1} are kept. Lower "
                             "learning_rate or scale the features (StandardScaler).",
                             ConvergenceWarning,
-                            stacklevel=3,
+                            stacklevel=user_stacklevel(),
                         )
                         stop = True
                         break
@@ -387,7 +388,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 f"Training interrupted; kept the {len(self._history_rows)} "
                 "epochs completed.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         finally:
             progress.close()
@@ -715,7 +716,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 "A column-vector y was passed when a 1d array was expected; "
                 "it is raveled.",
                 DataConversionWarning,
-                stacklevel=5,
+                stacklevel=user_stacklevel(),
             )
             return y.ravel()
         return y
@@ -746,7 +747,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 f"validation_split={self.validation_split} leaves too few rows of "
                 f"the {n_rows} to train on; training without a validation set.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
             return all_rows, None
         seed = int(rng.integers(0, 2**31 - 1))
@@ -767,7 +768,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 "that are the only ones of their class; training without a "
                 "validation set.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
             return all_rows, None
         _, val_rows = train_test_split(

@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 
+from skdnn._user_warnings import user_stacklevel
+
 #: ``pandas.api.types.infer_dtype`` answers refused in a column of objects.
 _REFUSED_INFERRED = {
     "datetime": "dates/times",
@@ -272,7 +274,7 @@ def _warn_uninformative(names: list[str], what: str) -> None:
         warnings.warn(
             f"Column(s) {listed} {what}: they carry no information for the model.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 

@@ -227,3 +227,34 @@ def guess_loss(estimator) -> float | None:
     if getattr(step, "_target_kind", None) == "multilabel":  # a sigmoid a label
         return math.log(2.0)
     return math.log(max(len(classes), 2))
+
+
+# ----------------------------------------------------------------------
+# Small readers and formatters of the diagnosis
+# ----------------------------------------------------------------------
+
+
+def _is_regressor(estimator) -> bool:
+    from sklearn.base import is_regressor
+
+    try:
+        return estimator is not None and is_regressor(estimator)
+    except Exception:  # an object without scikit-learn's tags
+        return False
+
+
+def _float_or_none(value) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _num(value: float) -> str:
+    """A loss as it reads in a sentence: three significant digits."""
+    return f"{value:.3g}"
+
+
+def _percent(fraction: float) -> str:
+    return f"{100 * fraction:.0f} %"

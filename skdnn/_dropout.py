@@ -37,6 +37,42 @@ def dropout_rates(model) -> np.ndarray:
     return np.array([float(layer.rate) for layer in dropout_layers(model)], np.float32)
 
 
+def seed_states(model) -> list[np.ndarray]:
+    """The state of each ``Dropout`` layer's seed generator (which Keras's
+    saved file leaves out), as numpy arrays."""
+    from skdnn._keras import to_numpy
+
+    return [
+        np.asarray(to_numpy(layer.seed_generator.state))
+        for layer in dropout_layers(model)
+    ]
+
+
+def restore_seed_states(model, states: list) -> None:
+    """Put :func:`seed_states` back into ``model``'s ``Dropout`` layers.
+
+    Raises
+    ------
+    ValueError
+        If the states do not fit the layers.
+    """
+    if not states:  # a file saved before they were kept
+        return
+    layers = dropout_layers(model)
+    states = [np.asarray(state) for state in states]
+    if len(states) != len(layers) or any(
+        state.shape != (2,) or state.dtype.kind not in "iu" for state in states
+    ):
+        raise ValueError(
+            f"{len(states)} dropout seed states do not fit the network's "
+            f"{len(layers)} Dropout layers"
+        )
+    for layer, state in zip(layers, states, strict=True):
+        variable = layer.seed_generator.state
+        # saved on another backend: its seeds' integer type
+        variable.assign(state.astype(variable.dtype))
+
+
 def take_rates_at_run_time(model) -> None:
     """Make ``model``'s ``Dropout`` layers read their rates from :func:`given`.
 

@@ -16,7 +16,11 @@ import pandas as pd
 from skdnn._curves import (
     _epoch_numbers,
     _fits_of,
+    _float_or_none,
     _is_pooled,
+    _is_regressor,
+    _num,
+    _percent,
     _pooled_history,
     _series,
     guess_loss,
@@ -326,7 +330,9 @@ def diagnose(estimator_or_history) -> Diagnosis:
     overfitting from epoch 4: validation loss rose 61 % above its minimum
     while training loss kept falling (0.38 -> 0.09, smoothed)
     """
-    if _is_design_search(estimator_or_history):
+    from skdnn._search import DesignSearchCV
+
+    if isinstance(estimator_or_history, DesignSearchCV):
         # its accepted design's folds, pooled (not the one refit's curve)
         from sklearn.utils.validation import check_is_fitted
 
@@ -354,12 +360,6 @@ def diagnose(estimator_or_history) -> Diagnosis:
     return _weigh_evidence(
         diagnosis, fits, pooled_input=_is_pooled(estimator_or_history)
     )
-
-
-def _is_design_search(obj) -> bool:
-    from skdnn._search import DesignSearchCV
-
-    return isinstance(obj, DesignSearchCV)
 
 
 # ----------------------------------------------------------------------
@@ -585,32 +585,6 @@ class _Knobs:
             ),
             guess_loss=guess_loss(estimator),
         )
-
-
-def _is_regressor(estimator) -> bool:
-    from sklearn.base import is_regressor
-
-    try:
-        return estimator is not None and is_regressor(estimator)
-    except Exception:  # an object without scikit-learn's tags
-        return False
-
-
-def _float_or_none(value) -> float | None:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _num(value: float) -> str:
-    """A loss as it reads in a sentence: three significant digits."""
-    return f"{value:.3g}"
-
-
-def _percent(fraction: float) -> str:
-    return f"{100 * fraction:.0f} %"
 
 
 # ----------------------------------------------------------------------

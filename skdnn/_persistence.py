@@ -63,6 +63,7 @@ from skdnn._archive import (
     FORMAT_NAME,
     FORMAT_VERSION,
     ModelFileError,
+    _check_keras_archive,
     _decode,
     _encode,
     _json_bytes,
@@ -75,6 +76,7 @@ from skdnn._archive import (
     _write_atomic,
 )
 from skdnn._keras import quiet_numpy_copy_warning
+from skdnn._user_warnings import user_stacklevel
 
 TRUSTED_SKLEARN_FUNCTIONS = (
     "sklearn.feature_selection.chi2",
@@ -86,21 +88,6 @@ TRUSTED_SKLEARN_FUNCTIONS = (
     "sklearn.feature_selection.r_regression",
 )
 
-# The layers build_model creates; anything else in a .keras file is refused.
-_KERAS_LAYERS = frozenset(
-    {
-        "InputLayer",
-        "Dense",
-        "BatchNormalization",
-        "Activation",
-        "Dropout",
-        "TabularEmbedding",
-    }
-)
-# skdnn's own registered Keras layers: registered name -> class name.
-_SKDNN_LAYERS = {"skdnn>TabularEmbedding": "TabularEmbedding"}
-_SKDNN_LAYER_MODULE = "skdnn._embedding"
-_KERAS_MEMBERS = frozenset({"metadata.json", "config.json", "model.weights.h5"})
 # Private fitted attributes that are saved, per estimator; the rest are
 # rebuilt on load.
 _PRIVATE_STATE = {
@@ -335,8 +322,7 @@ def load(path: str | os.PathLike):
 def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
     import pandas as pd
 
-    from skdnn._dropout import dropout_layers
-    from skdnn._keras import to_numpy
+    from skdnn._dropout import seed_states
     from skdnn._preprocessor_state import preprocessor_state
 
     name = type(clf).__name__
@@ -348,7 +334,7 @@ def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
             "pickle; the saved model has callbacks=None. Set them again after "
             "loading to train further with them.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
         params["callbacks"] = None
     attributes = {}
@@ -393,12 +379,8 @@ def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
         # loaded network would continue training with its dropout masks
         # drawn again from the start, not as the saved one would
         "dropout_seed_states": [
-            _encode(
-                np.asarray(to_numpy(layer.seed_generator.state)),
-                arrays,
-                "dropout seed states",
-            )
-            for layer in dropout_layers(clf.model_)
+            _encode(value, arrays, "dropout seed states")
+            for value in seed_states(clf.model_)
         ],
     }
     return state, arrays
@@ -407,6 +389,7 @@ def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
 def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, version):
     import pandas as pd
 
+    from skdnn._dropout import restore_seed_states
     from skdnn._forward import extract_plan
     from skdnn._shared_api import estimator_classes
 
@@ -483,32 +466,15 @@ def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, versio
         setattr(clf, attribute, value)
     clf.preprocessor_ = _fitted_preprocessor(clf, preprocessor)
     _check_fitted_state(clf, model)
-    _restore_seed_states(model, seed_states)
+    try:
+        restore_seed_states(model, seed_states)
+    except ValueError as exc:
+        raise ModelFileError(f"{_ESTIMATOR} is malformed ({exc}).") from exc
     clf.model_ = model
     clf.history_ = frame
     clf._history_rows = frame.to_dict("records")
     clf._plan = clf._shifted(extract_plan(model))
     return clf
-
-
-def _restore_seed_states(model, seed_states: list) -> None:
-    """Put the saved dropout seed states back into ``model``'s layers."""
-    from skdnn._dropout import dropout_layers
-
-    if not seed_states:
-        return
-    layers = dropout_layers(model)
-    if len(seed_states) != len(layers) or any(
-        value.shape != (2,) or value.dtype.kind not in "iu" for value in seed_states
-    ):
-        raise ModelFileError(
-            f"{_ESTIMATOR} holds {len(seed_states)} dropout seed states that do "
-            f"not fit the network's {len(layers)} Dropout layers."
-        )
-    for layer, value in zip(layers, seed_states, strict=True):
-        variable = layer.seed_generator.state
-        # a file saved on another backend: its seeds' integer type
-        variable.assign(value.astype(variable.dtype))
 
 
 def _fitted_preprocessor(clf, state):
@@ -644,79 +610,6 @@ def _read_keras(data: bytes):
         raise ModelFileError(
             f"{_MODEL} could not be loaded safely: {exc}".rstrip(".") + "."
         ) from exc
-
-
-def _check_keras_archive(data: bytes) -> None:
-    """Refuse a .keras file holding anything skdnn does not build.
-
-    Keras's own ``safe_mode`` refuses Python lambdas, but can be switched off
-    globally (``keras.config.enable_unsafe_deserialization``); this check
-    holds whatever that setting: only Keras's own modules, no lambdas, no
-    registered custom objects, and only the layers of the tapered network.
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
-            unexpected = sorted(set(names) - _KERAS_MEMBERS)
-            if unexpected:
-                raise ModelFileError(f"{_MODEL} holds unexpected members {unexpected}.")
-            config = _read_json(archive.read("config.json"), f"{_MODEL}/config.json")
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError) as exc:
-        raise ModelFileError(
-            f"{_MODEL} is not a valid .keras archive ({exc})."
-        ) from exc
-
-    inner = config.get("config") if isinstance(config, dict) else None
-    layers = inner.get("layers") if isinstance(inner, dict) else None
-    if not isinstance(layers, list) or config.get("class_name") != "Functional":
-        raise ModelFileError(f"{_MODEL} does not hold a functional Keras model.")
-    refused = sorted(
-        {
-            str(layer.get("class_name") if isinstance(layer, dict) else layer)
-            for layer in layers
-            if not isinstance(layer, dict)
-            or layer.get("class_name") not in _KERAS_LAYERS
-        }
-    )
-    if refused:
-        raise ModelFileError(
-            f"{_MODEL} holds layers skdnn does not build: {refused}; only "
-            f"{sorted(_KERAS_LAYERS)} are loaded."
-        )
-    stack = [config]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        if not isinstance(node, dict):
-            continue
-        module = node.get("module")
-        registered = node.get("registered_name")
-        skdnn_layer = (
-            registered in _SKDNN_LAYERS
-            and node.get("class_name") == _SKDNN_LAYERS[registered]
-            and module == _SKDNN_LAYER_MODULE
-        )
-        if (
-            module is not None
-            and not skdnn_layer
-            and not (
-                isinstance(module, str)
-                and (module == "keras" or module.startswith("keras."))
-            )
-        ):
-            raise ModelFileError(f"{_MODEL} refers to the module {module!r}; refused.")
-        if node.get("class_name") == "__lambda__":
-            raise ModelFileError(f"{_MODEL} holds a Python lambda; refused.")
-        if (
-            registered is not None
-            and not skdnn_layer
-            and registered != node.get("class_name")
-        ):
-            raise ModelFileError(
-                f"{_MODEL} holds the custom object {registered!r}; refused."
-            )
-        stack.extend(node.values())
 
 
 def _load_keras_model(data: bytes):

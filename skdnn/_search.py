@@ -47,6 +47,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from skdnn._history import Diagnosis, diagnose
 from skdnn._moves import DESIGN_PARAMS, MOVES, MOVES_PER_ROUND, _moves_for, _State
 from skdnn._progress import Progress, write_line
+from skdnn._user_warnings import user_stacklevel
 
 __all__ = ["MOVES", "DesignSearchCV"]
 
@@ -676,7 +677,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                         f"{candidate.move!r} failed; it is not accepted. First "
                         f"error: {errors[0]}",
                         FitFailedWarning,
-                        stacklevel=4,
+                        stacklevel=user_stacklevel(),
                     )
                 continue
             unscored = int(np.sum(~np.isfinite(candidate.scores)))
@@ -686,7 +687,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                     f"folds of the move {candidate.move!r} (its fits "
                     "succeeded); it is not accepted.",
                     UserWarning,
-                    stacklevel=4,
+                    stacklevel=user_stacklevel(),
                 )
             fitted = [r["estimator"] for r in results]
             candidate.diagnosis = diagnose(fitted)

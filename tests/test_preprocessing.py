@@ -883,3 +883,14 @@ def test_float32_rows_are_scaled_in_float32_within_rounding_of_float64():
         [pre.transform(row[None]) for row in X[:5].astype(np.float32)]
     )
     np.testing.assert_array_equal(one_by_one, narrow[:5])
+
+
+def test_warnings_point_at_the_callers_line():
+    # not at scikit-learn's fit wrapper or a Pipeline inside scikit-learn
+    X = pd.DataFrame({"flat": [1.0] * 6, "x": np.arange(6.0)})
+    with pytest.warns(UserWarning, match="constant at fit") as record:
+        TabularPreprocessor().fit(X)
+    assert {w.filename for w in record} == {__file__}
+    with pytest.warns(UserWarning, match="constant at fit") as record:
+        make_pipeline(TabularPreprocessor(), LogisticRegression()).fit(X, X["x"] > 2)
+    assert {w.filename for w in record} == {__file__}

@@ -1,0 +1,45 @@
+"""Warnings that point at the user's line, not at library internals."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def _library_folders() -> tuple[str, ...]:
+    import joblib
+    import sklearn
+
+    import skdnn
+
+    return tuple(
+        os.path.dirname(module.__file__) + os.sep for module in (skdnn, sklearn, joblib)
+    )
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` in the calling function that
+    names the first frame outside skdnn, scikit-learn and joblib.
+
+    A fixed stacklevel points at whatever sits that many frames up, which
+    depends on the path into skdnn: scikit-learn's ``_fit_context`` wrapper,
+    a Pipeline, a cross-validation. The user's own line is the one to show.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> def library_function():
+    ...     warnings.warn("look here", UserWarning, stacklevel=user_stacklevel())
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     library_function()
+    >>> caught[0].filename == library_function.__code__.co_filename
+    True
+    """
+    folders = _library_folders()
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(folders):
+        frame = frame.f_back
+        level += 1
+    return level if frame is not None else 2
