@@ -642,7 +642,9 @@ class DesignSearchDisplay:
     path_line_ : matplotlib.lines.Line2D
         The line joining the accepted designs.
     points_ : list of matplotlib.collections.PathCollection
-        The accepted points, then the rejected ones.
+        The accepted points, then the rejected ones, then (when a candidate's
+        fits failed, so that it has no score) crosses at the foot of the
+        panel for the failed ones.
     errorbars_ : matplotlib.container.ErrorbarContainer
         One standard deviation of each candidate's fold scores.
     annotations_ : list of matplotlib.text.Annotation
@@ -758,22 +760,38 @@ class DesignSearchDisplay:
                 label="rejected",
             ),
         ]
+        # a candidate whose fits failed has no score: marked at the foot of
+        # the panel, so that the path shows every candidate tried
+        failed = ~np.isfinite(scores)
+        if failed.any():
+            finite = scores[~failed]
+            foot = float(finite.min()) if finite.size else 0.0
+            scores = np.where(failed, foot, scores)
+            self.points_.append(
+                path_ax.scatter(rounds[failed], scores[failed], marker="x",
+                                color="C3", zorder=2, label="failed")
+            )  # fmt: skip
         self.annotations_ = []
+        stacked: dict = {}  # candidates at one point: their labels one above another
         for (_, row), x, y, kept in zip(
             path.iterrows(), rounds, scores, accepted, strict=True
         ):
             # a candidate whose fits failed has no curves to read
             verdict = row["verdict"] if isinstance(row["verdict"], str) else "failed"
+            above = stacked.get((x, y), 0)
+            stacked[(x, y)] = above + 1
             note = path_ax.annotate(
                 f"{row['move']}\n{verdict}",
                 (x, y),
-                xytext=(6, 4),
+                xytext=(6, 4 + 18 * above),
                 textcoords="offset points",
                 fontsize=7,
                 alpha=1.0 if kept else 0.7,
                 fontweight="bold" if kept else "normal",
             )
             self.annotations_.append(note)
+        # room on the right for the last round's labels
+        path_ax.set_xlim(rounds.min() - 0.3, rounds.max() + 0.8)
         path_ax.set_xticks(np.unique(rounds))
         path_ax.set_xlabel("round")
         path_ax.set_ylabel(f"cross-validated {self.score_name}")

@@ -489,6 +489,24 @@ def test_search_display_draws_the_path():
     ]
 
 
+def test_search_display_marks_failed_and_tied_candidates():
+    from skdnn._plot import DesignSearchDisplay
+
+    path = search_path()
+    path.loc[3, ["score", "verdict"]] = [np.nan, None]  # narrow's fits failed
+    path.loc[1, "score"] = path.loc[2, "score"]  # a tie in round 1
+    display = DesignSearchDisplay(path, FOLDS).plot()
+    failed = display.points_[2]
+    assert failed.get_label() == "failed"
+    np.testing.assert_allclose(failed.get_offsets(), [[1, 0.80]])  # at the foot
+    assert display.annotations_[3].get_text() == "narrow\nfailed"
+    # the tied labels one above the other, not on top of each other
+    offsets = [display.annotations_[i].xyann for i in (1, 2)]
+    assert offsets[0] != offsets[1]
+    # the last round's labels have room on the right
+    assert display.ax_[0].get_xlim()[1] >= 2.5
+
+
 def test_search_display_on_given_axes_and_line_kw():
     from skdnn._plot import DesignSearchDisplay
 
