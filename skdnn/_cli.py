@@ -85,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
+        _shown_warnings.clear()
         try:
             args = parser.parse_args(argv)
             return args.run(args)
@@ -758,9 +759,16 @@ def _error(message: str) -> None:
     print(f"skdnn: error: {message}", file=sys.stderr)
 
 
+# the warnings a command printed: the cross-validated fits of the
+# diagnosis repeat the main fit's (a constant column, say) word for word
+_shown_warnings: set[str] = set()
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     text = " ".join(str(message).split())
-    print(f"skdnn: warning: {text}", file=sys.stderr)
+    if text not in _shown_warnings:
+        _shown_warnings.add(text)
+        print(f"skdnn: warning: {text}", file=sys.stderr)
 
 
 def _import_keras_quietly() -> None:

@@ -643,3 +643,19 @@ def test_majority_note_prints_numeric_classes_plainly():
     assert "the positive class 0 is the majority" in note
     assert "the minority class 1 is scored in recall_1" in note
     assert "np." not in note
+
+
+def test_a_warning_repeated_by_the_cross_validated_fits_is_printed_once(
+    tmp_path, capsys
+):
+    # the diagnosis's folds fit the same table: their warnings are the main
+    # fit's, word for word
+    data = tmp_path / "houses.csv"
+    frame = _houses(120, seed=0)
+    frame["flat"] = 1.0
+    frame.to_csv(data, index=False)
+    argv = ["train", str(data), "--target", "price", "--out", str(tmp_path / "r")]
+    code, stdout, err = _run([*argv, *FAST], capsys)
+    assert code == 0, err
+    assert "pooling the curves" in stdout  # the folds ran
+    assert err.count("'flat' are constant at fit") == 1
