@@ -14,11 +14,11 @@ small process-wide cache (:mod:`skdnn._kit`, least recently used first
 out). A network in training is only its values (weights, non-trainable
 state, optimizer state), passed to the compiled functions and returned by
 them: no Keras model or variable is built per fit. The learning rate is
-one of the optimizer's values, the dropout masks come from each
-network's seed states (non-trainable values) and the dropout rates are an
-argument of the compiled functions (:mod:`skdnn._dropout`), so none of them
-forces a trace; the batch size is an argument of the TensorFlow function, and the JAX
-functions are specialised on it by ``jax.jit``'s own cache of shapes.
+one of the optimizer's values, the dropout masks come from each network's
+seed states (non-trainable values) and the dropout rates are an argument
+of the compiled functions (:mod:`skdnn._dropout`), so none of them forces
+a trace; the batch size is an argument of the TensorFlow function, and the
+JAX functions are specialised on it by ``jax.jit``'s own cache of shapes.
 
 On TensorFlow one call runs all the batches of a chunk of rows (at most
 ``CHUNK_ROWS``) in a graph loop: an epoch of a large table in several
