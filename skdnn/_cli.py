@@ -328,7 +328,14 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _run_report(args: argparse.Namespace) -> int:
     model_path = Path(args.model)
-    if not model_path.is_file():
+    if model_path.is_dir() and (model_path / MODEL_FILE).is_file():
+        model_path = model_path / MODEL_FILE  # the folder skdnn train wrote
+    elif model_path.is_dir():
+        raise UsageError(
+            f"{args.model} is a folder, not a model file; give the {MODEL_FILE} "
+            "skdnn train wrote in it."
+        )
+    elif not model_path.is_file():
         raise UsageError(f"{args.model}: no such model file.")
     frame = _read_csv(args.data)
     # a set to score may hold one class (the rows of one group, say)
@@ -358,6 +365,15 @@ def _run_report(args: argparse.Namespace) -> int:
             f"{args.data} has {X.shape[1]} feature columns; the model expects "
             f"{model.n_features_in_}."
         )
+    else:
+        print(
+            f"skdnn: warning: the model was trained without column names (on "
+            f"an array): the {X.shape[1]} feature columns of {args.data} are "
+            "read by position, in the file's order, which must be the "
+            "training data's.",
+            file=sys.stderr,
+        )
+        X = X.to_numpy()
     pos_label = None
     if is_regressor(model):
         if args.pos_label is not None:
@@ -367,18 +383,17 @@ def _run_report(args: argparse.Namespace) -> int:
         _check_numeric_target(y, args.target, args.data)
     else:
         y = _as_labels(y)
-        name = Path(args.data).stem or "data"
         try:
-            check_known_labels(_final(model).classes_, {name: (X, y)})
+            check_known_labels(_final(model).classes_, {str(args.data): (X, y)})
         except ValueError as exc:
-            raise UsageError(f"{args.data}: {exc}") from exc
+            raise UsageError(str(exc)) from exc
         if _is_binary(model):
             pos_label = _resolve_pos_label(args.pos_label, _final(model).classes_)
         elif args.pos_label is not None:
             raise UsageError("--pos-label is only for a binary classifier.")
     name = Path(args.data).stem or "data"
     report = evaluation_report(model, {name: (X, y)}, pos_label=pos_label)
-    print(f"{Path(args.model).name} on {args.data} ({len(y)} rows):")
+    print(f"{model_path.name} on {args.data} ({len(y)} rows):")
     print(_format_report(report))
     for line in _report_notes(model, pos_label, y):
         print(line)
@@ -448,6 +463,7 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
             target=getattr(args, "target", None),
             diagnosis=diagnosis,
             curves="learning_curves.png",
+            cv_curves=None if folds is None else CV_CURVES_FILE,
         )
     )
     save(model, out / MODEL_FILE)
@@ -523,6 +539,8 @@ def _choose_task(y, task: str, target: str, path) -> tuple[str, str]:
         )
     if task == "classification":
         return task, "--task classification"
+    if not numeric:
+        _check_stray_text(y, target, path)
     if numeric and n_values > max(_REGRESSION_MIN_VALUES, _REGRESSION_SHARE * len(y)):
         return "regression", (
             f"{target!r} holds {n_values} distinct numbers; --task "
@@ -681,6 +699,10 @@ def _read_csv(path):
         raise UsageError(f"{path}: not a file.")
     try:
         frame = pd.read_csv(file)
+        header = str(frame.columns[0]) if frame.shape[1] == 1 else ""
+        separator = next((sep for sep in (";", "\t", "|") if sep in header), None)
+        if separator is not None:  # one column whose name holds separators
+            frame = pd.read_csv(file, sep=separator)
     except pd.errors.EmptyDataError as exc:
         raise UsageError(f"{path} is empty.") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -712,6 +734,7 @@ def _split_target(frame, target: str, path, *, training: bool = True):
         )
         frame = frame[labelled]
     y = frame[target].to_numpy()
+    _check_finite_target(frame[target], target, path)
     values = frame[target].unique()
     if training and len(values) < 2:
         raise UsageError(
@@ -723,6 +746,36 @@ def _split_target(frame, target: str, path, *, training: bool = True):
     if X.shape[1] == 0:
         raise UsageError(f"{path} has no feature column besides {target!r}.")
     return X, y
+
+
+def _check_finite_target(column, target: str, path) -> None:
+    import numpy as np
+
+    values = column.to_numpy()
+    if values.dtype.kind == "f" and np.isinf(values).any():
+        rows = np.flatnonzero(np.isinf(values))
+        # the frame keeps read_csv's row numbers: data row k is line k + 2
+        line = int(column.index[rows[0]]) + 2
+        raise UsageError(
+            f"the target column {target!r} of {path} holds infinite values (in "
+            f"{rows.size} row(s), the first on line {line}); fix or drop them."
+        )
+
+
+def _check_stray_text(y, target: str, path) -> None:
+    """UsageError for a column of numbers with a few text values in it (a
+    typo, a note), which would otherwise be read as hundreds of classes."""
+    import pandas as pd
+
+    column = pd.Series(y)
+    text = column[pd.to_numeric(column, errors="coerce").isna()]
+    if 0 < len(text) <= max(1, 0.01 * len(column)) and column.nunique() > 20:
+        listed = ", ".join(repr(value) for value in text.unique()[:3].tolist())
+        raise UsageError(
+            f"the target column {target!r} of {path} holds numbers and "
+            f"{len(text)} text value(s) ({listed}); fix or drop those rows, "
+            "or pass --task classification if they are all class labels."
+        )
 
 
 def _output_folder(path, command: str) -> Path:

@@ -113,7 +113,8 @@ def _report_notes(model, pos_label, y) -> list[str]:
     notes = [f"(recall, precision and F1 of the positive class: {positive})"]
     labels = np.asarray(y)
     share = float(np.mean(labels == positive)) if len(labels) else 0.0
-    if share > 0.5:
+    # (a set of the positive class alone has no minority to point to)
+    if 0.5 < share < 1.0:
         minority = next(c for c in classes if not c == positive)
         # numpy scalars as Python's: 0, not np.int64(0); text keeps its quotes
         shown_positive, shown_minority = (
@@ -136,7 +137,7 @@ def _format_report(report) -> str:
 
 
 def _report_markdown(
-    report, *, model, data, target=None, diagnosis=None, curves=None
+    report, *, model, data, target=None, diagnosis=None, curves=None, cv_curves=None
 ) -> str:
     lines = ["# skdnn report", ""]
     lines.append(f"- model: `{model}`")
@@ -146,11 +147,21 @@ def _report_markdown(
     lines += ["", _markdown_table(report), ""]
     if diagnosis is not None:
         lines += [f"## Diagnosis: {diagnosis.verdict.replace('_', ' ')}", ""]
+        if cv_curves is not None:
+            lines += [
+                "Read from the pooled curves of the cross-validated fits of "
+                "the training rows (the model's own hold-out is too small to "
+                "diagnose):",
+                "",
+                f"![cross-validated learning curves]({cv_curves})",
+                "",
+            ]
         lines += [diagnosis.message, ""]
         lines += [f"- {step}" for step in diagnosis.advice]
         lines.append("")
     if curves is not None:
-        lines += ["## Learning curves", "", f"![learning curves]({curves})", ""]
+        title = "The model's learning curves" if cv_curves else "Learning curves"
+        lines += [f"## {title}", "", f"![learning curves]({curves})", ""]
     return "\n".join(lines)
 
 

@@ -152,6 +152,11 @@ def test_train_writes_every_output(trained):
     assert (out / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     markdown = (out / "report.md").read_text()
     assert "| pure |" in markdown and "Diagnosis" in markdown
+    # the pooled verdict beside the pooled curves it was read from
+    assert markdown.index("(cv_learning_curves.png)") < markdown.index(
+        "(learning_curves.png)"
+    )
+    assert "pooled curves of the cross-validated fits" in markdown
 
 
 def test_report_scores_new_data(trained, tmp_path, capsys):
@@ -659,3 +664,59 @@ def test_a_warning_repeated_by_the_cross_validated_fits_is_printed_once(
     assert code == 0, err
     assert "pooling the curves" in stdout  # the folds ran
     assert err.count("'flat' are constant at fit") == 1
+
+
+@pytest.mark.parametrize(
+    "target_text, fragment",
+    [
+        ("inf", "holds infinite values (in 1 row(s), the first on line 5)"),
+        ("abc", "holds numbers and 1 text value(s) ('abc')"),
+    ],
+)
+def test_a_broken_numeric_target_is_refused_before_training(
+    tmp_path, capsys, target_text, fragment
+):
+    frame = _houses(120, seed=0)
+    frame["price"] = frame["price"].astype(object)
+    frame.loc[3, "price"] = target_text
+    data = tmp_path / "houses.csv"
+    frame.to_csv(data, index=False)
+    code, stdout, err = _run(["train", str(data), "--target", "price", *FAST], capsys)
+    assert code == 2
+    _assert_one_error_line(err, fragment)
+    assert "Training" not in stdout
+
+
+def test_a_semicolon_separated_file_is_read(tmp_path, capsys):
+    data = tmp_path / "houses.csv"
+    _houses(120, seed=0).to_csv(data, index=False, sep=";")
+    out = tmp_path / "run"
+    argv = ["train", str(data), "--target", "price", "--out", str(out), *FAST]
+    code, stdout, err = _run(argv, capsys)
+    assert code == 0, err
+    assert "3 feature columns" in stdout
+
+
+def test_report_takes_the_folder_train_wrote(trained, tmp_path, capsys):
+    data = tmp_path / "new.csv"
+    _customers(40, seed=6).to_csv(data, index=False)
+    argv = ["report", str(trained["out"]), str(data), "--target", "decision"]
+    code, out, err = _run(argv, capsys)
+    assert code == 0, err
+    assert "model.skdnn on" in out
+
+
+def test_report_says_an_array_model_reads_columns_by_position(tmp_path, capsys):
+    frame = _houses(80, seed=0).dropna()
+    X = frame[["area", "rooms"]].to_numpy()
+    model = TaperedMLPRegressor(hidden_layer_sizes=(4,), epochs=2).fit(
+        X, frame["price"]
+    )
+    skdnn.save(model, tmp_path / "m.skdnn")
+    data = tmp_path / "new.csv"
+    frame[["rooms", "area", "price"]].to_csv(data, index=False)  # swapped
+    argv = ["report", str(tmp_path / "m.skdnn"), str(data), "--target", "price"]
+    code, _, err = _run(argv, capsys)
+    assert code == 0
+    assert "trained without column names" in err and "read by position" in err
+    assert "feature names" not in err  # no scikit-learn warning besides
