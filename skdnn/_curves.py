@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -227,6 +228,50 @@ def guess_loss(estimator) -> float | None:
     if getattr(step, "_target_kind", None) == "multilabel":  # a sigmoid a label
         return math.log(2.0)
     return math.log(max(len(classes), 2))
+
+
+@dataclass(frozen=True)
+class _Curves:
+    """The raw loss curves with their epoch numbers."""
+
+    epochs: np.ndarray  # every epoch
+    train: np.ndarray  # raw training loss, every epoch
+    val_epochs: np.ndarray  # the epochs with a finite validation loss
+    val_train: np.ndarray  # raw training loss at those epochs
+    val: np.ndarray  # raw validation loss at those epochs
+    val_has_inf: bool
+
+    @classmethod
+    def from_history(cls, history: pd.DataFrame) -> _Curves:
+        train = pd.to_numeric(history["loss"], errors="coerce").to_numpy(float)
+        epochs = _epoch_numbers(history)
+        if "val_loss" in history.columns:
+            val = pd.to_numeric(history["val_loss"], errors="coerce")
+            val = val.to_numpy(float)
+        else:
+            val = np.full(len(history), np.nan)
+        keep = np.isfinite(val) & np.isfinite(train)
+        return cls(
+            epochs=epochs,
+            train=train,
+            val_epochs=epochs[keep],
+            val_train=train[keep],
+            val=val[keep],
+            val_has_inf=bool(np.isinf(val).any()),
+        )
+
+    @property
+    def n_epochs(self) -> int:
+        return len(self.epochs)
+
+    def best(self) -> tuple[int, float, float]:
+        """Epoch, validation and training loss at the lowest validation loss."""
+        i = int(np.argmin(self.val))
+        return int(self.val_epochs[i]), float(self.val[i]), float(self.val_train[i])
+
+    def gaps(self) -> tuple[float, float]:
+        _, val_best, train_best = self.best()
+        return val_best - train_best, float(self.val[-1] - self.val_train[-1])
 
 
 # ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from skdnn._curves import (
-    _epoch_numbers,
+    _Curves,
     _fits_of,
     _float_or_none,
     _is_pooled,
@@ -379,12 +379,16 @@ def _weigh_evidence(
     )
     n_folds = len(fits) if pooled_input else None
     spread = None
+    reached_rows = None  # validation rows of the folds that ran to the best epoch
     if n_folds is not None and diagnosis.best_epoch is not None:
-        at_best = [
-            curve.get(diagnosis.best_epoch)
-            for curve in (_series(h, "val_loss") for h, _ in fits if "val_loss" in h)
+        pairs = [
+            (_series(h, "val_loss").get(diagnosis.best_epoch), n)
+            for (h, _), n in zip(fits, counts, strict=True)
+            if "val_loss" in h
         ]
-        at_best = [value for value in at_best if value is not None]
+        at_best = [value for value, _ in pairs if value is not None]
+        if n_validation is not None and len(at_best) < n_folds:
+            reached_rows = sum(int(n) for value, n in pairs if value is not None)
         if len(at_best) >= 2:  # a spread needs two folds that ran that long
             spread = float(np.std(at_best))
     notes = []
@@ -413,6 +417,12 @@ def _weigh_evidence(
         notes.append(
             f"{n_validation} validation {rows}"
             + (" in all" if n_folds is not None else "")
+            + (
+                f" ({reached_rows} in the {len(at_best)} folds that reached "
+                f"epoch {diagnosis.best_epoch})"
+                if reached_rows is not None
+                else ""
+            )
         )
     fields = {
         "n_validation": n_validation,
@@ -482,50 +492,6 @@ def _smooth(values: np.ndarray) -> np.ndarray:
         return values.astype(float)
     series = pd.Series(values, dtype=float)
     return series.rolling(window, center=True, min_periods=1).median().to_numpy()
-
-
-@dataclass(frozen=True)
-class _Curves:
-    """The raw loss curves with their epoch numbers."""
-
-    epochs: np.ndarray  # every epoch
-    train: np.ndarray  # raw training loss, every epoch
-    val_epochs: np.ndarray  # the epochs with a finite validation loss
-    val_train: np.ndarray  # raw training loss at those epochs
-    val: np.ndarray  # raw validation loss at those epochs
-    val_has_inf: bool
-
-    @classmethod
-    def from_history(cls, history: pd.DataFrame) -> _Curves:
-        train = pd.to_numeric(history["loss"], errors="coerce").to_numpy(float)
-        epochs = _epoch_numbers(history)
-        if "val_loss" in history.columns:
-            val = pd.to_numeric(history["val_loss"], errors="coerce")
-            val = val.to_numpy(float)
-        else:
-            val = np.full(len(history), np.nan)
-        keep = np.isfinite(val) & np.isfinite(train)
-        return cls(
-            epochs=epochs,
-            train=train,
-            val_epochs=epochs[keep],
-            val_train=train[keep],
-            val=val[keep],
-            val_has_inf=bool(np.isinf(val).any()),
-        )
-
-    @property
-    def n_epochs(self) -> int:
-        return len(self.epochs)
-
-    def best(self) -> tuple[int, float, float]:
-        """Epoch, validation and training loss at the lowest validation loss."""
-        i = int(np.argmin(self.val))
-        return int(self.val_epochs[i]), float(self.val[i]), float(self.val_train[i])
-
-    def gaps(self) -> tuple[float, float]:
-        _, val_best, train_best = self.best()
-        return val_best - train_best, float(self.val[-1] - self.val_train[-1])
 
 
 @dataclass(frozen=True)

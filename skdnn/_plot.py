@@ -760,12 +760,9 @@ class DesignSearchDisplay:
                 label="rejected",
             ),
         ]
-        # a candidate whose fits failed has no score: marked at the foot of
-        # the panel, so that the path shows every candidate tried
-        failed = ~np.isfinite(scores)
+        failed = ~np.isfinite(scores)  # failed fits: a cross at the panel's foot
         if failed.any():
-            finite = scores[~failed]
-            foot = float(finite.min()) if finite.size else 0.0
+            foot = np.nanmin(scores) if (~failed).any() else 0.0
             scores = np.where(failed, foot, scores)
             self.points_.append(
                 path_ax.scatter(rounds[failed], scores[failed], marker="x",
@@ -778,8 +775,7 @@ class DesignSearchDisplay:
         ):
             # a candidate whose fits failed has no curves to read
             verdict = row["verdict"] if isinstance(row["verdict"], str) else "failed"
-            above = stacked.get((x, y), 0)
-            stacked[(x, y)] = above + 1
+            above = stacked[(x, y)] = stacked.get((x, y), -1) + 1
             note = path_ax.annotate(
                 f"{row['move']}\n{verdict}",
                 (x, y),

@@ -755,6 +755,19 @@ def test_pooled_cv_results_sum_the_validation_rows():
     assert "cross-validated scores" in tiny.advice[0]
 
 
+def test_pooled_rows_say_which_folds_reached_the_best_epoch():
+    # a fold that stopped at epoch 12 is not behind the curve at epoch ~40:
+    # the message counts its rows in all, and apart
+    lengths = (12, 40, 40)
+    frames = [history(decay(n, 0.7, 0.25), decay(n, 0.7, 0.3)) for n in lengths]
+    result = diagnose([_Fold(frame, n_validation=60).fit() for frame in frames])
+    assert result.best_epoch > 12
+    assert result.message.endswith(
+        f"180 validation rows in all (120 in the 2 folds that reached epoch "
+        f"{result.best_epoch})"
+    )
+
+
 def test_pooled_pipelines_and_overfitting_folds():
     pipes = []
     for _ in range(3):
