@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
+import threading
 import warnings
+
+# Keras once its import has completed (None before)
+_KERAS = None
+_IMPORT_LOCK = threading.Lock()
 
 
 def import_keras():
@@ -13,15 +17,22 @@ def import_keras():
 
     TensorFlow prints CUDA probes and CPU-feature notes to stderr on import;
     ``TF_CPP_MIN_LOG_LEVEL`` hides them unless the user chose a level.
+    Safe from several threads: each gets Keras once its import completed
+    (``sys.modules`` holds a partly initialised module while another
+    thread imports it).
     """
     # Already imported: return it without touching os.environ, so calls
     # from code that TensorFlow traces stay plain (AutoGraph cannot
     # convert os.environ's methods and would warn about them).
-    keras = sys.modules.get("keras")
-    if keras is None:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import keras
-    return keras
+    global _KERAS
+    if _KERAS is None:
+        with _IMPORT_LOCK:
+            if _KERAS is None:
+                os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+                import keras
+
+                _KERAS = keras
+    return _KERAS
 
 
 def backend_name() -> str:

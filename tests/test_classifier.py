@@ -43,6 +43,26 @@ def test_import_construct_clone_do_not_import_keras():
     assert out.stdout.strip() == "[]"
 
 
+def test_first_fits_from_several_threads_import_keras_once():
+    # a thread took the half-imported keras module from sys.modules while
+    # another imported it: "partially initialized module 'keras'"
+    code = (
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from sklearn.datasets import make_classification\n"
+        "from skdnn import TaperedMLPClassifier\n"
+        "X, y = make_classification(100, 4, random_state=0)\n"
+        "def fit(seed):\n"
+        "    est = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=1,\n"
+        "                               random_state=seed)\n"
+        "    return est.fit(X, y).predict_proba(X).shape\n"
+        "with ThreadPoolExecutor(2) as pool:\n"
+        "    print(list(pool.map(fit, [0, 1])))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[(100, 2), (100, 2)]"
+
+
 # --------------------------------------------------------------------------
 # The user's flows
 # --------------------------------------------------------------------------
