@@ -568,7 +568,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return as_widths(self.hidden_layer_sizes)
 
     def _dropout_rates(self, n_hidden):
-        if isinstance(self.dropout, numbers.Real):
+        if isinstance(self.dropout, numbers.Real) or np.ndim(self.dropout) == 0:
             return (float(self.dropout),) * n_hidden
         rates = tuple(float(r) for r in self.dropout)
         if len(rates) != n_hidden:
@@ -586,9 +586,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         if not isinstance(self.hidden_layer_sizes, str):
             as_widths(self.hidden_layer_sizes)
         if not isinstance(self.dropout, numbers.Real):
-            rates = np.asarray(self.dropout, dtype=float).ravel()
+            rates = np.asarray(self.dropout, dtype=float)
             if (
-                rates.size == 0
+                rates.ndim > 1
+                or rates.size == 0
                 or np.any((rates < 0) | (rates >= 1))
                 or not np.all(np.isfinite(rates))
             ):

@@ -580,6 +580,24 @@ def test_bad_X_is_refused_clearly(X_bad, params, match):
         TaperedMLPClassifier(**params).fit(X_bad, y)
 
 
+@pytest.mark.parametrize(
+    "dropout", [[[0.1, 0.1]], [], 1.0, float("nan"), (0.1, 1.0), -0.1]
+)
+def test_bad_dropout_is_refused_clearly(small_data, dropout):
+    X, y = small_data
+    est = TaperedMLPClassifier(hidden_layer_sizes=(4, 4), epochs=1, dropout=dropout)
+    with pytest.raises(ValueError, match="dropout"):
+        est.fit(X, y)
+
+
+def test_a_zero_dimensional_dropout_array_is_one_rate(small_data):
+    X, y = small_data
+    params = {"hidden_layer_sizes": (4, 4), "epochs": 2, "random_state": 0}
+    as_array = TaperedMLPClassifier(**params, dropout=np.array(0.3)).fit(X, y)
+    as_float = TaperedMLPClassifier(**params, dropout=0.3).fit(X, y)
+    np.testing.assert_array_equal(as_array.predict_proba(X), as_float.predict_proba(X))
+
+
 def test_numbers_beyond_float32_unscaled_are_refused_in_frames_too(small_data):
     # with numeric_scaling=None a frame's column went to inf silently: a
     # diverged first epoch at fit, a constant prediction at predict
