@@ -13,7 +13,6 @@ estimators share their base.
 from __future__ import annotations
 
 import copy
-import math
 import numbers
 import warnings
 from abc import ABC, abstractmethod
@@ -24,7 +23,6 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -53,7 +51,12 @@ from skdnn._forward import (
 )
 from skdnn._network import Network
 from skdnn._progress import EpochProgress
-from skdnn._training import ValidationSet, release_kernel_cache, row_indices
+from skdnn._training import (
+    ValidationSet,
+    holdout_rows,
+    release_kernel_cache,
+    row_indices,
+)
 from skdnn._user_warnings import user_stacklevel
 
 OPTIMIZERS = {
@@ -239,6 +242,19 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         # "_network", not model_: reading model_ would build the Keras model
         continuing = "_network" in vars(self) and (incremental or self.warm_start)
         self._check_params()
+        if continuing:  # the fitted network, at the rates and step asked for
+            widths = self._hidden_widths(self.preprocessor_._n_own_features())
+            self._network.continue_as(
+                widths=widths,
+                fitted_widths=self.hidden_layer_sizes_,
+                rates=self._dropout_rates(len(widths)),
+                learning_rate=self.learning_rate,
+                optimizer=OPTIMIZERS[self.optimizer],
+                activation=self.activation,
+                batch_norm=self.batch_norm,
+                l2=self.l2,
+                kernel_initializer=self.kernel_initializer,
+            )
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
@@ -275,6 +291,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         if not continuing:
             self._build(rng)
             self._history_rows = []
+
         try:
             self._train(
                 X, Y, weights, train_rows, val, rng, 1 if incremental else self.epochs
@@ -732,51 +749,9 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return weights
 
     def _holdout_rows(self, Y, rng):
-        """Training rows and the held-out rows (None without a hold-out).
-
-        The hold-out is shuffled, seeded, and stratified by
-        :meth:`_stratify_codes` when every code has two rows or more; the
-        only row of a class otherwise stays in training.
-        """
-        all_rows = row_indices(Y.shape[0])
-        if self.validation_split == 0:
-            return all_rows, None
-        n_rows = Y.shape[0]
-        n_val = math.ceil(self.validation_split * n_rows)
-        if n_rows - n_val < 2 or n_val < 1:
-            warnings.warn(
-                f"validation_split={self.validation_split} leaves too few rows of "
-                f"the {n_rows} to train on; training without a validation set.",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
-            return all_rows, None
-        seed = int(rng.integers(0, 2**31 - 1))
-        stratify = None
-        candidates = all_rows
+        """Training rows and the held-out rows (None without a hold-out)."""
         codes = self._stratify_codes(Y)
-        if codes is not None:
-            counts = np.bincount(codes)
-            if counts.min() >= 2 and n_val >= counts.shape[0]:
-                stratify = codes
-            else:
-                # the only row of a class stays in training: held out, its
-                # class could not be learnt (nor fit, with two classes)
-                candidates = all_rows[counts[codes] >= 2]
-        if candidates.shape[0] <= n_val:
-            warnings.warn(
-                f"validation_split={self.validation_split} would hold out rows "
-                "that are the only ones of their class; training without a "
-                "validation set.",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
-            return all_rows, None
-        _, val_rows = train_test_split(
-            candidates, test_size=n_val, random_state=seed, stratify=stratify
-        )
-        val_rows = np.sort(val_rows)
-        return np.setdiff1d(all_rows, val_rows), val_rows
+        return holdout_rows(Y.shape[0], self.validation_split, codes, rng)
 
     def _validation_set(self, X, Y, weights, val_rows, validation_data):
         """The validation set: ``validation_data``, or the held-out rows.

@@ -109,6 +109,55 @@ class Network:
             state = kit.start(self._initial_values(kit), self.learning_rate)
         return EpochRunner(kit, batch_size, state, dropout=self._dropout_rates())
 
+    def continue_as(
+        self, *, widths, fitted_widths, rates, learning_rate, optimizer, **layers
+    ) -> None:
+        """Check that a continued fit (``warm_start``, ``partial_fit``) with
+        these parameters trains this network, and take the ones it can.
+
+        New dropout rates (on the layers that have dropout) and a new
+        learning rate are taken, as a fresh fit would take them. A change of
+        the architecture (the hidden widths, which layers have dropout, the
+        optimizer, and the spec's ``layers``: activation, batch norm, l2,
+        initializer) would need another network: ValueError naming it.
+        """
+        from skdnn._dropout import dropout_layers
+
+        positive = [float(rate) for rate in rates if float(rate) > 0]
+        same = tuple(widths) == tuple(fitted_widths)
+        changed = [] if same else ["hidden_layer_sizes (the widths)"]
+        if self.spec is not None:
+            changed += [name for name, v in layers.items() if self.spec[name] != v]
+            had = tuple(float(rate) > 0 for rate in self.spec["dropout"])
+            if had != tuple(float(rate) > 0 for rate in rates):
+                changed.append("dropout (which layers have it)")
+        elif self.model is not None and len(positive) != len(self._dropout_rates()):
+            changed.append("dropout (which layers have it)")
+        if optimizer != self.optimizer:
+            changed.append("optimizer")
+        if changed:
+            raise ValueError(
+                "warm_start and partial_fit continue the fitted network, but "
+                f"its architecture changed since it was fit: {', '.join(changed)}."
+                " Fit anew (warm_start=False) to train another network, or set "
+                "the parameters back."
+            )
+        if self.spec is not None:
+            self.spec = {**self.spec, "dropout": tuple(float(r) for r in rates)}
+        if self.model is not None:
+            for layer, rate in zip(dropout_layers(self.model), positive, strict=True):
+                layer.rate = rate
+        if np.isnan(self.learning_rate) or learning_rate == self.learning_rate:
+            return  # unchanged (or a loaded model's, which keeps its own)
+        self.learning_rate = float(learning_rate)
+        if self.model is not None:
+            self.model.optimizer.learning_rate.assign(self.learning_rate)
+        elif self.values is not None:
+            position = self.kit().lr_position
+            if position is not None:
+                dtype = self.values[position].dtype
+                self.values[position] = np.asarray(self.learning_rate, dtype=dtype)
+
     def _dropout_rates(self):
         """The rates of the network's ``Dropout`` layers (None: the kit's)."""
         if self.model is not None:

@@ -107,7 +107,11 @@ callbacks : list of keras.callbacks.Callback or None, default=None
     hooks are not called (the epoch runs as one compiled loop).
 warm_start : bool, default=False
     Continue training the fitted network on the next call to ``fit``
-    instead of starting anew; :attr:`history_` is extended.
+    instead of starting anew; :attr:`history_` is extended. A continued
+    fit (and ``partial_fit``) takes new ``dropout`` rates and a new
+    ``learning_rate``; a change of the architecture (the hidden widths,
+    which layers have dropout, ``activation``, ``batch_norm``, ``l2``,
+    ``kernel_initializer``, ``optimizer``) is refused with a ValueError.
 random_state : int, RandomState instance or None, default=None
     Seeds the weights, dropout masks, shuffling and validation split.
     With an int, fits are bit-for-bit reproducible. Global random

@@ -41,7 +41,9 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import math
 import threading
+import warnings
 
 import numpy as np
 
@@ -64,6 +66,7 @@ from skdnn._kit import (  # noqa: F401
     kit_for,
     numpy_values,
 )
+from skdnn._user_warnings import user_stacklevel
 
 # Rows per compiled call (TensorFlow) and per gathered chunk: at most
 # CHUNK_ROWS rows of at most CHUNK_VALUES encoded inputs, so the gathered
@@ -797,3 +800,52 @@ class ValidationSet:
 def row_indices(n: int) -> np.ndarray:
     """``arange(n)`` in the narrowest integer type that holds ``n``."""
     return np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+
+
+def holdout_rows(n_rows: int, validation_split: float, codes, rng):
+    """Training rows and the held-out rows (None without a hold-out).
+
+    The hold-out is shuffled, seeded from ``rng``, and stratified by
+    ``codes`` (the estimator's ``_stratify_codes``, or None) when every code
+    has two rows or more; the only row of a class otherwise stays in
+    training.
+    """
+    all_rows = row_indices(n_rows)
+    if validation_split == 0:
+        return all_rows, None
+    n_val = math.ceil(validation_split * n_rows)
+    if n_rows - n_val < 2 or n_val < 1:
+        warnings.warn(
+            f"validation_split={validation_split} leaves too few rows of "
+            f"the {n_rows} to train on; training without a validation set.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+        return all_rows, None
+    seed = int(rng.integers(0, 2**31 - 1))
+    stratify = None
+    candidates = all_rows
+    if codes is not None:
+        counts = np.bincount(codes)
+        if counts.min() >= 2 and n_val >= counts.shape[0]:
+            stratify = codes
+        else:
+            # the only row of a class stays in training: held out, its
+            # class could not be learnt (nor fit, with two classes)
+            candidates = all_rows[counts[codes] >= 2]
+    if candidates.shape[0] <= n_val:
+        warnings.warn(
+            f"validation_split={validation_split} would hold out rows "
+            "that are the only ones of their class; training without a "
+            "validation set.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+        return all_rows, None
+    from sklearn.model_selection import train_test_split
+
+    _, val_rows = train_test_split(
+        candidates, test_size=n_val, random_state=seed, stratify=stratify
+    )
+    val_rows = np.sort(val_rows)
+    return np.setdiff1d(all_rows, val_rows), val_rows

@@ -183,3 +183,52 @@ def test_fits_that_build_no_model_never_clear_the_kernel_cache(data, monkeypatch
     fits[3].partial_fit(X, y)
     assert cleared == [1] and _training._models_since_clear == 0
     _training.clear_cache()
+
+
+def test_a_continued_fit_takes_new_dropout_rates_and_learning_rate(data):
+    # the rates and the step are the run's, not the architecture's: what the
+    # user sets before a warm start or partial_fit is what trains (it was
+    # ignored silently); whether model_ was read or not
+    X, y = data
+    params = {**_PARAMS, "dropout": 0.1, "warm_start": True}
+    kept = TaperedMLPClassifier(**params).fit(X, y)
+    kept.fit(X, y)
+    changed, read = (TaperedMLPClassifier(**params).fit(X, y) for _ in range(2))
+    read.model_  # noqa: B018 (the Keras model is then the network)
+    for clf in (changed, read):
+        clf.set_params(dropout=(0.5, 0.3), learning_rate=0.01).fit(X, y)
+        assert clf.history_["learning_rate"].iloc[-1] == pytest.approx(0.01)
+    assert not np.allclose(changed.predict_proba(X), kept.predict_proba(X))
+    np.testing.assert_allclose(changed.predict_proba(X), read.predict_proba(X))
+    # partial_fit too: at the rates of the fit it continues from, the same
+    changed.set_params(dropout=0.1, learning_rate=1e-3).partial_fit(X, y)
+    read.partial_fit(X, y)
+    assert changed.history_["learning_rate"].iloc[-1] == pytest.approx(1e-3)
+    assert not np.allclose(changed.predict_proba(X), read.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hidden_layer_sizes": (12, 4)},
+        {"dropout": 0.0},
+        {"dropout": (0.1, 0.0)},
+        {"l2": 0.1},
+        {"batch_norm": True},
+        {"activation": "tanh"},
+        {"optimizer": "sgd"},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_a_continued_fit_refuses_another_architecture(data, change):
+    # l2 used to be read by the validation loss and not by training, and
+    # the rest to be ignored silently
+    X, y = data
+    clf = TaperedMLPClassifier(**{**_PARAMS, "warm_start": True}).fit(X, y)
+    proba, n_iter = clf.predict_proba(X), clf.n_iter_
+    clf.set_params(**change)
+    for method in (clf.fit, clf.partial_fit):
+        with pytest.raises(ValueError, match="architecture changed since it was fit"):
+            method(X, y)
+    assert clf.n_iter_ == n_iter
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
