@@ -291,7 +291,6 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         if not continuing:
             self._build(rng)
             self._history_rows = []
-
         try:
             self._train(
                 X, Y, weights, train_rows, val, rng, 1 if incremental else self.epochs
