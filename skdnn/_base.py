@@ -100,7 +100,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         Per-row weights from the target (class weights), or None.
     ``_stratify_codes(Y)``
         Integer codes to stratify the hold-out by, or None.
-    ``_check_training_targets(Y, weights, rows)``
+    ``_check_training_targets(Y, weights, rows, *, incremental)``
         Refuse targets that cannot be learnt from the weighted rows.
     ``_head``
         The task's head, from ``_target_kind``.
@@ -267,12 +267,14 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         else:
             Y = self._learn_targets(y, classes)
         weights = self._training_weights(X, y, sample_weight)
-        self._learn_output_shift(Y, accumulate=continuing and incremental)
         rng = np.random.default_rng(self._seed_sequence())
-        if incremental:
+        if incremental or validation_data is not None:
+            # validation_data replaces the hold-out: every row trains
             train_rows, val_rows = row_indices(X.shape[0]), None
         else:
             train_rows, val_rows = self._holdout_rows(Y, rng)
+        self._check_training_targets(Y, weights, train_rows, incremental=incremental)
+        codes = Y
         if not continuing:
             # unsupervised statistics of the rows given to fit (the hold-out
             # shares them): read column by column, no copy of X
@@ -282,10 +284,11 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             Y = self._rescale_targets(Y)
         X = self._preprocessed(X, training=True)
         val = self._validation_set(X, Y, weights, val_rows, validation_data)
+        # the call's rows are checked: what it learns from them is kept
+        self._learn_output_shift(codes, accumulate=continuing and incremental)
         if not (incremental and continuing):
             # rows behind the validation curve, which diagnose weighs
             self.n_validation_samples_ = 0 if val is None else len(val.Y)
-        self._check_training_targets(Y, weights, train_rows)
         weights = weights / weights[train_rows].mean()
 
         if not continuing:

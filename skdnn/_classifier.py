@@ -171,7 +171,8 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels, or a binary indicator matrix for multilabel.
+            Class labels, or a binary indicator matrix for multilabel. A
+            chunk may hold fewer classes than ``classes``, even one.
         classes : array-like of shape (n_classes,), default=None
             Every class the model will see; required on the first call
             (except for multilabel targets), ignored afterwards.
@@ -395,8 +396,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             return None
         return Y.ravel().astype(int)
 
-    def _check_training_targets(self, Y, weights, rows):
-        if self._target_kind == "multilabel":
+    def _check_training_targets(self, Y, weights, rows, *, incremental=False):
+        if self._target_kind == "multilabel" or incremental:
+            # (partial_fit's chunk may hold one class: the classes are known)
             if not np.any(weights[rows] > 0):
                 raise ValueError("sample_weight is zero for every training row.")
             return

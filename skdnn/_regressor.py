@@ -229,7 +229,7 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
     def _stratify_codes(self, Y):
         return None
 
-    def _check_training_targets(self, Y, weights, rows):
+    def _check_training_targets(self, Y, weights, rows, *, incremental=False):
         if not np.any(weights[rows] > 0):
             raise ValueError("sample_weight is zero for every training row.")
 

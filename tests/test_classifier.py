@@ -460,6 +460,46 @@ def test_warm_start_extends_the_history(small_data, fast_params):
     pd.testing.assert_frame_equal(clf.history_.iloc[:5], first)
 
 
+def test_partial_fit_takes_a_chunk_of_one_class_and_a_refused_call_counts_nothing():
+    # the classes are declared: a chunk of one class trains (as scikit-learn's
+    # partial_fit estimators take it); a call refused keeps the estimator as
+    # it was (its rows were counted into the class prior before)
+    X, y = _imbalanced(200)
+    params = {"hidden_layer_sizes": (8,), "random_state": 0}
+    clf = TaperedMLPClassifier(**params).partial_fit(X[:100], y[:100], classes=[0, 1])
+    ones = y == 1
+    clf.partial_fit(X[ones], y[ones])
+    expected = np.bincount(y[:100]) + np.array([0, ones.sum()])
+    np.testing.assert_array_equal(clf.class_count_, expected)
+    counts, proba = clf.class_count_.copy(), clf.predict_proba(X)
+    clf.set_params(warm_start=True)
+    with pytest.raises(ValueError, match="only 1 class"):  # a fit's rows
+        clf.fit(X[ones], y[ones])
+    with pytest.raises(ValueError, match="features"):  # a bad validation set
+        clf.fit(X, y, validation_data=(X[:5, :2], y[:5]))
+    np.testing.assert_array_equal(clf.class_count_, counts)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    # a fit (not partial) still needs two classes
+    with pytest.raises(ValueError, match="1 class"):
+        TaperedMLPClassifier(**params).fit(X[:30], np.zeros(30, dtype=int))
+
+
+def test_validation_data_replaces_the_hold_out(small_data):
+    # every row of X trains when validation_data is given: the hold-out of
+    # validation_split was cut from X and thrown away
+    X, y = small_data
+    X_val, y_val = X[:40], y[:40]
+    params = {"hidden_layer_sizes": (8,), "epochs": 3, "random_state": 0}
+    fits = [
+        TaperedMLPClassifier(**params, validation_split=split).fit(
+            X, y, validation_data=(X_val, y_val)
+        )
+        for split in (0.0, 0.3)
+    ]
+    np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+    assert fits[1].n_validation_samples_ == 40
+
+
 def test_partial_fit_runs_one_epoch_each_call(small_data, fast_params):
     X, y = small_data
     clf = TaperedMLPClassifier(**fast_params)
