@@ -604,6 +604,12 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     def _check_params(self):
         if not isinstance(self.hidden_layer_sizes, str):
             as_widths(self.hidden_layer_sizes)
+        if self.batch_norm and self.batch_size == 1:
+            raise ValueError(
+                "batch_norm=True normalises each batch by its own statistics, "
+                "which a batch of one row does not have (every unit would "
+                "output its offset); use batch_size >= 2, or batch_norm=False."
+            )
         if not isinstance(self.dropout, numbers.Real):
             rates = np.asarray(self.dropout, dtype=float)
             if (

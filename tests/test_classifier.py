@@ -630,6 +630,13 @@ def test_bad_dropout_is_refused_clearly(small_data, dropout):
         est.fit(X, y)
 
 
+def test_batch_norm_on_batches_of_one_row_is_refused(small_data):
+    X, y = small_data
+    est = TaperedMLPClassifier(batch_norm=True, batch_size=1, epochs=1)
+    with pytest.raises(ValueError, match="batch_size >= 2"):
+        est.fit(X, y)
+
+
 def test_a_zero_dimensional_dropout_array_is_one_rate(small_data):
     X, y = small_data
     params = {"hidden_layer_sizes": (4, 4), "epochs": 2, "random_state": 0}
