@@ -381,7 +381,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                         break
                     epoch_weights = average.update(epoch_weights)
                     self._plan = self._shifted(kit.plans.plan(epoch_weights))
-                    row = {"loss": loss, self._metric_name: metric}
+                    row = {"loss": loss, self._metric_name: self._fit_metric(metric)}
                     penalty = kit.l2_penalty(epoch_weights, self.l2)
                     self._record_scores(row, scorers, train_set, val, val_set, penalty)
                     row["learning_rate"] = runner.epoch_learning_rates[index]
@@ -420,6 +420,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         elif average.momentum:  # the model holds the trained weights
             self._restore(runner, last_good)
         self._finish_history(restored_epoch)
+
+    def _fit_metric(self, metric: float) -> float:
+        """The training rows' epoch metric, as the compiled loop summed it."""
+        return metric
 
     # The output shift (a classifier's class prior divided out): none here
     def _learn_output_shift(self, Y, *, accumulate) -> None:

@@ -97,6 +97,7 @@ _PRIVATE_STATE = {
         "_target_mean",
         "_target_scale",
         "_target_1d",
+        "_varying_share",
     ),
 }
 _TARGET_KINDS = {

@@ -212,9 +212,19 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         # 1e-9 is one to scale by: the network trains on the standardised
         # target in float32 either way)
         tiny = 64 * np.finfo(np.float64).eps * np.abs(self._target_mean)
-        scale[~(scale > tiny)] = 1.0
+        constant = ~(scale > tiny)
+        scale[constant] = 1.0
         self._target_scale = scale
+        # the share of outputs that vary: a constant one has no spread for
+        # the training R² to be relative to (see _fit_metric)
+        self._varying_share = float(np.mean(~constant))
         return self._rescale_targets(Y)
+
+    def _fit_metric(self, metric):
+        # the compiled loop divides by n, the spread of standardised targets
+        # that all vary; constant ones (left in their units) add none
+        share = getattr(self, "_varying_share", 1.0)
+        return 1.0 - (1.0 - metric) / share if share > 0 else float("nan")
 
     def _rescale_targets(self, Y):
         return ((Y - self._target_mean) / self._target_scale).astype(np.float32)

@@ -64,6 +64,24 @@ def test_tiny_and_huge_target_units_train_like_any_other(diabetes, unit):
     np.testing.assert_allclose(scaled.predict(X) / unit, plain.predict(X), rtol=1e-5)
 
 
+def test_training_r2_of_a_constant_target_is_undefined(diabetes, tmp_path):
+    # a constant target keeps its units and has no spread: its training R²
+    # read 0.9998 (the compiled loop divides by n), its validation R² NaN
+    X, y = diabetes
+    flat = TaperedMLPRegressor(**FAST).fit(X, np.full(len(y), 42.0))
+    assert flat.history_["r2"].isna().all()
+    # beside an output that varies, the R² is that output's
+    both = TaperedMLPRegressor(**FAST).fit(
+        X, np.column_stack([y, np.full(len(y), 5.0)])
+    )
+    alone = TaperedMLPRegressor(**FAST).fit(X, y)
+    assert both.history_["r2"].notna().all()
+    last = both.history_["r2"].iloc[-1]
+    assert abs(last - alone.history_["r2"].iloc[-1]) < 0.15  # (was about 0.75)
+    skdnn.save(flat, tmp_path / "flat.skdnn")
+    assert skdnn.load(tmp_path / "flat.skdnn")._varying_share == 0.0
+
+
 def test_history_columns_and_validation_r2(diabetes):
     X, y = diabetes
     reg = TaperedMLPRegressor(**FAST).fit(X, y)
