@@ -51,6 +51,7 @@ from skdnn._forward import (
 )
 from skdnn._network import Network
 from skdnn._progress import EpochProgress
+from skdnn._scorers import try_scorers
 from skdnn._training import (
     ValidationSet,
     holdout_rows,
@@ -330,8 +331,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         train_set = val_set = None
         if scorers:
             train_set = (gather(X, train_rows), self._decode_targets(Y[train_rows]))
+            try_scorers(self, scorers, train_set[1])
             if val is not None:
                 val_set = (gather(val.X, val.rows), self._decode_targets(val.Y))
+        seen_warnings: set = set()  # the scorers' warnings shown this fit
         callbacks = self._callback_list(epochs)
         first_epoch = len(self._history_rows) + 1
         last_epoch = first_epoch + epochs - 1
@@ -383,7 +386,9 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                     self._plan = self._shifted(kit.plans.plan(epoch_weights))
                     row = {"loss": loss, self._metric_name: self._fit_metric(metric)}
                     penalty = kit.l2_penalty(epoch_weights, self.l2)
-                    self._record_scores(row, scorers, train_set, val, val_set, penalty)
+                    self._record_scores(
+                        row, scorers, train_set, val, val_set, penalty, seen_warnings
+                    )
                     row["learning_rate"] = runner.epoch_learning_rates[index]
                     self._history_rows.append(row)
                     last_good = Weights(epoch_weights, self._plan)
@@ -468,17 +473,35 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             history[val_metric].tolist() if val_metric in history else None
         )
 
-    def _record_scores(self, row, scorers, train_set, val, val_set, penalty=0.0):
-        """Add the validation loss and metric and the scorers to ``row``."""
+    def _record_scores(
+        self, row, scorers, train_set, val, val_set, penalty=0.0, seen=None
+    ):
+        """Add the validation loss and metric and the scorers to ``row``.
+
+        A scorer's warning (an undefined metric, say) is shown once a fit,
+        not once an epoch: ``seen`` holds those shown.
+        """
         if val is not None:
             loss, metric = self._validation_metrics(val, penalty)
             row["val_loss"], row[f"val_{self._metric_name}"] = loss, metric
         if scorers:
             snapshot = self._snapshot()
-            for name, scorer in scorers.items():
-                row[name] = scorer(snapshot, *train_set)
-                if val_set is not None:
-                    row[f"val_{name}"] = scorer(snapshot, *val_set)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                for name, scorer in scorers.items():
+                    row[name] = scorer(snapshot, *train_set)
+                    if val_set is not None:
+                        row[f"val_{name}"] = scorer(snapshot, *val_set)
+            seen = set() if seen is None else seen
+            for caught_warning in caught:
+                key = (caught_warning.category, str(caught_warning.message))
+                if key not in seen:
+                    seen.add(key)
+                    warnings.warn(
+                        caught_warning.message,
+                        caught_warning.category,
+                        stacklevel=user_stacklevel(),
+                    )
 
     def _validation_metrics(
         self, val: ValidationSet, penalty: float = 0.0

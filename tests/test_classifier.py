@@ -630,6 +630,34 @@ def test_bad_dropout_is_refused_clearly(small_data, dropout):
         est.fit(X, y)
 
 
+def test_a_scorer_that_cannot_score_the_target_is_refused_before_training(
+    small_data,
+):
+    # recall's pos_label=1 is no class of text labels: it failed after the
+    # first epoch, from deep inside scikit-learn
+    X, y = small_data
+    text = np.where(y == 1, "yes", "no")
+    est = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=2, scoring="recall")
+    with pytest.raises(ValueError, match=r"scoring='recall' cannot score .*'no'"):
+        est.fit(X, text)
+    assert not hasattr(est, "history_")  # no epoch ran
+    fitted = est.set_params(scoring="recall_macro").fit(X, text)
+    assert fitted.history_["recall_macro"].notna().all()
+
+
+def test_a_scorers_warning_is_shown_once_a_fit(recwarn):
+    # an undefined metric warned at every epoch, on both sets
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(120, 5, n_classes=3, random_state=0)
+    TaperedMLPClassifier(
+        hidden_layer_sizes=(4,), epochs=12, early_stopping=False,
+        scoring="precision_samples", random_state=0,
+    ).fit(X, Y)  # fmt: skip
+    messages = [str(w.message) for w in recwarn if "ill-defined" in str(w.message)]
+    assert 1 <= len(messages) <= 2  # one a distinct message
+
+
 def test_batch_norm_on_batches_of_one_row_is_refused(small_data):
     X, y = small_data
     est = TaperedMLPClassifier(batch_norm=True, batch_size=1, epochs=1)
