@@ -613,13 +613,29 @@ def _three_sets(X, y, test_size, pure_size, seed, *, stratify=True) -> dict:
 
 
 def _split(X, y, size, seed, stratify):
+    """``X_rest, X_held, y_rest, y_held``; stratified by class where it can
+    be, and with ``stratify`` the rows of a class too rare to be in all three
+    sets (fewer than 3 rows) stay in the first, the training side: a class
+    the model never trained on cannot be scored."""
     import numpy as np
     from sklearn.model_selection import train_test_split
 
-    if stratify and np.unique(y, return_counts=True)[1].min() >= 2:
+    rows = np.arange(len(y))
+    rare = np.zeros(len(y), dtype=bool)
+    if stratify:
+        labels, counts = np.unique(y, return_counts=True)
+        rare = np.isin(y, labels[counts < 3])
+    common = rows[~rare]
+    split = None
+    if stratify and common.size:  # every class left has 3 rows or more
         with contextlib.suppress(ValueError):
-            return train_test_split(X, y, test_size=size, random_state=seed, stratify=y)
-    return train_test_split(X, y, test_size=size, random_state=seed)
+            split = train_test_split(
+                common, test_size=size, random_state=seed, stratify=y[common]
+            )
+    if split is None:
+        split = train_test_split(common, test_size=size, random_state=seed)
+    rest, held = np.concatenate([split[0], rows[rare]]), split[1]
+    return X.iloc[rest], X.iloc[held], y[rest], y[held]
 
 
 # ----------------------------------------------------------------------

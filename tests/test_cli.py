@@ -720,3 +720,20 @@ def test_report_says_an_array_model_reads_columns_by_position(tmp_path, capsys):
     assert code == 0
     assert "trained without column names" in err and "read by position" in err
     assert "feature names" not in err  # no scikit-learn warning besides
+
+
+def test_a_class_too_rare_for_three_sets_stays_in_training(tmp_path, capsys):
+    # whole-number prices read as classes: a class of 2 rows landed in the
+    # test set only, and the report failed after training on an unseen label
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "z": rng.normal(size=60)})
+    frame["y"] = np.r_[np.repeat([10, 12, 14], 18), [16, 16, 24, 24, 30, 30]]
+    data = tmp_path / "prices.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "run"
+    argv = ["train", str(data), "--target", "y", "--out", str(out), *FAST]
+    code, stdout, err = _run(argv, capsys)
+    assert code == 0, err
+    assert "Task: classification" in stdout
+    model = skdnn.load(out / "model.skdnn")
+    assert set(model.classes_) == {10, 12, 14, 16, 24, 30}
