@@ -727,7 +727,7 @@ def test_a_class_too_rare_for_three_sets_stays_in_training(tmp_path, capsys):
     # test set only, and the report failed after training on an unseen label
     rng = np.random.RandomState(0)
     frame = pd.DataFrame({"x": rng.normal(size=60), "z": rng.normal(size=60)})
-    frame["y"] = np.r_[np.repeat([10, 12, 14], 18), [16, 16, 24, 24, 30, 30]]
+    frame["y"] = np.r_[np.repeat([10, 12, 14], 18), [16, 16, 24, 30, 36, 40]]
     data = tmp_path / "prices.csv"
     frame.to_csv(data, index=False)
     out = tmp_path / "run"
@@ -736,4 +736,4 @@ def test_a_class_too_rare_for_three_sets_stays_in_training(tmp_path, capsys):
     assert code == 0, err
     assert "Task: classification" in stdout
     model = skdnn.load(out / "model.skdnn")
-    assert set(model.classes_) == {10, 12, 14, 16, 24, 30}
+    assert set(model.classes_) == {10, 12, 14, 16, 24, 30, 36, 40}
