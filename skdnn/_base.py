@@ -756,7 +756,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             and not pre.embedding_cardinalities_
         ):
             return EncodedRows(X, pre, dtype)
-        return pre._encode(X, dtype)
+        return pre._encode(X, dtype, names_checked=True)
 
     #: Extra arguments of ``validate_data`` for the target.
     _y_validation: dict = {}

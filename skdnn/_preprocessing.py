@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -409,9 +410,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         """
         return self._encode(X, np.float32)
 
-    def _encode(self, X, dtype):
+    def _encode(self, X, dtype, *, names_checked=False):
         """:meth:`transform` into ``dtype``: the estimators predict float64
-        rows in float64, so a row's answer does not depend on its block."""
+        rows in float64, so a row's answer does not depend on its block.
+        ``names_checked``: the caller (an estimator) has already warned
+        about column names, which are not warned about twice."""
         if not hasattr(self, "n_dense_features_"):  # cheaper than check_is_fitted
             check_is_fitted(self, "n_dense_features_")
         # The hot path of a numeric model's predict: a finite float array of
@@ -427,7 +430,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             out = self._transform_finite_numeric(X, dtype)
             if out is not None:
                 return out
-        X = self._check_input(X, reset=False)
+        with warnings.catch_warnings():
+            if names_checked:
+                warnings.filterwarnings(
+                    "ignore", message="X (does not have valid|has) feature names"
+                )
+            X = self._check_input(X, reset=False)
         names = self._column_names()
         out = np.zeros((X.shape[0], self._n_features_out()), dtype=dtype)
         n_numeric = self.numeric_features_.size

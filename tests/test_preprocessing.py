@@ -894,3 +894,15 @@ def test_warnings_point_at_the_callers_line():
     with pytest.warns(UserWarning, match="constant at fit") as record:
         make_pipeline(TabularPreprocessor(), LogisticRegression()).fit(X, X["x"] > 2)
     assert {w.filename for w in record} == {__file__}
+
+
+def test_an_estimator_warns_once_about_missing_column_names(recwarn):
+    # the estimator and the preprocessor inside it both warned
+    from skdnn import TaperedMLPRegressor
+
+    X = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) % 7})
+    model = TaperedMLPRegressor(hidden_layer_sizes=(4,), epochs=1).fit(X, X["a"])
+    recwarn.clear()
+    model.predict(X.to_numpy())
+    names = [w for w in recwarn if "feature names" in str(w.message)]
+    assert len(names) == 1 and "TaperedMLPRegressor" in str(names[0].message)
