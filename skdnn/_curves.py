@@ -22,13 +22,18 @@ from sklearn.pipeline import Pipeline
 def _final_step(obj):
     """The estimator at the end of a (possibly nested) Pipeline.
 
-    A fitted hyper-parameter search stands for its ``best_estimator_``.
+    A fitted hyper-parameter search stands for its ``best_estimator_``, a
+    fitted ``TransformedTargetRegressor`` for its ``regressor_``.
     """
     while True:
         if isinstance(obj, Pipeline):
             obj = obj.steps[-1][1]
         elif hasattr(obj, "best_estimator_"):
             obj = obj.best_estimator_
+        elif type(obj).__name__ == "TransformedTargetRegressor" and hasattr(
+            obj, "regressor_"
+        ):
+            obj = obj.regressor_
         else:
             return obj
 

@@ -303,7 +303,14 @@ def check_known_labels(classes, datasets: dict) -> None:
         unknown = [label for label in seen if label not in known]
         if unknown:
             hint = ""
-            if len(unknown) > 2 * len(known) and all(
+            if {str(label) for label in unknown} <= {str(c) for c in known}:
+                kinds = sorted({type(label).__name__ for label in unknown})
+                hint = (
+                    f" They read as the classes but are of type {kinds}, the "
+                    f"classes of {type(next(iter(known))).__name__}: convert "
+                    "the target to the classes' type."
+                )
+            elif len(unknown) > 2 * len(known) and all(
                 isinstance(label, float) for label in unknown
             ):
                 hint = (

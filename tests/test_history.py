@@ -872,3 +872,14 @@ def test_a_first_epoch_explosion_is_diverged_not_a_good_fit():
     assert "constant guess" in result.message
     # the same curves without the estimator: no guess to compare with
     assert diagnose(net.history_).verdict != "diverged"
+
+
+def test_a_transformed_target_regressor_is_read_through_its_regressor():
+    from sklearn.compose import TransformedTargetRegressor
+
+    X, y = make_classification(n_samples=80, n_features=4, random_state=0)
+    params = {"hidden_layer_sizes": (4,), "epochs": 3, "random_state": 0}
+    ttr = TransformedTargetRegressor(
+        TaperedMLPRegressor(**params), func=np.log1p, inverse_func=np.expm1
+    ).fit(X, y + 1.0)
+    assert diagnose(ttr) == diagnose(ttr.regressor_)

@@ -451,3 +451,10 @@ def test_a_label_the_estimator_never_saw_is_named():
     assert report.loc["bad rows", "recall_bad"] == pytest.approx(
         np.mean(clf.predict(X[[0, 2]]) == "bad")
     )
+
+
+def test_labels_that_read_as_the_classes_name_their_type():
+    X = np.linspace(-1.0, 1.0, 40).reshape(-1, 1)
+    clf = LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    with pytest.raises(ValueError, match=r"of type \['str'\], the classes of int"):
+        evaluation_report(clf, {"test": (X, np.where(X[:, 0] > 0, "1", "0"))})
