@@ -51,7 +51,7 @@ from skdnn._forward import (
 )
 from skdnn._network import Network
 from skdnn._progress import EpochProgress
-from skdnn._scorers import try_scorers
+from skdnn._scorers import try_scorers, warnings_once
 from skdnn._training import (
     ValidationSet,
     holdout_rows,
@@ -486,22 +486,11 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             row["val_loss"], row[f"val_{self._metric_name}"] = loss, metric
         if scorers:
             snapshot = self._snapshot()
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+            with warnings_once(seen):
                 for name, scorer in scorers.items():
                     row[name] = scorer(snapshot, *train_set)
                     if val_set is not None:
                         row[f"val_{name}"] = scorer(snapshot, *val_set)
-            seen = set() if seen is None else seen
-            for caught_warning in caught:
-                key = (caught_warning.category, str(caught_warning.message))
-                if key not in seen:
-                    seen.add(key)
-                    warnings.warn(
-                        caught_warning.message,
-                        caught_warning.category,
-                        stacklevel=user_stacklevel(),
-                    )
 
     def _validation_metrics(
         self, val: ValidationSet, penalty: float = 0.0

@@ -1,10 +1,13 @@
-"""Trying the per-epoch scorers on a target before a fit trains on it."""
+"""The per-epoch scorers: tried on the target before a fit, quiet after."""
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
+
+from skdnn._user_warnings import user_stacklevel
 
 
 class _Oracle:
@@ -67,3 +70,25 @@ def try_scorers(estimator, scorers: dict, y) -> None:
             raise ValueError(
                 f"scoring={name!r} cannot score this target: {exc}{hint}"
             ) from exc
+
+
+@contextlib.contextmanager
+def warnings_once(seen: set | None):
+    """Show each warning raised inside the block once while ``seen`` lives.
+
+    The scorers run every epoch, and an undefined metric warned at every
+    one; ``seen`` (one set a fit) holds the warnings shown already.
+    """
+    seen = set() if seen is None else seen
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for caught_warning in caught:
+        key = (caught_warning.category, str(caught_warning.message))
+        if key not in seen:
+            seen.add(key)
+            warnings.warn(
+                caught_warning.message,
+                caught_warning.category,
+                stacklevel=user_stacklevel(),
+            )
