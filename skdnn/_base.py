@@ -243,19 +243,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         # "_network", not model_: reading model_ would build the Keras model
         continuing = "_network" in vars(self) and (incremental or self.warm_start)
         self._check_params()
-        if continuing:  # the fitted network, at the rates and step asked for
-            widths = self._hidden_widths(self.preprocessor_._n_own_features())
-            self._network.continue_as(
-                widths=widths,
-                fitted_widths=self.hidden_layer_sizes_,
-                rates=self._dropout_rates(len(widths)),
-                learning_rate=self.learning_rate,
-                optimizer=OPTIMIZERS[self.optimizer],
-                activation=self.activation,
-                batch_norm=self.batch_norm,
-                l2=self.l2,
-                kernel_initializer=self.kernel_initializer,
-            )
+        if continuing:  # the fitted network: another architecture is refused
+            self._network.continue_as(self, apply=False)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
@@ -275,6 +264,9 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         else:
             train_rows, val_rows = self._holdout_rows(Y, rng)
         self._check_training_targets(Y, weights, train_rows, incremental=incremental)
+        scorers = self._scorers()
+        if scorers:  # each tried on the targets, before anything is learnt
+            try_scorers(self, scorers, np.asarray(y)[train_rows])
         codes = Y
         if not continuing:
             # unsupervised statistics of the rows given to fit (the hold-out
@@ -287,6 +279,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         val = self._validation_set(X, Y, weights, val_rows, validation_data)
         # the call's rows are checked: what it learns from them is kept
         self._learn_output_shift(codes, accumulate=continuing and incremental)
+        if continuing:  # at the dropout rates and learning rate asked for
+            self._network.continue_as(self)
         if not (incremental and continuing):
             # rows behind the validation curve, which diagnose weighs
             self.n_validation_samples_ = 0 if val is None else len(val.Y)
@@ -331,7 +325,6 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         train_set = val_set = None
         if scorers:
             train_set = (gather(X, train_rows), self._decode_targets(Y[train_rows]))
-            try_scorers(self, scorers, train_set[1])
             if val is not None:
                 val_set = (gather(val.X, val.rows), self._decode_targets(val.Y))
         seen_warnings: set = set()  # the scorers' warnings shown this fit

@@ -109,25 +109,36 @@ class Network:
             state = kit.start(self._initial_values(kit), self.learning_rate)
         return EpochRunner(kit, batch_size, state, dropout=self._dropout_rates())
 
-    def continue_as(
-        self, *, widths, fitted_widths, rates, learning_rate, optimizer, **layers
-    ) -> None:
-        """Check that a continued fit (``warm_start``, ``partial_fit``) with
-        these parameters trains this network, and take the ones it can.
+    def continue_as(self, estimator, *, apply: bool = True) -> None:
+        """Check that a continued fit (``warm_start``, ``partial_fit``) of
+        ``estimator``, as its parameters are now, trains this network; with
+        ``apply``, take the parameters it can.
 
         New dropout rates (on the layers that have dropout) and a new
         learning rate are taken, as a fresh fit would take them. A change of
         the architecture (the hidden widths, which layers have dropout, the
-        optimizer, and the spec's ``layers``: activation, batch norm, l2,
-        initializer) would need another network: ValueError naming it.
+        optimizer, the activation, batch norm, l2 or initializer) would need
+        another network: ValueError naming it. The network was built from
+        ``spec``, or (a loaded model) by the parameters in ``built``.
         """
+        from skdnn._base import OPTIMIZERS
         from skdnn._dropout import dropout_layers
+
+        widths = estimator._hidden_widths(estimator.preprocessor_._n_own_features())
+        fitted_widths = estimator.hidden_layer_sizes_
+        rates = estimator._dropout_rates(len(widths))
+        learning_rate = estimator.learning_rate
+        optimizer = OPTIMIZERS[estimator.optimizer]
+        names = ("activation", "batch_norm", "l2", "kernel_initializer")
+        layers = {name: getattr(estimator, name) for name in names}
+        built = self.spec if self.spec is not None else getattr(self, "built", None)
 
         positive = [float(rate) for rate in rates if float(rate) > 0]
         same = tuple(widths) == tuple(fitted_widths)
         changed = [] if same else ["hidden_layer_sizes (the widths)"]
+        if built is not None:
+            changed += [name for name, v in layers.items() if built[name] != v]
         if self.spec is not None:
-            changed += [name for name, v in layers.items() if self.spec[name] != v]
             had = tuple(float(rate) > 0 for rate in self.spec["dropout"])
             if had != tuple(float(rate) > 0 for rate in rates):
                 changed.append("dropout (which layers have it)")
@@ -142,13 +153,15 @@ class Network:
                 " Fit anew (warm_start=False) to train another network, or set "
                 "the parameters back."
             )
+        if not apply:
+            return
         if self.spec is not None:
             self.spec = {**self.spec, "dropout": tuple(float(r) for r in rates)}
         if self.model is not None:
             for layer, rate in zip(dropout_layers(self.model), positive, strict=True):
                 layer.rate = rate
-        if np.isnan(self.learning_rate) or learning_rate == self.learning_rate:
-            return  # unchanged (or a loaded model's, which keeps its own)
+        if learning_rate == self.learning_rate:
+            return  # unchanged: the state's rate (a schedule's, say) goes on
         self.learning_rate = float(learning_rate)
         if self.model is not None:
             self.model.optimizer.learning_rate.assign(self.learning_rate)

@@ -472,6 +472,12 @@ def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, versio
     except ValueError as exc:
         raise ModelFileError(f"{_ESTIMATOR} is malformed ({exc}).") from exc
     clf.model_ = model
+    # what a continued fit checks and takes against: the saved parameters
+    # built this network (a Keras file holds no estimator's parameters)
+    network = clf._network
+    network.learning_rate = float(clf.learning_rate)
+    names = ("activation", "batch_norm", "l2", "kernel_initializer")
+    network.built = {name: getattr(clf, name) for name in names}
     clf.history_ = frame
     clf._history_rows = frame.to_dict("records")
     clf._plan = clf._shifted(extract_plan(model))

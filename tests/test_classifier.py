@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from sklearn import config_context
 from sklearn.base import clone, is_classifier
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, cross_validate
@@ -479,6 +480,16 @@ def test_partial_fit_takes_a_chunk_of_one_class_and_a_refused_call_counts_nothin
         clf.fit(X, y, validation_data=(X[:5, :2], y[:5]))
     np.testing.assert_array_equal(clf.class_count_, counts)
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    # a chunk its scorer cannot score is refused before anything is counted
+    X3, y3 = make_classification(
+        n_samples=150, n_features=5, n_informative=3, n_classes=3, random_state=0
+    )
+    scored = TaperedMLPClassifier(**params, scoring="roc_auc_ovr")
+    scored.partial_fit(X3, y3, classes=[0, 1, 2])
+    counts = scored.class_count_.copy()
+    with pytest.raises(ValueError, match="scoring='roc_auc_ovr' cannot score"):
+        scored.partial_fit(X3[y3 == 1], y3[y3 == 1])
+    np.testing.assert_array_equal(scored.class_count_, counts)
     # a fit (not partial) still needs two classes
     with pytest.raises(ValueError, match="1 class"):
         TaperedMLPClassifier(**params).fit(X[:30], np.zeros(30, dtype=int))

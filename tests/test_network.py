@@ -232,3 +232,14 @@ def test_a_continued_fit_refuses_another_architecture(data, change):
             method(X, y)
     assert clf.n_iter_ == n_iter
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+def test_a_refused_continued_fit_changes_nothing(data):
+    # the new rates and step were taken before the input was checked
+    X, y = data
+    clf = TaperedMLPClassifier(**{**_PARAMS, "warm_start": True}).fit(X, y)
+    spec, rate = dict(clf._network.spec), clf._network.learning_rate
+    clf.set_params(dropout=0.4, learning_rate=0.5)
+    with pytest.raises(ValueError, match="features"):
+        clf.partial_fit(X[:, :3], y)
+    assert clf._network.spec == spec and clf._network.learning_rate == rate

@@ -1008,3 +1008,24 @@ def test_fit_save_and_load_run_with_deprecation_warnings_as_errors(tmp_path):
         skdnn.save(clf, tmp_path / "model.skdnn")
         loaded = skdnn.load(tmp_path / "model.skdnn")
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_loaded_network_takes_a_new_learning_rate_and_refuses_another_architecture(
+    tmp_path,
+):
+    # a Keras file holds no estimator's parameters: the saved ones are what
+    # a continued fit checks against (a new learning rate was ignored, an
+    # activation or l2 change trained the old network silently)
+    X = _table()[["x1", "x2", "x3"]].to_numpy()
+    y = (X[:, 0] > 0).astype(int)
+    clf = TaperedMLPClassifier(**FAST, warm_start=True).fit(X, y)
+    skdnn.save(clf, tmp_path / "m.skdnn")
+    loaded = skdnn.load(tmp_path / "m.skdnn")
+    loaded.set_params(epochs=2).fit(X, y)
+    assert loaded.history_["learning_rate"].iloc[-1] == pytest.approx(1e-3)
+    loaded.set_params(learning_rate=0.05).fit(X, y)
+    assert loaded.history_["learning_rate"].iloc[-1] == pytest.approx(0.05)
+    for change in ({"activation": "relu"}, {"l2": 0.5}, {"batch_norm": True}):
+        other = skdnn.load(tmp_path / "m.skdnn").set_params(**change)
+        with pytest.raises(ValueError, match="architecture changed"):
+            other.fit(X, y)
