@@ -16,6 +16,9 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from skdnn._base import BaseTaperedMLP
 from skdnn._shared_api import estimator_signature, fill_doc, shared_parameters
 
+#: The fewest rows a class counts as in the ``"balanced_logits"`` shift.
+MIN_SHIFT_ROWS = 10
+
 
 @fill_doc
 class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
@@ -385,11 +388,15 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             or self._target_kind == "multilabel"
         ):
             return None
-        # a class no row has shown yet (partial_fit) counts as the rarest seen
-        prior = np.where(prior > 0, prior, prior[prior > 0].min())
+        # a class with fewer than MIN_SHIFT_ROWS rows (none yet, in
+        # partial_fit) is shifted as if it had that many: the network cannot
+        # learn a class from a row or two, and dividing by so small a prior
+        # gave such a class the decisions of every other (a 1-row class of
+        # 120 took 11 of them on its training rows)
+        counts = np.maximum(self.class_count_, MIN_SHIFT_ROWS)
         if self._target_kind == "binary":
-            return np.log(prior[1:] / prior[:1])
-        return np.log(prior)
+            return np.log(counts[1:] / counts[:1])
+        return np.log(counts / counts.sum())
 
     def _stratify_codes(self, Y):
         if self._target_kind == "multilabel":

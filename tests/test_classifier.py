@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdnn import TaperedMLPClassifier
+from skdnn._classifier import MIN_SHIFT_ROWS
 from skdnn._keras import backend_name
 
 # --------------------------------------------------------------------------
@@ -376,12 +377,28 @@ def test_class_prior_counts_rows_not_weights_and_partial_fit_adds_them():
     clf.partial_fit(X[50:], y[50:])
     np.testing.assert_array_equal(clf.class_count_, np.bincount(y))
     np.testing.assert_allclose(clf.class_prior_, np.bincount(y) / len(y))
-    # a class no row has shown yet shifts like the rarest seen, not infinitely
+    # a class no row has shown yet shifts as one of MIN_SHIFT_ROWS rows, not
+    # infinitely
     first = TaperedMLPClassifier(**params).partial_fit(X, y, classes=[0, 1, 2])
     assert first.class_count_.tolist() == [*np.bincount(y), 0]
     shift = first._output_shift()
-    assert shift[2] == shift[1] == pytest.approx(np.log(np.mean(y == 1)))
+    counts = np.r_[np.bincount(y), MIN_SHIFT_ROWS]
+    np.testing.assert_allclose(shift, np.log(counts / counts.sum()))
     assert np.isfinite(first.predict_proba(X)).all()
+
+
+def test_a_class_of_a_row_or_two_does_not_take_the_others_decisions():
+    # dividing by the prior of a 1-row class of 120 gave it the decisions of
+    # other classes' rows; it counts as MIN_SHIFT_ROWS rows in the shift
+    X, y = make_classification(
+        n_samples=117, n_features=5, n_informative=3, n_redundant=0, random_state=0
+    )
+    X = np.vstack([X, [[3.0, -3, 3, -3, 3]] * 2, [[-3.0, 3, -3, 3, -3]]])
+    y = np.r_[y, 2, 2, 3]
+    clf = TaperedMLPClassifier(random_state=0).fit(X, y)
+    common = y < 2
+    assert np.mean(clf.predict(X[common]) == y[common]) > 0.85
+    assert np.mean(clf.predict(X[common]) >= 2) < 0.05
 
 
 def test_scorers_see_the_decisions_and_curves_the_trained_network():
