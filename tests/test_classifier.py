@@ -389,16 +389,16 @@ def test_class_prior_counts_rows_not_weights_and_partial_fit_adds_them():
 
 def test_a_class_of_a_row_or_two_does_not_take_the_others_decisions():
     # dividing by the prior of a 1-row class of 120 gave it the decisions of
-    # other classes' rows; it counts as MIN_SHIFT_ROWS rows in the shift
-    X, y = make_classification(
-        n_samples=117, n_features=5, n_informative=3, n_redundant=0, random_state=0
-    )
-    X = np.vstack([X, [[3.0, -3, 3, -3, 3]] * 2, [[-3.0, 3, -3, 3, -3]]])
-    y = np.r_[y, 2, 2, 3]
+    # most other rows (87 % here); it counts as MIN_SHIFT_ROWS rows
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = (X[:, 0] + 0.5 * rng.normal(size=120) > 0).astype(int)
+    y[:2], y[2] = 2, 3  # rows like the others, of two classes of their own
     clf = TaperedMLPClassifier(random_state=0).fit(X, y)
     common = y < 2
-    assert np.mean(clf.predict(X[common]) == y[common]) > 0.85
-    assert np.mean(clf.predict(X[common]) >= 2) < 0.05
+    predicted = clf.predict(X[common])
+    assert np.mean(predicted == y[common]) > 0.5
+    assert np.mean(predicted >= 2) < 0.5
 
 
 def test_scorers_see_the_decisions_and_curves_the_trained_network():
