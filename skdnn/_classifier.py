@@ -70,7 +70,10 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
           which ranks the rows better: over the quality benchmark's 21
           tables it gave a mean ROC AUC of 0.861 against 0.859, balanced
           accuracy 0.782 against 0.780 and minority-class recall 0.748
-          against 0.741 (see the "Quality" page).
+          against 0.741 (see the "Quality" page). A class of fewer than 10
+          rows (``MIN_SHIFT_ROWS``) is shifted as if it had 10: a row or two
+          cannot teach the network a class, and dividing by so small a
+          frequency would give that class the other classes' decisions.
         - ``"balanced"``: weigh each class in the loss inversely to its
           frequency, as in scikit-learn.
         - a dict ``{class: weight}``: those weights in the loss.
@@ -91,7 +94,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         ``"balanced"`` counts them. Not set for multilabel targets.
     class_prior_ : ndarray of shape (n_classes,)
         ``class_count_`` as fractions: what ``"balanced_logits"`` divides
-        out.
+        out (each class counted as at least ``MIN_SHIFT_ROWS`` rows).
     %(input_attributes)s
     model_ : keras.Model
         The trained network. It reads the encoded rows,
