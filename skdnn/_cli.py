@@ -626,6 +626,11 @@ def _split(X, y, size, seed, stratify):
         labels, counts = np.unique(y, return_counts=True)
         rare = np.isin(y, labels[counts < 3])
     common = rows[~rare]
+    if not common.size:
+        raise ValueError(
+            "every class has fewer than 3 rows; is the target continuous? "
+            "(--task regression)"
+        )
     split = None
     if stratify and common.size:  # every class left has 3 rows or more
         with contextlib.suppress(ValueError):
@@ -719,6 +724,10 @@ def _read_csv(path):
         separator = next((sep for sep in (";", "\t", "|") if sep in header), None)
         if separator is not None:  # one column whose name holds separators
             frame = pd.read_csv(file, sep=separator)
+            if separator == ";":  # the decimal comma of ;-separated files?
+                commas = pd.read_csv(file, sep=separator, decimal=",")
+                if _n_numeric(commas) > _n_numeric(frame):
+                    frame = commas
     except pd.errors.EmptyDataError as exc:
         raise UsageError(f"{path} is empty.") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -727,6 +736,10 @@ def _read_csv(path):
     if len(frame) == 0:
         raise UsageError(f"{path} has a header but no rows.")
     return frame
+
+
+def _n_numeric(frame) -> int:
+    return sum(dtype.kind in "iuf" for dtype in frame.dtypes)
 
 
 def _split_target(frame, target: str, path, *, training: bool = True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -12,9 +13,11 @@ def _library_folders() -> tuple[str, ...]:
 
     import skdnn
 
-    return tuple(
+    folders = tuple(
         os.path.dirname(module.__file__) + os.sep for module in (skdnn, sklearn, joblib)
     )
+    # and contextlib's own frames (a warning re-raised on leaving a block)
+    return (*folders, contextlib.__file__)
 
 
 def user_stacklevel() -> int:

@@ -737,3 +737,12 @@ def test_a_class_too_rare_for_three_sets_stays_in_training(tmp_path, capsys):
     assert "Task: classification" in stdout
     model = skdnn.load(out / "model.skdnn")
     assert set(model.classes_) == {10, 12, 14, 16, 24, 30, 36, 40}
+
+
+def test_a_semicolon_file_with_decimal_commas_is_read_as_numbers(tmp_path, capsys):
+    data = tmp_path / "houses.csv"
+    _houses(120, seed=0).to_csv(data, index=False, sep=";", decimal=",")
+    argv = ["train", str(data), "--target", "price", "--out", str(tmp_path / "r")]
+    code, stdout, err = _run([*argv, *FAST], capsys)
+    assert code == 0, err
+    assert "Task: regression" in stdout
