@@ -719,15 +719,18 @@ def _read_csv(path):
     if not file.is_file():
         raise UsageError(f"{path}: not a file.")
     try:
-        frame = pd.read_csv(file)
-        header = str(frame.columns[0]) if frame.shape[1] == 1 else ""
-        separator = next((sep for sep in (";", "\t", "|") if sep in header), None)
-        if separator is not None:  # one column whose name holds separators
-            frame = pd.read_csv(file, sep=separator)
-            if separator == ";":  # the decimal comma of ;-separated files?
-                commas = pd.read_csv(file, sep=separator, decimal=",")
-                if _n_numeric(commas) > _n_numeric(frame):
-                    frame = commas
+        with open(file, encoding="utf-8", errors="replace") as handle:
+            header = handle.readline()
+        # a header of ;, tab or | separated names, and no comma: that separator
+        separator = next(
+            (sep for sep in (";", "\t", "|") if sep in header and "," not in header),
+            ",",
+        )
+        frame = pd.read_csv(file, sep=separator)
+        if separator == ";":  # the decimal comma of ;-separated files?
+            commas = pd.read_csv(file, sep=separator, decimal=",")
+            if _n_numeric(commas) > _n_numeric(frame):
+                frame = commas
     except pd.errors.EmptyDataError as exc:
         raise UsageError(f"{path} is empty.") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
