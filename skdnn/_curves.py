@@ -67,13 +67,7 @@ def _fits_of(obj) -> list[tuple[pd.DataFrame, object]]:
 def _check_one_kind(estimators) -> None:
     """ValueError for folds of classifiers and regressors together: their
     losses (cross-entropy, squared error) have no mean."""
-    from sklearn.base import is_classifier, is_regressor
-
-    kinds = {
-        "classifier" if is_classifier(e) else "regressor" if is_regressor(e) else None
-        for e in estimators
-        if e is not None
-    } - {None}
+    kinds = {_estimator_kind(estimator) for estimator in estimators} - {None}
     if len(kinds) > 1:
         raise ValueError(
             "The fits pooled mix classifiers and regressors, whose losses "
@@ -284,13 +278,23 @@ class _Curves:
 # ----------------------------------------------------------------------
 
 
-def _is_regressor(estimator) -> bool:
-    from sklearn.base import is_regressor
+def _estimator_kind(estimator) -> str | None:
+    """``"classifier"``, ``"regressor"``, or None (for None, and for an
+    object without scikit-learn's tags that records a ``history_``)."""
+    from sklearn.base import is_classifier, is_regressor
 
+    if estimator is None:
+        return None
     try:
-        return estimator is not None and is_regressor(estimator)
+        if is_classifier(estimator):
+            return "classifier"
+        return "regressor" if is_regressor(estimator) else None
     except Exception:  # an object without scikit-learn's tags
-        return False
+        return None
+
+
+def _is_regressor(estimator) -> bool:
+    return _estimator_kind(estimator) == "regressor"
 
 
 def _float_or_none(value) -> float | None:

@@ -800,6 +800,18 @@ def test_pooled_classifiers_and_regressors_are_refused():
         diagnose([clf, reg])
 
 
+def test_pooled_fits_of_objects_without_sklearn_tags_are_read():
+    # any object recording a history_ is a fit; the check of the fits' kinds
+    # raised scikit-learn's AttributeError on one without tags
+    class Recorded:
+        def __init__(self, frame):
+            self.history_ = frame
+
+    frames = _fold_histories()
+    result = diagnose([Recorded(frame) for frame in frames])
+    assert result.verdict == diagnose(frames).verdict
+
+
 def test_pooled_message_counts_the_folds_behind_the_validation_curve():
     with_validation = history(decay(20, 0.7, 0.3), decay(20, 0.7, 0.35))
     without = history(decay(20, 0.7, 0.3))
