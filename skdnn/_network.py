@@ -16,6 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 _SEEDS = ("seeds", "embedding_seeds")
+#: The estimator parameters a network's layers are built with, besides their
+#: widths and dropout: a continued fit cannot change them.
+LAYER_PARAMS = ("activation", "batch_norm", "l2", "kernel_initializer")
 
 
 class Network:
@@ -70,7 +73,7 @@ class Network:
         shape = {k: v for k, v in self.spec.items() if k not in _SEEDS}
         # the rates are an argument of the compiled functions (skdnn._dropout):
         # only which layers have dropout is the architecture's
-        shape["dropout"] = tuple(float(rate) > 0 for rate in shape["dropout"])
+        shape["dropout"] = _has_dropout(shape["dropout"])
         return (
             "spec",
             backend_name(),
@@ -129,18 +132,16 @@ class Network:
         rates = estimator._dropout_rates(len(widths))
         learning_rate = estimator.learning_rate
         optimizer = OPTIMIZERS[estimator.optimizer]
-        names = ("activation", "batch_norm", "l2", "kernel_initializer")
-        layers = {name: getattr(estimator, name) for name in names}
+        layers = {name: getattr(estimator, name) for name in LAYER_PARAMS}
         built = self.spec if self.spec is not None else getattr(self, "built", None)
 
-        positive = [float(rate) for rate in rates if float(rate) > 0]
+        positive = _layer_rates(rates)
         same = tuple(widths) == tuple(fitted_widths)
         changed = [] if same else ["hidden_layer_sizes (the widths)"]
         if built is not None:
             changed += [name for name, v in layers.items() if built[name] != v]
         if self.spec is not None:
-            had = tuple(float(rate) > 0 for rate in self.spec["dropout"])
-            if had != tuple(float(rate) > 0 for rate in rates):
+            if _has_dropout(self.spec["dropout"]) != _has_dropout(rates):
                 changed.append("dropout (which layers have it)")
         elif self.model is not None and len(positive) != len(self._dropout_rates()):
             changed.append("dropout (which layers have it)")
@@ -179,8 +180,7 @@ class Network:
             return dropout_rates(self.model)
         if self.spec is None:
             return None
-        rates = [float(rate) for rate in self.spec["dropout"] if float(rate) > 0]
-        return np.array(rates, dtype=np.float32)
+        return np.array(_layer_rates(self.spec["dropout"]), dtype=np.float32)
 
     def keep(self, runner) -> None:
         """Keep the values a fit ended with (and bring the model up to date)."""
@@ -274,3 +274,14 @@ def _assign(model, values) -> None:
         )
     for variable, value in zip(variables, values, strict=True):
         variable.assign(value)
+
+
+def _has_dropout(rates) -> tuple[bool, ...]:
+    """Which layers have dropout: the architecture's part of the rates."""
+    return tuple(float(rate) > 0 for rate in rates)
+
+
+def _layer_rates(rates) -> list[float]:
+    """The rates of the ``Dropout`` layers the rates build (a rate of 0
+    builds none)."""
+    return [float(rate) for rate in rates if float(rate) > 0]

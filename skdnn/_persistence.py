@@ -392,6 +392,7 @@ def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, versio
 
     from skdnn._dropout import restore_seed_states
     from skdnn._forward import extract_plan
+    from skdnn._network import LAYER_PARAMS
     from skdnn._shared_api import estimator_classes
 
     classes = estimator_classes()
@@ -476,8 +477,7 @@ def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, versio
     # built this network (a Keras file holds no estimator's parameters)
     network = clf._network
     network.learning_rate = float(clf.learning_rate)
-    names = ("activation", "batch_norm", "l2", "kernel_initializer")
-    network.built = {name: getattr(clf, name) for name in names}
+    network.built = {name: getattr(clf, name) for name in LAYER_PARAMS}
     clf.history_ = frame
     clf._history_rows = frame.to_dict("records")
     clf._plan = clf._shifted(extract_plan(model))
