@@ -93,15 +93,17 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         ``partial_fit`` calls), counted without ``sample_weight``, as
         ``"balanced"`` counts them. Not set for multilabel targets.
     class_prior_ : ndarray of shape (n_classes,)
-        ``class_count_`` as fractions: what ``"balanced_logits"`` divides
-        out (each class counted as at least ``MIN_SHIFT_ROWS`` rows).
+        ``class_count_`` as fractions. ``"balanced_logits"`` divides out
+        these frequencies, with each class counted as at least
+        ``MIN_SHIFT_ROWS`` rows.
     %(input_attributes)s
     model_ : keras.Model
         The trained network. It reads the encoded rows,
         ``preprocessor_.transform(X)``; its output is the probability of the
         positive class (binary), of each class (multiclass) or of each label,
         as trained: with ``class_weight="balanced_logits"``,
-        :meth:`predict_proba` divides it by :attr:`class_prior_`.
+        :meth:`predict_proba` divides it by the class frequencies
+        (:attr:`class_prior_`, rare classes floored as above).
         %(model_built)s
     history_ : pandas.DataFrame
         One row per epoch, index ``epoch`` starting at 1; columns ``loss``,
@@ -384,10 +386,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
     def _output_shift(self):
         """The log class prior the ``"balanced_logits"`` output divides out:
         ``log(prior)`` per class, or the prior's log-odds for one sigmoid."""
-        prior = getattr(self, "class_prior_", None)
         if (
             self.class_weight != "balanced_logits"
-            or prior is None
+            or getattr(self, "class_count_", None) is None
             or self._target_kind == "multilabel"
         ):
             return None
