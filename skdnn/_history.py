@@ -784,6 +784,8 @@ def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
     gap_best, _ = curves.gaps()
     if val[-1] < NEGLIGIBLE_LOSS:
         ending = f"ending near zero (below {NEGLIGIBLE_LOSS:g}): little is left to gain"
+    elif rise >= OVERFIT_RISE:
+        ending = _why_not_overfitting(val, _smooth(curves.val_train), rise)
     else:
         ending = f"levelled off, ending {_percent(rise)} above its minimum (smoothed)"
     message = (
@@ -802,6 +804,22 @@ def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
             f"epochs={best_epoch}"
         )
     return _with_gaps(curves, "good_fit", message, advice, val_rise=rise)
+
+
+def _why_not_overfitting(val: np.ndarray, train: np.ndarray, rise: float) -> str:
+    """Why a validation loss that ended well above its minimum is no overfit."""
+    low = int(np.argmin(val))
+    fall = float(val[: low + 1].max() - val[low])
+    share = float(val[-1] - val[low]) / fall if fall > 0 else 0.0
+    ending = f"ending {_percent(rise)} above its minimum (smoothed)"
+    if share < OVERFIT_GIVE_BACK:
+        return (
+            f"{ending}, but that gives back only {_percent(share)} of its fall "
+            f"(overfitting takes {_percent(OVERFIT_GIVE_BACK)})"
+        )
+    if train[-1] >= train[low]:
+        return f"{ending}, but the training loss rose with it"
+    return f"{ending}, but for fewer than {OVERFIT_MIN_EPOCHS} epochs"
 
 
 _RULES = (

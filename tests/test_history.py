@@ -295,6 +295,22 @@ def test_small_uptick_after_a_long_fall_is_good_fit():
     assert result.verdict == "overfitting"
 
 
+def test_a_good_fit_well_above_its_minimum_says_why_it_is_no_overfit():
+    # the uptick above reads 20 % above the minimum; the message must not
+    # call that "levelled off" without saying why it is not overfitting
+    loss = [1.0, 0.8, 0.6, 0.45, 0.4, 0.35, 0.32, 0.3, 0.28]
+    val = [1.0, 0.8, 0.6, 0.5, 0.52, 0.54, 0.56, 0.58, 0.6]
+    result = diagnose(history(loss, val))
+    assert result.verdict == "good_fit"
+    assert "gives back only 20 % of its fall" in result.message
+    assert "overfitting takes 25 %" in result.message
+    assert "levelled off" not in result.message
+    # a plateau a few percent above its minimum still reads levelled off
+    plateau = diagnose(history(loss, [*val[:4], 0.51, 0.5, 0.51, 0.5, 0.51]))
+    assert plateau.verdict == "good_fit"
+    assert "levelled off, ending" in plateau.message
+
+
 def test_rise_below_threshold_is_not_overfitting():
     loss = np.linspace(0.8, 0.2, 9)
     val = [0.7, 0.7, 0.7, 0.7, 0.71, 0.72, 0.73, 0.74, 0.75]
