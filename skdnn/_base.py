@@ -22,7 +22,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
-from sklearn.metrics import check_scoring
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -51,7 +50,7 @@ from skdnn._forward import (
 )
 from skdnn._network import Network
 from skdnn._progress import EpochProgress
-from skdnn._scorers import try_scorers, warnings_once
+from skdnn._scorers import resolve_scorers, try_scorers, warnings_once
 from skdnn._training import (
     ValidationSet,
     holdout_rows,
@@ -140,7 +139,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         "early_stopping": ["boolean"],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "monitor": [str],
-        "scoring": [None, str, list, tuple],
+        "scoring": [None, str, list, tuple, dict, callable],
         "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
         "numeric_scaling": [StrOptions({"robust", "standard"}), None],
         "numeric_bins": [Interval(Integral, 2, None, closed="left"), None],
@@ -645,37 +644,14 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                         f"{type(callback).__name__}."
                     )
 
-    def _scorers(self):
-        if self.scoring is None:
-            return {}
-        names = [self.scoring] if isinstance(self.scoring, str) else list(self.scoring)
-        scorers = {}
-        for name in names:
-            if not isinstance(name, str):
-                raise ValueError(f"scoring must hold scorer names; got {name!r}.")
-            if name in ("loss", self._metric_name, "learning_rate"):
-                raise ValueError(
-                    f"scoring={name!r} is recorded on every fit already; "
-                    "pass other scorer names."
-                )
-            try:
-                scorers[name] = check_scoring(self, scoring=name)
-            except ValueError as exc:
-                raise ValueError(
-                    f"scoring contains {name!r}, which is not a scikit-learn "
-                    "scorer name (see sklearn.metrics.get_scorer_names())."
-                ) from exc
-        return scorers
+    def _scorers(self) -> dict:
+        """The per-epoch scorers, keyed by the name of their history columns."""
+        return resolve_scorers(
+            self, self.scoring, reserved=("loss", self._metric_name, "learning_rate")
+        )
 
     def _resolve_monitor(self, has_validation):
-        scoring = (
-            []
-            if self.scoring is None
-            else [self.scoring]
-            if isinstance(self.scoring, str)
-            else list(self.scoring)
-        )
-        valid = ["loss", self._metric_name, *scoring]
+        valid = ["loss", self._metric_name, *self._scorers()]
         name = self.monitor.removeprefix("val_")
         if name not in valid:
             options = ", ".join(f"'val_{v}'" for v in valid)

@@ -50,11 +50,14 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         ``"val_loss"`` (minimised), ``"val_accuracy"`` or ``"val_<scorer>"``
         for any scorer in ``scoring`` (maximised). Without a validation set
         the training counterpart (``"loss"``, ...) is watched.
-    scoring : str, list of str or None, default=None
-        Extra per-epoch metrics, as scikit-learn scorer names (e.g.
-        ``"recall"``, ``["recall", "precision"]``), evaluated after each
-        epoch on the training and validation rows and recorded in
-        :attr:`history_` as ``"<name>"`` and ``"val_<name>"``.
+    scoring : str, callable, list, tuple, dict or None, default=None
+        Extra per-epoch metrics, evaluated after each epoch on the training
+        and validation rows and recorded in :attr:`history_` as
+        ``"<name>"`` and ``"val_<name>"``. As scikit-learn's searches take
+        it: a scorer name (``"recall"``), a list of names (``["recall",
+        "precision"]``), a callable scorer, recorded as ``"score"``, or a
+        dict of column names to names or callables, e.g. ``{"recall_yes":
+        make_scorer(recall_score, pos_label="yes")}`` for text labels.
     class_weight : dict, "balanced_logits", "balanced" or None, \
             default="balanced_logits"
         How the classes are balanced, so that the default decisions find

@@ -325,6 +325,7 @@ def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
 
     from skdnn._dropout import seed_states
     from skdnn._preprocessor_state import preprocessor_state
+    from skdnn._scorers import saveable_scoring
 
     name = type(clf).__name__
     arrays: dict[str, np.ndarray] = {}
@@ -338,6 +339,17 @@ def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
             stacklevel=user_stacklevel(),
         )
         params["callbacks"] = None
+    scoring, dropped = saveable_scoring(params.get("scoring"))
+    if dropped:
+        warnings.warn(
+            f"scoring holds callable scorers ({', '.join(map(repr, dropped))}), "
+            "which cannot be saved without pickle; the saved model keeps its "
+            f"scorer names only (scoring={scoring!r}). Set them again after "
+            "loading to record them in further training.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+        params["scoring"] = scoring
     attributes = {}
     for attribute, value in vars(clf).items():
         if attribute in _REBUILT or attribute in params:

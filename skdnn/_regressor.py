@@ -50,10 +50,14 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         Quantity watched by early stopping and :attr:`best_epoch_`:
         ``"val_loss"`` (minimised), ``"val_r2"`` or ``"val_<scorer>"`` for
         any scorer in ``scoring`` (maximised).
-    scoring : str, list of str or None, default=None
-        Extra per-epoch metrics, as scikit-learn scorer names (e.g.
-        ``"neg_mean_absolute_error"``), evaluated in the user's units after
-        each epoch on the training and validation rows.
+    scoring : str, callable, list, tuple, dict or None, default=None
+        Extra per-epoch metrics, evaluated in the user's units after each
+        epoch on the training and validation rows and recorded in
+        :attr:`history_` as ``"<name>"`` and ``"val_<name>"``. As
+        scikit-learn's searches take it: a scorer name
+        (``"neg_mean_absolute_error"``), a list of names, a callable scorer,
+        recorded as ``"score"``, or a dict of column names to names or
+        callables.
     %(input_parameters)s
 
     Attributes

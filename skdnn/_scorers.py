@@ -6,6 +6,7 @@ import contextlib
 import warnings
 
 import numpy as np
+from sklearn.metrics import check_scoring
 
 from skdnn._user_warnings import user_stacklevel
 
@@ -42,6 +43,80 @@ class _Oracle:
             return np.log(self.predict_proba(X))
 
 
+def resolve_scorers(estimator, scoring, reserved: tuple[str, ...]) -> dict:
+    """The per-epoch scorers of ``scoring``, keyed by their history column.
+
+    ``scoring`` is None, a scorer name, a list or tuple of names, a callable
+    scorer (``make_scorer(recall_score, pos_label="yes")``), recorded as
+    ``"score"``, or a dict of column names to names or callables, as
+    scikit-learn's searches take it. ``reserved`` are the columns every
+    fit records already.
+    """
+    if scoring is None:
+        return {}
+    if isinstance(scoring, str):
+        entries = [(scoring, scoring)]
+    elif callable(scoring):
+        entries = [("score", scoring)]
+    elif isinstance(scoring, dict):
+        entries = list(scoring.items())
+        for key, value in entries:
+            if not isinstance(key, str) or not key or key.startswith("val_"):
+                raise ValueError(
+                    "scoring's keys name columns of history_, so they must be "
+                    f"non-empty strings without the 'val_' prefix; got {key!r}."
+                )
+            if not (isinstance(value, str) or callable(value)):
+                raise ValueError(
+                    f"scoring[{key!r}] must be a scorer name or a callable "
+                    f"scorer; got {type(value).__name__}."
+                )
+    else:
+        entries = []
+        for name in scoring:
+            if not isinstance(name, str):
+                raise ValueError(
+                    "scoring as a list or tuple must hold scorer names; got "
+                    f"{name!r}. Pass callable scorers as a dict of column "
+                    "names to scorers."
+                )
+            if name in dict(entries):
+                raise ValueError(f"scoring names {name!r} twice.")
+            entries.append((name, name))
+    scorers = {}
+    for name, scorer in entries:
+        if name in reserved:
+            raise ValueError(
+                f"scoring={name!r} is recorded on every fit already; pass "
+                "other scorer names."
+                if isinstance(scorer, str)
+                else f"scoring's key {name!r} names a column every fit records "
+                "already; choose another."
+            )
+        if callable(scorer):
+            scorers[name] = scorer
+            continue
+        try:
+            scorers[name] = check_scoring(estimator, scoring=scorer)
+        except ValueError as exc:
+            raise ValueError(
+                f"scoring contains {scorer!r}, which is not a scikit-learn "
+                "scorer name (see sklearn.metrics.get_scorer_names())."
+            ) from exc
+    return scorers
+
+
+def saveable_scoring(scoring) -> tuple[object, list[str]]:
+    """``scoring`` without its callable scorers, and the names they had."""
+    if callable(scoring) and not isinstance(scoring, str):
+        return None, ["score"]
+    if not isinstance(scoring, dict):
+        return scoring, []
+    kept = {k: v for k, v in scoring.items() if isinstance(v, str)}
+    dropped = [k for k in scoring if k not in kept]
+    return (kept or None), dropped
+
+
 def try_scorers(estimator, scorers: dict, y) -> None:
     """Score the true targets ``y`` with each of ``scorers`` before training.
 
@@ -65,7 +140,9 @@ def try_scorers(estimator, scorers: dict, y) -> None:
                     f" A scorer of the positive class scores pos_label=1, which "
                     f"is not one of the classes {classes}: use "
                     "'balanced_accuracy' or a '_macro' variant (e.g. "
-                    "'recall_macro'), or encode the class to find as 1."
+                    "'recall_macro'), or name the class to find, e.g. "
+                    f"scoring={{'recall': make_scorer(recall_score, "
+                    f"pos_label={classes[-1]!r})}}."
                 )
             raise ValueError(
                 f"scoring={name!r} cannot score this target: {exc}{hint}"

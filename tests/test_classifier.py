@@ -673,6 +673,50 @@ def test_a_scorer_that_cannot_score_the_target_is_refused_before_training(
     assert fitted.history_["recall_macro"].notna().all()
 
 
+def test_callable_and_dict_scorers_record_the_class_the_user_names(small_data):
+    # text labels: recall of "yes" per epoch, as scikit-learn's searches
+    # take scorers, a callable and a dict of names to names or callables
+    from sklearn.metrics import make_scorer, recall_score
+
+    X, y = small_data
+    text = np.where(y == 1, "yes", "no")
+    recall_no = make_scorer(recall_score, pos_label="no")
+    scoring = {"recall_yes": make_scorer(recall_score, pos_label="yes"),
+               "bacc": "balanced_accuracy"}  # fmt: skip
+    params = {"hidden_layer_sizes": (8,), "epochs": 6, "random_state": 0}
+    est = TaperedMLPClassifier(**params, scoring=scoring, monitor="val_recall_yes")
+    history = est.fit(X, text).history_
+    assert {"recall_yes", "val_recall_yes", "bacc", "val_bacc"} <= set(history)
+    assert est.best_epoch_ == int(history["val_recall_yes"].idxmax())
+    # the last epoch's training recall of "yes" is the network's: recompute it
+    last = TaperedMLPClassifier(**params, early_stopping=False, validation_split=0)
+    last.set_params(scoring=scoring).fit(X, text)
+    found = recall_score(text, last.predict(X), pos_label="yes")
+    assert last.history_["recall_yes"].iloc[-1] == pytest.approx(found)
+    single = TaperedMLPClassifier(**params, scoring=recall_no).fit(X, text)
+    assert {"score", "val_score"} <= set(single.history_)
+    assert single.history_["score"].between(0, 1).all()
+
+
+@pytest.mark.parametrize(
+    "scoring, match",
+    [
+        ({"val_x": "recall"}, "without the 'val_' prefix"),
+        ({"loss": "recall"}, "recorded on every fit already"),
+        ({"x": 3}, r"scoring\['x'\] must be a scorer name or a callable"),
+        (["recall", len], "list or tuple must hold scorer names"),
+        (["recall", "recall"], "names 'recall' twice"),
+        ({"x": "no_such_scorer"}, "'no_such_scorer', which is not a scikit-learn"),
+    ],
+)
+def test_malformed_scoring_is_named_before_training(small_data, scoring, match):
+    X, y = small_data
+    est = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=2, scoring=scoring)
+    with pytest.raises(ValueError, match=match):
+        est.fit(X, y)
+    assert not hasattr(est, "history_")
+
+
 def test_a_scorers_warning_is_shown_once_a_fit(recwarn):
     # an undefined metric warned at every epoch, on both sets
     from sklearn.datasets import make_multilabel_classification

@@ -314,6 +314,25 @@ def test_callbacks_are_saved_as_none_with_a_warning(fitted, tmp_path):
     assert skdnn.load(tmp_path / "model.skdnn").callbacks is None
 
 
+def test_callable_scorers_are_saved_as_their_names_with_a_warning(fitted, tmp_path):
+    from sklearn.metrics import make_scorer, recall_score
+
+    clf = copy.copy(fitted["binary-text"][0])
+    clf.scoring = {"bacc": "balanced_accuracy", "mine": make_scorer(recall_score)}
+    with pytest.warns(UserWarning, match=r"\('mine'\).*scoring=\{'bacc'"):
+        skdnn.save(clf, tmp_path / "model.skdnn")
+    loaded = skdnn.load(tmp_path / "model.skdnn")
+    assert loaded.scoring == {"bacc": "balanced_accuracy"}
+    np.testing.assert_array_equal(
+        loaded.predict_proba(fitted["binary-text"][1]),
+        clf.predict_proba(fitted["binary-text"][1]),
+    )
+    clf.scoring = make_scorer(recall_score)
+    with pytest.warns(UserWarning, match="scoring=None"):
+        skdnn.save(clf, tmp_path / "single.skdnn")
+    assert skdnn.load(tmp_path / "single.skdnn").scoring is None
+
+
 def test_save_refuses_what_it_cannot_store(fitted, tmp_path):
     with pytest.raises(NotFittedError):
         skdnn.save(TaperedMLPClassifier(), tmp_path / "a.skdnn")
