@@ -280,8 +280,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         self._learn_output_shift(codes, accumulate=continuing and incremental)
         if continuing:  # at the dropout rates and learning rate asked for
             self._network.continue_as(self)
-        if not (incremental and continuing):
-            # rows behind the validation curve, which diagnose weighs
+        if val is not None or not continuing:
+            # rows behind the validation curve, which diagnose weighs; a
+            # continued fit without a hold-out adds no validation epochs,
+            # and the curve history_ holds still rests on the earlier rows
             self.n_validation_samples_ = 0 if val is None else len(val.Y)
         weights = weights / weights[train_rows].mean()
 

@@ -82,13 +82,15 @@ def _fit_of(obj) -> tuple[pd.DataFrame, object]:
 
 def fold_curves(curves: list[pd.Series]) -> pd.DataFrame:
     """Several folds' curves side by side, aligned by epoch, up to the last
-    epoch a majority of them reached.
+    epoch a majority of them reached, a stopped fold held at its last value.
 
     Early stopping ends folds at different epochs. Past the epoch most of
     them stopped at, the "mean" would be the curve of the few that ran on,
     which ran on because their own curve still improved: their minimum is
     no mean of the folds. So the frame ends where more than half of the
-    folds still have a value; each row's mean is over the folds that do.
+    folds still have a value. Before that, a fold that stopped keeps its
+    last value: a mean over the folds still running would fall as the worst
+    folds, which stop first, leave it.
 
     Parameters
     ----------
@@ -108,20 +110,21 @@ def fold_curves(curves: list[pd.Series]) -> pd.DataFrame:
     ...          pd.Series([3.0, 2.0, 1.0], index=[1, 2, 3]),
     ...          pd.Series([3.0, 2.0, 1.5, 0.1], index=[1, 2, 3, 4])]
     >>> fold_curves(folds).mean(axis=1).tolist()
-    [3.0, 2.0, 1.25]
+    [3.0, 2.0, 1.5]
     """
     frame = pd.concat(curves, axis=1).sort_index()
     reached = frame.notna().sum(axis=1)
     majority = len(curves) // 2 + 1
     last = reached[reached >= majority].index.max()
-    return frame if pd.isna(last) else frame.loc[:last]
+    return (frame if pd.isna(last) else frame.loc[:last]).ffill()
 
 
 def _pooled_history(histories: list[pd.DataFrame]) -> pd.DataFrame:
     """The mean curves of several fits, aligned by epoch.
 
-    At each epoch the mean is over the fits that have a value there, up to
-    the last epoch a majority of them reached (:func:`fold_curves`), as
+    At each epoch the mean is over every fit, one that stopped held at its
+    last value, up to the last epoch a majority of them reached
+    (:func:`fold_curves`), as
     ``HistoryDisplay`` draws the mean of folds. One fit is returned as is.
 
     A training loss that became NaN (a fit that diverged) counts as an

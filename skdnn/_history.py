@@ -8,7 +8,7 @@ hold-out, ``val_loss``), so it neither needs nor imports Keras.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,6 @@ from skdnn._curves import (
     _num,
     _percent,
     _pooled_history,
-    _series,
     guess_loss,
 )
 
@@ -57,6 +56,10 @@ DIVERGENCE_RATIO = 2.0
 #: of a constant guess (an explosion in the first epoch, which the ratios to
 #: the curve's own first value and minimum cannot see).
 GUESS_RATIO = 100.0
+#: ... or when the smoothed training loss ends above this multiple of its
+#: minimum having given back at least this share of its fall from its first
+#: value (both curves climbing for good is instability, not overfitting).
+DIVERGENCE_GIVE_BACK = 0.5
 #: "overfitting" needs the smoothed validation loss to end at least this far
 #: (relative) above its minimum ...
 OVERFIT_RISE = 0.10
@@ -83,6 +86,9 @@ IMPROVING_SIGNIFICANCE = 0.025
 #: ... unless the smoothed validation loss already ends below this value:
 #: a cross-entropy this close to zero leaves nothing to gain on the hold-out.
 NEGLIGIBLE_LOSS = 1e-3
+#: The t-test reads an epoch further than this many robust spreads from the
+#: running median as the median: a spike (see _despiked).
+SPIKE_SPREADS = 4.0
 #: "underfitting" when both smoothed losses never fell below this fraction of
 #: their first-epoch value (less than a 10 % improvement).
 UNDERFIT_RATIO = 0.9
@@ -243,13 +249,14 @@ def diagnose(estimator_or_history) -> Diagnosis:
     validation rows and are never overruled.
 
     Pooling folds. The folds' curves are aligned by epoch and averaged at
-    each epoch over the folds still training then (early stopping ends
-    folds at different epochs), up to the last epoch more than half of the
-    folds reached (past it the few that ran on are no mean), exactly as
-    :meth:`HistoryDisplay.from_cv_results` draws their mean; the rules below
-    read that mean curve. ``n_validation`` is the sum of the folds' rows
-    (None if any fold does not record them) and ``fold_spread`` the standard
-    deviation of the folds' validation losses at the best epoch.
+    each epoch over every fold, one that has stopped held at its last value
+    (early stopping ends folds at different epochs), up to the last epoch
+    more than half of the folds reached (past it the few that ran on are no
+    mean), exactly as :meth:`HistoryDisplay.from_cv_results` draws their
+    mean; the rules below read that mean curve. ``n_validation`` is the sum
+    of the folds' rows (None if any fold does not record them) and
+    ``fold_spread`` the standard deviation of the folds' validation losses at
+    the best epoch.
 
     Smoothing. A curve of ``m`` epochs is smoothed by a centred running
     median over ``w = min(MAX_SMOOTHING_WINDOW, 2 * (m // 10) + 1)`` epochs
@@ -266,12 +273,14 @@ def diagnose(estimator_or_history) -> Diagnosis:
     1. ``"diverged"``: a training loss is NaN or infinite, or a validation
        loss is infinite; or a training loss after epoch 1 exceeds
        ``DIVERGENCE_RATIO`` (2) times the epoch-1 training loss; or the
-       smoothed training loss ends above its own first value and above
-       ``DIVERGENCE_RATIO`` times its own minimum; or, for a fitted skdnn
-       estimator, the training loss never came below ``GUESS_RATIO`` (100)
-       times the loss of a constant guess (``log K`` for ``K`` classes,
-       ``log 2`` per label, 1 for a regressor's standardised targets): a
-       run that exploded in its first epoch.
+       smoothed training loss ends above ``DIVERGENCE_RATIO`` times its own
+       minimum and either above its own first value or having given back
+       ``DIVERGENCE_GIVE_BACK`` (half) of its fall from it; or, for a
+       fitted skdnn estimator, a training loss exceeds ``GUESS_RATIO``
+       (100) times the loss of a constant guess (``log K`` for ``K``
+       classes, ``log 2`` per label, 1 for a regressor's standardised
+       targets): a run that exploded, often in its first epoch, whether it
+       stayed there or fell back to a constant guess.
     2. ``"no_validation"``: there is no ``val_loss`` column, or it holds no
        finite value.
     3. ``"still_improving"`` when ``n < MIN_EPOCHS`` (3): too few epochs to
@@ -300,7 +309,9 @@ def diagnose(estimator_or_history) -> Diagnosis:
        ``IMPROVING_TOLERANCE`` (1 %) of its minimum; and, when that tail
        holds 5 epochs or more, the least-squares slope of the raw validation
        loss over it is negative and significant at the one-sided
-       ``IMPROVING_SIGNIFICANCE`` (2.5 %) level of a t-test, so that a noisy
+       ``IMPROVING_SIGNIFICANCE`` (2.5 %) level of a t-test (an epoch
+       further than ``SPIKE_SPREADS`` (4) robust spreads from the running
+       median counts there as the median), so that a noisy
        plateau is not taken for progress; and the smoothed validation loss
        ends at or above ``NEGLIGIBLE_LOSS`` (1e-3): below it, the loss is
        near zero and the run is a good fit with nothing left to gain on the
@@ -357,125 +368,10 @@ def diagnose(estimator_or_history) -> Diagnosis:
     )
     if diagnosis is None:
         diagnosis = _good_fit(curves, knobs)
-    return _weigh_evidence(
+    from skdnn._evidence import weigh_evidence
+
+    return weigh_evidence(
         diagnosis, fits, pooled_input=_is_pooled(estimator_or_history)
-    )
-
-
-# ----------------------------------------------------------------------
-# Weighing the evidence
-# ----------------------------------------------------------------------
-
-
-def _weigh_evidence(
-    diagnosis: Diagnosis, fits: list[tuple[pd.DataFrame, object]], *, pooled_input
-) -> Diagnosis:
-    """The diagnosis with its evidence stated, overruled when it is too thin."""
-    counts = [
-        getattr(estimator, "n_validation_samples_", None) for _, estimator in fits
-    ]
-    n_validation = (
-        None if any(n is None for n in counts) else int(sum(int(n) for n in counts))
-    )
-    n_folds = len(fits) if pooled_input else None
-    spread = None
-    reached_rows = None  # validation rows of the folds that ran to the best epoch
-    if n_folds is not None and diagnosis.best_epoch is not None:
-        pairs = [
-            (_series(h, "val_loss").get(diagnosis.best_epoch), n)
-            for (h, _), n in zip(fits, counts, strict=True)
-            if "val_loss" in h
-        ]
-        at_best = [value for value, _ in pairs if value is not None]
-        if n_validation is not None and len(at_best) < n_folds:
-            reached_rows = sum(int(n) for value, n in pairs if value is not None)
-        if len(at_best) >= 2:  # a spread needs two folds that ran that long
-            spread = float(np.std(at_best))
-    notes = []
-    if n_folds is not None:
-        fold_note = f"mean curves of {n_folds} folds"
-        with_validation = sum(
-            1
-            for history, _ in fits
-            if "val_loss" in history and np.isfinite(history["val_loss"]).any()
-        )
-        if 0 < with_validation < n_folds:
-            fold_note += f" (the validation curve of {with_validation})"
-        if spread is not None:
-            across = (
-                "folds"
-                if len(at_best) == n_folds
-                else f"the {len(at_best)} folds that ran that long"
-            )
-            fold_note += (
-                f" (validation loss at epoch {diagnosis.best_epoch} spread "
-                f"±{_num(spread)} across {across})"
-            )
-        notes.append(fold_note)
-    if n_validation is not None and diagnosis.verdict != "no_validation":
-        rows = "row" if n_validation == 1 else "rows"
-        notes.append(
-            f"{n_validation} validation {rows}"
-            + (" in all" if n_folds is not None else "")
-            + (
-                f" ({reached_rows} in the {len(at_best)} folds that reached "
-                f"epoch {diagnosis.best_epoch})"
-                if reached_rows is not None
-                else ""
-            )
-        )
-    fields = {
-        "n_validation": n_validation,
-        "curve_verdict": diagnosis.verdict,
-        "n_folds": n_folds,
-        "fold_spread": spread,
-    }
-    message = diagnosis.message + (f"; {', '.join(notes)}" if notes else "")
-    thin = (
-        n_validation is not None
-        and n_validation < MIN_VALIDATION_ROWS
-        and diagnosis.verdict not in ("diverged", "no_validation")
-    )
-    if not thin:
-        return replace(diagnosis, message=message, **fields)
-    where = (
-        "the folds' validation curves rest" if n_folds else "the validation curve rests"
-    )
-    message = (
-        f"insufficient evidence: {where} on {n_validation} rows, fewer than "
-        f"{MIN_VALIDATION_ROWS}, too few to tell a good fit from overfitting; "
-        f"the curves alone read: {diagnosis.message}"
-    )
-    if n_folds:  # already pooled: more folds add their validation rows
-        per_fold = max(n_validation / n_folds, 1.0)
-        needed = math.ceil(MIN_VALIDATION_ROWS / per_fold)
-        pool = (
-            f"pool more folds, whose validation rows add up: about {needed} "
-            f"folds of {per_fold:.0f} rows reach {MIN_VALIDATION_ROWS}"
-        )
-        if needed > MAX_ADVISED_FOLDS:  # a table too small for its curves
-            pool = (
-                f"the rows are too few for curves to judge by ({needed} folds of "
-                f"{per_fold:.0f} validation rows would reach "
-                f"{MIN_VALIDATION_ROWS}): compare designs by their "
-                "cross-validated scores instead (cross_val_score, DesignSearchCV)"
-            )
-    else:
-        pool = (
-            "pool cross-validated curves, whose validation rows add up: "
-            "diagnose(cross_validate(estimator, X, y, cv=5, return_estimator=True))"
-        )
-    advice = (
-        pool,
-        "or hold out more rows for the curve, e.g. validation_split=0.2",
-        *(f"if more evidence reads the same: {step}" for step in diagnosis.advice),
-    )
-    return replace(
-        diagnosis,
-        verdict="insufficient_evidence",
-        message=message,
-        advice=advice,
-        **fields,
     )
 
 
@@ -577,18 +473,42 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
                 f"diverged: the training loss jumped to {_num(train[i])} at epoch "
                 f"{epochs[i]}, {train[i] / first:.1f} times its epoch-1 value"
             )
-        elif smooth[-1] > smooth[0] and smooth[-1] > DIVERGENCE_RATIO * smooth.min():
+        elif smooth[-1] > DIVERGENCE_RATIO * smooth.min() and (
+            smooth[-1] > smooth[0]
+            or smooth[-1] - smooth.min()
+            >= DIVERGENCE_GIVE_BACK * (smooth[0] - smooth.min())
+        ):
+            low = smooth.min()
             message = (
                 f"diverged: the training loss climbed back to {_num(smooth[-1])} "
-                f"by epoch {epochs[-1]}, above its first value {_num(smooth[0])} "
-                f"and {smooth[-1] / smooth.min():.1f} times its minimum"
+                f"by epoch {epochs[-1]}, {smooth[-1] / low:.1f} times its minimum "
+                + (
+                    f"and above its first value {_num(smooth[0])}"
+                    if smooth[-1] > smooth[0]
+                    else f"({_num(low)}): it gave back "
+                    f"{_percent((smooth[-1] - low) / (smooth[0] - low))} of its fall"
+                )
             )
-        elif knobs.guess_loss and train.min() > GUESS_RATIO * knobs.guess_loss:
-            message = (
-                f"diverged: the training loss never came below {_num(train.min())}, "
-                f"{train.min() / knobs.guess_loss:.3g} times the loss of a constant "
-                f"guess ({_num(knobs.guess_loss)})"
-            )
+        elif knobs.guess_loss and train.max() > GUESS_RATIO * knobs.guess_loss:
+            guess = knobs.guess_loss
+            if train.min() > GUESS_RATIO * guess:
+                message = (
+                    f"diverged: the training loss never came below "
+                    f"{_num(train.min())}, {train.min() / guess:.3g} times the loss "
+                    f"of a constant guess ({_num(guess)})"
+                )
+            else:  # exploded, then fell back, often to the guess itself
+                i = int(np.argmax(train))
+                message = (
+                    f"diverged: the training loss exploded to {_num(train[i])} at "
+                    f"epoch {epochs[i]}, {train[i] / guess:.3g} times the loss of "
+                    f"a constant guess ({_num(guess)}); the validation loss ended "
+                    f"at {_num(curves.val[-1])}"
+                    if len(curves.val)
+                    else f"diverged: the training loss exploded to {_num(train[i])} "
+                    f"at epoch {epochs[i]}, {train[i] / guess:.3g} times the loss "
+                    f"of a constant guess ({_num(guess)})"
+                )
     if message is None:
         return None
     rate = knobs.learning_rate
@@ -713,14 +633,29 @@ def _still_improving(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     ends_lowest = val[-1] <= val.min() * (1 + IMPROVING_TOLERANCE)
     if not (drop >= IMPROVING_DROP and ends_lowest) or val[-1] < NEGLIGIBLE_LOSS:
         return None
-    if tail >= IMPROVING_MIN_TAIL and not _falls_significantly(x, curves.val[-tail:]):
+    raw = _despiked(np.asarray(curves.val, dtype=float), val)
+    if tail >= IMPROVING_MIN_TAIL and not _falls_significantly(x, raw[-tail:]):
         return None
     message = (
         f"still improving at epoch {curves.val_epochs[-1]}: validation loss fell "
-        f"from {_num(curves.val[-tail])} to {_num(curves.val[-1])} over the last "
-        f"{tail} epochs and has not levelled off"
+        f"from {_num(val[-tail])} to {_num(val[-1])} over the last {tail} epochs "
+        "(smoothed) and has not levelled off"
     )
     return _with_gaps(curves, "still_improving", message, _train_longer(curves, knobs))
+
+
+def _despiked(raw: np.ndarray, smooth: np.ndarray) -> np.ndarray:
+    """``raw`` with its isolated spikes replaced by the smoothed curve.
+
+    A spike is an epoch further from the running median than
+    ``SPIKE_SPREADS`` robust spreads (1.4826 median absolute deviations) of
+    the whole curve's epochs from it: one noisy epoch must not decide
+    whether the tail falls.
+    """
+    deviation = raw - smooth
+    spread = 1.4826 * float(np.median(np.abs(deviation - np.median(deviation))))
+    spikes = np.abs(deviation) > SPIKE_SPREADS * spread
+    return np.where(spikes, smooth, raw)
 
 
 def _falls_significantly(x: np.ndarray, y: np.ndarray) -> bool:
@@ -788,10 +723,14 @@ def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
         ending = _why_not_overfitting(val, _smooth(curves.val_train), rise)
     else:
         ending = f"levelled off, ending {_percent(rise)} above its minimum (smoothed)"
+    fell = (
+        f"fell from {_num(curves.val[0])} to {_num(best_val)} (best epoch {best_epoch})"
+        if best_epoch != curves.val_epochs[0]
+        else f"never fell below its first value, {_num(best_val)} (epoch {best_epoch})"
+    )
     message = (
-        f"good fit: validation loss fell from {_num(curves.val[0])} to "
-        f"{_num(best_val)} (best epoch {best_epoch}), {ending}; the gap to "
-        f"the training loss at the best epoch is {gap_best:+.3g}"
+        f"good fit: validation loss {fell}, {ending}; the gap to the training "
+        f"loss at the best epoch is {gap_best:+.3g}"
     )
     first = "r2 and the errors" if knobs.regression else "recall first"
     advice = [

@@ -371,8 +371,8 @@ class HistoryDisplay:
 
         Every fold is drawn faint; the mean over folds is drawn bold inside a
         band of ± one standard deviation, for training and validation. At
-        each epoch the mean and standard deviation are taken over the folds
-        still training then (early stopping can end folds at different
+        each epoch they are taken over every fold, one that has stopped held
+        at its last value (early stopping can end folds at different
         epochs), up to the last epoch more than half of the folds reached:
         past it the few folds that ran on are drawn, but no mean.
 

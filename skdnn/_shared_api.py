@@ -143,7 +143,8 @@ best_epoch_ : int
     "validation_attributes": """\
 n_validation_samples_ : int
     Rows behind the validation curves (the hold-out or
-    ``validation_data``); 0 without a validation set.""",
+    ``validation_data``); 0 without a validation set. A continued fit
+    without one keeps the count behind the curve it continues.""",
     "training_notes": """\
 Training runs on the Keras backend in use (TensorFlow by default, or
 JAX). Prediction runs the fitted network in numpy from weights read once

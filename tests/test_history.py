@@ -633,6 +633,36 @@ def test_a_thin_hold_out_is_insufficient_evidence():
     assert result.best_epoch == diagnose(_Held().fit().history_).best_epoch
 
 
+@pytest.mark.parametrize(
+    "split, advice",
+    [
+        (0.1, "validation_split=0.2 (now 0.1"),
+        (0.2, "validation_split=0.3 (now 0.2"),
+        (0.3, None),  # a larger hold-out is no advice: only folds add rows
+    ],
+)
+def test_the_hold_out_advice_steps_up_from_the_fits_own_split(split, advice):
+    held = _Held(n_validation=34).fit()
+    held.validation_split = split
+    result = diagnose(held)
+    holds = [a for a in result.advice if "hold out more rows" in a]
+    if advice is None:
+        assert holds == []
+    else:
+        assert len(holds) == 1 and advice in holds[0]
+
+
+def test_a_continued_fit_without_a_hold_out_keeps_the_rows_behind_its_curve():
+    X, y = make_classification(300, 6, random_state=0)
+    net = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), epochs=4, validation_split=0.3, random_state=0
+    ).fit(X, y)
+    assert net.n_validation_samples_ == 90
+    net.set_params(warm_start=True, validation_split=0.0).fit(X, y)
+    assert net.n_validation_samples_ == 90
+    assert "rests on 90 rows" in diagnose(net).message
+
+
 def test_enough_rows_keep_the_verdict_and_state_the_evidence():
     result = diagnose(_Held(n_validation=MIN_VALIDATION_ROWS).fit())
     assert result.verdict == result.curve_verdict == "good_fit"
@@ -687,10 +717,15 @@ def _fold_histories():
 def test_pooled_verdict_reads_the_mean_curve():
     folds = _fold_histories()
     result = diagnose(folds)
-    # the mean at each epoch is over the folds still training then, up to
-    # the last epoch two of the three reached (34)
-    mean = pd.concat([f["val_loss"] for f in folds], axis=1).mean(axis=1)
+    # the mean at each epoch is over every fold, a stopped one held at its
+    # last value, up to the last epoch two of the three reached (34)
+    mean = pd.concat([f["val_loss"] for f in folds], axis=1).ffill().mean(axis=1)
     assert result.best_epoch == int(mean.loc[:34].idxmin())
+    # a mean over the folds still training jumps as the first (here the
+    # best) fold leaves it at epoch 30: the held mean does not
+    running = pd.concat([f["val_loss"] for f in folds], axis=1).mean(axis=1)
+    assert running.loc[31] - running.loc[30] > 0.01
+    assert abs(mean.loc[31] - mean.loc[30]) < 0.01
     assert result.n_epochs == 34
     assert result.n_folds == 3
     at_best = [f["val_loss"].get(result.best_epoch) for f in folds]
@@ -753,7 +788,10 @@ def test_pooled_cv_results_sum_the_validation_rows():
         result = diagnose(pooled)
         assert result.n_validation == 180
         assert result.verdict == "good_fit"
-        assert result.message.endswith("180 validation rows in all")
+        # the held mean's best epoch (33) is past the first fold's last (30)
+        assert result.message.endswith(
+            "180 validation rows in all (120 in the 2 folds that reached epoch 33)"
+        )
     # 2 folds of 40 rows: thin, though each fold's curve looks fine
     thin = diagnose([_Fold(f, n_validation=40).fit() for f in _fold_histories()[:2]])
     assert thin.verdict == "insufficient_evidence"
@@ -900,6 +938,61 @@ def test_a_first_epoch_explosion_is_diverged_not_a_good_fit():
     assert "constant guess" in result.message
     # the same curves without the estimator: no guess to compare with
     assert diagnose(net.history_).verdict != "diverged"
+
+
+def test_an_explosion_that_fell_back_to_a_constant_guess_is_diverged():
+    # learning_rate=1 explodes the first epoch (loss ~760), then the network
+    # collapses to one constant: the validation loss sits flat at log 2,
+    # which read "good fit ... levelled off, keep this design"
+    X, y = make_classification(400, 10, n_informative=3, random_state=1)
+    net = TaperedMLPClassifier(
+        learning_rate=1.0, epochs=30, validation_split=0.3, early_stopping=False,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    history_ = net.history_
+    assert history_["loss"].iloc[0] > 100 * np.log(2)
+    assert history_["val_loss"].min() > 0.99 * np.log(2)  # at chance
+    result = diagnose(net)
+    assert result.verdict == "diverged"
+    assert "exploded to" in result.message and "at epoch 1" in result.message
+    assert "learning_rate=0.1" in result.advice[0]
+
+
+def test_both_losses_climbing_for_good_is_diverged_not_a_good_fit():
+    # both fall to epoch 6, then climb: the training loss ends below its
+    # first value, but it gave back most of its fall
+    train = [2.0, 1.0, 0.6, 0.4, 0.3, 0.25, *np.linspace(0.3, 0.95, 14)]
+    val = [2.0, 1.0, 0.6, 0.4, 0.3, 0.28, *np.linspace(0.4, 1.7, 14)]
+    result = diagnose(history(train, val))
+    assert result.verdict == "diverged"
+    assert "of its fall" in result.message
+    # a training loss near zero bouncing to twice its minimum is no divergence
+    tiny = [1.0, 0.1, 1e-3, 1e-5, 1e-6, 1e-6, 2e-6, 3e-6, 3e-6, 3e-6]
+    assert diagnose(history(tiny, [1.0, 0.5, *[0.3] * 8])).verdict != "diverged"
+
+
+def test_one_noisy_epoch_does_not_decide_still_improving():
+    rng = np.random.default_rng(0)
+    epochs = np.arange(1, 61)
+    train = np.exp(-epochs / 40) + rng.normal(0, 0.003, 60)
+    val = 1.05 * np.exp(-epochs / 40) + rng.normal(0, 0.003, 60)
+    assert diagnose(history(train, val)).verdict == "still_improving"
+    for epoch, delta in ((55, -0.03), (55, 0.03), (58, 0.03), (58, -0.03)):
+        spiked = val.copy()
+        spiked[epoch - 1] += delta
+        result = diagnose(history(train, spiked))
+        assert result.verdict == "still_improving", (epoch, delta)
+        # the message quotes the smoothed tail, which falls
+        start, end = map(
+            float, result.message.split("fell from ")[1].split(" over")[0].split(" to ")
+        )
+        assert end < start
+
+
+def test_a_good_fit_whose_loss_never_fell_says_so():
+    result = diagnose(history([0.7, 0.6, 0.5, 0.45, 0.42], [0.69, 0.7, 0.71, 0.7, 0.7]))
+    assert result.verdict == "good_fit"
+    assert "never fell below its first value, 0.69 (epoch 1)" in result.message
 
 
 def test_a_transformed_target_regressor_is_read_through_its_regressor():

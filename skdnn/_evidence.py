@@ -1,0 +1,147 @@
+"""Weighing a diagnosis's evidence: the rows and folds behind its curves.
+
+A verdict read from the curves of a few dozen validation rows cannot tell
+a good fit from overfitting; :func:`weigh_evidence` states the evidence in
+the message and overrules a verdict that rests on too little of it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from skdnn._curves import _final_step, _num, _series
+from skdnn._history import MAX_ADVISED_FOLDS, MIN_VALIDATION_ROWS, Diagnosis
+
+#: The hold-out fractions the advice steps along.
+_SPLIT_STEPS = (0.2, 0.3)
+
+
+def weigh_evidence(
+    diagnosis: Diagnosis, fits: list[tuple[pd.DataFrame, object]], *, pooled_input
+) -> Diagnosis:
+    """The diagnosis with its evidence stated, overruled when it is too thin."""
+    counts = [
+        getattr(estimator, "n_validation_samples_", None) for _, estimator in fits
+    ]
+    n_validation = (
+        None if any(n is None for n in counts) else int(sum(int(n) for n in counts))
+    )
+    n_folds = len(fits) if pooled_input else None
+    spread = None
+    reached_rows = None  # validation rows of the folds that ran to the best epoch
+    if n_folds is not None and diagnosis.best_epoch is not None:
+        pairs = [
+            (_series(h, "val_loss").get(diagnosis.best_epoch), n)
+            for (h, _), n in zip(fits, counts, strict=True)
+            if "val_loss" in h
+        ]
+        at_best = [value for value, _ in pairs if value is not None]
+        if n_validation is not None and len(at_best) < n_folds:
+            reached_rows = sum(int(n) for value, n in pairs if value is not None)
+        if len(at_best) >= 2:  # a spread needs two folds that ran that long
+            spread = float(np.std(at_best))
+    notes = []
+    if n_folds is not None:
+        fold_note = f"mean curves of {n_folds} folds"
+        with_validation = sum(
+            1
+            for history, _ in fits
+            if "val_loss" in history and np.isfinite(history["val_loss"]).any()
+        )
+        if 0 < with_validation < n_folds:
+            fold_note += f" (the validation curve of {with_validation})"
+        if spread is not None:
+            across = (
+                "folds"
+                if len(at_best) == n_folds
+                else f"the {len(at_best)} folds that ran that long"
+            )
+            fold_note += (
+                f" (validation loss at epoch {diagnosis.best_epoch} spread "
+                f"±{_num(spread)} across {across})"
+            )
+        notes.append(fold_note)
+    if n_validation is not None and diagnosis.verdict != "no_validation":
+        rows = "row" if n_validation == 1 else "rows"
+        notes.append(
+            f"{n_validation} validation {rows}"
+            + (" in all" if n_folds is not None else "")
+            + (
+                f" ({reached_rows} in the {len(at_best)} folds that reached "
+                f"epoch {diagnosis.best_epoch})"
+                if reached_rows is not None
+                else ""
+            )
+        )
+    fields = {
+        "n_validation": n_validation,
+        "curve_verdict": diagnosis.verdict,
+        "n_folds": n_folds,
+        "fold_spread": spread,
+    }
+    message = diagnosis.message + (f"; {', '.join(notes)}" if notes else "")
+    thin = (
+        n_validation is not None
+        and n_validation < MIN_VALIDATION_ROWS
+        and diagnosis.verdict not in ("diverged", "no_validation")
+    )
+    if not thin:
+        return replace(diagnosis, message=message, **fields)
+    where = (
+        "the folds' validation curves rest" if n_folds else "the validation curve rests"
+    )
+    message = (
+        f"insufficient evidence: {where} on {n_validation} rows, fewer than "
+        f"{MIN_VALIDATION_ROWS}, too few to tell a good fit from overfitting; "
+        f"the curves alone read: {diagnosis.message}"
+    )
+    if n_folds:  # already pooled: more folds add their validation rows
+        per_fold = max(n_validation / n_folds, 1.0)
+        needed = math.ceil(MIN_VALIDATION_ROWS / per_fold)
+        pool = (
+            f"pool more folds, whose validation rows add up: about {needed} "
+            f"folds of {per_fold:.0f} rows reach {MIN_VALIDATION_ROWS}"
+        )
+        if needed > MAX_ADVISED_FOLDS:  # a table too small for its curves
+            pool = (
+                f"the rows are too few for curves to judge by ({needed} folds of "
+                f"{per_fold:.0f} validation rows would reach "
+                f"{MIN_VALIDATION_ROWS}): compare designs by their "
+                "cross-validated scores instead (cross_val_score, DesignSearchCV)"
+            )
+    else:
+        pool = (
+            "pool cross-validated curves, whose validation rows add up: "
+            "diagnose(cross_validate(estimator, X, y, cv=5, return_estimator=True))"
+        )
+    advice = (
+        pool,
+        *_hold_out_more(fits[0][1]),
+        *(f"if more evidence reads the same: {step}" for step in diagnosis.advice),
+    )
+    return replace(
+        diagnosis,
+        verdict="insufficient_evidence",
+        message=message,
+        advice=advice,
+        **fields,
+    )
+
+
+def _hold_out_more(estimator) -> list[str]:
+    """Advice to hold out more rows, from the fit's own ``validation_split``."""
+    split = getattr(_final_step(estimator), "validation_split", None)
+    if not isinstance(split, float | int) or isinstance(split, bool):
+        return ["or hold out more rows for the curve, e.g. validation_split=0.2"]
+    larger = [step for step in _SPLIT_STEPS if step > split + 1e-12]
+    if not larger:  # already a large hold-out: only more folds add rows
+        return []
+    return [
+        "or hold out more rows for the curve: "
+        f"validation_split={larger[0]:g} (now {split:g}; validation_data, when "
+        "given, replaces it: pass more rows there)"
+    ]
