@@ -32,7 +32,7 @@ from sklearn.utils.validation import (
 )
 
 from skdnn._architecture import as_widths, check_keras_name, tapered_widths
-from skdnn._columns import _check_float32_range, _is_dataframe
+from skdnn._columns import _check_column_names, _check_float32_range, _is_dataframe
 from skdnn._embedding import PickledModel
 from skdnn._epochs import BestEpoch, NoCallbacks, WeightAverage, Weights, divergence
 from skdnn._forward import (
@@ -261,7 +261,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             # validation_data replaces the hold-out: every row trains
             train_rows, val_rows = row_indices(X.shape[0]), None
         else:
-            train_rows, val_rows = self._holdout_rows(Y, rng)
+            train_rows, val_rows = self._holdout_rows(Y, rng, weights)
         self._check_training_targets(Y, weights, train_rows, incremental=incremental)
         scorers = self._scorers()
         if scorers:  # each tried on the targets, before anything is learnt
@@ -677,10 +677,16 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             X = check_array(
                 X, dtype=None, ensure_all_finite=False, input_name="X", copy=False
             )
+        if not reset and _is_dataframe(X) and hasattr(self, "feature_names_in_"):
+            # a missing, renamed or moved column, named (validate_data's
+            # message names none)
+            _check_column_names(X, self.feature_names_in_)
         validate_data(self, X, skip_check_array=True, reset=reset)
         if self.numeric_scaling is None:
             _check_float32_range(X, "X")
         if y is not None:
+            if sp.issparse(y):  # a sparse label indicator matrix
+                y = y.toarray()
             y = _check_y(y, multi_output=True, **self._y_validation)
             check_consistent_length(X, y)
         return X, y
@@ -743,10 +749,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             weights = weights * target_weights.astype(np.float32)
         return weights
 
-    def _holdout_rows(self, Y, rng):
+    def _holdout_rows(self, Y, rng, weights=None):
         """Training rows and the held-out rows (None without a hold-out)."""
         codes = self._stratify_codes(Y)
-        return holdout_rows(Y.shape[0], self.validation_split, codes, rng)
+        return holdout_rows(Y.shape[0], self.validation_split, codes, rng, weights)
 
     def _validation_set(self, X, Y, weights, val_rows, validation_data):
         """The validation set: ``validation_data``, or the held-out rows.
@@ -771,7 +777,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         X_val, y_val = self._validate_input(
             validation_data[0], validation_data[1], reset=False
         )
-        X_val = self.preprocessor_.transform(X_val)
+        # (not transform, whose output follows set_output / set_config)
+        X_val = self.preprocessor_._encode(X_val, np.float32, names_checked=True)
         y_val = self._check_y(y_val)
         Y_val = self._rescale_targets(
             self._encode_targets(y_val, "y_val in validation_data")

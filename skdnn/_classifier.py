@@ -76,7 +76,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
           against 0.741 (see the "Quality" page). A class of fewer than 10
           rows (``MIN_SHIFT_ROWS``) is shifted as if it had 10: a row or two
           cannot teach the network a class, and dividing by so small a
-          frequency would give that class the other classes' decisions.
+          frequency would give that class the other classes' decisions. A
+          class declared to ``partial_fit`` and not seen yet is shifted as
+          the most frequent one: it gets no boost.
         - ``"balanced"``: weigh each class in the loss inversely to its
           frequency, as in scikit-learn.
         - a dict ``{class: weight}``: those weights in the loss.
@@ -98,7 +100,8 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
     class_prior_ : ndarray of shape (n_classes,)
         ``class_count_`` as fractions. ``"balanced_logits"`` divides out
         these frequencies, with each class counted as at least
-        ``MIN_SHIFT_ROWS`` rows.
+        ``MIN_SHIFT_ROWS`` rows (and a class not seen yet as the most
+        frequent one).
     %(input_attributes)s
     model_ : keras.Model
         The trained network. It reads the encoded rows,
@@ -395,12 +398,17 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             or self._target_kind == "multilabel"
         ):
             return None
-        # a class with fewer than MIN_SHIFT_ROWS rows (none yet, in
-        # partial_fit) is shifted as if it had that many: the network cannot
-        # learn a class from a row or two, and dividing by so small a prior
-        # gave such a class the decisions of every other (a 1-row class of
-        # 120 took 11 of them on its training rows)
+        # a class with fewer than MIN_SHIFT_ROWS rows is shifted as if it
+        # had that many: the network cannot learn a class from a row or two,
+        # and dividing by so small a prior gave such a class the decisions
+        # of every other (a 1-row class of 120 took 11 of them on its
+        # training rows)
         counts = np.maximum(self.class_count_, MIN_SHIFT_ROWS)
+        # a class declared to partial_fit but not seen yet gets no boost:
+        # nothing is known of its frequency, and the network has learnt only
+        # to keep it down (dividing by a prior of 10 rows handed it every
+        # decision after the first chunk)
+        counts[self.class_count_ == 0] = counts.max()
         if self._target_kind == "binary":
             return np.log(counts[1:] / counts[:1])
         return np.log(counts / counts.sum())

@@ -802,37 +802,46 @@ def row_indices(n: int) -> np.ndarray:
     return np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
 
 
-def holdout_rows(n_rows: int, validation_split: float, codes, rng):
+def holdout_rows(
+    n_rows: int, validation_split: float, codes, rng, weights: np.ndarray | None = None
+):
     """Training rows and the held-out rows (None without a hold-out).
 
     The hold-out is shuffled, seeded from ``rng``, and stratified by
     ``codes`` (the estimator's ``_stratify_codes``, or None) when every code
     has two rows or more; the only row of a class otherwise stays in
-    training.
+    training. With ``weights``, it is drawn from the rows of positive
+    weight, ``validation_split`` of them: a row of weight 0 measures
+    nothing, and a hold-out of such rows left the validation loss undefined.
     """
     all_rows = row_indices(n_rows)
     if validation_split == 0:
         return all_rows, None
-    n_val = math.ceil(validation_split * n_rows)
-    if n_rows - n_val < 2 or n_val < 1:
+    pool = all_rows if weights is None else all_rows[weights > 0]
+    n_val = math.ceil(validation_split * pool.shape[0])
+    if pool.shape[0] - n_val < 2 or n_val < 1:
+        weighted = "" if pool.shape[0] == n_rows else " of positive sample_weight"
         warnings.warn(
             f"validation_split={validation_split} leaves too few rows of "
-            f"the {n_rows} to train on; training without a validation set.",
+            f"the {pool.shape[0]}{weighted} to train on; training without a "
+            "validation set.",
             UserWarning,
             stacklevel=user_stacklevel(),
         )
         return all_rows, None
     seed = int(rng.integers(0, 2**31 - 1))
     stratify = None
-    candidates = all_rows
+    candidates = pool
     if codes is not None:
-        counts = np.bincount(codes)
-        if counts.min() >= 2 and n_val >= counts.shape[0]:
-            stratify = codes
+        pool_codes = np.asarray(codes)[pool]
+        counts = np.bincount(pool_codes)
+        present = counts[counts > 0]
+        if present.min() >= 2 and n_val >= present.shape[0]:
+            stratify = pool_codes
         else:
             # the only row of a class stays in training: held out, its
             # class could not be learnt (nor fit, with two classes)
-            candidates = all_rows[counts[codes] >= 2]
+            candidates = pool[counts[pool_codes] >= 2]
     if candidates.shape[0] <= n_val:
         warnings.warn(
             f"validation_split={validation_split} would hold out rows "

@@ -21,8 +21,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skdnn import TaperedMLPClassifier
-from skdnn._classifier import MIN_SHIFT_ROWS
+from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
 from skdnn._keras import backend_name
 
 # --------------------------------------------------------------------------
@@ -228,6 +227,29 @@ def test_validation_split_is_stratified_and_seeded(small_data):
     assert (labels == 1).sum() == 10  # the class ratio of y, not the last rows
 
 
+@pytest.mark.parametrize("estimator", [TaperedMLPClassifier, TaperedMLPRegressor])
+def test_the_hold_out_is_drawn_from_rows_of_positive_weight(estimator):
+    # 15 rows of weight 1 among 300: a hold-out of weight-0 rows left the
+    # validation loss NaN, and early stopping kept the epoch-1 network
+    X, y = make_classification(300, 6, random_state=0)
+    weights = np.zeros(300)
+    weights[np.random.default_rng(0).choice(300, 15, replace=False)] = 1.0
+    net = estimator(hidden_layer_sizes=(8,), epochs=6, random_state=0)
+    net.fit(X, y, sample_weight=weights)
+    assert net.history_["val_loss"].notna().all()
+    assert net.n_validation_samples_ == 2  # 10 % of the 15, rounded up
+    assert net.best_epoch_ > 1
+    # all weights positive: the hold-out is the one drawn without weights
+    clf = TaperedMLPClassifier(validation_split=0.25)
+    clf._target_kind, clf.classes_ = "binary", np.array([0, 1])
+    Y = y.reshape(-1, 1).astype(np.float32)
+    rows = [
+        clf._holdout_rows(Y, np.random.default_rng(0), w)[1]
+        for w in (None, np.full(300, 2.0))
+    ]
+    np.testing.assert_array_equal(*rows)
+
+
 def test_validation_split_zero_records_training_curves_only(small_data, fast_params):
     X, y = small_data
     clf = TaperedMLPClassifier(**fast_params, validation_split=0.0).fit(X, y)
@@ -377,12 +399,12 @@ def test_class_prior_counts_rows_not_weights_and_partial_fit_adds_them():
     clf.partial_fit(X[50:], y[50:])
     np.testing.assert_array_equal(clf.class_count_, np.bincount(y))
     np.testing.assert_allclose(clf.class_prior_, np.bincount(y) / len(y))
-    # a class no row has shown yet shifts as one of MIN_SHIFT_ROWS rows, not
-    # infinitely
+    # a class no row has shown yet shifts as the most frequent one, neither
+    # infinitely nor boosted as a class of MIN_SHIFT_ROWS rows
     first = TaperedMLPClassifier(**params).partial_fit(X, y, classes=[0, 1, 2])
     assert first.class_count_.tolist() == [*np.bincount(y), 0]
     shift = first._output_shift()
-    counts = np.r_[np.bincount(y), MIN_SHIFT_ROWS]
+    counts = np.r_[np.bincount(y), np.bincount(y).max()]
     np.testing.assert_allclose(shift, np.log(counts / counts.sum()))
     assert np.isfinite(first.predict_proba(X)).all()
 
@@ -526,6 +548,24 @@ def test_validation_data_replaces_the_hold_out(small_data):
     ]
     np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
     assert fits[1].n_validation_samples_ == 40
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_declared_class_not_seen_yet_gets_no_boost(n_classes):
+    # balanced_logits shifted a class of count 0 as if it had 10 rows: after
+    # one chunk of the other classes it took every decision
+    X, y = make_classification(600, 8, n_informative=5, n_classes=3, random_state=0)
+    seen = y < n_classes - 1  # the last declared class has no rows yet
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(16,), random_state=0)
+    clf.partial_fit(X[seen], y[seen], classes=list(range(n_classes)))
+    assert clf.class_count_[-1] == 0
+    decided = clf.predict(X[seen]) == n_classes - 1
+    # shifted as the most frequent class: no more of its decisions than the
+    # network's own, unshifted output gives it
+    unshifted = clf.set_params(class_weight=None).predict(X[seen]) == n_classes - 1
+    assert decided.mean() <= unshifted.mean()
+    if n_classes == 2:  # no shift at all
+        np.testing.assert_array_equal(decided, unshifted)
 
 
 def test_partial_fit_runs_one_epoch_each_call(small_data, fast_params):

@@ -170,10 +170,48 @@ def test_frame_with_missing_renamed_or_reordered_columns_is_refused(messy):
     clf = TaperedMLPClassifier(**{**FAST, "epochs": 2}).fit(X, y)
     with pytest.raises(ValueError, match="city"):
         clf.predict(X.drop(columns="city"))
-    with pytest.raises(ValueError, match="feature names"):
-        clf.predict(X[list(reversed(X.columns))])
-    with pytest.raises(ValueError, match="feature names"):
+    # each named, as TabularPreprocessor names them (scikit-learn's own
+    # message named none)
+    reordered = X[list(reversed(X.columns))]
+    with pytest.raises(ValueError, match=f"Column '{X.columns[0]}' is not where"):
+        clf.predict(reordered)
+    with pytest.raises(
+        ValueError, match="lacks the column 'city' \\(renamed to 'town'"
+    ):
         clf.predict(X.rename(columns={"city": "town"}))
+    with pytest.raises(ValueError, match="feature names"):  # an extra column
+        clf.predict(X.assign(extra=1.0))
+
+
+def test_validation_data_is_encoded_whatever_the_output_config(messy):
+    # set_config(transform_output="pandas") made the validation set a
+    # DataFrame, which failed deep in the forward pass
+    from sklearn import config_context
+
+    X, y = messy
+    params = {**FAST, "epochs": 2}
+    plain = TaperedMLPClassifier(**params).fit(
+        X[:150], y[:150], validation_data=(X[150:], y[150:])
+    )
+    with config_context(transform_output="pandas"):
+        framed = TaperedMLPClassifier(**params).fit(
+            X[:150], y[:150], validation_data=(X[150:], y[150:])
+        )
+    np.testing.assert_array_equal(
+        framed.history_["val_loss"], plain.history_["val_loss"]
+    )
+
+
+def test_a_sparse_label_indicator_matrix_is_a_multilabel_target():
+    import scipy.sparse as sp
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(120, 6, n_classes=3, random_state=0)
+    params = {**FAST, "epochs": 2}
+    sparse = TaperedMLPClassifier(**params).fit(X, sp.csr_matrix(Y))
+    dense = TaperedMLPClassifier(**params).fit(X, Y)
+    np.testing.assert_array_equal(sparse.predict_proba(X), dense.predict_proba(X))
+    assert sparse.score(X, sp.csr_matrix(Y)) == dense.score(X, Y)
 
 
 @pytest.mark.parametrize(
