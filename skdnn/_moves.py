@@ -82,14 +82,30 @@ def _step(ladder, value, up: bool):
     return min(rungs) if up else max(rungs)
 
 
+def _stepped_dropout(s: _State, up: bool):
+    """Dropout one rung up (or down) the ladder: one rate, or each layer's.
+
+    Rates per layer step each (a rate at the end of the ladder stays), so a
+    move down never raises a layer's rate, nor a move up lowers one.
+    """
+    dropout = s.design.get("dropout", 0.0)
+    if dropout is None or isinstance(dropout, numbers.Real):
+        new = _step(DROPOUT_STEPS, _scalar_dropout(dropout or 0.0), up=up)
+        return None if new is None else {"dropout": new}
+    rates = [float(rate) for rate in dropout]
+    stepped = [
+        rate if (new := _step(DROPOUT_STEPS, rate, up=up)) is None else new
+        for rate in rates
+    ]
+    return None if stepped == rates else {"dropout": tuple(stepped)}
+
+
 def _raise_dropout(s: _State):
-    new = _step(DROPOUT_STEPS, _scalar_dropout(s.design.get("dropout", 0.0)), up=True)
-    return None if new is None else {"dropout": new}
+    return _stepped_dropout(s, up=True)
 
 
 def _lower_dropout(s: _State):
-    new = _step(DROPOUT_STEPS, _scalar_dropout(s.design.get("dropout", 0.0)), up=False)
-    return None if new is None else {"dropout": new}
+    return _stepped_dropout(s, up=False)
 
 
 def _add_l2(s: _State):

@@ -294,14 +294,15 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
     Acceptance. For a candidate and the current design, the paired
     differences ``d_k`` of their scores on fold ``k`` remove what the folds
     share (an easy fold is easy for both). The candidate's gain is the mean
-    of ``d_k`` and the fold noise its standard error,
-    ``std(d, ddof=1) / sqrt(n_splits)``. Among the candidates whose gain is
-    positive and exceeds ``ACCEPT_SE`` (1) times the noise, the one with the
-    highest mean score is accepted; ties go to the earlier move in the
-    table, so nothing is left to chance. A candidate with a failed fit (its
-    score NaN) is never accepted. ``best_score_`` is thus that of the last
-    accepted design, which a rejected candidate may top by less than the
-    noise.
+    of ``d_k`` and the fold noise its standard error, ``std(d, ddof=1) /
+    sqrt(n_splits)``. Among the candidates whose gain is positive and
+    exceeds ``ACCEPT_SE`` (1) times the noise, the one with the highest mean
+    score is accepted; ties go to the candidate tried first in its round
+    (the combination, then the table's moves, those rejected in the previous
+    round last), so nothing is left to chance. A candidate with a failed fit
+    (its score NaN) is never accepted. ``best_score_`` is thus that of the
+    last accepted design, which a rejected candidate may top by less than
+    the noise.
 
     Examples
     --------
@@ -447,6 +448,9 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                 seen.add(_design_key(combined[0]))
                 candidates.append(_Candidate(round_, "combine", *combined))
             for name, changes in _moves_for(state, rejected):
+                changes = _real_changes(changes, current.design)
+                if not changes:
+                    continue
                 design = {**current.design, **changes}
                 key = _design_key(design)
                 if key in seen:
@@ -809,6 +813,16 @@ def _combination(promising, design: dict) -> tuple[dict, dict] | None:
     if n_moves < 2:
         return None
     return {**design, **{k: new for k, (_, new) in changes.items()}}, changes
+
+
+def _real_changes(changes: dict, design: dict) -> dict:
+    """The ``changes`` that change ``design`` (add_validation also turns on
+    an early stopping that may be on already: that is no change to list)."""
+    return {
+        k: v
+        for k, v in changes.items()
+        if k not in design or _design_key({k: v}) != _design_key({k: design[k]})
+    }
 
 
 def _design_key(design: dict) -> tuple:

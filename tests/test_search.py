@@ -270,6 +270,31 @@ def test_layer_moves_keep_one_dropout_rate_per_layer():
     assert moves("underfitting")["add_layer"] == {"hidden_layer_sizes": (64, 32, 16)}
 
 
+def test_dropout_moves_step_each_layers_rate_in_their_direction():
+    # lower_dropout gave every layer the one rate below the largest: a
+    # layer at 0 went up to 0.3 on a verdict asking for less dropout
+    design = {"dropout": (0.5, 0.0)}
+    assert moves("underfitting", design=design)["lower_dropout"] == {
+        "dropout": (0.3, 0.0)
+    }
+    assert moves("overfitting", design=design)["raise_dropout"] == {
+        "dropout": (0.5, 0.1)  # a rate at the top of the ladder stays
+    }
+    assert "lower_dropout" not in moves("underfitting", design={"dropout": (0.0,)})
+    assert moves("overfitting", design={"dropout": 0.1})["raise_dropout"] == {
+        "dropout": 0.3
+    }
+
+
+def test_a_candidate_lists_only_what_it_changes():
+    from skdnn._search import _real_changes
+
+    design = {"validation_split": 0.0, "early_stopping": True, "dropout": (0.1,)}
+    found = moves("no_validation", design=design)["add_validation"]
+    assert _real_changes(found, design) == {"validation_split": 0.1}
+    assert _real_changes({"dropout": [0.1]}, design) == {}
+
+
 def test_rejected_moves_go_last():
     diagnosis = Diagnosis("overfitting", "", (), n_epochs=50)
     state = _State(DESIGN, (64, 32), diagnosis, None)
