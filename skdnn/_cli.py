@@ -395,14 +395,19 @@ def _run_report(args: argparse.Namespace) -> int:
     report = evaluation_report(model, {name: (X, y)}, pos_label=pos_label)
     print(f"{model_path.name} on {args.data} ({len(y)} rows):")
     print(_format_report(report))
-    for line in _report_notes(model, pos_label, y):
+    notes = _report_notes(model, pos_label, y)
+    for line in notes:
         print(line)
     if out is not None:
         _make_folder(out)
         report.to_csv(out / "report.csv")
         (out / "report.md").write_text(
             _report_markdown(
-                report, model=args.model, data=args.data, target=args.target
+                report,
+                model=args.model,
+                data=args.data,
+                target=args.target,
+                notes=notes,
             )
         )
         print(f"\nWrote report.csv and report.md to {out}")
@@ -438,7 +443,8 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
     report = evaluation_report(model, sets, pos_label=pos_label)
     print()
     print(_format_report(report))
-    for line in _report_notes(model, pos_label, y_train):
+    notes = _report_notes(model, pos_label, y_train)
+    for line in notes:
         print(line)
     print()
     diagnosis, folds = _diagnosis(model, X_train, y_train, args)
@@ -464,6 +470,7 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
             diagnosis=diagnosis,
             curves="learning_curves.png",
             cv_curves=None if folds is None else CV_CURVES_FILE,
+            notes=notes,
         )
     )
     save(model, out / MODEL_FILE)

@@ -137,14 +137,26 @@ def _format_report(report) -> str:
 
 
 def _report_markdown(
-    report, *, model, data, target=None, diagnosis=None, curves=None, cv_curves=None
+    report,
+    *,
+    model,
+    data,
+    target=None,
+    diagnosis=None,
+    curves=None,
+    cv_curves=None,
+    notes=(),
 ) -> str:
+    """The report as Markdown; ``notes`` are the console's lines below the
+    table (which class recall scores, a majority positive class)."""
     lines = ["# skdnn report", ""]
     lines.append(f"- model: `{model}`")
     lines.append(f"- data: {data}")
     if target is not None:
         lines.append(f"- target column: `{target}`")
     lines += ["", _markdown_table(report), ""]
+    if notes:
+        lines += [*notes, ""]
     if diagnosis is not None:
         lines += [f"## Diagnosis: {diagnosis.verdict.replace('_', ' ')}", ""]
         if cv_curves is not None:

@@ -25,6 +25,7 @@ from sklearn.metrics import (
     roc_auc_score,
     root_mean_squared_error,
 )
+from sklearn.preprocessing import label_binarize
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
@@ -117,7 +118,8 @@ def evaluation_report(
     on ``predict_proba``: for binary targets, of the positive class's
     column against ``y == pos_label``; for multiclass targets, one-vs-rest
     with ``average`` when it is ``"micro"``, ``"macro"`` or ``"weighted"``
-    (macro otherwise); for multilabel targets, per label with ``average``
+    (macro otherwise), the macro and weighted averages over the classes
+    present in the set; for multilabel targets, per label with ``average``
     (``"binary"`` is not an option there). It is NaN, with scikit-learn's
     warning, on a set where it is undefined (a single class present).
 
@@ -362,6 +364,15 @@ def _roc_auc(estimator, X, y, kind, classes, pos_label, average) -> float:
     if kind == "multiclass":
         if average not in _MULTICLASS_AUC_AVERAGES:
             average = "macro"
+        Y = label_binarize(np.asarray(y), classes=classes)
+        present = np.flatnonzero(Y.any(axis=0))
+        if average != "micro" and 2 <= present.shape[0] < len(classes):
+            # a class absent from the set has no one-vs-rest AUC: average
+            # over the classes present (scikit-learn's gives NaN, and warns
+            # of "one class" present)
+            scores = [roc_auc_score(Y[:, i], proba[:, i]) for i in present]
+            weights = Y[:, present].sum(axis=0) if average == "weighted" else None
+            return float(np.average(scores, weights=weights))
         return roc_auc_score(
             y, proba, multi_class="ovr", average=average, labels=classes
         )

@@ -575,6 +575,10 @@ def test_train_names_the_minority_when_the_positive_class_is_the_majority(
     (note,) = _majority_notes(credit_model["stdout"])
     assert "'good'" in note and "'bad'" in note
     assert "recall_bad" in note and "--pos-label bad" in note
+    # report.md says it too, and which class its recall column scores
+    markdown = (credit_model["out"] / "report.md").read_text()
+    assert note in markdown
+    assert "(recall, precision and F1 of the positive class: good)" in markdown
     report = pd.read_csv(credit_model["out"] / "report.csv", index_col="dataset")
     assert (report["recall"] == report["recall_good"]).all()
     assert "recall_bad" in report.columns
@@ -586,6 +590,8 @@ def test_report_pos_label_makes_the_minority_positive(credit_model, capsys):
     code, default, err = _run([*argv, "--out", str(credit_model["out"] / "r")], capsys)
     assert code == 0, err
     assert len(_majority_notes(default)) == 1
+    markdown = (credit_model["out"] / "r" / "report.md").read_text()
+    assert _majority_notes(default)[0] in markdown
     code, chosen, err = _run([*argv, "--pos-label", "bad"], capsys)
     assert code == 0, err
     assert not _majority_notes(chosen)

@@ -253,6 +253,26 @@ def test_single_class_set_gives_nan_auc():
     )
 
 
+@pytest.mark.parametrize("average", ["macro", "weighted", "micro"])
+def test_a_multiclass_set_lacking_a_class_scores_auc_over_those_present(average):
+    # a set without one of four classes gave NaN, warning that "only one
+    # class" was present
+    X, y = make_classification(
+        300, 6, n_informative=4, n_classes=4, n_clusters_per_class=1, random_state=0
+    )
+    est = LogisticRegression(max_iter=500).fit(X, y)
+    rows = y != 3
+    report = evaluation_report(est, {"three": (X[rows], y[rows])}, average=average)
+    proba = est.predict_proba(X[rows])
+    per_class = [roc_auc_score(y[rows] == k, proba[:, k]) for k in range(3)]
+    if average == "micro":
+        expected = roc_auc_score(np.eye(4)[y[rows]].ravel(), proba.ravel())
+    else:
+        weights = np.bincount(y[rows]) if average == "weighted" else None
+        expected = np.average(per_class, weights=weights)
+    assert report.loc["three", "roc_auc"] == pytest.approx(expected)
+
+
 def test_invalid_inputs():
     datasets = three_sets()
     est = fit_logistic(datasets)
