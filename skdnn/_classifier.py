@@ -288,6 +288,15 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
                     f"y has missing labels (None or NaN) in {int(missing.sum())} "
                     "rows; drop those rows or give them a label."
                 )
+            text = np.fromiter((isinstance(v, str) for v in y.flat), bool, y.size)
+            if text.any() and not text.all():
+                other = y.flat[int(np.argmin(text))]
+                raise TypeError(
+                    f"y mixes text labels with labels of another type (e.g. "
+                    f"{y.flat[int(np.argmax(text))]!r} and {other!r} of type "
+                    f"{type(other).__name__}), which cannot be ordered; give "
+                    "every label one type, e.g. y.astype(str)."
+                )
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1d or a 2d indicator matrix; got {y.ndim}d.")
         check_classification_targets(y)

@@ -7,6 +7,8 @@ import os
 import threading
 import warnings
 
+import numpy as np
+
 # Keras once its import has completed (None before)
 _KERAS = None
 _IMPORT_LOCK = threading.Lock()
@@ -29,7 +31,13 @@ def import_keras():
         with _IMPORT_LOCK:
             if _KERAS is None:
                 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-                import keras
+                # importing TensorFlow draws from numpy's global generator:
+                # a user's np.random.seed must read the same after a fit
+                state = np.random.get_state()  # noqa: NPY002 (the global one)
+                try:
+                    import keras
+                finally:
+                    np.random.set_state(state)  # noqa: NPY002
 
                 _KERAS = keras
     return _KERAS

@@ -124,6 +124,7 @@ class HistoryDisplay:
         check_matplotlib_support(f"{type(self).__name__}.plot")
         from matplotlib import cbook
         from matplotlib.lines import Line2D
+        from matplotlib.ticker import MaxNLocator
 
         line_kw = cbook.normalize_kwargs(line_kw, Line2D)
         groups = self._groups()
@@ -151,6 +152,7 @@ class HistoryDisplay:
                 )
                 self.best_epoch_lines_.append(marker)
             axis.set_xlabel("epoch")
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # no 2.5
             axis.set_ylabel(metric)
             axis.legend()
         self.ax_ = axes[0] if len(axes) == 1 else axes

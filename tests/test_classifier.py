@@ -649,6 +649,24 @@ def test_fit_leaves_global_random_states_alone(small_data, fast_params):
     )
 
 
+def test_the_first_fit_of_a_process_leaves_numpys_global_state_alone():
+    # the first fit imports TensorFlow, which drew from numpy's global
+    # generator: a user's np.random.seed(0) read differently after it
+    code = (
+        "import numpy as np, skdnn\n"
+        "from sklearn.datasets import make_classification\n"
+        "X, y = make_classification(60, 4, random_state=0)\n"
+        "np.random.seed(0)\n"
+        "skdnn.TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, y)\n"
+        "print(np.random.rand())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    expected = np.random.RandomState(0).rand()
+    assert float(out.stdout.strip().splitlines()[-1]) == expected
+
+
 @pytest.mark.parametrize(
     "dumps, loads", [(pickle.dumps, pickle.loads), ("joblib", None)]
 )

@@ -95,6 +95,9 @@ def test_from_history_draws_train_solid_validation_dashed():
     assert isinstance(ax, matplotlib.axes.Axes)
     assert display.figure_ is ax.figure
     assert ax.get_xlabel() == "epoch"
+    ax.figure.canvas.draw()  # epochs are whole: no tick at 2.5
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
     assert ax.get_ylabel() == "loss"
     # the curves and the marker, nothing else
     assert len(ax.get_lines()) == 3

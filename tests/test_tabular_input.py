@@ -237,6 +237,10 @@ def test_missing_labels_are_refused():
     y_nan = np.array([0.0, 1.0] * 9 + [np.nan, 1.0])
     with pytest.raises(ValueError, match="NaN"):
         TaperedMLPClassifier(**FAST).fit(X, y_nan)
+    # text beside numbers: numpy's "'<' not supported" from deep inside
+    y_mixed = np.array(["a", 1] * 10, dtype=object)
+    with pytest.raises(TypeError, match=r"y mixes text labels .*'a' and 1"):
+        TaperedMLPClassifier(**FAST).fit(X, y_mixed)
 
 
 def test_uninformative_columns_fit_with_a_warning():
