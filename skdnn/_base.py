@@ -32,7 +32,12 @@ from sklearn.utils.validation import (
 )
 
 from skdnn._architecture import as_widths, check_keras_name, tapered_widths
-from skdnn._columns import _check_column_names, _check_float32_range, _is_dataframe
+from skdnn._columns import (
+    _check_column_names,
+    _check_float32_range,
+    _is_dataframe,
+    refuse_missing_targets,
+)
 from skdnn._embedding import PickledModel
 from skdnn._epochs import BestEpoch, NoCallbacks, WeightAverage, Weights, divergence
 from skdnn._forward import (
@@ -649,8 +654,15 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     def _scorers(self) -> dict:
         """The per-epoch scorers, keyed by the name of their history columns."""
         return resolve_scorers(
-            self, self.scoring, reserved=("loss", self._metric_name, "learning_rate")
+            self,
+            self.scoring,
+            reserved=("loss", self._metric_name, "learning_rate"),
+            recorded=self._scorer_recorded,
         )
+
+    #: The scorer name whose score history_ records already under that
+    #: name, so that asking for it adds nothing (the regressor's "r2").
+    _scorer_recorded: str | None = None
 
     def _resolve_monitor(self, has_validation):
         valid = ["loss", self._metric_name, *self._scorers()]
@@ -687,6 +699,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         if y is not None:
             if sp.issparse(y):  # a sparse label indicator matrix
                 y = y.toarray()
+            self._refuse_missing_targets(y)
             y = _check_y(y, multi_output=True, **self._y_validation)
             check_consistent_length(X, y)
         return X, y
@@ -726,6 +739,12 @@ class BaseTaperedMLP(BaseEstimator, ABC):
 
     #: Extra arguments of ``validate_data`` for the target.
     _y_validation: dict = {}
+    #: What a missing target is called, and what to do about it.
+    _missing_targets = "labels", "give them a label"
+
+    def _refuse_missing_targets(self, y) -> None:
+        refuse_missing_targets(y, *self._missing_targets)
+
     #: Name of the metric recorded each epoch (the head's ``metric_name``).
     _metric_name = "accuracy"
 

@@ -280,14 +280,6 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
     def _check_y(self, y):
         y = self._ravel_column_vector(np.asarray(y))
         if y.dtype.kind == "O":
-            import pandas as pd
-
-            missing = pd.isna(y)
-            if missing.any():
-                raise ValueError(
-                    f"y has missing labels (None or NaN) in {int(missing.sum())} "
-                    "rows; drop those rows or give them a label."
-                )
             text = np.fromiter((isinstance(v, str) for v in y.flat), bool, y.size)
             if text.any() and not text.all():
                 other = y.flat[int(np.argmin(text))]

@@ -306,3 +306,21 @@ def _check_float32_range(X, name: str) -> None:
             "scale the features, or let the model scale them "
             "(numeric_scaling='robust')."
         )
+
+
+def refuse_missing_targets(y, what: str, fix: str) -> None:
+    """ValueError for None, NaN or pd.NA in ``y``, counting the rows.
+
+    scikit-learn's own check sees none of None and pd.NA in an object or
+    string column (a regressor trained on the NaN they become, and pd.NA
+    failed deep in pandas), nor names ``y`` for a NaN label.
+    """
+    import pandas as pd
+
+    missing = np.asarray(pd.isna(np.asarray(y)))
+    if missing.ndim == 0 or not missing.any():
+        return
+    rows = int(missing.reshape(missing.shape[0], -1).any(axis=1).sum())
+    raise ValueError(
+        f"y has missing {what} (None or NaN) in {rows} rows; drop those rows or {fix}."
+    )

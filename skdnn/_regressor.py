@@ -8,6 +8,7 @@ training machinery is shared with the classifier in :mod:`skdnn._base`.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 
@@ -57,7 +58,8 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         scikit-learn's searches take it: a scorer name
         (``"neg_mean_absolute_error"``), a list of names, a callable scorer,
         recorded as ``"score"``, or a dict of column names to names or
-        callables.
+        callables. ``"r2"`` is recorded on every fit: asking for it adds
+        nothing.
     %(input_parameters)s
 
     Attributes
@@ -174,11 +176,14 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         return RegressionHead(self.loss)
 
     def _validate_input(self, X, y=None, *, reset):
-        if y is not None:
+        if y is not None and not sp.issparse(y):
+            self._refuse_missing_targets(y)  # pd.NA is no number either
             _check_numeric_target(y)
         return super()._validate_input(X, y, reset=reset)
 
     _y_validation = {"y_numeric": True}
+    _missing_targets = "values", "impute them"
+    _scorer_recorded = "r2"  # the R² of the predictions, in any units
 
     def _check_y(self, y):
         y = np.asarray(y, dtype=np.float64)

@@ -6,7 +6,7 @@ import contextlib
 import warnings
 
 import numpy as np
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, get_scorer_names
 
 from skdnn._user_warnings import user_stacklevel
 
@@ -43,14 +43,17 @@ class _Oracle:
             return np.log(self.predict_proba(X))
 
 
-def resolve_scorers(estimator, scoring, reserved: tuple[str, ...]) -> dict:
+def resolve_scorers(
+    estimator, scoring, reserved: tuple[str, ...], recorded: str | None = None
+) -> dict:
     """The per-epoch scorers of ``scoring``, keyed by their history column.
 
     ``scoring`` is None, a scorer name, a list or tuple of names, a callable
     scorer (``make_scorer(recall_score, pos_label="yes")``), recorded as
     ``"score"``, or a dict of column names to names or callables, as
     scikit-learn's searches take it. ``reserved`` are the columns every
-    fit records already.
+    fit records already; the scorer name ``recorded`` among them is one
+    whose score they record under that name, and asking for it adds nothing.
     """
     if scoring is None:
         return {}
@@ -85,13 +88,18 @@ def resolve_scorers(estimator, scoring, reserved: tuple[str, ...]) -> dict:
             entries.append((name, name))
     scorers = {}
     for name, scorer in entries:
+        if name == recorded and scorer == recorded:
+            continue  # history_ holds it as it is
         if name in reserved:
+            hint = (
+                " (the network's own, before any output shift); to record "
+                "the estimator's, give it another column: "
+                f"scoring={{'{name}_score': {name!r}}}"
+                if isinstance(scorer, str) and name in get_scorer_names()
+                else ""
+            )
             raise ValueError(
-                f"scoring={name!r} is recorded on every fit already; pass "
-                "other scorer names."
-                if isinstance(scorer, str)
-                else f"scoring's key {name!r} names a column every fit records "
-                "already; choose another."
+                f"scoring names a column every fit records already, {name!r}{hint}."
             )
         if callable(scorer):
             scorers[name] = scorer

@@ -760,7 +760,8 @@ def test_callable_and_dict_scorers_record_the_class_the_user_names(small_data):
     "scoring, match",
     [
         ({"val_x": "recall"}, "without the 'val_' prefix"),
-        ({"loss": "recall"}, "recorded on every fit already"),
+        ({"loss": "recall"}, "every fit records already, 'loss'"),
+        ("accuracy", r"before any output shift.*\{'accuracy_score': 'accuracy'\}"),
         ({"x": 3}, r"scoring\['x'\] must be a scorer name or a callable"),
         (["recall", len], "list or tuple must hold scorer names"),
         (["recall", "recall"], "names 'recall' twice"),

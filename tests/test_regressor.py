@@ -1,6 +1,7 @@
 """Behaviour of TaperedMLPRegressor in the user's flows."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone, is_regressor
 from sklearn.datasets import load_diabetes, make_regression
@@ -152,7 +153,9 @@ def test_constant_target_is_predicted():
 @pytest.mark.parametrize(
     "y, match",
     [
-        (np.r_[np.nan, np.ones(29)], "NaN"),
+        (np.r_[np.nan, np.ones(29)], "y has missing values .* in 1 rows"),
+        (np.array([None, *[1.0] * 29], dtype=object), "y has missing values"),
+        (pd.Series([pd.NA, *[1.0] * 29], dtype="Float64"), "y has missing values"),
         (np.r_[np.inf, np.ones(29)], "infinity"),
         (np.array(["a", "b"] * 15, dtype=object), "numeric y"),
         (np.ones(29), "inconsistent numbers of samples"),
@@ -162,6 +165,20 @@ def test_bad_targets_are_refused_clearly(y, match):
     X = np.random.default_rng(0).normal(size=(30, 3))
     with pytest.raises(ValueError, match=match):
         TaperedMLPRegressor(**FAST).fit(X, y)
+
+
+def test_scoring_r2_is_the_recorded_r2(diabetes):
+    # the issue's own example: "r2" was refused as recorded already
+    X, y = diabetes
+    reg = TaperedMLPRegressor(
+        **{**FAST, "epochs": 3}, scoring=["r2", "neg_median_absolute_error"]
+    )
+    history = reg.fit(X, y).history_
+    assert "val_neg_median_absolute_error" in history
+    assert list(history.columns).count("r2") == 1
+    assert reg.set_params(monitor="val_r2").fit(X, y).best_epoch_ == int(
+        reg.history_["val_r2"].idxmax()
+    )
 
 
 def test_reproducible_and_clone_safe(diabetes):

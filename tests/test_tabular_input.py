@@ -237,6 +237,12 @@ def test_missing_labels_are_refused():
     y_nan = np.array([0.0, 1.0] * 9 + [np.nan, 1.0])
     with pytest.raises(ValueError, match="NaN"):
         TaperedMLPClassifier(**FAST).fit(X, y_nan)
+    # pd.NA in a string column, NaN in text: the same message, naming y
+    text = pd.Series(["a", "b"] * 10)
+    for missing in (text.astype("string").where(text.index != 3, pd.NA),
+                    text.astype(object).where(text.index != 3, np.nan)):  # fmt: skip
+        with pytest.raises(ValueError, match=r"y has missing labels .* in 1 rows"):
+            TaperedMLPClassifier(**FAST).fit(X, missing)
     # text beside numbers: numpy's "'<' not supported" from deep inside
     y_mixed = np.array(["a", 1] * 10, dtype=object)
     with pytest.raises(TypeError, match=r"y mixes text labels .*'a' and 1"):
