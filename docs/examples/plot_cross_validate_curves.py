@@ -44,7 +44,8 @@ cv_results = cross_validate(
 # The curves of every fold
 # ------------------------
 # Early stopping ends each fold at its own epoch; at every epoch the mean
-# and the band are taken over the folds still training.
+# and the band are taken over every fold, one that has stopped held at its
+# last value, up to the last epoch most folds reached.
 from skdnn import HistoryDisplay
 
 display = HistoryDisplay.from_cv_results(
