@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from skdnn._curves import _final_step, _num, _series
+from skdnn._curves import _final_step, _num, _series, fold_curves
 from skdnn._history import MAX_ADVISED_FOLDS, MIN_VALIDATION_ROWS, Diagnosis
 
 #: The hold-out fractions the advice steps along.
@@ -42,8 +42,15 @@ def weigh_evidence(
         at_best = [value for value, _ in pairs if value is not None]
         if n_validation is not None and len(at_best) < n_folds:
             reached_rows = sum(int(n) for value, n in pairs if value is not None)
-        if len(at_best) >= 2:  # a spread needs two folds that ran that long
-            spread = float(np.std(at_best))
+        # the band HistoryDisplay draws: a fold that stopped, held at its
+        # last value, as the pooled mean holds it
+        curves = [_series(h, "val_loss") for h, _ in fits if "val_loss" in h]
+        curves = [curve for curve in curves if len(curve)]
+        held = fold_curves(curves) if curves else None
+        if held is not None and diagnosis.best_epoch in held.index:
+            values = held.loc[diagnosis.best_epoch].dropna()
+            if len(values) >= 2:
+                spread = float(np.std(values.to_numpy()))
     notes = []
     if n_folds is not None:
         fold_note = f"mean curves of {n_folds} folds"
@@ -55,10 +62,11 @@ def weigh_evidence(
         if 0 < with_validation < n_folds:
             fold_note += f" (the validation curve of {with_validation})"
         if spread is not None:
+            stopped = len(held.loc[diagnosis.best_epoch].dropna()) - len(at_best)
             across = (
                 "folds"
-                if len(at_best) == n_folds
-                else f"the {len(at_best)} folds that ran that long"
+                if stopped <= 0
+                else f"folds, {stopped} held at the last value they reached"
             )
             fold_note += (
                 f" (validation loss at epoch {diagnosis.best_epoch} spread "

@@ -150,8 +150,9 @@ class Diagnosis:
         Number of fits pooled into one mean curve; None for a single fit.
     fold_spread : float or None
         Standard deviation across the pooled folds of the validation loss at
-        ``best_epoch`` (the width of the band ``HistoryDisplay`` draws
-        there); None for a single fit.
+        ``best_epoch``, a fold that stopped before it held at its last value
+        (the width of the band ``HistoryDisplay`` draws there); None for a
+        single fit.
 
     See Also
     --------
@@ -262,8 +263,12 @@ def diagnose(estimator_or_history) -> Diagnosis:
     median over ``w = min(MAX_SMOOTHING_WINDOW, 2 * (m // 10) + 1)`` epochs
     (1, that is none, below 10 epochs; 3 from 10; 5 from 20; 7 from 30),
     the window truncated at both ends (the last epoch's value is the median
-    of the last ``(w + 1) / 2`` epochs). A median ignores an isolated spike
-    entirely, so one noisy epoch never decides a verdict. Rule 1 reads the
+    of the last ``(w + 1) / 2`` epochs). A median passes over an isolated
+    spike on a level stretch; where the window is cut (two epochs at the
+    ends of a curve of 10 to 19 epochs: their mean), on a steep stretch,
+    and in curves too short to smooth, one noisy epoch still moves the
+    smoothed curve, and near a rule's threshold it can move the verdict.
+    Rule 1 reads the
     whole training curve; the other rules read both curves at the ``n``
     epochs that have a finite validation loss (epochs added by
     ``partial_fit`` have none).
@@ -484,7 +489,7 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
                 f"by epoch {epochs[-1]}, {smooth[-1] / low:.1f} times its minimum "
                 + (
                     f"and above its first value {_num(smooth[0])}"
-                    if smooth[-1] > smooth[0]
+                    if smooth[-1] > smooth[0] or smooth[0] <= low
                     else f"({_num(low)}): it gave back "
                     f"{_percent((smooth[-1] - low) / (smooth[0] - low))} of its fall"
                 )
@@ -749,7 +754,8 @@ def _why_not_overfitting(val: np.ndarray, train: np.ndarray, rise: float) -> str
     """Why a validation loss that ended well above its minimum is no overfit."""
     low = int(np.argmin(val))
     fall = float(val[: low + 1].max() - val[low])
-    share = float(val[-1] - val[low]) / fall if fall > 0 else 0.0
+    # no fall (the minimum at the first epoch): any rise gives it all back
+    share = float(val[-1] - val[low]) / fall if fall > 0 else 1.0
     ending = f"ending {_percent(rise)} above its minimum (smoothed)"
     if share < OVERFIT_GIVE_BACK:
         return (

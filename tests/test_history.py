@@ -728,9 +728,9 @@ def test_pooled_verdict_reads_the_mean_curve():
     assert abs(mean.loc[31] - mean.loc[30]) < 0.01
     assert result.n_epochs == 34
     assert result.n_folds == 3
-    at_best = [f["val_loss"].get(result.best_epoch) for f in folds]
-    at_best = [v for v in at_best if v is not None]
-    assert result.fold_spread == pytest.approx(np.std(at_best))
+    # the spread at the best epoch is the band's: every fold, held
+    held = [f["val_loss"].iloc[min(result.best_epoch, len(f)) - 1] for f in folds]
+    assert result.fold_spread == pytest.approx(np.std(held))
     assert "mean curves of 3 folds" in result.message
     # histories alone carry no row counts
     assert result.n_validation is None
@@ -747,13 +747,14 @@ def test_pooled_curves_end_where_most_folds_stopped():
     alone = diagnose([fold(12, 0.5), fold(12, 0.5), fold(40, 0.1)])
     assert alone.n_epochs == 12 and alone.best_epoch <= 12
     assert "across folds" in alone.message
-    # three of five run to 40: the spread is over those three
-    two = diagnose(
-        [fold(12, 0.5), fold(12, 0.5), fold(40, 0.1), fold(40, 0.12), fold(40, 0.2)]
-    )
+    # three of five run to 40: the spread is over all five, the two that
+    # stopped held at their last value, as the band HistoryDisplay draws
+    folds = [fold(12, 0.5), fold(12, 0.5), fold(40, 0.1), fold(40, 0.12), fold(40, 0.2)]
+    two = diagnose(folds)
     assert two.best_epoch > 12
-    assert "across the 3 folds that ran that long" in two.message
-    assert two.fold_spread > 0
+    assert "across folds, 2 held at the last value they reached" in two.message
+    held = [f["val_loss"].iloc[min(two.best_epoch, len(f)) - 1] for f in folds]
+    assert two.fold_spread == pytest.approx(np.std(held))
 
 
 def test_pooled_best_epoch_is_the_one_history_display_marks():
@@ -987,6 +988,16 @@ def test_one_noisy_epoch_does_not_decide_still_improving():
             float, result.message.split("fell from ")[1].split(" over")[0].split(" to ")
         )
         assert end < start
+
+
+def test_a_rise_from_the_first_epoch_is_not_called_a_small_give_back():
+    # the minimum at epoch 1: any rise gives back all of a fall of 0, so the
+    # reason it is no overfit is the epochs above, not the give-back
+    train = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35]
+    result = diagnose(history(train, [1.0] * 7 + [1.5, 1.5]))
+    assert result.verdict == "good_fit"
+    assert "gives back" not in result.message
+    assert "for fewer than 3 epochs" in result.message
 
 
 def test_a_good_fit_whose_loss_never_fell_says_so():
