@@ -18,6 +18,17 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from skdnn._cli_input import (
+    UsageError,
+    check_labels,
+    note_numbers_read_as_text,
+)
+from skdnn._cli_input import (
+    check_stray_text as _check_stray_text,
+)
+from skdnn._cli_input import (
+    read_csv as _read_csv,
+)
 from skdnn._cli_outputs import (
     CV_CURVES_FILE,
     _diagnosis,
@@ -48,10 +59,6 @@ examples:
 #: whole numbers (prices, counts); fewer are class labels.
 _REGRESSION_MIN_VALUES = 20
 _REGRESSION_SHARE = 0.05
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported in one line, exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -302,8 +309,10 @@ def _run_train(args: argparse.Namespace) -> int:
     X, y = _split_target(frame, args.target, args.data)
     task, reason = _choose_task(y, args.task, args.target, args.data)
     print(f"Task: {task} ({reason}).")
+    note_numbers_read_as_text(X, args.data)
     pos_label = None
     if task == "classification":
+        check_labels(y, args.target, args.data)
         y = _as_labels(y)
         pos_label = _resolve_pos_label(args.pos_label, np.unique(y))
     elif args.pos_label is not None:
@@ -340,6 +349,7 @@ def _run_report(args: argparse.Namespace) -> int:
     frame = _read_csv(args.data)
     # a set to score may hold one class (the rows of one group, say)
     X, y = _split_target(frame, args.target, args.data, training=False)
+    note_numbers_read_as_text(X, args.data)
     out = None if args.out is None else _output_folder(args.out, "report")
     _import_keras_quietly()
     from sklearn.base import is_regressor
@@ -561,6 +571,7 @@ def _choose_task(y, task: str, target: str, path) -> tuple[str, str]:
 
 def _check_numeric_target(y, target: str, path) -> None:
     if y.dtype.kind not in "iuf":
+        _check_stray_text(y, target, path)  # names the values that are not
         raise UsageError(
             f"the target column {target!r} of {path} is not numeric; it cannot "
             "be regressed: choose a column of numbers, or classify it."
@@ -717,41 +728,6 @@ def _check_training_options(args: argparse.Namespace) -> None:
         )
 
 
-def _read_csv(path):
-    import pandas as pd
-
-    file = Path(path)
-    if not file.exists():
-        raise UsageError(f"{path}: no such file.")
-    if not file.is_file():
-        raise UsageError(f"{path}: not a file.")
-    try:
-        with open(file, encoding="utf-8", errors="replace") as handle:
-            header = handle.readline()
-        # a header of ;, tab or | separated names, and no comma: that separator
-        separator = next(
-            (sep for sep in (";", "\t", "|") if sep in header and "," not in header),
-            ",",
-        )
-        frame = pd.read_csv(file, sep=separator)
-        if separator == ";":  # the decimal comma of ;-separated files?
-            commas = pd.read_csv(file, sep=separator, decimal=",")
-            if _n_numeric(commas) > _n_numeric(frame):
-                frame = commas
-    except pd.errors.EmptyDataError as exc:
-        raise UsageError(f"{path} is empty.") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise UsageError(f"{path} is not a readable CSV file: {reason}") from exc
-    if len(frame) == 0:
-        raise UsageError(f"{path} has a header but no rows.")
-    return frame
-
-
-def _n_numeric(frame) -> int:
-    return sum(dtype.kind in "iuf" for dtype in frame.dtypes)
-
-
 def _split_target(frame, target: str, path, *, training: bool = True):
     """The features and the target, the rows without a target value dropped.
 
@@ -798,22 +774,6 @@ def _check_finite_target(column, target: str, path) -> None:
         raise UsageError(
             f"the target column {target!r} of {path} holds infinite values (in "
             f"{rows.size} row(s), the first on line {line}); fix or drop them."
-        )
-
-
-def _check_stray_text(y, target: str, path) -> None:
-    """UsageError for a column of numbers with a few text values in it (a
-    typo, a note), which would otherwise be read as hundreds of classes."""
-    import pandas as pd
-
-    column = pd.Series(y)
-    text = column[pd.to_numeric(column, errors="coerce").isna()]
-    if 0 < len(text) <= max(1, 0.01 * len(column)) and column.nunique() > 20:
-        listed = ", ".join(repr(value) for value in text.unique()[:3].tolist())
-        raise UsageError(
-            f"the target column {target!r} of {path} holds numbers and "
-            f"{len(text)} text value(s) ({listed}); fix or drop those rows, "
-            "or pass --task classification if they are all class labels."
         )
 
 

@@ -676,7 +676,7 @@ def test_a_warning_repeated_by_the_cross_validated_fits_is_printed_once(
     "target_text, fragment",
     [
         ("inf", "holds infinite values (in 1 row(s), the first on line 5)"),
-        ("abc", "holds numbers and 1 text value(s) ('abc')"),
+        ("abc", "holds numbers and 1 other value(s) ('abc')"),
     ],
 )
 def test_a_broken_numeric_target_is_refused_before_training(
@@ -691,6 +691,57 @@ def test_a_broken_numeric_target_is_refused_before_training(
     assert code == 2
     _assert_one_error_line(err, fragment)
     assert "Training" not in stdout
+
+
+def test_csv_files_as_people_write_them(tmp_path, capsys):
+    from skdnn._cli_input import read_csv
+
+    # a header name with a comma: the lines' field counts tell ';' apart
+    path = tmp_path / "comma_header.csv"
+    path.write_text("price, EUR;rooms;town\n100,5;3;north\n200,25;4;south\n")
+    frame = read_csv(path)
+    assert list(frame.columns) == ["price, EUR", "rooms", "town"]
+    assert frame["price, EUR"].tolist() == [100.5, 200.25]
+    # ';' with thousands dots and decimal commas: 2.020 is two thousand
+    path = tmp_path / "euro.csv"
+    path.write_text("area;price\n2.020;263.393,39\n411;1.200,5\n")
+    frame = read_csv(path)
+    assert frame["area"].tolist() == [2020, 411]
+    assert frame["price"].tolist() == [263393.39, 1200.5]
+    # a plain comma file with quoted commas stays a comma file
+    path = tmp_path / "quoted.csv"
+    path.write_text('name,x\n"Smith, J",1\n"Doe, A",2\n')
+    assert list(read_csv(path).columns) == ["name", "x"]
+
+
+def test_numbers_read_as_text_are_pointed_out(tmp_path, capsys):
+    frame = _houses(120, seed=0)
+    frame["lot"] = [f"{v:,}" for v in np.arange(120) * 1000 + 1500]  # "1,500"
+    frame["glucose"] = np.arange(120).astype(object)
+    frame.loc[7, "glucose"] = "?"
+    frame["type"] = np.where(np.arange(120) % 3, "Yes", "No")
+    frame.loc[5, "type"] = "yes "
+    data = tmp_path / "messy.csv"
+    frame.to_csv(data, index=False)
+    argv = ["train", str(data), "--target", "type", "--out", str(tmp_path / "r")]
+    code, _, err = _run([*argv, *FAST, "--diagnosis-folds", "0"], capsys)
+    assert code == 0, err
+    assert "column 'lot'" in err and "separators" in err and "'1,500'" in err
+    assert "column 'glucose'" in err and "('?')" in err
+    assert "differ only in case or spaces ('Yes' and 'yes ')" in err
+    # a numeric target written with a currency sign, or with a few '?',
+    # is refused, not classified into hundreds of classes
+    frame["price"] = [f"${v:,.0f}" for v in frame["price"]]
+    frame.to_csv(data, index=False)
+    code, _, err = _run(["train", str(data), "--target", "price", *FAST], capsys)
+    assert code == 2
+    _assert_one_error_line(err, "separators, % or a currency sign", "'$")
+    frame["price"] = np.arange(120.0).astype(object)
+    frame.loc[[3, 4, 5], "price"] = "?"
+    frame.to_csv(data, index=False)
+    code, _, err = _run(["train", str(data), "--target", "price", *FAST], capsys)
+    assert code == 2
+    _assert_one_error_line(err, "holds numbers and 3 other value(s) ('?')")
 
 
 def test_a_semicolon_separated_file_is_read(tmp_path, capsys):

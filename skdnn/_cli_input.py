@@ -1,0 +1,189 @@
+"""What the ``skdnn`` command reads: CSV files as people write them.
+
+The separator is read from the file's first lines, a ``;``-separated file's
+decimal commas and thousands dots are numbers, and columns that look like
+numbers but were read as text (thousands separators, ``%``, a currency sign,
+a stray ``?``) are pointed out, not silently turned into categories.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+#: The separators a file may use, the comma first among equals.
+_SEPARATORS = (",", ";", "\t", "|")
+#: Share of a text column's values that must read as numbers for the column
+#: to be pointed out as numbers read as text.
+NUMERIC_SHARE = 0.9
+#: Distinct values above which a text target that reads as numbers is taken
+#: for a numeric one with strays (class labels are few).
+_MANY_VALUES = 20
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one line, exit status 2."""
+
+
+def read_csv(path):
+    """The table in ``path``, its separator sniffed; UsageError if unreadable."""
+    import pandas as pd
+
+    file = Path(path)
+    if not file.exists():
+        raise UsageError(f"{path}: no such file.")
+    if not file.is_file():
+        raise UsageError(f"{path}: not a file.")
+    try:
+        separator = _sniff_separator(file)
+        frame = pd.read_csv(file, sep=separator)
+        if separator == ";":  # decimal commas (and thousands dots)?
+            commas = pd.read_csv(file, sep=separator, decimal=",", thousands=".")
+            if _n_numeric(commas) > _n_numeric(frame):
+                frame = commas
+    except pd.errors.EmptyDataError as exc:
+        raise UsageError(f"{path} is empty.") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise UsageError(f"{path} is not a readable CSV file: {reason}") from exc
+    if len(frame) == 0:
+        raise UsageError(f"{path} has a header but no rows.")
+    return frame
+
+
+def _sniff_separator(file: Path) -> str:
+    """The separator that splits the first lines into one same number of
+    fields, the most of them; else the header's own, else a comma.
+
+    A header name may hold a comma (``"price, EUR;rooms"``) and a
+    ``;``-file's numbers decimal commas: counting the fields of every line,
+    quotes respected, tells them apart where the header alone cannot.
+    """
+    with open(file, encoding="utf-8", errors="replace") as handle:
+        sample = handle.read(1 << 16)
+    lines = sample.splitlines()
+    if len(sample) == 1 << 16 and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    lines = [line for line in lines[:30] if line.strip()]
+    consistent = []
+    for sep in _SEPARATORS:
+        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=sep))
+        counts = {len(row) for row in rows}
+        if len(counts) == 1 and min(counts) > 1:
+            consistent.append((min(counts), -_SEPARATORS.index(sep), sep))
+    if consistent:
+        return max(consistent)[2]
+    header = lines[0] if lines else ""
+    return next(
+        (sep for sep in _SEPARATORS[1:] if sep in header and "," not in header), ","
+    )
+
+
+def _n_numeric(frame) -> int:
+    return sum(dtype.kind in "iuf" for dtype in frame.dtypes)
+
+
+def _as_numbers(values, *, formatted: bool):
+    """``values`` (text) read as numbers, NaN where they do not read;
+    ``formatted`` also strips spaces, thousands commas, ``%`` and currency."""
+    import pandas as pd
+
+    text = values.astype(str).str.strip()
+    if formatted:
+        text = text.str.replace(r"[\s,%$€£¥]", "", regex=True)
+    return pd.to_numeric(text, errors="coerce")
+
+
+def _numbers_read_as_text(column):
+    """``(kind, examples)`` when a text column holds numbers: ``"strays"``
+    (plain numbers and a few other values) or ``"formatted"``; else None."""
+    import pandas as pd
+
+    values = pd.Series(column).dropna()
+    if values.empty or values.map(lambda v: not isinstance(v, str)).all():
+        return None
+    plain = _as_numbers(values, formatted=False)
+    if plain.notna().all():
+        return None
+    if plain.notna().mean() >= NUMERIC_SHARE:
+        return "strays", values[plain.isna()].unique()[:3].tolist()
+    if _as_numbers(values, formatted=True).notna().mean() >= NUMERIC_SHARE:
+        return "formatted", values[plain.isna()].unique()[:3].tolist()
+    return None
+
+
+def note_numbers_read_as_text(X, path) -> None:
+    """A note on stderr for each feature column of numbers read as text."""
+    for name in X.columns:
+        if X[name].dtype.kind not in "OSUT" and str(X[name].dtype) != "str":
+            continue
+        found = _numbers_read_as_text(X[name])
+        if found is None:
+            continue
+        kind, examples = found
+        listed = ", ".join(repr(v) for v in examples)
+        why = (
+            f"numbers and a few other values ({listed})"
+            if kind == "strays"
+            else f"numbers written with separators, % or a currency sign ({listed})"
+        )
+        print(
+            f"skdnn: note: column {name!r} of {path} holds {why}, so it is read "
+            "as text: each value a category, none of them compared as numbers. "
+            + (
+                "Blank the other values (missing) to read it as numbers."
+                if kind == "strays"
+                else "Write plain numbers to read it as numbers."
+            ),
+            file=sys.stderr,
+        )
+
+
+def check_stray_text(y, target: str, path) -> None:
+    """UsageError for a target of numbers with text in it (a typo, a note, a
+    ``?``) or written with separators or a currency sign, which would
+    otherwise be read as hundreds of classes."""
+    import pandas as pd
+
+    column = pd.Series(y)
+    found = _numbers_read_as_text(column)
+    if found is None or column.nunique() <= _MANY_VALUES:
+        return
+    kind, examples = found
+    listed = ", ".join(repr(value) for value in examples)
+    if kind == "strays":
+        n = int(_as_numbers(column.dropna(), formatted=False).isna().sum())
+        raise UsageError(
+            f"the target column {target!r} of {path} holds numbers and {n} other "
+            f"value(s) ({listed}); fix or drop those rows, or pass --task "
+            "classification if they are all class labels."
+        )
+    raise UsageError(
+        f"the target column {target!r} of {path} holds numbers written with "
+        f"separators, % or a currency sign ({listed}); write plain numbers to "
+        "regress it, or pass --task classification if they are class labels."
+    )
+
+
+def check_labels(y, target: str, path) -> None:
+    """A note for class labels that differ only in case or spaces."""
+    import pandas as pd
+
+    labels = pd.Series(pd.unique(pd.Series(y).dropna()))
+    text = labels[labels.map(lambda v: isinstance(v, str))]
+    if text.empty:
+        return
+    groups = text.groupby(text.str.strip().str.casefold()).agg(list)
+    clashes = [group for group in groups if len(group) > 1]
+    if clashes:
+        listed = "; ".join(
+            " and ".join(repr(v) for v in group) for group in clashes[:3]
+        )
+        print(
+            f"skdnn: note: the target column {target!r} of {path} has labels that "
+            f"differ only in case or spaces ({listed}): they are different "
+            "classes. Fix the file if they name one.",
+            file=sys.stderr,
+        )
