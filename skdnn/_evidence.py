@@ -108,18 +108,23 @@ def weigh_evidence(
         f"the curves alone read: {diagnosis.message}"
     )
     if n_folds:  # already pooled: more folds add their validation rows
-        per_fold = max(n_validation / n_folds, 1.0)
-        needed = math.ceil(MIN_VALIDATION_ROWS / per_fold)
+        # k folds hold out a share of k - 1 k-ths of the rows each: their
+        # hold-outs add up to n_validation * (k - 1) / (n_folds - 1)
+        needed = (
+            1 + math.ceil(MIN_VALIDATION_ROWS * (n_folds - 1) / max(n_validation, 1))
+            if n_folds >= 2
+            else math.ceil(MIN_VALIDATION_ROWS / max(n_validation, 1))
+        )
         pool = (
             f"pool more folds, whose validation rows add up: about {needed} "
-            f"folds of {per_fold:.0f} rows reach {MIN_VALIDATION_ROWS}"
+            f"folds reach {MIN_VALIDATION_ROWS}"
         )
         if needed > MAX_ADVISED_FOLDS:  # a table too small for its curves
             pool = (
-                f"the rows are too few for curves to judge by ({needed} folds of "
-                f"{per_fold:.0f} validation rows would reach "
-                f"{MIN_VALIDATION_ROWS}): compare designs by their "
-                "cross-validated scores instead (cross_val_score, DesignSearchCV)"
+                f"the rows are too few for curves to judge by (about {needed} "
+                f"folds would reach {MIN_VALIDATION_ROWS} validation rows): "
+                "compare designs by their cross-validated scores instead "
+                "(cross_val_score, DesignSearchCV)"
             )
     else:
         pool = (

@@ -600,11 +600,15 @@ def _overfitting(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
         f"{_percent(rise)} above its minimum while training loss kept falling "
         f"({_num(train[low])} -> {_num(train[-1])}, smoothed)"
     )
-    if knobs.early_stopping:
-        kept = knobs.kept_epoch or best_epoch
+    if knobs.early_stopping and knobs.kept_epoch:
         advice = [
-            f"early stopping already kept the weights of epoch {kept}; a lower "
-            "patience stops sooner"
+            f"early stopping already kept the weights of epoch "
+            f"{knobs.kept_epoch}; a lower patience stops sooner"
+        ]
+    elif knobs.early_stopping:  # pooled fits: each kept its own best epoch
+        advice = [
+            "early stopping already kept each fit's best weights (the mean "
+            f"curve's best epoch is {best_epoch}); a lower patience stops sooner"
         ]
     else:
         advice = [

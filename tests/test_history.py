@@ -798,15 +798,18 @@ def test_pooled_cv_results_sum_the_validation_rows():
     assert thin.verdict == "insufficient_evidence"
     assert thin.curve_verdict == "good_fit"
     assert "the folds' validation curves rest on 80 rows" in thin.message
-    # already pooled: the advice is more folds (40 rows each: 3 reach 100)
+    # already pooled: the advice is more folds; k folds hold out k - 1
+    # times what one of 2 folds holds (a fold's hold-out grows with its
+    # training rows): 3 folds, 160 rows, reach 100
     assert thin.advice[0].startswith("pool more folds")
-    assert "about 3 folds of 40 rows reach 100" in thin.advice[0]
+    assert "about 3 folds reach 100" in thin.advice[0]
     single = diagnose(_Fold(_fold_histories()[0], n_validation=40).fit())
     assert single.advice[0].startswith("pool cross-validated curves")
-    # 3 folds of 4 rows would need 25: no curve can judge so small a table
+    # 3 folds of 4 rows (12) would need 18 (4 * 17 / 2 = 102 rows): no curve
+    # can judge so small a table
     tiny = diagnose([_Fold(f, n_validation=4).fit() for f in _fold_histories()])
     assert tiny.advice[0].startswith("the rows are too few for curves to judge by")
-    assert "(25 folds of 4 validation rows" in tiny.advice[0]
+    assert "(about 18 folds would reach 100 validation rows)" in tiny.advice[0]
     assert "cross-validated scores" in tiny.advice[0]
 
 
@@ -1015,3 +1018,31 @@ def test_a_transformed_target_regressor_is_read_through_its_regressor():
         TaperedMLPRegressor(**params), func=np.log1p, inverse_func=np.expm1
     ).fit(X, y + 1.0)
     assert diagnose(ttr) == diagnose(ttr.regressor_)
+
+
+class _Stopped(BaseEstimator):
+    """A fit with early stopping on, which kept the weights of ``best``."""
+
+    def __init__(self, frame=None, best=12, early_stopping=True):
+        self.frame = frame
+        self.best = best
+        self.early_stopping = early_stopping
+
+    def fit(self):
+        self.history_ = self.frame
+        self.best_epoch_ = self.best
+        self.n_validation_samples_ = 200
+        return self
+
+
+def test_pooled_fits_are_not_said_to_keep_one_epoch():
+    # each fold kept its own best epoch: the advice named the mean curve's
+    # as if one model had kept it
+    train, val = overfit_curves()
+    folds = [_Stopped(history(train, val), best=b).fit() for b in (10, 12, 14)]
+    one = diagnose(folds[0])
+    assert "early stopping already kept the weights of epoch 10" in one.advice[0]
+    pooled = diagnose(folds)
+    assert pooled.verdict == "overfitting"
+    assert pooled.advice[0].startswith("early stopping already kept each fit's best")
+    assert f"best epoch is {pooled.best_epoch}" in pooled.advice[0]
