@@ -551,9 +551,7 @@ def _choose_task(y, task: str, target: str, path) -> tuple[str, str]:
                 f"({n_values} distinct values), which cannot be class labels; "
                 "drop --task classification to regress it."
             )
-        return "regression", (
-            f"{target!r} holds continuous numbers; --task classification to override"
-        )
+        return "regression", f"{target!r} holds continuous numbers"
     if task == "classification":
         return task, "--task classification"
     if not numeric:
@@ -564,9 +562,9 @@ def _choose_task(y, task: str, target: str, path) -> tuple[str, str]:
             "classification to override"
         )
     n_classes = n_values if numeric else len(set(y.tolist()))
-    return "classification", (
-        f"{target!r} holds {n_classes} classes; --task regression to override"
-    )
+    reason = f"{target!r} holds {n_classes} classes"
+    # text labels cannot be regressed: no way out to name
+    return "classification", reason + ("; --task regression to override" * numeric)
 
 
 def _check_numeric_target(y, target: str, path) -> None:

@@ -39,6 +39,7 @@ def read_csv(path):
     try:
         separator = _sniff_separator(file)
         frame = pd.read_csv(file, sep=separator)
+        _note_repeated_names(file, separator, path)
         if separator == ";":  # decimal commas (and thousands dots)?
             commas = pd.read_csv(file, sep=separator, decimal=",", thousands=".")
             if _n_numeric(commas) > _n_numeric(frame):
@@ -81,6 +82,46 @@ def _sniff_separator(file: Path) -> str:
     )
 
 
+def _note_row_names(column, name, path) -> None:
+    """A note for a saved row index (0, 1, 2, ...) or a text identifier."""
+    import numpy as np
+
+    column = column.dropna()
+    if len(column) < 20 or column.nunique() < len(column):
+        return
+    if column.dtype.kind in "iu":
+        values = np.sort(column.to_numpy())
+        if not np.array_equal(values, np.arange(len(values)) + values[0]):
+            return
+        what, hint = "a row number", " (pandas writes its index unless index=False)"
+    elif (
+        _numbers_read_as_text(column) is None
+        and column.map(lambda v: isinstance(v, str)).all()
+    ):
+        what, hint = "a distinct text value", ""
+    else:
+        return
+    print(
+        f"skdnn: note: column {name!r} of {path} holds {what} in every row, like "
+        "an index or an identifier: the network reads it as a feature. Drop it "
+        f"if it names rows{hint}.",
+        file=sys.stderr,
+    )
+
+
+def _note_repeated_names(file: Path, separator: str, path) -> None:
+    with open(file, encoding="utf-8-sig", errors="replace") as handle:
+        header = next(csv.reader(handle, delimiter=separator), [])
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        listed = ", ".join(f"{name!r} (then {name + '.1'!r})" for name in repeated)
+        print(
+            f"skdnn: note: {path} names columns twice: {listed}; each is read "
+            "as its own column.",
+            file=sys.stderr,
+        )
+
+
 def _n_numeric(frame) -> int:
     return sum(dtype.kind in "iuf" for dtype in frame.dtypes)
 
@@ -115,8 +156,11 @@ def _numbers_read_as_text(column):
 
 
 def note_numbers_read_as_text(X, path) -> None:
-    """A note on stderr for each feature column of numbers read as text."""
+    """A note on stderr for each feature column of numbers read as text, and
+    for a column that names rows (a saved index, an identifier)."""
+
     for name in X.columns:
+        _note_row_names(X[name], name, path)
         if X[name].dtype.kind not in "OSUT" and str(X[name].dtype) != "str":
             continue
         found = _numbers_read_as_text(X[name])

@@ -464,7 +464,12 @@ def test_auto_task_follows_the_target(y, task):
     chosen, reason = _choose_task(y, "auto", "t", "d.csv")
     assert chosen == task
     other = "regression" if task == "classification" else "classification"
-    assert f"--task {other}" in reason  # the way out is always named
+    if "--task" not in reason:  # continuous numbers, text: no way out
+        with pytest.raises(UsageError, match=r"cannot be class labels|not numeric"):
+            _choose_task(y, other, "t", "d.csv")
+    else:  # the way out is named, and taken
+        assert f"--task {other}" in reason
+        assert _choose_task(y, other, "t", "d.csv")[0] == other
 
 
 def test_task_option_overrides_the_rule():
@@ -715,6 +720,22 @@ def test_csv_files_as_people_write_them(tmp_path, capsys):
     assert list(read_csv(path).columns) == ["name", "x"]
 
 
+def test_row_names_and_repeated_column_names_are_pointed_out(tmp_path, capsys):
+    frame = _houses(60, seed=0)
+    frame.insert(0, "who", [f"person {i}" for i in range(60)])
+    data = tmp_path / "named.csv"
+    frame.to_csv(data)  # with pandas's index, "Unnamed: 0"
+    text = data.read_text().replace(",rooms,", ",area,", 1)  # a name twice
+    data.write_text(text)
+    argv = ["train", str(data), "--target", "price", "--diagnosis-folds", "0"]
+    code, _, err = _run([*argv, "--out", str(tmp_path / "r"), *FAST], capsys)
+    assert code == 0, err
+    assert "column 'Unnamed: 0'" in err and "a row number in every row" in err
+    assert "column 'who'" in err and "a distinct text value in every row" in err
+    assert "names columns twice: 'area' (then 'area.1')" in err
+    assert "column 'price'" not in err
+
+
 def test_numbers_read_as_text_are_pointed_out(tmp_path, capsys):
     frame = _houses(120, seed=0)
     frame["lot"] = [f"{v:,}" for v in np.arange(120) * 1000 + 1500]  # "1,500"
@@ -730,6 +751,7 @@ def test_numbers_read_as_text_are_pointed_out(tmp_path, capsys):
     assert "column 'lot'" in err and "separators" in err and "'1,500'" in err
     assert "column 'glucose'" in err and "('?')" in err
     assert "differ only in case or spaces ('Yes' and 'yes ')" in err
+    assert "like an index" not in err  # 'lot' is numbers, not an identifier
     # a numeric target written with a currency sign, or with a few '?',
     # is refused, not classified into hundreds of classes
     frame["price"] = [f"${v:,.0f}" for v in frame["price"]]
