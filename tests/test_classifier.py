@@ -29,6 +29,14 @@ from skdnn._keras import backend_name
 # --------------------------------------------------------------------------
 
 
+def _python_prints(code: str) -> str:
+    """What ``code`` prints when run in a fresh Python process."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip()
+
+
 def test_import_construct_clone_do_not_import_keras():
     code = (
         "import sys, skdnn\n"
@@ -38,10 +46,7 @@ def test_import_construct_clone_do_not_import_keras():
         "heavy = [m for m in ('tensorflow', 'keras', 'jax') if m in sys.modules]\n"
         "print(heavy)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"
+    assert _python_prints(code) == "[]"
 
 
 def test_first_fits_from_several_threads_import_keras_once():
@@ -612,13 +617,9 @@ def test_same_random_state_is_bit_identical_across_processes(small_data):
     np.testing.assert_array_equal(a, b)
     other = TaperedMLPClassifier(**{**params, "random_state": 4}).fit(X, y)
     assert not np.array_equal(a, other.predict_proba(X))
-    out = subprocess.run(
-        [sys.executable, "-c", _fingerprint_code(3)],
-        capture_output=True,
-        text=True,
-        check=True,
+    assert (
+        _python_prints(_fingerprint_code(3)) == hashlib.sha256(a.tobytes()).hexdigest()
     )
-    assert out.stdout.strip() == hashlib.sha256(a.tobytes()).hexdigest()
 
 
 def test_fit_leaves_global_random_states_alone(small_data, fast_params):
@@ -660,11 +661,8 @@ def test_the_first_fit_of_a_process_leaves_numpys_global_state_alone():
         "skdnn.TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, y)\n"
         "print(np.random.rand())\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
     expected = np.random.RandomState(0).rand()
-    assert float(out.stdout.strip().splitlines()[-1]) == expected
+    assert float(_python_prints(code).splitlines()[-1]) == expected
 
 
 @pytest.mark.parametrize(
