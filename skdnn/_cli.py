@@ -364,6 +364,11 @@ def _run_report(args: argparse.Namespace) -> int:
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
         missing = [str(name) for name in names if name not in X.columns]
+        if args.target in list(names):
+            raise UsageError(
+                f"--target {args.target!r} is one of the model's features, not "
+                "the column it predicts; name the target it was trained on."
+            )
         if missing:
             raise UsageError(
                 f"{args.data} lacks column(s) the model was trained on: "

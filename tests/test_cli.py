@@ -397,6 +397,15 @@ def test_report_refuses_broken_or_mismatched_files(trained, tmp_path, capsys):
     )
     assert code == 2
     _assert_one_error_line(err, "lacks column(s)", "income", "city", "member")
+    # a feature named as the target: said so, not "lacks column(s)"
+    full = _customers(20, seed=1)
+    data = tmp_path / "full.csv"
+    full.to_csv(data, index=False)
+    code, _, err = _run(
+        ["report", str(model_path), str(data), "--target", "age"], capsys
+    )
+    assert code == 2
+    _assert_one_error_line(err, "--target 'age' is one of the model's features")
 
 
 @pytest.mark.parametrize(
