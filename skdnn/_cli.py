@@ -21,6 +21,7 @@ from pathlib import Path
 from skdnn._cli_input import (
     UsageError,
     check_labels,
+    check_numeric_columns,
     note_numbers_read_as_text,
 )
 from skdnn._cli_input import (
@@ -375,6 +376,7 @@ def _run_report(args: argparse.Namespace) -> int:
                 f"{', '.join(missing)}."
             )
         X = X[list(names)]
+        check_numeric_columns(model, X, args.data)
     elif X.shape[1] != model.n_features_in_:
         raise UsageError(
             f"{args.data} has {X.shape[1]} feature columns; the model expects "

@@ -231,3 +231,27 @@ def check_labels(y, target: str, path) -> None:
             "classes. Fix the file if they name one.",
             file=sys.stderr,
         )
+
+
+def check_numeric_columns(model, X, path) -> None:
+    """UsageError for a file's column the model read as numbers at training
+    that holds text here (a ``?``, a note), naming the values."""
+    import pandas as pd
+
+    from skdnn._cli_outputs import _final
+
+    pre = getattr(_final(model), "preprocessor_", None)
+    if pre is None:
+        return
+    for j in pre.numeric_features_:
+        name = X.columns[int(j)]
+        column = X[name].dropna()
+        if column.dtype.kind in "biuf" or column.empty:
+            continue
+        text = column[pd.to_numeric(column.astype(str), errors="coerce").isna()]
+        if len(text):
+            listed = ", ".join(repr(v) for v in text.unique()[:3].tolist())
+            raise UsageError(
+                f"column {name!r} of {path} holds text ({listed}) where the model "
+                f"was trained on numbers; blank those cells (missing) or fix them."
+            )

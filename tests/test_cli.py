@@ -745,6 +745,24 @@ def test_row_names_and_repeated_column_names_are_pointed_out(tmp_path, capsys):
     assert "column 'price'" not in err
 
 
+def test_report_names_text_in_a_column_trained_on_numbers(tmp_path, capsys):
+    data = tmp_path / "houses.csv"
+    _houses(80, seed=0).to_csv(data, index=False)
+    out = tmp_path / "run"
+    argv = ["train", str(data), "--target", "price", "--out", str(out)]
+    code, _, err = _run([*argv, *FAST, "--diagnosis-folds", "0"], capsys)
+    assert code == 0, err
+    new = _houses(30, seed=1)
+    new["area"] = new["area"].astype(object)
+    new.loc[4, "area"] = "?"
+    new.to_csv(tmp_path / "new.csv", index=False)
+    argv = ["report", str(out / "model.skdnn"), str(tmp_path / "new.csv")]
+    code, _, err = _run([*argv, "--target", "price"], capsys)
+    assert code == 2  # bad input, not a failure of the model
+    assert "Traceback" not in err and "categorical_features" not in err
+    assert "column 'area'" in err and "holds text ('?')" in err.splitlines()[-1]
+
+
 def test_numbers_read_as_text_are_pointed_out(tmp_path, capsys):
     frame = _houses(120, seed=0)
     frame["lot"] = [f"{v:,}" for v in np.arange(120) * 1000 + 1500]  # "1,500"
