@@ -350,7 +350,6 @@ def _run_report(args: argparse.Namespace) -> int:
     frame = _read_csv(args.data)
     # a set to score may hold one class (the rows of one group, say)
     X, y = _split_target(frame, args.target, args.data, training=False)
-    note_numbers_read_as_text(X, args.data)
     out = None if args.out is None else _output_folder(args.out, "report")
     _import_keras_quietly()
     from sklearn.base import is_regressor
@@ -376,6 +375,7 @@ def _run_report(args: argparse.Namespace) -> int:
                 f"{', '.join(missing)}."
             )
         X = X[list(names)]
+        note_numbers_read_as_text(X, args.data)  # the columns the model reads
         check_numeric_columns(model, X, args.data)
     elif X.shape[1] != model.n_features_in_:
         raise UsageError(

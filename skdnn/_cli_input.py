@@ -28,7 +28,12 @@ class UsageError(Exception):
 
 
 def read_csv(path):
-    """The table in ``path``, its separator sniffed; UsageError if unreadable."""
+    """The table in ``path``, its separator sniffed; UsageError if unreadable.
+
+    A ``;``-separated file is read with decimal commas (and thousands dots)
+    when one of its text columns is numbers written so; otherwise its dots
+    are decimal points, as in any other file.
+    """
     import pandas as pd
 
     file = Path(path)
@@ -40,10 +45,17 @@ def read_csv(path):
         separator = _sniff_separator(file)
         frame = pd.read_csv(file, sep=separator)
         _note_repeated_names(file, separator, path)
-        if separator == ";":  # decimal commas (and thousands dots)?
-            commas = pd.read_csv(file, sep=separator, decimal=",", thousands=".")
-            if _n_numeric(commas) > _n_numeric(frame):
-                frame = commas
+        if separator == ";" and _has_decimal_commas(frame):
+            # the file writes decimal commas (and maybe thousands dots); a
+            # column only the decimal point reads (48.1372) keeps that read
+            commas = _thousands_dots_read(pd.read_csv(file, sep=separator, decimal=","))
+            for name in commas.columns:
+                if (
+                    commas[name].dtype.kind not in "biuf"
+                    and frame[name].dtype.kind in "iuf"
+                ):
+                    commas[name] = frame[name]
+            frame = commas
     except pd.errors.EmptyDataError as exc:
         raise UsageError(f"{path} is empty.") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -90,8 +102,10 @@ def _note_row_names(column, name, path) -> None:
     if len(column) < 20 or column.nunique() < len(column):
         return
     if column.dtype.kind in "iu":
-        values = np.sort(column.to_numpy())
-        if not np.array_equal(values, np.arange(len(values)) + values[0]):
+        values = column.to_numpy()  # 0, 1, 2, ... (or 1, 2, ...) in file order
+        if values[0] not in (0, 1) or not np.array_equal(
+            values, np.arange(len(values)) + values[0]
+        ):
             return
         what, hint = "a row number", " (pandas writes its index unless index=False)"
     elif (
@@ -122,6 +136,48 @@ def _note_repeated_names(file: Path, separator: str, path) -> None:
         )
 
 
+#: A number with thousands dots and a decimal comma ("263.393,39", "2.020"),
+#: or a plain one with a decimal comma: the dots in groups of three digits.
+_DOTTED = r"^[-+]?\d{1,3}(\.\d{3})+(,\d+)?$|^[-+]?\d+(,\d+)?$"
+
+
+def _has_decimal_commas(frame) -> bool:
+    """Whether a text column of ``frame`` is numbers with decimal commas."""
+    for name in frame.columns:
+        if frame[name].dtype.kind in "biuf":
+            continue
+        values = frame[name].dropna().astype(str).str.strip()
+        if (
+            not values.empty
+            and values.str.fullmatch(_DOTTED).all()
+            and values.str.contains(",", regex=False).any()
+        ):
+            return True
+    return False
+
+
+def _thousands_dots_read(frame):
+    """``frame`` (read with decimal commas) with its columns of numbers
+    written with thousands dots read as numbers; a dot in any other place
+    (``0.5``, a date ``01.03.2020``) leaves a column as it is."""
+    import pandas as pd
+
+    frame = frame.copy()
+    for name in frame.columns:
+        if frame[name].dtype.kind in "biuf":
+            continue
+        values = frame[name].dropna().astype(str).str.strip()
+        if values.empty or not values.str.fullmatch(_DOTTED).all():
+            continue
+        if not values.str.contains(".", regex=False).any():
+            continue
+        text = frame[name].astype(str).str.strip().str.replace(".", "", regex=False)
+        frame[name] = pd.to_numeric(
+            text.str.replace(",", ".", regex=False).where(frame[name].notna())
+        )
+    return frame
+
+
 def _n_numeric(frame) -> int:
     return sum(dtype.kind in "iuf" for dtype in frame.dtypes)
 
@@ -133,7 +189,7 @@ def _as_numbers(values, *, formatted: bool):
 
     text = values.astype(str).str.strip()
     if formatted:
-        text = text.str.replace(r"[\s,%$€£¥]", "", regex=True)
+        text = text.str.replace(r"[,%$€£¥]", "", regex=True).str.strip()
     return pd.to_numeric(text, errors="coerce")
 
 
@@ -241,8 +297,8 @@ def check_numeric_columns(model, X, path) -> None:
     from skdnn._cli_outputs import _final
 
     pre = getattr(_final(model), "preprocessor_", None)
-    if pre is None:
-        return
+    if pre is None or _final(model) is not model:
+        return  # a pipeline's earlier steps may move, drop or encode columns
     for j in pre.numeric_features_:
         name = X.columns[int(j)]
         column = X[name].dropna()

@@ -281,11 +281,13 @@ def diagnose(estimator_or_history) -> Diagnosis:
        smoothed training loss ends above ``DIVERGENCE_RATIO`` times its own
        minimum and either above its own first value or having given back
        ``DIVERGENCE_GIVE_BACK`` (half) of its fall from it; or, for a
-       fitted skdnn estimator, a training loss exceeds ``GUESS_RATIO``
-       (100) times the loss of a constant guess (``log K`` for ``K``
-       classes, ``log 2`` per label, 1 for a regressor's standardised
-       targets): a run that exploded, often in its first epoch, whether it
-       stayed there or fell back to a constant guess.
+       fitted skdnn estimator, the training loss never came below
+       ``GUESS_RATIO`` (100) times the loss of a constant guess (``log K``
+       for ``K`` classes, ``log 2`` per label, 1 for a regressor's
+       standardised targets), or exceeded it and then fell a hundredfold: a
+       run that exploded, often in its first epoch, whether it stayed there
+       or fell back to a constant guess (a heavy ``l2`` penalty, which the
+       loss includes, falls steadily instead).
     2. ``"no_validation"``: there is no ``val_loss`` column, or it holds no
        finite value.
     3. ``"still_improving"`` when ``n < MIN_EPOCHS`` (3): too few epochs to
@@ -494,7 +496,7 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
                     f"{_percent((smooth[-1] - low) / (smooth[0] - low))} of its fall"
                 )
             )
-        elif knobs.guess_loss and train.max() > GUESS_RATIO * knobs.guess_loss:
+        elif knobs.guess_loss and _exploded(train, knobs.guess_loss):
             guess = knobs.guess_loss
             if train.min() > GUESS_RATIO * guess:
                 message = (
@@ -527,6 +529,20 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     if not knobs.batch_norm:
         advice.append("add batch_norm=True to keep activations in a trainable range")
     return _with_gaps(curves, "diverged", message, advice)
+
+
+def _exploded(train: np.ndarray, guess: float) -> bool:
+    """A training loss that never came below ``GUESS_RATIO`` times a constant
+    guess's, or that exceeded it and then fell ``GUESS_RATIO``-fold: an
+    explosion, not the steady fall of a loss a heavy L2 penalty inflates."""
+    if train.min() > GUESS_RATIO * guess:
+        return True
+    peak = int(np.argmax(train))
+    return bool(
+        train[peak] > GUESS_RATIO * guess
+        and peak + 1 < len(train)
+        and train[peak + 1 :].min() < train[peak] / GUESS_RATIO
+    )
 
 
 def _no_validation(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:

@@ -723,6 +723,19 @@ def test_csv_files_as_people_write_them(tmp_path, capsys):
     frame = read_csv(path)
     assert frame["area"].tolist() == [2020, 411]
     assert frame["price"].tolist() == [263393.39, 1200.5]
+    # ';' with decimal points and dd.mm.yyyy dates: no decimal comma, so
+    # the dots stay decimal points (a thousands read made 0.5 read 5)
+    path = tmp_path / "points.csv"
+    path.write_text("date;price\n01.03.2020;0.5\n02.03.2020;1.5\n")
+    frame = read_csv(path)
+    assert frame["price"].tolist() == [0.5, 1.5]
+    assert frame["date"].tolist() == ["01.03.2020", "02.03.2020"]
+    # decimal commas in one column, decimal points in another
+    path = tmp_path / "mixed.csv"
+    path.write_text("lat;preis\n48.1372;10,50\n48.1373;11,50\n")
+    frame = read_csv(path)
+    assert frame["lat"].tolist() == [48.1372, 48.1373]
+    assert frame["preis"].tolist() == [10.5, 11.5]
     # a plain comma file with quoted commas stays a comma file
     path = tmp_path / "quoted.csv"
     path.write_text('name,x\n"Smith, J",1\n"Doe, A",2\n')
@@ -761,6 +774,26 @@ def test_report_names_text_in_a_column_trained_on_numbers(tmp_path, capsys):
     assert code == 2  # bad input, not a failure of the model
     assert "Traceback" not in err and "categorical_features" not in err
     assert "column 'area'" in err and "holds text ('?')" in err.splitlines()[-1]
+
+
+def test_the_numeric_column_check_leaves_a_pipelines_columns_to_it():
+    # a pipeline's first steps move, drop or encode columns: the final
+    # estimator's column positions are not the file's
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skdnn import TaperedMLPClassifier
+    from skdnn._cli_input import check_numeric_columns
+
+    X = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) % 7})
+    y = np.arange(40) % 2
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, y)
+    pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
+    text = X.assign(a=X["a"].astype(object))
+    text.loc[3, "a"] = "?"
+    check_numeric_columns(pipe, text, "f.csv")  # no claim about its columns
+    with pytest.raises(UsageError, match=r"column 'a' of f\.csv holds text"):
+        check_numeric_columns(clf, text, "f.csv")
 
 
 def test_numbers_read_as_text_are_pointed_out(tmp_path, capsys):

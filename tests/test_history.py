@@ -962,6 +962,16 @@ def test_an_explosion_that_fell_back_to_a_constant_guess_is_diverged():
     assert "learning_rate=0.1" in result.advice[0]
 
 
+def test_a_heavy_l2_penalty_falling_steadily_is_no_explosion():
+    # the loss includes the penalty: l2=1 starts it at ~210, 300 times a
+    # constant guess's, but it falls steadily: not diverged
+    X, y = make_classification(600, 10, n_informative=5, random_state=0)
+    net = TaperedMLPClassifier(epochs=15, l2=1.0, random_state=0).fit(X, y)
+    assert net.history_["loss"].iloc[0] > 100 * np.log(2)
+    result = diagnose(net)
+    assert result.curve_verdict != "diverged"
+
+
 def test_both_losses_climbing_for_good_is_diverged_not_a_good_fit():
     # both fall to epoch 6, then climb: the training loss ends below its
     # first value, but it gave back most of its fall
