@@ -324,9 +324,9 @@ class BaseTaperedMLP(BaseEstimator, ABC):
 
     def _run_epochs(self, runner, X, Y, weights, train_rows, val, rng, epochs):
         kit = runner.kit
-        monitor, maximise = self._resolve_monitor(has_validation=val is not None)
-        tracker = BestEpoch(monitor, maximise, keep=self.early_stopping)
         scorers = self._scorers()
+        monitor, maximise = self._resolve_monitor(val is not None, scorers)
+        tracker = BestEpoch(monitor, maximise, keep=self.early_stopping)
         # the rows as scorers take them, gathered as float32 once per fit
         train_set = val_set = None
         if scorers:
@@ -641,8 +641,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             check_keras_name("activation", self.activation)
         if self.kernel_initializer != "auto":
             check_keras_name("kernel_initializer", self.kernel_initializer)
-        self._scorers()  # names are valid scorers
-        self._resolve_monitor(has_validation=True)
+        # the scorers are valid, and the monitor names one of the columns
+        self._resolve_monitor(has_validation=True, scorers=self._scorers())
         if self.callbacks is not None:
             for callback in self.callbacks:
                 if not hasattr(callback, "on_epoch_end"):
@@ -664,8 +664,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     #: name, so that asking for it adds nothing (the regressor's "r2").
     _scorer_recorded: str | None = None
 
-    def _resolve_monitor(self, has_validation):
-        valid = ["loss", self._metric_name, *self._scorers()]
+    def _resolve_monitor(self, has_validation, scorers=None):
+        """The monitored column, and whether it is maximised."""
+        scorers = self._scorers() if scorers is None else scorers
+        valid = ["loss", self._metric_name, *scorers]
         name = self.monitor.removeprefix("val_")
         if name not in valid:
             options = ", ".join(f"'val_{v}'" for v in valid)
@@ -699,7 +701,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         if y is not None:
             if sp.issparse(y):  # a sparse label indicator matrix
                 y = y.toarray()
-            self._refuse_missing_targets(y)
+            self._check_target_values(y)
             y = _check_y(y, multi_output=True, **self._y_validation)
             check_consistent_length(X, y)
         return X, y
@@ -742,7 +744,9 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     #: What a missing target is called, and what to do about it.
     _missing_targets = "labels", "give them a label"
 
-    def _refuse_missing_targets(self, y) -> None:
+    def _check_target_values(self, y) -> None:
+        """Refuse a target scikit-learn's check would let through or fail
+        on obscurely (None, pd.NA); before that check, on the raw ``y``."""
         refuse_missing_targets(y, *self._missing_targets)
 
     #: Name of the metric recorded each epoch (the head's ``metric_name``).

@@ -141,19 +141,24 @@ def _note_repeated_names(file: Path, separator: str, path) -> None:
 _DOTTED = r"^[-+]?\d{1,3}(\.\d{3})+(,\d+)?$|^[-+]?\d+(,\d+)?$"
 
 
+def _dotted_text(column):
+    """A text column's values, stripped, when every one is a number written
+    with a decimal comma or thousands dots (``_DOTTED``); else None."""
+    if column.dtype.kind in "biuf":
+        return None
+    values = column.dropna().astype(str).str.strip()
+    if values.empty or not values.str.fullmatch(_DOTTED).all():
+        return None
+    return values
+
+
 def _has_decimal_commas(frame) -> bool:
     """Whether a text column of ``frame`` is numbers with decimal commas."""
-    for name in frame.columns:
-        if frame[name].dtype.kind in "biuf":
-            continue
-        values = frame[name].dropna().astype(str).str.strip()
-        if (
-            not values.empty
-            and values.str.fullmatch(_DOTTED).all()
-            and values.str.contains(",", regex=False).any()
-        ):
-            return True
-    return False
+    return any(
+        (values := _dotted_text(frame[name])) is not None
+        and values.str.contains(",", regex=False).any()
+        for name in frame.columns
+    )
 
 
 def _thousands_dots_read(frame):
@@ -164,17 +169,13 @@ def _thousands_dots_read(frame):
 
     frame = frame.copy()
     for name in frame.columns:
-        if frame[name].dtype.kind in "biuf":
+        values = _dotted_text(frame[name])
+        if values is None or not values.str.contains(".", regex=False).any():
             continue
-        values = frame[name].dropna().astype(str).str.strip()
-        if values.empty or not values.str.fullmatch(_DOTTED).all():
-            continue
-        if not values.str.contains(".", regex=False).any():
-            continue
-        text = frame[name].astype(str).str.strip().str.replace(".", "", regex=False)
-        frame[name] = pd.to_numeric(
-            text.str.replace(",", ".", regex=False).where(frame[name].notna())
+        numbers = values.str.replace(".", "", regex=False).str.replace(
+            ",", ".", regex=False
         )
+        frame[name] = pd.to_numeric(numbers).reindex(frame.index)
     return frame
 
 
@@ -194,8 +195,9 @@ def _as_numbers(values, *, formatted: bool):
 
 
 def _numbers_read_as_text(column):
-    """``(kind, examples)`` when a text column holds numbers: ``"strays"``
-    (plain numbers and a few other values) or ``"formatted"``; else None."""
+    """``(kind, examples, n_other)`` when a text column holds numbers:
+    ``"strays"`` (plain numbers and a few other values) or ``"formatted"``,
+    a few of the values that are no plain number and how many; else None."""
     import pandas as pd
 
     values = pd.Series(column).dropna()
@@ -204,10 +206,12 @@ def _numbers_read_as_text(column):
     plain = _as_numbers(values, formatted=False)
     if plain.notna().all():
         return None
+    other = values[plain.isna()]
+    found = other.unique()[:3].tolist(), len(other)
     if plain.notna().mean() >= NUMERIC_SHARE:
-        return "strays", values[plain.isna()].unique()[:3].tolist()
+        return "strays", *found
     if _as_numbers(values, formatted=True).notna().mean() >= NUMERIC_SHARE:
-        return "formatted", values[plain.isna()].unique()[:3].tolist()
+        return "formatted", *found
     return None
 
 
@@ -222,7 +226,7 @@ def note_numbers_read_as_text(X, path) -> None:
         found = _numbers_read_as_text(X[name])
         if found is None:
             continue
-        kind, examples = found
+        kind, examples, _ = found
         listed = ", ".join(repr(v) for v in examples)
         why = (
             f"numbers and a few other values ({listed})"
@@ -251,12 +255,11 @@ def check_stray_text(y, target: str, path) -> None:
     found = _numbers_read_as_text(column)
     if found is None or column.nunique() <= _MANY_VALUES:
         return
-    kind, examples = found
+    kind, examples, n_other = found
     listed = ", ".join(repr(value) for value in examples)
     if kind == "strays":
-        n = int(_as_numbers(column.dropna(), formatted=False).isna().sum())
         raise UsageError(
-            f"the target column {target!r} of {path} holds numbers and {n} other "
+            f"the target column {target!r} of {path} holds numbers and {n_other} other "
             f"value(s) ({listed}); fix or drop those rows, or pass --task "
             "classification if they are all class labels."
         )

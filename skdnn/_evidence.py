@@ -32,24 +32,26 @@ def weigh_evidence(
     )
     n_folds = len(fits) if pooled_input else None
     spread = None
+    held_folds = 0  # folds counted at the best epoch, stopped ones held
     reached_rows = None  # validation rows of the folds that ran to the best epoch
     if n_folds is not None and diagnosis.best_epoch is not None:
-        pairs = [
-            (_series(h, "val_loss").get(diagnosis.best_epoch), n)
+        curves = [
+            (_series(h, "val_loss"), n)
             for (h, _), n in zip(fits, counts, strict=True)
             if "val_loss" in h
         ]
-        at_best = [value for value, _ in pairs if value is not None]
-        if n_validation is not None and len(at_best) < n_folds:
-            reached_rows = sum(int(n) for value, n in pairs if value is not None)
+        reached = [n for curve, n in curves if diagnosis.best_epoch in curve.index]
+        at_best = len(reached)
+        if n_validation is not None and at_best < n_folds:
+            reached_rows = sum(int(n) for n in reached)
         # the band HistoryDisplay draws: a fold that stopped, held at its
         # last value, as the pooled mean holds it
-        curves = [_series(h, "val_loss") for h, _ in fits if "val_loss" in h]
-        curves = [curve for curve in curves if len(curve)]
-        held = fold_curves(curves) if curves else None
+        nonempty = [curve for curve, _ in curves if len(curve)]
+        held = fold_curves(nonempty) if nonempty else None
         if held is not None and diagnosis.best_epoch in held.index:
             values = held.loc[diagnosis.best_epoch].dropna()
-            if len(values) >= 2:
+            held_folds = len(values)
+            if held_folds >= 2:
                 spread = float(np.std(values.to_numpy()))
     notes = []
     if n_folds is not None:
@@ -62,7 +64,7 @@ def weigh_evidence(
         if 0 < with_validation < n_folds:
             fold_note += f" (the validation curve of {with_validation})"
         if spread is not None:
-            stopped = len(held.loc[diagnosis.best_epoch].dropna()) - len(at_best)
+            stopped = held_folds - at_best
             across = (
                 "folds"
                 if stopped <= 0
@@ -79,7 +81,7 @@ def weigh_evidence(
             f"{n_validation} validation {rows}"
             + (" in all" if n_folds is not None else "")
             + (
-                f" ({reached_rows} in the {len(at_best)} folds that reached "
+                f" ({reached_rows} in the {at_best} folds that reached "
                 f"epoch {diagnosis.best_epoch})"
                 if reached_rows is not None
                 else ""

@@ -592,23 +592,54 @@ def _short_run(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     return None
 
 
+@dataclass(frozen=True)
+class _OverfitTests:
+    """The conditions of rule 4 on the smoothed curves, one field each."""
+
+    low: int  # index of the validation minimum
+    onset: int  # the last index within OVERFIT_TOLERANCE of it
+    rise: float  # how far the validation loss ends above its minimum
+    climbed: float  # the same, as a loss
+    fall: float  # its drop from the highest point before the minimum
+    gives_back: bool
+    long_enough: bool
+    train_falls: bool
+
+    @classmethod
+    def read(cls, val: np.ndarray, train: np.ndarray) -> _OverfitTests:
+        low = int(np.argmin(val))
+        minimum = max(float(val[low]), np.finfo(float).tiny)
+        fall = float(val[: low + 1].max()) - minimum
+        climbed = float(val[-1]) - minimum
+        onset = int(np.flatnonzero(val <= minimum * (1 + OVERFIT_TOLERANCE))[-1])
+        return cls(
+            low=low,
+            onset=onset,
+            rise=float(val[-1]) / minimum - 1,
+            climbed=climbed,
+            fall=fall,
+            # (no fall, a minimum at the first epoch: any rise gives it back)
+            gives_back=climbed >= OVERFIT_GIVE_BACK * fall,
+            long_enough=len(val) - 1 - onset >= OVERFIT_MIN_EPOCHS,
+            train_falls=bool(train[-1] < train[low]),
+        )
+
+    @property
+    def overfitting(self) -> bool:
+        return (
+            self.rise >= OVERFIT_RISE
+            and self.gives_back
+            and self.long_enough
+            and self.train_falls
+        )
+
+
 def _overfitting(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     val, train = _smooth(curves.val), _smooth(curves.val_train)
-    low = int(np.argmin(val))
-    minimum = max(float(val[low]), np.finfo(float).tiny)
-    rise = float(val[-1]) / minimum - 1
-    fall = float(val[: low + 1].max()) - minimum
-    climbed = float(val[-1]) - minimum
-    near = np.flatnonzero(val <= minimum * (1 + OVERFIT_TOLERANCE))
-    onset = int(near[-1])
-    epochs_above = len(val) - 1 - onset
-    if not (
-        rise >= OVERFIT_RISE
-        and climbed >= OVERFIT_GIVE_BACK * fall
-        and epochs_above >= OVERFIT_MIN_EPOCHS
-        and train[-1] < train[low]
-    ):
+    tests = _OverfitTests.read(val, train)
+    if not tests.overfitting:
         return None
+    low, onset, rise = tests.low, tests.onset, tests.rise
     overfit_epoch = int(curves.val_epochs[onset])
     best_epoch = curves.best()[0]
     message = (
@@ -771,18 +802,17 @@ def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
 
 
 def _why_not_overfitting(val: np.ndarray, train: np.ndarray, rise: float) -> str:
-    """Why a validation loss that ended well above its minimum is no overfit."""
-    low = int(np.argmin(val))
-    fall = float(val[: low + 1].max() - val[low])
-    # no fall (the minimum at the first epoch): any rise gives it all back
-    share = float(val[-1] - val[low]) / fall if fall > 0 else 1.0
+    """Why a validation loss that ended well above its minimum is no overfit:
+    the first condition of rule 4 it fails."""
+    tests = _OverfitTests.read(val, train)
     ending = f"ending {_percent(rise)} above its minimum (smoothed)"
-    if share < OVERFIT_GIVE_BACK:
+    if not tests.gives_back:  # so the fall is above 0
         return (
-            f"{ending}, but that gives back only {_percent(share)} of its fall "
+            f"{ending}, but that gives back only "
+            f"{_percent(tests.climbed / tests.fall)} of its fall "
             f"(overfitting takes {_percent(OVERFIT_GIVE_BACK)})"
         )
-    if train[-1] >= train[low]:
+    if not tests.train_falls:
         return f"{ending}, but the training loss rose with it"
     return f"{ending}, but for fewer than {OVERFIT_MIN_EPOCHS} epochs"
 

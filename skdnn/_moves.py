@@ -68,12 +68,6 @@ class _State:
     last_move: str | None  # the move accepted last, None at the start
 
 
-def _scalar_dropout(value) -> float:
-    if isinstance(value, numbers.Real):
-        return float(value)
-    return float(max(value, default=0.0))
-
-
 def _step(ladder, value, up: bool):
     """The next rung of ``ladder`` above (or below) ``value``; None at the end."""
     rungs = [r for r in ladder if (r > value + 1e-12 if up else r < value - 1e-12)]
@@ -90,7 +84,7 @@ def _stepped_dropout(s: _State, up: bool):
     """
     dropout = s.design.get("dropout", 0.0)
     if dropout is None or isinstance(dropout, numbers.Real):
-        new = _step(DROPOUT_STEPS, _scalar_dropout(dropout or 0.0), up=up)
+        new = _step(DROPOUT_STEPS, float(dropout or 0.0), up=up)
         return None if new is None else {"dropout": new}
     rates = [float(rate) for rate in dropout]
     stepped = [

@@ -8,7 +8,6 @@ training machinery is shared with the classifier in :mod:`skdnn._base`.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 
@@ -175,11 +174,9 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
     def _head(self):
         return RegressionHead(self.loss)
 
-    def _validate_input(self, X, y=None, *, reset):
-        if y is not None and not sp.issparse(y):
-            self._refuse_missing_targets(y)  # pd.NA is no number either
-            _check_numeric_target(y)
-        return super()._validate_input(X, y, reset=reset)
+    def _check_target_values(self, y) -> None:
+        super()._check_target_values(y)  # pd.NA is no number either
+        _check_numeric_target(y)
 
     _y_validation = {"y_numeric": True}
     _missing_targets = "values", "impute them"
