@@ -772,14 +772,22 @@ def test_pooled_best_epoch_is_the_one_history_display_marks():
 
 
 class _Fold(BaseEstimator):
-    def __init__(self, frame=None, n_validation=60, dropout=0.1):
+    """A fitted stand-in; with ``best``, early stopping kept that epoch."""
+
+    def __init__(
+        self, frame=None, n_validation=60, dropout=0.1, best=None, early_stopping=None
+    ):
         self.frame = frame
         self.n_validation = n_validation
         self.dropout = dropout
+        self.best = best
+        self.early_stopping = early_stopping
 
     def fit(self):
         self.history_ = self.frame
         self.n_validation_samples_ = self.n_validation
+        if self.best is not None:
+            self.best_epoch_ = self.best
         return self
 
 
@@ -1030,26 +1038,14 @@ def test_a_transformed_target_regressor_is_read_through_its_regressor():
     assert diagnose(ttr) == diagnose(ttr.regressor_)
 
 
-class _Stopped(BaseEstimator):
-    """A fit with early stopping on, which kept the weights of ``best``."""
-
-    def __init__(self, frame=None, best=12, early_stopping=True):
-        self.frame = frame
-        self.best = best
-        self.early_stopping = early_stopping
-
-    def fit(self):
-        self.history_ = self.frame
-        self.best_epoch_ = self.best
-        self.n_validation_samples_ = 200
-        return self
-
-
 def test_pooled_fits_are_not_said_to_keep_one_epoch():
     # each fold kept its own best epoch: the advice named the mean curve's
     # as if one model had kept it
     train, val = overfit_curves()
-    folds = [_Stopped(history(train, val), best=b).fit() for b in (10, 12, 14)]
+    folds = [
+        _Fold(history(train, val), n_validation=200, best=b, early_stopping=True).fit()
+        for b in (10, 12, 14)
+    ]
     one = diagnose(folds[0])
     assert "early stopping already kept the weights of epoch 10" in one.advice[0]
     pooled = diagnose(folds)
