@@ -106,11 +106,10 @@ def child(backend: str, repeat: int, extra_peers: bool) -> None:
         c.import_torch_first()
     X, y = c.make_data()
     data = {"X": X, "y": y, "split": c.split(X, y)}
-    X_small, y_small = c.make_data(n_samples=1_000)
-    small = {"X": X_small, "y": y_small, "split": c.split(X_small, y_small)}
-    # Imports, thread pools and first-call set-up are not what is measured
-    # here (bench_import.py times them): one small untimed fit of each peer.
-    for fit in fit_cases(small, 1, extra_peers).values():
+    # Imports, thread pools and first-call set-up (tracing, compiling for
+    # the data's shapes) are not what is measured here (bench_import.py
+    # times the imports): one untimed epoch of each peer on the same data.
+    for fit in fit_cases(data, 1, extra_peers).values():
         if callable(fit):
             fit()
     cases = fit_cases(data, c.EPOCHS, extra_peers)

@@ -202,7 +202,7 @@ class Kit:
         """The training functions of this backend, traced on first use."""
         with self._lock:
             if self.compiled is None:
-                from skdnn._training import _jax_steps, _TensorFlowTrainer
+                from skdnn._compiled import _jax_steps, _TensorFlowTrainer
 
                 backend = backend_name()
                 build = _TensorFlowTrainer if backend == "tensorflow" else _jax_steps

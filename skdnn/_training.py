@@ -28,6 +28,11 @@ few optimiser steps of an epoch. Such a call returns the state after each
 of its epochs, so the estimator reads every epoch as if it had run alone
 and, when it stops inside the call, puts the network back to that epoch's
 state: the fit is the same, whatever the number of epochs per call.
+On a CPU an epoch of many batches (``skdnn._compiled.XLA_MIN_BATCHES``)
+runs instead in XLA-compiled calls over padded batches of one shape, as on
+JAX below, with the dropout masks drawn by a hash XLA fuses
+(:func:`skdnn._dropout.hashed_uniform`): the same numbers as the graph
+loops to float32 rounding without dropout, other masks with it.
 On JAX full batches run in ``lax.scan`` calls of one length per fit (the
 power of two that holds an epoch's full batches, at most
 ``BATCHES_PER_SCAN``; the spare slots of the last call are switched off)
@@ -39,17 +44,12 @@ data is ever made. Other backends use Keras's own ``fit``.
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 import math
-import threading
 import warnings
 
 import numpy as np
 
-from skdnn._dropout import dropout_layers
-from skdnn._dropout import given as dropout_given
-from skdnn._flat_layout import FlatLayout, n_values
+from skdnn._compiled import _ops
 from skdnn._forward import gather
 from skdnn._keras import backend_name
 
@@ -87,19 +87,6 @@ EPOCHS_CALL_VALUES = 2**20
 # Most values (of weights, non-trainable and optimizer state) a call may
 # return for its epochs: 16 MB of float32.
 STATE_VALUES = 2**22
-# TensorFlow's executor for the compiled calls of a small network on a CPU
-# (None: its default). The default hands the graph's nodes to the inter-op
-# thread pool; for the small ops of a small network's steps those hand-offs
-# cost more than the ops. The single-threaded executor runs the nodes in
-# order on the calling thread, while each kernel (a matrix product) still
-# uses the intra-op threads. TensorFlow does not lower the graph loops of a
-# function traced for it, so the numbers agree with the default's to
-# float32 rounding. A larger network gains from running independent
-# products side by side (512-128-32-18 at batch 64: 3.44 s against 2.88 s
-# for 5 epochs of 16,000 rows), and so does a GPU: both keep the default.
-CPU_EXECUTOR = "SINGLE_THREADED_EXECUTOR"
-# Most trainable weights of a network trained on CPU_EXECUTOR.
-SINGLE_THREADED_WEIGHTS = 2**16
 
 
 class EpochRunner:
@@ -173,7 +160,7 @@ class EpochRunner:
         in a chunk of rows, and so that the returned per-epoch states stay
         small.
         """
-        if self._backend != "tensorflow" or n_rows == 0:
+        if self._backend != "tensorflow" or n_rows == 0 or self._scans(n_rows):
             return 1
         return max(
             1,
@@ -310,8 +297,16 @@ class EpochRunner:
     def _run_tensorflow(self, compiled, X, Y, weights, orders):
         import tensorflow as tf
 
-        batch_size = tf.constant(self.batch_size, tf.int32)
         n = orders[0].shape[0]
+        if len(orders) == 1 and self._scans(n):
+            try:
+                return [self._run_tensorflow_scans(compiled, X, Y, weights, orders[0])]
+            except tf.errors.OpError:
+                if compiled.xla_ran:
+                    raise
+                # no XLA on this platform: the graph loops, from now on
+                compiled.xla = False
+        batch_size = tf.constant(self.batch_size, tf.int32)
         if len(orders) > 1:  # whole epochs, one after the other, in one call
             rows = np.concatenate(orders)
             losses, metrics, stacked, self.state = compiled(
@@ -341,6 +336,35 @@ class EpochRunner:
         self._read_state(stacked, stacked=True)
         return [(float(loss_sum) / n, self.head.finish_metric(float(metric_sum), n))]
 
+    def _scans(self, n_rows: int) -> bool:
+        """Whether an epoch of ``n_rows`` rows runs in XLA-compiled calls."""
+        return self._backend == "tensorflow" and self.kit.compile().scans(
+            n_rows // self.batch_size
+        )
+
+    def _run_tensorflow_scans(self, compiled, X, Y, weights, order):
+        """An epoch in XLA-compiled calls of padded batches (see _scan_chunks)."""
+        import tensorflow as tf
+
+        b, n = self.batch_size, order.shape[0]
+        n_scanned = -(-n // b)  # a partial batch is padded: no batch norm here
+        # calls of one length per fit: the power of two that holds the
+        # epoch's batches, at most a chunk of rows
+        most = 1 << max(self._chunk_cap(X) // b, 1).bit_length() - 1
+        length = min(most, 1 << max(n_scanned - 1, 0).bit_length())
+        loss_sum = metric_sum = 0.0
+        for x, y, w, mask, sizes, used in _scan_chunks(
+            X, Y, weights, order, b, length, n_scanned
+        ):
+            loss, metric, self.state = compiled.scan(
+                self.state, self.dropout, x, y, w, mask, sizes,
+                tf.constant(used, tf.int32),
+            )  # fmt: skip
+            compiled.xla_ran = True
+            loss_sum, metric_sum = loss_sum + loss, metric_sum + metric
+        self._read_state(self.state)
+        return float(loss_sum) / n, self.head.finish_metric(float(metric_sum), n)
+
     def _run_jax(self, compiled, X, Y, weights, order):
         scan, step, pads = compiled
         n_trainable, n_fixed, _ = self.kit.groups
@@ -353,34 +377,21 @@ class EpochRunner:
         b = self.batch_size
         n = order.shape[0]
         # the batches the scans run: the full ones, and the partial last one
-        # padded to the full size where the network allows (see _jax_steps)
+        # padded to the full size where the network allows (see
+        # skdnn._compiled._jax_steps)
         n_scanned = n // b + (1 if pads and n % b else 0)
         loss_sum = metric_sum = 0.0
         # scans of one length per fit (the power of two that holds the
-        # epoch's scanned batches, at most BATCHES_PER_SCAN); the last
-        # scan's spare slots repeat rows and are switched off, so one
+        # epoch's scanned batches, at most BATCHES_PER_SCAN), so one
         # compiled scan serves each batch size (and one step each size of a
         # partial batch that is not padded)
         length = min(BATCHES_PER_SCAN, 1 << max(n_scanned - 1, 0).bit_length())
-        for first in range(0, n_scanned, length):
-            used = min(length, n_scanned - first)
-            rows = order[first * b : (first + used) * b]
-            n_rows = rows.shape[0]
-            if n_rows < length * b:  # spare slots and padding: rows of the chunk
-                rows = np.resize(rows, length * b)
-            x = gather(X, rows).reshape(length, b, -1)
-            y, w = Y[rows], weights[rows]
-            mask = np.ones(length * b, dtype=np.float32)
-            mask[n_rows:] = 0.0
-            if n_rows < used * b:  # the padded partial batch: weight 0
-                w = w * mask.astype(w.dtype, copy=False)
-            sizes = np.full(length, b, dtype=np.float32)
-            sizes[used - 1] = n_rows - (used - 1) * b
+        for x, y, w, mask, sizes, used in _scan_chunks(
+            X, Y, weights, order, b, length, n_scanned
+        ):
             state, loss, metric = scan(
-                state, self.dropout, x, y.reshape(length, b, *y.shape[1:]),
-                w.reshape(length, b), mask.reshape(length, b), sizes,
-                np.arange(length) < used,
-            )  # fmt: skip
+                state, self.dropout, x, y, w, mask, sizes, np.arange(length) < used
+            )
             loss_sum, metric_sum = loss_sum + loss, metric_sum + metric
         if n_scanned * b < n:
             rows = order[n_scanned * b :]
@@ -407,339 +418,36 @@ class EpochRunner:
         return float(hist.history["loss"][-1]), float(metric)
 
 
-class _Logits:
-    """Call a model for its output logits, in training mode.
+def _scan_chunks(X, Y, weights, order, b: int, length: int, n_scanned: int):
+    """The rows of ``n_scanned`` batches of ``b`` rows of ``order``, in
+    chunks of ``length`` batches of one shape, for compiled loops of steps.
 
-    The output layer's activation is left out while the call is traced (the
-    model itself is unchanged afterwards), so the heads compute the loss
-    from the logits: Keras's losses on probabilities clip them to
-    [1e-7, 1 - 1e-7], whose gradient vanishes once an output saturates, so
-    training would stall, and a diverging fit go unnoticed, instead.
+    Yields ``(x, y, w, mask, sizes, used)``: the chunk's rows gathered as
+    ``(length, b, ...)`` arrays, their sample weights, a mask of 1 per real
+    row, each batch's number of real rows, and how many of the ``length``
+    batches are real. A last batch of fewer than ``b`` rows is padded to
+    ``b`` with rows of weight and mask 0, which change neither its loss (its
+    weighted sum is divided by its size) nor its metric, and the last chunk's
+    spare batches repeat rows and are not run (``used``).
     """
-
-    def __init__(self, model):
-        from skdnn._keras import import_keras
-
-        self.model = model
-        self.output_layer = model.layers[-1]
-        self.activation = getattr(self.output_layer, "activation", None)
-        self.linear = import_keras().activations.linear
-
-    @contextlib.contextmanager
-    def linear_output(self):
-        self.output_layer.activation = self.linear
-        try:
-            yield
-        finally:
-            self.output_layer.activation = self.activation
-
-    def loss_and_state(self, head, trainable, non_trainable, x, y, w, size):
-        """Mean weighted loss (with penalties), logits and non-trainable state."""
-        ops = _ops()
-        with self.linear_output():
-            logits, non_trainable, penalties = self.model.stateless_call(
-                trainable, non_trainable, x, training=True, return_losses=True
-            )
-        loss = ops.sum(head.training_loss(y, logits) * w) / size
-        for penalty in penalties:
-            loss = loss + penalty
-        return loss, (logits, non_trainable)
-
-
-def _ops():
-    from skdnn._keras import import_keras
-
-    return import_keras().ops
-
-
-def _jax_steps(model, head):
-    """Jitted ``scan(state, rates, xs, ys, ws, masks, sizes, active)`` and
-    ``step(state, rates, x, y, w)``, and whether a partial batch may be padded.
-
-    ``state`` is ``(trainable, non_trainable, optimizer variables)``,
-    ``rates`` the dropout rates (:mod:`skdnn._dropout`); the
-    scan runs one step per leading index of ``xs`` (batches of one shape),
-    each batch's loss the weighted sum over its rows divided by its
-    ``sizes`` entry, and its metric summed over the rows its ``masks`` row
-    keeps. A partial batch padded to the full size with rows of weight and
-    mask 0 thus takes the step of its own rows, in the same compiled scan;
-    a network with batch normalization, whose batch statistics the padding
-    would change, runs it with ``step`` at its own size instead.
-    """
-    import jax
-    import jax.numpy as jnp
-
-    optimizer = model.optimizer
-    logits_of = _Logits(model)
-    pads = not any(
-        type(layer).__name__ == "BatchNormalization" for layer in model.layers
-    )
-
-    def loss_fn(trainable, non_trainable, rates, x, y, w, size):
-        with dropout_given(rates):
-            return logits_of.loss_and_state(
-                head, trainable, non_trainable, x, y, w, size
-            )
-
-    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
-
-    def one_step(state, batch):
-        trainable, non_trainable, optimizer_state = state
-        rates, x, y, w, mask, size = batch
-        (loss, (logits, non_trainable)), grads = grad_fn(
-            trainable, non_trainable, rates, x, y, w, size
-        )
-        trainable, optimizer_state = optimizer.stateless_apply(
-            optimizer_state, grads, trainable
-        )
-        metric = head.training_metric(y, logits, mask)
-        return (trainable, non_trainable, optimizer_state), (loss, metric)
-
-    @jax.jit
-    def step(state, rates, x, y, w):
-        _CACHE.traces += 1
-        state, (loss, metric) = one_step(state, (rates, x, y, w, None, x.shape[0]))
-        return state, loss, metric
-
-    def scan_step(rates):
-        def run(state, batch):
-            *batch, active = batch
-            batch = (rates, *batch)
-
-            def skip(state, batch):  # a spare slot: nothing changes
-                shapes = jax.eval_shape(one_step, state, batch)[1]
-                zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-                return state, zeros
-
-            return jax.lax.cond(active, one_step, skip, state, batch)
-
-        return run
-
-    @jax.jit
-    def scan(state, rates, xs, ys, ws, masks, sizes, active):
-        _CACHE.traces += 1
-        state, (losses, metrics) = jax.lax.scan(
-            scan_step(rates), state, (xs, ys, ws, masks, sizes, active)
-        )
-        # each batch's mean loss times its size: the sum over its rows
-        # (spare slots add zeros)
-        return state, jnp.sum(losses * sizes), jnp.sum(metrics)
-
-    return scan, step, pads
-
-
-class _TensorFlowTrainer:
-    """One ``tf.function`` training the networks of an architecture.
-
-    TensorFlow's optimizers update ``tf.Variable`` objects in place (Keras's
-    ``stateless_apply`` is not available there), so the compiled function
-    trains the kit's private template: it takes a network's values
-    (weights, non-trainable state such as batch-norm statistics and dropout
-    seed states, optimizer variables, the learning rate among them) as
-    arguments, copies them into the template, runs the chunk's steps and
-    returns the results, all in the one graph: the trace is paid once per
-    architecture.
-    """
-
-    def __init__(self, template, head):
-        import tensorflow as tf
-
-        self.template = template
-        optimizer = template.optimizer
-        if not tf.distribute.has_strategy():
-            # Keras sums the gradients over replicas with a tf.custom_gradient,
-            # which, traced, registers a gradient function in TensorFlow's
-            # process-wide registry that is never removed and holds the whole
-            # traced graph. With one replica the sum is the identity, so it is
-            # skipped.
-            optimizer._all_reduce_sum_gradients = _single_replica_gradients
-        variables = _all_variables(self.template)
-        flat = FlatLayout.of(self.template)
-        self.lock = threading.Lock()
-        n_outputs = template.outputs[0].shape[-1]
-        n_features = template.inputs[0].shape[-1]
-        y_shape = [None] if head.y_ndim == 1 else [None, n_outputs]
-        # tf.function of a callable object, not of a nested function:
-        # TensorFlow counts traces per code object, and a nested function
-        # traced once for each architecture of a search would be reported as
-        # "excessive retracing", though each is traced exactly once.
-        function = tf.function(
-            _TensorFlowChunk(self.template, variables, head, flat),
-            input_signature=[
-                [tf.TensorSpec(v.shape, tf.as_dtype(v.dtype)) for v in variables],
-                tf.TensorSpec([len(dropout_layers(template))], tf.float32),
-                tf.TensorSpec([None, n_features], tf.float32),
-                tf.TensorSpec(y_shape, getattr(tf, head.y_dtype)),
-                tf.TensorSpec([None], tf.float32),
-                tf.TensorSpec([], tf.int32),
-                tf.TensorSpec([], tf.int32),
-            ],
-        )
-        on_cpu = not tf.config.list_logical_devices("GPU")
-        small = n_values(self.template.trainable_variables) <= SINGLE_THREADED_WEIGHTS
-        executor = getattr(tf.experimental, "function_executor_type", None)
-        self._executor = (
-            (lambda: executor(CPU_EXECUTOR))
-            if on_cpu and small and CPU_EXECUTOR and executor
-            else contextlib.nullcontext
-        )
-        self.y_dtype = getattr(tf, head.y_dtype)
-        with self._executor():
-            self.function = function.get_concrete_function()
-        # A call binds its ~35 arguments to the signature one by one (about
-        # a tenth of a small table's call here) unless they come flat, in
-        # the signature's order, to the concrete function's own (private)
-        # entry; where a TensorFlow has no such entry, or one that takes
-        # other arguments, the public call does the binding.
-        call_flat = getattr(self.function, "_call_flat", None)
-        try:
-            names = list(inspect.signature(call_flat).parameters)
-        except (TypeError, ValueError):  # no such entry
-            names = None
-        flat_entry = names == ["tensor_inputs", "captured_inputs"]
-        self._call_flat = call_flat if flat_entry else None
-
-    def __call__(self, state, rates, x, y, w, batch, epoch_rows):
-        """Train the network of values ``state``, its dropout at ``rates``,
-        on one chunk of rows.
-
-        The chunk holds whole epochs of ``epoch_rows`` rows each (one, for
-        an epoch split over several chunks): each epoch's loss and metric
-        sums come back, every variable's values after each epoch, stacked,
-        and the values after the chunk.
-        """
-        import tensorflow as tf
-
-        with self.lock, self._executor():
-            if self._call_flat is None:
-                return self.function(state, rates, x, y, w, batch, epoch_rows)
-            inputs = [
-                *state,
-                rates,
-                tf.convert_to_tensor(x, tf.float32),
-                tf.convert_to_tensor(y, self.y_dtype),
-                tf.convert_to_tensor(w, tf.float32),
-                batch,
-                epoch_rows,
-            ]
-            return self._call_flat(inputs, self.function.captured_inputs)
-
-
-def _single_replica_gradients(grads_and_vars):
-    """The (gradient, variable) pairs unchanged: their sum over one replica."""
-    return list(grads_and_vars)
-
-
-class _TensorFlowChunk:
-    """Optimiser steps over a chunk of rows, epoch by epoch, batch by batch.
-
-    The values of the network being trained come in as tensors, copied
-    into the template's variables (or, with a :class:`FlatLayout`, its
-    vector and optimizer) first and returned at the end; the values after
-    each epoch are gathered on the way and returned stacked.
-    """
-
-    def __init__(self, model, variables, head, flat=None):
-        self.model = model
-        self.variables = variables
-        self.head = head
-        self.flat = flat
-        self.logits_of = _Logits(model)
-
-    def __call__(self, values, rates, x, y, w, batch, epoch_rows):
-        _CACHE.traces += 1
-        with dropout_given(rates):
-            return self._chunk(values, x, y, w, batch, epoch_rows)
-
-    def _chunk(self, values, x, y, w, batch, epoch_rows):
-        import tensorflow as tf
-
-        values = list(values)
-        n_trainable = len(self.model.trainable_variables)
-        n_fixed = len(self.model.non_trainable_variables)
-        non_trainable = values[n_trainable : n_trainable + n_fixed]
-        if self.flat is None:
-            for variable, value in zip(self.variables, values, strict=True):
-                variable.assign(value)
-        else:
-            self.flat.load(values[:n_trainable], values[n_trainable + n_fixed :])
-        n_epochs = tf.shape(x)[0] // epoch_rows
-        n_batches = (epoch_rows + batch - 1) // batch
-        losses = tf.TensorArray(tf.float32, size=n_epochs)
-        metrics = tf.TensorArray(tf.float32, size=n_epochs)
-        states = [
-            tf.TensorArray(
-                variable.dtype,
-                size=n_epochs,
-                element_shape=tf.TensorShape(variable.shape),
-            )
-            for variable in self.variables
-        ]
-        for epoch in tf.range(n_epochs):
-            first, end = epoch * epoch_rows, (epoch + 1) * epoch_rows
-            loss_sum = tf.constant(0.0)
-            metric_sum = tf.constant(0.0)
-            for i in tf.range(n_batches):
-                lo = first + i * batch
-                hi = tf.minimum(lo + batch, end)
-                xb, yb, wb = x[lo:hi], y[lo:hi], w[lo:hi]
-                size = tf.cast(hi - lo, tf.float32)
-                if self.flat is None:
-                    loss, logits = self._step(xb, yb, wb, size)
-                else:
-                    loss, logits, non_trainable = self._flat_step(
-                        xb, yb, wb, size, non_trainable
-                    )
-                loss_sum += loss * size
-                metric_sum += self.head.training_metric(yb, logits)
-            losses = losses.write(epoch, loss_sum)
-            metrics = metrics.write(epoch, metric_sum)
-            states = [
-                array.write(epoch, value)
-                for array, value in zip(
-                    states, self._values(non_trainable), strict=True
-                )
-            ]
-        # the values after each epoch too, read by the host once per call
-        stacked = [array.stack() for array in states]
-        return losses.stack(), metrics.stack(), stacked, self._values(non_trainable)
-
-    def _step(self, xb, yb, wb, size):
-        import tensorflow as tf
-
-        model = self.model
-        with tf.GradientTape() as tape:
-            with self.logits_of.linear_output():
-                logits = model(xb, training=True)
-            loss = tf.reduce_sum(self.head.training_loss(yb, logits) * wb) / size
-            if model.losses:
-                loss += tf.add_n(model.losses)
-        grads = tape.gradient(loss, model.trainable_variables)
-        model.optimizer.apply(grads, model.trainable_variables)
-        return loss, logits
-
-    def _flat_step(self, xb, yb, wb, size, non_trainable):
-        import tensorflow as tf
-
-        flat = self.flat
-        vector = flat.vector.value
-        with tf.GradientTape() as tape:
-            loss, (logits, non_trainable) = self.logits_of.loss_and_state(
-                self.head, flat.parts(vector), non_trainable, xb, yb, wb, size
-            )
-        grad = tape.gradient(loss, vector)
-        flat.optimizer.apply([grad], [flat.vector])
-        return loss, logits, list(non_trainable)
-
-    def _values(self, non_trainable) -> list:
-        """Every variable's current value, in the order of the values in."""
-        if self.flat is None:
-            return [variable.value.read_value() for variable in self.variables]
-        return [
-            *self.flat.parts(self.flat.vector.value.read_value()),
-            *non_trainable,
-            *self.flat.optimizer_values(),
-        ]
+    for first in range(0, n_scanned, length):
+        used = min(length, n_scanned - first)
+        rows = order[first * b : (first + used) * b]
+        n_rows = rows.shape[0]
+        if n_rows < length * b:  # spare slots and padding: rows of the chunk
+            rows = np.resize(rows, length * b)
+        x = gather(X, rows).reshape(length, b, -1)
+        y, w = Y[rows], weights[rows]
+        mask = np.ones(length * b, dtype=np.float32)
+        mask[n_rows:] = 0.0
+        if n_rows < used * b:  # the padded partial batch: weight 0
+            w = w * mask.astype(w.dtype, copy=False)
+        sizes = np.full(length, b, dtype=np.float32)
+        sizes[used - 1] = n_rows - (used - 1) * b
+        yield (
+            x, y.reshape(length, b, *y.shape[1:]), w.reshape(length, b),
+            mask.reshape(length, b), sizes, used,
+        )  # fmt: skip
 
 
 # Keras models built between two clearings of TensorFlow's eager kernel

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_classification
 
-from skdnn import TaperedMLPClassifier, _training
+from skdnn import TaperedMLPClassifier, _compiled, _training
 from skdnn._flat_layout import FlatLayout
 from skdnn._heads import get_head
 from skdnn._keras import backend_name
@@ -364,13 +364,13 @@ def test_the_cpu_executor_and_the_flat_call_change_how_not_what(
 
     X, y = data
     params = {**_PARAMS, "dropout": 0.3, "batch_norm": True}
-    cpu_executor = _training.CPU_EXECUTOR
-    small = _training.SINGLE_THREADED_WEIGHTS
+    cpu_executor = _compiled.CPU_EXECUTOR
+    small = _compiled.SINGLE_THREADED_WEIGHTS
 
     def fit(executor, flat, most_weights=small):
         fresh_cache.clear_cache()
-        monkeypatch.setattr(_training, "CPU_EXECUTOR", executor)
-        monkeypatch.setattr(_training, "SINGLE_THREADED_WEIGHTS", most_weights)
+        monkeypatch.setattr(_compiled, "CPU_EXECUTOR", executor)
+        monkeypatch.setattr(_compiled, "SINGLE_THREADED_WEIGHTS", most_weights)
         TaperedMLPClassifier(**{**params, "random_state": 7}).fit(X, y)
         (kit,) = fresh_cache._CACHE._entries.values()
         trainer = kit.compiled
