@@ -11,20 +11,22 @@ builds no ``Dropout`` layer (:func:`~skdnn._architecture.build_model`), so
 whether a layer has dropout stays part of the architecture.
 
 Each layer draws its mask from its own seed generator, as Keras's layer
-does (the same seeds, the same uniform numbers, the same masks); only the
-scale ``1 / (1 - rate)`` is computed from a float32 rate inside the graph
-rather than from a Python number, which can move it by float32 rounding.
+does. In TensorFlow's graph loops (small epochs) the masks are Keras's own
+(the same seeds, the same uniform numbers); only the scale
+``1 / (1 - rate)`` is computed from a float32 rate inside the graph rather
+than from a Python number, which can move it by float32 rounding.
 
-TensorFlow's XLA-compiled training calls (:mod:`skdnn._training`) draw the
-masks from a counter-based hash of the same seeds instead
-(:func:`hashed_uniform`): XLA compiles TensorFlow's stateless Philox
-generator into a slow loop on a CPU (5.3 ms a step of the fit benchmark's
-network against 0.5 ms with the hash, in a bare training loop), while the
+Where XLA compiles the steps (JAX always, TensorFlow's calls for large
+epochs, see :mod:`skdnn._training`) the masks come from a counter-based
+hash of the same seeds instead (:func:`hashed_uniform`). XLA compiles
+TensorFlow's stateless Philox generator into a slow loop on a CPU (5.3 ms a
+step of the fit benchmark's network against 0.5 ms with the hash, in a bare
+training loop), and JAX's Threefry cost its fit 3.2 s against 2.4 s; the
 hash is a few integer operations XLA fuses into the layer's. Its numbers
 pass for uniform on every test dropout needs (each rate kept to within
 sampling noise, no correlation between neighbouring units, rows, steps or
-layers: see the tests), but they are not Keras's, so a fit on that path
-draws other masks than the graph's.
+layers: see the tests), and are the same on both backends, but they are not
+Keras's: a fit there draws other masks than Keras's layer would.
 """
 
 from __future__ import annotations
@@ -123,12 +125,13 @@ class _RunTimeCall:
 
         rate = rates[self.index]
         seed = self.layer.seed_generator.next()
-        if backend_name() == "tensorflow":
-            if getattr(_TRACING, "hashed", False):
-                return _hashed_tensorflow_dropout(inputs, rate, seed)
+        backend = backend_name()
+        if backend == "jax" or (
+            backend == "tensorflow" and getattr(_TRACING, "hashed", False)
+        ):
+            return _hashed_dropout(inputs, rate, seed)
+        if backend == "tensorflow":
             return _tensorflow_dropout(inputs, rate, seed)
-        if backend_name() == "jax":
-            return _jax_dropout(inputs, rate, seed)
         return self.keras_call(inputs, training=training)
 
 
@@ -146,51 +149,59 @@ _MIX = (0x85EBCA6B, 0xC2B2AE35)
 _GOLDEN = 0x9E3779B9
 
 
+def _uint32(value):
+    from skdnn._keras import import_keras
+
+    return import_keras().ops.convert_to_tensor(np.uint32(value))
+
+
 def _mix32(x):
     """MurmurHash3's finaliser: every input bit moves every output bit."""
-    import tensorflow as tf
+    from skdnn._keras import import_keras
 
+    ops = import_keras().ops
     for shift, factor in zip((16, 13), _MIX, strict=True):
-        x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, shift))
-        x = x * tf.constant(factor, tf.uint32)
-    return tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16))
+        x = ops.bitwise_xor(x, ops.right_shift(x, _uint32(shift)))
+        x = ops.multiply(x, _uint32(factor))
+    return ops.bitwise_xor(x, ops.right_shift(x, _uint32(16)))
 
 
 def hashed_uniform(shape, seed):
     """Uniform float32 numbers in [0, 1) of ``shape``, from a ``seed`` pair.
 
     Number ``i`` (in row-major order) is ``mix(mix(i * golden ^ k0) + k1)``
-    for the two 32-bit keys ``k0, k1`` mixed from the seed, ``mix``
-    MurmurHash3's finaliser, read to 24 bits: a counter-based generator, as
-    Philox is, in a few integer operations that XLA fuses.
+    for the two 32-bit keys ``k0, k1`` mixed from the seed's two numbers,
+    ``mix`` MurmurHash3's finaliser, read to 24 bits: a counter-based
+    generator, as Philox and Threefry are, in a few integer operations that
+    XLA fuses. The same numbers on every backend.
+
+    Parameters
+    ----------
+    shape : tuple
+        The shape, of ints (or, on TensorFlow, scalar tensors).
+    seed : tensor of shape (2,)
+        A seed generator's value: any integer dtype, read modulo 2**32.
     """
-    import tensorflow as tf
+    from skdnn._keras import import_keras
 
-    seed = tf.cast(seed, tf.int64)
-    low = tf.cast(tf.bitwise.bitwise_and(seed, 0xFFFFFFFF), tf.uint32)
-    key0 = _mix32(low[0] + tf.constant(_GOLDEN, tf.uint32))
-    key1 = _mix32(tf.bitwise.bitwise_xor(low[1], key0))
-    count = tf.bitcast(tf.range(tf.reduce_prod(shape), dtype=tf.int32), tf.uint32)
-    bits = _mix32(
-        _mix32(tf.bitwise.bitwise_xor(count * tf.constant(_GOLDEN, tf.uint32), key0))
-        + key1
-    )
-    uniform = tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) * (1.0 / 2**24)
-    return tf.reshape(uniform, shape)
-
-
-def _hashed_tensorflow_dropout(inputs, rate, seed):
-    import tensorflow as tf
-
-    rate = tf.cast(rate, inputs.dtype)
-    keep = hashed_uniform(tf.shape(inputs), seed) >= tf.cast(rate, tf.float32)
-    return tf.where(keep, inputs / (1 - rate), tf.zeros_like(inputs))
+    ops = import_keras().ops
+    low = ops.cast(seed, "uint32")
+    key0 = _mix32(ops.add(low[0], _uint32(_GOLDEN)))
+    key1 = _mix32(ops.bitwise_xor(low[1], key0))
+    size = 1
+    for dimension in shape:
+        size = size * dimension
+    count = ops.cast(ops.arange(size, dtype="int32"), "uint32")
+    spread = ops.bitwise_xor(ops.multiply(count, _uint32(_GOLDEN)), key0)
+    bits = _mix32(ops.add(_mix32(spread), key1))
+    uniform = ops.cast(ops.right_shift(bits, _uint32(8)), "float32")
+    return ops.reshape(ops.multiply(uniform, 1.0 / 2**24), shape)
 
 
-def _jax_dropout(inputs, rate, seed):
-    import jax
-    import jax.numpy as jnp
+def _hashed_dropout(inputs, rate, seed):
+    from skdnn._keras import import_keras
 
-    keep = (1.0 - rate).astype(inputs.dtype)
-    mask = jax.random.bernoulli(seed, p=keep, shape=inputs.shape)
-    return jax.lax.select(mask, inputs / keep, jnp.zeros_like(inputs))
+    ops = import_keras().ops
+    keep = hashed_uniform(ops.shape(inputs), seed) >= ops.cast(rate, "float32")
+    rate = ops.cast(rate, inputs.dtype)
+    return ops.where(keep, ops.divide(inputs, 1 - rate), ops.zeros_like(inputs))

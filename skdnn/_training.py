@@ -35,7 +35,8 @@ JAX below, with the dropout masks drawn by a hash XLA fuses
 loops to float32 rounding without dropout, other masks with it.
 On JAX full batches run in ``lax.scan`` calls of one length per fit (the
 power of two that holds an epoch's full batches, at most
-``BATCHES_PER_SCAN``; the spare slots of the last call are switched off)
+``BATCHES_PER_SCAN`` and a chunk of rows; the spare slots of the last call
+are switched off)
 and the last, partial batch in one jitted step, so a batch size compiles
 one scan per length and one step. Rows are gathered from the caller's
 array chunk by chunk and cast to float32 there, so no copy of the training
@@ -75,9 +76,12 @@ from skdnn._user_warnings import user_stacklevel
 # rows) however many rows are trained on.
 CHUNK_ROWS = 8_192
 CHUNK_VALUES = 2**19
-# Most full batches per lax.scan call on JAX (a power of two; a smaller
-# epoch scans the power of two that holds its full batches).
-BATCHES_PER_SCAN = 16
+# Most batches per scan call (a power of two; JAX's lax.scan calls and
+# TensorFlow's XLA calls): an epoch runs in calls of the power of two that
+# holds its batches, at most this many and at most a chunk of rows. A call
+# costs a copy of the state in and out: 16 a call cost the fit benchmark's
+# JAX fit 7 % more time than 128.
+BATCHES_PER_SCAN = 128
 #: Most epochs one compiled call runs on TensorFlow (a small table's).
 EPOCHS_PER_CALL = 8
 # Most encoded values such a call's gathered rows may hold (4 MB of
@@ -342,16 +346,22 @@ class EpochRunner:
             n_rows // self.batch_size
         )
 
+    def _scan_length(self, X, n_scanned: int) -> int:
+        """Batches per scan call: one length per fit, so one compilation
+        serves each batch size (and on JAX one step each size of a partial
+        batch that is not padded): the power of two that holds the epoch's
+        ``n_scanned`` batches, at most ``BATCHES_PER_SCAN`` and a chunk."""
+        most = min(BATCHES_PER_SCAN, max(self._chunk_cap(X) // self.batch_size, 1))
+        most = 1 << most.bit_length() - 1
+        return min(most, 1 << max(n_scanned - 1, 0).bit_length())
+
     def _run_tensorflow_scans(self, compiled, X, Y, weights, order):
         """An epoch in XLA-compiled calls of padded batches (see _scan_chunks)."""
         import tensorflow as tf
 
         b, n = self.batch_size, order.shape[0]
         n_scanned = -(-n // b)  # a partial batch is padded: no batch norm here
-        # calls of one length per fit: the power of two that holds the
-        # epoch's batches, at most a chunk of rows
-        most = 1 << max(self._chunk_cap(X) // b, 1).bit_length() - 1
-        length = min(most, 1 << max(n_scanned - 1, 0).bit_length())
+        length = self._scan_length(X, n_scanned)
         loss_sum = metric_sum = 0.0
         for x, y, w, mask, sizes, used in _scan_chunks(
             X, Y, weights, order, b, length, n_scanned
@@ -381,11 +391,7 @@ class EpochRunner:
         # skdnn._compiled._jax_steps)
         n_scanned = n // b + (1 if pads and n % b else 0)
         loss_sum = metric_sum = 0.0
-        # scans of one length per fit (the power of two that holds the
-        # epoch's scanned batches, at most BATCHES_PER_SCAN), so one
-        # compiled scan serves each batch size (and one step each size of a
-        # partial batch that is not padded)
-        length = min(BATCHES_PER_SCAN, 1 << max(n_scanned - 1, 0).bit_length())
+        length = self._scan_length(X, n_scanned)
         for x, y, w, mask, sizes, used in _scan_chunks(
             X, Y, weights, order, b, length, n_scanned
         ):

@@ -195,6 +195,9 @@ def test_dropout_rates_share_one_trace(data, fresh_cache):
     assert not np.allclose(at_01.history_["loss"], cached.history_["loss"])
 
 
+@pytest.mark.skipif(
+    backend_name() != "tensorflow", reason="JAX's steps draw the hashed masks"
+)
 @pytest.mark.parametrize("rate", [0.1, 0.5])
 def test_run_time_dropout_draws_the_masks_of_keras_layer(rate):
     from skdnn._dropout import given, take_rates_at_run_time
@@ -216,6 +219,67 @@ def test_run_time_dropout_draws_the_masks_of_keras_layer(rate):
     assert 0 < (ours == 0).mean() < 1
     # in inference, and outside a compiled function's trace, Keras's layer
     np.testing.assert_array_equal(to_numpy(layer(x, training=False)), x)
+
+
+# The masks of XLA-compiled steps (JAX, TensorFlow's large epochs)
+
+
+def _uniform(seed, shape=(256, 512)):
+    from skdnn._dropout import hashed_uniform
+    from skdnn._keras import import_keras, to_numpy
+
+    seed = import_keras().ops.convert_to_tensor(np.array(seed, np.int32))
+    return to_numpy(hashed_uniform(shape, seed))
+
+
+def test_the_hashed_numbers_are_uniform_seeded_and_uncorrelated():
+    u = _uniform([1234, 0])
+    assert u.dtype == np.float32 and u.min() >= 0 and u.max() < 1
+    # 131,072 numbers: their mean within 5 standard errors of 1/2, each
+    # sixteenth of [0, 1) within 5 standard errors of its share
+    assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / u.size)
+    counts = np.histogram(u, bins=16, range=(0, 1))[0] / u.size
+    assert np.all(np.abs(counts - 1 / 16) < 5 * np.sqrt(1 / 16 * 15 / 16 / u.size))
+    np.testing.assert_array_equal(_uniform([1234, 0]), u)
+    limit = 5 / np.sqrt(u.size)  # of a correlation of independent numbers
+
+    def corr(a, b):
+        return abs(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+    assert corr(u[:, 1:], u[:, :-1]) < limit  # neighbouring units
+    assert corr(u[1:], u[:-1]) < limit  # neighbouring rows
+    # the next step (the seed generator's counter), another layer's seed
+    for other in ([1234, 1], [1235, 0], [0, 0]):
+        v = _uniform(other)
+        assert corr(u, v) < limit
+        assert np.mean(u == v) < 1e-3
+    # as Philox's, the numbers of a smaller shape are the first ones of a
+    # larger (number i depends on i and the seed only)
+    np.testing.assert_array_equal(_uniform([1234, 0], (128, 512)), u[:128])
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.5])
+def test_hashed_dropout_drops_its_rate_and_scales_the_rest(rate):
+    from skdnn._dropout import given, take_rates_at_run_time
+    from skdnn._keras import import_keras, to_numpy
+
+    keras = import_keras()
+    inputs = keras.Input(shape=(256,))
+    model = keras.Model(inputs, keras.layers.Dropout(rate, seed=3)(inputs))
+    layer = model.layers[-1]
+    take_rates_at_run_time(model)
+    x = np.linspace(0.5, 2.0, 128 * 256, dtype=np.float32).reshape(128, 256)
+    start = to_numpy(layer.seed_generator.state)
+    with given(keras.ops.convert_to_tensor(np.array([rate], np.float32)), hashed=True):
+        first = to_numpy(layer(x, training=True))
+        second = to_numpy(layer(x, training=True))  # the seed moved on
+        layer.seed_generator.state.assign(start)
+        again = to_numpy(layer(x, training=True))
+    dropped = first == 0
+    assert abs(dropped.mean() - rate) < 5 * np.sqrt(rate * (1 - rate) / x.size)
+    np.testing.assert_allclose(first[~dropped], x[~dropped] / (1 - rate), rtol=1e-6)
+    np.testing.assert_array_equal(again, first)
+    assert np.mean((second == 0) == dropped) < 1 - rate / 2
 
 
 def test_cached_function_gives_the_results_of_a_fresh_one(data, fresh_cache):

@@ -54,64 +54,6 @@ def calls(monkeypatch):
     _training.clear_cache()
 
 
-def _uniform(seed, shape=(256, 512)):
-    import tensorflow as tf
-
-    from skdnn._dropout import hashed_uniform
-
-    return hashed_uniform(tf.constant(shape), tf.constant(seed, tf.int64)).numpy()
-
-
-def test_the_hashed_numbers_are_uniform_seeded_and_uncorrelated():
-    u = _uniform([1234, 0])
-    assert u.dtype == np.float32 and u.min() >= 0 and u.max() < 1
-    # 131,072 numbers: their mean within 5 standard errors of 1/2, each
-    # sixteenth of [0, 1) within 5 standard errors of its share
-    assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / u.size)
-    counts = np.histogram(u, bins=16, range=(0, 1))[0] / u.size
-    assert np.all(np.abs(counts - 1 / 16) < 5 * np.sqrt(1 / 16 * 15 / 16 / u.size))
-    np.testing.assert_array_equal(_uniform([1234, 0]), u)
-    limit = 5 / np.sqrt(u.size)  # of a correlation of independent numbers
-
-    def corr(a, b):
-        return abs(np.corrcoef(a.ravel(), b.ravel())[0, 1])
-
-    assert corr(u[:, 1:], u[:, :-1]) < limit  # neighbouring units
-    assert corr(u[1:], u[:-1]) < limit  # neighbouring rows
-    # the next step (the seed generator's counter), another layer's seed
-    for other in ([1234, 1], [1235, 0], [0, 0]):
-        v = _uniform(other)
-        assert corr(u, v) < limit
-        assert np.mean(u == v) < 1e-3
-    # as Philox's, the numbers of a smaller shape are the first ones of a
-    # larger (number i depends on i and the seed only)
-    np.testing.assert_array_equal(_uniform([1234, 0], (128, 512)), u[:128])
-
-
-@pytest.mark.parametrize("rate", [0.1, 0.5])
-def test_hashed_dropout_drops_its_rate_and_scales_the_rest(rate):
-    from skdnn._dropout import given, take_rates_at_run_time
-    from skdnn._keras import import_keras, to_numpy
-
-    keras = import_keras()
-    inputs = keras.Input(shape=(256,))
-    model = keras.Model(inputs, keras.layers.Dropout(rate, seed=3)(inputs))
-    layer = model.layers[-1]
-    take_rates_at_run_time(model)
-    x = np.linspace(0.5, 2.0, 128 * 256, dtype=np.float32).reshape(128, 256)
-    start = to_numpy(layer.seed_generator.state)
-    with given(keras.ops.convert_to_tensor(np.array([rate], np.float32)), hashed=True):
-        first = to_numpy(layer(x, training=True))
-        second = to_numpy(layer(x, training=True))  # the seed moved on
-        layer.seed_generator.state.assign(start)
-        again = to_numpy(layer(x, training=True))
-    dropped = first == 0
-    assert abs(dropped.mean() - rate) < 5 * np.sqrt(rate * (1 - rate) / x.size)
-    np.testing.assert_allclose(first[~dropped], x[~dropped] / (1 - rate), rtol=1e-6)
-    np.testing.assert_array_equal(again, first)
-    assert np.mean((second == 0) == dropped) < 1 - rate / 2
-
-
 def test_large_epochs_train_in_xla_calls_with_the_graph_loops_numbers(data, calls):
     # without dropout the XLA calls compute what the graph loops do, to
     # float32 rounding, the padded partial batch taking the step of its rows
