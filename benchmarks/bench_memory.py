@@ -1,18 +1,20 @@
 """Peak memory of fitting and predicting, beside the size of the caller's data.
 
 Each case runs in a fresh interpreter. It imports what it needs, makes its
-data, runs a small warm-up (so the framework's one-off start-up memory is
-not counted), notes the resident set size (RSS), then runs the measured call
-while a thread polls the RSS every half millisecond; the peak also comes
-from ``getrusage`` when it grew past its earlier high. The table shows the
-peak RSS growth during the call and its ratio to the size of one copy of the
-caller's X:
+data, runs a warm-up (one epoch on the first 20,000 rows, so the
+framework's one-off start-up memory and the compilation of the shapes the
+measured call uses are not counted), notes the resident set size (RSS),
+then runs the measured call while a thread polls the RSS every half
+millisecond; the peak also comes from ``getrusage`` when it grew past its
+earlier high. The table shows the peak RSS growth during the call and its
+ratio to the size of one copy of the caller's X:
 
 * fit (200,000 x 40 float64, validation_split=0.2, 2 epochs): growth vs one
   float32 copy of X, the most skdnn should hold beyond the caller's array.
   skdnn is also fit on 400,000 rows: the difference between the two growths
   is what the fit holds per row of X, free of fixed costs (the framework's
-  buffers, blocks of activations);
+  buffers, blocks of activations). A last skdnn case warms up on 1,000 rows
+  only, so its fit also compiles its shapes (XLA, for these large epochs);
 * predict_proba (2,000,000 x 40 float64): growth vs one float64 copy of X,
   which a streaming prediction stays well under. ``MLPClassifier`` holds
   every layer's activations for all rows at once (2e6 x 512 float64 is
@@ -46,9 +48,17 @@ FIT_EPOCHS = 2
 # name -> (kind, rows, Keras backend)
 SKDNN_FIT = "fit, skdnn (TensorFlow backend)"
 SKDNN_FIT_TWICE = "fit, skdnn (TensorFlow backend), 400k rows"
+# rows of the warm-up epoch: those of the fit benchmark, whose epochs run
+# in compiled calls of the shape the measured fits' do
+WARM_UP_ROWS = 20_000
 CASES = {
     SKDNN_FIT: ("fit-skdnn", FIT_ROWS, "tensorflow"),
     SKDNN_FIT_TWICE: ("fit-skdnn", 2 * FIT_ROWS, "tensorflow"),
+    "fit, skdnn (TensorFlow backend), compiling its shapes": (
+        "fit-skdnn-cold",
+        FIT_ROWS,
+        "tensorflow",
+    ),
     "fit, skdnn (JAX backend)": ("fit-skdnn", FIT_ROWS, "jax"),
     "fit, sklearn MLPClassifier": ("fit-mlp", FIT_ROWS, "tensorflow"),
     "fit, Keras model.fit(validation_split=0.2)": ("fit-keras", FIT_ROWS, "tensorflow"),
@@ -106,8 +116,9 @@ def prepare(kind: str, rows: int):
     """The caller's data and the call to measure, after a warm-up."""
     if kind.startswith("fit"):
         X, y = c.make_data(n_samples=rows)
-        X_small, y_small = X[:1_000], y[:1_000]
-        if kind == "fit-skdnn":
+        warm_up = 1_000 if kind == "fit-skdnn-cold" else WARM_UP_ROWS
+        X_small, y_small = X[:warm_up], y[:warm_up]
+        if kind.startswith("fit-skdnn"):
             c.skdnn_classifier(epochs=1).fit(X_small, y_small)
             return X, lambda: c.skdnn_classifier(epochs=FIT_EPOCHS).fit(X, y)
         if kind == "fit-mlp":
