@@ -168,16 +168,19 @@ def _jax_steps(model, head):
 
 
 class _TensorFlowTrainer:
-    """One ``tf.function`` training the networks of an architecture.
+    """The ``tf.function`` calls training the networks of an architecture.
 
     TensorFlow's optimizers update ``tf.Variable`` objects in place (Keras's
-    ``stateless_apply`` is not available there), so the compiled function
-    trains the kit's private template: it takes a network's values
+    ``stateless_apply`` is not available there), so the compiled functions
+    train the kit's private template: they take a network's values
     (weights, non-trainable state such as batch-norm statistics and dropout
     seed states, optimizer variables, the learning rate among them) as
-    arguments, copies them into the template, runs the chunk's steps and
-    returns the results, all in the one graph: the trace is paid once per
-    architecture.
+    arguments, copy them into the template, run the steps and return the
+    results, all in one graph: the trace is paid once per architecture.
+    Calling the trainer runs the graph loops over a chunk of rows
+    (:class:`_TensorFlowChunk`); :meth:`scan` runs padded batches in an
+    XLA-compiled call (:class:`_TensorFlowScan`), for the large epochs
+    :meth:`scans` picks, compiled once per shape of chunk.
     """
 
     def __init__(self, template, head):

@@ -195,24 +195,37 @@ def test_dropout_rates_share_one_trace(data, fresh_cache):
     assert not np.allclose(at_01.history_["loss"], cached.history_["loss"])
 
 
+def _dropout_model(rate, rows, width):
+    """A model of one Dropout layer, the layer, rows for it, its seed state."""
+    from skdnn._keras import import_keras, to_numpy
+
+    keras = import_keras()
+    inputs = keras.Input(shape=(width,))
+    model = keras.Model(inputs, keras.layers.Dropout(rate, seed=3)(inputs))
+    layer = model.layers[-1]
+    x = np.linspace(0.5, 2.0, rows * width, dtype=np.float32).reshape(rows, width)
+    return model, layer, x, to_numpy(layer.seed_generator.state)
+
+
+def _rates(rate):
+    from skdnn._keras import import_keras
+
+    return import_keras().ops.convert_to_tensor(np.array([rate], np.float32))
+
+
 @pytest.mark.skipif(
     backend_name() != "tensorflow", reason="JAX's steps draw the hashed masks"
 )
 @pytest.mark.parametrize("rate", [0.1, 0.5])
 def test_run_time_dropout_draws_the_masks_of_keras_layer(rate):
     from skdnn._dropout import given, take_rates_at_run_time
-    from skdnn._keras import import_keras, to_numpy
+    from skdnn._keras import to_numpy
 
-    keras = import_keras()
-    inputs = keras.Input(shape=(64,))
-    model = keras.Model(inputs, keras.layers.Dropout(rate, seed=3)(inputs))
-    layer = model.layers[-1]
-    x = np.linspace(0.5, 2.0, 32 * 64, dtype=np.float32).reshape(32, 64)
-    start = to_numpy(layer.seed_generator.state)
+    model, layer, x, start = _dropout_model(rate, 32, 64)
     keras_out = to_numpy(layer(x, training=True))
     layer.seed_generator.state.assign(start)
     take_rates_at_run_time(model)
-    with given(keras.ops.convert_to_tensor(np.array([rate], np.float32))):
+    with given(_rates(rate)):
         ours = to_numpy(layer(x, training=True))
     np.testing.assert_array_equal(ours == 0, keras_out == 0)
     np.testing.assert_allclose(ours, keras_out, rtol=1e-6)
@@ -261,16 +274,11 @@ def test_the_hashed_numbers_are_uniform_seeded_and_uncorrelated():
 @pytest.mark.parametrize("rate", [0.1, 0.5])
 def test_hashed_dropout_drops_its_rate_and_scales_the_rest(rate):
     from skdnn._dropout import given, take_rates_at_run_time
-    from skdnn._keras import import_keras, to_numpy
+    from skdnn._keras import to_numpy
 
-    keras = import_keras()
-    inputs = keras.Input(shape=(256,))
-    model = keras.Model(inputs, keras.layers.Dropout(rate, seed=3)(inputs))
-    layer = model.layers[-1]
+    model, layer, x, start = _dropout_model(rate, 128, 256)
     take_rates_at_run_time(model)
-    x = np.linspace(0.5, 2.0, 128 * 256, dtype=np.float32).reshape(128, 256)
-    start = to_numpy(layer.seed_generator.state)
-    with given(keras.ops.convert_to_tensor(np.array([rate], np.float32)), hashed=True):
+    with given(_rates(rate), hashed=True):
         first = to_numpy(layer(x, training=True))
         second = to_numpy(layer(x, training=True))  # the seed moved on
         layer.seed_generator.state.assign(start)
