@@ -421,6 +421,15 @@ class _TensorFlowChunk:
             if model.losses:
                 loss += tf.add_n(model.losses)
         grads = tape.gradient(loss, model.trainable_variables)
+        # An embedding table's gradient comes as tf.IndexedSlices, one entry
+        # per row, so a level seen twice in a batch has two entries; Keras's
+        # TensorFlow optimizers square each entry (Adam's, RMSprop's second
+        # moment: g1² + g2², not (g1 + g2)²) and step such a level by the
+        # wrong size. Dense, it trains as the flat vector and JAX do.
+        grads = [
+            tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+            for g in grads
+        ]
         model.optimizer.apply(grads, model.trainable_variables)
         return loss, logits
 

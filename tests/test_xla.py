@@ -69,6 +69,26 @@ def test_large_epochs_train_in_xla_calls_with_the_graph_loops_numbers(data, call
     pd.testing.assert_frame_equal(xla.history_, graph.history_, rtol=1e-4)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_an_embedded_column_trains_as_in_the_graph_loops(calls, optimizer):
+    # an embedding table's sparse gradient repeats a level seen twice in a
+    # batch; Adam's and RMSprop's second moments must read its sum, as the
+    # graph loops' one dense vector does (they squared each repeat apart)
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=300)})
+    X["city"] = pd.Categorical(rng.choice([f"c{i}" for i in range(40)], 300))
+    y = ((X["a"] + X["city"].cat.codes % 3 - 1) > 0).astype(int).to_numpy()
+    params = {**_PARAMS, "dropout": 0.0, "optimizer": optimizer, "batch_size": 32}
+    xla = TaperedMLPClassifier(**params).fit(X, y)
+    assert calls["xla"] == 3 and len(xla.preprocessor_.embedded_features_) == 1
+    _compiled.XLA_MIN_BATCHES_SMALL = None
+    graph = TaperedMLPClassifier(**params).fit(X, y)
+    pd.testing.assert_frame_equal(xla.history_, graph.history_, rtol=1e-4)
+    np.testing.assert_allclose(
+        xla.predict_proba(X), graph.predict_proba(X), rtol=1e-4, atol=1e-5
+    )
+
+
 def test_xla_fits_reproduce_and_take_their_dropout_rates(data, calls):
     X, y = data
     params = {**_PARAMS, "dropout": 0.3}
