@@ -179,10 +179,6 @@ def _thousands_dots_read(frame):
     return frame
 
 
-def _n_numeric(frame) -> int:
-    return sum(dtype.kind in "iuf" for dtype in frame.dtypes)
-
-
 def _as_numbers(values, *, formatted: bool):
     """``values`` (text) read as numbers, NaN where they do not read;
     ``formatted`` also strips spaces, thousands commas, ``%`` and currency."""
