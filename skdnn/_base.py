@@ -296,14 +296,13 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             self._build(rng)
             self._history_rows = []
         try:
-            self._train(
-                X, Y, weights, train_rows, val, rng, 1 if incremental else self.epochs
-            )
+            epochs = 1 if incremental else self.epochs
+            self._train(X, Y, weights, train_rows, val, rng, epochs, scorers)
         finally:
             release_kernel_cache()
         return self
 
-    def _train(self, X, Y, weights, train_rows, val, rng, epochs):
+    def _train(self, X, Y, weights, train_rows, val, rng, epochs, scorers):
         from skdnn._keras import backend_name
 
         network = self._network
@@ -318,13 +317,14 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         )
         runner = network.runner(kit, self.batch_size, bound=bound)
         try:
-            self._run_epochs(runner, X, Y, weights, train_rows, val, rng, epochs)
+            self._run_epochs(
+                runner, X, Y, weights, train_rows, val, rng, epochs, scorers
+            )
         finally:
             network.keep(runner)
 
-    def _run_epochs(self, runner, X, Y, weights, train_rows, val, rng, epochs):
+    def _run_epochs(self, runner, X, Y, weights, train_rows, val, rng, epochs, scorers):
         kit = runner.kit
-        scorers = self._scorers()
         monitor, maximise = self._resolve_monitor(val is not None, scorers)
         tracker = BestEpoch(monitor, maximise, keep=self.early_stopping)
         # the rows as scorers take them, gathered as float32 once per fit
