@@ -20,6 +20,12 @@ both carry the optimism of a selection; RandomizedSearchCV's, the maximum of
 the rows aside first: both searches run on the rest, each refits the design
 it picked on the rest, and both designs are scored on the held-out rows,
 which neither search saw (the comparison free of the selection's optimism).
+``--rescore N`` measures the same thing on the search's own rows: each
+picked design is cross-validated again on N fresh splits of them. How much
+optimism a best-of-many CV score carries, ``--seed-lottery`` shows: it
+cross-validates the unchanged starting design under as many seeds as the
+random search has candidates, so no candidate is better than another and
+the best of their scores is luck alone.
 
 Usage::
 
@@ -31,6 +37,8 @@ Usage::
         --loader benchmarks._datasets:design_search_sets    # 7 real sets
     python benchmarks/bench_design_search.py --random-cache .random  # reuse
     python benchmarks/bench_design_search.py --holdout 0.3   # + held-out scores
+    python benchmarks/bench_design_search.py --rescore 3     # + fresh folds
+    python benchmarks/bench_design_search.py --seed-lottery  # + luck's best
 
 ``--loader module:function`` names a function returning a dict of data-set
 name to ``(X, y)``; ``--datasets`` then picks from its names.
@@ -207,6 +215,23 @@ def run_one(name, X, y, args) -> dict:
             best = clone(pipe).set_params(**search.best_params_).fit(X, y)
             random["test_score"] = float(design.scorer_(best, X_test, y_test))
         _write_cache(args.random_cache, cache_key, random)
+    lottery = None
+    if args.seed_lottery:
+        lottery = _seed_lottery(
+            pipe, X, y, folds, design.scorer_, n_iter, args, X_test, y_test
+        )
+    rescored = None
+    if args.rescore:
+        import ast
+
+        picked = {
+            "start": {},
+            "design": design.best_params_,
+            "random": {
+                k: ast.literal_eval(v) for k, v in random["best_params"].items()
+            },
+        }
+        rescored = _rescore(pipe, X, y, picked, design.scorer_, args)
     accepted = design.path_[design.path_["accepted"]]
     return {
         "dataset": name,
@@ -225,7 +250,103 @@ def run_one(name, X, y, args) -> dict:
         ),
         "verdict": design.best_diagnosis_.verdict,
         "stop": design.stop_reason_,
+        "lottery": lottery,
+        "rescored": rescored,
     }
+
+
+def _rescore(pipe, X, y, picked: dict, scorer, args) -> dict:
+    """The starting design and each search's pick, cross-validated on fresh folds.
+
+    ``args.rescore`` new splits of the same rows (``args.cv`` stratified
+    folds each, shuffled with seeds 1, 2, ...; the searches used seed 0):
+    the mean score is the CV figure of the picked design without the luck
+    of the folds it was picked on. Returns the mean per search name.
+    """
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    scores = {}
+    for name, params in picked.items():
+        net = clone(pipe).set_params(**params)
+        runs = [
+            cross_val_score(
+                net,
+                X,
+                y,
+                cv=StratifiedKFold(args.cv, shuffle=True, random_state=SEED + k),
+                scoring=scorer,
+                n_jobs=args.n_jobs,
+                error_score=float("nan"),
+            )
+            for k in range(1, args.rescore + 1)
+        ]
+        scores[name] = float(np.mean(runs))
+    return scores
+
+
+def _seed_lottery(pipe, X, y, folds, scorer, n_iter, args, X_test, y_test) -> dict:
+    """The starting design under ``n_iter`` seeds: what luck alone scores.
+
+    RandomizedSearchCV over the network's ``random_state`` only, on the same
+    folds and scorer as the two searches, with as many candidates as the
+    random search: every candidate is the same design, so the spread of
+    their CV scores is the fold noise of one design, and the best of them
+    is the optimism a search that picks the maximum of that many noisy
+    means is granted without any design being better. Cached like the
+    random search (its key names the lottery). With ``--holdout``, the best
+    seed's design is refitted on the search's rows and scored on the
+    held-out ones (``test``), where its luck is gone.
+    """
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.model_selection import RandomizedSearchCV
+
+    defaults = sorted((k, repr(v)) for k, v in pipe.get_params().items())
+    key = repr(
+        ("seed lottery", X.shape, args.cv, n_iter, args.epochs, SEED, defaults)
+        + ((args.holdout,) if args.holdout else ())
+    )
+    stored = _read_cache(args.random_cache, key)
+    if stored is not None:
+        return stored["best_params"]
+    start = time.perf_counter()
+    search = RandomizedSearchCV(
+        pipe,
+        {"net__random_state": list(range(1, 1_000_001))},
+        n_iter=n_iter,
+        scoring=scorer,
+        cv=folds,
+        refit=False,
+        random_state=SEED,
+        n_jobs=args.n_jobs,
+        error_score=float("nan"),
+    ).fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    result = {
+        "best": float(np.nanmax(scores)),
+        "median": float(np.nanmedian(scores)),
+        "std": float(np.nanstd(scores)),
+        "time": time.perf_counter() - start,
+        "test": None,
+    }
+    if X_test is not None:
+        seed = search.cv_results_["params"][int(np.nanargmax(scores))]
+        best = clone(pipe).set_params(**seed).fit(X, y)
+        result["test"] = float(scorer(best, X_test, y_test))
+    # stored in the random search's format: the figures as its best_params
+    _write_cache(
+        args.random_cache,
+        key,
+        {
+            "best_score": result["best"],
+            "time": result["time"],
+            "best_params": result,
+            "test_score": None,
+        },
+    )
+    return result
 
 
 def _cache_path(folder, key) -> str:
@@ -309,6 +430,50 @@ def print_table(rows: list[dict]) -> None:
                 sum(r[k] for r in rows) / n for k in ("design_test", "random_test")
             ]
             print(f"mean held-out score: design {means[0]:.4f}, random {means[1]:.4f}")
+    rescored = [r for r in rows if r.get("rescored")]
+    if rescored:
+        print()
+        print(f"{'fresh folds':<15}{'start':>9}{'design':>9}{'random':>9}{'diff':>8}")
+        for r in rescored:
+            o, d, q = (r["rescored"][k] for k in ("start", "design", "random"))
+            print(f"{r['dataset']:<15}{o:>9.4f}{d:>9.4f}{q:>9.4f}{d - q:>+8.4f}")
+        if len(rescored) > 1:
+            n = len(rescored)
+            o, d, q = (
+                sum(r["rescored"][k] for r in rescored) / n
+                for k in ("start", "design", "random")
+            )
+            print(f"mean on fresh folds: start {o:.4f}, design {d:.4f}, random {q:.4f}")
+    lotteries = [r for r in rows if r.get("lottery")]
+    if lotteries:
+        print()
+        print(
+            f"{'seed lottery':<15}{'median':>9}{'std':>8}{'best':>9}"
+            f"{'design':>9}{'random':>9}{'best, held out':>16}"
+        )
+        for r in lotteries:
+            lot = r["lottery"]
+            print(
+                f"{r['dataset']:<15}{lot['median']:>9.4f}{lot['std']:>8.4f}"
+                f"{lot['best']:>9.4f}{r['design_score']:>9.4f}{r['random_score']:>9.4f}"
+                + (f"{lot['test']:>16.4f}" if lot.get("test") is not None else "")
+            )
+        if len(lotteries) > 1:
+            n = len(lotteries)
+            means = [
+                sum(r["lottery"]["median"] for r in lotteries) / n,
+                sum(r["lottery"]["best"] for r in lotteries) / n,
+            ]
+            tests = [r["lottery"].get("test") for r in lotteries]
+            print(
+                f"mean: the start design's median seed {means[0]:.4f}, its best "
+                f"seed {means[1]:.4f}"
+                + (
+                    f" ({sum(tests) / n:.4f} on the held-out rows)"
+                    if None not in tests
+                    else ""
+                )
+            )
     print()
     for r in rows:
         print(f"{r['dataset']}: accepted {r['path']}; final verdict {r['verdict']}")
@@ -341,6 +506,23 @@ def main(argv=None) -> int:
         default=0.0,
         help="share of the rows set aside (stratified) to score both searches' "
         "refitted designs on rows neither saw (default 0: CV scores only)",
+    )
+    parser.add_argument(
+        "--rescore",
+        type=int,
+        default=0,
+        metavar="N",
+        help="cross-validate each search's picked design again on N fresh "
+        "splits of the same rows (seeds 1..N) and print the mean: the CV "
+        "figure without the luck of the folds it was picked on (default 0)",
+    )
+    parser.add_argument(
+        "--seed-lottery",
+        action="store_true",
+        help="also cross-validate the starting design under as many seeds as "
+        "the random search has candidates, and print the best and median of "
+        "their CV scores: what picking the best of that many noisy means "
+        "scores when no design is better",
     )
     parser.add_argument(
         "--quick", action="store_true", help="3 folds and 30 epochs: a smoke run"
