@@ -137,11 +137,7 @@ def design_space(n_features: int, *, epochs: int, patience: int) -> dict:
 
 def run_one(name, X, y, args) -> dict:
     from sklearn.base import clone
-    from sklearn.model_selection import (
-        RandomizedSearchCV,
-        StratifiedKFold,
-        train_test_split,
-    )
+    from sklearn.model_selection import StratifiedKFold, train_test_split
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -194,17 +190,9 @@ def run_one(name, X, y, args) -> dict:
     random = _read_cache(args.random_cache, cache_key)
     if random is None:
         start = time.perf_counter()
-        search = RandomizedSearchCV(
-            pipe,
-            {f"net__{key}": values for key, values in space.items()},
-            n_iter=n_iter,
-            scoring=design.scorer_,
-            cv=folds,
-            refit=False,
-            random_state=SEED,
-            n_jobs=args.n_jobs,
-            error_score=float("nan"),
-        ).fit(X, y)
+        space = {f"net__{key}": values for key, values in space.items()}
+        search = _random_search(pipe, space, n_iter, design.scorer_, folds, args)
+        search.fit(X, y)
         random = {
             "best_score": float(search.best_score_),
             "time": time.perf_counter() - start,
@@ -301,7 +289,6 @@ def _seed_lottery(pipe, X, y, folds, scorer, n_iter, args, X_test, y_test) -> di
     """
     import numpy as np
     from sklearn.base import clone
-    from sklearn.model_selection import RandomizedSearchCV
 
     defaults = sorted((k, repr(v)) for k, v in pipe.get_params().items())
     key = repr(
@@ -310,19 +297,10 @@ def _seed_lottery(pipe, X, y, folds, scorer, n_iter, args, X_test, y_test) -> di
     )
     stored = _read_cache(args.random_cache, key)
     if stored is not None:
-        return stored["best_params"]
+        return stored
     start = time.perf_counter()
-    search = RandomizedSearchCV(
-        pipe,
-        {"net__random_state": list(range(1, 1_000_001))},
-        n_iter=n_iter,
-        scoring=scorer,
-        cv=folds,
-        refit=False,
-        random_state=SEED,
-        n_jobs=args.n_jobs,
-        error_score=float("nan"),
-    ).fit(X, y)
+    seeds = {"net__random_state": list(range(1, 1_000_001))}
+    search = _random_search(pipe, seeds, n_iter, scorer, folds, args).fit(X, y)
     scores = search.cv_results_["mean_test_score"]
     result = {
         "best": float(np.nanmax(scores)),
@@ -335,18 +313,29 @@ def _seed_lottery(pipe, X, y, folds, scorer, n_iter, args, X_test, y_test) -> di
         seed = search.cv_results_["params"][int(np.nanargmax(scores))]
         best = clone(pipe).set_params(**seed).fit(X, y)
         result["test"] = float(scorer(best, X_test, y_test))
-    # stored in the random search's format: the figures as its best_params
-    _write_cache(
-        args.random_cache,
-        key,
-        {
-            "best_score": result["best"],
-            "time": result["time"],
-            "best_params": result,
-            "test_score": None,
-        },
-    )
+    _write_cache(args.random_cache, key, result)
     return result
+
+
+def _random_search(pipe, space: dict, n_iter: int, scorer, folds, args):
+    """The benchmark's RandomizedSearchCV over ``space``, not yet fitted.
+
+    Seeded, on the given folds and scorer, without a refit; a failed fit
+    scores NaN rather than stopping the run.
+    """
+    from sklearn.model_selection import RandomizedSearchCV
+
+    return RandomizedSearchCV(
+        pipe,
+        space,
+        n_iter=n_iter,
+        scoring=scorer,
+        cv=folds,
+        refit=False,
+        random_state=SEED,
+        n_jobs=args.n_jobs,
+        error_score=float("nan"),
+    )
 
 
 def _cache_path(folder, key) -> str:
@@ -356,11 +345,13 @@ def _cache_path(folder, key) -> str:
 
 
 def _read_cache(folder, key) -> dict | None:
-    """A RandomizedSearchCV result stored by an earlier run, or None.
+    """A result stored by an earlier run under ``key``, or None.
 
-    The result is a dict of ``best_score``, ``time`` (seconds),
-    ``best_params`` (each value as its repr) and ``test_score`` (its
-    design's score on the held-out rows, or None without ``--holdout``).
+    The dict as written, less its key. A random search's has
+    ``best_score``, ``time`` (seconds), ``best_params`` (each value as its
+    repr) and ``test_score`` (its design's score on the held-out rows, or
+    None without ``--holdout``); a seed lottery's is the dict
+    ``_seed_lottery`` returns.
 
     The random search does not depend on DesignSearchCV's code: a run that
     changes only the search's moves may reuse it (its time is the stored
@@ -375,18 +366,18 @@ def _read_cache(folder, key) -> dict | None:
         return None
     with open(path) as f:
         stored = json.load(f)
-    keys = ("best_score", "time", "best_params", "test_score")
-    return {key: stored.get(key) for key in keys}
+    stored.pop("key", None)
+    return stored
 
 
-def _write_cache(folder, key, random: dict) -> None:
+def _write_cache(folder, key, result: dict) -> None:
     import json
 
     if not folder:
         return
     os.makedirs(folder, exist_ok=True)
     with open(_cache_path(folder, key), "w") as f:
-        json.dump({"key": key, **random}, f, indent=1)
+        json.dump({"key": key, **result}, f, indent=1)
 
 
 def print_table(rows: list[dict]) -> None:
