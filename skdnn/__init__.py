@@ -18,7 +18,7 @@ _PUBLIC = {
     "Diagnosis": "skdnn._history",
     "diagnose": "skdnn._history",
     "HistoryDisplay": "skdnn._plot",
-    "DesignSearchDisplay": "skdnn._plot",
+    "DesignSearchDisplay": "skdnn._search_plot",
     "DesignSearchCV": "skdnn._search",
     "EpochProgress": "skdnn._progress",
     "evaluation_report": "skdnn._report",
