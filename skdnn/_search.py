@@ -19,7 +19,7 @@ import numbers
 import time
 import warnings
 from copy import deepcopy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Integral
 
 import numpy as np
@@ -209,7 +209,10 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
     best_estimator_ : estimator
         The accepted design refitted on all the rows (``refit=True`` only).
     best_diagnosis_ : Diagnosis
-        Pooled verdict on the folds' curves of the accepted design.
+        Pooled verdict on the folds' curves of the accepted design. When
+        the search tried moves from that design, its first line of
+        ``advice`` names them with their gains and noise: none beat the
+        design, though the curves' own advice may suggest one again.
     best_histories_ : list of pandas.DataFrame
         The folds' learning curves of the accepted design.
     cv_results_ : dict of ndarray
@@ -760,7 +763,9 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.best_index_ = tried.index(current)
         self.best_params_ = params[self.best_index_]
         self.best_score_ = float(means[self.best_index_])
-        self.best_diagnosis_ = current.diagnosis
+        self.best_diagnosis_ = _with_tried_moves(
+            current.diagnosis, [c for c in tried if c.round > current.round]
+        )
         self.best_histories_ = current.histories
 
     def __sklearn_tags__(self):
@@ -792,6 +797,33 @@ def _beats_noise(gain: float, noise: float) -> bool:
         return False
     bar = ACCEPT_SE * noise
     return gain - bar > 1e-9 * max(abs(gain), abs(bar))
+
+
+def _with_tried_moves(diagnosis, challengers):
+    """``diagnosis`` with a first line of advice naming the ``challengers``.
+
+    Every candidate of the rounds after the last accepted design's challenged
+    it and lost: the curves' own advice may suggest one of them again (the
+    search does not try a design twice), so the line says what each gained.
+    """
+    if diagnosis is None or not challengers:
+        return diagnosis
+
+    def outcome(c):
+        if not np.isfinite(c.gain):
+            return "its fits failed"
+        if c.gain == 0 and c.noise == 0:
+            return "the same score on every fold"
+        return f"gain {c.gain:+.3g}, noise {c.noise:.2g}"
+
+    tried = "; ".join(
+        f"{c.move} ({_describe(c.changes)}): {outcome(c)}" for c in challengers
+    )
+    line = (
+        "the search tried from this design, none beating it by more than the "
+        f"fold noise: {tried}"
+    )
+    return replace(diagnosis, advice=(line, *diagnosis.advice))
 
 
 def _combination(promising, design: dict) -> tuple[dict, dict] | None:

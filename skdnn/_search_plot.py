@@ -36,9 +36,9 @@ class DesignSearchDisplay:
     drawn larger, the rejected ones faint, with error bars of one standard
     deviation over the folds. The labels are placed so that none covers
     another or a point, however close the scores of a round; one moved away
-    from its point is tied to it by a thin leader line. The right panel draws the folds' learning
-    curves of the accepted design, as :class:`HistoryDisplay` draws
-    cross-validated curves.
+    from its point is tied to it by a thin leader line. The right panel
+    draws the folds' learning curves of the accepted design, as
+    :class:`HistoryDisplay` draws cross-validated curves.
 
     It is recommended to build a display with :meth:`from_search`; the
     constructor only stores the data and :meth:`plot` draws it.

@@ -369,6 +369,34 @@ def test_a_stalled_round_is_followed_by_the_verdicts_untried_moves():
     assert est.stop_reason_ == "max_rounds=2 reached"
 
 
+def test_the_best_diagnosis_names_the_moves_tried_from_the_best_design():
+    # nothing beat the start: its diagnosis says what the search tried, so
+    # that its own advice (raise dropout...) does not read as untried
+    X, y, folds = stand_in_data({**ERRORS, "narrow": [9, 9, 9, 9]})
+    est = DesignSearchCV(StandInNet(), scoring="accuracy", cv=folds, max_rounds=5)
+    est.fit(X, y)
+    first, *own = est.best_diagnosis_.advice
+    assert first.startswith("the search tried from this design, none beating it")
+    challengers = est.path_.iloc[1:]
+    for _, c in challengers.iterrows():
+        outcome = (
+            "the same score on every fold"
+            if c["gain"] == 0 and c["noise"] == 0
+            else f"gain {c['gain']:+.3g}, noise {c['noise']:.2g}"
+        )
+        assert f"{c['move']} ({c['changes']}): {outcome}" in first
+    assert "gain -" in first and "the same score on every fold" in first
+    assert own  # the curves' own advice follows, unchanged
+    assert "the search tried" not in "".join(own)
+    assert est.best_diagnosis_.verdict == "overfitting"
+    # the last round accepted a move: nothing was tried from it yet
+    errors = {**ERRORS, "narrow": [9, 9, 9, 9], "add_l2": [6, 6, 6, 6]}
+    X, y, folds = stand_in_data(errors)
+    est = DesignSearchCV(StandInNet(), scoring="accuracy", cv=folds, max_rounds=2)
+    est.fit(X, y)
+    assert not any("the search tried" in line for line in est.best_diagnosis_.advice)
+
+
 class AdditiveNet(StandInNet):
     """A stand-in whose dropout and narrowing each fix some rows and break
     others: the changes add up when made together."""
