@@ -25,6 +25,8 @@ __all__ = ["DesignSearchDisplay"]
 _REJECTED_ALPHA = 0.45
 _ACCEPTED_SIZE = 70
 _REJECTED_SIZE = 30
+_PANEL_WIDTH = 5.5  # inches, of each panel of the figure plot makes
+_INCHES_PER_ROUND = 1.0  # more for the path panel, per round beyond three
 
 
 class DesignSearchDisplay:
@@ -137,12 +139,13 @@ class DesignSearchDisplay:
             import matplotlib.pyplot as plt
 
             # a wider path panel for a longer search, so its labels fit
-            path_width = max(5.5, _INCHES_PER_ROUND * (np.ptp(path["round"]) + 2))
+            beyond = max(0, np.ptp(path["round"]) - 3)
+            path_width = _PANEL_WIDTH + _INCHES_PER_ROUND * beyond
             _, axes = plt.subplots(
                 1,
                 2,
-                figsize=(path_width + 5.5, 4.5),
-                width_ratios=(path_width, 5.5),
+                figsize=(path_width + _PANEL_WIDTH, 4.5),
+                width_ratios=(path_width, _PANEL_WIDTH),
                 squeeze=False,
             )
             axes = axes.ravel()
@@ -309,7 +312,6 @@ _LABEL_PAD = 1.5  # kept clear around every label
 _LABEL_STEP = 3  # the vertical step between a label's trial spots
 _LABEL_REACH = 60  # how many steps a label may go up or down
 _LEFT_COST = 4  # a spot on the left counts as this many steps farther
-_INCHES_PER_ROUND = 1.0  # of the path panel, when plot draws its own figure
 _CROSSING_COST = 8  # square points of a line crossed worth a point farther
 _NOTHING = 1e-6  # square pixels: an overlap below this is rounding
 _CAP = 3  # half the width of an error bar's caps
