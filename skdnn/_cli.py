@@ -40,6 +40,7 @@ from skdnn._cli_outputs import (
     _report_markdown,
     _report_notes,
     _save_learning_curves,
+    advice_lines,
 )
 
 EXIT_FAILURE = 1
@@ -467,7 +468,8 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
     diagnosis, folds = _diagnosis(model, X_train, y_train, args)
     print(f"Diagnosis: {diagnosis.verdict.replace('_', ' ')}")
     print(f"  {diagnosis.message}")
-    for step in diagnosis.advice:
+    advice = advice_lines(diagnosis, model)
+    for step in advice:
         print(f"  - {step}")
 
     _make_folder(out)
@@ -488,6 +490,7 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
             curves="learning_curves.png",
             cv_curves=None if folds is None else CV_CURVES_FILE,
             notes=notes,
+            advice=advice,
         )
     )
     save(model, out / MODEL_FILE)

@@ -8,6 +8,7 @@ parses the commands and runs them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 CV_CURVES_FILE = "cv_learning_curves.png"
@@ -30,6 +31,58 @@ def _quote(path) -> str:
     import shlex
 
     return shlex.quote(str(path))
+
+
+# a parameter set in an advice line: name=value, the value a tuple, a
+# list, a quoted string or a plain token
+_SETTING = re.compile(
+    r"(?<![\w.])([a-z][a-z0-9_]*)=(\([^()]*\)|\[[^\[\]]*\]|'[^']*'|\"[^\"]*\"|[^\s,;()]+)"
+)
+# alternatives within one line: "early_stopping=True, or epochs=12"
+_ALTERNATIVE = re.compile(r",?\s+or\s+")
+
+
+def command_line_settings(step: str, parameters) -> str | None:
+    """The ``--set`` options that make the changes an advice ``step`` names.
+
+    Only names in ``parameters`` (the model's) count; alternatives in the
+    line ("early_stopping=True, or epochs=12") stay alternatives. None when
+    the line sets no parameter.
+
+    >>> command_line_settings(
+    ...     "keep the weights of epoch 12: early_stopping=True, or epochs=12",
+    ...     {"early_stopping", "epochs"},
+    ... )
+    '--set early_stopping=True, or --set epochs=12'
+    >>> command_line_settings(
+    ...     "widen the first layer: hidden_layer_sizes=(128, 16) (now (64, 16))",
+    ...     {"hidden_layer_sizes"},
+    ... )
+    "--set 'hidden_layer_sizes=(128, 16)'"
+    """
+    import shlex
+
+    choices = []
+    for clause in _ALTERNATIVE.split(step):
+        options = []
+        for name, value in _SETTING.findall(clause):
+            value = value.rstrip(".")  # the end of a sentence
+            if name in parameters and value:
+                options.append(f"--set {shlex.quote(f'{name}={value}')}")
+        if options:
+            choices.append(" ".join(options))
+    return ", or ".join(choices) or None
+
+
+def advice_lines(diagnosis, model) -> list[str]:
+    """The diagnosis's advice, each line that sets parameters followed by
+    the ``--set`` options that make its change on the command line."""
+    parameters = set(_final(model).get_params(deep=False))
+    lines = []
+    for step in diagnosis.advice:
+        settings = command_line_settings(step, parameters)
+        lines.append(step if settings is None else f"{step} ({settings})")
+    return lines
 
 
 def _diagnosis(model, X, y, args):
@@ -146,9 +199,11 @@ def _report_markdown(
     curves=None,
     cv_curves=None,
     notes=(),
+    advice=None,
 ) -> str:
     """The report as Markdown; ``notes`` are the console's lines below the
-    table (which class recall scores, a majority positive class)."""
+    table (which class recall scores, a majority positive class), and
+    ``advice`` the diagnosis's advice as the console prints it."""
     lines = ["# skdnn report", ""]
     lines.append(f"- model: `{model}`")
     lines.append(f"- data: {data}")
@@ -169,7 +224,8 @@ def _report_markdown(
                 "",
             ]
         lines += [diagnosis.message, ""]
-        lines += [f"- {step}" for step in diagnosis.advice]
+        advice = diagnosis.advice if advice is None else advice
+        lines += [f"- {step}" for step in advice]
         lines.append("")
     if curves is not None:
         title = "The model's learning curves" if cv_curves else "Learning curves"

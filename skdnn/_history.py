@@ -555,7 +555,7 @@ def _no_validation(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
         "tell overfitting from a good fit"
     )
     advice = (
-        "hold out a validation set: validation_split=0.2 (the seed used 20 %)",
+        "hold out a validation set: validation_split=0.2 (a fifth of the rows)",
         "then call diagnose again on the new fit",
     )
     return Diagnosis("no_validation", message, advice, n_epochs=curves.n_epochs)
@@ -662,7 +662,7 @@ def _overfitting(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
             f"stop at epoch {best_epoch}: early_stopping=True, or epochs={best_epoch}"
         ]
     if knobs.dropout is None:
-        advice.append("raise dropout, e.g. dropout=0.5 (the seed used 0.2 to 0.5)")
+        advice.append("raise dropout, e.g. dropout=0.5 (rates of 0.2 to 0.5 are usual)")
     elif knobs.dropout < 0.5:
         advice.append(f"raise dropout from {knobs.dropout:g}: dropout=0.5")
     # (the first rung of the design search's ladder: 1e-4 barely moved the

@@ -37,7 +37,7 @@ DESIGN_PARAMS = (
 #: Candidates cross-validated per round: the first moves of the verdict's
 #: row of the table that apply and lead to a design not tried yet.
 MOVES_PER_ROUND = 3
-#: The rates the dropout moves step along (the seed used 0.2 to 0.5). The
+#: The rates the dropout moves step along (0.2 to 0.5 are the usual rates). The
 #: rungs are far enough apart for a step to show above the fold noise.
 DROPOUT_STEPS = (0.0, 0.1, 0.3, 0.5)
 #: The L2 penalties the ``add_l2`` move steps along (a penalty below 1e-3

@@ -436,8 +436,8 @@ class HistoryDisplay:
         """Compare the learning curves of several fitted designs.
 
         Every design is drawn on the same axes in its own colour (training
-        solid, validation dashed), with its best epoch marked; the seed's
-        "before" / "after" comparison in one picture.
+        solid, validation dashed), with its best epoch marked: a "before" /
+        "after" comparison of two designs in one picture.
 
         Parameters
         ----------

@@ -1,4 +1,4 @@
-"""evaluation_report: the seed's three-set table, computed by scikit-learn.
+"""evaluation_report: the train / test / "pure" table, computed by scikit-learn.
 
 A classifier is judged by recall first: besides the averaged scores, the
 table has the balanced accuracy and the recall of every class, so the
@@ -46,8 +46,8 @@ def evaluation_report(
 ) -> pd.DataFrame:
     """Scores of a fitted model on several data sets, one row per set.
 
-    One row per data set, in the order given: the table the seed compares
-    designs with (train / test / a further held-out set), computed by
+    One row per data set, in the order given: the table a practitioner
+    compares designs with (train / test / a further held-out set), computed by
     :mod:`sklearn.metrics` on the estimator's predictions, so each value
     equals the matching scikit-learn function called on the same
     predictions. A classifier gets accuracy, balanced accuracy, recall,

@@ -891,3 +891,63 @@ def test_a_semicolon_file_with_decimal_commas_is_read_as_numbers(tmp_path, capsy
     code, stdout, err = _run([*argv, *FAST], capsys)
     assert code == 0, err
     assert "Task: regression" in stdout
+
+
+@pytest.mark.parametrize(
+    ("step", "settings"),
+    [
+        (
+            "train longer: epochs=60 with early_stopping=True, which stops once "
+            "the validation loss stops falling",
+            "--set epochs=60 --set early_stopping=True",
+        ),
+        (
+            "keep the weights of epoch 12: early_stopping=True, or epochs=12",
+            "--set early_stopping=True, or --set epochs=12",
+        ),
+        (
+            "widen the first layer: hidden_layer_sizes=(128, 32) (now (64, 32))",
+            "--set 'hidden_layer_sizes=(128, 32)'",
+        ),
+        ("or converge faster: learning_rate=0.003", "--set learning_rate=0.003"),
+        ("lower the learning rate: learning_rate=1e-4.", "--set learning_rate=1e-4"),
+        ("raise dropout, e.g. dropout=0.5 (rates of 0.2 to 0.5 are usual)",
+         "--set dropout=0.5"),
+        # no parameter of the model set: nothing to add
+        ("keep this design and judge it on held-out data with "
+         "evaluation_report, recall first", None),
+        ("compare designs by cross_val_score with cv=10", None),
+        ("the search tried from this design: more_epochs (epochs: 30 -> 60)", None),
+    ],
+)  # fmt: skip
+def test_advice_gets_its_command_line_settings(step, settings):
+    import shlex
+
+    from skdnn._cli_outputs import command_line_settings
+
+    parameters = TaperedMLPClassifier().get_params(deep=False)
+    assert command_line_settings(step, parameters) == settings
+    # each alternative, pasted after the command, parses to the values the
+    # line names (numbers, booleans and tuples, not text)
+    for choice in settings.split(", or ") if settings else ():
+        words = shlex.split(choice)
+        assert words[::2] == ["--set"] * (len(words) // 2)
+        parsed = _parse_settings(words[1::2])
+        assert not any(isinstance(value, str) for value in parsed.values())
+
+
+def test_the_printed_advice_ends_with_its_settings():
+    from skdnn._cli_outputs import advice_lines
+    from skdnn._history import Diagnosis
+
+    diagnosis = Diagnosis(
+        "still_improving",
+        "still improving",
+        ("train longer: epochs=60 with early_stopping=True", "or wait"),
+        n_epochs=30,
+    )
+    assert advice_lines(diagnosis, TaperedMLPClassifier()) == [
+        "train longer: epochs=60 with early_stopping=True "
+        "(--set epochs=60 --set early_stopping=True)",
+        "or wait",
+    ]
