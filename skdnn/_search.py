@@ -171,8 +171,8 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         Score to maximise on the held-out folds, a scikit-learn scorer name
         or callable. None scores classifiers by ``"balanced_accuracy"``
         (the mean recall of the classes: recall first, but not won by
-        predicting one class everywhere) and
-        other estimators, or multilabel targets, by their ``score`` method.
+        predicting one class everywhere) and other estimators, or
+        multilabel targets, by their ``score`` method.
     cv : int, cross-validation generator or iterable, default=5
         Folds, as in :class:`~sklearn.model_selection.GridSearchCV`. An int
         makes that many shuffled folds, stratified for classifiers, seeded
