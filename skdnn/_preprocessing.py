@@ -773,12 +773,14 @@ def _mean_and_std(values: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation of finite ``values``, without overflow.
 
     The squares of values beyond about 1e154 overflow float64, which made
-    the standard deviation infinite and the scaled column all zero; such
-    values are divided by their largest magnitude first.
+    the standard deviation infinite and the scaled column all zero, and
+    those of values below about 1e-162 underflow to 0, which took a spread
+    for none; such values are divided by their largest magnitude first.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         mean, std = float(values.mean()), float(values.std())
-    if math.isfinite(mean) and math.isfinite(std):
+    spread = std > 0 or values.size == 0 or np.ptp(values) == 0
+    if math.isfinite(mean) and math.isfinite(std) and spread:
         return mean, std
     top = float(np.max(np.abs(values)))
     unit = values / top

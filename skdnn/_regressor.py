@@ -186,6 +186,10 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         y = np.asarray(y, dtype=np.float64)
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1d or 2d; got {y.ndim}d.")
+        if not np.isfinite(y).all():  # an object y's inf passed sklearn's check
+            raise ValueError(
+                "Input y contains infinity or a value too large for dtype('float64')."
+            )
         return y
 
     def _learn_targets(self, y, classes):

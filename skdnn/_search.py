@@ -24,6 +24,7 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy.stats import rankdata
 from sklearn.base import (
     BaseEstimator,
@@ -42,7 +43,7 @@ from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import _check_y, _num_samples, check_is_fitted
 
 from skdnn._history import Diagnosis, diagnose
 from skdnn._moves import DESIGN_PARAMS, MOVES, MOVES_PER_ROUND, _moves_for, _State
@@ -93,7 +94,7 @@ def _final_step_and_prefix(estimator) -> tuple[object, str]:
 
 
 def _fit_fold(estimator, X, y, train, test, scorer, fit_params):
-    """Fit one fold and score it; a failed fit scores NaN and says why."""
+    """Fit one fold and score it; a failed fit or score is NaN and says why."""
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
     n = _num_samples(X)
     params = {
@@ -117,7 +118,16 @@ def _fit_fold(estimator, X, y, train, test, scorer, fit_params):
         }
     fit_time = time.perf_counter() - start
     start = time.perf_counter()
-    score = scorer(estimator, _safe_indexing(X, test), _safe_indexing(y, test))
+    try:
+        score = scorer(estimator, _safe_indexing(X, test), _safe_indexing(y, test))
+    except Exception as exc:  # e.g. a Poisson deviance of a negative prediction
+        return {
+            "score": np.nan,
+            "fit_time": fit_time,
+            "score_time": time.perf_counter() - start,
+            "estimator": None,
+            "error": f"scoring failed: {type(exc).__name__}: {exc}",
+        }
     return {
         "score": float(score),
         "fit_time": fit_time,
@@ -125,6 +135,26 @@ def _fit_fold(estimator, X, y, train, test, scorer, fit_params):
         "estimator": estimator,
         "error": None,
     }
+
+
+def _check_targets(final, y) -> None:
+    """The network's own checks of ``y``, once before any fold is cut.
+
+    A target the network refuses (a missing label, NaN, text for a
+    regressor) is named as its ``fit`` names it, rather than failing some
+    folds' fits and then a scorer inside another fold.
+    """
+    if y is None:
+        raise ValueError(
+            f"{type(final).__name__} requires y to be passed, but the target y is None."
+        )
+    if not hasattr(final, "_check_target_values"):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # each fold's fit warns as it should
+        final._check_target_values(y)
+        y = y.toarray() if sp.issparse(y) else y
+        final._check_y(_check_y(y, multi_output=True, **final._y_validation))
 
 
 def _search_estimator_has(attr):
@@ -379,6 +409,12 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         self : DesignSearchCV
             The fitted search.
         """
+        if isinstance(self.estimator, type):
+            raise TypeError(
+                "estimator must be an estimator instance, e.g. "
+                f"{self.estimator.__name__}(); got the class "
+                f"{self.estimator.__name__}."
+            )
         final, prefix = _final_step_and_prefix(self.estimator)
         missing = [
             p
@@ -392,6 +428,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                 f"parameters {list(DESIGN_PARAMS)}; {type(final).__name__} lacks "
                 f"{missing}."
             )
+        _check_targets(final, y)
         X, y, groups = indexable(X, y, groups)
         rng = check_random_state(self.random_state)
         splits = self._splits(X, y, groups, rng)
@@ -425,8 +462,9 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         if not np.all(np.isfinite(current.scores)):
             if self._first_error is not None:
                 raise ValueError(
-                    "The starting design failed to fit on some folds; fix it "
-                    f"before searching from it. First error: {self._first_error}"
+                    "The starting design failed on some folds (fit or scoring); "
+                    f"fix it before searching from it. First error: "
+                    f"{self._first_error}"
                 )
             folds = np.flatnonzero(~np.isfinite(current.scores)).tolist()
             raise ValueError(
@@ -680,9 +718,9 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                 self._first_error = self._first_error or errors[0]
                 if candidate.round:
                     warnings.warn(
-                        f"{len(errors)} of {len(results)} fits of the move "
-                        f"{candidate.move!r} failed; it is not accepted. First "
-                        f"error: {errors[0]}",
+                        f"{len(errors)} of {len(results)} folds of the move "
+                        f"{candidate.move!r} failed (fit or scoring); it is not "
+                        f"accepted. First error: {errors[0]}",
                         FitFailedWarning,
                         stacklevel=user_stacklevel(),
                     )

@@ -54,11 +54,12 @@ def test_targets_in_any_units_train_like_standardised_ones(diabetes):
     assert 0.2 < scaled.history_["loss"].iloc[0] < 3
 
 
-@pytest.mark.parametrize("unit", [1e-9, 1e-12, 1e160])
+@pytest.mark.parametrize("unit", [1e-9, 1e-12, 1e-200, 1e160])
 def test_tiny_and_huge_target_units_train_like_any_other(diabetes, unit):
     # a spread far below float32's epsilon is still a spread (it was taken
-    # for a constant target, and predicted 1e6 times too wide), and squares
-    # beyond 1e308 do not make the spread infinite (predictions were inf)
+    # for a constant target, and predicted 1e6 times too wide), squares
+    # below 1e-308 do not make it 0 (nor those beyond 1e308 infinite:
+    # predictions were noise around 0, and inf)
     X, y = diabetes
     plain = TaperedMLPRegressor(**FAST).fit(X, y)
     scaled = TaperedMLPRegressor(**FAST).fit(X, unit * y)
@@ -157,6 +158,8 @@ def test_constant_target_is_predicted():
         (np.array([None, *[1.0] * 29], dtype=object), "y has missing values"),
         (pd.Series([pd.NA, *[1.0] * 29], dtype="Float64"), "y has missing values"),
         (np.r_[np.inf, np.ones(29)], "infinity"),
+        # an object y's inf passed scikit-learn's check ("training diverged")
+        (np.array([np.inf, *[1.0] * 29], dtype=object), "infinity"),
         (np.array(["a", "b"] * 15, dtype=object), "numeric y"),
         (np.ones(29), "inconsistent numbers of samples"),
     ],

@@ -529,6 +529,34 @@ def test_failed_fits_are_never_accepted():
     assert est.cv_results_["rank_test_score"][3] == 4
 
 
+def test_a_scoring_failure_fails_its_candidate_not_the_search():
+    from sklearn.metrics import accuracy_score
+
+    def scorer(est, X, y):  # e.g. a Poisson deviance of a negative prediction
+        if est._design() == "narrow":
+            raise ValueError("cannot score this design")
+        return accuracy_score(y, est.predict(X))
+
+    X, y, folds = stand_in_data()
+    est = DesignSearchCV(StandInNet(), scoring=scorer, cv=folds, max_rounds=1)
+    with pytest.warns(FitFailedWarning, match="'narrow' failed .fit or scoring"):
+        est.fit(X, y)
+    path = est.path_.set_index("move")
+    assert np.isnan(path.loc["narrow", "score"])
+    assert not path["accepted"].iloc[1:].any()
+    # a start it cannot score is an error that says so
+    X, y, folds = stand_in_data({**ERRORS, "start": [0, 0, 0, 0]})
+    est = DesignSearchCV(
+        StandInNet(),
+        scoring=lambda est, X, y: scorer(
+            est.set_params(hidden_layer_sizes=(32, 16)), X, y
+        ),
+        cv=folds,
+    )
+    with pytest.raises(ValueError, match="scoring failed: ValueError: cannot score"):
+        est.fit(X, y)
+
+
 def test_a_failing_start_is_an_error():
     X, y, folds = stand_in_data()
     est = DesignSearchCV(StandInNet(fail="start"), scoring="accuracy", cv=folds)
@@ -593,6 +621,41 @@ def test_feature_names_of_a_frame_are_kept():
     est.fit(X, y)
     assert not hasattr(est, "feature_names_in_")
     assert not hasattr(est.set_params(refit=False).fit(frame, y), "feature_names_in_")
+
+
+@pytest.mark.parametrize(
+    ("make", "bad", "message"),
+    [
+        ("regressor", np.nan, "y has missing values .None or NaN. in 1 rows"),
+        ("regressor", np.inf, "Input y contains infinity"),
+        ("regressor", "oops", "needs a numeric y"),
+        ("classifier", None, "y has missing labels .None or NaN. in 1 rows"),
+    ],
+)
+def test_a_bad_target_is_named_before_any_fold(make, bad, message):
+    # named as the network's fit names it, not by a scorer inside a fold
+    from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    if make == "regressor":
+        net, y = TaperedMLPRegressor(), X[:, 0].astype(object)
+    else:
+        net, y = TaperedMLPClassifier(), np.where(X[:, 0] > 0, "a", "b").astype(object)
+    y[3] = bad
+    search = DesignSearchCV(net, cv=3)
+    with pytest.raises(ValueError, match=message):
+        search.fit(X, y)
+    assert search.__dict__.get("n_fits_") is None  # nothing was fitted
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        search.fit(X, None)
+
+
+def test_an_estimator_class_is_refused_clearly():
+    from skdnn import TaperedMLPClassifier
+
+    with pytest.raises(TypeError, match=r"estimator instance, e\.g\. TaperedMLPC"):
+        DesignSearchCV(TaperedMLPClassifier).fit(np.zeros((4, 2)), [0, 1, 0, 1])
 
 
 def test_rejects_estimators_without_a_design():
