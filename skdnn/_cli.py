@@ -452,7 +452,14 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
     print(f"Data: {source}: {len(y)} rows, {X.shape[1]} feature columns ({sizes}).")
     print(f"Training {_describe(model)} ...", flush=True)
     started = time.perf_counter()
-    model.fit(X_train, y_train)
+    try:
+        model.fit(X_train, y_train)
+    except (ValueError, TypeError) as exc:
+        if "_history_rows" in vars(_final(model)):
+            raise  # training itself failed
+        # refused before the first epoch: a --set value the table or the
+        # other values rule out (a dropout rate per layer, a column name)
+        raise UsageError(f"{type(exc).__name__}: {exc}") from exc
     print(
         f"Trained {model.n_iter_} epochs in {time.perf_counter() - started:.1f} s; "
         f"best epoch {model.best_epoch_}; hidden layers {model.hidden_layer_sizes_}."

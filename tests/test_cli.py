@@ -382,6 +382,29 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, files, argv, fragmen
     _assert_one_error_line(err, *fragments)
 
 
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ("dropout=[0.1, 0.2, 0.3]", "dropout has 3 rates but the network has 1"),
+        ("categorical_features=['nope']", "names the column 'nope'"),
+    ],
+)
+def test_a_setting_the_table_rules_out_is_refused_before_training(
+    tmp_path, capsys, setting, fragment
+):
+    # checked by fit against the table or the other values: still exit 2,
+    # before any epoch (it was exit 1, as if training had failed)
+    data = tmp_path / "t.csv"
+    _customers(60, seed=0).to_csv(data, index=False)
+    out_dir = str(tmp_path / "o")
+    argv = ["train", str(data), "--target", "decision", "--quiet", "--out",
+            out_dir, "--set", "hidden_layer_sizes=(8,)", "--set", setting]  # fmt: skip
+    code, out, err = _run(argv, capsys)
+    assert code == 2
+    _assert_one_error_line(err, fragment)
+    assert "Trained" not in out and not (tmp_path / "o").exists()
+
+
 def test_report_refuses_broken_or_mismatched_files(trained, tmp_path, capsys):
     model_path = trained["out"] / "model.skdnn"
     truncated = tmp_path / "truncated.skdnn"
