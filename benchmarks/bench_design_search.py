@@ -56,6 +56,10 @@ import warnings
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 SEED = 0
+#: Part of every cache key: raise it when a change to how networks train
+#: (not a parameter the key holds) makes the cached searches stale.
+#: 2: a new network's output bias starts at the class prior (2026-12-07).
+TRAINING_VERSION = 2
 
 
 def bundled_datasets() -> dict:
@@ -186,6 +190,7 @@ def run_one(name, X, y, args) -> dict:
     cache_key = repr(
         (name, X.shape, args.cv, n_iter, args.epochs, SEED, space, defaults)
         + ((args.holdout,) if args.holdout else ())
+        + ((TRAINING_VERSION,) if TRAINING_VERSION > 1 else ())
     )
     random = _read_cache(args.random_cache, cache_key)
     if random is None:
@@ -294,6 +299,7 @@ def _seed_lottery(pipe, X, y, folds, scorer, n_iter, args, X_test, y_test) -> di
     key = repr(
         ("seed lottery", X.shape, args.cv, n_iter, args.epochs, SEED, defaults)
         + ((args.holdout,) if args.holdout else ())
+        + ((TRAINING_VERSION,) if TRAINING_VERSION > 1 else ())
     )
     stored = _read_cache(args.random_cache, key)
     if stored is not None:
@@ -488,8 +494,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--random-cache",
         help="folder keeping RandomizedSearchCV's results between runs (keyed "
-        "by data set, folds, n_iter, epochs and space): a run that changes "
-        "only DesignSearchCV reuses them",
+        "by data set, folds, n_iter, epochs, space, defaults and "
+        "TRAINING_VERSION): a run that changes only DesignSearchCV reuses them",
     )
     parser.add_argument(
         "--holdout",

@@ -292,8 +292,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             self.n_validation_samples_ = 0 if val is None else len(val.Y)
         weights = weights / weights[train_rows].mean()
 
-        if not continuing:
-            self._build(rng)
+        if not continuing:  # starting from the targets' frequencies
+            self._build(rng, (Y[train_rows], weights[train_rows]))
             self._history_rows = []
         try:
             epochs = 1 if incremental else self.epochs
@@ -536,11 +536,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
 
         return get_head(self._target_kind)
 
-    def _build(self, rng):
-        """Describe a new network (no Keras object is built here).
-
-        The seeds are drawn from ``rng`` in the order
-        :func:`~skdnn._architecture.build_model` takes them.
+    def _build(self, rng, targets):
+        """Describe a new network (no Keras object is built here): seeds drawn
+        from ``rng`` in :func:`~skdnn._architecture.build_model`'s order, the
+        output bias where the head starts it for the training ``(Y, weights)``.
         """
         head = self._head
         pre = self.preprocessor_
@@ -568,8 +567,9 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             embedding_seeds=[int(s) for s in rng.integers(0, 2**31 - 1, size=n_codes)],
         )
         self.hidden_layer_sizes_ = widths
+        bias = head.initial_bias(*targets, spec["n_outputs"])
         self._network = Network(
-            spec, OPTIMIZERS[self.optimizer], self.learning_rate, head
+            spec, OPTIMIZERS[self.optimizer], self.learning_rate, head, bias
         )
         self._plan = None
 

@@ -78,7 +78,12 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
           cannot teach the network a class, and dividing by so small a
           frequency would give that class the other classes' decisions. A
           class declared to ``partial_fit`` and not seen yet is shifted as
-          the most frequent one: it gets no boost.
+          the most frequent one: it gets no boost. Whatever
+          ``class_weight``, a new network's output starts at the weighted
+          class frequencies of its training rows, so one that has learnt
+          little predicts the prior, which the shift turns into even odds
+          (started at even odds, the shift handed a briefly trained network's
+          decisions to the rarest class).
         - ``"balanced"``: weigh each class in the loss inversely to its
           frequency, as in scikit-learn.
         - a dict ``{class: weight}``: those weights in the loss.

@@ -92,6 +92,21 @@ class _Head:
         """The activated output for the logits (a new array)."""
         raise NotImplementedError
 
+    def initial_bias(self, Y: np.ndarray, weights: np.ndarray, n_outputs: int):
+        """The output bias a new network starts from (``n_outputs`` values),
+        or None for zeros.
+
+        A classifier's output starts at the weighted frequencies of the
+        training targets (their log-odds or log-frequencies), the constant
+        the loss is lowest at, rather than at even odds: an untrained or
+        briefly trained network then predicts the class prior, which the
+        ``"balanced_logits"`` shift divides out, instead of even odds that
+        the shift would tip towards the rare classes. Each class or label
+        counts one row's weight more on either side, so that a frequency
+        of 0 or 1 gives a finite bias.
+        """
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -135,6 +150,13 @@ class BinaryHead(_Head):
 
     def link(self, logits):
         return expit(logits)
+
+    def initial_bias(self, Y, weights, n_outputs):
+        weights = np.asarray(weights, dtype=np.float64)
+        one = weights.mean()
+        on = weights @ np.asarray(Y, dtype=np.float64) + one
+        off = weights.sum() - on + 2 * one
+        return np.log(on / off)
 
 
 class MultilabelHead(BinaryHead):
@@ -188,6 +210,12 @@ class MulticlassHead(_Head):
 
     def metric_sum(self, Y, output):
         return float(np.sum(np.argmax(output, axis=1) == Y))
+
+    def initial_bias(self, Y, weights, n_outputs):
+        weights = np.asarray(weights, dtype=np.float64)
+        counts = np.bincount(Y, weights=weights, minlength=n_outputs)
+        log_frequency = np.log(counts + weights.mean())
+        return log_frequency - log_frequency.mean()
 
     def link(self, logits):
         z = logits - logits.max(axis=1, keepdims=True)

@@ -35,6 +35,10 @@ class Network:
         The optimizer's starting learning rate.
     head : skdnn._heads head
         The task (loss, output).
+    output_bias : ndarray or None
+        The output layer's starting bias (the head's
+        :meth:`~skdnn._heads._Head.initial_bias`); None keeps the zeros of
+        :func:`~skdnn._architecture.build_model`.
 
     Attributes
     ----------
@@ -45,11 +49,14 @@ class Network:
         The Keras model, once built (:meth:`keras_model`) or given.
     """
 
-    def __init__(self, spec, optimizer: str, learning_rate: float, head):
+    def __init__(
+        self, spec, optimizer: str, learning_rate: float, head, output_bias=None
+    ):
         self.spec = spec
         self.optimizer = optimizer
         self.learning_rate = float(learning_rate)
         self.head = head
+        self.output_bias = output_bias
         self.values: list[np.ndarray] | None = None
         self.model = None
 
@@ -212,6 +219,9 @@ class Network:
         keras = import_keras()
         note_model_built()
         model = build_model(**self.spec)
+        if self.output_bias is not None:
+            bias = model.get_layer("output").bias
+            bias.assign(np.asarray(self.output_bias, dtype=bias.dtype))
         optimizer = getattr(keras.optimizers, self.optimizer)(
             learning_rate=self.learning_rate
         )
@@ -226,9 +236,15 @@ class Network:
             from skdnn._kit import numpy_values
 
             model = self._build()
-            values = numpy_values(
+            return numpy_values(
                 [*model.trainable_variables, *model.non_trainable_variables]
             )
+        if self.output_bias is not None:
+            bias = kit.template.get_layer("output").bias
+            (i,) = [
+                i for i, v in enumerate(kit.template.trainable_variables) if v is bias
+            ]
+            values[i] = np.asarray(self.output_bias, dtype=values[i].dtype)
         return values
 
     def __getstate__(self):

@@ -428,6 +428,60 @@ def test_a_class_of_a_row_or_two_does_not_take_the_others_decisions():
     assert np.mean(predicted >= 2) < 0.5
 
 
+def test_the_output_starts_at_the_weighted_target_frequencies():
+    from skdnn._heads import BinaryHead, MulticlassHead, MultilabelHead, RegressionHead
+
+    weights = np.array([1.0, 1.0, 1.0, 3.0])
+    # one row's weight (the mean, 1.5) more on either side: finite for a
+    # frequency of 0 or 1
+    bias = BinaryHead().initial_bias(np.array([[0.0], [0.0], [0.0], [1.0]]), weights, 1)
+    np.testing.assert_allclose(bias, [np.log(4.5 / 4.5)])
+    Y = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
+    bias = MultilabelHead().initial_bias(Y, weights, 2)
+    np.testing.assert_allclose(bias, np.log([6.5 / 2.5, 1.5 / 7.5]))
+    bias = MulticlassHead().initial_bias(np.array([0, 0, 1, 2]), weights, 4)
+    expected = np.log([3.5, 2.5, 4.5, 1.5])  # class 3 has no row
+    np.testing.assert_allclose(bias, expected - expected.mean())
+    assert RegressionHead().initial_bias(np.zeros((4, 1)), weights, 1) is None
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced_logits"])
+def test_an_untrained_network_predicts_the_class_prior(class_weight):
+    # a step too small to move the network away from where it started: its
+    # output is the prior (95 % / 5 %), which balanced_logits divides out,
+    # not even odds that the shift would tip to the minority everywhere
+    X, y = make_classification(
+        n_samples=600, n_features=6, weights=[0.95], random_state=0
+    )
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(16,), epochs=1, learning_rate=1e-7,
+        class_weight=class_weight, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    proba = clf.predict_proba(X)[:, 1]
+    if class_weight is None:
+        assert proba.mean() == pytest.approx(y.mean(), abs=0.02)
+        assert not clf.predict(X).any()
+    else:
+        assert proba.mean() == pytest.approx(0.5, abs=0.05)
+    # briefly trained on imbalanced rows, the balanced decisions of a
+    # network that has learnt little are near even, not all the minority's
+    # (one epoch gave it every row)
+    short = TaperedMLPClassifier(epochs=1, random_state=0).fit(X, y)
+    assert short.predict(X).mean() < 0.75
+
+
+def test_a_one_row_class_takes_no_decisions_of_a_short_fit():
+    X, y = make_classification(n_samples=300, n_features=5, random_state=0)
+    y = np.array(["bad", "good"], dtype=object)[y]
+    y[5] = "rare"
+    clf = TaperedMLPClassifier(
+        epochs=10, hidden_layer_sizes=(16, 8), random_state=0
+    ).fit(X, y)
+    predicted = clf.predict(X)
+    assert np.mean(predicted == "rare") < 0.05  # it took 96 % of them
+    assert np.mean(predicted == y) > 0.8
+
+
 def test_scorers_see_the_decisions_and_curves_the_trained_network():
     from sklearn.metrics import recall_score
 
