@@ -749,9 +749,11 @@ def _split_target(frame, target: str, path, *, training: bool = True):
     A target to train on must vary; one to score a model on may not.
     """
     if target not in frame.columns:
-        columns = ", ".join(map(str, frame.columns))
+        columns = ", ".join(map(repr, map(str, frame.columns)))
+        near = [c for c in frame.columns if str(c).strip().lower() == target.lower()]
+        hint = f" (did you mean {str(near[0])!r}?)" if near else ""
         raise UsageError(
-            f"{path} has no column {target!r}; its columns are: {columns}."
+            f"{path} has no column {target!r}{hint}; its columns are: {columns}."
         )
     labelled = frame[target].notna()
     if not labelled.any():

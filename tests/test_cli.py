@@ -281,7 +281,12 @@ def _write(folder, name, text):
         (
             {"t.csv": "a,b\n1,2\n3,4\n"},
             ["train", "{d}/t.csv", "--target", "y"],
-            ["no column 'y'", "a, b"],
+            ["no column 'y'", "'a', 'b'"],
+        ),
+        (  # a header's spaces, shown and named
+            {"s.csv": "a, Age \n1,2\n3,4\n"},
+            ["train", "{d}/s.csv", "--target", "age"],
+            ["no column 'age' (did you mean ' Age '?)", "'a', ' Age '"],
         ),
         (
             {"c.csv": "a,y\n1,x\n2,x\n3,x\n"},
