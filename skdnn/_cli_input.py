@@ -42,13 +42,16 @@ def read_csv(path):
     if not file.is_file():
         raise UsageError(f"{path}: not a file.")
     try:
-        separator = _sniff_separator(file)
-        frame = pd.read_csv(file, sep=separator)
-        _note_repeated_names(file, separator, path)
+        encoding = _encoding(file, path)
+        separator = _sniff_separator(file, encoding)
+        frame = pd.read_csv(file, sep=separator, encoding=encoding)
+        _note_repeated_names(file, separator, path, encoding)
         if separator == ";" and _has_decimal_commas(frame):
             # the file writes decimal commas (and maybe thousands dots); a
             # column only the decimal point reads (48.1372) keeps that read
-            commas = _thousands_dots_read(pd.read_csv(file, sep=separator, decimal=","))
+            commas = _thousands_dots_read(
+                pd.read_csv(file, sep=separator, decimal=",", encoding=encoding)
+            )
             for name in commas.columns:
                 if (
                     commas[name].dtype.kind not in "biuf"
@@ -66,7 +69,46 @@ def read_csv(path):
     return frame
 
 
-def _sniff_separator(file: Path) -> str:
+def _encoding(file: Path, path) -> str:
+    """``"utf-8"``, or for a file that is not UTF-8 (a spreadsheet's export
+    in Windows-1252 or Latin-1) the one of those that reads it, with a
+    note: every byte reads as some character, and ``é`` as itself."""
+    where = _first_undecodable(file, "utf-8")
+    if where is None:
+        return "utf-8"
+    encoding, name = "cp1252", "Windows-1252"
+    if _first_undecodable(file, encoding) is not None:
+        encoding, name = "latin-1", "Latin-1"  # reads every byte
+    print(
+        f"skdnn: note: {path} is not UTF-8 (a byte at offset {where} is not); "
+        f"it is read as {name}. Save it as UTF-8 to be sure of its text.",
+        file=sys.stderr,
+    )
+    return encoding
+
+
+def _first_undecodable(file: Path, encoding: str) -> int | None:
+    """The offset of the first byte of ``file`` that ``encoding`` cannot
+    read, or None; read in blocks, so a large file is never held whole."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with open(file, "rb") as handle:
+        while block := handle.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return offset + exc.start
+            offset += len(block)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return offset + exc.start
+    return None
+
+
+def _sniff_separator(file: Path, encoding: str = "utf-8") -> str:
     """The separator that splits the first lines into one same number of
     fields, the most of them; else the header's own, else a comma.
 
@@ -74,7 +116,7 @@ def _sniff_separator(file: Path) -> str:
     ``;``-file's numbers decimal commas: counting the fields of every line,
     quotes respected, tells them apart where the header alone cannot.
     """
-    with open(file, encoding="utf-8", errors="replace") as handle:
+    with open(file, encoding=encoding, errors="replace") as handle:
         sample = handle.read(1 << 16)
     lines = sample.splitlines()
     if len(sample) == 1 << 16 and len(lines) > 1:
@@ -123,8 +165,9 @@ def _note_row_names(column, name, path) -> None:
     )
 
 
-def _note_repeated_names(file: Path, separator: str, path) -> None:
-    with open(file, encoding="utf-8-sig", errors="replace") as handle:
+def _note_repeated_names(file: Path, separator: str, path, encoding="utf-8") -> None:
+    encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+    with open(file, encoding=encoding, errors="replace") as handle:
         header = next(csv.reader(handle, delimiter=separator), [])
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:

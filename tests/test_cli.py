@@ -921,6 +921,29 @@ def test_a_semicolon_file_with_decimal_commas_is_read_as_numbers(tmp_path, capsy
     assert "Task: regression" in stdout
 
 
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
+def test_a_file_saved_in_a_windows_encoding_is_read_with_a_note(
+    tmp_path, capsys, encoding
+):
+    from skdnn._cli_input import read_csv
+
+    frame = _customers(40, seed=0)
+    frame["city"] = np.where(frame.index % 2, "Orléans", "Besançon")
+    if encoding == "latin-1":  # a byte Windows-1252 leaves undefined
+        frame.loc[0, "city"] = "Ville\x81"
+    path = tmp_path / "c.csv"
+    path.write_bytes(frame.to_csv(index=False, sep=";").encode(encoding))
+    read = read_csv(path)
+    pd.testing.assert_series_equal(read["city"], frame["city"], check_dtype=False)
+    err = capsys.readouterr().err
+    name = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}[encoding]
+    assert "is not UTF-8" in err and f"read as {name}" in err
+    # UTF-8 (with or without its mark) reads as it is, without a note
+    path.write_bytes(frame.to_csv(index=False, sep=";").encode("utf-8-sig"))
+    assert list(read_csv(path).columns) == list(frame.columns)
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize(
     ("step", "settings"),
     [
