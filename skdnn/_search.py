@@ -24,7 +24,6 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from scipy.stats import rankdata
 from sklearn.base import (
     BaseEstimator,
@@ -37,17 +36,18 @@ from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing, check_random_state, indexable
+from sklearn.utils import check_random_state, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import _check_y, _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from skdnn._history import Diagnosis, diagnose
 from skdnn._moves import DESIGN_PARAMS, MOVES, MOVES_PER_ROUND, _moves_for, _State
 from skdnn._progress import Progress, write_line
+from skdnn._search_folds import check_targets, fit_fold
 from skdnn._user_warnings import user_stacklevel
 
 __all__ = ["MOVES", "DesignSearchCV"]
@@ -91,70 +91,6 @@ def _final_step_and_prefix(estimator) -> tuple[object, str]:
         name, estimator = estimator.steps[-1]
         prefix += f"{name}__"
     return estimator, prefix
-
-
-def _fit_fold(estimator, X, y, train, test, scorer, fit_params):
-    """Fit one fold and score it; a failed fit or score is NaN and says why."""
-    X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
-    n = _num_samples(X)
-    params = {
-        key: _safe_indexing(value, train)
-        if hasattr(value, "__len__")
-        and not isinstance(value, str | dict)
-        and len(value) == n
-        else value
-        for key, value in fit_params.items()
-    }
-    start = time.perf_counter()
-    try:
-        estimator.fit(X_train, y_train, **params)
-    except Exception as exc:  # a failed fit fails its candidate, not the search
-        return {
-            "score": np.nan,
-            "fit_time": time.perf_counter() - start,
-            "score_time": 0.0,
-            "estimator": None,
-            "error": f"{type(exc).__name__}: {exc}",
-        }
-    fit_time = time.perf_counter() - start
-    start = time.perf_counter()
-    try:
-        score = scorer(estimator, _safe_indexing(X, test), _safe_indexing(y, test))
-    except Exception as exc:  # e.g. a Poisson deviance of a negative prediction
-        return {
-            "score": np.nan,
-            "fit_time": fit_time,
-            "score_time": time.perf_counter() - start,
-            "estimator": None,
-            "error": f"scoring failed: {type(exc).__name__}: {exc}",
-        }
-    return {
-        "score": float(score),
-        "fit_time": fit_time,
-        "score_time": time.perf_counter() - start,
-        "estimator": estimator,
-        "error": None,
-    }
-
-
-def _check_targets(final, y) -> None:
-    """The network's own checks of ``y``, once before any fold is cut.
-
-    A target the network refuses (a missing label, NaN, text for a
-    regressor) is named as its ``fit`` names it, rather than failing some
-    folds' fits and then a scorer inside another fold.
-    """
-    if y is None:
-        raise ValueError(
-            f"{type(final).__name__} requires y to be passed, but the target y is None."
-        )
-    if not hasattr(final, "_check_target_values"):
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # each fold's fit warns as it should
-        final._check_target_values(y)
-        y = y.toarray() if sp.issparse(y) else y
-        final._check_y(_check_y(y, multi_output=True, **final._y_validation))
 
 
 def _search_estimator_has(attr):
@@ -428,7 +364,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                 f"parameters {list(DESIGN_PARAMS)}; {type(final).__name__} lacks "
                 f"{missing}."
             )
-        _check_targets(final, y)
+        check_targets(final, y)
         X, y, groups = indexable(X, y, groups)
         rng = check_random_state(self.random_state)
         splits = self._splits(X, y, groups, rng)
@@ -698,7 +634,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         except ValueError:  # e.g. joblib's multiprocessing backend
             parallel = Parallel(n_jobs=self.n_jobs)
         results = parallel(
-            delayed(_fit_fold)(est, X, y, train, test, self.scorer_, fit_params)
+            delayed(fit_fold)(est, X, y, train, test, self.scorer_, fit_params)
             for _, est, train, test in tasks
         )
         per_candidate = {id(c): [] for c in candidates}

@@ -1,0 +1,82 @@
+"""What one fold of a design search does, and the check before any fold.
+
+:class:`~skdnn._search.DesignSearchCV` cuts the folds once and fits every
+candidate on each in parallel; a fold's fit or score that fails fails its
+candidate, not the search, so each fold reports what went wrong instead of
+raising. The target is checked once, as the network's ``fit`` checks it,
+before any fold is cut.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _check_y, _num_samples
+
+
+def fit_fold(estimator, X, y, train, test, scorer, fit_params):
+    """Fit one fold and score it; a failed fit or score is NaN and says why."""
+    X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
+    n = _num_samples(X)
+    params = {
+        key: _safe_indexing(value, train)
+        if hasattr(value, "__len__")
+        and not isinstance(value, str | dict)
+        and len(value) == n
+        else value
+        for key, value in fit_params.items()
+    }
+    start = time.perf_counter()
+    try:
+        estimator.fit(X_train, y_train, **params)
+    except Exception as exc:  # a failed fit fails its candidate, not the search
+        return {
+            "score": np.nan,
+            "fit_time": time.perf_counter() - start,
+            "score_time": 0.0,
+            "estimator": None,
+            "error": f"{type(exc).__name__}: {exc}",
+        }
+    fit_time = time.perf_counter() - start
+    start = time.perf_counter()
+    try:
+        score = scorer(estimator, _safe_indexing(X, test), _safe_indexing(y, test))
+    except Exception as exc:  # e.g. a Poisson deviance of a negative prediction
+        return {
+            "score": np.nan,
+            "fit_time": fit_time,
+            "score_time": time.perf_counter() - start,
+            "estimator": None,
+            "error": f"scoring failed: {type(exc).__name__}: {exc}",
+        }
+    return {
+        "score": float(score),
+        "fit_time": fit_time,
+        "score_time": time.perf_counter() - start,
+        "estimator": estimator,
+        "error": None,
+    }
+
+
+def check_targets(final, y) -> None:
+    """The network's own checks of ``y``, once before any fold is cut.
+
+    A target the network refuses (a missing label, NaN, text for a
+    regressor) is named as its ``fit`` names it, rather than failing some
+    folds' fits and then a scorer inside another fold.
+    """
+    if y is None:
+        raise ValueError(
+            f"{type(final).__name__} requires y to be passed, but the target y is None."
+        )
+    if not hasattr(final, "_check_target_values"):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # each fold's fit warns as it should
+        final._check_target_values(y)
+        y = y.toarray() if sp.issparse(y) else y
+        final._check_y(_check_y(y, multi_output=True, **final._y_validation))
