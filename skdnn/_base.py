@@ -292,8 +292,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             self.n_validation_samples_ = 0 if val is None else len(val.Y)
         weights = weights / weights[train_rows].mean()
 
-        if not continuing:  # starting from the targets' frequencies
-            self._build(rng, (Y[train_rows], weights[train_rows]))
+        if not continuing:
+            self._build(rng, (Y[train_rows], weights[train_rows], incremental))
             self._history_rows = []
         try:
             epochs = 1 if incremental else self.epochs
@@ -307,9 +307,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
 
         network = self._network
         kit = network.kit()
-        # Keras callbacks act on a Keras model, Keras's own fit trains one
-        # (backends other than TensorFlow and JAX), and a network numpy
-        # cannot run is predicted by one: there the model trains itself
+        # the Keras model trains itself for callbacks (they act on it), on
+        # backends but TensorFlow and JAX, and where numpy cannot run the network
         bound = (
             bool(self.callbacks)
             or backend_name() not in ("tensorflow", "jax")
@@ -345,8 +344,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         if runner.model is not None:
             runner.model.stop_training = False
         callbacks.on_train_begin()
-        # a small table's epochs run several to a compiled call (the same
-        # fit); callbacks act between epochs, so with them one at a time
+        # epochs run several to a compiled call; one at a time for callbacks
         per_call = 1 if self.callbacks else runner.epochs_per_call(X, len(train_rows))
         epoch = first_epoch
         try:
@@ -539,7 +537,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     def _build(self, rng, targets):
         """Describe a new network (no Keras object is built here): seeds drawn
         from ``rng`` in :func:`~skdnn._architecture.build_model`'s order, the
-        output bias where the head starts it for the training ``(Y, weights)``.
+        output bias where the head starts it for the training ``targets``,
+        ``(Y, weights, first_chunk)`` (``first_chunk``: of a ``partial_fit``).
         """
         head = self._head
         pre = self.preprocessor_
@@ -567,7 +566,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             embedding_seeds=[int(s) for s in rng.integers(0, 2**31 - 1, size=n_codes)],
         )
         self.hidden_layer_sizes_ = widths
-        bias = head.initial_bias(*targets, spec["n_outputs"])
+        Y, weights, first_chunk = targets
+        bias = head.initial_bias(Y, weights, spec["n_outputs"], first_chunk)
         self._network = Network(
             spec, OPTIMIZERS[self.optimizer], self.learning_rate, head, bias
         )

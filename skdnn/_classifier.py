@@ -83,7 +83,8 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
           class frequencies of its training rows, so one that has learnt
           little predicts the prior, which the shift turns into even odds
           (started at even odds, the shift handed a briefly trained network's
-          decisions to the rarest class).
+          decisions to the rarest class); a ``partial_fit`` stream's, at
+          those of its first chunk when it shows every class.
         - ``"balanced"``: weigh each class in the loss inversely to its
           frequency, as in scikit-learn.
         - a dict ``{class: weight}``: those weights in the loss.

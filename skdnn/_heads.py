@@ -92,7 +92,7 @@ class _Head:
         """The activated output for the logits (a new array)."""
         raise NotImplementedError
 
-    def initial_bias(self, Y: np.ndarray, weights: np.ndarray, n_outputs: int):
+    def initial_bias(self, Y, weights, n_outputs: int, first_chunk: bool = False):
         """The output bias a new network starts from (``n_outputs`` values),
         or None for zeros.
 
@@ -103,7 +103,11 @@ class _Head:
         ``"balanced_logits"`` shift divides out, instead of even odds that
         the shift would tip towards the rare classes. Each class or label
         counts one row's weight more on either side, so that a frequency
-        of 0 or 1 gives a finite bias.
+        of 0 or 1 gives a finite bias. The ``first_chunk`` of a
+        ``partial_fit`` stream that lacks a class (or a label's value)
+        says nothing of its frequency: the bias starts at zeros, as
+        anchoring that class far down would keep it from ever being
+        predicted in the short steps of a stream.
         """
         return None
 
@@ -151,10 +155,13 @@ class BinaryHead(_Head):
     def link(self, logits):
         return expit(logits)
 
-    def initial_bias(self, Y, weights, n_outputs):
+    def initial_bias(self, Y, weights, n_outputs, first_chunk=False):
         weights = np.asarray(weights, dtype=np.float64)
+        Y = np.asarray(Y, dtype=np.float64)
+        if first_chunk and not np.all((Y.min(axis=0) == 0) & (Y.max(axis=0) == 1)):
+            return None
         one = weights.mean()
-        on = weights @ np.asarray(Y, dtype=np.float64) + one
+        on = weights @ Y + one
         off = weights.sum() - on + 2 * one
         return np.log(on / off)
 
@@ -211,8 +218,10 @@ class MulticlassHead(_Head):
     def metric_sum(self, Y, output):
         return float(np.sum(np.argmax(output, axis=1) == Y))
 
-    def initial_bias(self, Y, weights, n_outputs):
+    def initial_bias(self, Y, weights, n_outputs, first_chunk=False):
         weights = np.asarray(weights, dtype=np.float64)
+        if first_chunk and np.unique(Y).size < n_outputs:
+            return None
         counts = np.bincount(Y, weights=weights, minlength=n_outputs)
         log_frequency = np.log(counts + weights.mean())
         return log_frequency - log_frequency.mean()

@@ -15,7 +15,7 @@ from sklearn import config_context
 from sklearn.base import clone, is_classifier
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.metrics import log_loss
+from sklearn.metrics import log_loss, recall_score
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
@@ -468,6 +468,38 @@ def test_an_untrained_network_predicts_the_class_prior(class_weight):
     # (one epoch gave it every row)
     short = TaperedMLPClassifier(epochs=1, random_state=0).fit(X, y)
     assert short.predict(X).mean() < 0.75
+
+
+def test_a_stream_starts_at_its_first_chunks_frequencies_when_it_shows_every_class():
+    from skdnn._heads import BinaryHead, MulticlassHead
+
+    weights = np.ones(4)
+    # a first chunk without class 2 says nothing of its frequency: zeros, as
+    # anchoring it far down kept a stream from ever predicting it
+    assert (
+        MulticlassHead().initial_bias(np.array([0, 0, 1, 1]), weights, 3, True) is None
+    )
+    assert (
+        MulticlassHead().initial_bias(np.array([0, 1, 2, 2]), weights, 3, True)
+        is not None
+    )
+    assert BinaryHead().initial_bias(np.zeros((4, 1)), weights, 1, True) is None
+    # a fit's rows are all it will see: their frequencies, whatever is absent
+    assert MulticlassHead().initial_bias(np.array([0, 0, 1, 1]), weights, 3) is not None
+    # a shuffled stream of short steps: from even odds, the balanced shift
+    # handed the majority class's rows to the others (its recall was 0.05)
+    X, y = make_classification(
+        600, 6, n_informative=4, n_redundant=0, n_classes=3, n_clusters_per_class=1,
+        weights=[0.6, 0.3, 0.1], class_sep=2.0, random_state=1,
+    )  # fmt: skip
+    order = np.random.default_rng(0).permutation(600)
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(16,), random_state=0)
+    for _ in range(3):
+        for start in range(0, 600, 40):
+            rows = order[start : start + 40]
+            clf.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+    recalls = recall_score(y, clf.predict(X), average=None)
+    assert recalls.min() > 0.4
 
 
 def test_a_one_row_class_takes_no_decisions_of_a_short_fit():
