@@ -778,14 +778,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return holdout_rows(Y.shape[0], self.validation_split, codes, rng, weights)
 
     def _validation_set(self, X, Y, weights, val_rows, validation_data):
-        """The validation set: ``validation_data``, or the held-out rows.
-
-        The validation loss is weighted like the training loss (by
-        ``sample_weight`` and the target weights of the held-out rows; by the
-        target weights alone for ``validation_data``), so the two curves
-        measure the same objective and early stopping follows it. The
-        held-out rows are read from X where they lie, block by block, or
-        gathered once when they are few.
+        """The validation set: ``validation_data``, or the held-out rows, read
+        from X where they lie (gathered once when few) and weighted as the
+        training loss is (``validation_data`` by its target weights alone), so
+        that both curves measure one objective, the one early stopping follows.
         """
         if validation_data is None:
             if val_rows is None:
@@ -797,12 +793,16 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             return ValidationSet(X_val, rows, Y[val_rows], weights[val_rows])
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a tuple (X_val, y_val).")
-        X_val, y_val = self._validate_input(
-            validation_data[0], validation_data[1], reset=False
-        )
+        try:  # an error names validation_data, not the X and y of fit
+            if validation_data[1] is None:
+                raise ValueError("y_val is None.")
+            X_val, y_val = self._validate_input(*validation_data, reset=False)
+            y_val = self._check_y(y_val)
+        except (ValueError, TypeError) as exc:
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(f"validation_data (X_val, y_val): {exc}") from exc
         # (not transform, whose output follows set_output / set_config)
         X_val = self.preprocessor_._encode(X_val, np.float32, names_checked=True)
-        y_val = self._check_y(y_val)
         Y_val = self._rescale_targets(
             self._encode_targets(y_val, "y_val in validation_data")
         )

@@ -203,6 +203,13 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         -------
         self : TaperedMLPClassifier
             The updated estimator.
+
+        Notes
+        -----
+        ``class_weight="balanced"`` is refused here, as scikit-learn's
+        ``SGDClassifier.partial_fit`` refuses it: weights from each chunk's
+        own counts balance nothing. ``"balanced_logits"`` shifts by the
+        counts of every chunk so far (:attr:`class_count_`).
         """
         first_call = "_network" not in vars(self)
         if (
@@ -213,6 +220,18 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             raise ValueError(
                 "classes must be passed on the first call to partial_fit, e.g. "
                 "partial_fit(X, y, classes=np.unique(y_all))."
+            )
+        if self.class_weight == "balanced" and (
+            type_of_target(y) != "multilabel-indicator"
+        ):
+            raise ValueError(
+                "class_weight='balanced' weighs each call's rows by that call's "
+                "own class counts, which balances nothing in a stream of chunks "
+                "(a chunk of one class is weighed as it is). Use "
+                "class_weight='balanced_logits' (the default), which divides out "
+                "the class counts of every chunk so far, or a dict of weights for "
+                "the whole stream, e.g. dict(zip(classes, compute_class_weight("
+                "'balanced', classes=classes, y=y_all)))."
             )
         return self._fit(
             X,

@@ -55,6 +55,13 @@ def _fits_of(obj) -> list[tuple[pd.DataFrame, object]]:
                 f"{sorted(obj)}."
             )
         obj = obj["estimator"]
+    if isinstance(obj, np.ndarray) and obj.dtype != object:
+        raise TypeError(
+            f"The input is a numpy array of {obj.dtype}, which records no "
+            "learning curves. Pass a fitted TaperedMLPClassifier or "
+            "TaperedMLPRegressor, a Pipeline ending in one, a list of them, or a "
+            "history DataFrame (columns 'loss' and optionally 'val_loss')."
+        )
     if isinstance(obj, Sequence | np.ndarray) and not isinstance(obj, str):
         if len(obj) == 0:
             raise ValueError("No fit to diagnose: the list of folds is empty.")

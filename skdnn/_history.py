@@ -417,6 +417,9 @@ class _Knobs:
     # the training loss of a constant guess (see guess_loss); None where
     # the estimator is not known
     guess_loss: float | None = None
+    # the estimator's validation_split: above 0 without a validation curve,
+    # it was trained by partial_fit, which holds out no rows
+    validation_split: float | None = None
 
     @classmethod
     def read(cls, estimator, history: pd.DataFrame, *, pooled=False) -> _Knobs:
@@ -453,6 +456,7 @@ class _Knobs:
                 else None
             ),
             guess_loss=guess_loss(estimator),
+            validation_split=_float_or_none(params.get("validation_split")),
         )
 
 
@@ -558,6 +562,12 @@ def _no_validation(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
         "hold out a validation set: validation_split=0.2 (a fifth of the rows)",
         "then call diagnose again on the new fit",
     )
+    if knobs.validation_split:  # a hold-out asked for, none kept: partial_fit
+        advice = (
+            "partial_fit holds out no rows: train with fit(X, y, "
+            "validation_data=(X_val, y_val)), or score rows kept aside after "
+            "each call (evaluation_report)",
+        )
     return Diagnosis("no_validation", message, advice, n_epochs=curves.n_epochs)
 
 

@@ -499,6 +499,13 @@ class _Group:
     def of(cls, histories, prefix, color, best_epoch):
         if best_epoch is None:
             best_epoch = _lowest_loss_epoch(histories)
+        else:
+            epochs = np.concatenate([_epoch_numbers(h) for h in histories])
+            if not epochs.min() <= best_epoch <= epochs.max():
+                raise ValueError(
+                    f"best_epoch={best_epoch} lies outside the {prefix or ''}"
+                    f"history's epochs {epochs.min()} to {epochs.max()}."
+                )
         return cls(histories, prefix, color, int(best_epoch))
 
 

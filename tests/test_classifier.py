@@ -213,6 +213,27 @@ def test_string_labels_in_validation_data(small_data, fast_params):
         clf.fit(X[:150], names[y[:150]], validation_data=(X[150:], ["cow"] * 50))
 
 
+@pytest.mark.parametrize(
+    ("validation_data", "message"),
+    [
+        (lambda X, y: (X[:50, :3], y[:50]), "X has 3 features"),
+        (lambda X, y: (X[:50], y[:40]), "Found input variables with inconsistent"),
+        (lambda X, y: (X[:50], None), "y_val is None"),
+        (lambda X, y: (X[:10], np.r_[np.nan, y[1:10]]), "y has missing labels"),
+    ],
+)
+def test_a_bad_validation_set_is_named_as_such(
+    small_data, fast_params, validation_data, message
+):
+    # "X has 3 features" alone sent the user to the training X
+    X, y = small_data
+    clf = TaperedMLPClassifier(**fast_params)
+    with pytest.raises(
+        ValueError, match=rf"^validation_data \(X_val, y_val\): {message}"
+    ):
+        clf.fit(X, y, validation_data=validation_data(X, y))
+
+
 # --------------------------------------------------------------------------
 # Validation hold-out, early stopping, scoring
 # --------------------------------------------------------------------------
@@ -500,6 +521,18 @@ def test_a_stream_starts_at_its_first_chunks_frequencies_when_it_shows_every_cla
             clf.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
     recalls = recall_score(y, clf.predict(X), average=None)
     assert recalls.min() > 0.4
+
+
+def test_partial_fit_refuses_per_chunk_balanced_weights():
+    # weights from each chunk's own counts: a chunk of one class was weighed
+    # as it is, and the probabilities equalled class_weight=None's
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    clf = TaperedMLPClassifier(class_weight="balanced")
+    with pytest.raises(ValueError, match="balances nothing in a stream"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert "_network" not in vars(clf)  # nothing trained
+    # a fit sees every row at once: "balanced" weighs them as usual
+    TaperedMLPClassifier(class_weight="balanced", epochs=1).fit(X, y)
 
 
 def test_a_one_row_class_takes_no_decisions_of_a_short_fit():

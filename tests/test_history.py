@@ -548,6 +548,15 @@ def test_real_fit_without_validation():
         hidden_layer_sizes=(8,), epochs=4, validation_split=0.0, random_state=0
     ).fit(X, y)
     assert diagnose(clf).verdict == "no_validation"
+    assert "validation_split=0.2" in diagnose(clf).advice[0]
+    # partial_fit holds out no rows whatever validation_split says: the
+    # advice to raise it would change nothing
+    streamed = TaperedMLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+    for start in range(0, 100, 25):
+        streamed.partial_fit(X[start : start + 25], y[start : start + 25], [0, 1])
+    (advice,) = diagnose(streamed).advice
+    assert "partial_fit holds out no rows" in advice
+    assert "validation_data=(X_val, y_val)" in advice
 
 
 class _EarlyStopped(BaseEstimator):
@@ -855,6 +864,9 @@ def test_pooled_inputs_are_checked():
         diagnose([])
     with pytest.raises(TypeError, match="records no learning curves"):
         diagnose([LogisticRegression()])
+    # an array of numbers is no list of fits (its first number was named)
+    with pytest.raises(TypeError, match="numpy array of float64, which records no"):
+        diagnose(np.array([0.7, 0.5, 0.4]))
 
 
 def test_pooled_classifiers_and_regressors_are_refused():

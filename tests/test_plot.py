@@ -114,6 +114,10 @@ def test_best_epoch_marker():
     # an explicit best epoch wins
     display = HistoryDisplay.from_history(full_history(), best_epoch=5)
     assert display.best_epoch_lines_[0].get_label() == "best epoch 5"
+    # one the history does not hold is refused (it was drawn off the curves)
+    for epoch in (0, 99):
+        with pytest.raises(ValueError, match=f"best_epoch={epoch} lies outside"):
+            HistoryDisplay.from_history(full_history(), best_epoch=epoch)
 
 
 def test_several_metrics_one_panel_each():
