@@ -138,8 +138,11 @@ compiled with the optimizer and its state; once read, further training
 n_iter_ : int
     Number of epochs run (in total, with ``warm_start``).
 best_epoch_ : int
-    Epoch with the best ``monitor`` value. With ``early_stopping`` the
-    weights are those of this epoch.""",
+    Epoch with the best ``monitor`` value among those of the last call to
+    ``fit`` (a ``warm_start`` fit judges its own epochs, as Keras's
+    ``EarlyStopping`` restarts with each ``fit``: its best may be worse
+    than an earlier call's, which ``history_`` still shows). With
+    ``early_stopping`` the weights are those of this epoch.""",
     "validation_attributes": """\
 n_validation_samples_ : int
     Rows behind the validation curves (the hold-out or
