@@ -21,12 +21,6 @@ from matplotlib.colors import to_rgba  # noqa: E402
 from skdnn._plot import HistoryDisplay  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def history(loss, val_loss=None, **columns):
     data = {"loss": loss}
     if val_loss is not None:

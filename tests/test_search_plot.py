@@ -16,12 +16,6 @@ from matplotlib.text import Text  # noqa: E402
 from skdnn._search_plot import DesignSearchDisplay  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def history(loss, val_loss):
     frame = pd.DataFrame({"loss": loss, "val_loss": val_loss}, dtype=float)
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="epoch")
