@@ -39,6 +39,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils._tags import get_tags
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
@@ -47,7 +48,7 @@ from sklearn.utils.validation import check_is_fitted
 from skdnn._history import Diagnosis, diagnose
 from skdnn._moves import DESIGN_PARAMS, MOVES, MOVES_PER_ROUND, _moves_for, _State
 from skdnn._progress import Progress, write_line
-from skdnn._search_folds import check_targets, fit_fold
+from skdnn._search_folds import check_targets, fit_fold, routed_params
 from skdnn._user_warnings import user_stacklevel
 
 __all__ = ["MOVES", "DesignSearchCV"]
@@ -366,8 +367,11 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         check_targets(final, y)
         X, y, groups = indexable(X, y, groups)
+        routed = routed_params(self, fit_params, groups)
+        fit_params = routed.estimator.fit
+        self._score_params = routed.get("scorer", {"score": {}})["score"]
         rng = check_random_state(self.random_state)
-        splits = self._splits(X, y, groups, rng)
+        splits = self._splits(X, y, routed.splitter.split, rng)
         if len(splits) < 2:
             raise ValueError(
                 "DesignSearchCV needs at least 2 cross-validation splits to "
@@ -597,7 +601,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
     # Helpers
     # ------------------------------------------------------------------
 
-    def _splits(self, X, y, groups, rng) -> list:
+    def _splits(self, X, y, split_params, rng) -> list:
         cv = self.cv
         classifier = is_classifier(self.estimator)
         if isinstance(cv, numbers.Integral):
@@ -606,7 +610,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
             splitter = StratifiedKFold if stratify else KFold
             cv = splitter(int(cv), shuffle=True, random_state=seed)
         cv = check_cv(cv, y, classifier=classifier)
-        return list(cv.split(X, y, groups))
+        return list(cv.split(X, y, **split_params))
 
     def _scorer(self, estimator, y):
         if self.scoring is None and is_classifier(estimator):
@@ -634,7 +638,9 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         except ValueError:  # e.g. joblib's multiprocessing backend
             parallel = Parallel(n_jobs=self.n_jobs)
         results = parallel(
-            delayed(fit_fold)(est, X, y, train, test, self.scorer_, fit_params)
+            delayed(fit_fold)(
+                est, X, y, train, test, self.scorer_, fit_params, self._score_params
+            )
             for _, est, train, test in tasks
         )
         per_candidate = {id(c): [] for c in candidates}
@@ -741,6 +747,33 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
             current.diagnosis, [c for c in tried if c.round > current.round]
         )
         self.best_histories_ = current.histories
+
+    def get_metadata_routing(self):
+        """The metadata routing of the search, as :class:`GridSearchCV`'s.
+
+        With ``sklearn.set_config(enable_metadata_routing=True)``, what
+        ``fit`` is given goes to the estimator's ``fit``, the splitter's
+        ``split`` and a given ``scoring`` as each requests it (the default
+        scorer takes none, as without routing).
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+            The routing of the estimator, the splitter and the scorer.
+        """
+        router = MetadataRouter(owner=self).add(
+            estimator=self.estimator,
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+        if self.scoring is not None:  # the default scorer takes no metadata
+            router.add(
+                scorer=check_scoring(self.estimator, self.scoring),
+                method_mapping=MethodMapping().add(caller="fit", callee="score"),
+            )
+        return router.add(
+            splitter=self.cv,
+            method_mapping=MethodMapping().add(caller="fit", callee="split"),
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

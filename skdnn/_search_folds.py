@@ -14,22 +14,16 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import _safe_indexing
+from sklearn.utils import Bunch, _safe_indexing
+from sklearn.utils.metadata_routing import _routing_enabled, process_routing
 from sklearn.utils.validation import _check_y, _num_samples
 
 
-def fit_fold(estimator, X, y, train, test, scorer, fit_params):
+def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None):
     """Fit one fold and score it; a failed fit or score is NaN and says why."""
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
-    n = _num_samples(X)
-    params = {
-        key: _safe_indexing(value, train)
-        if hasattr(value, "__len__")
-        and not isinstance(value, str | dict)
-        and len(value) == n
-        else value
-        for key, value in fit_params.items()
-    }
+    params = _rows_of(fit_params, train, _num_samples(X))
+    score_params = _rows_of(score_params or {}, test, _num_samples(X))
     start = time.perf_counter()
     try:
         estimator.fit(X_train, y_train, **params)
@@ -44,7 +38,8 @@ def fit_fold(estimator, X, y, train, test, scorer, fit_params):
     fit_time = time.perf_counter() - start
     start = time.perf_counter()
     try:
-        score = scorer(estimator, _safe_indexing(X, test), _safe_indexing(y, test))
+        X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
+        score = scorer(estimator, X_test, y_test, **score_params)
     except Exception as exc:  # e.g. a Poisson deviance of a negative prediction
         return {
             "score": np.nan,
@@ -80,3 +75,32 @@ def check_targets(final, y) -> None:
         final._check_target_values(y)
         y = y.toarray() if sp.issparse(y) else y
         final._check_y(_check_y(y, multi_output=True, **final._y_validation))
+
+
+def _rows_of(params: dict, rows, n: int) -> dict:
+    """``params`` with each array of one value per row cut to ``rows``."""
+    return {
+        key: _safe_indexing(value, rows)
+        if hasattr(value, "__len__")
+        and not isinstance(value, str | dict)
+        and len(value) == n
+        else value
+        for key, value in params.items()
+    }
+
+
+def routed_params(search, fit_params: dict, groups) -> Bunch:
+    """Where the metadata passed to ``search.fit`` goes, as scikit-learn's
+    searches route it: with metadata routing enabled, to what each of the
+    estimator, the splitter and the scorer requests (an unrequested
+    ``sample_weight`` is an error); otherwise every fit parameter to the
+    estimator's ``fit`` and ``groups`` to the splitter."""
+    if _routing_enabled():
+        if groups is not None:
+            fit_params = {**fit_params, "groups": groups}
+        return process_routing(search, "fit", **fit_params)
+    return Bunch(
+        estimator=Bunch(fit=fit_params),
+        splitter=Bunch(split={"groups": groups}),
+        scorer=Bunch(score={}),
+    )

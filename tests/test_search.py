@@ -651,6 +651,43 @@ def test_a_bad_target_is_named_before_any_fold(make, bad, message):
         search.fit(X, None)
 
 
+def test_metadata_is_routed_as_scikit_learn_searches_route_it():
+    import sklearn
+    from sklearn.exceptions import UnsetMetadataPassedError
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+
+    from skdnn import TaperedMLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] > 0).astype(int)
+    weights = np.where(y == 1, 20.0, 0.05)
+    groups = np.arange(80) % 4
+
+    def scores(net, **params):
+        search = DesignSearchCV(net, cv=GroupKFold(2), max_rounds=0, random_state=0)
+        return search.fit(X, y, groups=groups, **params).path_["score"].tolist()
+
+    net = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=2, random_state=0)
+    plain, weighted = scores(net), scores(net, sample_weight=weights)
+    assert plain != weighted  # without routing every fit parameter is passed
+    with sklearn.config_context(enable_metadata_routing=True):
+        # requested: the same fits; groups reach the splitter as they did
+        assert scores(clone(net).set_fit_request(sample_weight=True),
+                      sample_weight=weights) == weighted  # fmt: skip
+        # neither requested nor declined, or declined by all: refused
+        with pytest.raises(UnsetMetadataPassedError, match="sample_weight"):
+            scores(clone(net), sample_weight=weights)
+        declined = clone(net).set_fit_request(sample_weight=False)
+        with pytest.raises(TypeError, match="not routed to any object"):
+            scores(declined, sample_weight=weights)
+        # it routes inside a routing meta-estimator too
+        inner = DesignSearchCV(
+            clone(net).set_fit_request(sample_weight=True), cv=2, max_rounds=0
+        )
+        GridSearchCV(inner, {"max_rounds": [0]}, cv=2).fit(X, y, sample_weight=weights)
+
+
 def test_an_estimator_class_is_refused_clearly():
     from skdnn import TaperedMLPClassifier
 
