@@ -84,7 +84,8 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
           little predicts the prior, which the shift turns into even odds
           (started at even odds, the shift handed a briefly trained network's
           decisions to the rarest class); a ``partial_fit`` stream's, at
-          those of its first chunk when it shows every class.
+          those of its first chunk when it shows every class, moved with
+          each later chunk as the class counts move the prior.
         - ``"balanced"``: weigh each class in the loss inversely to its
           frequency, as in scikit-learn.
         - a dict ``{class: weight}``: those weights in the loss.
@@ -410,10 +411,31 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             return
         codes = Y.ravel().astype(np.intp)
         counts = np.bincount(codes, minlength=self.classes_.shape[0])
-        if accumulate and getattr(self, "class_count_", None) is not None:
-            counts = counts + self.class_count_
+        before = getattr(self, "class_count_", None) if accumulate else None
+        if before is not None:
+            counts = counts + before
+            self._follow_the_prior(before, counts)
         self.class_count_ = counts.astype(np.float64)
         self.class_prior_ = self.class_count_ / self.class_count_.sum()
+
+    def _follow_the_prior(self, before, after) -> None:
+        """Move a stream's output bias as its class counts move the prior.
+
+        A stream's network starts at its first chunk's frequencies (see
+        :meth:`~skdnn._heads._Head.initial_bias`) and, in short steps, stays
+        near them, while the ``"balanced_logits"`` shift divides out the
+        counts of every chunk so far: a first chunk of 10 % positives in a
+        stream of 5 % gave the positives nearly every decision. Each call
+        moves the bias by the change of the log prior (Bayes' rule for a
+        new prior), the counts smoothed by one row a class as the start was.
+        """
+        network = getattr(self, "_network", None)
+        if getattr(network, "output_bias", None) is None:
+            return  # started at even odds, or loaded: nothing to follow
+        old, new = (np.log((c + 1.0) / (c.sum() + c.size)) for c in (before, after))
+        if self._target_kind == "binary":
+            old, new = old[1:] - old[:1], new[1:] - new[:1]
+        network.move_output_bias(new - old)
 
     def _output_shift(self):
         """The log class prior the ``"balanced_logits"`` output divides out:

@@ -247,6 +247,20 @@ class Network:
             values[i] = np.asarray(self.output_bias, dtype=values[i].dtype)
         return values
 
+    def move_output_bias(self, delta) -> None:
+        """Add ``delta`` to the output layer's bias, in the values a
+        continued fit starts from and in the Keras model when built."""
+        if self.model is not None:
+            bias = self.model.get_layer("output").bias
+            bias.assign(bias.numpy() + np.asarray(delta, dtype=bias.dtype))
+        if self.values is not None:
+            kit = self.kit()
+            bias = kit.template.get_layer("output").bias
+            (i,) = [
+                i for i, v in enumerate(kit.template.trainable_variables) if v is bias
+            ]
+            self.values[i] = self.values[i] + np.asarray(delta, self.values[i].dtype)
+
     def __getstate__(self):
         from skdnn._embedding import PickledModel
 

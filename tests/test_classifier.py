@@ -523,6 +523,34 @@ def test_a_stream_starts_at_its_first_chunks_frequencies_when_it_shows_every_cla
     assert recalls.min() > 0.4
 
 
+def test_a_streams_output_follows_the_prior_of_its_chunks_so_far():
+    # the first chunk holds 10 % positives, the stream 5 %: the network, in
+    # short steps, stayed at 10 % while the shift divided out 5 %, and the
+    # positives took every row from the second chunk on
+    X, y = make_classification(
+        n_samples=1200, n_features=6, weights=[0.95], flip_y=0, random_state=0
+    )
+    rng = np.random.default_rng(0)
+    pos, neg = (
+        rng.permutation(np.flatnonzero(y == 1)),
+        rng.permutation(np.flatnonzero(y == 0)),
+    )
+    first = np.r_[pos[:6], neg[:54]]  # 10 % of 60 rows
+    rest = rng.permutation(np.r_[pos[6:], neg[54:]])
+    order = np.r_[first, rest]
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(16,), random_state=0)
+    for start in range(0, 1200, 60):
+        rows = order[start : start + 60]
+        clf.partial_fit(X[rows], y[rows], classes=[0, 1])
+        if start == 600:
+            clf.model_  # a built Keras model follows too  # noqa: B018
+    assert clf.class_prior_[1] == pytest.approx(y.mean())
+    # the network's own prior is now the stream's: the shift gives even odds
+    bias = clf.model_.get_layer("output").bias.numpy()
+    assert abs(bias[0] - np.log(y.mean() / (1 - y.mean()))) < 0.5
+    assert clf.predict(X).mean() < 0.6
+
+
 def test_partial_fit_refuses_per_chunk_balanced_weights():
     # weights from each chunk's own counts: a chunk of one class was weighed
     # as it is, and the probabilities equalled class_weight=None's
