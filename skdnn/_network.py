@@ -240,10 +240,7 @@ class Network:
                 [*model.trainable_variables, *model.non_trainable_variables]
             )
         if self.output_bias is not None:
-            bias = kit.template.get_layer("output").bias
-            (i,) = [
-                i for i, v in enumerate(kit.template.trainable_variables) if v is bias
-            ]
+            i = _output_bias_index(kit.template)
             values[i] = np.asarray(self.output_bias, dtype=values[i].dtype)
         return values
 
@@ -254,11 +251,7 @@ class Network:
             bias = self.model.get_layer("output").bias
             bias.assign(bias.numpy() + np.asarray(delta, dtype=bias.dtype))
         if self.values is not None:
-            kit = self.kit()
-            bias = kit.template.get_layer("output").bias
-            (i,) = [
-                i for i, v in enumerate(kit.template.trainable_variables) if v is bias
-            ]
+            i = _output_bias_index(self.kit().template)
             self.values[i] = self.values[i] + np.asarray(delta, self.values[i].dtype)
 
     def __getstate__(self):
@@ -278,6 +271,14 @@ class Network:
         if isinstance(model, PickledModel):  # copy.copy: the state as it was
             state = {**state, "model": model.model}
         self.__dict__.update(state)
+
+
+def _output_bias_index(template) -> int:
+    """Where the output layer's bias is among ``template``'s values (its
+    trainable variables come first)."""
+    bias = template.get_layer("output").bias
+    (i,) = [i for i, v in enumerate(template.trainable_variables) if v is bias]
+    return i
 
 
 def _model_values(model) -> list:
