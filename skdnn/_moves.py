@@ -222,6 +222,10 @@ def _add_validation(s: _State):
 def _raise_validation_split(s: _State):
     if "validation_split" not in s.design:
         return None
+    if not s.design.get("early_stopping", True) and (
+        s.diagnosis.verdict != "insufficient_evidence"
+    ):
+        return None  # no early stopping to steady: it would only take rows
     new = _step(VALIDATION_SPLIT_STEPS, float(s.design["validation_split"]), up=True)
     return None if new is None else {"validation_split": new}
 
@@ -269,6 +273,7 @@ MOVES: dict[str, tuple[str, ...]] = {
     "still_improving": ("more_epochs", "raise_patience", "raise_learning_rate"),
     "diverged": ("cut_learning_rate", "batch_norm_on"),
     "good_fit": (
+        "early_stopping_on",
         "repeat_last",
         "slow_down",
         "raise_patience",

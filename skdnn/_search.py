@@ -234,16 +234,19 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
       raise ``l2`` one step along 0, 1e-3, 1e-2 (rungs far enough apart
       for a step to show above the fold noise); raise ``validation_split``
       one step along 0.1, 0.2, 0.3, so early stopping reads a steadier
-      curve.
+      curve (with early stopping off, it would only take training rows:
+      not tried).
     - ``underfitting``: double every hidden width; add a layer narrower by
       ``taper``; lower ``dropout`` one step; triple ``learning_rate``.
     - ``still_improving``: double ``epochs`` (when the run used them all);
       double ``patience`` (when early stopping ended it); triple
       ``learning_rate``.
     - ``diverged``: cut ``learning_rate`` ten-fold; add ``batch_norm``.
-    - ``good_fit``: the finer moves: repeat the move accepted last; slow
-      down; double ``patience`` (when early stopping ended the run); raise
-      ``l2``, ``validation_split`` and ``dropout`` one step.
+    - ``good_fit``: turn early stopping on (the diagnosis advises keeping
+      the best epoch's weights); then the finer moves: repeat the move
+      accepted last; slow down; double ``patience`` (when early stopping
+      ended the run); raise ``l2``, ``validation_split`` and ``dropout``
+      one step.
     - ``no_validation``: hold out ``validation_split=0.1`` with early
       stopping, so the next round has curves to read.
     - ``insufficient_evidence``: raise ``validation_split`` (0.1, 0.2, 0.3),

@@ -179,15 +179,17 @@ def test_overfitting_moves():
         "narrow": {"hidden_layer_sizes": (32, 16)},
         "drop_layer": {"hidden_layer_sizes": (64,)},
         "add_l2": {"l2": 1e-3},
-        "raise_validation_split": {"validation_split": 0.2},
     }
     # with early stopping on and dropout at its top, those moves drop out,
-    # and the slowed run gets twice the patience too
+    # the slowed run gets twice the patience too, and a larger hold-out
+    # steadies the curve early stopping reads (without early stopping it
+    # would only take training rows)
     stopped = moves("overfitting", design={"early_stopping": True, "dropout": 0.5})
     assert next(iter(stopped.items())) == (
         "slow_down",
         {"learning_rate": 0.000333, "epochs": 100, "patience": 20},
     )
+    assert stopped["raise_validation_split"] == {"validation_split": 0.2}
     # the step does not fall below MIN_SLOW_LEARNING_RATE
     assert "slow_down" not in moves("overfitting", design={"learning_rate": 2e-4})
 
@@ -233,8 +235,18 @@ def test_good_fit_moves_are_finer():
         "raise_validation_split": {"validation_split": 0.2},
         "raise_dropout": {"dropout": 0.3},
     }
+    # without early stopping, first what the diagnosis advises: keep the
+    # best epoch's weights
+    assert next(iter(moves("good_fit").items())) == (
+        "early_stopping_on",
+        {"early_stopping": True},
+    )
     # after an accepted move, the first finer move repeats it
-    again = moves("good_fit", design={"dropout": 0.3}, last_move="raise_dropout")
+    again = moves(
+        "good_fit",
+        design={"dropout": 0.3, "early_stopping": True},
+        last_move="raise_dropout",
+    )
     assert next(iter(again.items())) == ("repeat_last", {"dropout": 0.5})
 
 
