@@ -432,10 +432,10 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         network = getattr(self, "_network", None)
         if getattr(network, "output_bias", None) is None:
             return  # started at even odds, or loaded: nothing to follow
-        old, new = (np.log((c + 1.0) / (c.sum() + c.size)) for c in (before, after))
-        if self._target_kind == "binary":
-            old, new = old[1:] - old[:1], new[1:] - new[:1]
-        network.move_output_bias(new - old)
+        head = self._head
+        network.move_output_bias(
+            head.prior_bias(after + 1.0) - head.prior_bias(before + 1.0)
+        )
 
     def _output_shift(self):
         """The log class prior the ``"balanced_logits"`` output divides out:

@@ -111,6 +111,11 @@ class _Head:
         """
         return None
 
+    def prior_bias(self, counts: np.ndarray) -> np.ndarray:
+        """The output bias whose untrained output is the prior of ``counts``:
+        those of each class (or, per label, of its 0s then its 1s)."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -160,10 +165,12 @@ class BinaryHead(_Head):
         Y = np.asarray(Y, dtype=np.float64)
         if first_chunk and not np.all((Y.min(axis=0) == 0) & (Y.max(axis=0) == 1)):
             return None
-        one = weights.mean()
-        on = weights @ Y + one
-        off = weights.sum() - on + 2 * one
-        return np.log(on / off)
+        on = weights @ Y
+        return self.prior_bias(np.stack([weights.sum() - on, on]) + weights.mean())
+
+    def prior_bias(self, counts):
+        counts = np.asarray(counts, dtype=np.float64)
+        return np.atleast_1d(np.log(counts[1] / counts[0]))
 
 
 class MultilabelHead(BinaryHead):
@@ -223,7 +230,10 @@ class MulticlassHead(_Head):
         if first_chunk and np.unique(Y).size < n_outputs:
             return None
         counts = np.bincount(Y, weights=weights, minlength=n_outputs)
-        log_frequency = np.log(counts + weights.mean())
+        return self.prior_bias(counts + weights.mean())
+
+    def prior_bias(self, counts):
+        log_frequency = np.log(np.asarray(counts, dtype=np.float64))
         return log_frequency - log_frequency.mean()
 
     def link(self, logits):
