@@ -26,7 +26,6 @@ from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
-    _check_y,
     check_is_fitted,
     validate_data,
 )
@@ -36,6 +35,7 @@ from skdnn._columns import (
     _check_column_names,
     _check_float32_range,
     _is_dataframe,
+    checked_targets,
     refuse_missing_targets,
 )
 from skdnn._embedding import PickledModel
@@ -699,10 +699,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         if self.numeric_scaling is None:
             _check_float32_range(X, "X")
         if y is not None:
-            if sp.issparse(y):  # a sparse label indicator matrix
-                y = y.toarray()
-            self._check_target_values(y)
-            y = _check_y(y, multi_output=True, **self._y_validation)
+            y = checked_targets(self, y)
             check_consistent_length(X, y)
         return X, y
 

@@ -324,3 +324,18 @@ def refuse_missing_targets(y, what: str, fix: str) -> None:
     raise ValueError(
         f"y has missing {what} (None or NaN) in {rows} rows; drop those rows or {fix}."
     )
+
+
+def checked_targets(estimator, y):
+    """``y`` as every fit of a skdnn ``estimator`` checks it, before the
+    estimator's own ``_check_y``: a sparse label indicator matrix made
+    dense, missing targets refused (its ``_check_target_values``), then
+    scikit-learn's check with its ``_y_validation``. A search checks ``y``
+    with it before cutting any fold."""
+    import scipy.sparse as sp
+    from sklearn.utils.validation import _check_y
+
+    if sp.issparse(y):
+        y = y.toarray()
+    estimator._check_target_values(y)
+    return _check_y(y, multi_output=True, **estimator._y_validation)

@@ -13,10 +13,11 @@ import time
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.utils import Bunch, _safe_indexing
 from sklearn.utils.metadata_routing import _routing_enabled, process_routing
-from sklearn.utils.validation import _check_y, _num_samples
+from sklearn.utils.validation import _num_samples
+
+from skdnn._columns import checked_targets
 
 
 def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None):
@@ -72,9 +73,7 @@ def check_targets(final, y) -> None:
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # each fold's fit warns as it should
-        final._check_target_values(y)
-        y = y.toarray() if sp.issparse(y) else y
-        final._check_y(_check_y(y, multi_output=True, **final._y_validation))
+        final._check_y(checked_targets(final, y))
 
 
 def _rows_of(params: dict, rows, n: int) -> dict:
