@@ -42,9 +42,8 @@ def read_csv(path):
     if not file.is_file():
         raise UsageError(f"{path}: not a file.")
     try:
-        encoding = _encoding(file, path)
-        separator = _sniff_separator(file, encoding)
-        frame = pd.read_csv(file, sep=separator, encoding=encoding)
+        separator = _sniff_separator(file)
+        frame, encoding = _read_text(file, path, sep=separator)
         _note_repeated_names(file, separator, path, encoding)
         if separator == ";" and _has_decimal_commas(frame):
             # the file writes decimal commas (and maybe thousands dots); a
@@ -69,46 +68,34 @@ def read_csv(path):
     return frame
 
 
-def _encoding(file: Path, path) -> str:
-    """``"utf-8"``, or for a file that is not UTF-8 (a spreadsheet's export
-    in Windows-1252 or Latin-1) the one of those that reads it, with a
-    note: every byte reads as some character, and ``é`` as itself."""
-    where = _first_undecodable(file, "utf-8")
-    if where is None:
-        return "utf-8"
+def _read_text(file: Path, path, **read_kw):
+    """``pandas.read_csv`` of ``file`` and the encoding that read it: UTF-8,
+    or for a file that is not (a spreadsheet's export) Windows-1252, or
+    Latin-1 where Windows-1252 leaves a byte undefined, with a note: every
+    byte reads as some character, and ``é`` as itself. A UTF-8 file is
+    read once."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(file, encoding="utf-8", **read_kw), "utf-8"
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start]
     encoding, name = "cp1252", "Windows-1252"
-    if _first_undecodable(file, encoding) is not None:
+    try:
+        frame = pd.read_csv(file, encoding=encoding, **read_kw)
+    except UnicodeDecodeError:
         encoding, name = "latin-1", "Latin-1"  # reads every byte
+        frame = pd.read_csv(file, encoding=encoding, **read_kw)
     print(
-        f"skdnn: note: {path} is not UTF-8 (a byte at offset {where} is not); "
-        f"it is read as {name}. Save it as UTF-8 to be sure of its text.",
+        f"skdnn: note: {path} is not UTF-8 (it holds the byte {byte:#04x} where "
+        f"UTF-8 cannot); it is read as {name}. Save it as UTF-8 to be sure of "
+        "its text.",
         file=sys.stderr,
     )
-    return encoding
+    return frame, encoding
 
 
-def _first_undecodable(file: Path, encoding: str) -> int | None:
-    """The offset of the first byte of ``file`` that ``encoding`` cannot
-    read, or None; read in blocks, so a large file is never held whole."""
-    import codecs
-
-    decoder = codecs.getincrementaldecoder(encoding)()
-    offset = 0
-    with open(file, "rb") as handle:
-        while block := handle.read(1 << 20):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as exc:
-                return offset + exc.start
-            offset += len(block)
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        return offset + exc.start
-    return None
-
-
-def _sniff_separator(file: Path, encoding: str = "utf-8") -> str:
+def _sniff_separator(file: Path) -> str:
     """The separator that splits the first lines into one same number of
     fields, the most of them; else the header's own, else a comma.
 
@@ -116,7 +103,9 @@ def _sniff_separator(file: Path, encoding: str = "utf-8") -> str:
     ``;``-file's numbers decimal commas: counting the fields of every line,
     quotes respected, tells them apart where the header alone cannot.
     """
-    with open(file, encoding=encoding, errors="replace") as handle:
+    # the separators and quotes are ASCII: a file in another encoding than
+    # UTF-8 splits the same, its other bytes replaced
+    with open(file, encoding="utf-8", errors="replace") as handle:
         sample = handle.read(1 << 16)
     lines = sample.splitlines()
     if len(sample) == 1 << 16 and len(lines) > 1:
