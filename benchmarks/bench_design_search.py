@@ -186,11 +186,8 @@ def run_one(name, X, y, args) -> dict:
     space = design_space(n_features, epochs=net.epochs, patience=net.patience)
     # the starting design's parameters are in the key: a change of the
     # defaults makes the cached random searches stale
-    defaults = sorted((k, repr(v)) for k, v in net.get_params().items())
-    cache_key = repr(
-        (name, X.shape, args.cv, n_iter, args.epochs, SEED, space, defaults)
-        + ((args.holdout,) if args.holdout else ())
-        + ((TRAINING_VERSION,) if TRAINING_VERSION > 1 else ())
+    cache_key = _cache_key(
+        (name, X.shape, args.cv, n_iter, args.epochs, SEED, space), net, args
     )
     random = _read_cache(args.random_cache, cache_key)
     if random is None:
@@ -295,11 +292,8 @@ def _seed_lottery(pipe, X, y, folds, scorer, n_iter, args, X_test, y_test) -> di
     import numpy as np
     from sklearn.base import clone
 
-    defaults = sorted((k, repr(v)) for k, v in pipe.get_params().items())
-    key = repr(
-        ("seed lottery", X.shape, args.cv, n_iter, args.epochs, SEED, defaults)
-        + ((args.holdout,) if args.holdout else ())
-        + ((TRAINING_VERSION,) if TRAINING_VERSION > 1 else ())
+    key = _cache_key(
+        ("seed lottery", X.shape, args.cv, n_iter, args.epochs, SEED), pipe, args
     )
     stored = _read_cache(args.random_cache, key)
     if stored is not None:
@@ -341,6 +335,18 @@ def _random_search(pipe, space: dict, n_iter: int, scorer, folds, args):
         random_state=SEED,
         n_jobs=args.n_jobs,
         error_score=float("nan"),
+    )
+
+
+def _cache_key(parts: tuple, estimator, args) -> str:
+    """The cache key of a search: ``parts``, then the starting design's
+    parameters (a change of the defaults makes cached searches stale), the
+    hold-out share and, past version 1, ``TRAINING_VERSION``."""
+    defaults = sorted((k, repr(v)) for k, v in estimator.get_params().items())
+    return repr(
+        (*parts, defaults)
+        + ((args.holdout,) if args.holdout else ())
+        + ((TRAINING_VERSION,) if TRAINING_VERSION > 1 else ())
     )
 
 
