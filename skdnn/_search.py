@@ -372,7 +372,8 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         X, y, groups = indexable(X, y, groups)
         routed = routed_params(self, fit_params, groups)
         fit_params = routed.estimator.fit
-        self._score_params = routed.get("scorer", {"score": {}})["score"]
+        # what each fold's fit and score take
+        params = fit_params, routed.get("scorer", {"score": {}})["score"]
         rng = check_random_state(self.random_state)
         splits = self._splits(X, y, routed.splitter.split, rng)
         if len(splits) < 2:
@@ -401,7 +402,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         seen = {_design_key(start_design)}
         current = _Candidate(0, "start", dict(start_design), {})
         current.accepted = True
-        self._evaluate([current], base, X, y, splits, fit_params, "round 0")
+        self._evaluate([current], base, X, y, splits, params, "round 0")
         if not np.all(np.isfinite(current.scores)):
             if self._first_error is not None:
                 raise ValueError(
@@ -460,9 +461,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                 f"round {round_}: {current.diagnosis.verdict} -> trying "
                 + "; ".join(f"{c.move} ({_describe(c.changes)})" for c in candidates)
             )
-            self._evaluate(
-                candidates, base, X, y, splits, fit_params, f"round {round_}"
-            )
+            self._evaluate(candidates, base, X, y, splits, params, f"round {round_}")
             for candidate in candidates:
                 diffs = candidate.scores - current.scores
                 candidate.gain = float(np.mean(diffs))
@@ -628,8 +627,9 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         if self.verbose:
             write_line(line)
 
-    def _evaluate(self, candidates, base, X, y, splits, fit_params, desc):
-        """Cross-validate the candidates on the folds, all fits in parallel."""
+    def _evaluate(self, candidates, base, X, y, splits, params, desc):
+        """Cross-validate the candidates on the folds, all fits in parallel;
+        ``params``: what each fold's fit and its scorer take."""
         tasks = [
             (c, clone(base).set_params(**self._prefixed(c.design)), train, test)
             for c in candidates
@@ -641,9 +641,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         except ValueError:  # e.g. joblib's multiprocessing backend
             parallel = Parallel(n_jobs=self.n_jobs)
         results = parallel(
-            delayed(fit_fold)(
-                est, X, y, train, test, self.scorer_, fit_params, self._score_params
-            )
+            delayed(fit_fold)(est, X, y, train, test, self.scorer_, *params)
             for _, est, train, test in tasks
         )
         per_candidate = {id(c): [] for c in candidates}
