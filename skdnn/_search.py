@@ -761,6 +761,16 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         -------
         routing : sklearn.utils.metadata_routing.MetadataRouter
             The routing of the estimator, the splitter and the scorer.
+
+        Examples
+        --------
+        >>> import sklearn
+        >>> from skdnn import DesignSearchCV, TaperedMLPClassifier
+        >>> with sklearn.config_context(enable_metadata_routing=True):
+        ...     net = TaperedMLPClassifier().set_fit_request(sample_weight=True)
+        ...     routing = DesignSearchCV(net).get_metadata_routing()
+        ...     sorted(routing.consumes("fit", ["sample_weight", "groups"]))
+        ['sample_weight']
         """
         router = MetadataRouter(owner=self).add(
             estimator=self.estimator,
