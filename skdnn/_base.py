@@ -293,7 +293,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         weights = weights / weights[train_rows].mean()
 
         if not continuing:
-            self._build(rng, (Y[train_rows], weights[train_rows], incremental))
+            self._build(rng, (Y[train_rows], weights[train_rows]))
             self._history_rows = []
         try:
             epochs = 1 if incremental else self.epochs
@@ -538,7 +538,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         """Describe a new network (no Keras object is built here): seeds drawn
         from ``rng`` in :func:`~skdnn._architecture.build_model`'s order, the
         output bias where the head starts it for the training ``targets``,
-        ``(Y, weights, first_chunk)`` (``first_chunk``: of a ``partial_fit``).
+        ``(Y, weights)``.
         """
         head = self._head
         pre = self.preprocessor_
@@ -566,8 +566,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             embedding_seeds=[int(s) for s in rng.integers(0, 2**31 - 1, size=n_codes)],
         )
         self.hidden_layer_sizes_ = widths
-        Y, weights, first_chunk = targets
-        bias = head.initial_bias(Y, weights, spec["n_outputs"], first_chunk)
+        Y, weights = targets
+        bias = head.initial_bias(Y, weights, spec["n_outputs"])
         self._network = Network(
             spec, OPTIMIZERS[self.optimizer], self.learning_rate, head, bias
         )

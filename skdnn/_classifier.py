@@ -84,8 +84,8 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
           little predicts the prior, which the shift turns into even odds
           (started at even odds, the shift handed a briefly trained network's
           decisions to the rarest class); a ``partial_fit`` stream's, at
-          those of its first chunk when it shows every class, moved with
-          each later chunk as the class counts move the prior.
+          those of its first chunk (a class it lacks counted as one row),
+          moved with each later chunk as the class counts move the prior.
         - ``"balanced"``: weigh each class in the loss inversely to its
           frequency, as in scikit-learn.
         - a dict ``{class: weight}``: those weights in the loss.
@@ -428,10 +428,12 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         stream of 5 % gave the positives nearly every decision. Each call
         moves the bias by the change of the log prior (Bayes' rule for a
         new prior), the counts smoothed by one row a class as the start was.
+        The move needs only the counts, so a stream continued after
+        :func:`skdnn.load` follows too.
         """
         network = getattr(self, "_network", None)
-        if getattr(network, "output_bias", None) is None:
-            return  # started at even odds, or loaded: nothing to follow
+        if network is None:
+            return
         head = self._head
         network.move_output_bias(
             head.prior_bias(after + 1.0) - head.prior_bias(before + 1.0)

@@ -92,7 +92,7 @@ class _Head:
         """The activated output for the logits (a new array)."""
         raise NotImplementedError
 
-    def initial_bias(self, Y, weights, n_outputs: int, first_chunk: bool = False):
+    def initial_bias(self, Y, weights, n_outputs: int):
         """The output bias a new network starts from (``n_outputs`` values),
         or None for zeros.
 
@@ -103,11 +103,13 @@ class _Head:
         ``"balanced_logits"`` shift divides out, instead of even odds that
         the shift would tip towards the rare classes. Each class or label
         counts one row's weight more on either side, so that a frequency
-        of 0 or 1 gives a finite bias. The ``first_chunk`` of a
-        ``partial_fit`` stream that lacks a class (or a label's value)
-        says nothing of its frequency: the bias starts at zeros, as
-        anchoring that class far down would keep it from ever being
-        predicted in the short steps of a stream.
+        of 0 or 1 gives a finite bias. The first chunk of a ``partial_fit``
+        stream sets it too, even when it lacks a class: the classifier moves
+        the bias as later chunks move the prior, so a class first seen later
+        rises with its count. (Starting such a stream at even odds instead
+        left the bias there, and the shift handed the rare class every
+        decision: a stream whose first chunk held no positives predicted
+        nothing else.)
         """
         return None
 
@@ -160,11 +162,9 @@ class BinaryHead(_Head):
     def link(self, logits):
         return expit(logits)
 
-    def initial_bias(self, Y, weights, n_outputs, first_chunk=False):
+    def initial_bias(self, Y, weights, n_outputs):
         weights = np.asarray(weights, dtype=np.float64)
         Y = np.asarray(Y, dtype=np.float64)
-        if first_chunk and not np.all((Y.min(axis=0) == 0) & (Y.max(axis=0) == 1)):
-            return None
         on = weights @ Y
         return self.prior_bias(np.stack([weights.sum() - on, on]) + weights.mean())
 
@@ -225,10 +225,8 @@ class MulticlassHead(_Head):
     def metric_sum(self, Y, output):
         return float(np.sum(np.argmax(output, axis=1) == Y))
 
-    def initial_bias(self, Y, weights, n_outputs, first_chunk=False):
+    def initial_bias(self, Y, weights, n_outputs):
         weights = np.asarray(weights, dtype=np.float64)
-        if first_chunk and np.unique(Y).size < n_outputs:
-            return None
         counts = np.bincount(Y, weights=weights, minlength=n_outputs)
         return self.prior_bias(counts + weights.mean())
 

@@ -15,7 +15,7 @@ from sklearn import config_context
 from sklearn.base import clone, is_classifier
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.metrics import log_loss, recall_score
+from sklearn.metrics import balanced_accuracy_score, log_loss, recall_score
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
@@ -491,22 +491,15 @@ def test_an_untrained_network_predicts_the_class_prior(class_weight):
     assert short.predict(X).mean() < 0.75
 
 
-def test_a_stream_starts_at_its_first_chunks_frequencies_when_it_shows_every_class():
+def test_a_stream_starts_at_its_first_chunks_frequencies():
     from skdnn._heads import BinaryHead, MulticlassHead
 
     weights = np.ones(4)
-    # a first chunk without class 2 says nothing of its frequency: zeros, as
-    # anchoring it far down kept a stream from ever predicting it
-    assert (
-        MulticlassHead().initial_bias(np.array([0, 0, 1, 1]), weights, 3, True) is None
-    )
-    assert (
-        MulticlassHead().initial_bias(np.array([0, 1, 2, 2]), weights, 3, True)
-        is not None
-    )
-    assert BinaryHead().initial_bias(np.zeros((4, 1)), weights, 1, True) is None
-    # a fit's rows are all it will see: their frequencies, whatever is absent
-    assert MulticlassHead().initial_bias(np.array([0, 0, 1, 1]), weights, 3) is not None
+    # a class the rows lack counts as one row: a finite bias, the lowest
+    bias = MulticlassHead().initial_bias(np.array([0, 0, 1, 1]), weights, 3)
+    assert np.isfinite(bias).all() and bias[2] < bias[0] == bias[1]
+    (logit,) = BinaryHead().initial_bias(np.zeros((4, 1)), weights, 1)
+    assert logit == pytest.approx(np.log(1 / 5))
     # a shuffled stream of short steps: from even odds, the balanced shift
     # handed the majority class's rows to the others (its recall was 0.05)
     X, y = make_classification(
@@ -549,6 +542,35 @@ def test_a_streams_output_follows_the_prior_of_its_chunks_so_far():
     bias = clf.model_.get_layer("output").bias.numpy()
     assert abs(bias[0] - np.log(y.mean() / (1 - y.mean()))) < 0.5
     assert clf.predict(X).mean() < 0.6
+
+
+@pytest.mark.parametrize("reload", [False, True])
+def test_a_stream_whose_first_chunk_lacks_the_rare_class_learns_it(reload, tmp_path):
+    # a time-ordered stream of 5 % positives whose first chunk holds none:
+    # started at even odds, the shift gave the positives every decision for
+    # good (balanced accuracy 0.50 after two passes); the network now starts
+    # at the chunk's prior and follows the prior as positives come, also
+    # when the stream is continued after skdnn.load
+    from skdnn import load, save
+
+    X, y = make_classification(
+        n_samples=2400, n_features=6, weights=[0.95], flip_y=0, random_state=0
+    )
+    train, test = slice(0, 1200), slice(1200, None)
+    rng = np.random.default_rng(0)
+    negatives = rng.permutation(np.flatnonzero(y[train] == 0))
+    rest = np.setdiff1d(np.arange(1200), negatives[:60])
+    order = np.r_[negatives[:60], rng.permutation(rest)]
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(16,), random_state=0)
+    for start in range(0, 2400, 60):
+        rows = order[start % 1200 : start % 1200 + 60]
+        clf.partial_fit(X[rows], y[rows], classes=[0, 1])
+        if reload and start == 0:
+            save(clf, tmp_path / "stream.skdnn")
+            clf = load(tmp_path / "stream.skdnn")
+    predicted = clf.predict(X[test])
+    assert 0.1 < predicted.mean() < 0.6
+    assert balanced_accuracy_score(y[test], predicted) > 0.7
 
 
 def test_partial_fit_refuses_per_chunk_balanced_weights():
