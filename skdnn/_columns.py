@@ -272,7 +272,8 @@ def _warn_uninformative(names: list[str], what: str) -> None:
     if names:
         listed = ", ".join(repr(name) for name in names)
         warnings.warn(
-            f"Column(s) {listed} {what}: they carry no information for the model.",
+            f"Column(s) {listed} {what}: they carry no information for the "
+            "model, which reads them as constants.",
             UserWarning,
             stacklevel=user_stacklevel(),
         )

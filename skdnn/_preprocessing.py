@@ -161,14 +161,19 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     center_ : ndarray of float64
         Value subtracted from each numeric column.
     scale_ : ndarray of float64
-        Divisor of each numeric column.
+        Divisor of each numeric column: ``inf`` for a column constant or
+        all missing at fit, which is then always 0 in the output (its
+        weights would learn nothing at fit, and a new value would move the
+        output at random).
     fill_ : ndarray of float64
         Value given to a missing number, after scaling.
     indicator_features_ : ndarray of int
-        Input columns that had missing numbers at fit and get an indicator.
+        Input columns that had missing numbers at fit (and not only those)
+        and get an indicator.
     categories_ : list of ndarray
         Kept levels of each categorical column (sorted), in input order;
-        level ``i`` has code ``i + 1``.
+        level ``i`` has code ``i + 1``. A level held by every row at fit is
+        not kept: like an unseen one, it then has code 0.
     onehot_features_ : ndarray of int
         Categorical input columns encoded one-hot.
     embedded_features_ : ndarray of int
@@ -316,19 +321,22 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         for k, j in enumerate(numeric):
             values = _numeric_column(X, j, names[j])
             missing = np.isnan(values)
-            if missing.any():
-                indicators.append(j)
             present = values[~missing] if missing.any() else values
             edges.append(np.zeros(0))
             if present.size == 0:
                 empty.append(names[j])
+                scale[k] = np.inf  # held at 0, as every row was at fit
                 continue
+            if missing.any():
+                indicators.append(j)
             center[k], scale[k], fill[k] = self._numeric_statistics(
                 present, None if quantiles is None else quantiles[:, k]
             )
             if scale[k] == 0.0:
                 constant.append(names[j])
-                scale[k] = 1.0
+                # held at 0: a value that never varied at fit trained no
+                # weight, and a new one would move the output at random
+                scale[k] = np.inf
             elif self.numeric_bins is not None:
                 if whole is not None:  # read with the other columns, below
                     binned.append(k)
@@ -352,11 +360,15 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         for j in np.flatnonzero(self.categorical_features_):
             values = _category_column(X, j, names[j])
             levels = _learn_levels(values, min_count)
-            categories.append(levels)
             if levels.size == 0:
                 (empty if np.all(pd.isna(values)) else rare).append(names[j])
             elif levels.size == 1:
                 single.append(names[j])
+                if np.all(_encode_levels(values, _lookups([levels])[0]) == 1):
+                    # its one-hot 1 on every row is a constant, and any other
+                    # value would move the output at random: not kept
+                    levels = levels[:0]
+            categories.append(levels)
             (onehot if levels.size <= self.max_onehot_levels else embedded).append(j)
 
         _warn_uninformative(empty, "are all missing at fit")

@@ -558,6 +558,18 @@ def test_uninformative_columns_fit_with_a_warning_naming_them():
     assert "'one'" in messages and "single level" in messages
     assert "'fine'" not in messages
     assert np.isfinite(Z).all()
+    # their output never moves: a new value in a column that was constant
+    # at fit (a number, an indicator, a one-hot 1) met weights that learnt
+    # nothing and moved the predictions at random
+    pre = TabularPreprocessor().fit(X)
+    new = X.assign(empty=[5.0, -1, np.nan, 0], flat=[2.0, 9, -9, np.nan])
+    new["one"] = ["x", "y", None, "x"]
+    np.testing.assert_array_equal(pre.transform(new), pre.transform(X))
+    assert pre.get_feature_names_out().tolist() == ["empty", "flat", "fine"]
+    assert np.isinf(pre.scale_[:2]).all() and pre.categories_[0].size == 0
+    # a single level beside missing values varies: kept
+    pre = TabularPreprocessor().fit(X.assign(one=["x", None, "x", "x"]))
+    assert pre.transform(X)[:, -1].tolist() == [1.0] * 4
 
 
 def test_the_callers_input_is_never_modified(frame):
