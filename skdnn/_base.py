@@ -101,7 +101,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     ``_rescale_targets(Y)``
         Apply that scaling to other encoded targets (later fits,
         ``validation_data``).
-    ``_target_weights(y)``
+    ``_target_weights(y, sample_weight)``
         Per-row weights from the target (class weights), or None.
     ``_stratify_codes(Y)``
         Integer codes to stratify the hold-out by, or None.
@@ -111,7 +111,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         The task's head, from ``_target_kind``.
     ``_snapshot()``
         The estimator as a scorer sees it during training.
-    ``_learn_output_shift(Y, accumulate)``
+    ``_learn_output_shift(Y, sample_weight, accumulate)``
         Learn what the output's logits are shifted by (the class prior a
         classifier's ``class_weight="balanced_logits"`` divides out);
         ``_output_shift()`` returns it, or None.
@@ -260,7 +260,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             Y = self._encode_targets(y, "y")
         else:
             Y = self._learn_targets(y, classes)
-        weights = self._training_weights(X, y, sample_weight)
+        sample_weights, weights = self._training_weights(X, y, sample_weight)
         rng = np.random.default_rng(self._seed_sequence())
         if incremental or validation_data is not None:
             # validation_data replaces the hold-out: every row trains
@@ -282,7 +282,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         X = self._preprocessed(X, training=True)
         val = self._validation_set(X, Y, weights, val_rows, validation_data)
         # the call's rows are checked: what it learns from them is kept
-        self._learn_output_shift(codes, accumulate=continuing and incremental)
+        self._learn_output_shift(codes, sample_weights, continuing and incremental)
         if continuing:  # at the dropout rates and learning rate asked for
             self._network.continue_as(self)
         if val is not None or not continuing:
@@ -428,8 +428,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return metric
 
     # The output shift (a classifier's class prior divided out): none here
-    def _learn_output_shift(self, Y, *, accumulate) -> None:
-        """Learn the output's shift from the encoded targets."""
+    def _learn_output_shift(self, Y, sample_weight, accumulate) -> None:
+        """Learn the output's shift from the encoded, weighted targets."""
 
     def _output_shift(self) -> np.ndarray | None:
         return None  # what the output layer's logits are lowered by
@@ -761,13 +761,14 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return y
 
     def _training_weights(self, X, y, sample_weight):
+        """The checked ``sample_weight``, and it times the target's weights."""
         weights = _check_sample_weight(
             sample_weight, X, dtype=np.float32, ensure_non_negative=True
         )
-        target_weights = self._target_weights(y)
-        if target_weights is not None:
-            weights = weights * target_weights.astype(np.float32)
-        return weights
+        target_weights = self._target_weights(y, weights)
+        if target_weights is None:
+            return weights, weights
+        return weights, weights * target_weights.astype(np.float32)
 
     def _holdout_rows(self, Y, rng, weights=None):
         """Training rows and the held-out rows (None without a hold-out)."""

@@ -102,8 +102,10 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         Class labels (for multilabel targets, the label indices).
     class_count_ : ndarray of shape (n_classes,)
         Rows of each class given to ``fit`` (and added up over
-        ``partial_fit`` calls), counted without ``sample_weight``, as
-        ``"balanced"`` counts them. Not set for multilabel targets.
+        ``partial_fit`` calls), weighed by ``sample_weight`` as
+        ``"balanced"`` weighs them and scaled to the number of rows of a
+        weight above 0 (with unit weights, the rows of each class). Not set
+        for multilabel targets.
     class_prior_ : ndarray of shape (n_classes,)
         ``class_count_`` as fractions. ``"balanced_logits"`` divides out
         these frequencies, with each class counted as at least
@@ -387,7 +389,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
     def _rescale_targets(self, Y):
         return Y
 
-    def _target_weights(self, y):
+    def _target_weights(self, y, sample_weight=None):
         # a row of a multilabel target has no single class to weigh, and
         # "balanced_logits" balances the output, not the loss
         if (
@@ -395,22 +397,37 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             or self._target_kind == "multilabel"
         ):
             return None
-        return compute_sample_weight(self.class_weight, y)
+        if self.class_weight != "balanced" or sample_weight is None:
+            return compute_sample_weight(self.class_weight, y)
+        # each class's total sample_weight, as scikit-learn's "balanced"
+        # counts it: a row at weight 0 counts for nothing, as if dropped
+        codes = np.unique(y, return_inverse=True)[1].ravel()
+        totals = np.bincount(codes, weights=sample_weight)
+        per_class = np.zeros_like(totals)
+        present = totals > 0
+        per_class[present] = totals.sum() / (present.sum() * totals[present])
+        return per_class[codes]
 
-    def _learn_output_shift(self, Y, *, accumulate):
+    def _learn_output_shift(self, Y, sample_weight, accumulate):
         """``class_count_`` and ``class_prior_`` of the rows given to fit.
 
-        The rows are counted as ``"balanced"`` counts them, without their
-        ``sample_weight`` (which weighs the rows on top, so weights that
-        favour a class still do); ``partial_fit`` adds each call's rows to
-        the counts before.
+        The rows are counted by their ``sample_weight``, as scikit-learn's
+        ``"balanced"`` counts them, scaled to the number of rows of a
+        weight above 0: unit weights count rows, and a row at weight 0
+        counts for nothing, as if dropped (counted unweighted, such rows
+        divided out a prior the network never saw, and a table whose
+        negatives were mostly masked predicted only positives).
+        ``partial_fit`` adds each call's rows to the counts before.
         """
         if self._target_kind == "multilabel":
             for stale in ("class_count_", "class_prior_"):
                 self.__dict__.pop(stale, None)
             return
         codes = Y.ravel().astype(np.intp)
-        counts = np.bincount(codes, minlength=self.classes_.shape[0])
+        weight = np.asarray(sample_weight, dtype=np.float64)
+        counts = np.bincount(codes, weight, minlength=self.classes_.shape[0])
+        if counts.sum() > 0:
+            counts *= np.count_nonzero(weight) / counts.sum()
         before = getattr(self, "class_count_", None) if accumulate else None
         if before is not None:
             counts = counts + before

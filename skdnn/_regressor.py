@@ -243,7 +243,7 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         y = Y * self._target_scale + self._target_mean
         return y.ravel() if self._target_1d else y
 
-    def _target_weights(self, y):
+    def _target_weights(self, y, sample_weight=None):
         return None
 
     def _stratify_codes(self, Y):

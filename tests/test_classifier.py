@@ -20,6 +20,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_sample_weight
 
 from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
 from skdnn._keras import backend_name
@@ -139,7 +140,10 @@ def test_sample_weight_routed_through_pipeline_and_search(small_data):
     weights = np.where(y == 1, 5.0, 1.0)
     with config_context(enable_metadata_routing=True):
         clf = (
-            TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0)
+            # unbalanced: "balanced_logits" balances the weights' prior away
+            TaperedMLPClassifier(
+                hidden_layer_sizes=(8,), epochs=3, random_state=0, class_weight=None
+            )
             .set_fit_request(sample_weight=True)
             .set_score_request(sample_weight=True)  # Pipeline.score routes it
         )
@@ -413,13 +417,14 @@ def test_balanced_logits_divides_each_class_by_its_prior(multiclass_data):
     assert default.class_count_.tolist() == np.bincount(y).tolist()
 
 
-def test_class_prior_counts_rows_not_weights_and_partial_fit_adds_them():
+def test_class_prior_weighs_rows_by_sample_weight_and_partial_fit_adds_them():
     X, y = _imbalanced(200)
     weights = np.where(y == 1, 5.0, 1.0)
     params = {"hidden_layer_sizes": (8,), "epochs": 2, "random_state": 0}
     fitted = TaperedMLPClassifier(**params).fit(X, y, sample_weight=weights)
-    # as "balanced" counts them: sample weights favouring a class still do
-    np.testing.assert_array_equal(fitted.class_count_, np.bincount(y))
+    # as scikit-learn's "balanced" weighs them, in rows
+    expected = np.bincount(y, weights) * len(y) / weights.sum()
+    np.testing.assert_allclose(fitted.class_count_, expected)
     clf = TaperedMLPClassifier(**params)
     clf.partial_fit(X[:50], y[:50], classes=[0, 1])
     clf.partial_fit(X[50:], y[50:])
@@ -433,6 +438,30 @@ def test_class_prior_counts_rows_not_weights_and_partial_fit_adds_them():
     counts = np.r_[np.bincount(y), np.bincount(y).max()]
     np.testing.assert_allclose(shift, np.log(counts / counts.sum()))
     assert np.isfinite(first.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize("class_weight", ["balanced_logits", "balanced"])
+def test_a_row_at_weight_zero_counts_for_nothing_in_the_balance(class_weight):
+    # 80 % of the negatives masked by weight 0: counted as rows, they made
+    # the balance divide out a prior the network never saw, and every
+    # decision went to the positives (balanced accuracy 0.5)
+    X, y = make_classification(
+        n_samples=600, n_features=8, n_informative=4, weights=[0.9], random_state=0
+    )
+    keep = (y[:400] == 1) | (np.random.default_rng(0).random(400) < 0.2)
+    params = {"hidden_layer_sizes": (16, 8), "epochs": 20, "random_state": 0}
+    masked = TaperedMLPClassifier(class_weight=class_weight, **params)
+    masked.fit(X[:400], y[:400], sample_weight=keep.astype(float))
+    dropped = TaperedMLPClassifier(class_weight=class_weight, **params)
+    dropped.fit(X[:400][keep], y[:400][keep])
+    np.testing.assert_allclose(masked.class_count_, dropped.class_count_)
+    predicted = masked.predict(X[400:])
+    assert predicted.mean() < 0.6
+    assert balanced_accuracy_score(y[400:], predicted) > 0.6
+    if class_weight == "balanced":  # the loss weights of the rows kept, too
+        row_weights = masked._target_weights(y[:400], keep.astype(float))[keep]
+        balanced = compute_sample_weight("balanced", y[:400][keep])
+        np.testing.assert_allclose(row_weights / balanced, 1.0)
 
 
 def test_a_class_of_a_row_or_two_does_not_take_the_others_decisions():
