@@ -247,7 +247,7 @@ def _encode_levels(values, lookup) -> np.ndarray:
 
 def _check_column_names(X, fitted) -> None:
     """ValueError naming the first column missing, renamed or moved."""
-    columns = [str(c) if isinstance(c, str) else c for c in X.columns]
+    columns = [_plain_label(c) for c in X.columns]
     fitted = list(fitted)
     if columns == fitted:
         return
@@ -340,3 +340,15 @@ def checked_targets(estimator, y):
         y = y.toarray()
     estimator._check_target_values(y)
     return _check_y(y, multi_output=True, **estimator._y_validation)
+
+
+def _plain_label(label):
+    """A column label as plain data skdnn.save stores: a Python number, text
+    or tuple of those; any other object as its text."""
+    if isinstance(label, np.generic):
+        label = label.item()
+    if isinstance(label, tuple):
+        return tuple(_plain_label(part) for part in label)
+    if isinstance(label, (str, int, float)):  # bool is an int
+        return label
+    return str(label)

@@ -45,6 +45,7 @@ from skdnn._columns import (
     _learn_levels,
     _lookups,
     _numeric_column,
+    _plain_label,
     _warn_uninformative,
 )
 
@@ -154,6 +155,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Number of input columns seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the input columns, when they are all strings.
+    column_labels_ : list
+        Labels of the columns of a DataFrame given to fit whose labels are
+        not all strings (integers, a MultiIndex's tuples; other objects as
+        their text), checked at ``transform`` as ``feature_names_in_`` is.
     categorical_features_ : ndarray of bool, shape (n_features_in_,)
         Which input columns are categorical.
     numeric_features_ : ndarray of int
@@ -615,8 +620,17 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         if _is_dataframe(X):
             if X.ndim != 2:
                 raise ValueError("Expected a 2D DataFrame.")
-            if not reset and hasattr(self, "feature_names_in_"):
-                _check_column_names(X, self.feature_names_in_)
+            labels = [_plain_label(c) for c in X.columns]
+            if reset and not all(isinstance(c, str) for c in labels):
+                # not feature names to scikit-learn, yet checked as those are
+                self.column_labels_ = labels
+            elif reset:
+                self.__dict__.pop("column_labels_", None)
+            elif hasattr(self, "feature_names_in_") or hasattr(self, "column_labels_"):
+                fitted = getattr(self, "feature_names_in_", None)
+                _check_column_names(
+                    X, self.column_labels_ if fitted is None else fitted
+                )
             validate_data(self, X, skip_check_array=True, reset=reset)
             if X.shape[0] == 0 or X.shape[1] == 0:
                 raise ValueError(
@@ -685,6 +699,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     def _column_names(self):
         names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            names = getattr(self, "column_labels_", None)
         if names is None:
             return [f"x{j}" for j in range(self.n_features_in_)]
         return [str(name) for name in names]

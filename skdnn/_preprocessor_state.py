@@ -15,7 +15,8 @@ from skdnn._columns import _lookups
 from skdnn._preprocessing import TabularPreprocessor
 
 #: The fitted attributes that are the whole learned state of a
-#: :class:`TabularPreprocessor` (``feature_names_in_`` only when set;
+#: :class:`TabularPreprocessor` (``feature_names_in_`` and ``column_labels_``
+#: only when set;
 #: ``bin_edges_`` absent from files saved before it, read as no bins;
 #: ``bin_height_`` absent from files saved before it, read as 1).
 FITTED_ATTRIBUTES = (
@@ -35,9 +36,12 @@ FITTED_ATTRIBUTES = (
     "embedding_dims_",
     "bin_edges_",
     "bin_height_",
+    "column_labels_",
 )
 #: Those a saved state may lack.
-_OPTIONAL_ATTRIBUTES = frozenset({"feature_names_in_", "bin_edges_", "bin_height_"})
+_OPTIONAL_ATTRIBUTES = frozenset(
+    {"feature_names_in_", "bin_edges_", "bin_height_", "column_labels_"}
+)
 
 
 def preprocessor_state(preprocessor: TabularPreprocessor) -> dict:

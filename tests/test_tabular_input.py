@@ -16,7 +16,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
+from skdnn import TabularPreprocessor, TaperedMLPClassifier, TaperedMLPRegressor
 
 FAST = {"hidden_layer_sizes": (32, 16), "epochs": 40, "random_state": 0}
 
@@ -181,6 +181,35 @@ def test_frame_with_missing_renamed_or_reordered_columns_is_refused(messy):
         clf.predict(X.rename(columns={"city": "town"}))
     with pytest.raises(ValueError, match="feature names"):  # an extra column
         clf.predict(X.assign(extra=1.0))
+
+
+def test_columns_labelled_by_numbers_or_tuples_are_checked_as_names_are(tmp_path):
+    # a table read with header=None, or a MultiIndex: not feature names to
+    # scikit-learn, and a swap of two columns was read silently (moving the
+    # probabilities by up to 0.76)
+    from skdnn import load, save
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({0: rng.normal(size=80), 1: rng.integers(0, 10, 80)})
+    y = (X[0] > 0).astype(int)
+    clf = TaperedMLPClassifier(**{**FAST, "epochs": 2}).fit(X, y)
+    assert not hasattr(clf, "feature_names_in_")
+    with pytest.raises(ValueError, match="Column 0 is not where it was at fit"):
+        clf.predict(X[[1, 0]])
+    with pytest.raises(ValueError, match=r"lacks the column 0 \(renamed to 5\?\)"):
+        clf.predict(X.rename(columns={0: 5}))
+    np.testing.assert_array_equal(clf.predict(X.to_numpy()), clf.predict(X))
+    save(clf, tmp_path / "m.skdnn")
+    with pytest.raises(ValueError, match="Column 0 is not where"):
+        load(tmp_path / "m.skdnn").predict(X[[1, 0]])
+    columns = pd.MultiIndex.from_tuples([("a", 1), ("b", pd.Timestamp("2020-01-01"))])
+    pre = TabularPreprocessor().fit(pd.DataFrame(X.to_numpy(), columns=columns))
+    assert pre.column_labels_ == [("a", 1), ("b", "2020-01-01 00:00:00")]
+    swapped = pd.DataFrame(X.to_numpy()[:, ::-1], columns=columns[::-1])
+    with pytest.raises(ValueError, match=r"Column \('a', 1\) is not where"):
+        pre.transform(swapped)
+    # names again: the labels of an earlier fit are forgotten
+    assert not hasattr(pre.fit(X.rename(columns=str)), "column_labels_")
 
 
 def test_validation_data_is_encoded_whatever_the_output_config(messy):
