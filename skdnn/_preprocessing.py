@@ -337,6 +337,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             center[k], scale[k], fill[k] = self._numeric_statistics(
                 present, None if quantiles is None else quantiles[:, k]
             )
+            if self.smooth_clip is not None and self.numeric_scaling is not None:
+                # a flag's median, 1, clipped as its 1s are (0.95)
+                fill[k] = _smooth_clip(fill[k : k + 1], self.smooth_clip)[0]
             if scale[k] == 0.0:
                 constant.append(names[j])
                 # held at 0: a value that never varied at fit trained no

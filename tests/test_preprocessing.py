@@ -918,3 +918,16 @@ def test_an_estimator_warns_once_about_missing_column_names(recwarn):
     model.predict(X.to_numpy())
     names = [w for w in recwarn if "feature names" in str(w.message)]
     assert len(names) == 1 and "TaperedMLPRegressor" in str(names[0].message)
+
+
+def test_a_missing_flag_is_filled_at_a_value_its_present_rows_take():
+    # a 0/1 column's 1s are smoothly clipped to 0.95; its fill, the median
+    # 1, was written after the clip and stood apart at 1.0
+    X = pd.DataFrame({"flag": [1.0, 1.0, 1.0, 0.0, np.nan] * 8})
+    Z = TabularPreprocessor().fit(X).transform(X)
+    present = np.unique(Z[X["flag"].notna(), 0])
+    assert present.size == 2 and present[0] == 0.0
+    assert Z[X["flag"].isna(), 0].tolist() == [present[1]] * 8
+    # unclipped, the fill is the median as it was
+    Z = TabularPreprocessor(smooth_clip=None).fit(X).transform(X)
+    assert np.unique(Z[:, 0]).tolist() == [0.0, 1.0]
