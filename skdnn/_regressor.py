@@ -278,6 +278,12 @@ class _EpochSnapshot(RegressorMixin, BaseEstimator):
 def _check_numeric_target(y) -> None:
     """Refuse a target that is not numbers, with a message naming it."""
     values = np.asarray(y)
+    if values.dtype.kind in "mM":  # read as integers of an unstated unit
+        raise ValueError(
+            f"TaperedMLPRegressor needs a numeric y; it holds {values.dtype} "
+            "dates or durations. Turn them into numbers in the unit you mean, "
+            "as in (y - y.min()) / pd.Timedelta(days=1)."
+        )
     if values.dtype.kind in "OUSV":
         try:
             values.astype(np.float64)

@@ -161,6 +161,9 @@ def test_constant_target_is_predicted():
         # an object y's inf passed scikit-learn's check ("training diverged")
         (np.array([np.inf, *[1.0] * 29], dtype=object), "infinity"),
         (np.array(["a", "b"] * 15, dtype=object), "numeric y"),
+        # read as integers of microseconds (predictions of 1.6e15)
+        (pd.Series(pd.date_range("2020-01-01", periods=30)), "dates or durations"),
+        (pd.Series(pd.to_timedelta(np.arange(30), "h")), "dates or durations"),
         (np.ones(29), "inconsistent numbers of samples"),
     ],
 )
