@@ -498,7 +498,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
         Numbers keep their column name; indicators are
         ``missingindicator_<name>``; one-hot columns ``<name>_<level>``;
-        embedded code columns ``<name>_code``.
+        embedded code columns ``<name>_code``. A name that another output
+        column has already taken (column ``a_b`` beside level ``b`` of
+        column ``a``) gets a suffix ``_1``, ``_2``, ... so that every name
+        is unique, as a DataFrame output needs.
 
         Parameters
         ----------
@@ -521,7 +524,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         for j, e in zip(self.numeric_features_, self._edges(), strict=True):
             out += [f"{names[j]}_bin{t}" for t in range(e.size - 1)]
         out += [f"{names[j]}_code" for j in self.embedded_features_]
-        return np.asarray(out, dtype=object)
+        return np.asarray(_unique_names(out), dtype=object)
 
     # ------------------------------------------------------------------
     # Helpers
@@ -816,3 +819,22 @@ def _mean_and_std(values: np.ndarray) -> tuple[float, float]:
     top = float(np.max(np.abs(values)))
     unit = values / top
     return top * float(unit.mean()), top * float(unit.std())
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """``names`` with each repeat suffixed ``_1``, ``_2``, ... (a suffix no
+    other name has), in order."""
+    taken = set(names)
+    if len(taken) == len(names):
+        return names
+    seen, out = set(), []
+    for name in names:
+        if name in seen:
+            k = 1
+            while f"{name}_{k}" in taken:
+                k += 1
+            name = f"{name}_{k}"
+            taken.add(name)
+        seen.add(name)
+        out.append(name)
+    return out

@@ -931,3 +931,24 @@ def test_a_missing_flag_is_filled_at_a_value_its_present_rows_take():
     # unclipped, the fill is the median as it was
     Z = TabularPreprocessor(smooth_clip=None).fit(X).transform(X)
     assert np.unique(Z[:, 0]).tolist() == [0.0, 1.0]
+
+
+def test_output_names_are_unique_for_a_pandas_output():
+    # column "a_b" beside level "b" of column "a": two outputs named "a_b",
+    # and set_output(transform="pandas") refused the pipeline
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.choice(["b", "c"], 40), "a_b": rng.normal(size=40)})
+    pre = TabularPreprocessor().fit(X)
+    assert pre.get_feature_names_out().tolist() == ["a_b", "a_b_1", "a_c"]
+    pipe = make_pipeline(TabularPreprocessor(), LogisticRegression())
+    pipe.set_output(transform="pandas").fit(X, X["a_b"] > 0)
+    # levels 1 and "1" of one object column, an indicator's name taken
+    X = pd.DataFrame(
+        {
+            "c": np.array([1, "1", "2"] * 10, dtype=object),
+            "missingindicator_x": rng.normal(size=30),
+            "x": [np.nan, *rng.normal(size=29)],
+        }
+    )
+    names = TabularPreprocessor().fit(X).get_feature_names_out().tolist()
+    assert len(set(names)) == len(names) == 6
