@@ -149,18 +149,71 @@ def _dense(series):
 
 
 def _category_column(X, j, name):
-    """Column ``j`` as a 1d array-like of levels (pandas or numpy)."""
+    """Column ``j`` as a 1d array-like of levels (pandas or numpy).
+
+    Levels other than text, numbers and booleans (the intervals of
+    ``pandas.cut``, timestamps as categories, ``Decimal`` or ``bytes``
+    objects) are read as their text, at fit and at transform alike, so
+    that ``categories_`` holds plain values :func:`skdnn.save` stores.
+    """
     if _is_dataframe(X):
         series = _dense(X.iloc[:, j])
         _refuse_dtype(series.dtype, name)
         if series.dtype == object:
-            _refuse_objects(series.to_numpy(), name)
+            values = series.to_numpy()
+            _refuse_objects(values, name)
+            return _plain_levels(values)
+        if isinstance(series.dtype, _categorical_dtype()):
+            return _plain_categories(series).array
         return series.array
     values = X[:, j]
     _refuse_dtype(values.dtype, name)
     if values.dtype == object:
         _refuse_objects(values, name)
+        return _plain_levels(values)
     return values
+
+
+#: What pandas.api.types.infer_dtype calls columns of plain levels only.
+_PLAIN_INFERRED = frozenset(
+    {"string", "integer", "floating", "boolean", "mixed-integer-float", "empty"}
+)
+
+
+def _categorical_dtype():
+    import pandas as pd
+
+    return pd.CategoricalDtype
+
+
+def _plain_levels(values: np.ndarray) -> np.ndarray:
+    """An object array with each level that is not text, a number or a
+    boolean as its text (a new array; ``values`` itself when all are)."""
+    import pandas as pd
+
+    if pd.api.types.infer_dtype(values, skipna=True) in _PLAIN_INFERRED:
+        return values
+    plain = (str, bool, int, float, np.generic)
+    missing = pd.isna(values)
+    if all(isinstance(v, plain) or m for v, m in zip(values, missing, strict=True)):
+        return values
+    out = values.copy()
+    for i, (v, m) in enumerate(zip(values, missing, strict=True)):
+        if not (m or isinstance(v, plain)):
+            out[i] = str(v)
+    return out
+
+
+def _plain_categories(series):
+    """A categorical series whose categories are read as their text when
+    they are not text, numbers or booleans (the series itself otherwise)."""
+    categories = series.cat.categories
+    if categories.inferred_type in _PLAIN_INFERRED:
+        return series
+    text = [str(c) for c in categories]
+    if len(set(text)) < len(text):  # two levels of one text: kept as they are
+        return series
+    return series.cat.rename_categories(text)
 
 
 def _learn_levels(values, min_count: int) -> np.ndarray:

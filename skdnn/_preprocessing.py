@@ -213,7 +213,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     when their values look numeric (as in scikit-learn's gradient boosting);
     convert them with ``pandas.to_numeric`` to have them scaled instead.
     Dates, durations, complex numbers and nested objects are refused: turn
-    them into numbers or categories first.
+    them into numbers or categories first. Categorical levels that are not
+    text, numbers or booleans (the intervals of ``pandas.cut``, timestamps
+    in a ``category`` column, ``Decimal`` or ``bytes`` objects) are read as
+    their text, so ``categories_`` holds ``"(0, 18]"`` for an interval.
 
     Examples
     --------

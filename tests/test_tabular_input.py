@@ -377,3 +377,41 @@ def test_bins_widen_the_input_not_the_hidden_layers():
         binned.model_.predict(encoded, verbose=0)[:, 0],
         atol=1e-6,
     )
+
+
+def test_levels_of_intervals_timestamps_and_decimals_are_saved(tmp_path):
+    # pandas.cut's intervals fitted, then skdnn.save refused them ("cannot
+    # store without pickle"); they are read as their text at fit and after
+    from decimal import Decimal
+
+    from skdnn import load, save
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {
+            "band": pd.cut(pd.Series(rng.integers(1, 90, 60)), [0, 18, 40, 65, 90]),
+            "when": pd.Categorical(
+                pd.to_datetime(rng.choice(["2020-01-01", "2021-06-30"], 60))
+            ),
+            "price": np.array(
+                [Decimal("1.5"), Decimal("2.5"), None] * 20, dtype=object
+            ),
+            "x": rng.normal(size=60),
+        }
+    )
+    y = rng.integers(0, 2, 60)
+    clf = TaperedMLPClassifier(**{**FAST, "epochs": 2}).fit(X, y)
+    band, when, price = clf.preprocessor_.categories_
+    assert band.tolist() == ["(0, 18]", "(18, 40]", "(40, 65]", "(65, 90]"]
+    assert when.tolist() == ["2020-01-01 00:00:00", "2021-06-30 00:00:00"]
+    assert price.tolist() == ["1.5", "2.5"]
+    save(clf, tmp_path / "m.skdnn")
+    loaded = load(tmp_path / "m.skdnn")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    # each level is found again: a row's one-hot 1 where its level is
+    Z = clf.preprocessor_.transform(X)
+    names = clf.preprocessor_.get_feature_names_out().tolist()
+    first = names.index("band_(0, 18]")
+    assert names[first + 3] == "band_(65, 90]"
+    codes = pd.Series(X["band"].cat.codes.to_numpy())
+    np.testing.assert_array_equal(Z[:, first : first + 4].argmax(axis=1), codes)
