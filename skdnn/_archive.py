@@ -88,6 +88,11 @@ def _write_atomic(path: Path, members: dict[str, bytes]) -> None:
         raise FileNotFoundError(
             f"Cannot save to {str(path)!r}: the folder {str(folder)!r} does not exist."
         )
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"Cannot save to {str(path)!r}: it is a folder. Name a file in it, "
+            f"such as {str(path / 'model.skdnn')!r}."
+        )
     temporary = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
     # O_EXCL: never write through an existing file or link; 0o666 lets the
     # user's umask set the final permissions, as for any new file.

@@ -196,10 +196,18 @@ class PickledModel:
         self.model = model
 
     def __reduce__(self):
+        from skdnn._dropout import seed_states
+
         load, args = self.model.__reduce__()[:2]
-        return (unpickle_model, (load, args))
+        # Keras's bytes keep no dropout seed generator's state: without it a
+        # copy would continue training with other dropout masks
+        return (unpickle_model, (load, args, seed_states(self.model)))
 
 
-def unpickle_model(load, args):
+def unpickle_model(load, args, states=()):
+    from skdnn._dropout import restore_seed_states
+
     embedding_layer_class()  # registers skdnn's layer before Keras reads it
-    return load(*args)
+    model = load(*args)
+    restore_seed_states(model, list(states))
+    return model

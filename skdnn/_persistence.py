@@ -198,6 +198,13 @@ def save(obj, path: str | os.PathLike) -> None:
                 f"save() takes a Pipeline whose last step is a {names}; its last "
                 f"step is {type(clf).__name__}."
             )
+    elif hasattr(obj, "best_estimator_"):  # a fitted search: its refit model
+        raise TypeError(
+            f"save() takes a fitted {names}, or a Pipeline ending in one; got "
+            f"{type(obj).__name__}. Save the model it refit, "
+            "save(search.best_estimator_, path), or pickle the search (trusted "
+            "files only)."
+        )
     else:
         raise TypeError(
             f"save() takes a fitted {names}, or a Pipeline ending in one; got "
@@ -222,7 +229,9 @@ def save(obj, path: str | os.PathLike) -> None:
         "saved_with": _library_versions(),
         "sha256": {name: _sha256(data) for name, data in members.items()},
     }
-    _write_atomic(Path(path), {_MANIFEST: _json_bytes(manifest), **members})
+    _write_atomic(
+        Path(path).expanduser(), {_MANIFEST: _json_bytes(manifest), **members}
+    )
 
 
 def load(path: str | os.PathLike):
@@ -292,7 +301,7 @@ def load(path: str | os.PathLike):
     >>> bool((loaded.predict(X) == pipe.predict(X)).all())
     True
     """
-    with open(path, "rb") as file:
+    with open(os.path.expanduser(path), "rb") as file:
         data = file.read()
     try:
         members, manifest = _read_archive(data)
@@ -324,6 +333,7 @@ def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
     import pandas as pd
 
     from skdnn._dropout import seed_states
+    from skdnn._network import LAYER_PARAMS
     from skdnn._preprocessor_state import preprocessor_state
     from skdnn._scorers import saveable_scoring
 
@@ -396,6 +406,18 @@ def _estimator_state(clf) -> tuple[dict, dict[str, np.ndarray]]:
             for value in seed_states(clf.model_)
         ],
     }
+    # the parameters that built the network, which set_params may have
+    # changed since: a continued fit of the loaded model is checked against
+    # them, as the saved one's is
+    network = clf._network
+    built = (
+        network.spec if network.spec is not None else getattr(network, "built", None)
+    )
+    if built is not None:
+        state["built"] = {
+            name: _encode(built[name], arrays, f"parameter {name}")
+            for name in LAYER_PARAMS
+        }
     return state, arrays
 
 
@@ -451,6 +473,10 @@ def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, versio
             np.asarray(_decode(value, arrays))
             for value in state.get("dropout_seed_states", [])
         ]
+        built = {
+            name: _decode(state["built"][name], arrays)
+            for name in (LAYER_PARAMS if "built" in state else ())
+        }
     except ModelFileError:
         raise
     except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
@@ -489,7 +515,7 @@ def _estimator_from_state(state, arrays: dict[str, np.ndarray], model, *, versio
     # built this network (a Keras file holds no estimator's parameters)
     network = clf._network
     network.learning_rate = float(clf.learning_rate)
-    network.built = {name: getattr(clf, name) for name in LAYER_PARAMS}
+    network.built = {name: getattr(clf, name) for name in LAYER_PARAMS} | built
     clf.history_ = frame
     clf._history_rows = frame.to_dict("records")
     clf._plan = clf._shifted(extract_plan(model))

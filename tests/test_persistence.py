@@ -18,6 +18,7 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_selection import SelectKBest, f_classif, f_regression
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
@@ -344,6 +345,11 @@ def test_save_refuses_what_it_cannot_store(fitted, tmp_path):
     risky = Pipeline([("f", FunctionTransformer(os.system)), ("clf", clf)])
     with pytest.raises(TypeError, match=r"posix\.system|nt\.system"):
         skdnn.save(risky, tmp_path / "d.skdnn")
+    # a fitted search: pointed at its refit model, not at pickle alone
+    search = GridSearchCV(clone(clf), {"dropout": [0.0]}, cv=2)
+    search.best_estimator_ = clf
+    with pytest.raises(TypeError, match=r"save\(search\.best_estimator_, path\)"):
+        skdnn.save(search, tmp_path / "e.skdnn")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -357,6 +363,17 @@ def test_save_to_missing_folder_fails_cleanly(fitted, tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         skdnn.save(fitted["binary-text"][0], target)
     assert list(tmp_path.iterdir()) == []
+    # a folder as the path: named as such, not as a temporary file's rename
+    with pytest.raises(IsADirectoryError, match=r"it is a folder\. Name a file"):
+        skdnn.save(fitted["binary-text"][0], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_and_load_expand_the_home_folder(fitted, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    skdnn.save(fitted["binary-text"][0], "~/model.skdnn")
+    assert (tmp_path / "model.skdnn").is_file()
+    assert skdnn.load("~/model.skdnn").classes_.tolist() == ["no", "yes"]
 
 
 @pytest.mark.skipif(
@@ -401,6 +418,13 @@ def test_a_loaded_network_continues_training_as_the_saved_one(tmp_path):
         model.set_params(epochs=3).fit(X, y)
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     pd.testing.assert_frame_equal(loaded.history_, clf.history_)
+    # and so does a pickled copy of a loaded network (pickle went through
+    # Keras's bytes, which keep no seed state either)
+    loaded = skdnn.load(tmp_path / "m.skdnn")
+    copied = pickle.loads(pickle.dumps(skdnn.load(tmp_path / "m.skdnn")))
+    for model in (loaded, copied):
+        model.set_params(epochs=3).fit(X, y)
+    np.testing.assert_array_equal(copied.predict_proba(X), loaded.predict_proba(X))
 
 
 def test_failure_mid_write_leaves_no_partial_file(fitted, saved_file, tmp_path):
@@ -1049,3 +1073,9 @@ def test_a_loaded_network_takes_a_new_learning_rate_and_refuses_another_architec
         other = skdnn.load(tmp_path / "m.skdnn").set_params(**change)
         with pytest.raises(ValueError, match="architecture changed"):
             other.fit(X, y)
+        # changed before saving: the file keeps what built the network, and
+        # the loaded model refuses as the saved one does (it took the new
+        # parameters for the network's and went on silently)
+        skdnn.save(clone(clf).fit(X, y).set_params(**change), tmp_path / "c.skdnn")
+        with pytest.raises(ValueError, match="architecture changed"):
+            skdnn.load(tmp_path / "c.skdnn").fit(X, y)
