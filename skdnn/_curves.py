@@ -23,19 +23,37 @@ def _final_step(obj):
     """The estimator at the end of a (possibly nested) Pipeline.
 
     A fitted hyper-parameter search stands for its ``best_estimator_``, a
-    fitted ``TransformedTargetRegressor`` for its ``regressor_``.
+    fitted ``TransformedTargetRegressor`` for its ``regressor_``, a fitted
+    threshold wrapper (``TunedThresholdClassifierCV``,
+    ``FixedThresholdClassifier``) or ``SelfTrainingClassifier`` for its
+    ``estimator_``, a ``FrozenEstimator`` for its ``estimator``, and a
+    ``CalibratedClassifierCV`` of one fit (``cv="prefit"`` or a frozen
+    model) for that fit.
     """
     while True:
+        kind = type(obj).__name__
         if isinstance(obj, Pipeline):
             obj = obj.steps[-1][1]
         elif hasattr(obj, "best_estimator_"):
             obj = obj.best_estimator_
-        elif type(obj).__name__ == "TransformedTargetRegressor" and hasattr(
-            obj, "regressor_"
-        ):
+        elif kind == "TransformedTargetRegressor" and hasattr(obj, "regressor_"):
             obj = obj.regressor_
+        elif kind in _FITTED_WRAPPERS and hasattr(obj, "estimator_"):
+            obj = obj.estimator_
+        elif kind == "FrozenEstimator":
+            obj = obj.estimator
+        elif kind == "CalibratedClassifierCV" and (
+            len(getattr(obj, "calibrated_classifiers_", ())) == 1
+        ):
+            obj = obj.calibrated_classifiers_[0].estimator
         else:
             return obj
+
+
+#: scikit-learn's wrappers whose ``estimator_`` is the one model they fit.
+_FITTED_WRAPPERS = frozenset(
+    {"TunedThresholdClassifierCV", "FixedThresholdClassifier", "SelfTrainingClassifier"}
+)
 
 
 def _is_pooled(obj) -> bool:

@@ -1050,6 +1050,33 @@ def test_a_transformed_target_regressor_is_read_through_its_regressor():
     assert diagnose(ttr) == diagnose(ttr.regressor_)
 
 
+def test_threshold_and_calibration_wrappers_are_read_through_their_model():
+    # the wrappers the evaluation guide recommends were refused as
+    # "records no learning curves"
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import (
+        FixedThresholdClassifier,
+        TunedThresholdClassifierCV,
+    )
+
+    X, y = make_classification(n_samples=90, n_features=4, random_state=0)
+    params = {"hidden_layer_sizes": (4,), "epochs": 3, "random_state": 0}
+    clf = TaperedMLPClassifier(**params).fit(X, y)
+    tuned = TunedThresholdClassifierCV(
+        TaperedMLPClassifier(**params), cv=2, scoring="balanced_accuracy"
+    ).fit(X, y)
+    assert diagnose(tuned) == diagnose(tuned.estimator_)
+    fixed = FixedThresholdClassifier(FrozenEstimator(clf), threshold=0.3).fit(X, y)
+    calibrated = CalibratedClassifierCV(FrozenEstimator(clf)).fit(X, y)
+    for wrapper in (fixed, calibrated):
+        assert diagnose(wrapper) == diagnose(clf)
+    # a calibration over folds holds several fits: refused, as before
+    several = CalibratedClassifierCV(TaperedMLPClassifier(**params), cv=2).fit(X, y)
+    with pytest.raises(TypeError, match="records no learning curves"):
+        diagnose(several)
+
+
 def test_pooled_fits_are_not_said_to_keep_one_epoch():
     # each fold kept its own best epoch: the advice named the mean curve's
     # as if one model had kept it
