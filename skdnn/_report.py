@@ -113,7 +113,12 @@ def evaluation_report(
     are :func:`~sklearn.metrics.recall_score`,
     :func:`~sklearn.metrics.precision_score` and
     :func:`~sklearn.metrics.f1_score` with ``average`` (and ``pos_label``
-    when the average is ``"binary"``), each with scikit-learn's default
+    when the average is ``"binary"``). For a single-label target,
+    ``recall`` leaves out a class the set lacks (``zero_division=np.nan``),
+    as ``recall_<class>`` does: on a set without positives the binary
+    recall is NaN, not 0, and the macro recall is the balanced accuracy,
+    even when the model predicts a class the set lacks. ``precision``,
+    ``f1`` and multilabel recalls keep scikit-learn's default
     ``zero_division``. ``roc_auc`` is :func:`~sklearn.metrics.roc_auc_score`
     on ``predict_proba``: for binary targets, of the positive class's
     column against ``y == pos_label``; for multiclass targets, one-vs-rest
@@ -197,6 +202,8 @@ def evaluation_report(
     if average == "binary":
         threshold_kw["pos_label"] = pos_label
     has_proba = hasattr(estimator, "predict_proba")
+    # undefined for a class the set lacks: left out, as in recall_<class>
+    recall_kw = {} if kind == "multilabel" else {"zero_division": np.nan}
 
     rows = []
     for X, y in datasets.values():
@@ -205,7 +212,7 @@ def evaluation_report(
         if kind != "multilabel":
             row["balanced_accuracy"] = balanced_accuracy_score(y, y_pred)
         row |= {
-            "recall": recall_score(y, y_pred, **threshold_kw),
+            "recall": recall_score(y, y_pred, **threshold_kw, **recall_kw),
             "precision": precision_score(y, y_pred, **threshold_kw),
             "f1": f1_score(y, y_pred, **threshold_kw),
         }
