@@ -7,6 +7,8 @@ regressor in :mod:`skdnn._base`.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
@@ -309,6 +311,13 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             raise ValueError(
                 "class_weight must be None, 'balanced', 'balanced_logits' or a dict."
             )
+        if isinstance(self.class_weight, dict):
+            for label, weight in self.class_weight.items():
+                if not (isinstance(weight, numbers.Real) and 0 <= weight < np.inf):
+                    raise ValueError(
+                        f"class_weight gives class {label!r} the weight {weight!r}; "
+                        "weights must be finite numbers of at least 0."
+                    )
 
     def _check_y(self, y):
         y = self._ravel_column_vector(np.asarray(y))
@@ -499,8 +508,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         labels = Y[rows].ravel()[weights[rows] > 0]
         if np.unique(labels).shape[0] < 2:
             raise ValueError(
-                "The training rows with a positive sample_weight hold only 1 class; "
-                "a classifier needs at least 2 classes with non-zero weight."
+                "The training rows of a positive weight (sample_weight times "
+                "class_weight) hold only 1 class; a classifier needs at least 2 "
+                "classes with non-zero weight."
             )
 
     def _snapshot(self):

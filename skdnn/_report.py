@@ -334,11 +334,16 @@ def check_known_labels(classes, datasets: dict) -> None:
 
 
 def _listed(labels, most: int = 10) -> str:
-    """The sorted labels as text, the first ``most`` and a count of the rest."""
-    names = sorted(map(str, labels))
-    if len(names) <= most:
-        return str(names)
-    return f"{str(names[:most])[:-1]}, ... and {len(names) - most} more]"
+    """The sorted labels as Python writes them (``5``, ``'5'``), the first
+    ``most`` and a count of the rest."""
+    values = [v.item() if isinstance(v, np.generic) else v for v in labels]
+    try:
+        values.sort()
+    except TypeError:  # of several types: by type, then as text
+        values.sort(key=lambda v: (type(v).__name__, str(v)))
+    if len(values) <= most:
+        return repr(values)
+    return f"{repr(values[:most])[:-1]}, ... and {len(values) - most} more]"
 
 
 def _is_ragged(classes) -> bool:

@@ -152,8 +152,13 @@ def try_scorers(estimator, scorers: dict, y) -> None:
                     f"scoring={{'recall': make_scorer(recall_score, "
                     f"pos_label={classes[-1]!r})}}."
                 )
+            reason = str(exc).rstrip()
+            if len(reason) > 300:  # a dump of the values scored: cut
+                reason = reason[:300].rsplit(" ", 1)[0] + " ..."
+            if hint and not reason.endswith("."):
+                reason += "."
             raise ValueError(
-                f"scoring={name!r} cannot score this target: {exc}{hint}"
+                f"scoring={name!r} cannot score this target: {reason}{hint}"
             ) from exc
 
 

@@ -1323,3 +1323,13 @@ def test_grid_search_triggers_no_tf_function_retracing(small_data, caplog):
         search.fit(X[:150], y[:150])  # other data sizes reuse the same traces
     assert len(search.cv_results_["params"]) == 4
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
+@pytest.mark.parametrize("weight", [-1, np.inf, np.nan, "2"])
+def test_a_bad_class_weight_names_its_class(weight):
+    # a negative weight was reported as rows "with a positive sample_weight"
+    # though no sample_weight was given
+    X, y = _imbalanced(60)
+    clf = TaperedMLPClassifier(epochs=1, class_weight={0: weight, 1: 2.0})
+    with pytest.raises(ValueError, match="class_weight gives class 0 the weight"):
+        clf.fit(X, y)
