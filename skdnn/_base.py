@@ -278,6 +278,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             self.preprocessor_ = self._new_preprocessor().fit(X)
             Y = self._standardize_targets(Y, train_rows)
         else:
+            self.preprocessor_._warn_unseen_levels(X)
             Y = self._rescale_targets(Y)
         X = self._preprocessed(X, training=True)
         val = self._validation_set(X, Y, weights, val_rows, validation_data)

@@ -48,6 +48,7 @@ from skdnn._columns import (
     _plain_label,
     _warn_uninformative,
 )
+from skdnn._user_warnings import user_stacklevel
 
 #: Normal-consistent divisor of the interquartile range (IQR of N(0, 1)).
 _IQR_NORMAL = 1.3489795003921634
@@ -545,6 +546,38 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         super().__setstate__(state)
         if "categories_" in state:
             self._lookups = _lookups(self.categories_)
+
+    def _warn_unseen_levels(self, X, share: float = 0.1) -> None:
+        """Warn when ``share`` or more of the rows of ``X``, rows a continued
+        fit trains on, hold in some categorical column a level this fitted
+        encoding does not know (the network reads it as unknown)."""
+        import pandas as pd
+
+        names = self._column_names()
+        lookups = getattr(self, "_lookups", None) or _lookups(self.categories_)
+        flagged = []
+        for j, lookup in zip(
+            np.flatnonzero(self.categorical_features_), lookups, strict=True
+        ):
+            values = _category_column(X, j, names[j])
+            unknown = _encode_levels(values, lookup) == 0
+            unknown &= ~np.asarray(pd.isna(values), dtype=bool)
+            if unknown.sum() >= share * len(unknown) and unknown.any():
+                seen = pd.unique(np.asarray(values, dtype=object)[unknown])
+                flagged.append(
+                    f"{names[j]!r} ({unknown.sum()} of {len(unknown)} rows, "
+                    f"e.g. {seen[:3].tolist()})"
+                )
+        if flagged:
+            warnings.warn(
+                f"Column(s) {', '.join(flagged)} hold levels the encoding learnt "
+                "at the first call does not know, which the network reads as "
+                "unknown: warm_start and partial_fit keep that encoding "
+                "(preprocessor_). Fit anew on rows showing every level, or give "
+                "the first call rows of every level.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
 
     def _numeric_statistics(self, present, q=None):
         """(center, scale, fill) of one column's present values (``q``: their

@@ -112,6 +112,9 @@ warm_start : bool, default=False
     ``learning_rate``; a change of the architecture (the hidden widths,
     which layers have dropout, ``activation``, ``batch_norm``, ``l2``,
     ``kernel_initializer``, ``optimizer``) is refused with a ValueError.
+    The encoding of the columns (:attr:`preprocessor_`) stays the first
+    fit's: numbers keep its scaling, and a level first seen later reads
+    as unknown (with a warning when a tenth of a call's rows hold one).
 random_state : int, RandomState instance or None, default=None
     Seeds the weights, dropout masks, shuffling and validation split.
     With an int, fits are bit-for-bit reproducible. Global random
@@ -129,7 +132,9 @@ hidden_layer_sizes_ : tuple of int
     The resolved hidden layer widths.
 preprocessor_ : TabularPreprocessor
     The fitted encoding of the input columns (see ``categorical_features``
-    and ``numeric_scaling``).""",
+    and ``numeric_scaling``), learnt by the first ``fit`` or
+    ``partial_fit`` call and kept by later ``warm_start`` and
+    ``partial_fit`` calls.""",
     "model_built": """\
 Built from the fitted values when first read (training builds none),
 compiled with the optimizer and its state; once read, further training

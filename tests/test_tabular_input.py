@@ -4,6 +4,7 @@ import copy
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -415,3 +416,26 @@ def test_levels_of_intervals_timestamps_and_decimals_are_saved(tmp_path):
     assert names[first + 3] == "band_(65, 90]"
     codes = pd.Series(X["band"].cat.codes.to_numpy())
     np.testing.assert_array_equal(Z[:, first : first + 4].argmax(axis=1), codes)
+
+
+def test_a_continued_fit_warns_of_levels_its_encoding_does_not_know():
+    # a stream arriving grouped by city: the encoding is the first call's,
+    # and later cities read as unknown for good, silently
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"city": rng.choice(list("abcd"), 200), "v": rng.normal(size=200)})
+    X = X.sort_values("city", kind="stable").reset_index(drop=True)
+    y = X["city"].isin(["b", "d"]).astype(int)
+    later = (X["city"] > "b").to_numpy()
+    clf = TaperedMLPClassifier(**FAST)
+    clf.partial_fit(X[~later], y[~later], classes=[0, 1])
+    n = later.sum()
+    match = rf"'city' \({n} of {n} rows, e\.g\. \['c', 'd'\]\)"
+    with pytest.warns(UserWarning, match=match):
+        clf.partial_fit(X[later], y[later])
+    # rows of known levels, or a few of new ones, train without a word
+    few = np.r_[np.flatnonzero(~later)[:90], np.flatnonzero(later)[:5]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.partial_fit(X[~later], y[~later])
+        clf.partial_fit(X.iloc[few], y.iloc[few])
+    assert clf.preprocessor_.categories_[0].tolist() == ["a", "b"]
