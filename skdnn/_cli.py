@@ -352,6 +352,12 @@ def _run_report(args: argparse.Namespace) -> int:
     # a set to score may hold one class (the rows of one group, say)
     X, y = _split_target(frame, args.target, args.data, training=False)
     out = None if args.out is None else _output_folder(args.out, "report")
+    if out is not None and (out / MODEL_FILE).exists():
+        raise UsageError(
+            f"--out {args.out} holds a training run ({MODEL_FILE}), whose "
+            "report.md and report.csv this report would replace; give another "
+            "folder."
+        )
     _import_keras_quietly()
     from sklearn.base import is_regressor
 
@@ -486,6 +492,8 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
     if folds is not None:
         _save_learning_curves(folds, out / CV_CURVES_FILE)
         written += f", {CV_CURVES_FILE}"
+    else:  # an earlier run's, in a folder used again: not this model's
+        (out / CV_CURVES_FILE).unlink(missing_ok=True)
     report.to_csv(out / "report.csv")
     (out / "report.md").write_text(
         _report_markdown(

@@ -650,10 +650,20 @@ def test_diagnosis_folds_zero_diagnoses_the_one_fit(tmp_path, capsys):
     data = tmp_path / "houses.csv"
     _houses(120, seed=0).to_csv(data, index=False)
     out = tmp_path / "run"
+    # a folder used again: an earlier run's pooled curves are not this
+    # model's, and were left beside its report
+    out.mkdir()
+    (out / "cv_learning_curves.png").write_bytes(b"an earlier run's")
     argv = ["train", str(data), "--target", "price", "--out", str(out), *FAST]
     code, stdout, err = _run([*argv, "--diagnosis-folds", "0"], capsys)
     assert code == 0, err
     assert {p.name for p in out.iterdir()} == OUTPUTS
+    # a report into that folder would replace the training run's report
+    argv = ["report", str(out), str(data), "--target", "price", "--out", str(out)]
+    code, _, err = _run(argv, capsys)
+    assert code == 2
+    _assert_one_error_line(err, "holds a training run (model.skdnn)")
+    assert "Diagnosis" in (out / "report.md").read_text()
     assert "pooling" not in stdout
     assert "Diagnosis: insufficient evidence" in stdout
     assert "pool cross-validated curves" in stdout
