@@ -685,6 +685,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         )
         if X.dtype.kind in "US":
             X = X.astype(object)
+        if reset:  # an earlier fit's labels
+            self.__dict__.pop("column_labels_", None)
         validate_data(self, X, skip_check_array=True, reset=reset)
         return X
 

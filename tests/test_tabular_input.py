@@ -209,8 +209,10 @@ def test_columns_labelled_by_numbers_or_tuples_are_checked_as_names_are(tmp_path
     swapped = pd.DataFrame(X.to_numpy()[:, ::-1], columns=columns[::-1])
     with pytest.raises(ValueError, match=r"Column \('a', 1\) is not where"):
         pre.transform(swapped)
-    # names again: the labels of an earlier fit are forgotten
+    # names again, or an array: the labels of an earlier fit are forgotten
     assert not hasattr(pre.fit(X.rename(columns=str)), "column_labels_")
+    pre.fit(pd.DataFrame(X.to_numpy(), columns=columns))
+    assert not hasattr(pre.fit(X.to_numpy()), "column_labels_")
 
 
 def test_validation_data_is_encoded_whatever_the_output_config(messy):
