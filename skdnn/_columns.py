@@ -49,6 +49,19 @@ def _is_categorical_dtype(dtype) -> bool:
     )
 
 
+def _holds_labels(values: np.ndarray) -> bool:
+    """Whether an object column holds text or booleans (categories), not
+    numbers only."""
+    import pandas as pd
+
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred in ("string", "boolean", "bytes"):
+        return True
+    if inferred in ("floating", "integer", "mixed-integer-float", "decimal", "empty"):
+        return False
+    return any(isinstance(v, (str, bytes, bool, np.bool_)) for v in values)
+
+
 def _refuse_dtype(dtype, name) -> None:
     """ValueError for a column dtype that is neither numbers nor categories."""
     import pandas as pd

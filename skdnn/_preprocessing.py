@@ -40,6 +40,7 @@ from skdnn._columns import (
     _category_column,
     _check_column_names,
     _encode_levels,
+    _holds_labels,
     _is_categorical_dtype,
     _is_dataframe,
     _learn_levels,
@@ -119,7 +120,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
         - ``"from_dtype"``: the columns of a DataFrame whose dtype is
           ``category``, ``object``, string or ``bool`` (also the nullable
-          ``boolean``); a numpy array is then all numeric.
+          ``boolean``); the columns of a numpy array of objects that hold
+          text or booleans (a table as scikit-learn's ``BaggingClassifier``
+          passes it on); any other numpy array is all numeric.
         - list of column names (DataFrame input) or of integer indices.
         - boolean mask over the input columns.
         - ``None``: every column is numeric.
@@ -697,9 +700,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         if spec is None:
             return np.zeros(n, dtype=bool)
         if isinstance(spec, str):  # "from_dtype"
-            if not frame:
+            if frame:
+                dtypes = X.dtypes
+                return np.array([_is_categorical_dtype(dt) for dt in dtypes], bool)
+            if X.dtype != object:
                 return np.zeros(n, dtype=bool)
-            return np.array([_is_categorical_dtype(dt) for dt in X.dtypes], dtype=bool)
+            # a table a meta-estimator (bagging) passed on as an object array
+            return np.array([_holds_labels(X[:, j]) for j in range(n)], dtype=bool)
         spec = np.asarray(spec)
         if spec.dtype.kind == "b":
             if spec.shape != (n,):

@@ -35,7 +35,6 @@ from sklearn.base import (
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
-from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils._tags import get_tags
@@ -48,7 +47,13 @@ from sklearn.utils.validation import check_is_fitted
 from skdnn._history import Diagnosis, diagnose
 from skdnn._moves import DESIGN_PARAMS, MOVES, MOVES_PER_ROUND, _moves_for, _State
 from skdnn._progress import Progress, write_line
-from skdnn._search_folds import check_targets, fit_fold, routed_params
+from skdnn._search_folds import (
+    _final_step_and_prefix,
+    check_targets,
+    fit_fold,
+    routed_params,
+    searched_network,
+)
 from skdnn._user_warnings import user_stacklevel
 
 __all__ = ["MOVES", "DesignSearchCV"]
@@ -84,14 +89,6 @@ class _Candidate:
     @property
     def score(self) -> float:
         return float(np.mean(self.scores))
-
-
-def _final_step_and_prefix(estimator) -> tuple[object, str]:
-    prefix = ""
-    while isinstance(estimator, Pipeline):
-        name, estimator = estimator.steps[-1]
-        prefix += f"{name}__"
-    return estimator, prefix
 
 
 def _search_estimator_has(attr):
@@ -349,25 +346,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         self : DesignSearchCV
             The fitted search.
         """
-        if isinstance(self.estimator, type):
-            raise TypeError(
-                "estimator must be an estimator instance, e.g. "
-                f"{self.estimator.__name__}(); got the class "
-                f"{self.estimator.__name__}."
-            )
-        final, prefix = _final_step_and_prefix(self.estimator)
-        missing = [
-            p
-            for p in ("hidden_layer_sizes", "dropout")
-            if p not in final.get_params(deep=False)
-        ]
-        if missing:
-            raise TypeError(
-                "DesignSearchCV searches the design of a skdnn network: the "
-                "estimator (or the last step of the Pipeline) must have the "
-                f"parameters {list(DESIGN_PARAMS)}; {type(final).__name__} lacks "
-                f"{missing}."
-            )
+        final, prefix = searched_network(self.estimator)
         check_targets(final, y)
         X, y, groups = indexable(X, y, groups)
         routed = routed_params(self, fit_params, groups)
@@ -613,6 +592,16 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
             cv = splitter(int(cv), shuffle=True, random_state=seed)
         cv = check_cv(cv, y, classifier=classifier)
         return list(cv.split(X, y, **split_params))
+
+    def _validate_params(self):
+        if isinstance(self.scoring, (list, tuple, set, dict)):
+            raise ValueError(
+                f"DesignSearchCV scores with one scorer, the one its moves must "
+                f"improve; got scoring={self.scoring!r}. Pass one, e.g. "
+                "scoring='balanced_accuracy', then score the best design with "
+                "the others (cross_validate(search.best_estimator_, ...))."
+            )
+        super()._validate_params()
 
     def _scorer(self, estimator, y):
         if self.scoring is None and is_classifier(estimator):

@@ -13,6 +13,7 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing
 from sklearn.utils.metadata_routing import _routing_enabled, process_routing
 from sklearn.utils.validation import _num_samples
@@ -103,3 +104,36 @@ def routed_params(search, fit_params: dict, groups) -> Bunch:
         splitter=Bunch(split={"groups": groups}),
         scorer=Bunch(score={}),
     )
+
+
+def _final_step_and_prefix(estimator) -> tuple[object, str]:
+    """The last step of a (nested) Pipeline, and its parameters' prefix."""
+    prefix = ""
+    while isinstance(estimator, Pipeline):
+        name, estimator = estimator.steps[-1]
+        prefix += f"{name}__"
+    return estimator, prefix
+
+
+def searched_network(estimator) -> tuple[object, str]:
+    """The network a design search changes (the estimator, or a Pipeline's
+    last step) and its parameters' prefix; TypeError for anything else."""
+    if isinstance(estimator, type):
+        raise TypeError(
+            f"estimator must be an estimator instance, e.g. {estimator.__name__}"
+            f"(); got the class {estimator.__name__}."
+        )
+    final, prefix = _final_step_and_prefix(estimator)
+    params = final.get_params(deep=False)
+    missing = [p for p in ("hidden_layer_sizes", "dropout") if p not in params]
+    if missing:
+        wrapper = type(final).__name__
+        raise TypeError(
+            "DesignSearchCV searches the design of a skdnn network: the "
+            "estimator must be a TaperedMLPClassifier or TaperedMLPRegressor, or "
+            f"a Pipeline ending in one; got {wrapper}, which lacks {missing}. A "
+            "model that wraps the network goes around the search instead, e.g. "
+            "TransformedTargetRegressor(DesignSearchCV(TaperedMLPRegressor()), "
+            "func=np.log1p, inverse_func=np.expm1)."
+        )
+    return final, prefix

@@ -102,7 +102,11 @@ numeric_bins : int or None, default=8
     follow the number of columns, not of bins.
 callbacks : list of keras.callbacks.Callback or None, default=None
     Extra Keras callbacks (learning-rate schedules, checkpoints, ...).
-    They are deep-copied at each fit, so the estimator stays clone-safe.
+    They are deep-copied at each fit, so the estimator stays clone-safe;
+    what a callback stores on itself (a counter, a list it fills) stays on
+    the copy, so keep it in an object it closes over (a
+    ``keras.callbacks.LambdaCallback`` appending to a list of yours) or
+    read it from :attr:`history_`.
     Epoch-level hooks are called with this estimator's logs; batch-level
     hooks are not called (the epoch runs as one compiled loop).
 warm_start : bool, default=False

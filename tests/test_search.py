@@ -708,9 +708,19 @@ def test_an_estimator_class_is_refused_clearly():
 
 
 def test_rejects_estimators_without_a_design():
+    from sklearn.compose import TransformedTargetRegressor
+
     X, y, folds = stand_in_data()
-    with pytest.raises(TypeError, match="LogisticRegression lacks"):
+    with pytest.raises(TypeError, match="got LogisticRegression, which lacks"):
         DesignSearchCV(LogisticRegression(), cv=folds).fit(X, y)
+    # a wrapper of the network: pointed at wrapping the search instead
+    wrapped = TransformedTargetRegressor(LogisticRegression())
+    with pytest.raises(TypeError, match=r"goes around the search instead"):
+        DesignSearchCV(wrapped, cv=folds).fit(X, y)
+    # several scorers: one line saying why, not the list of scorer names
+    with pytest.raises(ValueError, match="scores with one scorer") as error:
+        DesignSearchCV(LogisticRegression(), scoring=["accuracy", "recall"]).fit(X, y)
+    assert len(str(error.value)) < 400
 
 
 def test_default_scoring_is_balanced_accuracy_for_classifiers():

@@ -441,3 +441,29 @@ def test_a_continued_fit_warns_of_levels_its_encoding_does_not_know():
         clf.partial_fit(X[~later], y[~later])
         clf.partial_fit(X.iloc[few], y.iloc[few])
     assert clf.preprocessor_.categories_[0].tolist() == ["a", "b"]
+
+
+def test_an_object_array_of_a_table_encodes_its_text_columns_as_categories():
+    # BaggingClassifier passes a DataFrame on as an object array: its text
+    # columns were refused as numbers ("Column 'x2' ... not numbers")
+    from sklearn.ensemble import BaggingClassifier
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=120),
+            "city": pd.Categorical(rng.choice(["a", "b", "c"], 120)),
+            "member": rng.choice([True, False], 120),
+            "note": rng.choice(["u", "v", None], 120).astype(object),
+            "gap": np.where(rng.random(120) < 0.2, np.nan, rng.normal(size=120)),
+        }
+    )
+    y = ((X["x"] + (X["city"] == "a") * 1.5) > 0.5).astype(int).to_numpy()
+    pre = TabularPreprocessor().fit(X.to_numpy())
+    assert pre.categorical_features_.tolist() == [False, True, True, True, False]
+    np.testing.assert_array_equal(
+        pre.transform(X.to_numpy()), TabularPreprocessor().fit_transform(X)
+    )
+    bagged = BaggingClassifier(TaperedMLPClassifier(**FAST), n_estimators=2)
+    bagged.set_params(random_state=0, max_features=3).fit(X, y)
+    assert bagged.score(X, y) > 0.6
