@@ -622,8 +622,8 @@ def _output_width(clf, kind, problems: list) -> tuple[int, str]:
                 and np.all(np.isfinite(value))
             ):
                 problems.append(f"{attribute} is not {n_outputs} finite float64s")
-        if not np.all(getattr(clf, "_target_scale", np.ones(1)) > 0):
-            problems.append("_target_scale is not positive")
+        if not np.all(getattr(clf, "_target_scale", np.ones(1)) >= 0):
+            problems.append("_target_scale is negative")
         target_1d = getattr(clf, "_target_1d", None)
         if not isinstance(target_1d, bool) or (target_1d and n_outputs != 1):
             problems.append("_target_1d is not a bool that fits n_outputs_")

@@ -7,6 +7,8 @@ training machinery is shared with the classifier in :mod:`skdnn._base`.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
@@ -15,6 +17,7 @@ from skdnn._base import BaseTaperedMLP
 from skdnn._heads import RegressionHead
 from skdnn._preprocessing import _mean_and_std
 from skdnn._shared_api import estimator_signature, fill_doc, shared_parameters
+from skdnn._user_warnings import user_stacklevel
 
 
 @fill_doc
@@ -217,14 +220,30 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         moments = np.array([_mean_and_std(column) for column in train.T])
         self._target_mean = moments[:, 0]
         scale = moments[:, 1]
-        # a constant target keeps its units: there is no spread to scale by
-        # but float64 rounding of its mean (a spread of 1e-9 in targets of
-        # 1e-9 is one to scale by: the network trains on the standardised
-        # target in float32 either way)
-        tiny = 64 * np.finfo(np.float64).eps * np.abs(self._target_mean)
+        # a constant target has no spread to scale by but float64 rounding
+        # of its mean, a few units in its last place (a spread of 1e-9 in
+        # targets of 1e-9 is one to scale by, and so is a spread of 2 in
+        # targets of 1e15: the network trains on the standardised target in
+        # float32 either way). Its scale is 0: the network trains on 0s and
+        # predicts the constant exactly (scaled by 1, its output's noise
+        # came out in the target's units, +-0.1 around a constant of 1e-6)
+        tiny = 4 * np.finfo(np.float64).eps * np.abs(self._target_mean)
         constant = ~(scale > tiny)
-        scale[constant] = 1.0
+        scale[constant] = 0.0
         self._target_scale = scale
+        self._target_mean[constant] = train[0, constant]  # exactly, not rounded
+        if constant.any():
+            which = (
+                "y is"
+                if constant.all()
+                else (f"output(s) {np.flatnonzero(constant).tolist()} of y are")
+            )
+            warnings.warn(
+                f"{which} constant on the training rows: the network has "
+                "nothing to learn there and predicts that value.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
         # the share of outputs that vary: a constant one has no spread for
         # the training R² to be relative to (see _fit_metric)
         self._varying_share = float(np.mean(~constant))
@@ -237,7 +256,8 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         return 1.0 - (1.0 - metric) / share if share > 0 else float("nan")
 
     def _rescale_targets(self, Y):
-        return ((Y - self._target_mean) / self._target_scale).astype(np.float32)
+        scale = np.where(self._target_scale > 0, self._target_scale, 1.0)
+        return ((Y - self._target_mean) / scale).astype(np.float32)
 
     def _decode_targets(self, Y):
         y = Y * self._target_scale + self._target_mean

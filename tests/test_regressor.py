@@ -70,12 +70,14 @@ def test_training_r2_of_a_constant_target_is_undefined(diabetes, tmp_path):
     # a constant target keeps its units and has no spread: its training R²
     # read 0.9998 (the compiled loop divides by n), its validation R² NaN
     X, y = diabetes
-    flat = TaperedMLPRegressor(**FAST).fit(X, np.full(len(y), 42.0))
+    with pytest.warns(UserWarning, match="constant"):
+        flat = TaperedMLPRegressor(**FAST).fit(X, np.full(len(y), 42.0))
     assert flat.history_["r2"].isna().all()
     # beside an output that varies, the R² is that output's
-    both = TaperedMLPRegressor(**FAST).fit(
-        X, np.column_stack([y, np.full(len(y), 5.0)])
-    )
+    with pytest.warns(UserWarning, match="constant"):
+        both = TaperedMLPRegressor(**FAST).fit(
+            X, np.column_stack([y, np.full(len(y), 5.0)])
+        )
     alone = TaperedMLPRegressor(**FAST).fit(X, y)
     assert both.history_["r2"].notna().all()
     last = both.history_["r2"].iloc[-1]
@@ -143,12 +145,26 @@ def test_robust_losses_resist_outlying_targets(loss):
     )
 
 
-def test_constant_target_is_predicted():
+def test_a_constant_target_is_predicted_exactly_with_a_warning(tmp_path):
+    # scaled by 1, the network's noise came out in the target's own units:
+    # +-0.1 around a constant of 1e-6, and no word of it
     X = np.random.default_rng(0).normal(size=(60, 4))
-    reg = TaperedMLPRegressor(**FAST).fit(X, np.full(60, 7.5))
-    # in the target's own units (no spread to scale by): close to 7.5
-    error = np.abs(reg.predict(X) - 7.5)
-    assert error.mean() < 0.25 and error.max() < 1.0
+    for value in (7.5, 1e-6, -3e12):
+        with pytest.warns(UserWarning, match="y is constant on the training rows"):
+            reg = TaperedMLPRegressor(**FAST).fit(X, np.full(60, value))
+        assert (reg.predict(X) == value).all()
+    y = np.column_stack([X[:, 0], np.zeros(60)])
+    with pytest.warns(UserWarning, match=r"output\(s\) \[1\] of y are constant"):
+        both = TaperedMLPRegressor(**FAST).fit(X, y)
+    assert (both.predict(X)[:, 1] == 0).all()
+    skdnn.save(both, tmp_path / "both.skdnn")
+    np.testing.assert_array_equal(
+        skdnn.load(tmp_path / "both.skdnn").predict(X), both.predict(X)
+    )
+    # a spread of 2 on an offset of 1e15 is a spread (it was taken for a
+    # constant and trained in its units)
+    offset = TaperedMLPRegressor(**FAST).fit(X, 1e15 + 2 * X[:, 0])
+    assert offset._target_scale[0] == pytest.approx(2 * X[:, 0].std(), rel=0.1)
 
 
 @pytest.mark.parametrize(
