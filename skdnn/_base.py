@@ -12,7 +12,6 @@ estimators share their base.
 
 from __future__ import annotations
 
-import copy
 import numbers
 import warnings
 from abc import ABC, abstractmethod
@@ -39,7 +38,14 @@ from skdnn._columns import (
     refuse_missing_targets,
 )
 from skdnn._embedding import PickledModel
-from skdnn._epochs import BestEpoch, NoCallbacks, WeightAverage, Weights, divergence
+from skdnn._epochs import (
+    BestEpoch,
+    WeightAverage,
+    Weights,
+    callback_list,
+    divergence,
+    divergence_advice,
+)
 from skdnn._forward import (
     ACTIVATIONS,
     PREDICT_BLOCK_ROWS,
@@ -334,7 +340,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             if val is not None:
                 val_set = (gather(val.X, val.rows), self._decode_targets(val.Y))
         seen_warnings: set = set()  # the scorers' warnings shown this fit
-        callbacks = self._callback_list(epochs)
+        callbacks = callback_list(self, epochs)
         first_epoch = len(self._history_rows) + 1
         last_epoch = first_epoch + epochs - 1
         self._plan = self._shifted(kit.plans.plan(runner.weights))
@@ -368,13 +374,12 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                         if not self._history_rows:
                             raise ValueError(
                                 f"Training diverged in its first epoch ({diverged}). "
-                                "Scale the features (e.g. StandardScaler) or lower "
-                                f"learning_rate (now {self.learning_rate})."
+                                f"{divergence_advice(self)}"
                             )
                         warnings.warn(
                             f"Training diverged at epoch {epoch} ({diverged}); the "
-                            f"weights of epoch {epoch - 1} are kept. Lower "
-                            "learning_rate or scale the features (StandardScaler).",
+                            f"weights of epoch {epoch - 1} are kept. "
+                            f"{divergence_advice(self)}",
                             ConvergenceWarning,
                             stacklevel=user_stacklevel(),
                         )
@@ -818,21 +823,6 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             return np.random.SeedSequence(int(state))
         # A RandomState instance: draw from it, as scikit-learn estimators do.
         return np.random.SeedSequence(int(state.randint(0, 2**31 - 1)))
-
-    def _callback_list(self, epochs):
-        if not self.callbacks:
-            return NoCallbacks()
-        from skdnn._keras import import_keras
-
-        keras = import_keras()
-        return keras.callbacks.CallbackList(
-            [copy.deepcopy(c) for c in self.callbacks],
-            add_history=False,
-            add_progbar=False,
-            model=self.model_,
-            epochs=epochs,
-            verbose=self.verbose,
-        )
 
     # ------------------------------------------------------------------
     # Prediction

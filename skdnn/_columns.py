@@ -324,14 +324,22 @@ def _check_column_names(X, fitted) -> None:
         renamed = f" (renamed to {extra[0]!r}?)" if extra else ""
         raise ValueError(
             f"X lacks the column {missing[0]!r}{renamed} seen at fit; give the "
-            f"columns seen at fit, in order: {fitted}."
+            f"columns seen at fit, in order: {_first_of(fitted)}."
         )
     for position, (got, want) in enumerate(zip(columns, fitted, strict=False)):
         if got != want:
             raise ValueError(
                 f"Column {want!r} is not where it was at fit (position {position} "
-                f"holds {got!r}); reorder the columns as at fit: {fitted}."
+                f"holds {got!r}); reorder the columns as at fit: {_first_of(fitted)}."
             )
+
+
+def _first_of(names: list, most: int = 20) -> str:
+    """``names`` as a list, the first ``most`` and a count of the rest (a
+    message of 2000 column names ran to 17,000 characters)."""
+    if len(names) <= most:
+        return repr(names)
+    return f"{repr(names[:most])[:-1]}, ... and {len(names) - most} more]"
 
 
 def _warn_uninformative(names: list[str], what: str) -> None:

@@ -6,6 +6,7 @@ from one epoch to the next.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -87,6 +88,35 @@ class NoCallbacks:
     def on_train_end(self, logs=None): ...
     def on_epoch_begin(self, epoch, logs=None): ...
     def on_epoch_end(self, epoch, logs=None): ...
+
+
+def callback_list(estimator, epochs: int):
+    """A Keras CallbackList of copies of the estimator's ``callbacks`` (so
+    the estimator stays clone-safe), acting on its ``model_``; a
+    :class:`NoCallbacks` without any."""
+    if not estimator.callbacks:
+        return NoCallbacks()
+    from skdnn._keras import import_keras
+
+    keras = import_keras()
+    return keras.callbacks.CallbackList(
+        [copy.deepcopy(c) for c in estimator.callbacks],
+        add_history=False,
+        add_progbar=False,
+        model=estimator.model_,
+        epochs=epochs,
+        verbose=estimator.verbose,
+    )
+
+
+def divergence_advice(estimator) -> str:
+    """What to change after a divergence: the learning rate, and the
+    scaling of the features where the estimator does not scale them."""
+    advice = f"Lower learning_rate (now {estimator.learning_rate})"
+    if getattr(estimator, "numeric_scaling", "robust") is None:
+        # the network reads the numbers as they come
+        advice += " or scale the features (numeric_scaling='robust')"
+    return advice + "."
 
 
 def divergence(loss: float, weights) -> str | None:

@@ -348,7 +348,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                 # a flag's median, 1, clipped as its 1s are (0.95)
                 fill[k] = _smooth_clip(fill[k : k + 1], self.smooth_clip)[0]
             if scale[k] == 0.0:
-                constant.append(names[j])
+                if not missing.any():  # else its indicator tells the gaps
+                    constant.append(names[j])
                 # held at 0: a value that never varied at fit trained no
                 # weight, and a new one would move the output at random
                 scale[k] = np.inf

@@ -1121,8 +1121,13 @@ def test_divergence_in_the_first_epoch_is_an_error(small_data):
         hidden_layer_sizes=(16,), epochs=5, callbacks=[_poison_weights_at(0)],
         random_state=0,
     )  # fmt: skip
-    with pytest.raises(ValueError, match="diverged in its first epoch"):
+    with pytest.raises(ValueError, match="diverged in its first epoch") as error:
         clf.fit(X, y)
+    # the features are scaled already: no advice to scale them (it named
+    # StandardScaler), unless the estimator reads them as they come
+    assert "scale" not in str(error.value) and "Lower learning_rate" in str(error.value)
+    with pytest.raises(ValueError, match=r"numeric_scaling='robust'"):
+        clf.set_params(numeric_scaling=None).fit(X, y)
 
 
 def test_sparse_input_is_densified(small_data, fast_params):

@@ -467,3 +467,25 @@ def test_an_object_array_of_a_table_encodes_its_text_columns_as_categories():
     bagged = BaggingClassifier(TaperedMLPClassifier(**FAST), n_estimators=2)
     bagged.set_params(random_state=0, max_features=3).fit(X, y)
     assert bagged.score(X, y) > 0.6
+
+
+def test_column_checks_of_a_wide_table_list_a_few_names():
+    # every fitted name was listed: 17,000 characters for 2000 columns
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(40, 300)), columns=[f"c{i}" for i in range(300)])
+    pre = TabularPreprocessor().fit(X)
+    with pytest.raises(ValueError, match=r"'c19', \.\.\. and 280 more\]") as error:
+        pre.transform(X.rename(columns={"c5": "C5"}))
+    assert len(str(error.value)) < 400
+
+
+def test_a_number_given_or_missing_is_no_constant_column():
+    # its present values are one number, but whether it is given tells the
+    # class: it was said to "carry no information"
+    rng = np.random.default_rng(0)
+    gap = rng.random(200) < 0.5
+    X = pd.DataFrame({"a": rng.normal(size=200), "d": np.where(gap, np.nan, 1.0)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pre = TabularPreprocessor().fit(X)
+    assert pre.get_feature_names_out().tolist() == ["a", "d", "missingindicator_d"]
