@@ -420,6 +420,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         finally:
             progress.close()
         callbacks.on_train_end()
+        if self.early_stopping:
+            tracker.warn_if_never_measured(len(self._history_rows) - first_epoch + 1)
         restored_epoch = None
         if tracker.weights is not None:
             restored_epoch = tracker.epoch

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 
 import numpy as np
+
+from skdnn._user_warnings import user_stacklevel
 
 
 class Weights:
@@ -31,10 +34,16 @@ class BestEpoch:
     def __init__(self, monitor: str, maximise: bool, *, keep: bool):
         self.monitor, self.maximise, self.keep = monitor, maximise, keep
         self.value = self.epoch = self.weights = None
-        self.waited = 0
+        self.waited = self.undefined = 0
 
     def update(self, epoch: int, row: dict, weights: Weights) -> None:
         value = row.get(self.monitor, np.nan)
+        if not np.isfinite(value):
+            # an epoch the monitor cannot judge (a score undefined on the
+            # hold-out) neither improves nor waits: all-NaN scores stopped
+            # training after `patience` epochs and kept the first epoch's
+            self.undefined += 1
+            return
         if self.value is None or (
             value > self.value if self.maximise else value < self.value
         ):
@@ -43,6 +52,18 @@ class BestEpoch:
                 self.weights = weights
         else:
             self.waited += 1
+
+    def warn_if_never_measured(self, n_epochs: int) -> None:
+        """Warn when the monitor was undefined at every one of the epochs."""
+        if n_epochs and self.undefined == n_epochs and self.monitor != "loss":
+            warnings.warn(
+                f"monitor={self.monitor!r} was undefined (NaN) at every epoch, "
+                "as a score is on a hold-out lacking a class, so early stopping "
+                "could not follow it and the last epoch's weights are kept; "
+                "monitor='val_loss' follows the validation loss.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
 
 
 class WeightAverage:

@@ -1338,3 +1338,28 @@ def test_a_bad_class_weight_names_its_class(weight):
     clf = TaperedMLPClassifier(epochs=1, class_weight={0: weight, 1: 2.0})
     with pytest.raises(ValueError, match="class_weight gives class 0 the weight"):
         clf.fit(X, y)
+
+
+def test_early_stopping_on_a_score_undefined_at_every_epoch_says_so():
+    # a label the hold-out never shows makes its ROC AUC NaN at every
+    # epoch: training stopped after `patience` epochs and kept the first's
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(
+        n_samples=200, n_features=6, n_classes=3, random_state=0
+    )
+    Y = np.c_[Y, np.zeros(len(Y), int)]  # a label that is always 0
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), epochs=6, patience=2, random_state=0,
+        scoring="roc_auc", monitor="val_roc_auc",
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match="'val_roc_auc' was undefined"):
+        clf.fit(X, Y)
+    assert clf.n_iter_ == 6
+    # an epoch it cannot judge neither improves nor waits
+    from skdnn._epochs import BestEpoch
+
+    tracker = BestEpoch("val_f1", True, keep=False)
+    for epoch, value in enumerate([np.nan, 0.5, np.nan, 0.4, 0.6], start=1):
+        tracker.update(epoch, {"val_f1": value}, None)
+    assert (tracker.epoch, tracker.waited, tracker.undefined) == (5, 0, 2)
