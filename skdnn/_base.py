@@ -37,6 +37,7 @@ from skdnn._columns import (
     checked_targets,
     refuse_missing_targets,
 )
+from skdnn._curves import warn_if_exploded
 from skdnn._embedding import PickledModel
 from skdnn._epochs import (
     BestEpoch,
@@ -305,6 +306,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         try:
             epochs = 1 if incremental else self.epochs
             self._train(X, Y, weights, train_rows, val, rng, epochs, scorers)
+            warn_if_exploded(self)
         finally:
             release_kernel_cache()
         return self

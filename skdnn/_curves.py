@@ -4,12 +4,16 @@
 read curves from many kinds of input: a ``history_`` DataFrame, a fitted
 estimator, a Pipeline or a search ending in one, a list of fits, or a
 ``cross_validate(..., return_estimator=True)`` result. This module turns
-each into plain DataFrames, and pools several fits' curves by epoch.
+each into plain DataFrames, and pools several fits' curves by epoch. It
+also reads what the diagnosis weighs the curves by: the estimator's
+settings the advice quotes (``_Knobs``), and the losses of a constant guess
+and of predicting the class frequencies.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -257,6 +261,34 @@ def guess_loss(estimator) -> float | None:
     return math.log(max(len(classes), 2))
 
 
+#: ... or when the training loss never came below this many times the loss
+#: of a constant guess (an explosion in the first epoch, which the ratios to
+#: the curve's own first value and minimum cannot see).
+GUESS_RATIO = 100.0
+
+
+def prior_loss(estimator) -> float | None:
+    """The validation loss of predicting the class frequencies, for a fitted
+    skdnn classifier of one label per row: the entropy of the classes'
+    weight in the loss (their counts, times a ``class_weight`` dict's
+    weights; equal under ``"balanced"``). None for anything else."""
+    from skdnn._base import BaseTaperedMLP
+
+    step = _final_step(estimator) if estimator is not None else None
+    counts = getattr(step, "class_count_", None)
+    if not isinstance(step, BaseTaperedMLP) or counts is None:
+        return None
+    weight = step.class_weight
+    if weight == "balanced":
+        totals = np.ones(len(counts))
+    elif isinstance(weight, dict):
+        totals = counts * np.array([weight.get(c, 1.0) for c in step.classes_])
+    else:  # None, "balanced_logits": the rows as they are
+        totals = np.asarray(counts, dtype=float)
+    share = totals[totals > 0] / totals.sum()
+    return float(-(share * np.log(share)).sum()) if len(share) > 1 else None
+
+
 @dataclass(frozen=True)
 class _Curves:
     """The raw loss curves with their epoch numbers."""
@@ -340,3 +372,120 @@ def _num(value: float) -> str:
 
 def _percent(fraction: float) -> str:
     return f"{100 * fraction:.0f} %"
+
+
+# ----------------------------------------------------------------------
+# The knobs the advice talks about, and the guesses the losses are weighed by
+# ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Knobs:
+    """The settings the advice quotes; None where they are not known."""
+
+    learning_rate: float | None
+    dropout: float | None
+    first_units: int | None  # width of the fitted first hidden layer
+    layer_sizes: tuple | None  # hidden_layer_sizes when set explicitly
+    early_stopping: bool | None
+    batch_norm: bool | None
+    kept_epoch: int | None  # the fitted estimator's best_epoch_
+    patience: int | None = None
+    max_epochs: int | None = None  # the ``epochs`` the fit was allowed
+    regression: bool = False  # a regressor's curves: judged by its errors
+    # whether the estimator scales its numeric inputs itself (skdnn's
+    # ``numeric_scaling``); None where not known
+    scales_inputs: bool | None = None
+    # the training loss of a constant guess (see guess_loss); None where
+    # the estimator is not known
+    guess_loss: float | None = None
+    # the validation loss of predicting the class frequencies (see
+    # prior_loss); None where not known
+    prior_loss: float | None = None
+    l2: float | None = None
+    # the estimator's validation_split: above 0 without a validation curve,
+    # it was trained by partial_fit, which holds out no rows
+    validation_split: float | None = None
+
+    @classmethod
+    def read(cls, estimator, history: pd.DataFrame, *, pooled=False) -> _Knobs:
+        params = {}
+        if estimator is not None and hasattr(estimator, "get_params"):
+            params = estimator.get_params(deep=False)
+        learning_rate = params.get("learning_rate")
+        if learning_rate is None and "learning_rate" in history.columns:
+            # the rate the fit started with, before any schedule
+            rates = pd.to_numeric(history["learning_rate"], errors="coerce")
+            rates = rates.dropna()
+            if len(rates):
+                learning_rate = float(rates.iloc[0])
+        dropout = params.get("dropout")
+        if dropout is not None and not isinstance(dropout, int | float):
+            dropout = max(dropout, default=None)  # one rate per layer
+        sizes = getattr(estimator, "hidden_layer_sizes_", None)
+        explicit = params.get("hidden_layer_sizes")
+        return cls(
+            learning_rate=_float_or_none(learning_rate),
+            dropout=_float_or_none(dropout),
+            first_units=int(sizes[0]) if sizes else None,
+            layer_sizes=None if isinstance(explicit, str) else explicit,
+            early_stopping=params.get("early_stopping"),
+            batch_norm=params.get("batch_norm"),
+            # the folds kept different epochs: the advice quotes the pooled one
+            kept_epoch=None if pooled else getattr(estimator, "best_epoch_", None),
+            patience=params.get("patience"),
+            max_epochs=params.get("epochs"),
+            regression=_is_regressor(estimator) or "val_r2" in history.columns,
+            scales_inputs=(
+                params["numeric_scaling"] is not None
+                if "numeric_scaling" in params
+                else None
+            ),
+            guess_loss=guess_loss(estimator),
+            # pooled folds: each fold's frequencies, about the same
+            prior_loss=prior_loss(estimator),
+            l2=_float_or_none(params.get("l2")),
+            validation_split=_float_or_none(params.get("validation_split")),
+        )
+
+
+def warn_if_exploded(estimator) -> None:
+    """ConvergenceWarning when the training loss of the epoch a fitted skdnn
+    network kept stands above ``GUESS_RATIO`` times a constant guess's: a
+    run that exploded without overflowing (its predictions are noise, and
+    only :func:`diagnose` said so)."""
+    guess = guess_loss(estimator)
+    losses = estimator.history_["loss"]
+    # an l2 penalty, which the loss includes, may stand that high itself
+    if not guess or not len(losses) or estimator.l2:
+        return
+    kept = estimator.best_epoch_ if estimator.best_epoch_ in losses.index else None
+    loss = float(losses.iloc[-1] if kept is None else losses.loc[kept])
+    if loss > GUESS_RATIO * guess:
+        from sklearn.exceptions import ConvergenceWarning
+
+        from skdnn._epochs import divergence_advice
+        from skdnn._user_warnings import user_stacklevel
+
+        warnings.warn(
+            f"The training loss of the epoch kept is {_num(loss)}, "
+            f"{loss / guess:.3g} times the loss of a constant guess "
+            f"({_num(guess)}): training exploded, and the predictions are "
+            f"noise. {divergence_advice(estimator)}",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+
+def _exploded(train: np.ndarray, guess: float) -> bool:
+    """A training loss that never came below ``GUESS_RATIO`` times a constant
+    guess's, or that exceeded it and then fell ``GUESS_RATIO``-fold: an
+    explosion, not the steady fall of a loss a heavy L2 penalty inflates."""
+    if train.min() > GUESS_RATIO * guess:
+        return True
+    peak = int(np.argmax(train))
+    return bool(
+        train[peak] > GUESS_RATIO * guess
+        and peak + 1 < len(train)
+        and train[peak + 1 :].min() < train[peak] / GUESS_RATIO
+    )

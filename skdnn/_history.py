@@ -13,16 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from skdnn._curves import (
+from skdnn._curves import (  # GUESS_RATIO: a rule's, kept beside the guess
+    GUESS_RATIO,
     _Curves,
+    _exploded,
     _fits_of,
-    _float_or_none,
     _is_pooled,
-    _is_regressor,
+    _Knobs,
     _num,
     _percent,
     _pooled_history,
-    guess_loss,
 )
 
 __all__ = ["Diagnosis", "diagnose"]
@@ -52,10 +52,13 @@ MAX_SMOOTHING_WINDOW = 7
 #: epoch-1 training loss, or when the smoothed training loss ends above its
 #: first value and above this multiple of its minimum.
 DIVERGENCE_RATIO = 2.0
-#: ... or when the training loss never came below this many times the loss
-#: of a constant guess (an explosion in the first epoch, which the ratios to
-#: the curve's own first value and minimum cannot see).
-GUESS_RATIO = 100.0
+#: A classifier whose best validation loss stays within this share of the
+#: loss of predicting the class frequencies has learnt nothing from the
+#: features: "underfitting", or "diverged" when its training loss first
+#: jumped above ``PRIOR_JUMP`` times that loss (a learning rate so high that
+#: the network settles at the frequencies).
+PRIOR_MARGIN = 0.005
+PRIOR_JUMP = 2.0
 #: ... or when the smoothed training loss ends above this multiple of its
 #: minimum having given back at least this share of its fall from its first
 #: value (both curves climbing for good is instability, not overfitting).
@@ -303,12 +306,21 @@ def diagnose(estimator_or_history) -> Diagnosis:
        (``overfit_epoch`` is the last epoch within that tolerance); and the
        smoothed training loss ends below its value at the validation
        minimum.
-    5. ``"still_improving"`` when ``n < SHORT_RUN`` (5) and the last
+    5. For a fitted skdnn classifier of one label per row and no ``l2``
+       penalty (which the loss includes), when the lowest
+       validation loss is not ``PRIOR_MARGIN`` (0.5 %) below the loss of
+       predicting the class frequencies (the entropy of the classes'
+       weights in the loss): ``"diverged"`` if the training loss jumped
+       above ``PRIOR_JUMP`` (2) times that loss (a learning rate so high
+       that the network settled at the frequencies), ``"underfitting"``
+       otherwise (the features told the network nothing, or it did not
+       train).
+    6. ``"still_improving"`` when ``n < SHORT_RUN`` (5) and the last
        validation loss is strictly the lowest so far, or the last training
        loss is strictly the lowest so far and at least 10 % (``1 -
        UNDERFIT_RATIO``) below the first: too short a run to tell a plateau
        from progress.
-    6. ``"still_improving"``: over the last ``max(IMPROVING_MIN_TAIL,
+    7. ``"still_improving"``: over the last ``max(IMPROVING_MIN_TAIL,
        ceil(IMPROVING_TAIL * n))`` epochs (the last 10 %, at least 5; all of
        them in shorter runs), the least-squares line through the smoothed
        validation loss falls by at least ``IMPROVING_DROP`` (1 %) of its mean
@@ -323,10 +335,10 @@ def diagnose(estimator_or_history) -> Diagnosis:
        ends at or above ``NEGLIGIBLE_LOSS`` (1e-3): below it, the loss is
        near zero and the run is a good fit with nothing left to gain on the
        hold-out.
-    7. ``"underfitting"``: neither smoothed loss ever fell below
+    8. ``"underfitting"``: neither smoothed loss ever fell below
        ``UNDERFIT_RATIO`` (90 %) of its first-epoch value, i.e. both improved
        by less than 10 % (a constant loss included).
-    8. ``"good_fit"`` otherwise: the validation loss levelled off without a
+    9. ``"good_fit"`` otherwise: the validation loss levelled off without a
        sustained rise, or fell near zero.
 
     ``best_epoch`` is the epoch of the lowest raw validation loss. The
@@ -395,69 +407,6 @@ def _smooth(values: np.ndarray) -> np.ndarray:
         return values.astype(float)
     series = pd.Series(values, dtype=float)
     return series.rolling(window, center=True, min_periods=1).median().to_numpy()
-
-
-@dataclass(frozen=True)
-class _Knobs:
-    """The settings the advice quotes; None where they are not known."""
-
-    learning_rate: float | None
-    dropout: float | None
-    first_units: int | None  # width of the fitted first hidden layer
-    layer_sizes: tuple | None  # hidden_layer_sizes when set explicitly
-    early_stopping: bool | None
-    batch_norm: bool | None
-    kept_epoch: int | None  # the fitted estimator's best_epoch_
-    patience: int | None = None
-    max_epochs: int | None = None  # the ``epochs`` the fit was allowed
-    regression: bool = False  # a regressor's curves: judged by its errors
-    # whether the estimator scales its numeric inputs itself (skdnn's
-    # ``numeric_scaling``); None where not known
-    scales_inputs: bool | None = None
-    # the training loss of a constant guess (see guess_loss); None where
-    # the estimator is not known
-    guess_loss: float | None = None
-    # the estimator's validation_split: above 0 without a validation curve,
-    # it was trained by partial_fit, which holds out no rows
-    validation_split: float | None = None
-
-    @classmethod
-    def read(cls, estimator, history: pd.DataFrame, *, pooled=False) -> _Knobs:
-        params = {}
-        if estimator is not None and hasattr(estimator, "get_params"):
-            params = estimator.get_params(deep=False)
-        learning_rate = params.get("learning_rate")
-        if learning_rate is None and "learning_rate" in history.columns:
-            # the rate the fit started with, before any schedule
-            rates = pd.to_numeric(history["learning_rate"], errors="coerce")
-            rates = rates.dropna()
-            if len(rates):
-                learning_rate = float(rates.iloc[0])
-        dropout = params.get("dropout")
-        if dropout is not None and not isinstance(dropout, int | float):
-            dropout = max(dropout, default=None)  # one rate per layer
-        sizes = getattr(estimator, "hidden_layer_sizes_", None)
-        explicit = params.get("hidden_layer_sizes")
-        return cls(
-            learning_rate=_float_or_none(learning_rate),
-            dropout=_float_or_none(dropout),
-            first_units=int(sizes[0]) if sizes else None,
-            layer_sizes=None if isinstance(explicit, str) else explicit,
-            early_stopping=params.get("early_stopping"),
-            batch_norm=params.get("batch_norm"),
-            # the folds kept different epochs: the advice quotes the pooled one
-            kept_epoch=None if pooled else getattr(estimator, "best_epoch_", None),
-            patience=params.get("patience"),
-            max_epochs=params.get("epochs"),
-            regression=_is_regressor(estimator) or "val_r2" in history.columns,
-            scales_inputs=(
-                params["numeric_scaling"] is not None
-                if "numeric_scaling" in params
-                else None
-            ),
-            guess_loss=guess_loss(estimator),
-            validation_split=_float_or_none(params.get("validation_split")),
-        )
 
 
 # ----------------------------------------------------------------------
@@ -533,20 +482,6 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     if not knobs.batch_norm:
         advice.append("add batch_norm=True to keep activations in a trainable range")
     return _with_gaps(curves, "diverged", message, advice)
-
-
-def _exploded(train: np.ndarray, guess: float) -> bool:
-    """A training loss that never came below ``GUESS_RATIO`` times a constant
-    guess's, or that exceeded it and then fell ``GUESS_RATIO``-fold: an
-    explosion, not the steady fall of a loss a heavy L2 penalty inflates."""
-    if train.min() > GUESS_RATIO * guess:
-        return True
-    peak = int(np.argmax(train))
-    return bool(
-        train[peak] > GUESS_RATIO * guess
-        and peak + 1 < len(train)
-        and train[peak + 1 :].min() < train[peak] / GUESS_RATIO
-    )
 
 
 def _no_validation(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
@@ -765,6 +700,48 @@ def _underfitting(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     return _with_gaps(curves, "underfitting", message, advice)
 
 
+def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
+    prior = knobs.prior_loss
+    # the loss includes an l2 penalty, which stands above the frequencies'
+    if prior is None or not len(curves.val) or knobs.l2:
+        return None
+    best_epoch, best_val, _ = curves.best()
+    if best_val < (1 - PRIOR_MARGIN) * prior:
+        return None
+    train, epochs = curves.train, curves.epochs
+    frequencies = f"the loss of predicting the class frequencies ({_num(prior)})"
+    nothing = "the network learnt nothing from the features"
+
+    rate = knobs.learning_rate
+    if train.max() > PRIOR_JUMP * prior:
+        i = int(np.argmax(train))
+        message = (
+            f"diverged: the training loss jumped to {_num(train[i])} at epoch "
+            f"{epochs[i]}, {train[i] / prior:.3g} times {frequencies}, and the "
+            f"validation loss never came below {_num(best_val)} (epoch "
+            f"{best_epoch}): {nothing}"
+        )
+        advice = [
+            f"lower the learning rate: learning_rate={rate / 10:g}"
+            if rate
+            else "lower the learning rate ten-fold (learning_rate=...)"
+        ]
+        return _with_gaps(curves, "diverged", message, advice)
+    message = (
+        f"underfitting: the validation loss never came {100 * PRIOR_MARGIN:g} % "
+        f"below {frequencies}; its lowest was {_num(best_val)} (epoch "
+        f"{best_epoch}): {nothing}"
+    )
+    advice = [
+        f"raise the learning rate: learning_rate={rate * 10:g}"
+        if rate
+        else "raise the learning rate, e.g. learning_rate=1e-2",
+        "check that the features tell the target: score a linear model or "
+        "sklearn.dummy.DummyClassifier on the same rows",
+    ]
+    return _with_gaps(curves, "underfitting", message, advice)
+
+
 def _widen_first_layer(knobs: _Knobs) -> str:
     if knobs.layer_sizes:
         sizes = tuple(int(width) for width in knobs.layer_sizes)
@@ -832,6 +809,7 @@ _RULES = (
     _no_validation,
     _too_short,
     _overfitting,
+    _no_better_than_the_prior,
     _short_run,
     _still_improving,
     _underfitting,

@@ -1091,3 +1091,35 @@ def test_pooled_fits_are_not_said_to_keep_one_epoch():
     assert pooled.verdict == "overfitting"
     assert pooled.advice[0].startswith("early stopping already kept each fit's best")
     assert f"best epoch is {pooled.best_epoch}" in pooled.advice[0]
+
+
+def test_a_classifier_no_better_than_the_class_frequencies_is_not_a_good_fit():
+    # learning_rate=1.0 settled the network at the frequencies (one
+    # probability for every row, validation loss log 2) after a first-epoch
+    # jump, and the fall from that jump read "good fit: keep this design"
+    X, y = make_classification(n_samples=300, n_features=4, random_state=0)
+    y = np.where(np.arange(300) < 75, 1, 0)  # a quarter of positives
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=3, random_state=0)
+    clf.fit(X, y)
+    clf.n_validation_samples_ = 500  # evidence enough to read the curves
+    prior = -(0.25 * np.log(0.25) + 0.75 * np.log(0.75))
+    jumped = history([1.9, 0.7, 0.6, 0.57, 0.563, 0.562], [0.75] + [prior + 1e-4] * 5)
+    clf.history_ = jumped
+    result = diagnose(clf)
+    assert result.verdict == "diverged"
+    assert "the loss of predicting the class frequencies (0.562)" in result.message
+    assert result.advice[0].startswith("lower the learning rate")
+    # without the jump: the features told it nothing
+    clf.history_ = history([0.58, 0.57, 0.565, 0.563, 0.562], [prior] * 5)
+    result = diagnose(clf)
+    assert result.verdict == "underfitting"
+    assert "DummyClassifier" in result.advice[-1]
+    # a loss 1 % below the frequencies' is learning: the other rules judge
+    clf.history_ = history(
+        [0.6, 0.58, 0.56, 0.55, 0.55, 0.55], [0.6, 0.58, 0.56] + [0.99 * prior] * 3
+    )
+    assert "class frequencies" not in diagnose(clf).message
+    # under class_weight="balanced" the classes weigh alike: log 2
+    clf.class_weight = "balanced"
+    clf.history_ = history([0.7] * 5, [np.log(2)] * 5)
+    assert "(0.693)" in diagnose(clf).message

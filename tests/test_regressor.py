@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skdnn
-from skdnn import TaperedMLPRegressor
+from skdnn import TaperedMLPRegressor, diagnose
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +251,15 @@ def test_diagnose_and_display_read_a_regressor(diabetes):
     assert skdnn.diagnose(reg).verdict
     display = skdnn.HistoryDisplay.from_estimator(reg)
     assert display.ax_ is not None
+
+
+def test_a_fit_that_exploded_without_overflowing_warns():
+    # learning_rate=100: losses of 1e15 falling to 1e7, an R² of -7.9e6,
+    # and not a word from fit (only diagnose said "diverged")
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    reg = TaperedMLPRegressor(**FAST, learning_rate=100.0)
+    with pytest.warns(ConvergenceWarning, match="times the loss of a constant guess"):
+        reg.fit(X, X[:, 0])
+    assert diagnose(reg).verdict == "diverged"
