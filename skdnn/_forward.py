@@ -480,7 +480,8 @@ def _numpy(variable) -> np.ndarray:
 
 
 class EncodedRows:
-    """Rows of a numeric array, encoded by the preprocessor as they are read.
+    """Rows of a numeric array or a DataFrame, encoded by the preprocessor as
+    they are read.
 
     Indexing by a slice or an array of row indices (as
     :func:`skdnn._forward.gather` and :func:`skdnn._forward.row_blocks` do)
@@ -488,22 +489,43 @@ class EncodedRows:
     built, and rows picked by index are gathered a block at a time.
     """
 
-    __slots__ = ("X", "dtype", "preprocessor", "shape")
+    __slots__ = ("X", "_chunk", "dtype", "preprocessor", "shape")
 
-    def __init__(self, X: np.ndarray, preprocessor, dtype=np.float32):
+    #: Values of a DataFrame encoded at once for the row blocks read in
+    #: order (16 MB of float32): a block of a wide encoding holds few rows,
+    #: and a frame encoded a few hundred rows at a time took twice as long
+    #: as encoded whole (a numeric array's blocks cost little each).
+    CHUNK_VALUES = 2**22
+
+    def __init__(self, X, preprocessor, dtype=np.float32):
         self.X, self.preprocessor = X, preprocessor
-        self.shape = (X.shape[0], preprocessor.n_dense_features_)
+        self.shape = (X.shape[0], preprocessor._n_features_out())
         self.dtype = np.dtype(dtype)
+        self._chunk = None  # (first row, end row, their encoding)
 
     def __len__(self) -> int:
         return self.shape[0]
 
+    def _encode(self, rows) -> np.ndarray:
+        X = self.X
+        part = X[rows] if isinstance(X, np.ndarray) else X.iloc[rows]
+        return self.preprocessor._encode(part, self.dtype, names_checked=True)
+
     def __getitem__(self, rows) -> np.ndarray:
-        encode = self.preprocessor._encode
+        if isinstance(rows, slice) and not isinstance(self.X, np.ndarray):
+            start, stop, _ = rows.indices(self.shape[0])
+            chunk = self._chunk
+            if chunk is None or not chunk[0] <= start <= stop <= chunk[1]:
+                size = max(
+                    ENCODE_BLOCK_ROWS, self.CHUNK_VALUES // max(self.shape[1], 1)
+                )
+                end = max(stop, min(self.shape[0], start + size))
+                chunk = self._chunk = (start, end, self._encode(slice(start, end)))
+            return chunk[2][start - chunk[0] : stop - chunk[0]]
         if isinstance(rows, slice) or len(rows) <= ENCODE_BLOCK_ROWS:
-            return encode(self.X[rows], self.dtype)
+            return self._encode(rows)
         out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
         for start in range(0, len(rows), ENCODE_BLOCK_ROWS):
             part = rows[start : start + ENCODE_BLOCK_ROWS]
-            out[start : start + len(part)] = encode(self.X[part], self.dtype)
+            out[start : start + len(part)] = self._encode(part)
         return out

@@ -489,3 +489,37 @@ def test_a_number_given_or_missing_is_no_constant_column():
         warnings.simplefilter("error")
         pre = TabularPreprocessor().fit(X)
     assert pre.get_feature_names_out().tolist() == ["a", "d", "missingindicator_d"]
+
+
+def test_a_large_frame_is_predicted_without_its_whole_encoding_in_memory(
+    monkeypatch,
+):
+    # a DataFrame was encoded whole before predicting: with the bins, 100k
+    # rows of 200 numbers took 836 MB beyond the frame (a numpy array, 5 MB)
+    import tracemalloc
+
+    from skdnn._forward import EncodedRows
+
+    # chunks of a sixteenth of this frame's encoding (16 MB on a large one)
+    monkeypatch.setattr(EncodedRows, "CHUNK_VALUES", 2**18)
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        rng.normal(size=(30_000, 20)), columns=[f"x{i}" for i in range(20)]
+    )
+    X["city"] = pd.Categorical(rng.choice(["a", "b", "c"], len(X)))
+    y = (X["x0"] > 0).astype(int)
+    clf = TaperedMLPClassifier(**{**FAST, "epochs": 1}).fit(X[:500], y[:500])
+    encoded = len(X) * clf.preprocessor_._n_features_out() * 4  # float32 bytes
+    clf.predict_proba(X[:10])  # one-off start-up
+    tracemalloc.start()
+    try:
+        proba = clf.predict_proba(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.35 * encoded, f"{peak / encoded:.2f} encodings"
+    # each block encoded alone gives the rows' answers of a whole encoding
+    # (to float32 rounding, the precision a frame is predicted in)
+    np.testing.assert_allclose(proba[:4000], clf.predict_proba(X[:4000]), rtol=1e-5)
+    np.testing.assert_allclose(proba[-3:], clf.predict_proba(X[-3:]), rtol=1e-5)
