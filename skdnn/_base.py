@@ -105,7 +105,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         On the first fit, once the training rows are known: learn any
         scaling of the encoded targets from those rows (the regressor
         standardises them) and return the targets to train on.
-    ``_rescale_targets(Y)``
+    ``_rescale_targets(Y, continuing=False)``
         Apply that scaling to other encoded targets (later fits,
         ``validation_data``).
     ``_target_weights(y, sample_weight)``
@@ -286,7 +286,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             Y = self._standardize_targets(Y, train_rows)
         else:
             self.preprocessor_._warn_unseen_levels(X)
-            Y = self._rescale_targets(Y)
+            Y = self._rescale_targets(Y, continuing=True)
         X = self._preprocessed(X, training=True)
         val = self._validation_set(X, Y, weights, val_rows, validation_data)
         # the call's rows are checked: what it learns from them is kept

@@ -400,7 +400,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
     def _standardize_targets(self, Y, rows):
         return Y
 
-    def _rescale_targets(self, Y):
+    def _rescale_targets(self, Y, continuing=False):
         return Y
 
     def _target_weights(self, y, sample_weight=None):

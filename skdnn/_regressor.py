@@ -255,7 +255,17 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         share = getattr(self, "_varying_share", 1.0)
         return 1.0 - (1.0 - metric) / share if share > 0 else float("nan")
 
-    def _rescale_targets(self, Y):
+    def _rescale_targets(self, Y, continuing=False):
+        held = self._target_scale == 0
+        if continuing and held.any():
+            # a continued fit (warm_start, a stream's later chunk) whose
+            # targets vary where the first fit's were constant: that output
+            # is learnt from now on, in its units (held at the constant, the
+            # network could never leave it)
+            varies = held & (np.ptp(Y, axis=0) > 0)
+            if varies.any():
+                self._target_scale = np.where(varies, 1.0, self._target_scale)
+                self._varying_share = float(np.mean(self._target_scale > 0))
         scale = np.where(self._target_scale > 0, self._target_scale, 1.0)
         return ((Y - self._target_mean) / scale).astype(np.float32)
 

@@ -161,6 +161,18 @@ def test_a_constant_target_is_predicted_exactly_with_a_warning(tmp_path):
     np.testing.assert_array_equal(
         skdnn.load(tmp_path / "both.skdnn").predict(X), both.predict(X)
     )
+    # a continued fit whose targets vary where the first fit's were
+    # constant learns them (held at the constant, it never could)
+    with pytest.warns(UserWarning, match="constant"):
+        stream = TaperedMLPRegressor(**FAST).partial_fit(X[:20], np.full(20, 1.0))
+    warm = TaperedMLPRegressor(**FAST, warm_start=True)
+    with pytest.warns(UserWarning, match="constant"):
+        warm.fit(X, np.full(60, 1.0))
+    for _ in range(30):
+        stream.partial_fit(X, 3 * X[:, 0] + 1)
+    warm.set_params(epochs=30).fit(X, 3 * X[:, 0] + 1)
+    for reg in (stream, warm):
+        assert reg.score(X, 3 * X[:, 0] + 1) > 0.5
     # a spread of 2 on an offset of 1e15 is a spread (it was taken for a
     # constant and trained in its units)
     offset = TaperedMLPRegressor(**FAST).fit(X, 1e15 + 2 * X[:, 0])
