@@ -46,6 +46,7 @@ from skdnn._epochs import (
     callback_list,
     divergence,
     divergence_advice,
+    seed_sequence,
 )
 from skdnn._forward import (
     ACTIVATIONS,
@@ -118,7 +119,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         The task's head, from ``_target_kind``.
     ``_snapshot()``
         The estimator as a scorer sees it during training.
-    ``_learn_output_shift(Y, sample_weight, accumulate)``
+    ``_learn_output_shift(Y, sample_weight, accumulate, val)``
         Learn what the output's logits are shifted by (the class prior a
         classifier's ``class_weight="balanced_logits"`` divides out);
         ``_output_shift()`` returns it, or None.
@@ -282,7 +283,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         if not continuing:
             # unsupervised statistics of the rows given to fit (the hold-out
             # shares them): read column by column, no copy of X
-            self.preprocessor_ = self._new_preprocessor().fit(X)
+            self.preprocessor_ = self._new_preprocessor(incremental).fit(X)
             Y = self._standardize_targets(Y, train_rows)
         else:
             self.preprocessor_._warn_unseen_levels(X)
@@ -290,7 +291,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         X = self._preprocessed(X, training=True)
         val = self._validation_set(X, Y, weights, val_rows, validation_data)
         # the call's rows are checked: what it learns from them is kept
-        self._learn_output_shift(codes, sample_weights, continuing and incremental)
+        self._learn_output_shift(codes, sample_weights, continuing and incremental, val)
         if continuing:  # at the dropout rates and learning rate asked for
             self._network.continue_as(self)
         if val is not None or not continuing:
@@ -306,7 +307,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         try:
             epochs = 1 if incremental else self.epochs
             self._train(X, Y, weights, train_rows, val, rng, epochs, scorers)
-            warn_if_exploded(self)
+            if not continuing:  # a continued fit's loss is in the first's units
+                warn_if_exploded(self)
         finally:
             release_kernel_cache()
         return self
@@ -438,8 +440,9 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return metric
 
     # The output shift (a classifier's class prior divided out): none here
-    def _learn_output_shift(self, Y, sample_weight, accumulate) -> None:
-        """Learn the output's shift from the encoded, weighted targets."""
+    def _learn_output_shift(self, Y, sample_weight, accumulate, val=None) -> None:
+        """Learn the output's shift from the encoded, weighted targets (and
+        what the validation set ``val`` holds of each)."""
 
     def _output_shift(self) -> np.ndarray | None:
         return None  # what the output layer's logits are lowered by
@@ -713,14 +716,17 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             check_consistent_length(X, y)
         return X, y
 
-    def _new_preprocessor(self):
+    def _new_preprocessor(self, incremental=False):
         from skdnn._preprocessing import TabularPreprocessor
 
-        return TabularPreprocessor(
+        pre = TabularPreprocessor(
             categorical_features=self.categorical_features,
             numeric_scaling=self.numeric_scaling,
             numeric_bins=self.numeric_bins,
         )
+        # what later calls may train is not held constant (see its fit)
+        pre._hold_constants = not (incremental or self.warm_start)
+        return pre
 
     def _preprocessed(self, X, *, training=False):
         """The network's input for validated X.
@@ -824,13 +830,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return ValidationSet(X_val, None, Y_val, w_val)
 
     def _seed_sequence(self):
-        state = self.random_state
-        if state is None:
-            return np.random.SeedSequence()
-        if isinstance(state, numbers.Integral):
-            return np.random.SeedSequence(int(state))
-        # A RandomState instance: draw from it, as scikit-learn estimators do.
-        return np.random.SeedSequence(int(state.randint(0, 2**31 - 1)))
+        return seed_sequence(self.random_state)
 
     # ------------------------------------------------------------------
     # Prediction

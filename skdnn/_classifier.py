@@ -422,7 +422,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         per_class[present] = totals.sum() / (present.sum() * totals[present])
         return per_class[codes]
 
-    def _learn_output_shift(self, Y, sample_weight, accumulate):
+    def _learn_output_shift(self, Y, sample_weight, accumulate, val=None):
         """``class_count_`` and ``class_prior_`` of the rows given to fit.
 
         The rows are counted by their ``sample_weight``, as scikit-learn's
@@ -431,12 +431,20 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         counts for nothing, as if dropped (counted unweighted, such rows
         divided out a prior the network never saw, and a table whose
         negatives were mostly masked predicted only positives).
-        ``partial_fit`` adds each call's rows to the counts before.
+        ``partial_fit`` adds each call's rows to the counts before. The
+        weight of each class in the validation loss, which a network that
+        learnt nothing scores by, is kept with them (``_validation_mix``).
         """
         if self._target_kind == "multilabel":
-            for stale in ("class_count_", "class_prior_"):
+            for stale in ("class_count_", "class_prior_", "_validation_mix"):
                 self.__dict__.pop(stale, None)
             return
+        if val is not None:
+            self._validation_mix = np.bincount(
+                np.asarray(val.Y).ravel().astype(np.intp),
+                np.asarray(val.weights, dtype=np.float64),
+                minlength=self.classes_.shape[0],
+            )
         codes = Y.ravel().astype(np.intp)
         weight = np.asarray(sample_weight, dtype=np.float64)
         counts = np.bincount(codes, weight, minlength=self.classes_.shape[0])

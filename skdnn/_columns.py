@@ -50,16 +50,23 @@ def _is_categorical_dtype(dtype) -> bool:
 
 
 def _holds_labels(values: np.ndarray) -> bool:
-    """Whether an object column holds text or booleans (categories), not
-    numbers only."""
+    """Whether an object column holds categories: text that is mostly not
+    numbers, booleans, or nothing at all (a column all missing at fit, whose
+    later values may be text); not numbers, nor numbers written as text
+    (rows read by ``csv.reader``), which are converted as numbers are, a
+    stray ``"?"`` among them refused by name."""
     import pandas as pd
 
     inferred = pd.api.types.infer_dtype(values, skipna=True)
-    if inferred in ("string", "boolean", "bytes"):
+    if inferred in ("boolean", "bytes", "empty"):
         return True
-    if inferred in ("floating", "integer", "mixed-integer-float", "decimal", "empty"):
+    if inferred in ("floating", "integer", "mixed-integer-float", "decimal"):
         return False
-    return any(isinstance(v, (str, bytes, bool, np.bool_)) for v in values)
+    text = [v for v in values if isinstance(v, str)]
+    if not text:
+        return any(isinstance(v, (bytes, bool, np.bool_)) for v in values)
+    numbers = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce")
+    return bool(numbers.isna().mean() > 0.5)
 
 
 def _refuse_dtype(dtype, name) -> None:
@@ -342,12 +349,17 @@ def _first_of(names: list, most: int = 20) -> str:
     return f"{repr(names[:most])[:-1]}, ... and {len(names) - most} more]"
 
 
-def _warn_uninformative(names: list[str], what: str) -> None:
+def _warn_uninformative(names: list[str], what: str, held: bool = True) -> None:
     if names:
         listed = ", ".join(repr(name) for name in names)
         warnings.warn(
             f"Column(s) {listed} {what}: they carry no information for the "
-            "model, which reads them as constants.",
+            + (
+                "model, which reads them as constants."
+                if held
+                else "model in these rows (a later warm_start or partial_fit "
+                "call may teach it their other values)."
+            ),
             UserWarning,
             stacklevel=user_stacklevel(),
         )

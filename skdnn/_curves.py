@@ -269,9 +269,11 @@ GUESS_RATIO = 100.0
 
 def prior_loss(estimator) -> float | None:
     """The validation loss of predicting the class frequencies, for a fitted
-    skdnn classifier of one label per row: the entropy of the classes'
-    weight in the loss (their counts, times a ``class_weight`` dict's
-    weights; equal under ``"balanced"``). None for anything else."""
+    skdnn classifier of one label per row: the cross-entropy, over the
+    classes' weights in the validation loss, of the frequencies the
+    training loss weighs them by (their counts, times a ``class_weight``
+    dict's weights; equal under ``"balanced"``), the entropy of those
+    frequencies on a stratified hold-out. None for anything else."""
     from skdnn._base import BaseTaperedMLP
 
     step = _final_step(estimator) if estimator is not None else None
@@ -285,8 +287,15 @@ def prior_loss(estimator) -> float | None:
         totals = counts * np.array([weight.get(c, 1.0) for c in step.classes_])
     else:  # None, "balanced_logits": the rows as they are
         totals = np.asarray(counts, dtype=float)
-    share = totals[totals > 0] / totals.sum()
-    return float(-(share * np.log(share)).sum()) if len(share) > 1 else None
+    if np.count_nonzero(totals) < 2:
+        return None
+    share = totals / totals.sum()
+    mix = getattr(step, "_validation_mix", None)  # (before it was kept)
+    mix = share if mix is None or len(mix) != len(share) else mix / mix.sum()
+    if np.any((mix > 0) & (share == 0)):
+        return None
+    present = mix > 0
+    return float(-(mix[present] * np.log(share[present])).sum())
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -109,6 +110,16 @@ class NoCallbacks:
     def on_train_end(self, logs=None): ...
     def on_epoch_begin(self, epoch, logs=None): ...
     def on_epoch_end(self, epoch, logs=None): ...
+
+
+def seed_sequence(random_state) -> np.random.SeedSequence:
+    """The seed sequence of a fit: from an int, fresh entropy for None, and
+    a draw from a ``RandomState`` instance, as scikit-learn estimators do."""
+    if random_state is None:
+        return np.random.SeedSequence()
+    if isinstance(random_state, numbers.Integral):
+        return np.random.SeedSequence(int(random_state))
+    return np.random.SeedSequence(int(random_state.randint(0, 2**31 - 1)))
 
 
 def callback_list(estimator, epochs: int):

@@ -91,7 +91,7 @@ TRUSTED_SKLEARN_FUNCTIONS = (
 # Private fitted attributes that are saved, per estimator; the rest are
 # rebuilt on load.
 _PRIVATE_STATE = {
-    "TaperedMLPClassifier": ("_target_kind",),
+    "TaperedMLPClassifier": ("_target_kind", "_validation_mix"),
     "TaperedMLPRegressor": (
         "_target_kind",
         "_target_mean",

@@ -173,7 +173,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Divisor of each numeric column: ``inf`` for a column constant or
         all missing at fit, which is then always 0 in the output (its
         weights would learn nothing at fit, and a new value would move the
-        output at random).
+        output at random), except in an estimator that may train on
+        (``warm_start``, ``partial_fit``), where it is 1.
     fill_ : ndarray of float64
         Value given to a missing number, after scaling.
     indicator_features_ : ndarray of int
@@ -313,6 +314,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
         X = self._check_input(X, reset=True)
         n_samples = X.shape[0]
+        # a network trained on further (warm_start, partial_fit) may learn
+        # such a column later: it is not held then
+        hold = getattr(self, "_hold_constants", True)
         self.categorical_features_ = self._resolve_categorical(X)
         names = self._column_names()
         numeric = np.flatnonzero(~self.categorical_features_)
@@ -337,10 +341,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             edges.append(np.zeros(0))
             if present.size == 0:
                 empty.append(names[j])
-                scale[k] = np.inf  # held at 0, as every row was at fit
-                continue
+                if hold:
+                    scale[k] = np.inf  # held at 0, as every row was at fit
+                    continue
             if missing.any():
                 indicators.append(j)
+            if present.size == 0:
+                continue
             center[k], scale[k], fill[k] = self._numeric_statistics(
                 present, None if quantiles is None else quantiles[:, k]
             )
@@ -352,7 +359,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     constant.append(names[j])
                 # held at 0: a value that never varied at fit trained no
                 # weight, and a new one would move the output at random
-                scale[k] = np.inf
+                scale[k] = np.inf if hold else 1.0
             elif self.numeric_bins is not None:
                 if whole is not None:  # read with the other columns, below
                     binned.append(k)
@@ -380,20 +387,22 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                 (empty if np.all(pd.isna(values)) else rare).append(names[j])
             elif levels.size == 1:
                 single.append(names[j])
-                if np.all(_encode_levels(values, _lookups([levels])[0]) == 1):
+                every_row = _encode_levels(values, _lookups([levels])[0]) == 1
+                if hold and np.all(every_row):
                     # its one-hot 1 on every row is a constant, and any other
                     # value would move the output at random: not kept
                     levels = levels[:0]
             categories.append(levels)
             (onehot if levels.size <= self.max_onehot_levels else embedded).append(j)
 
-        _warn_uninformative(empty, "are all missing at fit")
+        _warn_uninformative(empty, "are all missing at fit", hold)
         _warn_uninformative(
             rare,
             f"have no level seen at least {min_count} times at fit (min_frequency)",
+            hold,
         )
-        _warn_uninformative(constant, "are constant at fit")
-        _warn_uninformative(single, "have a single level at fit")
+        _warn_uninformative(constant, "are constant at fit", hold)
+        _warn_uninformative(single, "have a single level at fit", hold)
 
         self.numeric_features_ = numeric
         self.center_ = center
@@ -667,7 +676,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             if X.ndim != 2:
                 raise ValueError("Expected a 2D DataFrame.")
             labels = [_plain_label(c) for c in X.columns]
-            if reset and not all(isinstance(c, str) for c in labels):
+            # (timestamps, say, are no names, though kept as their text)
+            if reset and not all(isinstance(c, str) for c in X.columns):
                 # not feature names to scikit-learn, yet checked as those are
                 self.column_labels_ = labels
             elif reset:

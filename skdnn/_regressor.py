@@ -220,15 +220,13 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         moments = np.array([_mean_and_std(column) for column in train.T])
         self._target_mean = moments[:, 0]
         scale = moments[:, 1]
-        # a constant target has no spread to scale by but float64 rounding
-        # of its mean, a few units in its last place (a spread of 1e-9 in
-        # targets of 1e-9 is one to scale by, and so is a spread of 2 in
-        # targets of 1e15: the network trains on the standardised target in
-        # float32 either way). Its scale is 0: the network trains on 0s and
-        # predicts the constant exactly (scaled by 1, its output's noise
-        # came out in the target's units, +-0.1 around a constant of 1e-6)
-        tiny = 4 * np.finfo(np.float64).eps * np.abs(self._target_mean)
-        constant = ~(scale > tiny)
+        # a target of one value on every row is constant, however its mean
+        # rounds (any other spread, 1e-9 in targets of 1e-9 or 1 in targets
+        # of 1e15, is one to scale by: the network trains on the standardised
+        # target in float32 either way). Its scale is 0: the network trains
+        # on 0s and predicts the constant exactly (scaled by 1, its output's
+        # noise came out in the target's units, +-0.1 around 1e-6)
+        constant = np.all(train == train[:1], axis=0)
         scale[constant] = 0.0
         self._target_scale = scale
         self._target_mean[constant] = train[0, constant]  # exactly, not rounded
@@ -260,12 +258,15 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         if continuing and held.any():
             # a continued fit (warm_start, a stream's later chunk) whose
             # targets vary where the first fit's were constant: that output
-            # is learnt from now on, in its units (held at the constant, the
-            # network could never leave it)
+            # is learnt from now on, scaled by this call's spread (held at
+            # the constant, the network could never leave it; scaled by 1, a
+            # spread of 300 trained in its units and stayed at an R² of 0)
             varies = held & (np.ptp(Y, axis=0) > 0)
             if varies.any():
-                self._target_scale = np.where(varies, 1.0, self._target_scale)
-                self._varying_share = float(np.mean(self._target_scale > 0))
+                spread = np.array([_mean_and_std(column)[1] for column in Y.T])
+                scale = np.where(varies, spread, self._target_scale)
+                self._target_scale = scale
+                self._varying_share = float(np.mean(scale > 0))
         scale = np.where(self._target_scale > 0, self._target_scale, 1.0)
         return ((Y - self._target_mean) / scale).astype(np.float32)
 

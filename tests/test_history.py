@@ -1102,6 +1102,7 @@ def test_a_classifier_no_better_than_the_class_frequencies_is_not_a_good_fit():
     clf = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=3, random_state=0)
     clf.fit(X, y)
     clf.n_validation_samples_ = 500  # evidence enough to read the curves
+    clf._validation_mix = np.array([3.0, 1.0])  # the training rows' mix
     prior = -(0.25 * np.log(0.25) + 0.75 * np.log(0.75))
     jumped = history([1.9, 0.7, 0.6, 0.57, 0.563, 0.562], [0.75] + [prior + 1e-4] * 5)
     clf.history_ = jumped
@@ -1123,3 +1124,24 @@ def test_a_classifier_no_better_than_the_class_frequencies_is_not_a_good_fit():
     clf.class_weight = "balanced"
     clf.history_ = history([0.7] * 5, [np.log(2)] * 5)
     assert "(0.693)" in diagnose(clf).message
+
+
+def test_the_frequencies_loss_is_read_on_the_validation_rows_mix():
+    # validation_data of balanced classes beside training rows of 90/10: the
+    # training frequencies' entropy (0.46) is no loss of this validation set
+    # (0.97), and a network that learnt well read "learnt nothing"
+    from skdnn._curves import prior_loss
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(900, 5))
+    y = (rng.random(900) < 1 / (1 + np.exp(-(2 * X[:, 0] - np.log(9))))).astype(int)
+    train, val = slice(0, 600), slice(600, None)
+    ones, zeros = np.flatnonzero(y[val] == 1)[:40], np.flatnonzero(y[val] == 0)[:40]
+    rows = 600 + np.r_[ones, zeros]
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0)
+    clf.fit(X[train], y[train], validation_data=(X[rows], y[rows]))
+    share = np.bincount(y[train]) / 600
+    assert prior_loss(clf) == pytest.approx(-np.log(share).mean(), rel=1e-6)
+    held_out = TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0)
+    held_out.fit(X[train], y[train])
+    assert prior_loss(held_out) < 0.6  # about the entropy of 90/10

@@ -1,5 +1,7 @@
 """Behaviour of TaperedMLPRegressor in the user's flows."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -275,3 +277,25 @@ def test_a_fit_that_exploded_without_overflowing_warns():
     with pytest.warns(ConvergenceWarning, match="times the loss of a constant guess"):
         reg.fit(X, X[:, 0])
     assert diagnose(reg).verdict == "diverged"
+
+
+def test_a_spread_of_one_on_an_offset_of_1e15_is_no_constant():
+    # a tolerance of a few units in the mean's last place took it for one,
+    # and predicted the first row's value (an R² of -1.2 against 0.67)
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    y = 1e15 + (X[:, 0] > 0).astype(float)
+    reg = TaperedMLPRegressor(**FAST).fit(X, y)
+    assert reg._target_scale[0] == pytest.approx(0.5, abs=0.05)
+    assert len(np.unique(reg.predict(X))) > 1
+
+
+def test_a_drifting_stream_is_not_said_to_explode():
+    # its loss, in the first chunk's units, stood far above a constant
+    # guess's; the warning advised lowering a learning rate that was fine
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = X @ [1.0, -1.0, 0.5]
+    reg = TaperedMLPRegressor(**FAST).partial_fit(X[:200], y[:200])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reg.partial_fit(X[200:], y[200:] + 20)

@@ -523,3 +523,59 @@ def test_a_large_frame_is_predicted_without_its_whole_encoding_in_memory(
     # (to float32 rounding, the precision a frame is predicted in)
     np.testing.assert_allclose(proba[:4000], clf.predict_proba(X[:4000]), rtol=1e-5)
     np.testing.assert_allclose(proba[-3:], clf.predict_proba(X[-3:]), rtol=1e-5)
+
+
+@pytest.mark.parametrize("continued", ["partial_fit", "warm_start"])
+def test_a_column_constant_in_a_first_call_is_learnt_by_later_ones(continued):
+    # held at 0 for good, a flag that was 0 in the first chunk (or a city
+    # seen alone) could never be learnt by the calls after it (accuracy 0.50
+    # against 0.81 and 1.0)
+    rng = np.random.default_rng(0)
+
+    def chunk(n, first):
+        flag = np.zeros(n) if first else rng.integers(0, 2, n).astype(float)
+        city = np.where(flag > 0, "B", "A") if not first else np.full(n, "A")
+        y = rng.integers(0, 2, n) if first else flag.astype(int)
+        X = pd.DataFrame({"x": rng.normal(size=n), "flag": flag, "city": city})
+        return X, y
+
+    clf = TaperedMLPClassifier(**{**FAST, "epochs": 3})
+    with pytest.warns(UserWarning, match="a later warm_start or partial_fit"):
+        if continued == "partial_fit":
+            clf.partial_fit(*chunk(200, True), classes=[0, 1])
+        else:
+            clf.set_params(warm_start=True).fit(*chunk(200, True))
+    for _ in range(15 if continued == "partial_fit" else 5):
+        if continued == "partial_fit":
+            clf.partial_fit(*chunk(200, False))
+        else:
+            clf.fit(*chunk(200, False))
+    assert np.isfinite(clf.preprocessor_.scale_).all()
+    assert clf.preprocessor_.categories_[0].tolist() == ["A"]
+    assert clf.score(*chunk(1000, False)) > 0.75
+
+
+def test_numbers_written_as_text_in_an_array_stay_numbers():
+    # rows read by csv.reader: every column was taken for categories under
+    # "from_dtype" (an R² of 0.00 against 0.94), and a stray "?" silently
+    # made 199 levels instead of the error naming it
+    rng = np.random.default_rng(0)
+    X = np.round(rng.normal(size=(30, 3)), 4).astype(str)
+    assert not TabularPreprocessor().fit(X).categorical_features_.any()
+    X = X.astype(object)
+    X[0, 1] = "?"
+    with pytest.raises(ValueError, match=r"Column 'x1' .* '\?'"):
+        TabularPreprocessor().fit(X)
+    # a column all missing at fit reads later text as unknown, not an error
+    X = np.array([[1.0, None], [2.0, None], [3.0, None]], dtype=object)
+    pre = TabularPreprocessor().fit(X)
+    assert pre.categorical_features_.tolist() == [False, True]
+    pre.transform(np.array([[1.0, "vip"]], dtype=object))
+
+
+def test_timestamp_column_labels_are_checked():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(20, 2)), columns=pd.date_range("2020", periods=2))
+    pre = TabularPreprocessor().fit(X)
+    with pytest.raises(ValueError, match="'2020-01-01 00:00:00' is not where"):
+        pre.transform(X.iloc[:, ::-1])
