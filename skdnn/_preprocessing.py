@@ -121,8 +121,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         - ``"from_dtype"``: the columns of a DataFrame whose dtype is
           ``category``, ``object``, string or ``bool`` (also the nullable
           ``boolean``); the columns of a numpy array of objects that hold
-          text or booleans (a table as scikit-learn's ``BaggingClassifier``
-          passes it on); any other numpy array is all numeric.
+          text (not numbers written as text), booleans or nothing (a table
+          as scikit-learn's ``BaggingClassifier`` passes it on); any other
+          numpy array is all numeric.
         - list of column names (DataFrame input) or of integer indices.
         - boolean mask over the input columns.
         - ``None``: every column is numeric.
@@ -178,12 +179,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     fill_ : ndarray of float64
         Value given to a missing number, after scaling.
     indicator_features_ : ndarray of int
-        Input columns that had missing numbers at fit (and not only those)
-        and get an indicator.
+        Input columns that had missing numbers at fit and get an indicator
+        (one all missing gets none, being held at 0, except in an estimator
+        that may train on).
     categories_ : list of ndarray
         Kept levels of each categorical column (sorted), in input order;
         level ``i`` has code ``i + 1``. A level held by every row at fit is
-        not kept: like an unseen one, it then has code 0.
+        not kept (except in an estimator that may train on): like an unseen
+        one, it then has code 0.
     onehot_features_ : ndarray of int
         Categorical input columns encoded one-hot.
     embedded_features_ : ndarray of int

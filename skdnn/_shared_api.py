@@ -80,8 +80,9 @@ categorical_features : "from_dtype", array-like of str, int or bool, \
     :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
     ``"from_dtype"`` takes the DataFrame columns of ``category``,
     ``object``, string and ``bool`` dtype (and, in a numpy array of
-    objects, the columns holding text or booleans; any other array is
-    all numeric); or column names, integer indices, a boolean mask, or
+    objects, the columns holding text that is not numbers, or booleans;
+    any other array is all numeric); or column names, integer indices, a
+    boolean mask, or
     ``None`` (every column numeric). Categories with few levels are
     one-hot encoded, those with many get a learned embedding; missing
     and unseen levels share an "unknown" slot. See
