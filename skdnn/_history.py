@@ -471,12 +471,7 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
                 )
     if message is None:
         return None
-    rate = knobs.learning_rate
-    advice = [
-        f"lower the learning rate: learning_rate={rate / 10:g}"
-        if rate
-        else "lower the learning rate ten-fold (learning_rate=...)",
-    ]
+    advice = [_lower_the_rate(knobs)]
     if not knobs.scales_inputs:
         advice.append("scale the features, e.g. StandardScaler in a Pipeline")
     if not knobs.batch_norm:
@@ -687,12 +682,7 @@ def _underfitting(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     if knobs.dropout:
         lower = 0.1 if knobs.dropout > 0.1 else 0.0
         advice.append(f"lower dropout from {knobs.dropout:g}: dropout={lower:g}")
-    rate = knobs.learning_rate
-    advice.append(
-        f"raise the learning rate: learning_rate={rate * 10:g}"
-        if rate
-        else "raise the learning rate, e.g. learning_rate=1e-2"
-    )
+    advice.append(_raise_the_rate(knobs))
     if not knobs.batch_norm:
         advice.append("add batch_norm=True")
     if not knobs.scales_inputs:
@@ -711,8 +701,6 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
     train, epochs = curves.train, curves.epochs
     frequencies = f"the loss of predicting the class frequencies ({_num(prior)})"
     nothing = "the network learnt nothing from the features"
-
-    rate = knobs.learning_rate
     if train.max() > PRIOR_JUMP * prior:
         i = int(np.argmax(train))
         message = (
@@ -721,25 +709,32 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
             f"validation loss never came below {_num(best_val)} (epoch "
             f"{best_epoch}): {nothing}"
         )
-        advice = [
-            f"lower the learning rate: learning_rate={rate / 10:g}"
-            if rate
-            else "lower the learning rate ten-fold (learning_rate=...)"
-        ]
-        return _with_gaps(curves, "diverged", message, advice)
+        return _with_gaps(curves, "diverged", message, [_lower_the_rate(knobs)])
     message = (
         f"underfitting: the validation loss never came {100 * PRIOR_MARGIN:g} % "
         f"below {frequencies}; its lowest was {_num(best_val)} (epoch "
         f"{best_epoch}): {nothing}"
     )
     advice = [
-        f"raise the learning rate: learning_rate={rate * 10:g}"
-        if rate
-        else "raise the learning rate, e.g. learning_rate=1e-2",
+        _raise_the_rate(knobs),
         "check that the features tell the target: score a linear model or "
         "sklearn.dummy.DummyClassifier on the same rows",
     ]
     return _with_gaps(curves, "underfitting", message, advice)
+
+
+def _lower_the_rate(knobs: _Knobs) -> str:
+    rate = knobs.learning_rate
+    if rate:
+        return f"lower the learning rate: learning_rate={rate / 10:g}"
+    return "lower the learning rate ten-fold (learning_rate=...)"
+
+
+def _raise_the_rate(knobs: _Knobs) -> str:
+    rate = knobs.learning_rate
+    if rate:
+        return f"raise the learning rate: learning_rate={rate * 10:g}"
+    return "raise the learning rate, e.g. learning_rate=1e-2"
 
 
 def _widen_first_layer(knobs: _Knobs) -> str:
