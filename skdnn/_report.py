@@ -29,6 +29,8 @@ from sklearn.preprocessing import label_binarize
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from skdnn._columns import _first_of
+
 __all__ = ["evaluation_report"]
 
 _AVERAGES = ("binary", "micro", "macro", "weighted", "samples")
@@ -341,9 +343,7 @@ def _listed(labels, most: int = 10) -> str:
         values.sort()
     except TypeError:  # of several types: by type, then as text
         values.sort(key=lambda v: (type(v).__name__, str(v)))
-    if len(values) <= most:
-        return repr(values)
-    return f"{repr(values[:most])[:-1]}, ... and {len(values) - most} more]"
+    return _first_of(values, most)
 
 
 def _is_ragged(classes) -> bool:
