@@ -286,9 +286,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             self.preprocessor_ = self._new_preprocessor(incremental).fit(X)
             Y = self._standardize_targets(Y, train_rows)
         else:
-            self.preprocessor_._warn_unseen_levels(X)
             Y = self._rescale_targets(Y, continuing=True)
-        X = self._preprocessed(X, training=True)
+        X = self._preprocessed(X, training=True, warn_unseen=continuing)
         val = self._validation_set(X, Y, weights, val_rows, validation_data)
         # the call's rows are checked: what it learns from them is kept
         self._learn_output_shift(codes, sample_weights, continuing and incremental, val)
@@ -728,7 +727,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         pre._hold_constants = not (incremental or self.warm_start)
         return pre
 
-    def _preprocessed(self, X, *, training=False):
+    def _preprocessed(self, X, *, training=False, warn_unseen=False):
         """The network's input for validated X.
 
         A numeric array whose encoding is column-wise (no category, no
@@ -738,7 +737,8 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         be ten times its size); anything else is encoded once. For
         prediction a float64 array is encoded in float64 (and so predicted
         in float64, each row's answer independent of its block); training
-        reads float32 rows, and anything else is float32.
+        reads float32 rows, and anything else is float32. ``warn_unseen``:
+        see :meth:`TabularPreprocessor._encode`.
         """
         pre = self.preprocessor_
         is_array = isinstance(X, np.ndarray)
@@ -754,7 +754,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             )
         ):
             return EncodedRows(X, pre, dtype)
-        return pre._encode(X, dtype, names_checked=True)
+        return pre._encode(X, dtype, names_checked=True, warn_unseen=warn_unseen)
 
     #: Extra arguments of ``validate_data`` for the target.
     _y_validation: dict = {}

@@ -450,11 +450,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         """
         return self._encode(X, np.float32)
 
-    def _encode(self, X, dtype, *, names_checked=False):
+    def _encode(self, X, dtype, *, names_checked=False, warn_unseen=False):
         """:meth:`transform` into ``dtype``: the estimators predict float64
         rows in float64, so a row's answer does not depend on its block.
         ``names_checked``: the caller (an estimator) has already warned
-        about column names, which are not warned about twice."""
+        about column names, which are not warned about twice.
+        ``warn_unseen``: the rows are a continued fit's, warned about when a
+        tenth of them hold, in some categorical column, a level this
+        encoding does not know (see :func:`_warn_unseen_levels`)."""
         if not hasattr(self, "n_dense_features_"):  # cheaper than check_is_fitted
             check_is_fitted(self, "n_dense_features_")
         # The hot path of a numeric model's predict: a finite float array of
@@ -497,12 +500,16 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                 z[:, k] = scaled
 
         start = n_numeric + self.indicator_features_.size
-        codes = {}
+        codes, unseen = {}, []
         lookups = getattr(self, "_lookups", None) or _lookups(self.categories_)
         for j, lookup in zip(
             np.flatnonzero(self.categorical_features_), lookups, strict=True
         ):
-            codes[j] = _encode_levels(_category_column(X, j, names[j]), lookup)
+            values = _category_column(X, j, names[j])
+            codes[j] = _encode_levels(values, lookup)
+            if warn_unseen:
+                unseen.append((names[j], values, codes[j]))
+        _warn_unseen_levels(unseen)
         for j in self.onehot_features_:
             n_levels = self.categories_[self._category_position(j)].size
             rows = np.flatnonzero(codes[j])
@@ -562,38 +569,6 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         super().__setstate__(state)
         if "categories_" in state:
             self._lookups = _lookups(self.categories_)
-
-    def _warn_unseen_levels(self, X, share: float = 0.1) -> None:
-        """Warn when ``share`` or more of the rows of ``X``, rows a continued
-        fit trains on, hold in some categorical column a level this fitted
-        encoding does not know (the network reads it as unknown)."""
-        import pandas as pd
-
-        names = self._column_names()
-        lookups = getattr(self, "_lookups", None) or _lookups(self.categories_)
-        flagged = []
-        for j, lookup in zip(
-            np.flatnonzero(self.categorical_features_), lookups, strict=True
-        ):
-            values = _category_column(X, j, names[j])
-            unknown = _encode_levels(values, lookup) == 0
-            unknown &= ~np.asarray(pd.isna(values), dtype=bool)
-            if unknown.sum() >= share * len(unknown) and unknown.any():
-                seen = pd.unique(np.asarray(values, dtype=object)[unknown])
-                flagged.append(
-                    f"{names[j]!r} ({unknown.sum()} of {len(unknown)} rows, "
-                    f"e.g. {seen[:3].tolist()})"
-                )
-        if flagged:
-            warnings.warn(
-                f"Column(s) {', '.join(flagged)} hold levels the encoding learnt "
-                "at the first call does not know, which the network reads as "
-                "unknown: warm_start and partial_fit keep that encoding "
-                "(preprocessor_). Fit anew on rows showing every level, or give "
-                "the first call rows of every level.",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
 
     def _numeric_statistics(self, present, q=None):
         """(center, scale, fill) of one column's present values (``q``: their
@@ -897,3 +872,31 @@ def _unique_names(names: list[str]) -> list[str]:
         seen.add(name)
         out.append(name)
     return out
+
+
+def _warn_unseen_levels(columns, share: float = 0.1) -> None:
+    """Warn when ``share`` or more of the rows a continued fit trains on hold,
+    in some categorical column, a level the fitted encoding does not know
+    (the network reads it as unknown). ``columns``: ``(name, values,
+    codes)`` of each categorical column, as the encoding read them."""
+    import pandas as pd
+
+    flagged = []
+    for name, values, codes in columns:
+        unknown = (codes == 0) & ~np.asarray(pd.isna(values), dtype=bool)
+        if unknown.sum() >= share * len(unknown) and unknown.any():
+            seen = pd.unique(np.asarray(values, dtype=object)[unknown])
+            flagged.append(
+                f"{name!r} ({unknown.sum()} of {len(unknown)} rows, "
+                f"e.g. {seen[:3].tolist()})"
+            )
+    if flagged:
+        warnings.warn(
+            f"Column(s) {', '.join(flagged)} hold levels the encoding learnt "
+            "at the first call does not know, which the network reads as "
+            "unknown: warm_start and partial_fit keep that encoding "
+            "(preprocessor_). Fit anew on rows showing every level, or give "
+            "the first call rows of every level.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
