@@ -94,8 +94,9 @@ def _refuse_dtype(dtype, name) -> None:
         )
 
 
-def _refuse_objects(values, name, *, nested: bool = True) -> None:
-    """ValueError for a column of dates, lists, dicts and other non-scalars."""
+def _refuse_objects(values, name, *, nested: bool = True) -> str:
+    """ValueError for a column of dates, lists, dicts and other non-scalars;
+    what ``pandas.api.types.infer_dtype`` calls the column otherwise."""
     import pandas as pd
 
     inferred = pd.api.types.infer_dtype(values, skipna=True)
@@ -114,6 +115,7 @@ def _refuse_objects(values, name, *, nested: bool = True) -> None:
                     "numbers or categories. Flatten them into separate columns "
                     "or drop the column."
                 )
+    return inferred
 
 
 def _numeric_column(X, j, name) -> np.ndarray:
@@ -181,16 +183,14 @@ def _category_column(X, j, name):
         _refuse_dtype(series.dtype, name)
         if series.dtype == object:
             values = series.to_numpy()
-            _refuse_objects(values, name)
-            return _plain_levels(values)
+            return _plain_levels(values, _refuse_objects(values, name))
         if isinstance(series.dtype, _categorical_dtype()):
             return _plain_categories(series).array
         return series.array
     values = X[:, j]
     _refuse_dtype(values.dtype, name)
     if values.dtype == object:
-        _refuse_objects(values, name)
-        return _plain_levels(values)
+        return _plain_levels(values, _refuse_objects(values, name))
     return values
 
 
@@ -206,21 +206,26 @@ def _categorical_dtype():
     return pd.CategoricalDtype
 
 
-def _plain_levels(values: np.ndarray) -> np.ndarray:
+def _plain_levels(values: np.ndarray, inferred: str) -> np.ndarray:
     """An object array with each level that is not text, a number or a
-    boolean as its text (a new array; ``values`` itself when all are)."""
+    boolean as its text (a new array; ``values`` itself when all are).
+    ``inferred``: what ``pandas.api.types.infer_dtype`` calls ``values``."""
     import pandas as pd
 
-    if pd.api.types.infer_dtype(values, skipna=True) in _PLAIN_INFERRED:
+    if inferred in _PLAIN_INFERRED:
         return values
     plain = (str, bool, int, float, np.generic)
     missing = pd.isna(values)
-    if all(isinstance(v, plain) or m for v, m in zip(values, missing, strict=True)):
+    odd = [
+        i
+        for i, (v, m) in enumerate(zip(values, missing, strict=True))
+        if not (m or isinstance(v, plain))
+    ]
+    if not odd:
         return values
     out = values.copy()
-    for i, (v, m) in enumerate(zip(values, missing, strict=True)):
-        if not (m or isinstance(v, plain)):
-            out[i] = str(v)
+    for i in odd:
+        out[i] = str(values[i])
     return out
 
 
