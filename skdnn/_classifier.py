@@ -411,12 +411,12 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             or self._target_kind == "multilabel"
         ):
             return None
-        if self.class_weight != "balanced" or sample_weight is None:
+        if self.class_weight != "balanced":  # a dict
             return compute_sample_weight(self.class_weight, y)
         # each class's total sample_weight, as scikit-learn's "balanced"
         # counts it: a row at weight 0 counts for nothing, as if dropped
         codes = np.unique(y, return_inverse=True)[1].ravel()
-        totals = np.bincount(codes, weights=sample_weight)
+        totals = np.bincount(codes, sample_weight).astype(np.float64)  # None: rows
         per_class = np.zeros_like(totals)
         present = totals > 0
         per_class[present] = totals.sum() / (present.sum() * totals[present])
