@@ -370,6 +370,34 @@ def _warn_uninformative(names: list[str], what: str, held: bool = True) -> None:
         )
 
 
+def _warn_unseen_levels(columns, share: float = 0.1) -> None:
+    """Warn when ``share`` or more of the rows a continued fit trains on hold,
+    in some categorical column, a level the fitted encoding does not know
+    (the network reads it as unknown). ``columns``: ``(name, values,
+    codes)`` of each categorical column, as the encoding read them."""
+    import pandas as pd
+
+    flagged = []
+    for name, values, codes in columns:
+        unknown = (codes == 0) & ~np.asarray(pd.isna(values), dtype=bool)
+        if unknown.sum() >= share * len(unknown) and unknown.any():
+            seen = pd.unique(np.asarray(values, dtype=object)[unknown])
+            flagged.append(
+                f"{name!r} ({unknown.sum()} of {len(unknown)} rows, "
+                f"e.g. {seen[:3].tolist()})"
+            )
+    if flagged:
+        warnings.warn(
+            f"Column(s) {', '.join(flagged)} hold levels the encoding learnt "
+            "at the first call does not know, which the network reads as "
+            "unknown: warm_start and partial_fit keep that encoding "
+            "(preprocessor_). Fit anew on rows showing every level, or give "
+            "the first call rows of every level.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+
 def _check_float32_range(X, name: str) -> None:
     """Refuse finite values that overflow float32, the precision the network
     trains in: numbers of a float64 array, or of a DataFrame's number
