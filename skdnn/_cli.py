@@ -1,4 +1,4 @@
-"""The ``skdnn`` command: ``demo``, ``train`` and ``report``.
+"""The ``skdnn`` command: ``demo``, ``train``, ``report`` and ``predict``.
 
 Everything heavy (pandas, scikit-learn, Keras) is imported inside the
 commands, so ``skdnn --help`` answers at once. Bad input ends the command
@@ -21,7 +21,6 @@ from pathlib import Path
 from skdnn._cli_input import (
     UsageError,
     check_labels,
-    check_numeric_columns,
     note_numbers_read_as_text,
 )
 from skdnn._cli_input import (
@@ -42,10 +41,16 @@ from skdnn._cli_outputs import (
     _save_learning_curves,
     advice_lines,
 )
+from skdnn._cli_predict import (
+    MODEL_FILE,
+    add_predict_parser,
+    load_model,
+    model_columns,
+    model_file,
+)
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
-MODEL_FILE = "model.skdnn"
 
 _EPILOG = """\
 examples:
@@ -54,6 +59,7 @@ examples:
   skdnn train houses.csv --target price            (a continuous target: regression)
   skdnn train credit.csv --target status --pos-label bad
   skdnn report run1/model.skdnn new_data.csv --target label
+  skdnn predict run1/model.skdnn new_rows.csv --keep id --out predictions.csv
 """
 
 #: A numeric target with more distinct values than this (and than
@@ -196,6 +202,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="also write report.csv and report.md into DIR"
     )
     report.set_defaults(run=_run_report)
+    add_predict_parser(commands)
     return parser
 
 
@@ -338,16 +345,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    model_path = Path(args.model)
-    if model_path.is_dir() and (model_path / MODEL_FILE).is_file():
-        model_path = model_path / MODEL_FILE  # the folder skdnn train wrote
-    elif model_path.is_dir():
-        raise UsageError(
-            f"{args.model} is a folder, not a model file; give the {MODEL_FILE} "
-            "skdnn train wrote in it."
-        )
-    elif not model_path.is_file():
-        raise UsageError(f"{args.model}: no such model file.")
+    model_path = model_file(args.model)
     frame = _read_csv(args.data)
     # a set to score may hold one class (the rows of one group, say)
     X, y = _split_target(frame, args.target, args.data, training=False)
@@ -361,43 +359,10 @@ def _run_report(args: argparse.Namespace) -> int:
     _import_keras_quietly()
     from sklearn.base import is_regressor
 
-    from skdnn._persistence import ModelFileError, load
     from skdnn._report import check_known_labels, evaluation_report
 
-    try:
-        model = load(model_path)
-    except ModelFileError as exc:  # its message names the file
-        raise UsageError(str(exc)) from exc
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        missing = [str(name) for name in names if name not in X.columns]
-        if args.target in list(names):
-            raise UsageError(
-                f"--target {args.target!r} is one of the model's features, not "
-                "the column it predicts; name the target it was trained on."
-            )
-        if missing:
-            raise UsageError(
-                f"{args.data} lacks column(s) the model was trained on: "
-                f"{', '.join(missing)}."
-            )
-        X = X[list(names)]
-        note_numbers_read_as_text(X, args.data)  # the columns the model reads
-        check_numeric_columns(model, X, args.data)
-    elif X.shape[1] != model.n_features_in_:
-        raise UsageError(
-            f"{args.data} has {X.shape[1]} feature columns; the model expects "
-            f"{model.n_features_in_}."
-        )
-    else:
-        print(
-            f"skdnn: warning: the model was trained without column names (on "
-            f"an array): the {X.shape[1]} feature columns of {args.data} are "
-            "read by position, in the file's order, which must be the "
-            "training data's.",
-            file=sys.stderr,
-        )
-        X = X.to_numpy()
+    model = load_model(model_path)
+    X = model_columns(model, X, args.data, target=args.target)
     pos_label = None
     if is_regressor(model):
         if args.pos_label is not None:
@@ -513,6 +478,10 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
     print(f"Wrote {written}, report.csv, report.md and {MODEL_FILE} to {out}")
     if report_hint:
         print(f"Score the model on new data with: {report_hint}")
+        print(
+            f"Predict new rows with: skdnn predict {_quote(out / MODEL_FILE)} "
+            "NEW_ROWS.csv --out predictions.csv"
+        )
     return 0
 
 

@@ -238,7 +238,7 @@ def test_help_answers_without_tensorflow():
         "import sys\n"
         "from skdnn._cli import main\n"
         "for argv in (['--help'], ['demo', '--help'], ['train', '--help'],"
-        " ['report', '--help'], ['--version']):\n"
+        " ['report', '--help'], ['predict', '--help'], ['--version']):\n"
         "    assert main(argv) == 0\n"
         "heavy = [m for m in sys.modules if m.split('.')[0] in"
         " ('tensorflow', 'keras', 'jax', 'skops', 'pandas')]\n"
