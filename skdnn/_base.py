@@ -63,7 +63,7 @@ from skdnn._forward import (
 )
 from skdnn._network import Network
 from skdnn._progress import EpochProgress
-from skdnn._scorers import resolve_scorers, try_scorers, warnings_once
+from skdnn._scorers import resolve_scorers, score_epoch, try_scorers, warnings_once
 from skdnn._training import (
     ValidationSet,
     holdout_rows,
@@ -497,9 +497,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             snapshot = self._snapshot()
             with warnings_once(seen):
                 for name, scorer in scorers.items():
-                    row[name] = scorer(snapshot, *train_set)
+                    row[name] = score_epoch(name, scorer, snapshot, train_set)
                     if val_set is not None:
-                        row[f"val_{name}"] = scorer(snapshot, *val_set)
+                        val_name = f"val_{name}"
+                        row[val_name] = score_epoch(name, scorer, snapshot, val_set)
 
     def _validation_metrics(
         self, val: ValidationSet, penalty: float = 0.0

@@ -59,7 +59,10 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         it: a scorer name (``"recall"``), a list of names (``["recall",
         "precision"]``), a callable scorer, recorded as ``"score"``, or a
         dict of column names to names or callables, e.g. ``{"recall_yes":
-        make_scorer(recall_score, pos_label="yes")}`` for text labels.
+        make_scorer(recall_score, pos_label="yes")}`` for text labels. The
+        rows are scored unweighted, as scikit-learn's searches score them
+        (the losses weigh them by ``sample_weight`` and ``class_weight``);
+        an epoch a scorer cannot score is recorded as NaN, with a warning.
     class_weight : dict, "balanced_logits", "balanced" or None, \
             default="balanced_logits"
         How the classes are balanced, so that the default decisions find

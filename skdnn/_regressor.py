@@ -61,7 +61,11 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         (``"neg_mean_absolute_error"``), a list of names, a callable scorer,
         recorded as ``"score"``, or a dict of column names to names or
         callables. ``"r2"`` is recorded on every fit: asking for it adds
-        nothing.
+        nothing. The rows are scored unweighted, as scikit-learn's searches
+        score them (the losses weigh them by ``sample_weight``). An epoch
+        whose predictions a scorer cannot score (a Poisson or Gamma
+        deviance of a prediction at or below 0) is recorded as NaN, with
+        a warning.
     %(input_parameters)s
 
     Attributes

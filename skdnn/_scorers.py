@@ -16,7 +16,10 @@ class _Oracle:
 
     A scorer that cannot score a target (recall's ``pos_label=1`` when the
     labels are ``"no"`` and ``"yes"``, say) fails on the oracle as it would
-    on the network, but before any epoch has run.
+    on the network, but before any epoch has run. A regressor's oracle
+    predicts halfway between each target and their mean: a deviance that
+    takes predictions above 0 only (Poisson's, of counts from 0) can score
+    a valid target, which the target itself as prediction would not be.
     """
 
     def __init__(self, estimator, y):
@@ -25,6 +28,9 @@ class _Oracle:
         classes = getattr(estimator, "classes_", None)
         if classes is not None:
             self.classes_ = classes
+        elif self._tags.estimator_type == "regressor":
+            y = np.asarray(y, dtype=float)
+            self._y = (y + y.mean(axis=0)) / 2
 
     def __sklearn_tags__(self):
         return self._tags
@@ -160,6 +166,29 @@ def try_scorers(estimator, scorers: dict, y) -> None:
             raise ValueError(
                 f"scoring={name!r} cannot score this target: {reason}{hint}"
             ) from exc
+
+
+def score_epoch(name: str, scorer, snapshot, rows) -> float:
+    """``scorer`` of the network after an epoch on ``rows`` (X, y); NaN, with
+    a warning, when it cannot score that epoch's predictions.
+
+    A deviance of a prediction at or below 0 (Poisson's, Gamma's) is
+    undefined: the epoch's score is missing, as a failed fold's is in
+    scikit-learn's searches, and training goes on.
+    """
+    try:
+        return scorer(snapshot, *rows)
+    except ValueError as exc:
+        reason = str(exc).strip()
+        if len(reason) > 300:
+            reason = reason[:300].rsplit(" ", 1)[0] + " ..."
+        warnings.warn(
+            f"scoring={name!r} could not score the predictions of some "
+            f"epochs ({reason}); history_ holds NaN for them.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+        return float("nan")
 
 
 @contextlib.contextmanager

@@ -217,6 +217,36 @@ def test_scoring_r2_is_the_recorded_r2(diabetes):
     )
 
 
+def test_a_deviance_scorer_takes_counts_from_zero():
+    # Poisson's deviance needs predictions above 0: scored against the
+    # target itself, counts from 0 were refused before training
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = rng.poisson(np.exp(0.5 * X[:, 0]))
+    assert (y == 0).any()
+    reg = TaperedMLPRegressor(**FAST, scoring="neg_mean_poisson_deviance")
+    assert "val_neg_mean_poisson_deviance" in reg.fit(X, y).history_
+
+
+def test_an_epoch_a_scorer_cannot_score_is_nan_and_training_goes_on(diabetes):
+    X, y = diabetes
+    calls = []
+
+    def scorer(est, X, y):  # e.g. a deviance of a prediction below 0
+        calls.append(len(y))
+        if len(calls) in (4, 5):  # the oracle, epoch 1's two, epoch 2's two
+            raise ValueError("y_pred must be strictly positive")
+        return r2_score(y, est.predict(X))
+
+    reg = TaperedMLPRegressor(**{**FAST, "epochs": 4}, scoring={"dev": scorer})
+    with pytest.warns(UserWarning, match="'dev' could not score") as caught:
+        history = reg.fit(X, y).history_
+    assert sum("could not score" in str(w.message) for w in caught) == 1
+    assert len(history) == 4
+    assert np.isnan(history.loc[2, ["dev", "val_dev"]]).all()
+    assert np.isfinite(history.drop(index=2)[["dev", "val_dev"]]).all(axis=None)
+
+
 def test_reproducible_and_clone_safe(diabetes):
     X, y = diabetes
     reg = TaperedMLPRegressor(**{**FAST, "epochs": 5})
