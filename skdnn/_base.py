@@ -50,13 +50,12 @@ from skdnn._epochs import (
 )
 from skdnn._forward import (
     ACTIVATIONS,
-    PREDICT_BLOCK_ROWS,
     PREDICT_BLOCK_VALUES,
-    EncodedRows,
     forward,
     forward_blocks,
     gather,
     keras_forward,
+    network_input,
     row_blocks,
     shift_output,
     shift_probabilities,
@@ -729,33 +728,11 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return pre
 
     def _preprocessed(self, X, *, training=False, warn_unseen=False):
-        """The network's input for validated X.
-
-        A numeric array whose encoding is column-wise (no category, no
-        missing-value indicator) is encoded block by block as it is read,
-        so fitting and predicting hold no encoded copy of it, and so is a
-        DataFrame predicted on (its encoding, bins and one-hot columns, can
-        be ten times its size); anything else is encoded once. For
-        prediction a float64 array is encoded in float64 (and so predicted
-        in float64, each row's answer independent of its block); training
-        reads float32 rows, and anything else is float32. ``warn_unseen``:
-        see :meth:`TabularPreprocessor._encode`.
-        """
-        pre = self.preprocessor_
-        is_array = isinstance(X, np.ndarray)
-        wide = not training and is_array and X.dtype == np.float64
-        dtype = np.float64 if wide else np.float32
-        if X.shape[0] > PREDICT_BLOCK_ROWS and (
-            (not training and _is_dataframe(X))
-            or (
-                is_array
-                and X.dtype.kind == "f"
-                and pre.n_dense_features_ - pre._n_bin_features() == X.shape[1]
-                and not pre.embedding_cardinalities_
-            )
-        ):
-            return EncodedRows(X, pre, dtype)
-        return pre._encode(X, dtype, names_checked=True, warn_unseen=warn_unseen)
+        """The network's input for validated X: see
+        :func:`skdnn._forward.network_input`."""
+        return network_input(
+            self.preprocessor_, X, training=training, warn_unseen=warn_unseen
+        )
 
     #: Extra arguments of ``validate_data`` for the target.
     _y_validation: dict = {}

@@ -284,12 +284,72 @@ def _lookups(categories) -> tuple:
 
 
 def _as_lookup_kind(values, lookup):
-    """Booleans and the numbers 0 and 1 as one another, as Python compares them.
+    """Booleans and the numbers 0 and 1 as one another, as Python compares
+    them; numbers and their text as one another (see :func:`_text_or_numbers`).
 
     A column fit on ``True``/``False`` and given ``1``/``0`` (or the reverse,
     as after a round trip through a CSV file or numpy) means the same levels,
     which a pandas Index would not find across the two dtypes.
     """
+    return _text_or_numbers(_bools_or_numbers(values, lookup), lookup)
+
+
+def _text_or_numbers(values, lookup):
+    """Numbers given where the levels are text, or text where they are
+    numbers, each read as the other (``3`` as ``"3"``, ``"3"`` as ``3``);
+    ``"True"`` and ``"false"`` where they are booleans, as booleans.
+
+    Codes read as text at fit (``dtype=str``) and as numbers later, or the
+    reverse, mean the same levels; compared as they are, every one was
+    unseen and the network read the column as unknown on every row. Text
+    that is no number stays text (unseen).
+    """
+    import pandas as pd
+
+    levels = lookup.inferred_type
+    if levels not in ("string", "boolean", *_NUMBER_KINDS):
+        return values
+    given = pd.api.types.infer_dtype(values, skipna=True)
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    if levels == "boolean" and given == "string":  # "True", "false"
+        text = np.asarray(values, dtype=object)
+        words = {"true": True, "false": False}
+        return np.array(
+            [
+                v if m else words.get(v.strip().lower(), v)
+                for v, m in zip(text, missing, strict=True)
+            ],
+            dtype=object,
+        )
+    if levels == "boolean":
+        return values
+    if levels == "string" and given in _NUMBER_KINDS:
+        numbers_ = np.asarray(values, dtype=object)
+        out = np.full(len(numbers_), None, dtype=object)
+        out[~missing] = [_number_text(v) for v in numbers_[~missing]]
+        return out
+    if levels != "string" and given == "string":
+        text = np.asarray(values, dtype=object)
+        parsed = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy()
+        ok = ~np.isnan(np.asarray(parsed, dtype=float))
+        out = text.copy()
+        out[ok] = parsed[ok]
+        out[missing] = None
+        return out
+    return values
+
+
+_NUMBER_KINDS = ("integer", "floating", "mixed-integer-float")
+
+
+def _number_text(value) -> str:
+    """A number as the text a table writes it: ``3`` (also for 3.0), ``2.5``."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value.item() if isinstance(value, np.generic) else value)
+
+
+def _bools_or_numbers(values, lookup):
     import pandas as pd
 
     dtype = getattr(values, "dtype", None)
@@ -393,6 +453,88 @@ def _warn_unseen_levels(columns, share: float = 0.1) -> None:
             "unknown: warm_start and partial_fit keep that encoding "
             "(preprocessor_). Fit anew on rows showing every level, or give "
             "the first call rows of every level.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+
+#: At predict, a categorical column is warned about when at least
+#: ``UNSEEN_SHARE`` of its present values, and ``UNSEEN_MIN_VALUES`` or more,
+#: are levels the fit never saw; the first ``UNSEEN_SAMPLE_ROWS`` rows are
+#: read for it.
+UNSEEN_SHARE = 0.5
+UNSEEN_MIN_VALUES = 10
+UNSEEN_SAMPLE_ROWS = 10_000
+
+
+def _warn_unseen_at_predict(pre, X) -> None:
+    """Warn when a categorical column of the rows to predict holds mostly
+    levels the fitted encoding ``pre`` does not know.
+
+    The network reads them as unknown, so the column tells it nothing: the
+    sign of a column whose values changed form since the fit (``"a"`` now
+    ``"A"``, zip codes that lost their leading zeros) rather than of new
+    levels, a few of which any column meets.
+    """
+    import pandas as pd
+
+    if not pre.categories_ or X.shape[0] < UNSEEN_MIN_VALUES:
+        return
+    rows = X.iloc[:UNSEEN_SAMPLE_ROWS] if _is_dataframe(X) else X[:UNSEEN_SAMPLE_ROWS]
+    names = pre._column_names()
+    lookups = getattr(pre, "_lookups", None) or _lookups(pre.categories_)
+    flagged = []
+    for j, lookup in zip(
+        np.flatnonzero(pre.categorical_features_), lookups, strict=True
+    ):
+        if not len(lookup):
+            continue  # no level kept at fit (warned about then)
+        values = _category_column(rows, j, names[j])
+        present = ~np.asarray(pd.isna(values), dtype=bool)
+        unknown = (_encode_levels(values, lookup) == 0) & present
+        n_present, n_unknown = int(present.sum()), int(unknown.sum())
+        if n_present >= UNSEEN_MIN_VALUES and n_unknown >= UNSEEN_SHARE * n_present:
+            new = pd.unique(np.asarray(values, dtype=object)[unknown])[:3].tolist()
+            flagged.append(
+                f"{names[j]!r} ({n_unknown} of {n_present} values, e.g. {new}; "
+                f"fit saw e.g. {lookup[:3].tolist()})"
+            )
+    if flagged:
+        warnings.warn(
+            f"Column(s) {', '.join(flagged)} hold mostly levels never seen at "
+            "fit, which the network reads as unknown. Check that the column "
+            "holds its values as at fit (spelling, case, codes).",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+
+#: A categorical column of at least ``IDENTIFIER_MIN_ROWS`` present values,
+#: ``IDENTIFIER_SHARE`` or more of them seen once at fit, is warned about
+#: as an identifier or free text.
+IDENTIFIER_MIN_ROWS = 50
+IDENTIFIER_SHARE = 0.5
+
+
+def _warn_identifiers(columns) -> None:
+    """Warn about categorical columns whose values are mostly seen once at
+    fit. ``columns``: ``(name, values)`` of each categorical column."""
+    import pandas as pd
+
+    flagged = []
+    for name, values in columns:
+        counts = pd.Series(values, copy=False).value_counts(dropna=True, sort=False)
+        present = int(counts.sum())
+        once = int((counts == 1).sum())
+        if present >= IDENTIFIER_MIN_ROWS and once >= IDENTIFIER_SHARE * present:
+            flagged.append(f"{name!r} ({once} of {present} values seen once)")
+    if flagged:
+        warnings.warn(
+            f"Column(s) {', '.join(flagged)} hold a different value on most "
+            "rows: an identifier or free text. As categories they teach the "
+            "network nothing that carries to new rows (whose values it has "
+            "never seen) and add a weight per value; drop them, or turn them "
+            "into features (a count, a date, words).",
             UserWarning,
             stacklevel=user_stacklevel(),
         )

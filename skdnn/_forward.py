@@ -529,3 +529,38 @@ class EncodedRows:
             part = rows[start : start + ENCODE_BLOCK_ROWS]
             out[start : start + len(part)] = self._encode(part)
         return out
+
+
+def network_input(pre, X, *, training=False, warn_unseen=False):
+    """The network's input for validated X, encoded by the fitted ``pre``.
+
+    A numeric array whose encoding is column-wise (no category, no
+    missing-value indicator) is encoded block by block as it is read, so
+    fitting and predicting hold no encoded copy of it, and so is a
+    DataFrame predicted on (its encoding, bins and one-hot columns, can be
+    ten times its size); anything else is encoded once. For prediction a
+    float64 array is encoded in float64 (and so predicted in float64, each
+    row's answer independent of its block); training reads float32 rows,
+    and anything else is float32. ``warn_unseen``: see
+    :meth:`TabularPreprocessor._encode`. Rows to predict whose categorical
+    column holds mostly levels never seen at fit are warned about
+    (:func:`skdnn._columns._warn_unseen_at_predict`).
+    """
+    from skdnn._columns import _is_dataframe, _warn_unseen_at_predict
+
+    is_array = isinstance(X, np.ndarray)
+    if not training:
+        _warn_unseen_at_predict(pre, X)
+    wide = not training and is_array and X.dtype == np.float64
+    dtype = np.float64 if wide else np.float32
+    if X.shape[0] > PREDICT_BLOCK_ROWS and (
+        (not training and _is_dataframe(X))
+        or (
+            is_array
+            and X.dtype.kind == "f"
+            and pre.n_dense_features_ - pre._n_bin_features() == X.shape[1]
+            and not pre.embedding_cardinalities_
+        )
+    ):
+        return EncodedRows(X, pre, dtype)
+    return pre._encode(X, dtype, names_checked=True, warn_unseen=warn_unseen)

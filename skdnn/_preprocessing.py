@@ -47,6 +47,7 @@ from skdnn._columns import (
     _lookups,
     _numeric_column,
     _plain_label,
+    _warn_identifiers,
     _warn_uninformative,
     _warn_unseen_levels,
 )
@@ -383,8 +384,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             else int(self.min_frequency)
         )
         categories, onehot, embedded, single, rare = [], [], [], [], []
+        read = []
         for j in np.flatnonzero(self.categorical_features_):
             values = _category_column(X, j, names[j])
+            read.append((names[j], values))
             levels = _learn_levels(values, min_count)
             if levels.size == 0:
                 (empty if np.all(pd.isna(values)) else rare).append(names[j])
@@ -406,6 +409,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         )
         _warn_uninformative(constant, "are constant at fit", hold)
         _warn_uninformative(single, "have a single level at fit", hold)
+        _warn_identifiers(read)
 
         self.numeric_features_ = numeric
         self.center_ = center

@@ -87,6 +87,71 @@ def test_unseen_and_missing_levels_predict(messy):
     assert np.isfinite(proba).all()
 
 
+@pytest.mark.parametrize(
+    ("at_fit", "at_predict"),
+    [
+        (["0", "1", "2", "3"], [0, 1, 2, 3]),  # dtype=str, then read anew
+        ([0, 1, 2, 3], ["0", "1", "2", "3"]),
+        ([0, 1, 2, 3], [0.0, 1.0, 2.0, 3.0]),
+        (["0", "1", "2", "3"], [0.0, 1.0, 2.0, 3.0]),
+        ([True, False, True, False], ["True", "False", "true", "FALSE"]),
+    ],
+)
+def test_codes_given_as_text_or_numbers_are_the_same_levels(at_fit, at_predict):
+    # read as text at fit and as numbers later (or the reverse), every code
+    # was unseen and the column read as unknown on every row, silently
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, 4, 400)
+    fit_values = np.array(at_fit, dtype=object)[picks]
+    x = rng.normal(size=400)
+    y = (x + 2 * (picks == 2) - 2 * (picks == 1) > 0).astype(int)
+    X = pd.DataFrame({"x": x, "code": fit_values})
+    clf = TaperedMLPClassifier(
+        **{**FAST, "epochs": 10}, categorical_features=["code"]
+    ).fit(X, y)
+    assert clf.preprocessor_.categorical_features_.tolist() == [False, True]
+    other = X.assign(code=np.array(at_predict, dtype=object)[picks])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and nothing to warn about
+        np.testing.assert_allclose(
+            clf.predict_proba(other), clf.predict_proba(X), rtol=1e-6
+        )
+    # text that is no number stays an unseen level, as any other
+    assert np.isfinite(clf.predict_proba(other.assign(code="n/a").head(3))).all()
+
+
+def test_a_column_of_mostly_unseen_levels_at_predict_is_warned_about(messy):
+    X, y = messy
+    clf = TaperedMLPClassifier(**{**FAST, "epochs": 3}).fit(X, y)
+    upper = X.assign(colour=X["colour"].str.upper())
+    with pytest.warns(UserWarning, match=r"'colour' \(\d+ of \d+ values, e.g."):
+        clf.predict(upper)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.predict(X)  # the levels of the fit
+        clf.predict(upper.head(5))  # too few values to tell
+        new = X.head(40).copy()
+        new.loc[new.index[:15], "colour"] = "purple"  # some new levels
+        clf.predict(new)
+
+
+def test_an_identifier_column_is_warned_about_at_fit():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=200),
+            "customer": [f"c{i:04d}" for i in range(200)],
+            "city": rng.choice(["a", "b", "c"], 200),
+        }
+    )
+    y = (X["x"] > 0).astype(int)
+    with pytest.warns(UserWarning, match=r"'customer' \(200 of 200 values seen once"):
+        TaperedMLPClassifier(**{**FAST, "epochs": 2}).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a column of repeated levels is not one
+        TaperedMLPClassifier(**{**FAST, "epochs": 2}).fit(X.drop(columns="customer"), y)
+
+
 def test_raw_frame_matches_a_hand_built_pipeline(messy):
     X, y = messy
     X_train, X_test, y_train, y_test = train_test_split(
