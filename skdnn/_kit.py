@@ -275,13 +275,16 @@ def _clone(model):
     the compiled functions train this copy, never the user's model, so a
     model the user keeps is neither changed nor kept alive by the cache.
     """
-    from skdnn._keras import import_keras
+    from skdnn._keras import import_keras, quiet_numpy_copy_warning
     from skdnn._training import note_model_built
 
     keras = import_keras()
     note_model_built()
-    clone = keras.models.clone_model(model)
-    optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
+    # Keras reads the compiled model's optimizer config with np.array
+    with quiet_numpy_copy_warning():
+        clone = keras.models.clone_model(model)
+        config = model.optimizer.get_config()
+    optimizer = type(model.optimizer).from_config(config)
     optimizer.build(clone.trainable_variables)
     clone.optimizer = optimizer
     return clone

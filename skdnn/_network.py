@@ -248,8 +248,10 @@ class Network:
         """Add ``delta`` to the output layer's bias, in the values a
         continued fit starts from and in the Keras model when built."""
         if self.model is not None:
+            from skdnn._keras import to_numpy  # numpy 2 warns on np.array(v)
+
             bias = self.model.get_layer("output").bias
-            bias.assign(bias.numpy() + np.asarray(delta, dtype=bias.dtype))
+            bias.assign(to_numpy(bias) + np.asarray(delta, dtype=bias.dtype))
         if self.values is not None:
             i = _output_bias_index(self.kit().template)
             self.values[i] = self.values[i] + np.asarray(delta, self.values[i].dtype)

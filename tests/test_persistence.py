@@ -1037,9 +1037,12 @@ def test_pipeline_with_column_selectors_and_a_regressor_round_trips(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
 
 
-def test_fit_save_and_load_run_with_deprecation_warnings_as_errors(tmp_path):
+def test_fit_partial_fit_save_and_load_run_with_deprecation_warnings_as_errors(
+    tmp_path,
+):
     # numpy 2 warns when Keras reads a TensorFlow variable with np.array; a
     # test suite run with -W error failed every fit, save and load on it
+    # (and, on JAX, a loaded model's partial_fit)
     import warnings
 
     from sklearn.datasets import make_classification
@@ -1051,7 +1054,10 @@ def test_fit_save_and_load_run_with_deprecation_warnings_as_errors(tmp_path):
         clf.partial_fit(X, y)
         skdnn.save(clf, tmp_path / "model.skdnn")
         loaded = skdnn.load(tmp_path / "model.skdnn")
-    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+        np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+        skdnn.load(tmp_path / "model.skdnn").partial_fit(X, y)
+        clf.model_  # built from the plan
+        clf.partial_fit(X, y)
 
 
 def test_a_loaded_network_takes_a_new_learning_rate_and_refuses_another_architecture(
