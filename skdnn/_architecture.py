@@ -147,6 +147,10 @@ def resolve_initializer(activation: str, kernel_initializer: str) -> str:
     return "glorot_uniform"
 
 
+#: The dtype every layer computes and keeps its weights in.
+DTYPE = "float32"
+
+
 def build_model(
     *,
     n_features: int,
@@ -168,7 +172,10 @@ def build_model(
     [Dropout]``; batch normalisation sits before the activation, as the seed
     notes place it, and the Dense then has no bias (the normalisation's
     offset replaces it). Every initializer and dropout layer gets its own
-    seed from ``seeds``, so no global random state is read or changed.
+    seed from ``seeds``, so no global random state is read or changed. Every
+    layer computes in float32, whatever Keras's global ``floatx`` or dtype
+    policy (``keras.config.set_floatx("float64")``, mixed precision): the
+    training loop, the encoded rows and the numpy forward pass are float32.
 
     With ``embeddings=(n_dense, cardinalities, dims)`` (a fitted
     :class:`~skdnn.TabularPreprocessor`'s ``n_dense_features_``,
@@ -184,7 +191,7 @@ def build_model(
     seeds = iter(seeds)
     init_name = resolve_initializer(activation, kernel_initializer)
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
-    inputs = keras.Input(shape=(n_features,), name="features")
+    inputs = keras.Input(shape=(n_features,), dtype=DTYPE, name="features")
     x = inputs
     if embeddings is not None and len(embeddings[1]) > 0:
         from skdnn._embedding import embedding_layer_class
@@ -201,6 +208,7 @@ def build_model(
             dims=dims,
             seeds=embedding_seeds,
             name="embeddings",
+            dtype=DTYPE,
         )(x)
     for i, (units, rate) in enumerate(
         zip(hidden_layer_sizes, dropout, strict=True), start=1
@@ -211,20 +219,26 @@ def build_model(
             kernel_initializer=_seeded_initializer(keras, init_name, next(seeds)),
             kernel_regularizer=regularizer,
             name=f"dense_{i}",
+            dtype=DTYPE,
         )(x)
         if batch_norm:
-            x = keras.layers.BatchNormalization(name=f"batch_norm_{i}")(x)
-        x = keras.layers.Activation(activation, name=f"{activation}_{i}")(x)
+            x = keras.layers.BatchNormalization(name=f"batch_norm_{i}", dtype=DTYPE)(x)
+        x = keras.layers.Activation(activation, name=f"{activation}_{i}", dtype=DTYPE)(
+            x
+        )
         if rate > 0:
-            x = keras.layers.Dropout(rate, seed=next(seeds), name=f"dropout_{i}")(x)
+            x = keras.layers.Dropout(
+                rate, seed=next(seeds), name=f"dropout_{i}", dtype=DTYPE
+            )(x)
     outputs = keras.layers.Dense(
         n_outputs,
         activation=output_activation,
         kernel_initializer=_seeded_initializer(keras, "glorot_uniform", next(seeds)),
         kernel_regularizer=regularizer,
         name="output",
+        dtype=DTYPE,
     )(x)
-    return keras.Model(inputs, outputs, name="tapered_mlp")
+    return keras.Model(inputs, outputs, name="tapered_mlp", dtype=DTYPE)
 
 
 def initial_values(model, seeds: Sequence[int], embedding_seeds: Sequence[int] = ()):

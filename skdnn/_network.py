@@ -225,7 +225,10 @@ class Network:
         optimizer = getattr(keras.optimizers, self.optimizer)(
             learning_rate=self.learning_rate
         )
-        model.compile(optimizer=optimizer, loss=self.head.keras_loss)
+        # float32 throughout: no loss scaling under a mixed_float16 policy
+        model.compile(
+            optimizer=optimizer, loss=self.head.keras_loss, auto_scale_loss=False
+        )
         return model
 
     def _initial_values(self, kit) -> list:

@@ -667,7 +667,15 @@ def _load_keras_model(data: bytes):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         path.write_bytes(data)
-        return keras.saving.load_model(path, compile=True, safe_mode=True)
+        # the network computes in float32: under a mixed_float16 policy
+        # Keras would wrap its optimizer in loss scaling, whose variables do
+        # not take the saved optimizer's (the policy is the thread's own)
+        policy = keras.config.dtype_policy()
+        try:
+            keras.config.set_dtype_policy("float32")
+            return keras.saving.load_model(path, compile=True, safe_mode=True)
+        finally:
+            keras.config.set_dtype_policy(policy)
 
 
 # ----------------------------------------------------------------------

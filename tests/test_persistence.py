@@ -1056,7 +1056,7 @@ def test_fit_partial_fit_save_and_load_run_with_deprecation_warnings_as_errors(
         loaded = skdnn.load(tmp_path / "model.skdnn")
         np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
         skdnn.load(tmp_path / "model.skdnn").partial_fit(X, y)
-        clf.model_  # built from the plan
+        assert clf.model_ is not None  # built from the plan
         clf.partial_fit(X, y)
 
 

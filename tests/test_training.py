@@ -506,3 +506,34 @@ def test_one_vector_of_weights_trains_as_the_variables_do(
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
         pd.testing.assert_frame_equal(vector.history_, variables.history_, rtol=1e-4)
     _training.clear_cache()
+
+
+@pytest.mark.parametrize("policy", ["float64", "mixed_float16", "mixed_bfloat16"])
+def test_a_global_keras_dtype_policy_leaves_the_network_in_float32(policy, tmp_path):
+    # set_floatx("float64") failed the TensorFlow step on a float32 weight;
+    # mixed_float16 wrapped the optimizer in loss scaling and hung the fit
+    import skdnn
+    from skdnn._keras import import_keras
+
+    keras = import_keras()
+    X, y = make_classification(n_samples=120, n_features=5, random_state=0)
+    params = {"hidden_layer_sizes": (8,), "epochs": 2, "random_state": 0}
+    expected = TaperedMLPClassifier(**params).fit(X, y).predict_proba(X)
+    floatx, before = keras.config.floatx(), keras.config.dtype_policy()
+    try:
+        if policy == "float64":
+            keras.config.set_floatx(policy)
+        else:
+            keras.config.set_dtype_policy(policy)
+        clf = TaperedMLPClassifier(**params).fit(X, y)
+        np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-6)
+        assert {w.dtype for w in clf.model_.weights} == {"float32"}
+        skdnn.save(clf, tmp_path / "m.skdnn")
+        loaded = skdnn.load(tmp_path / "m.skdnn")
+        clf.partial_fit(X, y)
+        np.testing.assert_allclose(
+            loaded.partial_fit(X, y).predict_proba(X), clf.predict_proba(X), rtol=1e-5
+        )
+    finally:
+        keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(before)
