@@ -154,7 +154,8 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the folds (when ``cv`` is an int) and, when the estimator's own
         ``random_state`` is None, the one seed every candidate's fits share,
-        so that fold scores differ by the design only.
+        so that fold scores differ by the design only. None draws them
+        from fresh entropy (numpy's global generator is never read).
     verbose : int, default=0
         1 shows each round, its candidates and their verdicts, with a live
         line counting the round's fits; 2 also prints a line per fit when
@@ -353,7 +354,12 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         fit_params = routed.estimator.fit
         # what each fold's fit and score take
         params = fit_params, routed.get("scorer", {"score": {}})["score"]
-        rng = check_random_state(self.random_state)
+        # None: fresh entropy, never numpy's global generator
+        rng = check_random_state(
+            self.random_state
+            if self.random_state is not None
+            else int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+        )
         splits = self._splits(X, y, routed.splitter.split, rng)
         if len(splits) < 2:
             raise ValueError(

@@ -761,6 +761,21 @@ def test_random_state_seeds_the_folds_and_the_networks():
     )
 
 
+def test_random_state_none_leaves_numpys_global_generator_alone():
+    # check_random_state(None) is numpy's global generator: a search moved
+    # the user's np.random stream, and np.random.seed(0) fixed its folds
+    X, y, _ = stand_in_data()
+    state = np.random.get_state()  # noqa: NPY002 (the global state is the point)
+    seeds = set()
+    for _ in range(3):
+        np.random.set_state(state)  # noqa: NPY002
+        est = DesignSearchCV(StandInNet(), cv=4, max_rounds=0).fit(X, y)
+        seeds.add(est.best_estimator_.random_state)
+        after = np.random.get_state()  # noqa: NPY002
+        assert after[1].tolist() == state[1].tolist() and after[2] == state[2]
+    assert len(seeds) == 3  # fresh entropy, not the global stream
+
+
 @pytest.mark.parametrize("backend", ["loky", "threading", "multiprocessing"])
 def test_parallel_fits_equal_the_serial_search(backend):
     from joblib import parallel_config
