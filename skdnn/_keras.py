@@ -27,6 +27,16 @@ def import_keras():
     # from code that TensorFlow traces stay plain (AutoGraph cannot
     # convert os.environ's methods and would warn about them).
     global _KERAS
+    if _FORKED_AFTER_TENSORFLOW:
+        raise RuntimeError(
+            "This process was forked from one in which TensorFlow had already "
+            "run (multiprocessing's 'fork' start method, joblib's "
+            "'multiprocessing' backend, a ProcessPoolExecutor on Linux), and "
+            "TensorFlow cannot run in such a process: it would hang. Use "
+            "joblib's default 'loky' backend, the 'spawn' or 'forkserver' "
+            "start method (multiprocessing.get_context('spawn')), or Dask. "
+            "predict and predict_proba need no TensorFlow and work here."
+        )
     if _KERAS is None:
         with _IMPORT_LOCK:
             if _KERAS is None:
@@ -41,6 +51,29 @@ def import_keras():
 
                 _KERAS = keras
     return _KERAS
+
+
+# True in a process forked after TensorFlow ran in its parent
+_FORKED_AFTER_TENSORFLOW = False
+_FORK_WATCHED = False
+
+
+def note_tensorflow_ran() -> None:
+    """Note that TensorFlow has run here: a process forked from now on
+    refuses to run it (see :func:`import_keras`) instead of hanging."""
+    global _FORK_WATCHED
+    if _FORK_WATCHED or not hasattr(os, "register_at_fork"):
+        return
+    tensorflow = backend_name() == "tensorflow"
+    with _IMPORT_LOCK:
+        if not _FORK_WATCHED and tensorflow:
+            os.register_at_fork(after_in_child=_forked_after_tensorflow)
+        _FORK_WATCHED = True
+
+
+def _forked_after_tensorflow() -> None:
+    global _FORKED_AFTER_TENSORFLOW
+    _FORKED_AFTER_TENSORFLOW = True
 
 
 def backend_name() -> str:

@@ -660,9 +660,10 @@ def _read_keras(data: bytes):
 def _load_keras_model(data: bytes):
     """The compiled network from .keras bytes, with Keras's ``safe_mode=True``."""
     from skdnn._embedding import embedding_layer_class
-    from skdnn._keras import import_keras
+    from skdnn._keras import import_keras, note_tensorflow_ran
 
     keras = import_keras()
+    note_tensorflow_ran()
     embedding_layer_class()  # registers skdnn's layer before Keras reads it
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"

@@ -469,8 +469,11 @@ _models_since_clear = 0
 
 def note_model_built() -> None:
     """Count a Keras model built (its variables' kernels stay cached)."""
+    from skdnn._keras import note_tensorflow_ran
+
     global _models_since_clear
     _models_since_clear += 1
+    note_tensorflow_ran()
 
 
 def release_kernel_cache() -> None:

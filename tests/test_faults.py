@@ -258,3 +258,30 @@ def test_a_save_failing_mid_write_leaves_no_partial_file(
     loaded = skdnn.load(path)
     X = np.zeros((3, fitted.n_features_in_))
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+
+
+def _fit_in_child(args):
+    model, X, y = args
+    try:
+        TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, y)
+    except RuntimeError as exc:
+        return str(exc), model.predict_proba(X)
+    return "fitted", None
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "fork")
+    or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow",
+    reason="TensorFlow in a process forked after it ran",
+)
+def test_a_fit_in_a_process_forked_after_tensorflow_ran_is_refused(data):
+    # TensorFlow hangs in such a child: the fit waited forever, silently
+    import multiprocessing
+
+    X, y = data
+    model = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, y)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        message, proba = pool.map_async(_fit_in_child, [(model, X, y)]).get(120)[0]
+    assert "forked from one in which TensorFlow had already run" in message
+    assert "'spawn'" in message and "loky" in message
+    np.testing.assert_array_equal(proba, model.predict_proba(X))  # numpy only
