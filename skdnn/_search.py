@@ -19,7 +19,7 @@ import numbers
 import time
 import warnings
 from copy import deepcopy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from numbers import Integral
 
 import numpy as np
@@ -48,7 +48,9 @@ from skdnn._history import Diagnosis, diagnose
 from skdnn._moves import DESIGN_PARAMS, MOVES, MOVES_PER_ROUND, _moves_for, _State
 from skdnn._progress import Progress, write_line
 from skdnn._search_folds import (
+    _describe,
     _final_step_and_prefix,
+    _with_tried_moves,
     check_targets,
     fit_fold,
     routed_params,
@@ -107,10 +109,6 @@ def _search_estimator_has(attr):
         return True
 
     return check
-
-
-def _describe(changes: dict) -> str:
-    return ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changes.items())
 
 
 class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
@@ -177,7 +175,8 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         Pooled verdict on the folds' curves of the accepted design. When
         the search tried moves from that design, its first line of
         ``advice`` names them with their gains and noise: none beat the
-        design, though the curves' own advice may suggest one again.
+        design. A line of the curves' own advice that suggests a setting
+        one of them made ends with a note saying so and what it gained.
     best_histories_ : list of pandas.DataFrame
         The folds' learning curves of the accepted design.
     cv_results_ : dict of ndarray
@@ -810,33 +809,6 @@ def _beats_noise(gain: float, noise: float) -> bool:
         return False
     bar = ACCEPT_SE * noise
     return gain - bar > 1e-9 * max(abs(gain), abs(bar))
-
-
-def _with_tried_moves(diagnosis, challengers):
-    """``diagnosis`` with a first line of advice naming the ``challengers``.
-
-    Every candidate of the rounds after the last accepted design's challenged
-    it and lost: the curves' own advice may suggest one of them again (the
-    search does not try a design twice), so the line says what each gained.
-    """
-    if diagnosis is None or not challengers:
-        return diagnosis
-
-    def outcome(c):
-        if not np.isfinite(c.gain):
-            return "its fits failed"
-        if c.gain == 0 and c.noise == 0:
-            return "the same score on every fold"
-        return f"gain {c.gain:+.3g}, noise {c.noise:.2g}"
-
-    tried = "; ".join(
-        f"{c.move} ({_describe(c.changes)}): {outcome(c)}" for c in challengers
-    )
-    line = (
-        "the search tried from this design, none beating it by more than the "
-        f"fold noise: {tried}"
-    )
-    return replace(diagnosis, advice=(line, *diagnosis.advice))
 
 
 def _combination(promising, design: dict) -> tuple[dict, dict] | None:

@@ -1,4 +1,5 @@
-"""What one fold of a design search does, and the check before any fold.
+"""What one fold of a design search does, the check before any fold, and
+how the search's last diagnosis names the moves it tried.
 
 :class:`~skdnn._search.DesignSearchCV` cuts the folds once and fits every
 candidate on each in parallel; a fold's fit or score that fails fails its
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import replace
 
 import numpy as np
 from sklearn.pipeline import Pipeline
@@ -137,3 +139,64 @@ def searched_network(estimator) -> tuple[object, str]:
             "func=np.log1p, inverse_func=np.expm1)."
         )
     return final, prefix
+
+
+def _describe(changes: dict) -> str:
+    return ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changes.items())
+
+
+def _with_tried_moves(diagnosis, challengers):
+    """``diagnosis`` with a first line of advice naming the ``challengers``.
+
+    Every candidate of the rounds after the last accepted design's challenged
+    it and lost: the curves' own advice may suggest one of them again (the
+    search does not try a design twice), so the line says what each gained.
+    """
+    if diagnosis is None or not challengers:
+        return diagnosis
+
+    def outcome(c):
+        if not np.isfinite(c.gain):
+            return "its fits failed"
+        if c.gain == 0 and c.noise == 0:
+            return "the same score on every fold"
+        return f"gain {c.gain:+.3g}, noise {c.noise:.2g}"
+
+    tried = "; ".join(
+        f"{c.move} ({_describe(c.changes)}): {outcome(c)}" for c in challengers
+    )
+    line = (
+        "the search tried from this design, none beating it by more than the "
+        f"fold noise: {tried}"
+    )
+    advice = [_note_tried(step, challengers, outcome) for step in diagnosis.advice]
+    return replace(diagnosis, advice=(line, *advice))
+
+
+def _note_tried(step: str, challengers, outcome) -> str:
+    """``step`` with a note on each of its settings a challenger made and
+    lost with ("early_stopping=True" advised after it lost 0.012)."""
+    import ast
+
+    from skdnn._cli_outputs import _SETTING
+
+    notes = []
+    for name, text in _SETTING.findall(step):
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            continue
+        for c in challengers:
+            if name in c.changes and _same_value(c.changes[name][1], value):
+                notes.append(f"{name}={text} was tried: {outcome(c)}")
+                break
+    return f"{step} ({'; '.join(notes)})" if notes else step
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False

@@ -409,6 +409,51 @@ def test_the_best_diagnosis_names_the_moves_tried_from_the_best_design():
     assert not any("the search tried" in line for line in est.best_diagnosis_.advice)
 
 
+def test_advice_repeating_a_lost_move_says_it_was_tried():
+    # "keep the weights of epoch 57: early_stopping=True" came two lines
+    # after the search had measured early_stopping=True losing 0.0118
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from skdnn._search_folds import _with_tried_moves
+
+    base = diagnose(pd.DataFrame({"loss": [1.0, 0.8, 0.7], "val_loss": [1, 0.9, 0.8]}))
+    diagnosis = replace(
+        base,
+        advice=(
+            "keep the weights of epoch 57: early_stopping=True, or epochs=57",
+            "raise dropout: dropout=0.3",
+            "widen: hidden_layer_sizes=(128, 64)",
+        ),
+    )
+    lost = SimpleNamespace(
+        move="early_stopping_on",
+        changes={"early_stopping": (False, True)},
+        gain=-0.0118,
+        noise=0.0036,
+    )
+    wider = SimpleNamespace(
+        move="widen",
+        changes={"hidden_layer_sizes": ((64, 32), (128, 64))},
+        gain=0.0,
+        noise=0.0,
+    )
+    first, stop, dropout, widen = _with_tried_moves(diagnosis, [lost, wider]).advice
+    assert first.startswith("the search tried from this design")
+    assert stop.endswith(
+        "epochs=57 (early_stopping=True was tried: gain -0.0118, noise 0.0036)"
+    )
+    assert dropout == "raise dropout: dropout=0.3"  # not tried: as it was
+    assert widen.endswith(
+        "(hidden_layer_sizes=(128, 64) was tried: the same score on every fold)"
+    )
+    # another value of a tried parameter is another move
+    other = replace(diagnosis, advice=("stop early: early_stopping=False",))
+    assert _with_tried_moves(other, [lost]).advice[1] == (
+        "stop early: early_stopping=False"
+    )
+
+
 class AdditiveNet(StandInNet):
     """A stand-in whose dropout and narrowing each fix some rows and break
     others: the changes add up when made together."""
