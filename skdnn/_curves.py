@@ -273,10 +273,16 @@ def prior_loss(estimator) -> float | None:
     classes' weights in the validation loss, of the frequencies the
     training loss weighs them by (their counts, times a ``class_weight``
     dict's weights; equal under ``"balanced"``), the entropy of those
-    frequencies on a stratified hold-out. None for anything else."""
+    frequencies on a stratified hold-out. For a fitted skdnn regressor, the
+    validation loss of predicting a constant (the training targets' mean,
+    or their median for the absolute and Huber losses). None for anything
+    else."""
     from skdnn._base import BaseTaperedMLP
 
     step = _final_step(estimator) if estimator is not None else None
+    guess = getattr(step, "_validation_guess_loss", None)
+    if isinstance(step, BaseTaperedMLP) and guess is not None:
+        return float(guess)  # a regressor's: its constant guess's
     counts = getattr(step, "class_count_", None)
     if not isinstance(step, BaseTaperedMLP) or counts is None:
         return None

@@ -52,12 +52,16 @@ MAX_SMOOTHING_WINDOW = 7
 #: epoch-1 training loss, or when the smoothed training loss ends above its
 #: first value and above this multiple of its minimum.
 DIVERGENCE_RATIO = 2.0
-#: A classifier whose best validation loss stays within this share of the
-#: loss of predicting the class frequencies has learnt nothing from the
-#: features: "underfitting", or "diverged" when its training loss first
-#: jumped above ``PRIOR_JUMP`` times that loss (a learning rate so high that
-#: the network settles at the frequencies).
+#: A classifier (regressor) whose best validation loss stays within this
+#: share of the loss of predicting the class frequencies (a constant) has
+#: learnt nothing from the features: "underfitting", or "diverged" when its
+#: training loss first jumped above ``PRIOR_JUMP`` times that loss (a
+#: learning rate so high that the network settles at the frequencies).
 PRIOR_MARGIN = 0.005
+#: ... and a regressor's within this share of a constant's: an R² of 0.02
+#: relative to the constant, which a network drifting about the mean of
+#: pure noise reaches by chance (0.007 on 300 rows).
+PRIOR_MARGIN_REGRESSION = 0.02
 PRIOR_JUMP = 2.0
 #: ... or when the smoothed training loss ends above this multiple of its
 #: minimum having given back at least this share of its fall from its first
@@ -307,15 +311,17 @@ def diagnose(estimator_or_history) -> Diagnosis:
        (``overfit_epoch`` is the last epoch within that tolerance); and the
        smoothed training loss ends below its value at the validation
        minimum.
-    5. For a fitted skdnn classifier of one label per row and no ``l2``
-       penalty (which the loss includes), when the lowest
+    5. For a fitted skdnn classifier of one label per row, or regressor,
+       and no ``l2`` penalty (which the loss includes), when the lowest
        validation loss is not ``PRIOR_MARGIN`` (0.5 %) below the loss of
        predicting the class frequencies (the entropy of the classes'
-       weights in the loss): ``"diverged"`` if the training loss jumped
-       above ``PRIOR_JUMP`` (2) times that loss (a learning rate so high
-       that the network settled at the frequencies), ``"underfitting"``
-       otherwise (the features told the network nothing, or it did not
-       train).
+       weights in the loss), or ``PRIOR_MARGIN_REGRESSION`` (2 %) below
+       the loss of a constant (the training targets' mean, or their median
+       for the absolute and Huber losses): ``"diverged"`` if
+       the training loss jumped above ``PRIOR_JUMP`` (2) times that loss (a
+       learning rate so high that the network settled at the frequencies),
+       ``"underfitting"`` otherwise (the features told the network nothing,
+       or it did not train).
     6. ``"still_improving"`` when ``n < SHORT_RUN`` (5) and the last
        validation loss is strictly the lowest so far, or the last training
        loss is strictly the lowest so far and at least 10 % (``1 -
@@ -705,10 +711,12 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
     if prior is None or not len(curves.val) or knobs.l2:
         return None
     best_epoch, best_val, _ = curves.best()
-    if best_val < (1 - PRIOR_MARGIN) * prior:
+    margin = PRIOR_MARGIN_REGRESSION if knobs.regression else PRIOR_MARGIN
+    if best_val < (1 - margin) * prior:
         return None
     train, epochs = curves.train, curves.epochs
-    frequencies = f"the loss of predicting the class frequencies ({_num(prior)})"
+    guess = "a constant" if knobs.regression else "the class frequencies"
+    frequencies = f"the loss of predicting {guess} ({_num(prior)})"
     nothing = "the network learnt nothing from the features"
     if train.max() > PRIOR_JUMP * prior:
         i = int(np.argmax(train))
@@ -720,14 +728,15 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
         )
         return _with_gaps(curves, "diverged", message, [_lower_the_rate(knobs)])
     message = (
-        f"underfitting: the validation loss never came {100 * PRIOR_MARGIN:g} % "
+        f"underfitting: the validation loss never came {100 * margin:g} % "
         f"below {frequencies}; its lowest was {_num(best_val)} (epoch "
         f"{best_epoch}): {nothing}"
     )
     advice = [
         _raise_the_rate(knobs),
         "check that the features tell the target: score a linear model or "
-        "sklearn.dummy.DummyClassifier on the same rows",
+        f"sklearn.dummy.Dummy{'Regressor' if knobs.regression else 'Classifier'} "
+        "on the same rows",
     ]
     return _with_gaps(curves, "underfitting", message, advice)
 

@@ -98,6 +98,7 @@ _PRIVATE_STATE = {
         "_target_scale",
         "_target_1d",
         "_varying_share",
+        "_validation_guess_loss",
     ),
 }
 _TARGET_KINDS = {

@@ -249,7 +249,27 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         # the share of outputs that vary: a constant one has no spread for
         # the training R² to be relative to (see _fit_metric)
         self._varying_share = float(np.mean(~constant))
-        return self._rescale_targets(Y)
+        Y = self._rescale_targets(Y)
+        # the constant a network that learnt nothing predicts, standardised:
+        # the training mean (0) for squared errors, else the median
+        self._target_guess = (
+            np.zeros(Y.shape[1])
+            if self.loss == "squared_error"
+            else np.median(Y[rows], axis=0).astype(np.float64)
+        )
+        return Y
+
+    def _learn_output_shift(self, Y, sample_weight, accumulate, val=None):
+        """No output shift; the validation loss of the constant guess
+        (``_validation_guess_loss``), which :func:`~skdnn.diagnose` reads
+        as the loss a network that learnt nothing from the features scores."""
+        guess = getattr(self, "_target_guess", None)
+        if val is None or guess is None or not len(val.Y):
+            return
+        rows = self._head.loss(val.Y, np.broadcast_to(guess, val.Y.shape))
+        weights = np.asarray(val.weights, dtype=np.float64)
+        if weights.sum() > 0:
+            self._validation_guess_loss = float(np.average(rows, weights=weights))
 
     def _fit_metric(self, metric):
         # the compiled loop divides by n, the spread of standardised targets

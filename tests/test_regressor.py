@@ -247,6 +247,26 @@ def test_an_epoch_a_scorer_cannot_score_is_nan_and_training_goes_on(diabetes):
     assert np.isfinite(history.drop(index=2)[["dev", "val_dev"]]).all(axis=None)
 
 
+@pytest.mark.parametrize("loss", ["squared_error", "absolute_error"])
+def test_a_target_the_features_do_not_tell_is_no_better_than_a_constant(loss, tmp_path):
+    # the regressor had no such rule: a noise target read "underfitting",
+    # with advice to widen the network and add batch norm
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1500, 5))
+    noise = rng.normal(size=1500) * 1e5
+    reg = TaperedMLPRegressor(**FAST, loss=loss, validation_split=0.2).fit(X, noise)
+    result = diagnose(reg)
+    assert result.verdict == "underfitting"
+    assert "below the loss of predicting a constant" in result.message
+    assert any("DummyRegressor" in step for step in result.advice)
+    skdnn.save(reg, tmp_path / "r.skdnn")
+    assert diagnose(skdnn.load(tmp_path / "r.skdnn")) == result
+    # a target they tell is not
+    signal = X[:, 0] * 1e5 + noise * 0.1
+    told = diagnose(reg.set_params(warm_start=False).fit(X, signal))
+    assert "predicting a constant" not in told.message
+
+
 def test_reproducible_and_clone_safe(diabetes):
     X, y = diabetes
     reg = TaperedMLPRegressor(**{**FAST, "epochs": 5})
