@@ -42,7 +42,10 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
             default="squared_error"
         Training loss, on the standardised target: mean squared error, mean
         absolute error (robust to outlying targets, predicts a median), or
-        the Huber loss with ``delta=1`` standard deviation.
+        the Huber loss with ``delta=1``. For the two robust losses the
+        target is centred on its median and scaled by its interquartile
+        range / 1.349, which outliers do not inflate; squared error scales
+        it by its mean and standard deviation.
     %(architecture_parameters)s
     validation_split : float in [0, 1), default=0.1
         Fraction of the rows held out (shuffled, seeded by ``random_state``)
@@ -223,7 +226,13 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         # per column, safe from overflow for values beyond about 1e154
         moments = np.array([_mean_and_std(column) for column in train.T])
         self._target_mean = moments[:, 0]
-        scale = moments[:, 1]
+        scale = moments[:, 1].copy()
+        if self.loss != "squared_error":
+            # a robust loss on robustly scaled targets: Huber's delta of 1 is
+            # one robust spread, which a few gross outliers do not inflate
+            # (scaled by a standard deviation they ruled, every clean
+            # residual fell in Huber's quadratic zone)
+            self._target_mean, scale = _median_and_spread(train, moments)
         # a target of one value on every row is constant, however its mean
         # rounds (any other spread, 1e-9 in targets of 1e-9 or 1 in targets
         # of 1e15, is one to scale by: the network trains on the standardised
@@ -246,9 +255,13 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )
-        # the share of outputs that vary: a constant one has no spread for
-        # the training R² to be relative to (see _fit_metric)
-        self._varying_share = float(np.mean(~constant))
+        # the spread of the standardised targets, for the training R² to be
+        # relative to (see _fit_metric): 1 per output scaled by its standard
+        # deviation, (std / scale)² by a robust spread, 0 for a constant one
+        safe = np.where(scale > 0, scale, 1.0)
+        self._varying_share = float(
+            np.mean(np.where(constant, 0.0, (moments[:, 1] / safe) ** 2))
+        )
         Y = self._rescale_targets(Y)
         # the constant a network that learnt nothing predicts, standardised:
         # the training mean (0) for squared errors, else the median
@@ -328,6 +341,16 @@ class _EpochSnapshot(RegressorMixin, BaseEstimator):
 
     def predict(self, X):
         return self.owner._predictions(X)
+
+
+def _median_and_spread(train: np.ndarray, moments: np.ndarray):
+    """Each column's median and normal-consistent interquartile range (its
+    standard deviation where the range is 0: a column mostly of one value)."""
+    median = np.median(train, axis=0)
+    low, high = np.percentile(train, [25, 75], axis=0)
+    spread = (high - low) / 1.3489795003921634
+    ok = np.isfinite(spread) & (spread > 0) & np.isfinite(median)
+    return np.where(ok, median, moments[:, 0]), np.where(ok, spread, moments[:, 1])
 
 
 def _check_numeric_target(y) -> None:
