@@ -81,8 +81,18 @@ def advice_lines(diagnosis, model) -> list[str]:
     lines = []
     for step in diagnosis.advice:
         settings = command_line_settings(step, parameters)
+        folds = _FOLDS_ADVICE.search(step)
+        if folds is not None:  # the command pools folds itself
+            settings = f"--diagnosis-folds {folds.group(1) or folds.group(2)}"
         lines.append(step if settings is None else f"{step} ({settings})")
     return lines
+
+
+# the evidence advice to pool cross-validated fits: a cv=K call, or "about
+# K folds reach" (skdnn._evidence)
+_FOLDS_ADVICE = re.compile(
+    r"^pool (?:cross-validated curves.*cv=(\d+)|more folds.*about (\d+) folds reach)"
+)
 
 
 def _diagnosis(model, X, y, args):

@@ -121,6 +121,10 @@ warm_start : bool, default=False
     The encoding of the columns (:attr:`preprocessor_`) stays the first
     fit's: numbers keep its scaling, and a level first seen later reads
     as unknown (with a warning when a tenth of a call's rows hold one).
+    So does a regressor's standardisation of the target: a continued fit
+    on targets of another centre or spread trains toward them in the
+    first fit's units, from far off; fit anew (``warm_start=False``) when
+    the target has moved.
 random_state : int, RandomState instance or None, default=None
     Seeds the weights, dropout masks, shuffling and validation split.
     With an int, fits are bit-for-bit reproducible. Global random

@@ -667,6 +667,8 @@ def test_diagnosis_folds_zero_diagnoses_the_one_fit(tmp_path, capsys):
     assert "pooling" not in stdout
     assert "Diagnosis: insufficient evidence" in stdout
     assert "pool cross-validated curves" in stdout
+    # with the command's own option, not only the Python call
+    assert "return_estimator=True)) (--diagnosis-folds 5)" in stdout
 
 
 @pytest.mark.parametrize("folds", ["1", "-2"])
