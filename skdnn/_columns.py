@@ -42,6 +42,17 @@ def _is_categorical_dtype(dtype) -> bool:
 
     if isinstance(dtype, pd.SparseDtype):  # read as its values' dtype
         dtype = dtype.subtype
+    if isinstance(dtype, pd.ArrowDtype):  # read_parquet(dtype_backend="pyarrow")
+        import pyarrow as pa
+
+        kind = dtype.pyarrow_dtype
+        return (
+            pa.types.is_dictionary(kind)
+            or pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+            or getattr(pa.types, "is_string_view", lambda _: False)(kind)
+            or pa.types.is_boolean(kind)
+        )
     return (
         isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype))
         or pd.api.types.is_object_dtype(dtype)

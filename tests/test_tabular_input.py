@@ -152,6 +152,35 @@ def test_an_identifier_column_is_warned_about_at_fit():
         TaperedMLPClassifier(**{**FAST, "epochs": 2}).fit(X.drop(columns="customer"), y)
 
 
+@pytest.mark.parametrize("backend", ["pyarrow", "dictionary"])
+def test_pyarrow_backed_columns_go_in_as_numpy_backed_ones(messy, backend):
+    # read_parquet(dtype_backend="pyarrow") gives string[pyarrow] and
+    # dictionary<...>[pyarrow] columns: read as numbers, they were refused
+    pa = pytest.importorskip("pyarrow")
+    X, y = messy
+    if backend == "pyarrow":
+        arrow = X.convert_dtypes(dtype_backend="pyarrow")
+    else:
+        arrow = X.copy()
+        for name in ("colour", "city"):
+            encoded = pa.array(X[name]).dictionary_encode()
+            arrow[name] = pd.array(encoded, dtype=pd.ArrowDtype(encoded.type))
+    params = {**FAST, "epochs": 3}
+    expected = TaperedMLPClassifier(**params).fit(X, y)
+    clf = TaperedMLPClassifier(**params).fit(arrow, y)
+    pre = clf.preprocessor_
+    assert pre.categorical_features_.tolist() == (
+        expected.preprocessor_.categorical_features_.tolist()
+    )
+    for got, want in zip(
+        pre.categories_, expected.preprocessor_.categories_, strict=True
+    ):
+        assert got.tolist() == want.tolist()
+    np.testing.assert_allclose(
+        clf.predict_proba(arrow), expected.predict_proba(X), rtol=1e-6
+    )
+
+
 def test_raw_frame_matches_a_hand_built_pipeline(messy):
     X, y = messy
     X_train, X_test, y_train, y_test = train_test_split(
