@@ -86,22 +86,30 @@ def _refuse_dtype(dtype, name) -> None:
 
     if isinstance(dtype, pd.SparseDtype):  # read densely, as its values' dtype
         dtype = dtype.subtype
-    kind = None
+    kind, how = None, "numbers (e.g. elapsed seconds, or year and month as "
+    how += "separate columns) or to a category"
     if pd.api.types.is_datetime64_any_dtype(dtype):
         kind = "dates/times"
     elif pd.api.types.is_timedelta64_dtype(dtype):
         kind = "durations"
     elif pd.api.types.is_complex_dtype(dtype):
         kind = "complex numbers"
-    elif isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype)):
-        kind = f"values of dtype {dtype}"
+        how = "real numbers (its real and imaginary parts, or its magnitude, as "
+        how += "separate columns)"
+    elif isinstance(dtype, pd.PeriodDtype):
+        kind = f"periods ({dtype})"
+        how = "numbers (e.g. .dt.year and .dt.month as separate columns) or to a "
+        how += "category (.astype(str))"
+    elif isinstance(dtype, pd.IntervalDtype):
+        kind = f"intervals ({dtype})"
+        how = "numbers (e.g. their .array.mid) or to a category (.astype(str))"
     elif getattr(dtype, "kind", "O") == "V":
         kind = "structured records"
+        how = "separate columns of numbers or categories"
     if kind is not None:
         raise ValueError(
             f"Column {name!r} holds {kind}, which TabularPreprocessor cannot "
-            "encode. Convert it to numbers (e.g. elapsed seconds, or year and "
-            "month as separate columns) or to a category, or drop it."
+            f"encode. Convert it to {how}, or drop it."
         )
 
 

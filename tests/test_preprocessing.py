@@ -507,6 +507,24 @@ def test_unsupported_columns_are_refused_by_name(values, what):
         TabularPreprocessor().fit(X)
 
 
+@pytest.mark.parametrize(
+    "values, advice",
+    [
+        (np.array([1 + 1j, 2, 3, 4]), "real and imaginary parts"),
+        (pd.period_range("2020-01", periods=4, freq="M"), ".dt.year"),
+        (pd.interval_range(0, 4), ".array.mid"),
+    ],
+)
+def test_a_refused_column_is_told_how_to_convert_its_kind(values, advice):
+    # complex numbers, periods and intervals were told to become elapsed
+    # seconds, the advice for dates
+    X = pd.DataFrame({"ok": [1.0, 2.0, 3.0, 4.0], "when": values})
+    with pytest.raises(ValueError, match=r"Column 'when' holds") as caught:
+        TabularPreprocessor().fit(X)
+    assert advice in str(caught.value)
+    assert "elapsed seconds" not in str(caught.value)
+
+
 def test_text_in_a_numeric_column_is_named():
     X = pd.DataFrame({"price": ["1.5", "2", "cheap"]})
     with pytest.raises(ValueError, match="Column 'price' is treated as numeric"):
