@@ -15,8 +15,14 @@ import numpy as np
 from skdnn._flat_layout import n_values
 from skdnn._keras import backend_name
 
-#: Architectures whose compiled training functions are kept per process.
-CACHE_SIZE = 8
+#: Architectures whose compiled training functions are kept per process ...
+CACHE_SIZE = 32
+#: ... as long as their templates hold at most this many values together
+#: (weights and optimizer state: 4 bytes each), the last one used always
+#: kept. A search over a few dozen small designs traces each once, even
+#: when run again; the templates of large networks (a 2048-1024-512
+#: network holds 118 million values with Adam's) do not pile up.
+CACHE_VALUES = 25_000_000
 
 
 class _CompiledCache:
@@ -26,8 +32,9 @@ class _CompiledCache:
     JAX, compiled for a new shape), ``hits`` and ``misses`` the look-ups.
     """
 
-    def __init__(self, maxsize: int):
+    def __init__(self, maxsize: int, max_values: int = CACHE_VALUES):
         self.maxsize = maxsize
+        self.max_values = max_values
         self._entries: collections.OrderedDict = collections.OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = self.traces = 0
@@ -45,9 +52,14 @@ class _CompiledCache:
         value = build()
         with self._lock:
             self._entries[key] = value
-            while len(self._entries) > max(0, self.maxsize):
+            while len(self._entries) > max(0, self.maxsize) or (
+                len(self._entries) > 1 and self._values() > self.max_values
+            ):
                 self._entries.popitem(last=False)
         return value
+
+    def _values(self) -> int:
+        return sum(getattr(kit, "n_values", 0) for kit in self._entries.values())
 
     def clear(self) -> None:
         with self._lock:

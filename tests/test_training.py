@@ -332,6 +332,26 @@ def test_the_cache_is_bounded(data, fresh_cache, monkeypatch):
     assert info["misses"] == 4 and info["hits"] == 0 and info["size"] == 2
 
 
+def test_the_cache_is_bounded_by_the_values_its_templates_hold():
+    # the templates of large networks piled up, about 700 MB an
+    # architecture for a 1024-512-256 network on 18,000 inputs
+    from types import SimpleNamespace
+
+    from skdnn._kit import _CompiledCache
+
+    cache = _CompiledCache(maxsize=10, max_values=100)
+    for key, size in (("a", 30), ("b", 30), ("c", 30)):
+        cache.get(key, lambda size=size: SimpleNamespace(n_values=size))
+    assert cache.info()["size"] == 3
+    cache.get("d", lambda: SimpleNamespace(n_values=30))  # 120 > 100
+    assert list(cache._entries) == ["b", "c", "d"]
+    cache.get("b", lambda: None)  # a hit: now the most recently used
+    cache.get("big", lambda: SimpleNamespace(n_values=500))
+    assert list(cache._entries) == ["big"]  # kept alone while in use
+    cache.get("e", lambda: SimpleNamespace(n_values=10))
+    assert list(cache._entries) == ["e"]
+
+
 def test_architecture_key_ignores_seeds_and_learning_rate(data):
     X, y = data
     a = TaperedMLPClassifier(**{**_PARAMS, "epochs": 1}).fit(X, y)
