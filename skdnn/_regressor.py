@@ -43,9 +43,10 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         Training loss, on the standardised target: mean squared error, mean
         absolute error (robust to outlying targets, predicts a median), or
         the Huber loss with ``delta=1``. For the two robust losses the
-        target is centred on its median and scaled by its interquartile
-        range / 1.349, which outliers do not inflate; squared error scales
-        it by its mean and standard deviation.
+        target is centred on its median and scaled by the standard
+        deviation of its values clipped to their 5th and 95th percentiles,
+        which a few gross outliers do not inflate; squared error scales it
+        by its mean and standard deviation.
     %(architecture_parameters)s
     validation_split : float in [0, 1), default=0.1
         Fraction of the rows held out (shuffled, seeded by ``random_state``)
@@ -229,9 +230,9 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         scale = moments[:, 1].copy()
         if self.loss != "squared_error":
             # a robust loss on robustly scaled targets: Huber's delta of 1 is
-            # one robust spread, which a few gross outliers do not inflate
-            # (scaled by a standard deviation they ruled, every clean
-            # residual fell in Huber's quadratic zone)
+            # one spread that a few gross outliers do not inflate (scaled by
+            # a standard deviation they ruled, every clean residual fell in
+            # Huber's quadratic zone)
             self._target_mean, scale = _median_and_spread(train, moments)
         # a target of one value on every row is constant, however its mean
         # rounds (any other spread, 1e-9 in targets of 1e-9 or 1 in targets
@@ -343,12 +344,29 @@ class _EpochSnapshot(RegressorMixin, BaseEstimator):
         return self.owner._predictions(X)
 
 
+#: The robust losses scale the target by its standard deviation once
+#: clipped to these percentiles: a few gross outliers (up to 5 % of the
+#: rows each side) do not inflate it, a wide tail of many rows does.
+ROBUST_PERCENTILES = (5.0, 95.0)
+
+
 def _median_and_spread(train: np.ndarray, moments: np.ndarray):
-    """Each column's median and normal-consistent interquartile range (its
-    standard deviation where the range is 0: a column mostly of one value)."""
+    """Each column's median and the standard deviation of its values clipped
+    to ``ROBUST_PERCENTILES`` (the plain one where that is 0: a column
+    mostly of one value).
+
+    Not the interquartile range: a target of 80 % rows in a tight cluster
+    and 20 % in a wide tail scaled by it put the tail hundreds of units
+    away, and the network never reached it (test R² 0.78 fell to 0.19).
+    """
     median = np.median(train, axis=0)
-    low, high = np.percentile(train, [25, 75], axis=0)
-    spread = (high - low) / 1.3489795003921634
+    low, high = np.percentile(train, ROBUST_PERCENTILES, axis=0)
+    spread = np.array(
+        [
+            _mean_and_std(np.clip(c, lo, hi))[1]
+            for c, lo, hi in zip(train.T, low, high, strict=True)
+        ]
+    )
     ok = np.isfinite(spread) & (spread > 0) & np.isfinite(median)
     return np.where(ok, median, moments[:, 0]), np.where(ok, spread, moments[:, 1])
 
