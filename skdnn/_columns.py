@@ -9,6 +9,7 @@ hashing.
 
 from __future__ import annotations
 
+import math
 import numbers
 import sys
 import warnings
@@ -315,57 +316,103 @@ def _as_lookup_kind(values, lookup):
 
 def _text_or_numbers(values, lookup):
     """Numbers given where the levels are text, or text where they are
-    numbers, each read as the other (``3`` as ``"3"``, ``"3"`` as ``3``);
-    ``"True"`` and ``"false"`` where they are booleans, as booleans.
+    numbers, matched by value (``3`` or ``3.0`` for ``"3"``, ``"3"`` or
+    ``"3.0"`` for ``3``); booleans and ``"True"``/``"false"`` text, one for
+    the other.
 
     Codes read as text at fit (``dtype=str``) and as numbers later, or the
     reverse, mean the same levels; compared as they are, every one was
     unseen and the network read the column as unknown on every row. Text
-    that is no number stays text (unseen).
+    that is no number stays text (unseen), and a number two text levels
+    both read as (``"1"`` and ``"1.0"``) matches neither.
     """
     import pandas as pd
 
     levels = lookup.inferred_type
     if levels not in ("string", "boolean", *_NUMBER_KINDS):
         return values
-    given = pd.api.types.infer_dtype(values, skipna=True)
-    missing = np.asarray(pd.isna(values), dtype=bool)
-    if levels == "boolean" and given == "string":  # "True", "false"
-        text = np.asarray(values, dtype=object)
-        words = {"true": True, "false": False}
-        return np.array(
-            [
-                v if m else words.get(v.strip().lower(), v)
-                for v, m in zip(text, missing, strict=True)
-            ],
-            dtype=object,
-        )
-    if levels == "boolean":
-        return values
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        given = pd.api.types.infer_dtype(values.categories, skipna=True)
+        if not _kinds_differ(levels, given):
+            return values
+        values = np.asarray(values, dtype=object)
+    else:
+        given = pd.api.types.infer_dtype(values, skipna=True)
+        if not _kinds_differ(levels, given):
+            return values
+    given_values = np.asarray(values, dtype=object)
+    present = ~np.asarray(pd.isna(values), dtype=bool)
     if levels == "string" and given in _NUMBER_KINDS:
-        numbers_ = np.asarray(values, dtype=object)
-        out = np.full(len(numbers_), None, dtype=object)
-        out[~missing] = [_number_text(v) for v in numbers_[~missing]]
-        return out
-    if levels != "string" and given == "string":
-        text = np.asarray(values, dtype=object)
-        parsed = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy()
-        ok = ~np.isnan(np.asarray(parsed, dtype=float))
-        out = text.copy()
-        out[ok] = parsed[ok]
-        out[missing] = None
-        return out
-    return values
+        by_value = _levels_by_value(lookup)
+        match = [by_value.get(_plain_number(v), v) for v in given_values[present]]
+    elif levels == "string":  # booleans for "True"/"False" text levels
+        words = {str(v).strip().lower(): v for v in lookup}
+        match = [words.get(str(v).lower(), v) for v in given_values[present]]
+    elif levels == "boolean":  # "True", "false" for booleans
+        words = {"true": True, "false": False}
+        match = [words.get(v.strip().lower(), v) for v in given_values[present]]
+    else:  # text for numeric levels
+        parsed = [_parse_number(v) for v in given_values[present]]
+        match = [
+            v if n is None else n
+            for v, n in zip(given_values[present], parsed, strict=True)
+        ]
+    out = np.full(len(given_values), None, dtype=object)
+    out[present] = match
+    return out
 
 
 _NUMBER_KINDS = ("integer", "floating", "mixed-integer-float")
 
 
-def _number_text(value) -> str:
-    """A number as the text a table writes it: ``3`` (also for 3.0), ``2.5``."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value.item() if isinstance(value, np.generic) else value)
+def _kinds_differ(levels: str, given: str) -> bool:
+    """Whether values of pandas kind ``given`` need reading as ``levels``'."""
+    if levels == "string":
+        return given in (*_NUMBER_KINDS, "boolean")
+    if levels == "boolean":
+        return given == "string"
+    return given == "string"
+
+
+def _levels_by_value(lookup) -> dict:
+    """Text levels that are numbers, by their value; a value two levels
+    share (``"1"``, ``"1.0"``) is left out."""
+    found: dict = {}
+    shared = set()
+    for level in lookup:
+        number = _parse_number(level)
+        if number is None:
+            continue
+        if number in found:
+            shared.add(number)
+        found[number] = level
+    for number in shared:
+        del found[number]
+    return found
+
+
+def _plain_number(value):
+    """A numpy or Python number as a Python one (``3.0`` as ``3``)."""
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _parse_number(text):
+    """The number ``text`` writes (an int where it is one), else None."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return _plain_number(number) if math.isfinite(number) else None
 
 
 def _bools_or_numbers(values, lookup):
@@ -449,15 +496,19 @@ def _warn_uninformative(names: list[str], what: str, held: bool = True) -> None:
         )
 
 
-def _warn_unseen_levels(columns, share: float = 0.1) -> None:
+def _warn_unseen_levels(columns, mode=True, share: float = 0.1) -> None:
     """Warn when ``share`` or more of the rows a continued fit trains on hold,
     in some categorical column, a level the fitted encoding does not know
-    (the network reads it as unknown). ``columns``: ``(name, values,
-    codes)`` of each categorical column, as the encoding read them."""
+    (the network reads it as unknown); with ``mode="predict"``, see
+    :func:`_warn_mostly_unseen`. ``columns``: ``(name, values, codes,
+    lookup)`` of each categorical column, as the encoding read them."""
     import pandas as pd
 
+    if mode == "predict":
+        _warn_mostly_unseen(columns)
+        return
     flagged = []
-    for name, values, codes in columns:
+    for name, values, codes, _ in columns:
         unknown = (codes == 0) & ~np.asarray(pd.isna(values), dtype=bool)
         if unknown.sum() >= share * len(unknown) and unknown.any():
             seen = pd.unique(np.asarray(values, dtype=object)[unknown])
@@ -487,8 +538,26 @@ UNSEEN_SAMPLE_ROWS = 10_000
 
 
 def _warn_unseen_at_predict(pre, X) -> None:
+    """:func:`_warn_mostly_unseen` of the first ``UNSEEN_SAMPLE_ROWS`` rows
+    of ``X``, for rows encoded a chunk at a time (a large DataFrame)."""
+    if not pre.categories_ or X.shape[0] < UNSEEN_MIN_VALUES:
+        return
+    rows = X.iloc[:UNSEEN_SAMPLE_ROWS] if _is_dataframe(X) else X[:UNSEEN_SAMPLE_ROWS]
+    names = pre._column_names()
+    lookups = getattr(pre, "_lookups", None) or _lookups(pre.categories_)
+    columns = []
+    for j, lookup in zip(
+        np.flatnonzero(pre.categorical_features_), lookups, strict=True
+    ):
+        values = _category_column(rows, j, names[j])
+        columns.append((names[j], values, _encode_levels(values, lookup), lookup))
+    _warn_mostly_unseen(columns)
+
+
+def _warn_mostly_unseen(columns) -> None:
     """Warn when a categorical column of the rows to predict holds mostly
-    levels the fitted encoding ``pre`` does not know.
+    levels the fitted encoding does not know. ``columns``: ``(name, values,
+    codes, lookup)`` of each categorical column, as the encoding read them.
 
     The network reads them as unknown, so the column tells it nothing: the
     sign of a column whose values changed form since the fit (``"a"`` now
@@ -497,25 +566,17 @@ def _warn_unseen_at_predict(pre, X) -> None:
     """
     import pandas as pd
 
-    if not pre.categories_ or X.shape[0] < UNSEEN_MIN_VALUES:
-        return
-    rows = X.iloc[:UNSEEN_SAMPLE_ROWS] if _is_dataframe(X) else X[:UNSEEN_SAMPLE_ROWS]
-    names = pre._column_names()
-    lookups = getattr(pre, "_lookups", None) or _lookups(pre.categories_)
     flagged = []
-    for j, lookup in zip(
-        np.flatnonzero(pre.categorical_features_), lookups, strict=True
-    ):
-        if not len(lookup):
-            continue  # no level kept at fit (warned about then)
-        values = _category_column(rows, j, names[j])
+    for name, values, codes, lookup in columns:
+        if not len(lookup) or len(codes) < UNSEEN_MIN_VALUES:
+            continue  # no level kept at fit (warned about then), or few rows
         present = ~np.asarray(pd.isna(values), dtype=bool)
-        unknown = (_encode_levels(values, lookup) == 0) & present
+        unknown = (codes == 0) & present
         n_present, n_unknown = int(present.sum()), int(unknown.sum())
         if n_present >= UNSEEN_MIN_VALUES and n_unknown >= UNSEEN_SHARE * n_present:
             new = pd.unique(np.asarray(values, dtype=object)[unknown])[:3].tolist()
             flagged.append(
-                f"{names[j]!r} ({n_unknown} of {n_present} values, e.g. {new}; "
+                f"{name!r} ({n_unknown} of {n_present} values, e.g. {new}; "
                 f"fit saw e.g. {lookup[:3].tolist()})"
             )
     if flagged:

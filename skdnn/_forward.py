@@ -549,8 +549,6 @@ def network_input(pre, X, *, training=False, warn_unseen=False):
     from skdnn._columns import _is_dataframe, _warn_unseen_at_predict
 
     is_array = isinstance(X, np.ndarray)
-    if not training:
-        _warn_unseen_at_predict(pre, X)
     wide = not training and is_array and X.dtype == np.float64
     dtype = np.float64 if wide else np.float32
     if X.shape[0] > PREDICT_BLOCK_ROWS and (
@@ -562,5 +560,9 @@ def network_input(pre, X, *, training=False, warn_unseen=False):
             and not pre.embedding_cardinalities_
         )
     ):
+        if not training:  # encoded a chunk at a time: its first rows read
+            _warn_unseen_at_predict(pre, X)
         return EncodedRows(X, pre, dtype)
+    if not training:
+        warn_unseen = "predict"  # from the codes the encoding computes
     return pre._encode(X, dtype, names_checked=True, warn_unseen=warn_unseen)

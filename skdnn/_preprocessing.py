@@ -461,7 +461,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         about column names, which are not warned about twice.
         ``warn_unseen``: the rows are a continued fit's, warned about when a
         tenth of them hold, in some categorical column, a level this
-        encoding does not know (see :func:`_warn_unseen_levels`)."""
+        encoding does not know; ``"predict"``: rows to predict, warned
+        about when most do (see :func:`_warn_unseen_levels`)."""
         if not hasattr(self, "n_dense_features_"):  # cheaper than check_is_fitted
             check_is_fitted(self, "n_dense_features_")
         # The hot path of a numeric model's predict: a finite float array of
@@ -512,8 +513,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             values = _category_column(X, j, names[j])
             codes[j] = _encode_levels(values, lookup)
             if warn_unseen:
-                unseen.append((names[j], values, codes[j]))
-        _warn_unseen_levels(unseen)
+                unseen.append((names[j], values, codes[j], lookup))
+        _warn_unseen_levels(unseen, warn_unseen)
         for j in self.onehot_features_:
             n_levels = self.categories_[self._category_position(j)].size
             rows = np.flatnonzero(codes[j])

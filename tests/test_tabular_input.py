@@ -95,6 +95,9 @@ def test_unseen_and_missing_levels_predict(messy):
         ([0, 1, 2, 3], [0.0, 1.0, 2.0, 3.0]),
         (["0", "1", "2", "3"], [0.0, 1.0, 2.0, 3.0]),
         ([True, False, True, False], ["True", "False", "true", "FALSE"]),
+        (["False", "True", "True", "False"], [False, True, True, False]),
+        # pandas writes a float column "1.0": read back as numbers later
+        (["1.0", "2.0", "3.0", "4.5"], [1.0, 2.0, 3.0, 4.5]),
     ],
 )
 def test_codes_given_as_text_or_numbers_are_the_same_levels(at_fit, at_predict):
@@ -118,6 +121,26 @@ def test_codes_given_as_text_or_numbers_are_the_same_levels(at_fit, at_predict):
         )
     # text that is no number stays an unseen level, as any other
     assert np.isfinite(clf.predict_proba(other.assign(code="n/a").head(3))).all()
+
+
+def test_text_and_number_levels_match_by_value_never_two_at_once():
+    from skdnn._columns import _encode_levels, _lookups
+
+    def codes(levels, values):
+        return _encode_levels(values, _lookups([np.array(levels)])[0]).tolist()
+
+    # "1" and "1.0" are both 1: a 1.0 given later matches neither
+    assert codes(["1", "1.0", "2"], np.array([1.0, 2.0])) == [0, 3]
+    # a Categorical of codes, either way round
+    assert codes(["0", "1", "2"], pd.Categorical([0, 2, None])) == [1, 3, 0]
+    assert codes([0, 1, 2], pd.Categorical(["0", "2", None])) == [1, 3, 0]
+    # integers beyond float64's precision stay apart
+    big = [2**53 + 1, 2**53 + 2]
+    assert codes(big, np.array([str(big[1]), str(big[0]), "x"], dtype=object)) == [
+        2,
+        1,
+        0,
+    ]
 
 
 def test_a_column_of_mostly_unseen_levels_at_predict_is_warned_about(messy):
