@@ -583,7 +583,9 @@ def _warn_mostly_unseen(columns) -> None:
         warnings.warn(
             f"Column(s) {', '.join(flagged)} hold mostly levels never seen at "
             "fit, which the network reads as unknown. Check that the column "
-            "holds its values as at fit (spelling, case, codes).",
+            "holds its values as at fit (spelling, case, codes), and that the "
+            "fit's rows covered these categories (an identifier belongs out "
+            "of the features).",
             UserWarning,
             stacklevel=user_stacklevel(),
         )
@@ -592,7 +594,7 @@ def _warn_mostly_unseen(columns) -> None:
 #: A categorical column of at least ``IDENTIFIER_MIN_ROWS`` present values,
 #: ``IDENTIFIER_SHARE`` or more of them seen once at fit, is warned about
 #: as an identifier or free text.
-IDENTIFIER_MIN_ROWS = 50
+IDENTIFIER_MIN_ROWS = 200
 IDENTIFIER_SHARE = 0.5
 
 
@@ -607,11 +609,12 @@ def _warn_identifiers(columns) -> None:
         present = int(counts.sum())
         once = int((counts == 1).sum())
         if present >= IDENTIFIER_MIN_ROWS and once >= IDENTIFIER_SHARE * present:
-            flagged.append(f"{name!r} ({once} of {present} values seen once)")
+            flagged.append(repr(name))  # no counts: one warning over folds
     if flagged:
         warnings.warn(
             f"Column(s) {', '.join(flagged)} hold a different value on most "
-            "rows: an identifier or free text. As categories they teach the "
+            "rows (half or more of their values seen once at fit): an "
+            "identifier or free text. As categories they teach the "
             "network nothing that carries to new rows (whose values it has "
             "never seen) and add a weight per value; drop them, or turn them "
             "into features (a count, a date, words).",

@@ -58,8 +58,9 @@ class BestEpoch:
         """Warn when the monitor was undefined at every one of the epochs."""
         if n_epochs and self.undefined == n_epochs and self.monitor != "loss":
             warnings.warn(
-                f"monitor={self.monitor!r} was undefined (NaN) at every epoch, "
-                "as a score is on a hold-out lacking a class, so early stopping "
+                f"monitor={self.monitor!r} was undefined (NaN) at every epoch "
+                "(a score of a hold-out lacking a class, a deviance of "
+                "predictions at or below 0), so early stopping "
                 "could not follow it and the last epoch's weights are kept; "
                 "monitor='val_loss' follows the validation loss.",
                 UserWarning,

@@ -650,6 +650,9 @@ def _keras_bytes(model) -> bytes:
 
 
 def _read_keras(data: bytes):
+    from skdnn._keras import import_keras
+
+    import_keras()  # a process that cannot run Keras says why, unwrapped
     try:
         return _load_keras_model(data)
     except Exception as exc:

@@ -387,7 +387,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         read = []
         for j in np.flatnonzero(self.categorical_features_):
             values = _category_column(X, j, names[j])
-            read.append((names[j], values))
+            read.append((names[j], values if min_count <= 1 else ()))
             levels = _learn_levels(values, min_count)
             if levels.size == 0:
                 (empty if np.all(pd.isna(values)) else rare).append(names[j])

@@ -182,13 +182,16 @@ def _note_tried(step: str, challengers, outcome) -> str:
 
     notes = []
     for name, text in _SETTING.findall(step):
+        text = text.rstrip(".")  # the end of a sentence
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError):
             continue
         for c in challengers:
             if name in c.changes and _same_value(c.changes[name][1], value):
-                notes.append(f"{name}={text} was tried: {outcome(c)}")
+                others = [k for k in c.changes if k != name]
+                along = f" (with {', '.join(others)})" if others else ""
+                notes.append(f"{name}={text} was tried{along}: {outcome(c)}")
                 break
     return f"{step} ({'; '.join(notes)})" if notes else step
 

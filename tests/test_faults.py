@@ -10,6 +10,7 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
+import skdnn
 from skdnn import TaperedMLPClassifier
 
 
@@ -261,12 +262,16 @@ def test_a_save_failing_mid_write_leaves_no_partial_file(
 
 
 def _fit_in_child(args):
-    model, X, y = args
+    model, X, y, path = args
+    try:
+        skdnn.load(path)
+    except RuntimeError as exc:  # as such, not a file error
+        loaded = str(exc)
     try:
         TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, y)
     except RuntimeError as exc:
-        return str(exc), model.predict_proba(X)
-    return "fitted", None
+        return str(exc), loaded, model.predict_proba(X)
+    return "fitted", loaded, None
 
 
 @pytest.mark.skipif(
@@ -274,14 +279,17 @@ def _fit_in_child(args):
     or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow",
     reason="TensorFlow in a process forked after it ran",
 )
-def test_a_fit_in_a_process_forked_after_tensorflow_ran_is_refused(data):
+def test_a_fit_in_a_process_forked_after_tensorflow_ran_is_refused(data, tmp_path):
     # TensorFlow hangs in such a child: the fit waited forever, silently
     import multiprocessing
 
     X, y = data
     model = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, y)
+    skdnn.save(model, tmp_path / "m.skdnn")
+    work = [(model, X, y, tmp_path / "m.skdnn")]
     with multiprocessing.get_context("fork").Pool(1) as pool:
-        message, proba = pool.map_async(_fit_in_child, [(model, X, y)]).get(120)[0]
+        message, loaded, proba = pool.map_async(_fit_in_child, work).get(120)[0]
+    assert loaded == message
     assert "forked from one in which TensorFlow had already run" in message
     assert "'spawn'" in message and "loky" in message
     np.testing.assert_array_equal(proba, model.predict_proba(X))  # numpy only

@@ -452,6 +452,21 @@ def test_advice_repeating_a_lost_move_says_it_was_tried():
     assert _with_tried_moves(other, [lost]).advice[1] == (
         "stop early: early_stopping=False"
     )
+    # a setting at a sentence's end; a move that changed more than it
+    both = SimpleNamespace(
+        move="slow_down",
+        changes={"learning_rate": (1e-3, 3e-4), "epochs": (200, 400)},
+        gain=-0.002,
+        noise=0.004,
+    )
+    slower = replace(diagnosis, advice=("converge slower: learning_rate=0.0003.",))
+    assert (
+        _with_tried_moves(slower, [both])
+        .advice[1]
+        .endswith(
+            "(learning_rate=0.0003 was tried (with epochs): gain -0.002, noise 0.004)"
+        )
+    )
 
 
 class AdditiveNet(StandInNet):
