@@ -58,6 +58,8 @@ def read_csv(path):
                 ):
                     commas[name] = frame[name]
             frame = commas
+        elif separator == ";":
+            frame = _thousands_dots_in_numbers(file, frame, encoding, path)
     except pd.errors.EmptyDataError as exc:
         raise UsageError(f"{path} is empty.") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -76,6 +78,10 @@ def _read_text(file: Path, path, **read_kw):
     read once."""
     import pandas as pd
 
+    with open(file, "rb") as handle:
+        start = handle.read(2)
+    if start in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode Text"
+        return pd.read_csv(file, encoding="utf-16", **read_kw), "utf-16"
     try:
         return pd.read_csv(file, encoding="utf-8", **read_kw), "utf-8"
     except UnicodeDecodeError as exc:
@@ -104,8 +110,11 @@ def _sniff_separator(file: Path) -> str:
     quotes respected, tells them apart where the header alone cannot.
     """
     # the separators and quotes are ASCII: a file in another encoding than
-    # UTF-8 splits the same, its other bytes replaced
-    with open(file, encoding="utf-8", errors="replace") as handle:
+    # UTF-8 splits the same, its other bytes replaced (UTF-16 read as such)
+    with open(file, "rb") as handle:
+        utf16 = handle.read(2) in (b"\xff\xfe", b"\xfe\xff")
+    encoding = "utf-16" if utf16 else "utf-8"
+    with open(file, encoding=encoding, errors="replace") as handle:
         sample = handle.read(1 << 16)
     lines = sample.splitlines()
     if len(sample) == 1 << 16 and len(lines) > 1:
@@ -211,6 +220,40 @@ def _thousands_dots_read(frame):
     return frame
 
 
+# whole numbers written with thousands dots (1.000, 12.500.000), and without
+_THOUSANDS = r"-?[1-9]\d{0,2}(?:\.\d{3})+|-?\d+"
+
+
+def _thousands_dots_in_numbers(file: Path, frame, encoding: str, path):
+    """``frame`` (a ``;``-file without decimal commas) with each column of
+    whole numbers written with thousands dots read as thousands, with a
+    note: pandas read ``1.000`` as 1.0 beside ``800``."""
+    import pandas as pd
+
+    # floats (1.000 read as 1.0) and text (12.500.000 is no float)
+    floats = [name for name in frame.columns if frame[name].dtype.kind not in "biuM"]
+    if not floats:
+        return frame
+    text = pd.read_csv(file, sep=";", encoding=encoding, dtype=str, usecols=floats)
+    frame = frame.copy()
+    for name in floats:
+        values = text[name].dropna().str.strip()
+        values = values[values != ""]
+        dotted = values.str.contains(".", regex=False)
+        if not dotted.any() or not values.str.fullmatch(_THOUSANDS).all():
+            continue
+        numbers = pd.to_numeric(values.str.replace(".", "", regex=False))
+        frame[name] = numbers.reindex(frame.index).astype(float)
+        example = values[dotted].iloc[0]
+        print(
+            f"skdnn: note: column {name!r} of {path} writes whole numbers with "
+            f"thousands dots ({example!r}), as ;-separated files do: read as "
+            f"{int(numbers[dotted].iloc[0])}.",
+            file=sys.stderr,
+        )
+    return frame
+
+
 def _as_numbers(values, *, formatted: bool):
     """``values`` (text) read as numbers, NaN where they do not read;
     ``formatted`` also strips spaces, thousands commas, ``%`` and currency."""
@@ -243,12 +286,14 @@ def _numbers_read_as_text(column):
     return None
 
 
-def note_numbers_read_as_text(X, path) -> None:
+def note_numbers_read_as_text(X, path, *, row_names: bool = True) -> None:
     """A note on stderr for each feature column of numbers read as text, and
-    for a column that names rows (a saved index, an identifier)."""
+    (``row_names``: at training) for a column that names rows (a saved
+    index, an identifier)."""
 
     for name in X.columns:
-        _note_row_names(X[name], name, path)
+        if row_names:
+            _note_row_names(X[name], name, path)
         if X[name].dtype.kind not in "OSUT" and str(X[name].dtype) != "str":
             continue
         found = _numbers_read_as_text(X[name])

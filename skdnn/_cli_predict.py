@@ -9,6 +9,7 @@ array). Split from :mod:`skdnn._cli`, which parses the commands.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -106,13 +107,23 @@ def model_columns(model, X, path, *, target=None):
                 f"{', '.join(missing)}."
             )
         X = X[list(names)]
-        note_numbers_read_as_text(X, path)  # the columns the model reads
-        check_numeric_columns(model, X, path)
+        check_numeric_columns(model, X, path)  # an error before any note
+        # the columns the model reads; their identifiers are the model's own
+        note_numbers_read_as_text(X, path, row_names=False)
         return X
     if X.shape[1] != model.n_features_in_:
+        extra = X.shape[1] - model.n_features_in_
+        hint = (
+            f" (it was trained on an array: leave out the {extra} other "
+            "column(s), such as the target or an identifier"
+            + (", with --keep COLUMN" if target is None else "")
+            + ")"
+            if extra > 0
+            else ""
+        )
         raise UsageError(
             f"{path} has {X.shape[1]} feature columns; the model expects "
-            f"{model.n_features_in_}."
+            f"{model.n_features_in_}{hint}."
         )
     print(
         f"skdnn: warning: the model was trained without column names (on "
@@ -175,7 +186,7 @@ def run_predict(args: argparse.Namespace) -> int:
         result = prediction_table(model, X, proba=not args.no_proba)
     except (ValueError, TypeError) as exc:
         raise UsageError(f"{args.data}: {exc}") from exc
-    kept = frame[args.keep].reset_index(drop=True)
+    kept = _kept_as_written(args.data, args.keep, len(frame))
     clash = sorted(set(kept.columns) & set(result.columns))
     if clash:
         raise UsageError(
@@ -184,16 +195,43 @@ def run_predict(args: argparse.Namespace) -> int:
         )
     table = pd.concat([kept, result], axis=1)
     if out is None:
-        table.to_csv(sys.stdout, index=False)
+        try:
+            table.to_csv(sys.stdout, index=False)
+            sys.stdout.flush()
+        except BrokenPipeError:  # | head: the reader had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     try:
         table.to_csv(out, index=False)
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc}") from exc
     print(f"Wrote {len(table)} predictions of {model_path.name} to {out}")
-    if "prediction" in result:
-        print(_summary(result["prediction"], classifier=is_classifier(model)))
+    columns = [c for c in result.columns if c.startswith("prediction")]
+    for column in columns:
+        line = _summary(result[column], classifier=is_classifier(model))
+        print(line if len(columns) == 1 else f"{column}: {line}")
     return 0
+
+
+def _kept_as_written(path, columns, n_rows):
+    """The ``--keep`` columns of the file as their text (``000123`` stays
+    so, a blank stays blank), to join the predictions back by."""
+    import pandas as pd
+
+    if not columns:
+        return pd.DataFrame(index=range(n_rows))
+    from skdnn._cli_input import _read_text, _sniff_separator
+
+    file = Path(path)
+    text, _ = _read_text(
+        file,
+        path,
+        sep=_sniff_separator(file),
+        dtype=str,
+        keep_default_na=False,
+        usecols=lambda name: name in set(columns),
+    )
+    return text[list(dict.fromkeys(columns))].reset_index(drop=True)
 
 
 def prediction_table(model, X, *, proba: bool = True):

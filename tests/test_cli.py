@@ -772,6 +772,17 @@ def test_a_broken_numeric_target_is_refused_before_training(
             "lat;preis\n48.1372;10,50\n48.1373;11,50\n",
             {"lat": [48.1372, 48.1373], "preis": [10.5, 11.5]},
         ),
+        # ';' with thousands dots and no decimal comma anywhere: pandas read
+        # 1.000 as 1.0 beside 800 (and 12.500.000 as text); a leading 0 is
+        # a decimal (0.125)
+        (
+            "betrag;rate;preis\n800;0.5;2.985\n1.000;0.125;\n12.500.000;1.5;1.200\n",
+            {
+                "betrag": [800, 1000, 12500000],
+                "rate": [0.5, 0.125, 1.5],
+                "preis": [2985, np.nan, 1200],
+            },
+        ),
         # a plain comma file with quoted commas stays a comma file
         ('name,x\n"Smith, J",1\n"Doe, A",2\n', {"name": ["Smith, J", "Doe, A"]}),
     ],
@@ -784,7 +795,7 @@ def test_csv_files_as_people_write_them(tmp_path, text, expected):
     frame = read_csv(path)
     assert set(expected) <= set(frame.columns), list(frame.columns)
     for name, values in expected.items():
-        assert frame[name].tolist() == values
+        assert frame[name].fillna(-1).tolist() == pd.Series(values).fillna(-1).tolist()
 
 
 def test_row_names_and_repeated_column_names_are_pointed_out(tmp_path, capsys):

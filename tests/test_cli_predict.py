@@ -183,3 +183,46 @@ def test_prediction_table_of_multi_output_models():
     np.testing.assert_allclose(
         table[["proba_0", "proba_1"]], multilabel.predict_proba(X[:5])
     )
+
+
+def test_kept_columns_are_copied_as_written(files, tmp_path, capsys):
+    # read as numbers, 000123 came out as 123.0 and a join back failed
+    new = files["new"].copy()
+    new["id"] = [f"{i:06d}" for i in range(len(new))]
+    new.loc[2, "id"] = ""
+    new.to_csv(tmp_path / "ids.csv", index=False)
+    argv = ["predict", files["folder"] / "clf.skdnn", tmp_path / "ids.csv"]
+    code, out, err = _run([*argv, "--keep", "id", "--no-proba"], capsys)
+    assert code == 0, err
+    kept = pd.read_csv(io.StringIO(out), dtype=str, keep_default_na=False)["id"]
+    assert kept.tolist() == new["id"].tolist()
+
+
+def test_a_utf16_file_is_read_as_such(files, tmp_path, capsys):
+    # Excel's "Unicode Text": announced as Windows-1252, then no column found
+    files["new"].to_csv(tmp_path / "u16.csv", index=False, encoding="utf-16")
+    argv = ["predict", files["folder"] / "clf.skdnn", tmp_path / "u16.csv"]
+    code, out, err = _run([*argv, "--no-proba"], capsys)
+    assert code == 0, err
+    expected = files["classifier"].predict(files["new"][files["features"]])
+    assert pd.read_csv(io.StringIO(out))["prediction"].tolist() == expected.tolist()
+
+
+def test_a_closed_pipe_ends_the_command_quietly(files, tmp_path):
+    import subprocess
+    import sys
+
+    many = pd.concat([files["new"]] * 400, ignore_index=True)  # 12,000 rows
+    many.to_csv(tmp_path / "many.csv", index=False)
+    command = (
+        f"{sys.executable} -m skdnn predict {files['folder'] / 'clf.skdnn'} "
+        f"{tmp_path / 'many.csv'} | head -1"
+    )
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.stdout.startswith("prediction,")
+    assert "BrokenPipe" not in result.stderr and "error" not in result.stderr
