@@ -225,30 +225,28 @@ _THOUSANDS = r"-?[1-9]\d{0,2}(?:\.\d{3})+|-?\d+"
 
 
 def _thousands_dots_in_numbers(file: Path, frame, encoding: str, path):
-    """``frame`` (a ``;``-file without decimal commas) with each column of
-    whole numbers written with thousands dots read as thousands, with a
-    note: pandas read ``1.000`` as 1.0 beside ``800``."""
+    """``frame`` (a ``;``-file without decimal commas) as read, with a note
+    for each column of numbers whose dotted values all group digits by
+    three (``1.000``, ``2.985``): thousands dots or three decimals, which
+    the file alone cannot tell; they are read as decimals."""
     import pandas as pd
 
-    # floats (1.000 read as 1.0) and text (12.500.000 is no float)
-    floats = [name for name in frame.columns if frame[name].dtype.kind not in "biuM"]
+    floats = [name for name in frame.columns if frame[name].dtype.kind == "f"]
     if not floats:
         return frame
-    text = pd.read_csv(file, sep=";", encoding=encoding, dtype=str, usecols=floats)
-    frame = frame.copy()
+    text = pd.read_csv(
+        file, sep=";", encoding=encoding, dtype=str, usecols=floats, index_col=False
+    )
     for name in floats:
         values = text[name].dropna().str.strip()
-        values = values[values != ""]
-        dotted = values.str.contains(".", regex=False)
-        if not dotted.any() or not values.str.fullmatch(_THOUSANDS).all():
+        dotted = values[values.str.contains(".", regex=False)]
+        if dotted.empty or not values.str.fullmatch(_THOUSANDS).all():
             continue
-        numbers = pd.to_numeric(values.str.replace(".", "", regex=False))
-        frame[name] = numbers.reindex(frame.index).astype(float)
-        example = values[dotted].iloc[0]
         print(
-            f"skdnn: note: column {name!r} of {path} writes whole numbers with "
-            f"thousands dots ({example!r}), as ;-separated files do: read as "
-            f"{int(numbers[dotted].iloc[0])}.",
+            f"skdnn: note: column {name!r} of {path} writes numbers such as "
+            f"{dotted.iloc[0]!r}, read as {float(dotted.iloc[0])!r}; if its dots "
+            "are thousands separators, as in some ;-separated files, write the "
+            "numbers without them.",
             file=sys.stderr,
         )
     return frame

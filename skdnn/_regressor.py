@@ -44,9 +44,10 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
         absolute error (robust to outlying targets, predicts a median), or
         the Huber loss with ``delta=1``. For the two robust losses the
         target is centred on its median and scaled by the standard
-        deviation of its values clipped to their 5th and 95th percentiles,
-        which a few gross outliers do not inflate; squared error scales it
-        by its mean and standard deviation.
+        deviation of its values clipped to their 5th and 95th percentiles
+        (at least a tenth of the plain one), which a few gross outliers do
+        not inflate; squared error scales it by its mean and standard
+        deviation.
     %(architecture_parameters)s
     validation_split : float in [0, 1), default=0.1
         Fraction of the rows held out (shuffled, seeded by ``random_state``)
@@ -348,6 +349,10 @@ class _EpochSnapshot(RegressorMixin, BaseEstimator):
 #: clipped to these percentiles: a few gross outliers (up to 5 % of the
 #: rows each side) do not inflate it, a wide tail of many rows does.
 ROBUST_PERCENTILES = (5.0, 95.0)
+#: ... and by no less than the plain standard deviation over this: where a
+#: percentile falls in a gap (a target 94 % zeros), the clipped spread
+#: collapses, and the rare values sat tens of spreads away.
+ROBUST_FLOOR = 10.0
 
 
 def _median_and_spread(train: np.ndarray, moments: np.ndarray):
@@ -361,12 +366,14 @@ def _median_and_spread(train: np.ndarray, moments: np.ndarray):
     """
     median = np.median(train, axis=0)
     low, high = np.percentile(train, ROBUST_PERCENTILES, axis=0)
+    floor = moments[:, 1] / ROBUST_FLOOR
     spread = np.array(
         [
             _mean_and_std(np.clip(c, lo, hi))[1]
             for c, lo, hi in zip(train.T, low, high, strict=True)
         ]
     )
+    spread = np.maximum(spread, floor)
     ok = np.isfinite(spread) & (spread > 0) & np.isfinite(median)
     return np.where(ok, median, moments[:, 0]), np.where(ok, spread, moments[:, 1])
 
