@@ -9,8 +9,8 @@ hashing.
 
 from __future__ import annotations
 
-import math
 import numbers
+import re
 import sys
 import warnings
 
@@ -323,8 +323,9 @@ def _text_or_numbers(values, lookup):
     Codes read as text at fit (``dtype=str``) and as numbers later, or the
     reverse, mean the same levels; compared as they are, every one was
     unseen and the network read the column as unknown on every row. Text
-    that is no number stays text (unseen), and a number two text levels
-    both read as (``"1"`` and ``"1.0"``) matches neither.
+    that is no number stays text (unseen); a number several text levels
+    read as (``"1"``, ``"01"``, ``"1.0"``) matches the one Python writes
+    it as, else none.
     """
     import pandas as pd
 
@@ -344,7 +345,7 @@ def _text_or_numbers(values, lookup):
     present = ~np.asarray(pd.isna(values), dtype=bool)
     if levels == "string" and given in _NUMBER_KINDS:
         by_value = _levels_by_value(lookup)
-        match = [by_value.get(_plain_number(v), v) for v in given_values[present]]
+        match = [_level_of(by_value, v) for v in given_values[present]]
     elif levels == "string":  # booleans for "True"/"False" text levels
         words = {str(v).strip().lower(): v for v in lookup}
         match = [words.get(str(v).lower(), v) for v in given_values[present]]
@@ -375,20 +376,27 @@ def _kinds_differ(levels: str, given: str) -> bool:
 
 
 def _levels_by_value(lookup) -> dict:
-    """Text levels that are numbers, by their value; a value two levels
-    share (``"1"``, ``"1.0"``) is left out."""
+    """Text levels that are numbers, by their value: each value's levels."""
     found: dict = {}
-    shared = set()
     for level in lookup:
         number = _parse_number(level)
-        if number is None:
-            continue
-        if number in found:
-            shared.add(number)
-        found[number] = level
-    for number in shared:
-        del found[number]
+        if number is not None:
+            found.setdefault(number, []).append(level)
     return found
+
+
+def _level_of(by_value: dict, value):
+    """The text level of number ``value``: the one level of its value, or
+    among several (``"1"``, ``"01"``, ``"1.0"``) the one Python writes it
+    as; else ``value`` itself (unseen)."""
+    number = _plain_number(value)
+    levels = by_value.get(number)
+    if not levels:
+        return value
+    if len(levels) == 1:
+        return levels[0]
+    written = str(value.item() if isinstance(value, np.generic) else value)
+    return written if written in levels else value
 
 
 def _plain_number(value):
@@ -399,20 +407,25 @@ def _plain_number(value):
     return value
 
 
+#: A number as tables write it, in ASCII digits (no ``1_000``, no digits of
+#: other scripts).
+_NUMBER_TEXT = re.compile(
+    r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?inf(?:inity)?",
+    re.IGNORECASE | re.ASCII,
+)
+
+
 def _parse_number(text):
     """The number ``text`` writes (an int where it is one), else None."""
     if not isinstance(text, str):
         return None
     text = text.strip()
+    if not _NUMBER_TEXT.fullmatch(text):
+        return None
     try:
         return int(text)
     except ValueError:
-        pass
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return _plain_number(number) if math.isfinite(number) else None
+        return _plain_number(float(text))
 
 
 def _bools_or_numbers(values, lookup):

@@ -129,8 +129,13 @@ def test_text_and_number_levels_match_by_value_never_two_at_once():
     def codes(levels, values):
         return _encode_levels(values, _lookups([np.array(levels)])[0]).tolist()
 
-    # "1" and "1.0" are both 1: a 1.0 given later matches neither
-    assert codes(["1", "1.0", "2"], np.array([1.0, 2.0])) == [0, 3]
+    # "1" and "1.0" are both 1: a number matches the one Python writes it
+    # as, and a code written only one way (zero-padded) matches that one
+    assert codes(["1", "1.0", "2"], np.array([1.0, 2.0])) == [2, 3]
+    assert codes(["01", "1"], np.array([1])) == [2]
+    assert codes(["01", "02"], np.array([1, 2])) == [1, 2]
+    # only numbers as tables write them: not 1_2, nor other scripts' digits
+    assert codes([12, 1], np.array(["1_2", "12", "\u0661"], dtype=object)) == [0, 1, 0]
     # a Categorical of codes, either way round
     assert codes(["0", "1", "2"], pd.Categorical([0, 2, None])) == [1, 3, 0]
     assert codes([0, 1, 2], pd.Categorical(["0", "2", None])) == [1, 3, 0]
