@@ -78,10 +78,9 @@ def _read_text(file: Path, path, **read_kw):
     read once."""
     import pandas as pd
 
-    with open(file, "rb") as handle:
-        start = handle.read(2)
-    if start in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode Text"
-        return pd.read_csv(file, encoding="utf-16", **read_kw), "utf-16"
+    encoding = _unicode_bom(file)
+    if encoding:  # Excel's "Unicode Text" (UTF-16), or UTF-32
+        return pd.read_csv(file, encoding=encoding, **read_kw), encoding
     try:
         return pd.read_csv(file, encoding="utf-8", **read_kw), "utf-8"
     except UnicodeDecodeError as exc:
@@ -101,6 +100,18 @@ def _read_text(file: Path, path, **read_kw):
     return frame, encoding
 
 
+def _unicode_bom(file: Path) -> str | None:
+    """``"utf-32"`` or ``"utf-16"`` for a file that starts with that
+    encoding's byte-order mark; else None."""
+    with open(file, "rb") as handle:
+        start = handle.read(4)
+    if start in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    return None
+
+
 def _sniff_separator(file: Path) -> str:
     """The separator that splits the first lines into one same number of
     fields, the most of them; else the header's own, else a comma.
@@ -111,9 +122,7 @@ def _sniff_separator(file: Path) -> str:
     """
     # the separators and quotes are ASCII: a file in another encoding than
     # UTF-8 splits the same, its other bytes replaced (UTF-16 read as such)
-    with open(file, "rb") as handle:
-        utf16 = handle.read(2) in (b"\xff\xfe", b"\xfe\xff")
-    encoding = "utf-16" if utf16 else "utf-8"
+    encoding = _unicode_bom(file) or "utf-8"
     with open(file, encoding=encoding, errors="replace") as handle:
         sample = handle.read(1 << 16)
     lines = sample.splitlines()

@@ -198,10 +198,11 @@ def test_kept_columns_are_copied_as_written(files, tmp_path, capsys):
     assert kept.tolist() == new["id"].tolist()
 
 
-def test_a_utf16_file_is_read_as_such(files, tmp_path, capsys):
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_a_utf16_file_is_read_as_such(files, tmp_path, capsys, encoding):
     # Excel's "Unicode Text": announced as Windows-1252, then no column found
-    files["new"].to_csv(tmp_path / "u16.csv", index=False, encoding="utf-16")
-    argv = ["predict", files["folder"] / "clf.skdnn", tmp_path / "u16.csv"]
+    files["new"].to_csv(tmp_path / "u.csv", index=False, encoding=encoding)
+    argv = ["predict", files["folder"] / "clf.skdnn", tmp_path / "u.csv"]
     code, out, err = _run([*argv, "--no-proba"], capsys)
     assert code == 0, err
     expected = files["classifier"].predict(files["new"][files["features"]])
