@@ -158,14 +158,21 @@ def try_scorers(estimator, scorers: dict, y) -> None:
                     f"scoring={{'recall': make_scorer(recall_score, "
                     f"pos_label={classes[-1]!r})}}."
                 )
-            reason = str(exc).rstrip()
-            if len(reason) > 300:  # a dump of the values scored: cut
-                reason = reason[:300].rsplit(" ", 1)[0] + " ..."
+            reason = _reason(exc)
             if hint and not reason.endswith("."):
                 reason += "."
             raise ValueError(
                 f"scoring={name!r} cannot score this target: {reason}{hint}"
             ) from exc
+
+
+def _reason(exc: Exception) -> str:
+    """A scorer's error message, cut after 300 characters (a dump of the
+    values it scored)."""
+    reason = str(exc).strip()
+    if len(reason) > 300:
+        reason = reason[:300].rsplit(" ", 1)[0] + " ..."
+    return reason
 
 
 def score_epoch(name: str, scorer, snapshot, rows) -> float:
@@ -179,12 +186,9 @@ def score_epoch(name: str, scorer, snapshot, rows) -> float:
     try:
         return scorer(snapshot, *rows)
     except ValueError as exc:
-        reason = str(exc).strip()
-        if len(reason) > 300:
-            reason = reason[:300].rsplit(" ", 1)[0] + " ..."
         warnings.warn(
             f"scoring={name!r} could not score the predictions of some "
-            f"epochs ({reason}); history_ holds NaN for them.",
+            f"epochs ({_reason(exc)}); history_ holds NaN for them.",
             UserWarning,
             stacklevel=user_stacklevel(),
         )
