@@ -59,7 +59,7 @@ def read_csv(path):
                     commas[name] = frame[name]
             frame = commas
         elif separator == ";":
-            frame = _thousands_dots_in_numbers(file, frame, encoding, path)
+            _note_thousands_dots(file, frame, encoding, path)
     except pd.errors.EmptyDataError as exc:
         raise UsageError(f"{path} is empty.") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -70,12 +70,13 @@ def read_csv(path):
     return frame
 
 
-def _read_text(file: Path, path, **read_kw):
+def _read_text(file: Path, path, *, note: bool = True, **read_kw):
     """``pandas.read_csv`` of ``file`` and the encoding that read it: UTF-8,
     or for a file that is not (a spreadsheet's export) Windows-1252, or
-    Latin-1 where Windows-1252 leaves a byte undefined, with a note: every
-    byte reads as some character, and ``é`` as itself. A UTF-8 file is
-    read once."""
+    Latin-1 where Windows-1252 leaves a byte undefined, with a note (unless
+    ``note`` is False: a second read of a file noted already): every byte
+    reads as some character, and ``é`` as itself. A UTF-8 file is read
+    once."""
     import pandas as pd
 
     encoding = _unicode_bom(file)
@@ -91,6 +92,8 @@ def _read_text(file: Path, path, **read_kw):
     except UnicodeDecodeError:
         encoding, name = "latin-1", "Latin-1"  # reads every byte
         frame = pd.read_csv(file, encoding=encoding, **read_kw)
+    if not note:
+        return frame, encoding
     print(
         f"skdnn: note: {path} is not UTF-8 (it holds the byte {byte:#04x} where "
         f"UTF-8 cannot); it is read as {name}. Save it as UTF-8 to be sure of "
@@ -233,16 +236,16 @@ def _thousands_dots_read(frame):
 _THOUSANDS = r"-?[1-9]\d{0,2}(?:\.\d{3})+|-?\d+"
 
 
-def _thousands_dots_in_numbers(file: Path, frame, encoding: str, path):
-    """``frame`` (a ``;``-file without decimal commas) as read, with a note
-    for each column of numbers whose dotted values all group digits by
-    three (``1.000``, ``2.985``): thousands dots or three decimals, which
-    the file alone cannot tell; they are read as decimals."""
+def _note_thousands_dots(file: Path, frame, encoding: str, path) -> None:
+    """A note for each column of numbers of ``frame`` (a ``;``-file without
+    decimal commas, as read) whose dotted values all group digits by three
+    (``1.000``, ``2.985``): thousands dots or three decimals, which the file
+    alone cannot tell; they are read as decimals."""
     import pandas as pd
 
     floats = [name for name in frame.columns if frame[name].dtype.kind == "f"]
     if not floats:
-        return frame
+        return
     text = pd.read_csv(
         file, sep=";", encoding=encoding, dtype=str, usecols=floats, index_col=False
     )
@@ -258,7 +261,6 @@ def _thousands_dots_in_numbers(file: Path, frame, encoding: str, path):
             "numbers without them.",
             file=sys.stderr,
         )
-    return frame
 
 
 def _as_numbers(values, *, formatted: bool):

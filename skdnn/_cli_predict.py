@@ -223,9 +223,10 @@ def _kept_as_written(path, columns, n_rows):
     from skdnn._cli_input import _read_text, _sniff_separator
 
     file = Path(path)
-    text, _ = _read_text(
+    text, _ = _read_text(  # its encoding was noted at the first read
         file,
         path,
+        note=False,
         sep=_sniff_separator(file),
         dtype=str,
         keep_default_na=False,

@@ -227,3 +227,14 @@ def test_a_closed_pipe_ends_the_command_quietly(files, tmp_path):
     )
     assert result.stdout.startswith("prediction,")
     assert "BrokenPipe" not in result.stderr and "error" not in result.stderr
+
+
+def test_a_kept_column_of_a_windows_file_is_noted_once(files, tmp_path, capsys):
+    # --keep reads the file again, as text: its encoding was noted twice
+    new = files["new"].assign(town="Zürich")
+    new.to_csv(tmp_path / "cp.csv", index=False, encoding="cp1252")
+    argv = ["predict", files["folder"] / "clf.skdnn", tmp_path / "cp.csv"]
+    code, out, err = _run([*argv, "--keep", "town", "--no-proba"], capsys)
+    assert code == 0, err
+    assert err.count("is not UTF-8") == 1
+    assert set(pd.read_csv(io.StringIO(out))["town"]) == {"Zürich"}
