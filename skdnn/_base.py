@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
 
 from skdnn._architecture import as_widths, check_keras_name, tapered_widths
 from skdnn._columns import (
+    _as_pandas,
     _check_column_names,
     _check_float32_range,
     _is_dataframe,
@@ -231,8 +232,10 @@ class BaseTaperedMLP(BaseEstimator, ABC):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. Sparse input is densified.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data: a pandas or polars DataFrame (text and category
+            columns encoded, missing values imputed), an array, or a sparse
+            matrix (densified).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values: class labels (or a binary indicator matrix for
             multilabel) for a classifier, numbers in any units for a
@@ -699,6 +702,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         """
         if sp.issparse(X):
             X = X.toarray()
+        X = _as_pandas(X)
         if not _is_dataframe(X):
             X = check_array(
                 X, dtype=None, ensure_all_finite=False, input_name="X", copy=False

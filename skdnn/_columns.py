@@ -38,6 +38,39 @@ def _is_dataframe(X) -> bool:
     return pd is not None and isinstance(X, pd.DataFrame)
 
 
+def _as_pandas(X):
+    """``X`` as it came, or a DataFrame of another library (polars, a
+    pyarrow Table: whatever narwhals reads) as a pandas DataFrame.
+
+    Each column is taken through its own numpy values, so the result does
+    not depend on which converters (pyarrow) are installed: text and
+    categorical columns become objects (missing as None), integer columns
+    with nulls floats with NaN, dates and durations numpy's, refused by name
+    as pandas's are. Column names are kept, and so checked at predict.
+    """
+    if isinstance(X, np.ndarray) or _is_dataframe(X):
+        return X
+    kind = type(X).__name__
+    if kind == "LazyFrame":
+        raise TypeError(
+            "X is a polars LazyFrame; collect it into a DataFrame first (X.collect())."
+        )
+    try:
+        import narwhals.stable.v1 as nw
+    except ImportError:  # scikit-learn < 1.8 reads such frames as arrays
+        return X
+    if not nw.dependencies.is_into_dataframe(X):
+        return X
+    import pandas as pd
+
+    frame = nw.from_native(X, eager_only=True)
+    names = list(frame.columns)
+    columns = {j: frame.get_column(name).to_numpy() for j, name in enumerate(names)}
+    out = pd.DataFrame(columns, index=pd.RangeIndex(frame.shape[0]))
+    out.columns = pd.Index(names, dtype=object)
+    return out
+
+
 def _is_categorical_dtype(dtype) -> bool:
     import pandas as pd
 

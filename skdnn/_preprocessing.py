@@ -37,6 +37,7 @@ from sklearn.utils.validation import (
 
 from skdnn._bins import BIN_HEIGHT, bin_plan, encode_bins, quantile_edges
 from skdnn._columns import (
+    _as_pandas,
     _category_column,
     _check_column_names,
     _encode_levels,
@@ -655,6 +656,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     def _check_input(self, X, *, reset):
         """``X`` as a DataFrame or a 2d ndarray; names and width checked."""
+        X = _as_pandas(X)
         if _is_dataframe(X):
             if X.ndim != 2:
                 raise ValueError("Expected a 2D DataFrame.")

@@ -218,6 +218,69 @@ def test_pyarrow_backed_columns_go_in_as_numpy_backed_ones(messy, backend):
     )
 
 
+def _polars_frame(X):
+    """``X`` as a polars DataFrame, column by column (no pyarrow needed)."""
+    pl = pytest.importorskip("polars")
+    columns = {}
+    for name in X.columns:
+        values = X[name].astype(object).where(X[name].notna(), None).tolist()
+        columns[name] = pl.Series(name, values, strict=False)
+    return pl.DataFrame(columns)
+
+
+def test_polars_frame_goes_in_as_the_pandas_one(messy):
+    # a polars DataFrame was read as an object array: no feature names, and
+    # two swapped columns at predict went unnoticed
+    X, y = messy
+    frame = _polars_frame(X)
+    params = {**FAST, "epochs": 3}
+    expected = TaperedMLPClassifier(**params).fit(X, y)
+    clf = TaperedMLPClassifier(**params).fit(frame, y)
+    assert list(clf.feature_names_in_) == list(X.columns)
+    assert clf.preprocessor_.categorical_features_.tolist() == (
+        expected.preprocessor_.categorical_features_.tolist()
+    )
+    np.testing.assert_allclose(
+        clf.predict_proba(frame), expected.predict_proba(X), rtol=1e-6
+    )
+    np.testing.assert_array_equal(clf.predict(X), clf.predict(frame))
+    swapped = frame.select(["debt", "income", *X.columns[2:]])
+    with pytest.raises(ValueError, match="Column 'income' is not where it was"):
+        clf.predict(swapped)
+    with pytest.raises(TypeError, match="LazyFrame; collect it"):
+        clf.predict(frame.lazy())
+    assert frame.columns == list(X.columns)  # the caller's frame is untouched
+
+
+def test_polars_categorical_and_null_columns_match_pandas():
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(0)
+    n = 200
+    codes = rng.choice(["u", "v", "w"], n)
+    counts = [None if i % 7 == 0 else int(i % 5) for i in range(n)]
+    flags = [None if i % 9 == 0 else bool(i % 2) for i in range(n)]
+    frame = pl.DataFrame(
+        {
+            "code": pl.Series(codes, dtype=pl.Categorical),
+            "count": pl.Series(counts, dtype=pl.Int64),
+            "flag": pl.Series(flags, dtype=pl.Boolean),
+        }
+    )
+    pandas = pd.DataFrame(
+        {
+            "code": pd.Categorical(codes),
+            "count": pd.array(counts, dtype="Int64"),
+            "flag": pd.array(flags, dtype=object),
+        }
+    )
+    pre = TabularPreprocessor().fit(frame)
+    want = TabularPreprocessor().fit(pandas)
+    assert pre.categorical_features_.tolist() == [True, False, True]
+    np.testing.assert_array_equal(pre.transform(frame), want.transform(pandas))
+    with pytest.raises(ValueError, match="Column 'day' holds dates"):
+        TabularPreprocessor().fit(frame.with_columns(day=pl.date(2024, 1, 1)))
+
+
 def test_raw_frame_matches_a_hand_built_pipeline(messy):
     X, y = messy
     X_train, X_test, y_train, y_test = train_test_split(
