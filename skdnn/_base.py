@@ -434,7 +434,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 self._restore(runner, tracker.weights)
         elif average.momentum:  # the model holds the trained weights
             self._restore(runner, last_good)
-        self._finish_history(restored_epoch)
+        self._finish_history(restored_epoch, first_epoch)
 
     def _fit_metric(self, metric: float) -> float:
         """The training rows' epoch metric, as the compiled loop summed it."""
@@ -457,11 +457,13 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         runner.set_weights(weights.values)
         self._plan = weights.plan
 
-    def _finish_history(self, best_epoch):
+    def _finish_history(self, best_epoch, first_epoch=1):
         """Set ``history_`` and the attributes read from it.
 
         ``best_epoch`` is the epoch whose weights early stopping restored;
-        without it, the best epoch is read from the whole history.
+        without it, the best epoch is read from the epochs of this call,
+        from ``first_epoch`` on (a continued fit's earlier epochs are those
+        of weights it no longer has), the last when none has the monitor.
         """
         import pandas as pd
 
@@ -471,12 +473,14 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         self.n_iter_ = len(history)
         if best_epoch is None:
             monitor, maximise = self._resolve_monitor("val_loss" in history)
-            values = history[monitor].to_numpy() if monitor in history else None
+            values = None
+            if monitor in history:
+                values = history[monitor].to_numpy()[first_epoch - 1 :]
             if values is None or np.all(np.isnan(values)):
                 best_epoch = len(history)
             else:
                 best = np.nanargmax(values) if maximise else np.nanargmin(values)
-                best_epoch = int(best) + 1
+                best_epoch = int(best) + first_epoch
         self.best_epoch_ = int(best_epoch) if len(history) else 0
         self.loss_curve_ = history["loss"].tolist() if len(history) else []
         val_metric = f"val_{self._metric_name}"

@@ -135,8 +135,10 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         Training loss per epoch, as in :class:`~sklearn.neural_network.MLPClassifier`.
     validation_scores_ : list of float or None
         Validation accuracy per epoch (``val_accuracy``), None without a
-        validation set. With ``class_weight="balanced_logits"`` it is the
-        accuracy of the network's decisions before the shift, so on
+        validation set; for multilabel targets, as :meth:`score` reads it,
+        the share of rows whose labels are all right. With
+        ``class_weight="balanced_logits"`` it is the accuracy of the
+        network's decisions before the shift, so on
         imbalanced rows it can stand above :meth:`score` (0.90 against 0.71
         on a 90 % majority): record ``scoring="balanced_accuracy"`` (or
         ``"recall"``) to follow the estimator's own decisions per epoch.

@@ -187,6 +187,18 @@ class MultilabelHead(BinaryHead):
     def n_outputs(self, n_targets: int) -> int:
         return n_targets
 
+    # The epoch's accuracy is scikit-learn's for multilabel targets (the
+    # estimator's ``score``): a row counts when every label is right, not
+    # each label on its own.
+
+    def metric_rows(self, y, logits):
+        ops = _keras().ops
+        hit = ops.cast(ops.equal(logits > 0, y > 0.5), "float32")
+        return ops.min(hit, axis=-1)
+
+    def metric_sum(self, Y, output):
+        return float(np.sum(np.all((output > 0.5) == (Y > 0.5), axis=1)))
+
 
 class MulticlassHead(_Head):
     """Three classes or more: a softmax over one output per class.
@@ -244,10 +256,11 @@ class MulticlassHead(_Head):
 class RegressionHead(_Head):
     """Continuous targets: one linear output per (standardised) target.
 
-    The epoch metric is R² of the standardised targets (pooled over the
-    targets, weighting each by its spread, which on the standardised targets
-    is close to the uniform average; with one target it is exact). R² is
-    unchanged by the standardisation, so it reads in the user's units too.
+    The epoch metric is R² of the standardised targets: on the validation
+    rows, each target's R² averaged (scikit-learn's ``r2_score``); on the
+    training rows, where every standardised target has mean 0 and variance
+    1, the pooled R², which is then that average too. R² is unchanged by the
+    standardisation, so it reads in the user's units too.
 
     Parameters
     ----------
@@ -309,16 +322,28 @@ class RegressionHead(_Head):
         return self.loss(Y, output)
 
     def metric_sum(self, Y, output):
-        return float(np.sum(np.mean(np.square(Y - output), axis=1)))
+        # per target: the validation R² averages the targets' own
+        return np.sum(np.square(Y - output), axis=0) / Y.shape[1]
 
-    def finish_metric(self, total: float, n_rows: int, Y=None) -> float:
-        # Without Y: the training rows, on which every standardised target
-        # has mean 0 and mean square 1, so the total sum of squares is n.
+    def finish_metric(self, total, n_rows: int, Y=None) -> float:
+        # Without Y: the training rows (a sum over rows of each row's mean
+        # squared error), on which every standardised target has mean 0 and
+        # mean square 1, so the total sum of squares is n and the pooled R²
+        # is the targets' average.
         if Y is None:
             spread = float(n_rows)
-        else:
-            spread = float(np.sum(np.mean(np.square(Y - Y.mean(axis=0)), axis=1)))
-        return 1.0 - total / spread if spread > 0 else float("nan")
+            return 1.0 - float(np.sum(total)) / spread if spread > 0 else float("nan")
+        if n_rows == 0:
+            return float("nan")
+        # With Y (the validation rows): each target's R², averaged as
+        # scikit-learn's r2_score does by default; a target constant on
+        # these rows scores 1 when predicted exactly and 0 otherwise, as
+        # there.
+        error = np.asarray(total, dtype=np.float64) * Y.shape[1]
+        spread = np.sum(np.square(Y - Y.mean(axis=0)), axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(spread > 0, 1.0 - error / spread, (error == 0) * 1.0)
+        return float(np.mean(r2))
 
     def link(self, logits):
         return np.array(logits, dtype=np.float64)

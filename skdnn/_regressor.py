@@ -110,8 +110,8 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
 
     The training ``r2`` is computed from the epoch's batches with dropout
     on, as Keras reports training metrics; ``val_r2`` is the R² of the
-    held-out rows in inference mode (pooled over the targets in proportion
-    to their spread when there are several).
+    held-out rows in inference mode, each target's averaged as
+    :func:`~sklearn.metrics.r2_score` (and :meth:`score`) average them.
 
     Examples
     --------

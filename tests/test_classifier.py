@@ -13,9 +13,15 @@ import pandas as pd
 import pytest
 from sklearn import config_context
 from sklearn.base import clone, is_classifier
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.metrics import balanced_accuracy_score, log_loss, recall_score
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    hamming_loss,
+    log_loss,
+    recall_score,
+)
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
@@ -660,6 +666,26 @@ def test_multilabel_targets_are_not_shifted(small_data):
     np.testing.assert_array_equal(default.predict_proba(X), plain.predict_proba(X))
 
 
+def test_multilabel_accuracy_per_epoch_is_the_estimators_score():
+    # it was each label's accuracy (1 - Hamming loss: 0.751 against a score
+    # of 0.325 in the review's case), under the name of scikit-learn's
+    # accuracy, which for multilabel targets counts a row when all its
+    # labels are right
+    X, Y = make_multilabel_classification(400, 10, n_classes=5, random_state=0)
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(16,), epochs=3, random_state=0, early_stopping=False
+    ).fit(X[:300], Y[:300], validation_data=(X[300:], Y[300:]))
+    score = clf.score(X[300:], Y[300:])
+    assert clf.validation_scores_[-1] == pytest.approx(score)
+    assert clf.history_["val_accuracy"].iloc[-1] == pytest.approx(score)
+    assert score < 1 - hamming_loss(Y[300:], clf.predict(X[300:])) - 0.1
+    # the training rows' accuracy, summed as the epoch trains, is a row's too
+    train = clf.history_["accuracy"].iloc[-1]
+    subset = accuracy_score(Y[:300], clf.predict(X[:300]))
+    labels = 1 - hamming_loss(Y[:300], clf.predict(X[:300]))
+    assert abs(train - subset) < abs(train - labels) / 3
+
+
 # --------------------------------------------------------------------------
 # Callbacks, warm start, partial_fit
 # --------------------------------------------------------------------------
@@ -701,6 +727,23 @@ def test_warm_start_extends_the_history(small_data, fast_params):
     assert clf.n_iter_ == 10
     assert list(clf.history_.index) == list(range(1, 11))
     pd.testing.assert_frame_equal(clf.history_.iloc[:5], first)
+
+
+def test_best_epoch_of_a_continued_fit_is_one_of_its_own():
+    # without early stopping, best_epoch_ was read from the whole history:
+    # an epoch of an earlier call, whose weights the model no longer has
+    X, y = make_classification(600, 10, n_informative=3, flip_y=0.3, random_state=0)
+    params = {"hidden_layer_sizes": (64,), "epochs": 10, "learning_rate": 1e-2}
+    clf = TaperedMLPClassifier(
+        **params, random_state=0, warm_start=True, early_stopping=False
+    ).fit(X, y)
+    clf.fit(X, y)
+    val_loss = clf.history_["val_loss"]
+    assert clf.best_epoch_ == int(val_loss.loc[11:].idxmin())
+    assert val_loss.loc[:10].min() < val_loss.loc[11:].min()  # as the case needs
+    clf.set_params(warm_start=False).fit(X, y)
+    clf.partial_fit(X, y)  # one epoch, without a hold-out
+    assert clf.best_epoch_ == clf.n_iter_ == 11
 
 
 def test_partial_fit_takes_a_chunk_of_one_class_and_a_refused_call_counts_nothing():

@@ -131,6 +131,27 @@ def test_multi_output(multi_output):
     assert TaperedMLPRegressor(**FAST).fit(X, Y[:, 0]).predict(X[:5]).shape == (5,)
 
 
+def test_validation_r2_of_several_targets_is_scikit_learns(multi_output):
+    # the validation R² pooled the targets by their spread on the validation
+    # rows (0.109 against r2_score's 0.237 in the review's case), though
+    # history_ and validation_scores_ say it is scikit-learn's R²
+    X, Y = multi_output
+    Y = Y * np.array([1.0, 50.0, 0.02])  # targets of very different units
+    X_val, Y_val = X[200:], Y[200:].copy()
+    Y_val[:, 1] = Y_val[:, 1] * 0.2 + 30.0  # a narrower spread than trained on
+    reg = TaperedMLPRegressor(
+        hidden_layer_sizes=(8,), epochs=3, random_state=0, early_stopping=False
+    ).fit(X[:200], Y[:200], validation_data=(X_val, Y_val))
+    want = r2_score(Y_val, reg.predict(X_val))
+    assert reg.validation_scores_[-1] == pytest.approx(want, abs=1e-5)
+    assert reg.history_["val_r2"].iloc[-1] == pytest.approx(want, abs=1e-5)
+    # the pooled R², in the training rows' standardised units
+    units = Y[:200].std(axis=0) ** 2
+    error = np.sum((Y_val - reg.predict(X_val)) ** 2 / units)
+    pooled = 1 - error / np.sum((Y_val - Y_val.mean(axis=0)) ** 2 / units)
+    assert abs(want - pooled) > 0.01  # the case tells the two apart
+
+
 @pytest.mark.parametrize("loss", ["absolute_error", "huber"])
 def test_robust_losses_resist_outlying_targets(loss):
     rng = np.random.default_rng(0)
