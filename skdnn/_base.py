@@ -71,6 +71,7 @@ from skdnn._training import (
     row_indices,
 )
 from skdnn._user_warnings import user_stacklevel
+from skdnn._validation import given_validation_set, validation_arguments
 
 OPTIMIZERS = {
     "adam": "Adam",
@@ -227,7 +228,17 @@ class BaseTaperedMLP(BaseEstimator, ABC):
     # ------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, validation_data=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        validation_data=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Train the network and record its learning curves.
 
         Parameters
@@ -242,16 +253,32 @@ class BaseTaperedMLP(BaseEstimator, ABC):
             regressor.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the training loss.
-        validation_data : tuple (X_val, y_val), default=None
-            Validation set replacing the ``validation_split`` hold-out; its
-            targets are read like ``y``.
+        validation_data : tuple (X_val, y_val[, sample_weight_val]), default=None
+            Validation set replacing the ``validation_split`` hold-out, as
+            Keras takes it; the same as ``X_val`` and ``y_val``.
+        X_val : array-like or DataFrame of shape (n_val_samples, n_features), \
+                default=None
+            Validation rows replacing the ``validation_split`` hold-out (the
+            curves' ``val_`` columns and early stopping read them), as
+            :class:`~sklearn.ensemble.HistGradientBoostingClassifier` takes
+            them. In a :class:`~sklearn.pipeline.Pipeline`, build it with
+            ``transform_input=["X_val"]`` (and route ``X_val`` and ``y_val``
+            with ``set_fit_request``) so that they go through the steps
+            before the network, as ``X`` does; ``validation_data`` would
+            reach it untransformed.
+        y_val : array-like of shape (n_val_samples,) or (n_val_samples, n_outputs), \
+                default=None
+            Targets of ``X_val``, read like ``y``.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation rows in the validation loss.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, validation_data, incremental=False)
+        given = validation_arguments(validation_data, X_val, y_val, sample_weight_val)
+        return self._fit(X, y, sample_weight, given, incremental=False)
 
     def _fit(self, X, y, sample_weight, validation_data, *, incremental, classes=None):
         # "_network", not model_: reading model_ would build the Keras model
@@ -782,10 +809,11 @@ class BaseTaperedMLP(BaseEstimator, ABC):
         return holdout_rows(Y.shape[0], self.validation_split, codes, rng, weights)
 
     def _validation_set(self, X, Y, weights, val_rows, validation_data):
-        """The validation set: ``validation_data``, or the held-out rows, read
-        from X where they lie (gathered once when few) and weighted as the
-        training loss is (``validation_data`` by its target weights alone), so
-        that both curves measure one objective, the one early stopping follows.
+        """The validation set: the one given to fit (``validation_data``, as
+        :func:`skdnn._validation.validation_arguments` reads it), or the
+        held-out rows, read from X where they lie (gathered once when few);
+        each weighted as the training loss is, so that both curves measure
+        one objective, the one early stopping follows.
         """
         if validation_data is None:
             if val_rows is None:
@@ -795,25 +823,7 @@ class BaseTaperedMLP(BaseEstimator, ABC):
                 # a small hold-out is read here once, not again every epoch
                 X_val, rows = gather(X, rows, X.dtype), None
             return ValidationSet(X_val, rows, Y[val_rows], weights[val_rows])
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("validation_data must be a tuple (X_val, y_val).")
-        try:  # an error names validation_data, not the X and y of fit
-            if validation_data[1] is None:
-                raise ValueError("y_val is None.")
-            X_val, y_val = self._validate_input(*validation_data, reset=False)
-            y_val = self._check_y(y_val)
-        except (ValueError, TypeError) as exc:
-            kind = TypeError if isinstance(exc, TypeError) else ValueError
-            raise kind(f"validation_data (X_val, y_val): {exc}") from exc
-        # (not transform, whose output follows set_output / set_config)
-        X_val = self.preprocessor_._encode(X_val, np.float32, names_checked=True)
-        Y_val = self._rescale_targets(
-            self._encode_targets(y_val, "y_val in validation_data")
-        )
-        w_val = self._target_weights(y_val)
-        if w_val is None:
-            w_val = np.ones(X_val.shape[0])
-        return ValidationSet(X_val, None, Y_val, w_val)
+        return given_validation_set(self, validation_data)
 
     def _seed_sequence(self):
         return seed_sequence(self.random_state)

@@ -223,6 +223,78 @@ def test_string_labels_in_validation_data(small_data, fast_params):
         clf.fit(X[:150], names[y[:150]], validation_data=(X[150:], ["cow"] * 50))
 
 
+def test_x_val_goes_through_a_pipeline_as_x_does(small_data, fast_params):
+    # validation_data reached the network untransformed inside a Pipeline,
+    # and transform_input cannot transform a tuple: X_val and y_val, as
+    # HistGradientBoostingClassifier takes them, go through its steps
+    X, y = small_data
+    X = X * 100 + 50  # far from the scaled rows the network trains on
+    X_fit, y_fit, X_val, y_val = X[:150], y[:150], X[150:], y[150:]
+    scaler = StandardScaler().fit(X_fit)
+    direct = TaperedMLPClassifier(**fast_params).fit(
+        scaler.transform(X_fit), y_fit, X_val=scaler.transform(X_val), y_val=y_val
+    )
+    with config_context(enable_metadata_routing=True):
+        net = TaperedMLPClassifier(**fast_params).set_fit_request(
+            X_val=True, y_val=True
+        )
+        pipe = Pipeline(
+            [("scale", StandardScaler()), ("net", net)], transform_input=["X_val"]
+        ).fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
+    np.testing.assert_allclose(
+        pipe[-1].history_["val_loss"], direct.history_["val_loss"], rtol=1e-5
+    )
+    by_tuple = TaperedMLPClassifier(**fast_params).fit(
+        scaler.transform(X_fit),
+        y_fit,
+        validation_data=(scaler.transform(X_val), y_val),
+    )
+    pd.testing.assert_frame_equal(by_tuple.history_, direct.history_)
+
+
+def test_sample_weight_val_weighs_the_validation_loss(small_data, fast_params):
+    X, y = small_data
+    half = np.r_[np.ones(25), np.zeros(25)]
+    weighted = TaperedMLPClassifier(**fast_params).fit(
+        X[:150], y[:150], X_val=X[150:], y_val=y[150:], sample_weight_val=half
+    )
+    kept = TaperedMLPClassifier(**fast_params).fit(
+        X[:150], y[:150], validation_data=(X[150:175], y[150:175])
+    )
+    np.testing.assert_allclose(
+        weighted.history_["val_loss"], kept.history_["val_loss"], rtol=1e-5
+    )
+    as_triple = TaperedMLPClassifier(**fast_params).fit(
+        X[:150], y[:150], validation_data=(X[150:], y[150:], half)
+    )
+    pd.testing.assert_frame_equal(as_triple.history_, weighted.history_)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"X_val": 0, "validation_data": (0, 0)}, "either as validation_data"),
+        ({"X_val": 0}, "X_val was given without y_val"),
+        ({"y_val": 0}, "y_val was given without X_val"),
+        ({"sample_weight_val": [1.0]}, "sample_weight_val was given without"),
+        ({"validation_data": (0,)}, "must be a tuple"),
+    ],
+)
+def test_a_validation_set_given_halfway_is_refused(small_data, kwargs, message):
+    X, y = small_data
+    with pytest.raises(ValueError, match=message):
+        TaperedMLPClassifier(epochs=1).fit(X, y, **kwargs)
+
+
+def test_a_bad_x_val_is_named_as_such(small_data, fast_params):
+    X, y = small_data
+    clf = TaperedMLPClassifier(**fast_params)
+    with pytest.raises(ValueError, match=r"^X_val, y_val: X has 3 features"):
+        clf.fit(X, y, X_val=X[:50, :3], y_val=y[:50])
+    with pytest.raises(ValueError, match=r"^X_val, y_val: .*sample_weight"):
+        clf.fit(X, y, X_val=X[:50], y_val=y[:50], sample_weight_val=np.ones(3))
+
+
 @pytest.mark.parametrize(
     ("validation_data", "message"),
     [
