@@ -33,12 +33,18 @@ from sklearn.base import (
     is_classifier,
 )
 from sklearn.exceptions import FitFailedWarning, NotFittedError
-from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils import check_random_state, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils._tags import get_tags
-from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
@@ -54,6 +60,7 @@ from skdnn._search_folds import (
     check_targets,
     fit_fold,
     routed_params,
+    search_scorer,
     searched_network,
 )
 from skdnn._user_warnings import user_stacklevel
@@ -134,7 +141,9 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         or callable. None scores classifiers by ``"balanced_accuracy"``
         (the mean recall of the classes: recall first, but not won by
         predicting one class everywhere) and other estimators, or
-        multilabel targets, by their ``score`` method.
+        multilabel targets, by their ``score`` method. With metadata
+        routing, the default takes ``sample_weight`` when the estimator's
+        ``score`` requests it (``set_score_request``).
     cv : int, cross-validation generator or iterable, default=5
         Folds, as in :class:`~sklearn.model_selection.GridSearchCV`. An int
         makes that many shuffled folds, stratified for classifiers, seeded
@@ -373,7 +382,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
             base_final.get_params(deep=False)["random_state"] is None
         ):
             base.set_params(**{f"{prefix}random_state": int(rng.randint(2**31 - 1))})
-        self.scorer_ = self._scorer(base, y)
+        self.scorer_ = search_scorer(base, self.scoring, y)
         self._prefix = prefix
         start_design = {
             key: value
@@ -553,7 +562,7 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.predict_log_proba(X)
 
-    def score(self, X, y=None):
+    def score(self, X, y=None, **params):
         """Score the refitted accepted design with ``scorer_``.
 
         Parameters
@@ -562,6 +571,10 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
             Input data.
         y : array-like of shape (n_samples,)
             True targets.
+        **params : dict
+            With metadata routing enabled, what the scorer requests (such as
+            ``sample_weight``), as :meth:`GridSearchCV.score
+            <sklearn.model_selection.GridSearchCV.score>` takes it.
 
         Returns
         -------
@@ -571,7 +584,13 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
         """
         _search_estimator_has("score")(self)
         check_is_fitted(self, "best_estimator_")
-        return float(self.scorer_(self.best_estimator_, X, y))
+        _raise_for_params(params, self, "score")
+        score_params = (
+            process_routing(self, "score", **params).scorer["score"]
+            if _routing_enabled()
+            else {}
+        )
+        return float(self.scorer_(self.best_estimator_, X, y, **score_params))
 
     @property
     def classes_(self):
@@ -607,12 +626,6 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
                 "the others (cross_validate(search.best_estimator_, ...))."
             )
         super()._validate_params()
-
-    def _scorer(self, estimator, y):
-        if self.scoring is None and is_classifier(estimator):
-            if type_of_target(y) in ("binary", "multiclass"):
-                return check_scoring(estimator, "balanced_accuracy")
-        return check_scoring(estimator, self.scoring)
 
     def _prefixed(self, design: dict) -> dict:
         return {f"{self._prefix}{k}": v for k, v in design.items()}
@@ -748,8 +761,10 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
 
         With ``sklearn.set_config(enable_metadata_routing=True)``, what
         ``fit`` is given goes to the estimator's ``fit``, the splitter's
-        ``split`` and a given ``scoring`` as each requests it (the default
-        scorer takes none, as without routing).
+        ``split`` and the scorer as each requests it; the default scorer
+        takes what the estimator's ``score`` requests
+        (``set_score_request``), as :class:`GridSearchCV`'s does, and so
+        does :meth:`score`.
 
         Returns
         -------
@@ -770,11 +785,12 @@ class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
             estimator=self.estimator,
             method_mapping=MethodMapping().add(caller="fit", callee="fit"),
         )
-        if self.scoring is not None:  # the default scorer takes no metadata
-            router.add(
-                scorer=check_scoring(self.estimator, self.scoring),
-                method_mapping=MethodMapping().add(caller="fit", callee="score"),
-            )
+        router.add(
+            scorer=search_scorer(self.estimator, self.scoring),
+            method_mapping=MethodMapping()
+            .add(caller="fit", callee="score")
+            .add(caller="score", callee="score"),
+        )
         return router.add(
             splitter=self.cv,
             method_mapping=MethodMapping().add(caller="fit", callee="split"),

@@ -15,9 +15,16 @@ import warnings
 from dataclasses import replace
 
 import numpy as np
+from sklearn.base import is_classifier
+from sklearn.metrics import check_scoring
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing
-from sklearn.utils.metadata_routing import _routing_enabled, process_routing
+from sklearn.utils.metadata_routing import (
+    _routing_enabled,
+    get_routing_for_object,
+    process_routing,
+)
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples
 
 from skdnn._columns import checked_targets
@@ -89,6 +96,34 @@ def _rows_of(params: dict, rows, n: int) -> dict:
         else value
         for key, value in params.items()
     }
+
+
+def search_scorer(estimator, scoring, y=None):
+    """The scorer of a design search: ``scoring``; by default balanced
+    accuracy for a classifier of one label per row, else the estimator's
+    ``score``. Without ``y`` (the search's metadata routing), the default
+    stands in for either.
+
+    With metadata routing, the default scorer takes ``sample_weight`` when
+    the estimator's own ``score`` requests it (``set_score_request``), as
+    the default scorer of scikit-learn's searches does, and otherwise none
+    (where those searches refuse a request left unset).
+    """
+    if scoring is not None:
+        return check_scoring(estimator, scoring)
+    if not is_classifier(estimator):
+        if y is not None:
+            return check_scoring(estimator)
+        scorer = check_scoring(estimator, "r2")
+    elif y is None or type_of_target(y) in ("binary", "multiclass"):
+        scorer = check_scoring(estimator, "balanced_accuracy")
+    else:  # multilabel: the estimator's score
+        return check_scoring(estimator)
+    if _routing_enabled():
+        routing = get_routing_for_object(estimator)
+        wanted = bool(routing.consumes("score", ["sample_weight"]))
+        scorer = scorer.set_score_request(sample_weight=wanted)
+    return scorer
 
 
 def routed_params(search, fit_params: dict, groups) -> Bunch:

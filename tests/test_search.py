@@ -760,6 +760,53 @@ def test_metadata_is_routed_as_scikit_learn_searches_route_it():
         GridSearchCV(inner, {"max_rounds": [0]}, cv=2).fit(X, y, sample_weight=weights)
 
 
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_the_default_scorer_takes_the_weights_score_requests(kind):
+    # with routing, the default scorer ignored the estimator's
+    # set_score_request(sample_weight=True), which GridSearchCV honours;
+    # score() took no weights at all
+    import sklearn
+    from sklearn.metrics import balanced_accuracy_score, r2_score
+    from sklearn.model_selection import KFold
+
+    from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    if kind == "classifier":
+        y = (X[:, 0] + rng.normal(size=120) > 0).astype(int)
+        net, metric = TaperedMLPClassifier, balanced_accuracy_score
+    else:
+        y = X[:, 0] + rng.normal(size=120)
+        net, metric = TaperedMLPRegressor, r2_score
+    weights = np.where(X[:, 1] > 0, 20.0, 1.0)
+    folds = list(KFold(2).split(X))
+    net = net(hidden_layer_sizes=(4,), epochs=3, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        requested = clone(net).set_fit_request(sample_weight=True)
+        search = DesignSearchCV(
+            requested.set_score_request(sample_weight=True), cv=folds, max_rounds=0
+        ).fit(X, y, sample_weight=weights)
+        for k, (train, test) in enumerate(folds):
+            fold = clone(requested).fit(
+                X[train], y[train], sample_weight=weights[train]
+            )
+            want = metric(y[test], fold.predict(X[test]), sample_weight=weights[test])
+            got = search.cv_results_[f"split{k}_test_score"][0]
+            assert got == pytest.approx(want)
+            assert got != pytest.approx(metric(y[test], fold.predict(X[test])))
+        best = search.best_estimator_
+        weighted = metric(y, best.predict(X), sample_weight=weights)
+        assert search.score(X, y, sample_weight=weights) == pytest.approx(weighted)
+        declined = clone(net).set_fit_request(sample_weight=True)
+        unweighted = DesignSearchCV(
+            declined.set_score_request(sample_weight=False), cv=folds, max_rounds=0
+        ).fit(X, y, sample_weight=weights)
+        assert unweighted.best_score_ != pytest.approx(search.best_score_)
+    with pytest.raises(ValueError, match="sample_weight"):  # routing off
+        search.score(X, y, sample_weight=weights)
+
+
 def test_an_estimator_class_is_refused_clearly():
     from skdnn import TaperedMLPClassifier
 
