@@ -796,9 +796,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.categorical = True
-        # Text is read from DataFrame columns and from declared categorical
-        # columns; an undeclared object array is converted to numbers, which
-        # is what scikit-learn's "string" tag would have us skip.
+        # Text is read from DataFrame columns, declared categorical columns
+        # and the text columns of an object array; but under "from_dtype" a
+        # numeric array of strings is read as numbers, and the "string"
+        # tag's checks (text in a plain array) would see them refused.
         spec = self.categorical_features
         tags.input_tags.string = not (spec is None or isinstance(spec, str))
         tags.transformer_tags.preserves_dtype = ["float32"]

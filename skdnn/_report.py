@@ -283,10 +283,20 @@ def _check_datasets(datasets) -> dict:
 
 
 def _target_kind(estimator, datasets) -> str:
-    """ "binary", "multiclass" or "multilabel"."""
+    """ "binary", "multiclass" or "multilabel"; ValueError for several
+    outputs of classes (which scikit-learn's metrics do not score)."""
     y = next(iter(datasets.values()))[1]
-    if type_of_target(y) == "multilabel-indicator":
+    kind = type_of_target(y)
+    if kind == "multilabel-indicator":
         return "multilabel"
+    if kind == "multiclass-multioutput":
+        raise ValueError(
+            "evaluation_report scores a target of one label per row, or a "
+            "multilabel indicator matrix; this target has several outputs of "
+            "classes (multiclass-multioutput), which scikit-learn's metrics "
+            "do not score. Report each output on its own (an estimator per "
+            "output, as MultiOutputClassifier.estimators_ holds them)."
+        )
     classes = getattr(estimator, "classes_", None)
     if classes is None:
         classes = _classes(estimator, datasets)

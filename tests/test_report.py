@@ -468,6 +468,18 @@ def test_a_continuous_target_scored_by_a_classifier_is_named_briefly():
     assert len(message) < 600
 
 
+def test_several_outputs_of_classes_are_refused_clearly():
+    # a MultiOutputClassifier (or a forest) of two class columns died in
+    # the label check with "unhashable type: 'numpy.ndarray'"
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = make_classification(n_samples=60, random_state=0)
+    Y = np.column_stack([np.where(y == 1, "yes", "no"), np.arange(60) % 3])
+    forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match="several outputs of classes"):
+        evaluation_report(forest, {"test": (X, Y)})
+
+
 def test_a_label_the_estimator_never_saw_is_named():
     X = np.array([[0.0], [1.0], [2.0], [3.0]])
     y = np.array(["bad", "good", "bad", "good"], dtype=object)
