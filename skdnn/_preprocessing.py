@@ -797,9 +797,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.input_tags.categorical = True
         # Text is read from DataFrame columns, declared categorical columns
-        # and the text columns of an object array; but under "from_dtype" a
-        # numeric array of strings is read as numbers, and the "string"
-        # tag's checks (text in a plain array) would see them refused.
+        # and the text columns of an object array; the "string" tag stays
+        # off unless columns are declared because scikit-learn's
+        # check_dtype_object then expects a fit to take a dict among
+        # numbers, which a numeric column refuses (with the TypeError that
+        # the check expects of estimators without the tag).
         spec = self.categorical_features
         tags.input_tags.string = not (spec is None or isinstance(spec, str))
         tags.transformer_tags.preserves_dtype = ["float32"]
