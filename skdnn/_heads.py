@@ -283,10 +283,13 @@ class RegressionHead(_Head):
     #: Huber's switch from quadratic to linear, in standardised units.
     HUBER_DELTA = 1.0
 
-    def __init__(self, loss: str = "squared_error"):
+    def __init__(self, loss: str = "squared_error", held=None):
         if loss not in self.LOSSES:
             raise ValueError(f"loss must be one of {self.LOSSES}; got {loss!r}.")
         self.loss_name = loss
+        # targets constant at fit, which the estimator predicts exactly (0
+        # here, standardised): the validation R² scores what it predicts
+        self.held = None if held is None or not np.any(held) else np.asarray(held)
         self.keras_loss = {
             "squared_error": "mean_squared_error",
             "absolute_error": "mean_absolute_error",
@@ -323,7 +326,10 @@ class RegressionHead(_Head):
 
     def metric_sum(self, Y, output):
         # per target: the validation R² averages the targets' own
-        return np.sum(np.square(Y - output), axis=0) / Y.shape[1]
+        if self.held is not None and self.held.shape == (output.shape[1],):
+            output = np.where(self.held, 0.0, output)
+        error = np.square(Y.astype(np.float64) - output)
+        return np.sum(error, axis=0) / Y.shape[1]
 
     def finish_metric(self, total, n_rows: int, Y=None) -> float:
         # Without Y: the training rows (a sum over rows of each row's mean
@@ -333,16 +339,18 @@ class RegressionHead(_Head):
         if Y is None:
             spread = float(n_rows)
             return 1.0 - float(np.sum(total)) / spread if spread > 0 else float("nan")
-        if n_rows == 0:
+        if n_rows < 2:  # as r2_score: undefined on one row
             return float("nan")
         # With Y (the validation rows): each target's R², averaged as
-        # scikit-learn's r2_score does by default; a target constant on
+        # scikit-learn's r2_score does by default; a target of one value on
         # these rows scores 1 when predicted exactly and 0 otherwise, as
         # there.
         error = np.asarray(total, dtype=np.float64) * Y.shape[1]
+        Y = np.asarray(Y, dtype=np.float64)
+        constant = np.ptp(Y, axis=0) == 0
         spread = np.sum(np.square(Y - Y.mean(axis=0)), axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.where(spread > 0, 1.0 - error / spread, (error == 0) * 1.0)
+            r2 = np.where(constant, (error == 0) * 1.0, 1.0 - error / spread)
         return float(np.mean(r2))
 
     def link(self, logits):

@@ -184,7 +184,8 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
 
     @property
     def _head(self):
-        return RegressionHead(self.loss)
+        scale = getattr(self, "_target_scale", None)
+        return RegressionHead(self.loss, None if scale is None else scale == 0)
 
     def _check_target_values(self, y) -> None:
         super()._check_target_values(y)  # pd.NA is no number either

@@ -152,6 +152,34 @@ def test_validation_r2_of_several_targets_is_scikit_learns(multi_output):
     assert abs(want - pooled) > 0.01  # the case tells the two apart
 
 
+def test_validation_r2_of_a_constant_target_is_scikit_learns():
+    # a target of one value on the validation rows read a float32 rounding
+    # as its spread (val_r2 -2e12), and one constant at fit too was scored
+    # on the network's raw output rather than the constant predict gives
+    rng = np.random.default_rng(1)
+    X, X_val = rng.normal(size=(300, 3)), rng.normal(size=(200, 3))
+
+    def targets(X):
+        return np.c_[X[:, 0] * 3 + X[:, 1], 100 * X[:, 2] + 5, 0.01 * X[:, 0]]
+
+    Y, Y_val = targets(X), targets(X_val)
+    params = {"hidden_layer_sizes": (8,), "epochs": 4, "random_state": 0}
+    one_value = Y_val.copy()
+    one_value[:, 1] = 7.0
+    reg = TaperedMLPRegressor(**params).fit(X, Y, X_val=X_val, y_val=one_value)
+    want = r2_score(one_value, reg.predict(X_val))
+    assert reg.validation_scores_[-1] == pytest.approx(want, abs=1e-5)
+    Y[:, 2], Y_val[:, 2] = 3.0, 3.0
+    with pytest.warns(UserWarning, match="constant on the training rows"):
+        reg = TaperedMLPRegressor(**params).fit(X, Y, X_val=X_val, y_val=Y_val)
+    want = r2_score(Y_val, reg.predict(X_val))
+    assert reg.validation_scores_[-1] == pytest.approx(want, abs=1e-5)
+    reg = TaperedMLPRegressor(**params).fit(
+        X, targets(X), X_val=X_val[:1], y_val=Y_val[:1]
+    )
+    assert np.isnan(reg.validation_scores_).all()  # undefined on one row
+
+
 @pytest.mark.parametrize("loss", ["absolute_error", "huber"])
 def test_robust_losses_resist_outlying_targets(loss):
     rng = np.random.default_rng(0)
