@@ -45,8 +45,10 @@ def _as_pandas(X):
     Each column is taken through its own numpy values, so the result does
     not depend on which converters (pyarrow) are installed: text and
     categorical columns become objects (missing as None), integer columns
-    with nulls floats with NaN, dates and durations numpy's, refused by name
-    as pandas's are. Column names are kept, and so checked at predict.
+    with nulls floats with NaN, decimals floats, an all-null column of no
+    type objects (as pandas reads it), dates and durations numpy's, refused
+    by name as pandas's are. Column names are kept, and so checked at
+    predict.
     """
     if isinstance(X, np.ndarray) or _is_dataframe(X):
         return X
@@ -59,16 +61,45 @@ def _as_pandas(X):
         import narwhals.stable.v1 as nw
     except ImportError:  # scikit-learn < 1.8 reads such frames as arrays
         return X
+    if kind == "RecordBatch" and type(X).__module__.startswith("pyarrow"):
+        import pyarrow as pa
+
+        X = pa.Table.from_batches([X])
     if not nw.dependencies.is_into_dataframe(X):
         return X
     import pandas as pd
 
     frame = nw.from_native(X, eager_only=True)
     names = list(frame.columns)
-    columns = {j: frame.get_column(name).to_numpy() for j, name in enumerate(names)}
+    columns = {j: _column_values(frame, name, nw) for j, name in enumerate(names)}
     out = pd.DataFrame(columns, index=pd.RangeIndex(frame.shape[0]))
     out.columns = pd.Index(names, dtype=object)
     return out
+
+
+def _column_values(frame, name, nw) -> np.ndarray:
+    """One column of a narwhals frame as a 1d numpy array, nulls missing."""
+    series = frame.get_column(name)
+    if series.dtype == nw.Decimal:
+        series = series.cast(nw.Float64)
+    values = series.to_numpy()
+    if values.ndim != 1:  # a struct's fields
+        raise ValueError(
+            f"Column {name!r} holds nested values ({series.dtype}), which cannot "
+            "be encoded as numbers or categories. Unnest them into separate "
+            "columns or drop the column."
+        )
+    missing = series.is_null().to_numpy()
+    if series.dtype == nw.Unknown and missing.all():  # polars's Null type
+        return np.full(values.shape, None, dtype=object)
+    if missing.any():
+        # (a dictionary column's nulls come out of to_numpy as a level)
+        if values.dtype.kind == "f":
+            values = np.where(missing, np.nan, values)
+        else:
+            values = values.astype(object)
+            values[missing] = None
+    return values
 
 
 def _is_categorical_dtype(dtype) -> bool:

@@ -86,6 +86,11 @@ def check_targets(final, y) -> None:
         final._check_y(checked_targets(final, y))
 
 
+#: Fit parameters of a validation set given to every fold whole (not rows of
+#: X, even when as many: GridSearchCV would cut them with the folds).
+_WHOLE = {"X_val", "y_val", "sample_weight_val", "validation_data"}
+
+
 def _rows_of(params: dict, rows, n: int) -> dict:
     """``params`` with each array of one value per row cut to ``rows``."""
     return {
@@ -93,6 +98,7 @@ def _rows_of(params: dict, rows, n: int) -> dict:
         if hasattr(value, "__len__")
         and not isinstance(value, str | dict)
         and len(value) == n
+        and key.rsplit("__", 1)[-1] not in _WHOLE
         else value
         for key, value in params.items()
     }

@@ -807,6 +807,20 @@ def test_the_default_scorer_takes_the_weights_score_requests(kind):
         search.score(X, y, sample_weight=weights)
 
 
+def test_every_fold_trains_with_the_whole_validation_set():
+    # an X_val as long as X was cut with the folds, as row-wise metadata is
+    from skdnn import TaperedMLPClassifier
+
+    rng = np.random.default_rng(0)
+    X, X_val = rng.normal(size=(60, 3)), rng.normal(size=(60, 3))
+    y, y_val = (X[:, 0] > 0).astype(int), (X_val[:, 0] > 0).astype(int)
+    net = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=2, random_state=0)
+    search = DesignSearchCV(net, cv=2, max_rounds=0, random_state=0)
+    search.fit(X, y, X_val=X_val, y_val=y_val)
+    assert search.best_diagnosis_.n_validation == 2 * 60  # summed over folds
+    assert search.best_estimator_.n_validation_samples_ == 60
+
+
 def test_an_estimator_class_is_refused_clearly():
     from skdnn import TaperedMLPClassifier
 

@@ -281,6 +281,37 @@ def test_polars_categorical_and_null_columns_match_pandas():
         TabularPreprocessor().fit(frame.with_columns(day=pl.date(2024, 1, 1)))
 
 
+def test_arrow_and_polars_columns_keep_their_nulls_and_numbers():
+    # a dictionary column's nulls came out as one of its levels, and a
+    # Decimal column was read as a category of Decimal objects
+    pa = pytest.importorskip("pyarrow")
+    pl = pytest.importorskip("polars")
+    levels = ["x", None, "y", "x", None, "y"] * 10
+    prices = [1.5, 2.25, None, 4.0, 5.5, 0.25] * 10
+    table = pa.table(
+        {
+            "level": pa.array(levels).dictionary_encode(),
+            "price": pa.array(prices).cast(pa.decimal128(10, 2)),
+        }
+    )
+    pandas = pd.DataFrame(
+        {"level": pd.array(levels, dtype=object), "price": np.array(prices, float)}
+    )
+    want = TabularPreprocessor().fit(pandas)
+    for frame in (table, pl.from_arrow(table), table.to_batches()[0]):
+        pre = TabularPreprocessor().fit(frame)
+        assert pre.categorical_features_.tolist() == [True, False]
+        np.testing.assert_array_equal(pre.transform(frame), want.transform(pandas))
+        assert list(pre.feature_names_in_) == ["level", "price"]
+    empty = pl.DataFrame({"none": pl.Series([None] * 6, dtype=pl.Null)})
+    with pytest.warns(UserWarning, match="'none' are all missing at fit"):
+        pre = TabularPreprocessor().fit(empty.with_columns(n=pl.Series(range(6))))
+    assert pre.categorical_features_.tolist() == [True, False]  # as pandas's None
+    nested = pl.DataFrame({"point": [{"a": 1, "b": 2}] * 6})
+    with pytest.raises(ValueError, match="Column 'point' holds nested values"):
+        TabularPreprocessor().fit(nested)
+
+
 def test_raw_frame_matches_a_hand_built_pipeline(messy):
     X, y = messy
     X_train, X_test, y_train, y_test = train_test_split(
