@@ -285,11 +285,12 @@ def _check_datasets(datasets) -> dict:
 def _target_kind(estimator, datasets) -> str:
     """ "binary", "multiclass" or "multilabel"; ValueError for several
     outputs of classes (which scikit-learn's metrics do not score)."""
-    y = next(iter(datasets.values()))[1]
-    kind = type_of_target(y)
-    if kind == "multilabel-indicator":
-        return "multilabel"
-    if kind == "multiclass-multioutput":
+    kinds = [type_of_target(y) for _, y in datasets.values()]
+    classes = getattr(estimator, "classes_", None)
+    per_output = isinstance(classes, list) and any(
+        np.ndim(c) == 1 and len(c) > 2 for c in classes
+    )
+    if "multiclass-multioutput" in kinds or per_output:
         raise ValueError(
             "evaluation_report scores a target of one label per row, or a "
             "multilabel indicator matrix; this target has several outputs of "
@@ -297,7 +298,8 @@ def _target_kind(estimator, datasets) -> str:
             "do not score. Report each output on its own (an estimator per "
             "output, as MultiOutputClassifier.estimators_ holds them)."
         )
-    classes = getattr(estimator, "classes_", None)
+    if kinds[0] == "multilabel-indicator":
+        return "multilabel"
     if classes is None:
         classes = _classes(estimator, datasets)
     return "binary" if len(classes) <= 2 else "multiclass"

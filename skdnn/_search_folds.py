@@ -127,7 +127,12 @@ def search_scorer(estimator, scoring, y=None):
         return check_scoring(estimator)
     if _routing_enabled():
         routing = get_routing_for_object(estimator)
-        wanted = bool(routing.consumes("score", ["sample_weight"]))
+        request = getattr(getattr(routing, "score", None), "requests", None)
+        if request is not None:  # an estimator: its request, an alias too
+            wanted = request.get("sample_weight")
+            wanted = wanted if wanted is True or isinstance(wanted, str) else False
+        else:  # a Pipeline: whether its last step takes them
+            wanted = bool(routing.consumes("score", ["sample_weight"]))
         scorer = scorer.set_score_request(sample_weight=wanted)
     return scorer
 

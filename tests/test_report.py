@@ -478,6 +478,13 @@ def test_several_outputs_of_classes_are_refused_clearly():
     forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, Y)
     with pytest.raises(ValueError, match="several outputs of classes"):
         evaluation_report(forest, {"test": (X, Y)})
+    # a set whose outputs each hold two labels looks multilabel: the model's
+    # classes (and a later set) say otherwise
+    codes = np.column_stack([y, np.arange(60) % 3])
+    forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, codes)
+    binary_looking = np.column_stack([y, y])[:20]
+    with pytest.raises(ValueError, match="several outputs of classes"):
+        evaluation_report(forest, {"a": (X[:20], binary_looking), "b": (X, codes)})
 
 
 def test_a_label_the_estimator_never_saw_is_named():

@@ -805,6 +805,13 @@ def test_the_default_scorer_takes_the_weights_score_requests(kind):
         assert unweighted.best_score_ != pytest.approx(search.best_score_)
     with pytest.raises(ValueError, match="sample_weight"):  # routing off
         search.score(X, y, sample_weight=weights)
+    with sklearn.config_context(enable_metadata_routing=True):  # an alias
+        aliased = requested.set_score_request(sample_weight="score_weight")
+        search = DesignSearchCV(aliased, cv=folds, max_rounds=0)
+        search.fit(X, y, sample_weight=weights, score_weight=weights)
+        assert search.score(X, y, score_weight=weights) == pytest.approx(
+            metric(y, search.best_estimator_.predict(X), sample_weight=weights)
+        )
 
 
 def test_every_fold_trains_with_the_whole_validation_set():
