@@ -616,16 +616,20 @@ UNSEEN_SAMPLE_ROWS = 10_000
 
 def _warn_unseen_at_predict(pre, X) -> None:
     """:func:`_warn_mostly_unseen` of the first ``UNSEEN_SAMPLE_ROWS`` rows
-    of ``X``, for rows encoded a chunk at a time (a large DataFrame)."""
+    of ``X``, for rows encoded a chunk at a time (a large DataFrame); not of
+    the columns warned about at fit (:func:`_warn_text_columns`)."""
     if not pre.categories_ or X.shape[0] < UNSEEN_MIN_VALUES:
         return
     rows = X.iloc[:UNSEEN_SAMPLE_ROWS] if _is_dataframe(X) else X[:UNSEEN_SAMPLE_ROWS]
     names = pre._column_names()
     lookups = getattr(pre, "_lookups", None) or _lookups(pre.categories_)
     columns = []
+    skip = getattr(pre, "_expected_unseen", ())
     for j, lookup in zip(
         np.flatnonzero(pre.categorical_features_), lookups, strict=True
     ):
+        if names[j] in skip:
+            continue
         values = _category_column(rows, j, names[j])
         columns.append((names[j], values, _encode_levels(values, lookup), lookup))
     _warn_mostly_unseen(columns)
@@ -673,24 +677,106 @@ def _warn_mostly_unseen(columns) -> None:
 #: as an identifier or free text.
 IDENTIFIER_MIN_ROWS = 200
 IDENTIFIER_SHARE = 0.5
+#: A column read as text by its dtype whose present values are, for
+#: ``TEXT_FORM_SHARE`` or more of them, numbers (or dates) written as text,
+#: with more than ``TEXT_FORM_MIN_LEVELS`` levels, is warned about as such
+#: (fewer levels are codes as often as measurements: "1" to "5", zip codes of
+#: a few towns).
+TEXT_FORM_SHARE = 0.9
+TEXT_FORM_MIN_LEVELS = 20
+#: A date or time as tables write it: ISO (2024-01-31, with a time) or with
+#: slashes (31/01/2024, 1/31/24, with a time).
+_DATE_TEXT = re.compile(
+    r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4})"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?",
+    re.ASCII,
+)
 
 
-def _warn_identifiers(columns) -> None:
-    """Warn about categorical columns whose values are mostly seen once at
-    fit. ``columns``: ``(name, values)`` of each categorical column."""
+def _is_text_column(X, j) -> bool:
+    """Whether column ``j`` holds text by its dtype (object or string), not
+    by a ``category`` or ``bool`` dtype the user chose."""
     import pandas as pd
 
-    flagged = []
-    for name, values in columns:
+    if not _is_dataframe(X):
+        return X.dtype == object
+    dtype = X.dtypes.iloc[j]
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        kind = dtype.pyarrow_dtype
+        return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)
+
+
+def _text_form(levels: np.ndarray) -> str | None:
+    """``"numbers"`` or ``"dates"`` when the levels of a text column are
+    mostly that, written as text; else None."""
+    if levels.size <= TEXT_FORM_MIN_LEVELS or levels.dtype != object:
+        return None
+    text = [v for v in levels if isinstance(v, str)]
+    if len(text) < TEXT_FORM_SHARE * levels.size:
+        return None
+    sample = text[:: max(1, len(text) // 500)]  # at most about 1,000 levels
+    for form, matches in (
+        ("numbers", lambda v: _parse_number(v) is not None),
+        ("dates", lambda v: _DATE_TEXT.fullmatch(v.strip()) is not None),
+    ):
+        if sum(map(matches, sample)) >= TEXT_FORM_SHARE * len(sample):
+            return form
+    return None
+
+
+def _warn_text_columns(columns) -> set:
+    """Warn about the categorical columns whose values are mostly seen once
+    at fit (an identifier or free text), and about text columns holding
+    numbers or dates written as text; the names of all those, whose values
+    at predict are new levels as a rule (not warned about again then).
+    ``columns``: ``(name, values, is_text, pooled)`` of each
+    categorical column, ``pooled`` when ``min_frequency`` pools the rare
+    levels (so an identifier's values are one level)."""
+    import pandas as pd
+
+    flagged, forms = [], {"numbers": [], "dates": []}
+    for name, values, is_text, pooled in columns:
         counts = pd.Series(values, copy=False).value_counts(dropna=True, sort=False)
         present = int(counts.sum())
+        form = _text_form(np.asarray(counts.index, dtype=object)) if is_text else None
+        if form is not None:
+            forms[form].append(name)  # said as such, not an identifier
+            continue
         once = int((counts == 1).sum())
-        if present >= IDENTIFIER_MIN_ROWS and once >= IDENTIFIER_SHARE * present:
-            flagged.append(repr(name))  # no counts: one warning over folds
+        if (
+            not pooled
+            and present >= IDENTIFIER_MIN_ROWS
+            and once >= IDENTIFIER_SHARE * present
+        ):
+            flagged.append(name)  # no counts: one warning over folds
+    if forms["numbers"]:
+        warnings.warn(
+            f"Column(s) {_listed(forms['numbers'])} hold numbers written as "
+            "text, read as categories by their dtype (one level per value, "
+            "nothing learnt of their order or size). If they are "
+            "measurements, convert them: pd.to_numeric(X[column], "
+            "errors='coerce') makes the other entries (such as '.' or 'NA') "
+            "missing values; leave codes (zip, product) as they are.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+    if forms["dates"]:
+        warnings.warn(
+            f"Column(s) {_listed(forms['dates'])} hold dates or times written "
+            "as text, read as categories by their dtype (one level per date, "
+            "which new rows rarely meet). Convert them with pd.to_datetime and "
+            "give the network numbers: elapsed days, the year, month, weekday "
+            "or hour.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
     if flagged:
         warnings.warn(
-            f"Column(s) {', '.join(flagged)} hold a different value on most "
-            "rows (half or more of their values seen once at fit): an "
+            f"Column(s) {_listed(flagged)} hold a different value "
+            "on most rows (half or more of their values seen once at fit): an "
             "identifier or free text. As categories they teach the "
             "network nothing that carries to new rows (whose values it has "
             "never seen) and add a weight per value; drop them, or turn them "
@@ -698,6 +784,11 @@ def _warn_identifiers(columns) -> None:
             UserWarning,
             stacklevel=user_stacklevel(),
         )
+    return {*flagged, *forms["numbers"], *forms["dates"]}
+
+
+def _listed(names) -> str:
+    return ", ".join(map(repr, names))
 
 
 def _check_float32_range(X, name: str) -> None:

@@ -44,11 +44,12 @@ from skdnn._columns import (
     _holds_labels,
     _is_categorical_dtype,
     _is_dataframe,
+    _is_text_column,
     _learn_levels,
     _lookups,
     _numeric_column,
     _plain_label,
-    _warn_identifiers,
+    _warn_text_columns,
     _warn_uninformative,
     _warn_unseen_levels,
 )
@@ -388,7 +389,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         read = []
         for j in np.flatnonzero(self.categorical_features_):
             values = _category_column(X, j, names[j])
-            read.append((names[j], values if min_count <= 1 else ()))
+            text = isinstance(self.categorical_features, str) and _is_text_column(X, j)
+            read.append((names[j], values, text, min_count > 1))
             levels = _learn_levels(values, min_count)
             if levels.size == 0:
                 (empty if np.all(pd.isna(values)) else rare).append(names[j])
@@ -410,7 +412,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         )
         _warn_uninformative(constant, "are constant at fit", hold)
         _warn_uninformative(single, "have a single level at fit", hold)
-        _warn_identifiers(read)
+        # (the new levels at predict of a column warned about here, an
+        # identifier, say, are not warned about again then)
+        self._expected_unseen = _warn_text_columns(read)
 
         self.numeric_features_ = numeric
         self.center_ = center
@@ -507,13 +511,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
         start = n_numeric + self.indicator_features_.size
         codes, unseen = {}, []
+        expected = getattr(self, "_expected_unseen", ())  # warned about at fit
         lookups = getattr(self, "_lookups", None) or _lookups(self.categories_)
         for j, lookup in zip(
             np.flatnonzero(self.categorical_features_), lookups, strict=True
         ):
             values = _category_column(X, j, names[j])
             codes[j] = _encode_levels(values, lookup)
-            if warn_unseen:
+            if warn_unseen and names[j] not in expected:
                 unseen.append((names[j], values, codes[j], lookup))
         _warn_unseen_levels(unseen, warn_unseen)
         for j in self.onehot_features_:
