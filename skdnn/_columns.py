@@ -685,9 +685,9 @@ IDENTIFIER_SHARE = 0.5
 TEXT_FORM_SHARE = 0.9
 TEXT_FORM_MIN_LEVELS = 20
 #: A date or time as tables write it: ISO (2024-01-31, with a time) or with
-#: slashes (31/01/2024, 1/31/24, with a time).
+#: slashes (2024/01/31, 31/01/2024, 1/31/24, with a time).
 _DATE_TEXT = re.compile(
-    r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4})"
+    r"(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4})"
     r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?",
     re.ASCII,
 )
