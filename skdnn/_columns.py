@@ -77,8 +77,9 @@ def _as_pandas(X):
     return out
 
 
-def _column_values(frame, name, nw) -> np.ndarray:
-    """One column of a narwhals frame as a 1d numpy array, nulls missing."""
+def _column_values(frame, name, nw):
+    """One column of a narwhals frame as a 1d numpy array (a pandas
+    Categorical for a categorical one), nulls missing."""
     series = frame.get_column(name)
     if series.dtype == nw.Decimal:
         series = series.cast(nw.Float64)
@@ -99,6 +100,12 @@ def _column_values(frame, name, nw) -> np.ndarray:
         else:
             values = values.astype(object)
             values[missing] = None
+    if series.dtype in (nw.Categorical, nw.Enum):
+        # a category its owner chose, as pandas's category dtype is (not
+        # text to be warned about as numbers or dates written as text)
+        import pandas as pd
+
+        return pd.Categorical(values)
     return values
 
 
@@ -573,22 +580,28 @@ def _warn_uninformative(names: list[str], what: str, held: bool = True) -> None:
         )
 
 
-def _warn_unseen_levels(columns, mode=True, share: float = 0.1) -> None:
+def _warn_unseen_levels(columns, mode=True, forms=None, share: float = 0.1) -> None:
     """Warn when ``share`` or more of the rows a continued fit trains on hold,
     in some categorical column, a level the fitted encoding does not know
     (the network reads it as unknown); with ``mode="predict"``, see
     :func:`_warn_mostly_unseen`. ``columns``: ``(name, values, codes,
-    lookup)`` of each categorical column, as the encoding read them."""
+    lookup)`` of each categorical column, as the encoding read them;
+    ``forms``: what fit warned about (see
+    :func:`skdnn._text_forms._expected_new`)."""
     import pandas as pd
 
+    from skdnn import _text_forms  # (which reads this module's helpers)
+
     if mode == "predict":
-        _warn_mostly_unseen(columns)
+        _warn_mostly_unseen(columns, forms)
         return
     flagged = []
-    for name, values, codes, _ in columns:
+    for name, values, codes, lookup in columns:
         unknown = (codes == 0) & ~np.asarray(pd.isna(values), dtype=bool)
         if unknown.sum() >= share * len(unknown) and unknown.any():
             seen = pd.unique(np.asarray(values, dtype=object)[unknown])
+            if _text_forms._expected_new(forms, name, seen, lookup):
+                continue
             flagged.append(
                 f"{name!r} ({unknown.sum()} of {len(unknown)} rows, "
                 f"e.g. {seen[:3].tolist()})"
@@ -616,29 +629,27 @@ UNSEEN_SAMPLE_ROWS = 10_000
 
 def _warn_unseen_at_predict(pre, X) -> None:
     """:func:`_warn_mostly_unseen` of the first ``UNSEEN_SAMPLE_ROWS`` rows
-    of ``X``, for rows encoded a chunk at a time (a large DataFrame); not of
-    the columns warned about at fit (:func:`_warn_text_columns`)."""
+    of ``X``, for rows encoded a chunk at a time (a large DataFrame)."""
     if not pre.categories_ or X.shape[0] < UNSEEN_MIN_VALUES:
         return
     rows = X.iloc[:UNSEEN_SAMPLE_ROWS] if _is_dataframe(X) else X[:UNSEEN_SAMPLE_ROWS]
     names = pre._column_names()
     lookups = getattr(pre, "_lookups", None) or _lookups(pre.categories_)
     columns = []
-    skip = getattr(pre, "_expected_unseen", ())
     for j, lookup in zip(
         np.flatnonzero(pre.categorical_features_), lookups, strict=True
     ):
-        if names[j] in skip:
-            continue
         values = _category_column(rows, j, names[j])
         columns.append((names[j], values, _encode_levels(values, lookup), lookup))
-    _warn_mostly_unseen(columns)
+    _warn_mostly_unseen(columns, getattr(pre, "_column_forms", None))
 
 
-def _warn_mostly_unseen(columns) -> None:
+def _warn_mostly_unseen(columns, forms=None) -> None:
     """Warn when a categorical column of the rows to predict holds mostly
     levels the fitted encoding does not know. ``columns``: ``(name, values,
-    codes, lookup)`` of each categorical column, as the encoding read them.
+    codes, lookup)`` of each categorical column, as the encoding read them;
+    ``forms``: what fit warned about
+    (:func:`skdnn._text_forms._expected_new`).
 
     The network reads them as unknown, so the column tells it nothing: the
     sign of a column whose values changed form since the fit (``"a"`` now
@@ -646,6 +657,8 @@ def _warn_mostly_unseen(columns) -> None:
     levels, a few of which any column meets.
     """
     import pandas as pd
+
+    from skdnn import _text_forms  # (which reads this module's helpers)
 
     flagged = []
     for name, values, codes, lookup in columns:
@@ -655,7 +668,10 @@ def _warn_mostly_unseen(columns) -> None:
         unknown = (codes == 0) & present
         n_present, n_unknown = int(present.sum()), int(unknown.sum())
         if n_present >= UNSEEN_MIN_VALUES and n_unknown >= UNSEEN_SHARE * n_present:
-            new = pd.unique(np.asarray(values, dtype=object)[unknown])[:3].tolist()
+            new = pd.unique(np.asarray(values, dtype=object)[unknown])
+            if _text_forms._expected_new(forms, name, new, lookup):
+                continue
+            new = new[:3].tolist()
             flagged.append(
                 f"{name!r} ({n_unknown} of {n_present} values, e.g. {new}; "
                 f"fit saw e.g. {lookup[:3].tolist()})"
@@ -670,125 +686,6 @@ def _warn_mostly_unseen(columns) -> None:
             UserWarning,
             stacklevel=user_stacklevel(),
         )
-
-
-#: A categorical column of at least ``IDENTIFIER_MIN_ROWS`` present values,
-#: ``IDENTIFIER_SHARE`` or more of them seen once at fit, is warned about
-#: as an identifier or free text.
-IDENTIFIER_MIN_ROWS = 200
-IDENTIFIER_SHARE = 0.5
-#: A column read as text by its dtype whose present values are, for
-#: ``TEXT_FORM_SHARE`` or more of them, numbers (or dates) written as text,
-#: with more than ``TEXT_FORM_MIN_LEVELS`` levels, is warned about as such
-#: (fewer levels are codes as often as measurements: "1" to "5", zip codes of
-#: a few towns).
-TEXT_FORM_SHARE = 0.9
-TEXT_FORM_MIN_LEVELS = 20
-#: A date or time as tables write it: ISO (2024-01-31, with a time) or with
-#: slashes (2024/01/31, 31/01/2024, 1/31/24, with a time).
-_DATE_TEXT = re.compile(
-    r"(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4})"
-    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?",
-    re.ASCII,
-)
-
-
-def _is_text_column(X, j) -> bool:
-    """Whether column ``j`` holds text by its dtype (object or string), not
-    by a ``category`` or ``bool`` dtype the user chose."""
-    import pandas as pd
-
-    if not _is_dataframe(X):
-        return X.dtype == object
-    dtype = X.dtypes.iloc[j]
-    if isinstance(dtype, pd.ArrowDtype):
-        import pyarrow as pa
-
-        kind = dtype.pyarrow_dtype
-        return pa.types.is_string(kind) or pa.types.is_large_string(kind)
-    return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)
-
-
-def _text_form(levels: np.ndarray) -> str | None:
-    """``"numbers"`` or ``"dates"`` when the levels of a text column are
-    mostly that, written as text; else None."""
-    if levels.size <= TEXT_FORM_MIN_LEVELS or levels.dtype != object:
-        return None
-    text = [v for v in levels if isinstance(v, str)]
-    if len(text) < TEXT_FORM_SHARE * levels.size:
-        return None
-    sample = text[:: max(1, len(text) // 500)]  # at most about 1,000 levels
-    for form, matches in (
-        ("numbers", lambda v: _parse_number(v) is not None),
-        ("dates", lambda v: _DATE_TEXT.fullmatch(v.strip()) is not None),
-    ):
-        if sum(map(matches, sample)) >= TEXT_FORM_SHARE * len(sample):
-            return form
-    return None
-
-
-def _warn_text_columns(columns) -> set:
-    """Warn about the categorical columns whose values are mostly seen once
-    at fit (an identifier or free text), and about text columns holding
-    numbers or dates written as text; the names of all those, whose values
-    at predict are new levels as a rule (not warned about again then).
-    ``columns``: ``(name, values, is_text, pooled)`` of each
-    categorical column, ``pooled`` when ``min_frequency`` pools the rare
-    levels (so an identifier's values are one level)."""
-    import pandas as pd
-
-    flagged, forms = [], {"numbers": [], "dates": []}
-    for name, values, is_text, pooled in columns:
-        counts = pd.Series(values, copy=False).value_counts(dropna=True, sort=False)
-        present = int(counts.sum())
-        form = _text_form(np.asarray(counts.index, dtype=object)) if is_text else None
-        if form is not None:
-            forms[form].append(name)  # said as such, not an identifier
-            continue
-        once = int((counts == 1).sum())
-        if (
-            not pooled
-            and present >= IDENTIFIER_MIN_ROWS
-            and once >= IDENTIFIER_SHARE * present
-        ):
-            flagged.append(name)  # no counts: one warning over folds
-    if forms["numbers"]:
-        warnings.warn(
-            f"Column(s) {_listed(forms['numbers'])} hold numbers written as "
-            "text, read as categories by their dtype (one level per value, "
-            "nothing learnt of their order or size). If they are "
-            "measurements, convert them: pd.to_numeric(X[column], "
-            "errors='coerce') makes the other entries (such as '.' or 'NA') "
-            "missing values; leave codes (zip, product) as they are.",
-            UserWarning,
-            stacklevel=user_stacklevel(),
-        )
-    if forms["dates"]:
-        warnings.warn(
-            f"Column(s) {_listed(forms['dates'])} hold dates or times written "
-            "as text, read as categories by their dtype (one level per date, "
-            "which new rows rarely meet). Convert them with pd.to_datetime and "
-            "give the network numbers: elapsed days, the year, month, weekday "
-            "or hour.",
-            UserWarning,
-            stacklevel=user_stacklevel(),
-        )
-    if flagged:
-        warnings.warn(
-            f"Column(s) {_listed(flagged)} hold a different value "
-            "on most rows (half or more of their values seen once at fit): an "
-            "identifier or free text. As categories they teach the "
-            "network nothing that carries to new rows (whose values it has "
-            "never seen) and add a weight per value; drop them, or turn them "
-            "into features (a count, a date, words).",
-            UserWarning,
-            stacklevel=user_stacklevel(),
-        )
-    return {*flagged, *forms["numbers"], *forms["dates"]}
-
-
-def _listed(names) -> str:
-    return ", ".join(map(repr, names))
 
 
 def _check_float32_range(X, name: str) -> None:

@@ -44,15 +44,14 @@ from skdnn._columns import (
     _holds_labels,
     _is_categorical_dtype,
     _is_dataframe,
-    _is_text_column,
     _learn_levels,
     _lookups,
     _numeric_column,
     _plain_label,
-    _warn_text_columns,
     _warn_uninformative,
     _warn_unseen_levels,
 )
+from skdnn._text_forms import _is_text_column, _warn_text_columns
 
 #: Normal-consistent divisor of the interquartile range (IQR of N(0, 1)).
 _IQR_NORMAL = 1.3489795003921634
@@ -414,7 +413,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         _warn_uninformative(single, "have a single level at fit", hold)
         # (the new levels at predict of a column warned about here, an
         # identifier, say, are not warned about again then)
-        self._expected_unseen = _warn_text_columns(read)
+        self._column_forms = _warn_text_columns(read)
 
         self.numeric_features_ = numeric
         self.center_ = center
@@ -511,16 +510,15 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
         start = n_numeric + self.indicator_features_.size
         codes, unseen = {}, []
-        expected = getattr(self, "_expected_unseen", ())  # warned about at fit
         lookups = getattr(self, "_lookups", None) or _lookups(self.categories_)
         for j, lookup in zip(
             np.flatnonzero(self.categorical_features_), lookups, strict=True
         ):
             values = _category_column(X, j, names[j])
             codes[j] = _encode_levels(values, lookup)
-            if warn_unseen and names[j] not in expected:
+            if warn_unseen:
                 unseen.append((names[j], values, codes[j], lookup))
-        _warn_unseen_levels(unseen, warn_unseen)
+        _warn_unseen_levels(unseen, warn_unseen, getattr(self, "_column_forms", None))
         for j in self.onehot_features_:
             n_levels = self.categories_[self._category_position(j)].size
             rows = np.flatnonzero(codes[j])

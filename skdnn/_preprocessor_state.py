@@ -18,7 +18,10 @@ from skdnn._preprocessing import TabularPreprocessor
 #: :class:`TabularPreprocessor` (``feature_names_in_`` and ``column_labels_``
 #: only when set;
 #: ``bin_edges_`` absent from files saved before it, read as no bins;
-#: ``bin_height_`` absent from files saved before it, read as 1).
+#: ``bin_height_`` absent from files saved before it, read as 1;
+#: ``_column_forms``, the columns fit warned about as identifiers or as
+#: numbers or dates written as text, as ``(name, form)`` pairs, absent from
+#: files saved before it, read as none).
 FITTED_ATTRIBUTES = (
     "n_features_in_",
     "feature_names_in_",
@@ -37,11 +40,14 @@ FITTED_ATTRIBUTES = (
     "bin_edges_",
     "bin_height_",
     "column_labels_",
+    "_column_forms",
 )
 #: Those a saved state may lack.
 _OPTIONAL_ATTRIBUTES = frozenset(
     {"feature_names_in_", "bin_edges_", "bin_height_", "column_labels_"}
+    | {"_column_forms"}
 )
+_FORMS = ("identifier", "numbers", "dates")
 
 
 def preprocessor_state(preprocessor: TabularPreprocessor) -> dict:
@@ -55,7 +61,11 @@ def preprocessor_state(preprocessor: TabularPreprocessor) -> dict:
     return {
         "params": preprocessor.get_params(deep=False),
         "attributes": {
-            name: getattr(preprocessor, name)
+            name: (
+                tuple(getattr(preprocessor, name).items())
+                if name == "_column_forms"
+                else getattr(preprocessor, name)
+            )
             for name in FITTED_ATTRIBUTES
             if hasattr(preprocessor, name)
         },
@@ -76,6 +86,19 @@ def preprocessor_from_state(state: dict) -> TabularPreprocessor:
             f"missing entries {lacking}."
         )
     preprocessor = TabularPreprocessor(**params)
+    forms = attributes.pop("_column_forms", ())
+    if not (
+        isinstance(forms, (tuple, list))
+        and all(
+            isinstance(pair, (tuple, list))
+            and len(pair) == 2
+            and isinstance(pair[0], str)
+            and pair[1] in _FORMS
+            for pair in forms
+        )
+    ):
+        raise ValueError("Not a TabularPreprocessor state: its attributes disagree.")
+    preprocessor._column_forms = {name: form for name, form in forms}
     for name, value in attributes.items():
         setattr(preprocessor, name, value)
     mask = np.asarray(preprocessor.categorical_features_)

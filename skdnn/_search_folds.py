@@ -130,7 +130,8 @@ def search_scorer(estimator, scoring, y=None):
         request = getattr(getattr(routing, "score", None), "requests", None)
         if request is not None:  # an estimator: its request, an alias too
             wanted = request.get("sample_weight")
-            wanted = wanted if wanted is True or isinstance(wanted, str) else False
+            alias = isinstance(wanted, str) and wanted.isidentifier()
+            wanted = wanted if wanted is True or alias else False
         else:  # a Pipeline: whether its last step takes them
             wanted = bool(routing.consumes("score", ["sample_weight"]))
         scorer = scorer.set_score_request(sample_weight=wanted)

@@ -244,6 +244,74 @@ def test_numbers_or_dates_written_as_text_are_named_as_such(form):
         assert not any("written as text" in str(w.message) for w in caught)
 
 
+def _fit_warnings(X, **params):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pre = TabularPreprocessor(**params).fit(X)
+    return pre, " ".join(str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize(
+    ("column", "said"),
+    [
+        # order numbers, each seen once: an identifier, not measurements
+        ([str(100000 + i) for i in range(300)], "'c' hold a different value"),
+        # formatted numbers and other date forms
+        ([f"${i * 37:,}.50" for i in range(300)], "'c' hold numbers"),
+        ([f"{d % 28 + 1:02d}.{d % 12 + 1:02d}.2024" for d in range(300)], "dates"),
+        # a category of a few words beside many rare number codes: no form
+        (["active"] * 150 + ["pending"] * 120 + [str(i) for i in range(30)], ""),
+    ],
+)
+def test_what_a_text_column_is_said_to_hold(column, said):
+    _, messages = _fit_warnings(pd.DataFrame({"c": np.array(column, dtype=object)}))
+    if said:
+        assert said in messages
+    else:
+        assert "written as text" not in messages
+
+
+def test_a_changed_form_of_numbers_as_text_is_still_warned_about_at_predict():
+    # zip codes written as text are numbers as text; at predict, the same
+    # zip codes without their leading zeros are the same numbers written
+    # otherwise, which fit's warning does not cover
+    zips = np.array([f"{i:05d}" for i in range(1000, 1040)] * 10, dtype=object)
+    X = pd.DataFrame({"x": np.arange(400.0), "zip": zips})
+    y = np.arange(400) % 2
+    with pytest.warns(UserWarning, match="'zip' hold numbers"):
+        clf = TaperedMLPClassifier(**{**FAST, "epochs": 1}).fit(X, y)
+    stripped = X[:50].assign(zip=[z.lstrip("0") for z in zips[:50]])
+    with pytest.warns(UserWarning, match="'zip' .* never seen at fit"):
+        clf.predict(stripped)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # new zip codes are expected
+        clf.predict(X[:50].assign(zip=[f"{i:05d}" for i in range(50)]))
+
+
+def test_what_fit_warned_about_is_saved_with_the_model(tmp_path):
+    import skdnn
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {"x": rng.normal(size=400), "customer": [f"c{i:04d}" for i in range(400)]}
+    )
+    y = (X["x"] > 0).astype(int)
+    with pytest.warns(UserWarning, match="'customer' hold a different value"):
+        clf = TaperedMLPClassifier(**{**FAST, "epochs": 2}).fit(X[:300], y[:300])
+    skdnn.save(clf, tmp_path / "model.skdnn")
+    loaded = skdnn.load(tmp_path / "model.skdnn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(loaded.predict(X[300:]), clf.predict(X[300:]))
+
+
+def test_a_polars_categorical_is_a_category_the_user_chose():
+    pl = pytest.importorskip("polars")
+    codes = pl.Series([str(i) for i in range(300)], dtype=pl.Categorical)
+    _, messages = _fit_warnings(pl.DataFrame({"code": codes}))
+    assert "written as text" not in messages
+
+
 @pytest.mark.parametrize("backend", ["pyarrow", "dictionary"])
 def test_pyarrow_backed_columns_go_in_as_numpy_backed_ones(messy, backend):
     # read_parquet(dtype_backend="pyarrow") gives string[pyarrow] and
