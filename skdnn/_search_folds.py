@@ -10,6 +10,7 @@ before any fold is cut.
 
 from __future__ import annotations
 
+import numbers
 import time
 import warnings
 from dataclasses import replace
@@ -222,7 +223,10 @@ def _with_tried_moves(diagnosis, challengers):
 
 def _note_tried(step: str, challengers, outcome) -> str:
     """``step`` with a note on each of its settings a challenger made and
-    lost with ("early_stopping=True" advised after it lost 0.012)."""
+    lost with ("early_stopping=True" advised after it lost 0.012), or, where
+    none made that number, on a number a challenger made on the way to it
+    (the search moves a rung at a time: "dropout=0.5" advised after 0.3,
+    from 0.1, lost)."""
     import ast
 
     from skdnn._cli_outputs import _SETTING
@@ -234,13 +238,24 @@ def _note_tried(step: str, challengers, outcome) -> str:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError):
             continue
-        for c in challengers:
-            if name in c.changes and _same_value(c.changes[name][1], value):
-                others = [k for k in c.changes if k != name]
-                along = f" (with {', '.join(others)})" if others else ""
-                notes.append(f"{name}={text} was tried{along}: {outcome(c)}")
-                break
+        changed = [c for c in challengers if name in c.changes]
+        same = [c for c in changed if _same_value(c.changes[name][1], value)]
+        on_the_way = [c for c in changed if _between(*c.changes[name], value)]
+        for c in (same or on_the_way)[:1]:
+            others = [k for k in c.changes if k != name]
+            along = f" (with {', '.join(others)})" if others else ""
+            tried = text if same else repr(c.changes[name][1])
+            notes.append(f"{name}={tried} was tried{along}: {outcome(c)}")
     return f"{step} ({'; '.join(notes)})" if notes else step
+
+
+def _between(start, tried, advised) -> bool:
+    """Whether the number ``tried`` lies strictly between ``start`` and
+    ``advised``: a rung on the way to the advice."""
+    values = (start, tried, advised)
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+        return False
+    return start < tried < advised or start > tried > advised
 
 
 def _same_value(a, b) -> bool:

@@ -746,6 +746,32 @@ def test_pooled_verdict_reads_the_mean_curve():
     assert result.verdict == "good_fit"
 
 
+def test_pooled_regressors_are_judged_against_their_folds_mean_guess():
+    # the mean curve was held against the first fold's constant guess: a
+    # fold of narrow targets first, two of wide ones after, read as a
+    # network that learnt nothing, though it beat every fold's own guess
+    rng = np.random.default_rng(0)
+
+    def rows(n, outliers):
+        X = rng.normal(size=(n, 3))
+        y = 2 * X[:, 0] + rng.normal(scale=0.5, size=n)
+        wild = rng.random(n) < outliers
+        return X, y + wild * rng.choice([-20.0, 20.0], size=n)
+
+    X, y = rows(300, 0.0)
+    params = {"hidden_layer_sizes": (16,), "epochs": 30, "random_state": 0}
+    folds = []
+    for outliers in (0.0, 0.1, 0.1):
+        X_val, y_val = rows(200, outliers)
+        folds.append(TaperedMLPRegressor(**params).fit(X, y, X_val=X_val, y_val=y_val))
+    guesses = [fold._validation_guess_loss for fold in folds]
+    best = [fold.history_["val_loss"].min() for fold in folds]
+    assert all(b < 0.98 * g for b, g in zip(best, guesses, strict=True))
+    assert np.mean(best) > guesses[0]  # the first fold's guess misreads them
+    diagnosis = diagnose(folds)
+    assert "learnt nothing" not in diagnosis.message
+
+
 def test_pooled_curves_end_where_most_folds_stopped():
     def fold(n, floor):
         val = decay(n, 0.8, floor)

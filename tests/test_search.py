@@ -452,6 +452,18 @@ def test_advice_repeating_a_lost_move_says_it_was_tried():
     assert _with_tried_moves(other, [lost]).advice[1] == (
         "stop early: early_stopping=False"
     )
+    # but a rung tried on the way to the number advised is said
+    rung = SimpleNamespace(
+        move="raise_dropout", changes={"dropout": (0.1, 0.3)}, gain=-0.0035, noise=0.01
+    )
+    further = replace(diagnosis, advice=("raise dropout from 0.1: dropout=0.5",))
+    assert (
+        _with_tried_moves(further, [rung])
+        .advice[1]
+        .endswith("dropout=0.5 (dropout=0.3 was tried: gain -0.0035, noise 0.01)")
+    )
+    back = replace(diagnosis, advice=("lower dropout: dropout=0.0",))
+    assert _with_tried_moves(back, [rung]).advice[1] == "lower dropout: dropout=0.0"
     # a setting at a sentence's end; a move that changed more than it
     both = SimpleNamespace(
         move="slow_down",
