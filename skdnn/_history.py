@@ -56,7 +56,10 @@ DIVERGENCE_RATIO = 2.0
 #: share of the loss of predicting the class frequencies (a constant) has
 #: learnt nothing from the features: "underfitting", or "diverged" when its
 #: training loss first jumped above ``PRIOR_JUMP`` times that loss (a
-#: learning rate so high that the network settles at the frequencies).
+#: learning rate so high that the network settles at the frequencies); a
+#: regressor's training loss, in its standardised targets' units, is held
+#: against a constant's loss there (1 for squared error), not on the
+#: validation rows, whose spread may be a fraction of the training rows'.
 PRIOR_MARGIN = 0.005
 #: ... and a regressor's within this share of a constant's: an R² of 0.02
 #: relative to the constant, which a network drifting about the mean of
@@ -720,11 +723,16 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
     guess = "a constant" if knobs.regression else "the class frequencies"
     frequencies = f"the loss of predicting {guess} ({_num(prior)})"
     nothing = "the network learnt nothing from the features"
-    if train.max() > PRIOR_JUMP * prior:
+    # (a regressor's training loss against a constant's on its own rows)
+    base, what = prior, frequencies
+    if knobs.regression and knobs.guess_loss:
+        base = knobs.guess_loss
+        what = f"the training loss of predicting a constant ({_num(base)})"
+    if train.max() > PRIOR_JUMP * base:
         i = int(np.argmax(train))
         message = (
             f"diverged: the training loss jumped to {_num(train[i])} at epoch "
-            f"{epochs[i]}, {train[i] / prior:.3g} times {frequencies}, and the "
+            f"{epochs[i]}, {train[i] / base:.3g} times {what}, and the "
             f"validation loss never came below {_num(best_val)} (epoch "
             f"{best_epoch}): {nothing}"
         )

@@ -68,6 +68,8 @@ def preprocessor_state(preprocessor: TabularPreprocessor) -> dict:
             )
             for name in FITTED_ATTRIBUTES
             if hasattr(preprocessor, name)
+            # (no empty _column_forms: files the releases before it read)
+            and not (name == "_column_forms" and not preprocessor._column_forms)
         },
     }
 

@@ -185,13 +185,17 @@ def _expected_new(forms, name, new, lookup) -> bool:
     encoding (``lookup``), are what fit said such a column's rows bring
     (``forms``, from :func:`_warn_text_columns`): an identifier's or a date
     column's new values; a column of numbers written as text's new numbers,
-    but not the fit's numbers written otherwise ("2134" for "02134")."""
+    but not the fit's numbers written otherwise ("2134" for "02134"), nor
+    values that are no longer numbers ("low", "high")."""
     form = (forms or {}).get(name)
     if form in ("identifier", "dates"):
         return True
     if form != "numbers":
         return False
+    sample = [v for v in new[:1000] if isinstance(v, str)]
+    if sum(map(_number_text, sample)) < TEXT_FORM_SHARE * len(new[:1000]):
+        return False  # no longer numbers written as text
     written = {_parse_number(level) for level in lookup if isinstance(level, str)}
-    sample = new[:1000]
-    again = sum(_parse_number(v) in written for v in sample if isinstance(v, str))
+    written.discard(None)
+    again = sum(_parse_number(v) in written for v in sample)
     return again < UNSEEN_SHARE * len(sample)

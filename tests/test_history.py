@@ -772,6 +772,21 @@ def test_pooled_regressors_are_judged_against_their_folds_mean_guess():
     assert "learnt nothing" not in diagnosis.message
 
 
+def test_a_regressor_on_narrow_validation_rows_is_not_said_to_diverge():
+    # the training loss (about 1, standardised) was held against the
+    # constant's loss on validation rows a third as spread: "jumped to 1.03,
+    # 3.3 times the loss of predicting a constant", for a steady fit
+    rng = np.random.default_rng(0)
+    X, X_val = rng.normal(size=(300, 4)), rng.normal(size=(150, 4))
+    y, y_val = rng.standard_t(2, 300) * 3, rng.normal(scale=0.5, size=150)
+    reg = TaperedMLPRegressor(hidden_layer_sizes=(8,), epochs=8, random_state=0)
+    reg.fit(X, y, X_val=X_val, y_val=y_val)
+    assert reg.history_["loss"].max() > 2 * reg._validation_guess_loss
+    diagnosis = diagnose(reg)
+    assert diagnosis.verdict == "underfitting"
+    assert "learnt nothing" in diagnosis.message
+
+
 def test_pooled_curves_end_where_most_folds_stopped():
     def fold(n, floor):
         val = decay(n, 0.8, floor)

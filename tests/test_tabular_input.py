@@ -286,6 +286,9 @@ def test_a_changed_form_of_numbers_as_text_is_still_warned_about_at_predict():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # new zip codes are expected
         clf.predict(X[:50].assign(zip=[f"{i:05d}" for i in range(50)]))
+    words = X[:50].assign(zip=["low", "mid", "high"] * 16 + ["low", "mid"])
+    with pytest.warns(UserWarning, match="'zip' .* never seen at fit"):
+        clf.predict(words)  # no longer numbers at all
 
 
 def test_what_fit_warned_about_is_saved_with_the_model(tmp_path):
@@ -300,6 +303,10 @@ def test_what_fit_warned_about_is_saved_with_the_model(tmp_path):
         clf = TaperedMLPClassifier(**{**FAST, "epochs": 2}).fit(X[:300], y[:300])
     skdnn.save(clf, tmp_path / "model.skdnn")
     loaded = skdnn.load(tmp_path / "model.skdnn")
+    from skdnn._preprocessor_state import preprocessor_state
+
+    plain = TabularPreprocessor().fit(X[["x"]])  # nothing warned about
+    assert "_column_forms" not in preprocessor_state(plain)["attributes"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(loaded.predict(X[300:]), clf.predict(X[300:]))
