@@ -140,8 +140,9 @@ def _warn_text_columns(columns) -> dict:
     if forms["numbers"]:
         warnings.warn(
             f"Column(s) {_listed(forms['numbers'])} hold numbers written as "
-            "text, read as categories by their dtype (one level per value, "
-            "nothing learnt of their order or size). If they are "
+            "text (or as Decimal objects), read as categories by their dtype "
+            "(one level per value, nothing learnt of their order or size). If "
+            "they are "
             "measurements, convert them: pd.to_numeric(X[column], "
             "errors='coerce') makes the other entries (such as '.' or 'NA') "
             "missing values, once thousands separators, currency or percent "

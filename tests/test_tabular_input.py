@@ -5,6 +5,7 @@ import pickle
 import subprocess
 import sys
 import warnings
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -258,6 +259,8 @@ def _fit_warnings(X, **params):
         ([str(100000 + i) for i in range(300)], "'c' hold a different value"),
         # formatted numbers and other date forms
         ([f"${i * 37:,}.50" for i in range(300)], "'c' hold numbers"),
+        # Decimal objects (a polars Decimal column through to_pandas)
+        ([Decimal(i) / 8 for i in range(300)], "or as Decimal objects"),
         ([f"{d % 28 + 1:02d}.{d % 12 + 1:02d}.2024" for d in range(300)], "dates"),
         # a category of a few words beside many rare number codes: no form
         (["active"] * 150 + ["pending"] * 120 + [str(i) for i in range(30)], ""),
