@@ -120,15 +120,24 @@ def _is_categorical_dtype(dtype) -> bool:
         kind = dtype.pyarrow_dtype
         return (
             pa.types.is_dictionary(kind)
-            or pa.types.is_string(kind)
-            or pa.types.is_large_string(kind)
-            or getattr(pa.types, "is_string_view", lambda _: False)(kind)
+            or _is_arrow_text(kind)
             or pa.types.is_boolean(kind)
         )
     return (
         isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype))
         or pd.api.types.is_object_dtype(dtype)
         or pd.api.types.is_bool_dtype(dtype)
+    )
+
+
+def _is_arrow_text(kind) -> bool:
+    """Whether the pyarrow type ``kind`` is one of text."""
+    import pyarrow as pa
+
+    return (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or getattr(pa.types, "is_string_view", lambda _: False)(kind)
     )
 
 
@@ -564,11 +573,16 @@ def _first_of(names: list, most: int = 20) -> str:
     return f"{repr(names[:most])[:-1]}, ... and {len(names) - most} more]"
 
 
+def _column_list(names) -> str:
+    """Column names as a warning lists them: ``'a', 'b'``."""
+    return ", ".join(repr(name) for name in names)
+
+
 def _warn_uninformative(names: list[str], what: str, held: bool = True) -> None:
     if names:
-        listed = ", ".join(repr(name) for name in names)
         warnings.warn(
-            f"Column(s) {listed} {what}: they carry no information for the "
+            f"Column(s) {_column_list(names)} {what}: they carry no information "
+            "for the "
             + (
                 "model, which reads them as constants."
                 if held

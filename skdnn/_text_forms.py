@@ -14,7 +14,13 @@ import warnings
 
 import numpy as np
 
-from skdnn._columns import UNSEEN_SHARE, _is_dataframe, _parse_number
+from skdnn._columns import (
+    UNSEEN_SHARE,
+    _column_list,
+    _is_arrow_text,
+    _is_dataframe,
+    _parse_number,
+)
 from skdnn._user_warnings import user_stacklevel
 
 #: A categorical column of at least ``IDENTIFIER_MIN_ROWS`` present values,
@@ -49,10 +55,7 @@ def _is_text_column(X, j) -> bool:
         return X.dtype == object
     dtype = X.dtypes.iloc[j]
     if isinstance(dtype, pd.ArrowDtype):
-        import pyarrow as pa
-
-        kind = dtype.pyarrow_dtype
-        return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        return _is_arrow_text(dtype.pyarrow_dtype)
     return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)
 
 
@@ -139,7 +142,7 @@ def _warn_text_columns(columns) -> dict:
             flagged.append(name)  # no counts: one warning over folds
     if forms["numbers"]:
         warnings.warn(
-            f"Column(s) {_listed(forms['numbers'])} hold numbers written as "
+            f"Column(s) {_column_list(forms['numbers'])} hold numbers written as "
             "text (or as Decimal objects), read as categories by their dtype "
             "(one level per value, nothing learnt of their order or size). If "
             "they are "
@@ -152,7 +155,7 @@ def _warn_text_columns(columns) -> dict:
         )
     if forms["dates"]:
         warnings.warn(
-            f"Column(s) {_listed(forms['dates'])} hold dates or times written "
+            f"Column(s) {_column_list(forms['dates'])} hold dates or times written "
             "as text, read as categories by their dtype (one level per date, "
             "which new rows rarely meet). Convert them with pd.to_datetime and "
             "give the network numbers: elapsed days, the year, month, weekday "
@@ -162,7 +165,7 @@ def _warn_text_columns(columns) -> dict:
         )
     if flagged:
         warnings.warn(
-            f"Column(s) {_listed(flagged)} hold a different value "
+            f"Column(s) {_column_list(flagged)} hold a different value "
             "on most rows (half or more of their values seen once at fit): an "
             "identifier or free text. As categories they teach the "
             "network nothing that carries to new rows (whose values it has "
@@ -175,10 +178,6 @@ def _warn_text_columns(columns) -> dict:
     for form, names in forms.items():
         found.update(dict.fromkeys(names, form))
     return found
-
-
-def _listed(names) -> str:
-    return ", ".join(map(repr, names))
 
 
 def _expected_new(forms, name, new, lookup) -> bool:

@@ -190,9 +190,9 @@ def test_an_identifier_column_is_warned_about_at_fit():
     assert not any("different value on most rows" in m for m in messages)
 
 
-def test_an_identifier_warned_about_at_fit_is_not_warned_about_at_predict():
-    # each fold's predict repeated it as "mostly levels never seen at fit:
-    # check spelling, case, codes", advice that does not fit an identifier
+def _fit_beside_an_identifier():
+    """A classifier fitted on 300 rows of a frame with a customer number
+    column (warned about as an identifier), and the frame's 400 rows."""
     rng = np.random.default_rng(0)
     X = pd.DataFrame(
         {"x": rng.normal(size=400), "customer": [f"c{i:04d}" for i in range(400)]}
@@ -200,6 +200,13 @@ def test_an_identifier_warned_about_at_fit_is_not_warned_about_at_predict():
     y = (X["x"] > 0).astype(int)
     with pytest.warns(UserWarning, match="'customer' hold a different value"):
         clf = TaperedMLPClassifier(**{**FAST, "epochs": 2}).fit(X[:300], y[:300])
+    return clf, X
+
+
+def test_an_identifier_warned_about_at_fit_is_not_warned_about_at_predict():
+    # each fold's predict repeated it as "mostly levels never seen at fit:
+    # check spelling, case, codes", advice that does not fit an identifier
+    clf, X = _fit_beside_an_identifier()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         clf.predict(X[300:])  # new customers, as every identifier's rows
@@ -297,13 +304,7 @@ def test_a_changed_form_of_numbers_as_text_is_still_warned_about_at_predict():
 def test_what_fit_warned_about_is_saved_with_the_model(tmp_path):
     import skdnn
 
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame(
-        {"x": rng.normal(size=400), "customer": [f"c{i:04d}" for i in range(400)]}
-    )
-    y = (X["x"] > 0).astype(int)
-    with pytest.warns(UserWarning, match="'customer' hold a different value"):
-        clf = TaperedMLPClassifier(**{**FAST, "epochs": 2}).fit(X[:300], y[:300])
+    clf, X = _fit_beside_an_identifier()
     skdnn.save(clf, tmp_path / "model.skdnn")
     loaded = skdnn.load(tmp_path / "model.skdnn")
     from skdnn._preprocessor_state import preprocessor_state
