@@ -64,6 +64,7 @@ from skdnn._forward import (
 from skdnn._network import Network
 from skdnn._progress import EpochProgress
 from skdnn._scorers import resolve_scorers, score_epoch, try_scorers, warnings_once
+from skdnn._shared_api import DocLinkMixin
 from skdnn._training import (
     ValidationSet,
     holdout_rows,
@@ -85,7 +86,7 @@ OPTIMIZERS = {
 }
 
 
-class BaseTaperedMLP(BaseEstimator, ABC):
+class BaseTaperedMLP(DocLinkMixin, BaseEstimator, ABC):
     """Base of the tapered dense networks; not meant to be used directly.
 
     The parameters shared by every estimator are documented on

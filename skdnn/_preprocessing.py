@@ -51,6 +51,7 @@ from skdnn._columns import (
     _warn_uninformative,
     _warn_unseen_levels,
 )
+from skdnn._shared_api import DocLinkMixin
 from skdnn._text_forms import _is_text_column, _warn_text_columns
 
 #: Normal-consistent divisor of the interquartile range (IQR of N(0, 1)).
@@ -91,7 +92,7 @@ def embedding_dim(n_levels: int, max_dim: int = 16) -> int:
     return int(max(1, min(max_dim, round(1.6 * n_levels**0.56))))
 
 
-class TabularPreprocessor(TransformerMixin, BaseEstimator):
+class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
     """Encode a raw table (numbers, categories, missing values) for a network.
 
     Numeric columns are centred and scaled from robust statistics of the

@@ -63,6 +63,7 @@ from skdnn._search_folds import (
     search_scorer,
     searched_network,
 )
+from skdnn._shared_api import DocLinkMixin
 from skdnn._user_warnings import user_stacklevel
 
 __all__ = ["MOVES", "DesignSearchCV"]
@@ -118,7 +119,7 @@ def _search_estimator_has(attr):
     return check
 
 
-class DesignSearchCV(MetaEstimatorMixin, BaseEstimator):
+class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
     """Search a network design by reading its cross-validated learning curves.
 
     Round 0 cross-validates the given design, keeping every fold's learning

@@ -18,6 +18,24 @@ import inspect
 import re
 import textwrap
 
+#: Where the "?" of an estimator's HTML repr (Jupyter) points: its API page.
+DOC_LINK_TEMPLATE = (
+    "https://skdnn.readthedocs.io/en/latest/api/generated/"
+    "{estimator_module}.{estimator_name}.html"
+)
+
+
+class DocLinkMixin:
+    """Link a public skdnn estimator's HTML repr to its API page.
+
+    scikit-learn's repr links an estimator to scikit-learn's pages only
+    when its module is ``sklearn``; these two attributes name skdnn's.
+    """
+
+    _doc_link_module = "skdnn"
+    _doc_link_template = DOC_LINK_TEMPLATE
+
+
 #: Docstring entries shared by the estimators, by name (numpydoc, unindented).
 DOCS = {
     "architecture_parameters": """\

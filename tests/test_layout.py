@@ -119,3 +119,27 @@ def test_an_own_parameter_may_not_shadow_a_shared_one():
         estimator_signature(__init__, BaseTaperedMLP.__init__, after="l2").parameters
     )
     assert names[names.index("l2") + 1] == "loss"
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        skdnn.TaperedMLPClassifier(),
+        skdnn.TaperedMLPRegressor(),
+        skdnn.TabularPreprocessor(),
+        skdnn.DesignSearchCV(skdnn.TaperedMLPClassifier()),
+    ],
+    ids=lambda estimator: type(estimator).__name__,
+)
+def test_the_html_repr_links_each_estimator_to_its_api_page(estimator):
+    # scikit-learn's repr gives a non-sklearn estimator no "?" link unless it
+    # names its own pages; the page must be one the docs build generates
+    from sklearn.utils import estimator_html_repr
+
+    link = estimator._get_doc_link()
+    name = type(estimator).__name__
+    assert link.endswith(f"/api/generated/skdnn.{name}.html")
+    assert (
+        PACKAGE.parent / "docs" / "api" / "generated" / f"skdnn.{name}.rst"
+    ).exists()
+    assert link in estimator_html_repr(estimator)
