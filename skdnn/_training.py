@@ -282,13 +282,15 @@ class EpochRunner:
             if not stacked:
                 values = [value[None] for value in values]
             weights = [[v[j] for v in values] for j in range(values[0].shape[0])]
+        # the rate as the steps apply it: the optimizer casts it to the
+        # weights' float32, whatever dtype Keras's floatx gave its variable
         if state is not None and kit.lr_position is not None:
-            rates = np.asarray(state[kit.lr_position], dtype=np.float64).reshape(-1)
+            rates = np.asarray(state[kit.lr_position], dtype=np.float32).reshape(-1)
         else:  # a schedule, or Keras's own fit: read it from the optimizer
             model = kit.template if self.model is None else self.model
             optimizer = model.optimizer
             lr = _ops().convert_to_numpy(optimizer.learning_rate)
-            rates = np.full(len(weights), float(np.asarray(lr)))
+            rates = np.full(len(weights), np.asarray(lr, dtype=np.float32))
         self.epoch_weights = weights
         self.epoch_learning_rates = [float(r) for r in rates]
         self.weights = weights[-1]

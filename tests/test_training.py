@@ -538,15 +538,21 @@ def test_a_global_keras_dtype_policy_leaves_the_network_in_float32(policy, tmp_p
     keras = import_keras()
     X, y = make_classification(n_samples=120, n_features=5, random_state=0)
     params = {"hidden_layer_sizes": (8,), "epochs": 2, "random_state": 0}
-    expected = TaperedMLPClassifier(**params).fit(X, y).predict_proba(X)
+    reference = TaperedMLPClassifier(**params).fit(X, y)
+    expected = reference.predict_proba(X)
     floatx, before = keras.config.floatx(), keras.config.dtype_policy()
     try:
         if policy == "float64":
             keras.config.set_floatx(policy)
         else:
             keras.config.set_dtype_policy(policy)
+        _training.clear_cache()  # a network built under the policy, not before
         clf = TaperedMLPClassifier(**params).fit(X, y)
         np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-6)
+        # the rate the steps applied (float32), not the variable's float64
+        np.testing.assert_array_equal(
+            clf.history_["learning_rate"], reference.history_["learning_rate"]
+        )
         assert {w.dtype for w in clf.model_.weights} == {"float32"}
         skdnn.save(clf, tmp_path / "m.skdnn")
         loaded = skdnn.load(tmp_path / "m.skdnn")
@@ -557,3 +563,4 @@ def test_a_global_keras_dtype_policy_leaves_the_network_in_float32(policy, tmp_p
     finally:
         keras.config.set_floatx(floatx)
         keras.config.set_dtype_policy(before)
+        _training.clear_cache()
