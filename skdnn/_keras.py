@@ -18,7 +18,8 @@ def import_keras():
     """Import and return Keras, silencing TensorFlow's C++ start-up logs.
 
     TensorFlow prints CUDA probes and CPU-feature notes to stderr on import;
-    ``TF_CPP_MIN_LOG_LEVEL`` hides them unless the user chose a level.
+    ``TF_CPP_MIN_LOG_LEVEL`` hides most of them unless the user chose a
+    level. It is set for the import only: ``os.environ`` is left as it was.
     Safe from several threads: each gets Keras once its import completed
     (``sys.modules`` holds a partly initialised module while another
     thread imports it).
@@ -40,6 +41,10 @@ def import_keras():
     if _KERAS is None:
         with _IMPORT_LOCK:
             if _KERAS is None:
+                # TensorFlow reads the level once, as it loads: set it for the
+                # import only, so that the processes the user starts later
+                # inherit the environment they had (and TensorFlow's errors)
+                level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
                 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
                 # importing TensorFlow draws from numpy's global generator:
                 # a user's np.random.seed must read the same after a fit
@@ -48,6 +53,10 @@ def import_keras():
                     import keras
                 finally:
                     np.random.set_state(state)  # noqa: NPY002
+                    if level is None:
+                        os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+                    else:
+                        os.environ["TF_CPP_MIN_LOG_LEVEL"] = level
 
                 _KERAS = keras
     return _KERAS

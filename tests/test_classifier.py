@@ -1,6 +1,7 @@
 """Behaviour of TaperedMLPClassifier in the user's flows."""
 
 import hashlib
+import os
 import pickle
 import random
 import subprocess
@@ -54,6 +55,26 @@ def test_import_construct_clone_do_not_import_keras():
         "print(heavy)\n"
     )
     assert _python_prints(code) == "[]"
+
+
+@pytest.mark.parametrize("level", [None, "2"])
+def test_importing_keras_leaves_os_environ_as_it_was(level):
+    # TF_CPP_MIN_LOG_LEVEL=3, set for the import, stayed set: every process
+    # the user started afterwards hid TensorFlow's errors
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    if level is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = level
+    code = (
+        "import os\n"
+        "from skdnn._keras import import_keras\n"
+        "import_keras()\n"
+        "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == str(level)
 
 
 def test_first_fits_from_several_threads_import_keras_once():
