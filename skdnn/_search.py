@@ -399,10 +399,11 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         self._evaluate([current], base, X, y, splits, params, "round 0")
         if not np.all(np.isfinite(current.scores)):
             if self._first_error is not None:
-                raise ValueError(
+                # a TypeError (a value of the wrong type) stays one
+                type_error, text = self._first_error
+                raise (TypeError if type_error else ValueError)(
                     "The starting design failed on some folds (fit or scoring); "
-                    f"fix it before searching from it. First error: "
-                    f"{self._first_error}"
+                    f"fix it before searching from it. First error: {text}"
                 )
             folds = np.flatnonzero(~np.isfinite(current.scores)).tolist()
             raise ValueError(
@@ -666,7 +667,11 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             candidate.score_times = np.array([r["score_time"] for r in results])
             errors = [r["error"] for r in results if r["error"]]
             if errors:
-                self._first_error = self._first_error or errors[0]
+                first = next(r for r in results if r["error"])
+                self._first_error = self._first_error or (
+                    first["type_error"],
+                    first["error"],
+                )
                 if candidate.round:
                     warnings.warn(
                         f"{len(errors)} of {len(results)} folds of the move "

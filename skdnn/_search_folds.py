@@ -32,7 +32,8 @@ from skdnn._columns import checked_targets
 
 
 def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None):
-    """Fit one fold and score it; a failed fit or score is NaN and says why."""
+    """Fit one fold and score it; a failed fit or score is NaN and says why
+    (``error``; ``type_error``: whether it was a :class:`TypeError`)."""
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
     params = _rows_of(fit_params, train, _num_samples(X))
     score_params = _rows_of(score_params or {}, test, _num_samples(X))
@@ -46,6 +47,7 @@ def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None
             "score_time": 0.0,
             "estimator": None,
             "error": f"{type(exc).__name__}: {exc}",
+            "type_error": isinstance(exc, TypeError),
         }
     fit_time = time.perf_counter() - start
     start = time.perf_counter()
@@ -59,6 +61,7 @@ def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None
             "score_time": time.perf_counter() - start,
             "estimator": None,
             "error": f"scoring failed: {type(exc).__name__}: {exc}",
+            "type_error": isinstance(exc, TypeError),
         }
     return {
         "score": float(score),
