@@ -41,6 +41,7 @@ from skdnn._columns import (
 from skdnn._curves import warn_if_exploded
 from skdnn._embedding import PickledModel
 from skdnn._epochs import (
+    STOP_ON_INTERRUPT,
     BestEpoch,
     WeightAverage,
     Weights,
@@ -442,7 +443,7 @@ class BaseTaperedMLP(DocLinkMixin, BaseEstimator, ABC):
                     break
         except KeyboardInterrupt:
             self._restore(runner, last_good)
-            if len(self._history_rows) == 0:
+            if len(self._history_rows) == 0 or STOP_ON_INTERRUPT.get():
                 raise
             warnings.warn(
                 f"Training interrupted; kept the {len(self._history_rows)} "

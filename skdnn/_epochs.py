@@ -6,6 +6,7 @@ from one epoch to the next.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import math
 import numbers
@@ -14,6 +15,11 @@ import warnings
 import numpy as np
 
 from skdnn._user_warnings import user_stacklevel
+
+#: True inside a search's fits (DesignSearchCV): Ctrl-C during a fit raises
+#: KeyboardInterrupt, which stops the search, instead of keeping the epochs
+#: done (what a fit of one's own does, as scikit-learn's MLPClassifier's).
+STOP_ON_INTERRUPT = contextvars.ContextVar("skdnn_stop_on_interrupt", default=False)
 
 
 class Weights:

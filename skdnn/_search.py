@@ -50,6 +50,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from skdnn._epochs import STOP_ON_INTERRUPT
 from skdnn._history import Diagnosis, diagnose
 from skdnn._moves import DESIGN_PARAMS, MOVES, MOVES_PER_ROUND, _moves_for, _State
 from skdnn._progress import Progress, write_line
@@ -501,7 +502,11 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         if self.refit:
             estimator = clone(base).set_params(**self._prefixed(current.design))
             start = time.perf_counter()
-            estimator.fit(X, y, **fit_params)
+            stop_on_interrupt = STOP_ON_INTERRUPT.set(True)  # Ctrl-C: no short refit
+            try:
+                estimator.fit(X, y, **fit_params)
+            finally:
+                STOP_ON_INTERRUPT.reset(stop_on_interrupt)
             self.refit_time_ = time.perf_counter() - start
             self.best_estimator_ = estimator
         for name in ("n_features_in_", "feature_names_in_"):

@@ -29,6 +29,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples
 
 from skdnn._columns import checked_targets
+from skdnn._epochs import STOP_ON_INTERRUPT
 
 
 def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None):
@@ -38,6 +39,7 @@ def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None
     params = _rows_of(fit_params, train, _num_samples(X))
     score_params = _rows_of(score_params or {}, test, _num_samples(X))
     start = time.perf_counter()
+    stop_on_interrupt = STOP_ON_INTERRUPT.set(True)  # in a worker too
     try:
         estimator.fit(X_train, y_train, **params)
     except Exception as exc:  # a failed fit fails its candidate, not the search
@@ -49,6 +51,8 @@ def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None
             "error": f"{type(exc).__name__}: {exc}",
             "type_error": isinstance(exc, TypeError),
         }
+    finally:
+        STOP_ON_INTERRUPT.reset(stop_on_interrupt)
     fit_time = time.perf_counter() - start
     start = time.perf_counter()
     try:

@@ -157,6 +157,23 @@ def test_ctrl_c_before_any_epoch_completes_propagates(data):
         clf.fit(X, y)
 
 
+def test_ctrl_c_in_a_design_search_stops_the_search(data):
+    # a fold's fit kept its completed epochs and the search went on, scoring
+    # a cut-short fit beside full ones; one Ctrl-C must stop it all
+    from skdnn import DesignSearchCV
+
+    X, y = data
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(16,), epochs=10,
+        callbacks=[_interrupt("on_epoch_end", 2)], random_state=0,
+    )  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        DesignSearchCV(clf, cv=2, max_rounds=1).fit(X, y)
+    # a fit of one's own, after it, still keeps what it trained
+    with pytest.warns(UserWarning, match="interrupted; kept the 3 epochs"):
+        clf.fit(X, y)
+
+
 # --------------------------------------------------------------------------
 # Saving where it cannot be written
 # --------------------------------------------------------------------------
