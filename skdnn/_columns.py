@@ -573,9 +573,13 @@ def _first_of(names: list, most: int = 20) -> str:
     return f"{repr(names[:most])[:-1]}, ... and {len(names) - most} more]"
 
 
-def _column_list(names) -> str:
-    """Column names as a warning lists them: ``'a', 'b'``."""
-    return ", ".join(repr(name) for name in names)
+def _column_list(names, most: int = 20) -> str:
+    """Column names as a warning lists them: ``'a', 'b'``, the first ``most``
+    and a count of the rest (a HashingVectorizer's 64,000 constant columns
+    made a warning of 567,000 characters)."""
+    names = list(names)
+    listed = ", ".join(repr(name) for name in names[:most])
+    return listed if len(names) <= most else f"{listed} and {len(names) - most} more"
 
 
 def _warn_uninformative(names: list[str], what: str, held: bool = True) -> None:

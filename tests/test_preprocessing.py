@@ -559,6 +559,17 @@ def test_bad_categorical_features_are_explained(frame, spec, match):
         TabularPreprocessor(categorical_features=spec).fit(frame)
 
 
+def test_a_warning_about_thousands_of_columns_names_the_first_twenty():
+    # a HashingVectorizer's 64,000 constant columns: 567,000 characters
+    X = np.zeros((10, 3000))
+    X[:, 0] = np.arange(10)
+    with pytest.warns(UserWarning, match="constant") as record:
+        TabularPreprocessor(numeric_bins=None).fit(X)
+    message = str(record[0].message)
+    assert "'x1', 'x2'," in message and "'x20' and 2979 more" in message
+    assert "'x21'" not in message and len(message) < 600
+
+
 def test_uninformative_columns_fit_with_a_warning_naming_them():
     X = pd.DataFrame(
         {
