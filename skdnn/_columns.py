@@ -573,12 +573,12 @@ def _first_of(names: list, most: int = 20) -> str:
     return f"{repr(names[:most])[:-1]}, ... and {len(names) - most} more]"
 
 
-def _column_list(names, most: int = 20) -> str:
+def _column_list(names, most: int = 20, show=repr) -> str:
     """Column names as a warning lists them: ``'a', 'b'``, the first ``most``
     and a count of the rest (a HashingVectorizer's 64,000 constant columns
-    made a warning of 567,000 characters)."""
+    made a warning of 567,000 characters). ``show``: how an entry reads."""
     names = list(names)
-    listed = ", ".join(repr(name) for name in names[:most])
+    listed = ", ".join(show(name) for name in names[:most])
     return listed if len(names) <= most else f"{listed} and {len(names) - most} more"
 
 
@@ -646,12 +646,22 @@ UNSEEN_SAMPLE_ROWS = 10_000
 
 
 def _warn_unseen_at_predict(pre, X) -> None:
-    """:func:`_warn_mostly_unseen` of the first ``UNSEEN_SAMPLE_ROWS`` rows
-    of ``X``, for rows encoded a chunk at a time (a large DataFrame)."""
-    if not pre.categories_ or X.shape[0] < UNSEEN_MIN_VALUES:
+    """:func:`_warn_missing_at_predict` and :func:`_warn_mostly_unseen` of
+    the first ``UNSEEN_SAMPLE_ROWS`` rows of ``X``, for rows encoded a chunk
+    at a time (a large DataFrame or array)."""
+    if X.shape[0] < UNSEEN_MIN_VALUES:
         return
     rows = X.iloc[:UNSEEN_SAMPLE_ROWS] if _is_dataframe(X) else X[:UNSEEN_SAMPLE_ROWS]
     names = pre._column_names()
+    indicated = set(pre.indicator_features_.tolist())
+    gaps = [
+        (names[j], int(np.isnan(_numeric_column(rows, j, names[j])).sum()))
+        for j in pre.numeric_features_
+        if j not in indicated
+    ]
+    _warn_missing_at_predict(gaps, rows.shape[0])
+    if not pre.categories_:
+        return
     lookups = getattr(pre, "_lookups", None) or _lookups(pre.categories_)
     columns = []
     for j, lookup in zip(
@@ -660,6 +670,33 @@ def _warn_unseen_at_predict(pre, X) -> None:
         values = _category_column(rows, j, names[j])
         columns.append((names[j], values, _encode_levels(values, lookup), lookup))
     _warn_mostly_unseen(columns, getattr(pre, "_column_forms", None))
+
+
+def _warn_missing_at_predict(gaps, n_rows: int) -> None:
+    """Warn when number columns that had no missing value at fit are mostly
+    missing in the rows to predict. ``gaps``: ``(name, n_missing)`` of each
+    such column.
+
+    Each gap is read as the column's fill value, and the network, which
+    never met a gap there, has no indicator to tell it: the column tells it
+    nothing in these rows, and its answers drift towards a guess. It is the
+    sign of a column lost on the way (a failed join, a renamed field).
+    """
+    if n_rows < UNSEEN_MIN_VALUES:
+        return
+    flagged = [gap for gap in gaps if gap[1] >= UNSEEN_SHARE * n_rows]
+    if flagged:
+        listed = _column_list(flagged, show=lambda g: f"{g[0]!r} ({g[1]} of {n_rows})")
+        warnings.warn(
+            f"Number column(s) {listed} are "
+            "mostly missing in the rows to predict, but had no missing value at "
+            "fit: each gap is read as the column's fill value, so the "
+            "column tells the network nothing in these rows. Check that the "
+            "column reaches the model as at fit (a failed join, a renamed or "
+            "empty field upstream).",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 def _warn_mostly_unseen(columns, forms=None) -> None:

@@ -48,6 +48,7 @@ from skdnn._columns import (
     _lookups,
     _numeric_column,
     _plain_label,
+    _warn_missing_at_predict,
     _warn_uninformative,
     _warn_unseen_levels,
 )
@@ -497,6 +498,7 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
         }
         # the bins read the float64 scaled numbers, as on the fast path
         z = np.empty((X.shape[0], n_numeric if self._n_bin_features() else 0))
+        gaps = []  # of the columns without gaps at fit
         for k, j in enumerate(self.numeric_features_):
             values = _numeric_column(X, j, names[j])
             missing = np.isnan(values)
@@ -505,9 +507,13 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
                 scaled[missing] = self.fill_[k]
                 if j in indicator_column:
                     out[missing, indicator_column[j]] = 1.0
+                else:
+                    gaps.append((names[j], int(missing.sum())))
             out[:, k] = scaled
             if z.shape[1]:
                 z[:, k] = scaled
+        if warn_unseen == "predict":
+            _warn_missing_at_predict(gaps, X.shape[0])
 
         start = n_numeric + self.indicator_features_.size
         codes, unseen = {}, []

@@ -164,6 +164,30 @@ def test_a_column_of_mostly_unseen_levels_at_predict_is_warned_about(messy):
         clf.predict(new)
 
 
+def test_a_number_column_lost_at_predict_is_warned_about():
+    # a failed join left column 'a' empty: its gaps were read as its fill
+    # value and the accuracy fell to chance, without a word
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "gappy"])
+    X.loc[::7, "gappy"] = np.nan  # gaps at fit: an indicator tells them
+    y = (X["a"] > 0).astype(int)
+    clf = TaperedMLPRegressor(**{**FAST, "epochs": 2}).fit(X, y)
+    lost = X.assign(a=np.nan, gappy=np.nan)
+    with pytest.warns(UserWarning, match=r"column\(s\) 'a' \(300 of 300\) are mos"):
+        clf.predict(lost)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.predict(X.assign(gappy=np.nan))  # missing at fit too: indicated
+        clf.predict(lost.head(5))  # too few rows to tell
+        clf.predict(X.assign(a=X["a"].where(X.index % 3 > 0)))  # a third
+    # an array predicted a block at a time is read from its first rows
+    arrays = TaperedMLPRegressor(**{**FAST, "epochs": 2}).fit(X[["a", "b"]].values, y)
+    rows = np.tile(X[["a", "b"]].values, (20, 1))
+    rows[:, 1] = np.nan
+    with pytest.warns(UserWarning, match=r"'x1' \(6000 of 6000\)"):
+        arrays.predict(rows)
+
+
 def test_an_identifier_column_is_warned_about_at_fit():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(
