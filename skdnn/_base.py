@@ -248,7 +248,7 @@ class BaseTaperedMLP(DocLinkMixin, BaseEstimator, ABC):
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
             Training data: a pandas or polars DataFrame (text and category
             columns encoded, missing values imputed), an array, or a sparse
-            matrix (densified).
+            matrix (made dense a block of rows at a time).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values: class labels (or a binary indicator matrix for
             multilabel) for a classifier, numbers in any units for a
@@ -727,19 +727,19 @@ class BaseTaperedMLP(DocLinkMixin, BaseEstimator, ABC):
         return prefix + name, name != "loss"
 
     def _validate_input(self, X, y=None, *, reset):
-        """X as the preprocessor reads it (a DataFrame or a 2d array), and y.
+        """X as the preprocessor reads it (a DataFrame, a 2d array or a CSR
+        matrix of floats, densified a block of rows at a time), and y.
 
         X's width and column names are checked (and, with ``reset``,
         learnt) here; its values are read and checked by the preprocessor.
-        Sparse input is densified.
         """
-        if sp.issparse(X):
-            X = X.toarray()
-        X = _as_pandas(X)
+        floats = (np.float64, np.float32) if sp.issparse(X) else None
+        X = X if floats else _as_pandas(X)
         if not _is_dataframe(X):
             X = check_array(
-                X, dtype=None, ensure_all_finite=False, input_name="X", copy=False
-            )
+                X, accept_sparse="csr", dtype=floats, ensure_all_finite=False,
+                input_name="X", copy=False,
+            )  # fmt: skip
         if not reset and _is_dataframe(X) and hasattr(self, "feature_names_in_"):
             # a missing, renamed or moved column, named (validate_data's
             # message names none)

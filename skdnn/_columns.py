@@ -239,7 +239,7 @@ def _float_column(X, j, name) -> np.ndarray:
             return series.to_numpy(dtype=np.float64, na_value=np.nan)
         values = series.to_numpy(dtype=object)
     else:
-        values = X[:, j]
+        values = _array_column(X, j)
         _refuse_dtype(values.dtype, name)
         if values.dtype.kind in "biuf":
             return values.astype(np.float64)
@@ -287,10 +287,25 @@ def _category_column(X, j, name):
         if isinstance(series.dtype, _categorical_dtype()):
             return _plain_categories(series).array
         return series.array
-    values = X[:, j]
+    values = _array_column(X, j)
     _refuse_dtype(values.dtype, name)
     if values.dtype == object:
         return _plain_levels(values, _refuse_objects(values, name))
+    return values
+
+
+def _array_column(X, j) -> np.ndarray:
+    """Column ``j`` of an array, or of a sparse matrix as a dense array (of a
+    CSC matrix with summed duplicates, read from its arrays: no copy of X)."""
+    import scipy.sparse as sp
+
+    if not sp.issparse(X):
+        return X[:, j]
+    if X.format != "csc":
+        return X[:, [j]].toarray().ravel()
+    start, end = X.indptr[j], X.indptr[j + 1]
+    values = np.zeros(X.shape[0], dtype=X.dtype)
+    values[X.indices[start:end]] = X.data[start:end]
     return values
 
 
@@ -648,14 +663,23 @@ UNSEEN_SAMPLE_ROWS = 10_000
 def _warn_unseen_at_predict(pre, X) -> None:
     """:func:`_warn_missing_at_predict` and :func:`_warn_mostly_unseen` of
     the first ``UNSEEN_SAMPLE_ROWS`` rows of ``X``, for rows encoded a chunk
-    at a time (a large DataFrame or array)."""
+    at a time (a large DataFrame or array, a sparse matrix)."""
+    import scipy.sparse as sp
+
     if X.shape[0] < UNSEEN_MIN_VALUES:
         return
     rows = X.iloc[:UNSEEN_SAMPLE_ROWS] if _is_dataframe(X) else X[:UNSEEN_SAMPLE_ROWS]
     names = pre._column_names()
     indicated = set(pre.indicator_features_.tolist())
+    if sp.issparse(rows):  # its gaps are stored values (CSR: by column index)
+        counts = np.bincount(rows.indices[np.isnan(rows.data)], minlength=len(names))
     gaps = [
-        (names[j], int(np.isnan(_numeric_column(rows, j, names[j])).sum()))
+        (
+            names[j],
+            int(counts[j])
+            if sp.issparse(rows)
+            else int(np.isnan(_numeric_column(rows, j, names[j])).sum()),
+        )
         for j in pre.numeric_features_
         if j not in indicated
     ]
@@ -760,6 +784,10 @@ def _check_float32_range(X, name: str) -> None:
                 _check_float32_range(values, f"{name}'s column {column!r}")
         return
     limit = np.finfo(np.float32).max
+    import scipy.sparse as sp
+
+    if sp.issparse(X):  # its stored values
+        X = X.data
     if X.dtype != np.float64 or not X.size:
         return
     with np.errstate(invalid="ignore"):
@@ -816,3 +844,22 @@ def _plain_label(label):
     if isinstance(label, (str, int, float)):  # bool is an int
         return label
     return str(label)
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """``names`` with each repeat suffixed ``_1``, ``_2``, ... (a suffix no
+    other name has), in order."""
+    taken = set(names)
+    if len(taken) == len(names):
+        return names
+    seen, out = set(), []
+    for name in names:
+        if name in seen:
+            k = 1
+            while f"{name}_{k}" in taken:
+                k += 1
+            name = f"{name}_{k}"
+            taken.add(name)
+        seen.add(name)
+        out.append(name)
+    return out

@@ -349,8 +349,10 @@ def row_blocks(X: np.ndarray, rows: np.ndarray | None = None):
 
 def gather(X: np.ndarray, rows: np.ndarray | None, dtype=np.float32) -> np.ndarray:
     """``X[rows]`` as ``dtype``, built block by block (no wider copy on the way)."""
-    if rows is None:
+    if rows is None and isinstance(X, np.ndarray):
         return np.asarray(X, dtype=dtype)
+    if rows is None:  # rows encoded as read (EncodedRows): all of them
+        rows = np.arange(X.shape[0])
     out = np.empty((rows.shape[0], X.shape[1]), dtype=dtype)
     for block, X_block in row_blocks(X, rows):
         out[block] = X_block
@@ -368,7 +370,7 @@ def forward(plan: tuple, X: np.ndarray, *, logits: bool = False) -> np.ndarray:
     output activation, so the probabilities are always finite. With
     ``logits=True`` the output activation is left out.
     """
-    if X.shape[0] <= PREDICT_BLOCK_ROWS:
+    if X.shape[0] <= PREDICT_BLOCK_ROWS and isinstance(X, np.ndarray):
         return _forward_block(plan, X, logits)
     out = np.empty((X.shape[0], plan[-1][0].shape[1]))
     for block, block_out in forward_blocks(plan, X, logits=logits):
@@ -489,26 +491,47 @@ class EncodedRows:
     built, and rows picked by index are gathered a block at a time.
     """
 
-    __slots__ = ("X", "_chunk", "dtype", "preprocessor", "shape")
+    __slots__ = (
+        "X",
+        "_block",
+        "_chunk",
+        "_chunk_rows",
+        "dtype",
+        "preprocessor",
+        "shape",
+    )
 
     #: Values of a DataFrame encoded at once for the row blocks read in
     #: order (16 MB of float32): a block of a wide encoding holds few rows,
     #: and a frame encoded a few hundred rows at a time took twice as long
     #: as encoded whole (a numeric array's blocks cost little each).
     CHUNK_VALUES = 2**22
+    #: Values of a sparse matrix made dense at once.
+    SPARSE_BLOCK_VALUES = 2**20
 
     def __init__(self, X, preprocessor, dtype=np.float32):
         self.X, self.preprocessor = X, preprocessor
         self.shape = (X.shape[0], preprocessor._n_features_out())
         self.dtype = np.dtype(dtype)
         self._chunk = None  # (first row, end row, their encoding)
+        # rows encoded at once: picked by index, and read in order
+        self._block = ENCODE_BLOCK_ROWS
+        self._chunk_rows = max(
+            ENCODE_BLOCK_ROWS, self.CHUNK_VALUES // max(self.shape[1], 1)
+        )
+        if not hasattr(X, "iloc") and not isinstance(X, np.ndarray):
+            # a sparse matrix's rows are made dense first: a wide one's are
+            # few (8 MB of float64 values, and as much for each step of the
+            # encoding), whatever the number of rows
+            width = max(X.shape[1], self.shape[1], 1)
+            self._block = self._chunk_rows = max(64, self.SPARSE_BLOCK_VALUES // width)
 
     def __len__(self) -> int:
         return self.shape[0]
 
     def _encode(self, rows) -> np.ndarray:
         X = self.X
-        part = X[rows] if isinstance(X, np.ndarray) else X.iloc[rows]
+        part = X.iloc[rows] if hasattr(X, "iloc") else X[rows]  # or sparse rows
         return self.preprocessor._encode(part, self.dtype, names_checked=True)
 
     def __getitem__(self, rows) -> np.ndarray:
@@ -516,17 +539,14 @@ class EncodedRows:
             start, stop, _ = rows.indices(self.shape[0])
             chunk = self._chunk
             if chunk is None or not chunk[0] <= start <= stop <= chunk[1]:
-                size = max(
-                    ENCODE_BLOCK_ROWS, self.CHUNK_VALUES // max(self.shape[1], 1)
-                )
-                end = max(stop, min(self.shape[0], start + size))
+                end = max(stop, min(self.shape[0], start + self._chunk_rows))
                 chunk = self._chunk = (start, end, self._encode(slice(start, end)))
             return chunk[2][start - chunk[0] : stop - chunk[0]]
-        if isinstance(rows, slice) or len(rows) <= ENCODE_BLOCK_ROWS:
+        if isinstance(rows, slice) or len(rows) <= self._block:
             return self._encode(rows)
         out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
-        for start in range(0, len(rows), ENCODE_BLOCK_ROWS):
-            part = rows[start : start + ENCODE_BLOCK_ROWS]
+        for start in range(0, len(rows), self._block):
+            part = rows[start : start + self._block]
             out[start : start + len(part)] = self._encode(part)
         return out
 
@@ -538,26 +558,32 @@ def network_input(pre, X, *, training=False, warn_unseen=False):
     missing-value indicator) is encoded block by block as it is read, so
     fitting and predicting hold no encoded copy of it, and so is a
     DataFrame predicted on (its encoding, bins and one-hot columns, can be
-    ten times its size); anything else is encoded once. For prediction a
-    float64 array is encoded in float64 (and so predicted in float64, each
+    ten times its size), and a sparse matrix (a block of rows made dense at
+    a time); anything else is encoded once. For prediction a
+    float64 array or matrix is encoded in float64 (and so predicted in float64, each
     row's answer independent of its block); training reads float32 rows,
     and anything else is float32. ``warn_unseen``: see
     :meth:`TabularPreprocessor._encode`. Rows to predict whose categorical
     column holds mostly levels never seen at fit are warned about
     (:func:`skdnn._columns._warn_unseen_at_predict`).
     """
+    import scipy.sparse as sp
+
     from skdnn._columns import _is_dataframe, _warn_unseen_at_predict
 
-    is_array = isinstance(X, np.ndarray)
-    wide = not training and is_array and X.dtype == np.float64
+    is_array, sparse = isinstance(X, np.ndarray), sp.issparse(X)
+    wide = not training and (is_array or sparse) and X.dtype == np.float64
     dtype = np.float64 if wide else np.float32
-    if X.shape[0] > PREDICT_BLOCK_ROWS and (
-        (not training and _is_dataframe(X))
-        or (
-            is_array
-            and X.dtype.kind == "f"
-            and pre.n_dense_features_ - pre._n_bin_features() == X.shape[1]
-            and not pre.embedding_cardinalities_
+    if sparse or (
+        X.shape[0] > PREDICT_BLOCK_ROWS
+        and (
+            (not training and _is_dataframe(X))
+            or (
+                is_array
+                and X.dtype.kind == "f"
+                and pre.n_dense_features_ - pre._n_bin_features() == X.shape[1]
+                and not pre.embedding_cardinalities_
+            )
         )
     ):
         if not training:  # encoded a chunk at a time: its first rows read

@@ -26,6 +26,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -48,6 +49,7 @@ from skdnn._columns import (
     _lookups,
     _numeric_column,
     _plain_label,
+    _unique_names,
     _warn_missing_at_predict,
     _warn_uninformative,
     _warn_unseen_levels,
@@ -320,6 +322,9 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
         import pandas as pd
 
         X = self._check_input(X, reset=True)
+        if sp.issparse(X):  # read column by column, from a copy (summed, sorted)
+            X = X.tocsc(copy=True)
+            X.sum_duplicates()
         n_samples = X.shape[0]
         # a network trained on further (warm_start, partial_fit) may learn
         # such a column later: it is not held then
@@ -471,6 +476,8 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
         about when most do (see :func:`_warn_unseen_levels`)."""
         if not hasattr(self, "n_dense_features_"):  # cheaper than check_is_fitted
             check_is_fitted(self, "n_dense_features_")
+        if sp.issparse(X):  # a block of rows (see skdnn._forward.EncodedRows)
+            X = X.toarray()
         # The hot path of a numeric model's predict: a finite float array of
         # the right width, no names to check, skips all validation.
         if (
@@ -690,8 +697,9 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
                 )
             return X
         X = check_array(
-            X, dtype=None, ensure_all_finite=False, input_name="X", copy=False
-        )
+            X, accept_sparse=("csr", "csc"), dtype=None, ensure_all_finite=False,
+            input_name="X", copy=False,
+        )  # fmt: skip
         if X.dtype.kind in "US":
             X = X.astype(object)
         if reset:  # an earlier fit's labels
@@ -806,6 +814,7 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.categorical = True
+        tags.input_tags.sparse = True
         # Text is read from DataFrame columns, declared categorical columns
         # and the text columns of an object array; the "string" tag stays
         # off unless columns are declared because scikit-learn's
@@ -873,22 +882,3 @@ def _mean_and_std(values: np.ndarray) -> tuple[float, float]:
     top = float(np.max(np.abs(values)))
     unit = values / top
     return top * float(unit.mean()), top * float(unit.std())
-
-
-def _unique_names(names: list[str]) -> list[str]:
-    """``names`` with each repeat suffixed ``_1``, ``_2``, ... (a suffix no
-    other name has), in order."""
-    taken = set(names)
-    if len(taken) == len(names):
-        return names
-    seen, out = set(), []
-    for name in names:
-        if name in seen:
-            k = 1
-            while f"{name}_{k}" in taken:
-                k += 1
-            name = f"{name}_{k}"
-            taken.add(name)
-        seen.add(name)
-        out.append(name)
-    return out

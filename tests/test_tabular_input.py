@@ -962,3 +962,53 @@ def test_timestamp_column_labels_are_checked():
     pre = TabularPreprocessor().fit(X)
     with pytest.raises(ValueError, match="'2020-01-01 00:00:00' is not where"):
         pre.transform(X.iloc[:, ::-1])
+
+
+# --------------------------------------------------------------------------
+# Sparse matrices
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["csr", "csc", "coo"])
+def test_a_sparse_matrix_predicts_as_its_dense_array(form):
+    # read a block of rows at a time, it must be the same table: the same
+    # encoding, curves and probabilities, bit for bit, in float64 and float32
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 12))
+    X[np.abs(X) < 0.8] = 0.0
+    X[::9, 2] = np.nan  # stored gaps: imputed, with an indicator
+    X[:, 5] = rng.integers(0, 4, size=300)  # integer codes, by index
+    y = (np.nansum(X[:, :4], axis=1) > 0).astype(int)
+    S = sp.csr_matrix(X).asformat(form)
+    params = {**FAST, "epochs": 3, "categorical_features": [5]}
+    dense = TaperedMLPClassifier(**params).fit(X, y)
+    sparse = TaperedMLPClassifier(**params).fit(S, y)
+    pd.testing.assert_frame_equal(sparse.history_, dense.history_)
+    np.testing.assert_array_equal(sparse.predict_proba(S), dense.predict_proba(X))
+    np.testing.assert_array_equal(
+        sparse.predict_proba(S.astype(np.float32)),
+        dense.predict_proba(X.astype(np.float32)),
+    )
+    pre = TabularPreprocessor(categorical_features=[5]).fit(S)
+    np.testing.assert_array_equal(
+        pre.transform(S), TabularPreprocessor(categorical_features=[5]).fit_transform(X)
+    )
+    # a continued fit reads its chunks as the first fit read X
+    sparse.partial_fit(sp.csr_matrix(X[:100]).asformat(form), y[:100])
+    dense.partial_fit(X[:100], y[:100])
+    np.testing.assert_array_equal(sparse.predict_proba(S), dense.predict_proba(X))
+
+
+def test_a_sparse_column_lost_at_predict_is_warned_about():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    reg = TaperedMLPRegressor(**{**FAST, "epochs": 2}).fit(sp.csr_matrix(X), y)
+    lost = X.copy()
+    lost[:, 1] = np.nan
+    with pytest.warns(UserWarning, match=r"'x1' \(200 of 200\)"):
+        reg.predict(sp.csr_matrix(lost))
