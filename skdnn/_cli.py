@@ -772,7 +772,8 @@ def _check_finite_target(column, target: str, path) -> None:
 
 
 def _output_folder(path, command: str) -> Path:
-    """The folder to write to: ``path``, or a new dated one (made later)."""
+    """The folder to write to: ``path``, or a new dated one (made after the
+    work, but refused before it where it cannot be written)."""
     if path is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         folder = Path.cwd() / f"skdnn-{command}-{stamp}"
@@ -780,10 +781,20 @@ def _output_folder(path, command: str) -> Path:
         while folder.exists():
             folder = Path.cwd() / f"skdnn-{command}-{stamp}-{suffix}"
             suffix += 1
-        return folder
-    folder = Path(path)
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"--out {path}: exists and is not a folder.")
+    else:
+        folder = Path(path)
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--out {path}: exists and is not a folder.")
+    # the nearest folder that exists must take the files (or the new folder)
+    near = next(
+        p for p in (folder.absolute(), *folder.absolute().parents) if p.exists()
+    )
+    if not near.is_dir() or not os.access(near, os.W_OK | os.X_OK):
+        where = "" if path is not None else " (give one with --out)"
+        why = "is not writable" if near.is_dir() else "is a file"
+        raise UsageError(
+            f"cannot create the output folder {folder}{where}: {near} {why}."
+        )
     return folder
 
 

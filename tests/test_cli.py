@@ -1,5 +1,6 @@
 """Tests of the skdnn command: demo, train, report, and every bad input."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -231,6 +232,26 @@ def test_demo_in_a_new_folder(tmp_path, monkeypatch, capsys):
     model = skdnn.load(folder / "model.skdnn")
     assert type(model) is TaperedMLPClassifier and model.n_iter_ <= 5
     assert "recall_malignant" in report.columns
+
+
+def test_an_output_folder_that_cannot_be_made_is_refused_before_training(
+    tmp_path, monkeypatch, capsys
+):
+    # the demo trained and reported, then failed to write anything
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    code, out, err = _run(["demo", "--out", "notes.txt/run"], capsys)
+    assert code == 2 and "notes.txt is a file" in err
+    assert "Training" not in out
+    if os.geteuid() == 0:  # permissions do not apply to root
+        return
+    tmp_path.chmod(0o555)
+    try:
+        code, out, err = _run(["demo"], capsys)
+    finally:
+        tmp_path.chmod(0o755)
+    assert code == 2 and "is not writable" in err and "--out" in err
+    assert "Training" not in out
 
 
 def test_help_answers_without_tensorflow():
