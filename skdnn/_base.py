@@ -728,16 +728,15 @@ class BaseTaperedMLP(DocLinkMixin, BaseEstimator, ABC):
 
     def _validate_input(self, X, y=None, *, reset):
         """X as the preprocessor reads it (a DataFrame, a 2d array or a CSR
-        matrix of floats, densified a block of rows at a time), and y.
+        matrix, made dense a block of rows at a time), and y.
 
         X's width and column names are checked (and, with ``reset``,
         learnt) here; its values are read and checked by the preprocessor.
         """
-        floats = (np.float64, np.float32) if sp.issparse(X) else None
-        X = X if floats else _as_pandas(X)
-        if not _is_dataframe(X):
+        X = X if sp.issparse(X) else _as_pandas(X)
+        if not _is_dataframe(X):  # a sparse matrix keeps its dtype, as an array
             X = check_array(
-                X, accept_sparse="csr", dtype=floats, ensure_all_finite=False,
+                X, accept_sparse="csr", dtype=None, ensure_all_finite=False,
                 input_name="X", copy=False,
             )  # fmt: skip
         if not reset and _is_dataframe(X) and hasattr(self, "feature_names_in_"):

@@ -664,28 +664,57 @@ def _warn_unseen_at_predict(pre, X) -> None:
     """:func:`_warn_missing_at_predict` and :func:`_warn_mostly_unseen` of
     the first ``UNSEEN_SAMPLE_ROWS`` rows of ``X``, for rows encoded a chunk
     at a time (a large DataFrame or array, a sparse matrix)."""
-    import scipy.sparse as sp
-
     if X.shape[0] < UNSEEN_MIN_VALUES:
         return
     rows = X.iloc[:UNSEEN_SAMPLE_ROWS] if _is_dataframe(X) else X[:UNSEEN_SAMPLE_ROWS]
-    names = pre._column_names()
-    indicated = set(pre.indicator_features_.tolist())
-    if sp.issparse(rows):  # its gaps are stored values (CSR: by column index)
-        counts = np.bincount(rows.indices[np.isnan(rows.data)], minlength=len(names))
-    gaps = [
-        (
-            names[j],
-            int(counts[j])
-            if sp.issparse(rows)
-            else int(np.isnan(_numeric_column(rows, j, names[j])).sum()),
+    _warn_missing_at_predict(_numeric_gaps(pre, rows), rows.shape[0])
+    if pre.categories_:
+        columns = _category_columns(pre, rows)
+        _warn_mostly_unseen(columns, getattr(pre, "_column_forms", None))
+
+
+def _numeric_gaps(pre, rows) -> list[tuple[str, int]]:
+    """``(name, n_missing)`` of the number columns of ``rows`` that had no
+    gap at fit (no indicator) and are read (not held constant), among those
+    missing in half of the rows or more (what :func:`_warn_missing_at_predict`
+    warns about): counted for all the columns at once, where a wide matrix's
+    columns one by one took longer than its prediction."""
+    import scipy.sparse as sp
+
+    numeric = pre.numeric_features_
+    read = np.isfinite(pre.scale_) & ~np.isin(numeric, pre.indicator_features_)
+    columns = numeric[read]
+    n_rows = rows.shape[0]
+    if sp.issparse(rows):  # the gaps are stored NaNs, each (row, column) once
+        rows = rows.tocoo()
+        gap = np.isnan(rows.data)
+        cells = np.unique(rows.row[gap] * np.int64(rows.shape[1]) + rows.col[gap])
+        counts = np.bincount(cells % rows.shape[1], minlength=rows.shape[1])[columns]
+    elif isinstance(rows, np.ndarray) and rows.dtype.kind == "f":
+        counts = np.zeros(rows.shape[1], dtype=np.int64)
+        for start in range(0, n_rows, 1024):  # a bounded mask at a time
+            counts += np.isnan(rows[start : start + 1024]).sum(axis=0)
+        counts = counts[columns]
+    elif isinstance(rows, np.ndarray):  # integers: no gap
+        return []
+    else:
+        names = pre._column_names()
+        counts = np.array(
+            [np.isnan(_numeric_column(rows, j, names[j])).sum() for j in columns],
+            dtype=np.int64,
         )
-        for j in pre.numeric_features_
-        if j not in indicated
-    ]
-    _warn_missing_at_predict(gaps, rows.shape[0])
-    if not pre.categories_:
-        return
+    hit = counts >= UNSEEN_SHARE * n_rows
+    if not hit.any():
+        return []
+    names = pre._column_names()
+    return [(names[j], int(n)) for j, n in zip(columns[hit], counts[hit], strict=True)]
+
+
+def _category_columns(pre, rows) -> list[tuple]:
+    """``(name, values, codes, lookup)`` of each categorical column of
+    ``rows``, as :func:`_warn_unseen_levels` and :func:`_warn_mostly_unseen`
+    read them."""
+    names = pre._column_names()
     lookups = getattr(pre, "_lookups", None) or _lookups(pre.categories_)
     columns = []
     for j, lookup in zip(
@@ -693,7 +722,7 @@ def _warn_unseen_at_predict(pre, X) -> None:
     ):
         values = _category_column(rows, j, names[j])
         columns.append((names[j], values, _encode_levels(values, lookup), lookup))
-    _warn_mostly_unseen(columns, getattr(pre, "_column_forms", None))
+    return columns
 
 
 def _warn_missing_at_predict(gaps, n_rows: int) -> None:

@@ -569,7 +569,12 @@ def network_input(pre, X, *, training=False, warn_unseen=False):
     """
     import scipy.sparse as sp
 
-    from skdnn._columns import _is_dataframe, _warn_unseen_at_predict
+    from skdnn._columns import (
+        _category_columns,
+        _is_dataframe,
+        _warn_unseen_at_predict,
+        _warn_unseen_levels,
+    )
 
     is_array, sparse = isinstance(X, np.ndarray), sp.issparse(X)
     wide = not training and (is_array or sparse) and X.dtype == np.float64
@@ -588,6 +593,9 @@ def network_input(pre, X, *, training=False, warn_unseen=False):
     ):
         if not training:  # encoded a chunk at a time: its first rows read
             _warn_unseen_at_predict(pre, X)
+        elif warn_unseen and sparse and pre.categories_:  # a continued fit's rows
+            forms = getattr(pre, "_column_forms", None)
+            _warn_unseen_levels(_category_columns(pre, X), warn_unseen, forms)
         return EncodedRows(X, pre, dtype)
     if not training:
         warn_unseen = "predict"  # from the codes the encoding computes

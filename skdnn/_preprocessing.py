@@ -514,7 +514,7 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
                 scaled[missing] = self.fill_[k]
                 if j in indicator_column:
                     out[missing, indicator_column[j]] = 1.0
-                else:
+                elif np.isfinite(self.scale_[k]):  # (a held column is no loss)
                     gaps.append((names[j], int(missing.sum())))
             out[:, k] = scaled
             if z.shape[1]:

@@ -60,6 +60,7 @@ from skdnn._search_folds import (
     _with_tried_moves,
     check_targets,
     fit_fold,
+    raised_as,
     routed_params,
     search_scorer,
     searched_network,
@@ -401,10 +402,11 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         if not np.all(np.isfinite(current.scores)):
             if self._first_error is not None:
                 # a TypeError (a value of the wrong type) stays one
-                type_error, text = self._first_error
-                raise (TypeError if type_error else ValueError)(
+                kind, text = self._first_error
+                raise raised_as(
+                    kind,
                     "The starting design failed on some folds (fit or scoring); "
-                    f"fix it before searching from it. First error: {text}"
+                    f"fix it before searching from it. First error: {text}",
                 )
             folds = np.flatnonzero(~np.isfinite(current.scores)).tolist()
             raise ValueError(
@@ -674,7 +676,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             if errors:
                 first = next(r for r in results if r["error"])
                 self._first_error = self._first_error or (
-                    first["type_error"],
+                    first["kind"],
                     first["error"],
                 )
                 if candidate.round:

@@ -32,9 +32,26 @@ from skdnn._columns import checked_targets
 from skdnn._epochs import STOP_ON_INTERRUPT
 
 
+def error_kind(exc: BaseException) -> str:
+    """How a search re-raises a failed start: ``"parameter"`` for
+    scikit-learn's InvalidParameterError (a ValueError and a TypeError
+    both), ``"type"`` for another TypeError, ``"value"`` otherwise."""
+    if isinstance(exc, TypeError):
+        return "parameter" if isinstance(exc, ValueError) else "type"
+    return "value"
+
+
+def raised_as(kind: str, message: str) -> Exception:
+    """The exception of :func:`error_kind`'s ``kind``, with ``message``."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    error = {"parameter": InvalidParameterError, "type": TypeError}
+    return error.get(kind, ValueError)(message)
+
+
 def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None):
     """Fit one fold and score it; a failed fit or score is NaN and says why
-    (``error``; ``type_error``: whether it was a :class:`TypeError`)."""
+    (``error``; ``kind``: :func:`error_kind` of the exception)."""
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
     params = _rows_of(fit_params, train, _num_samples(X))
     score_params = _rows_of(score_params or {}, test, _num_samples(X))
@@ -49,7 +66,7 @@ def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None
             "score_time": 0.0,
             "estimator": None,
             "error": f"{type(exc).__name__}: {exc}",
-            "type_error": isinstance(exc, TypeError),
+            "kind": error_kind(exc),
         }
     finally:
         STOP_ON_INTERRUPT.reset(stop_on_interrupt)
@@ -65,7 +82,7 @@ def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None
             "score_time": time.perf_counter() - start,
             "estimator": None,
             "error": f"scoring failed: {type(exc).__name__}: {exc}",
-            "type_error": isinstance(exc, TypeError),
+            "kind": error_kind(exc),
         }
     return {
         "score": float(score),

@@ -967,3 +967,17 @@ def test_real_network_end_to_end(small_data):
     assert proba.shape == (len(y), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
     assert 0 <= est.score(X, y) <= 1
+
+
+def test_a_start_with_a_bad_parameter_fails_as_the_estimator_does():
+    # scikit-learn's InvalidParameterError is a ValueError and a TypeError:
+    # the search raised a bare TypeError, which `except ValueError` missed
+    from sklearn.datasets import make_classification
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from skdnn import TaperedMLPClassifier
+
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    search = DesignSearchCV(TaperedMLPClassifier(hidden_layer_sizes="abc"), cv=2)
+    with pytest.raises(InvalidParameterError, match="starting design failed"):
+        search.fit(X, y)

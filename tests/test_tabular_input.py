@@ -999,16 +999,54 @@ def test_a_sparse_matrix_predicts_as_its_dense_array(form):
     sparse.partial_fit(sp.csr_matrix(X[:100]).asformat(form), y[:100])
     dense.partial_fit(X[:100], y[:100])
     np.testing.assert_array_equal(sparse.predict_proba(S), dense.predict_proba(X))
+    # a continued fit's rows of new levels are warned about alike
+    new_levels = X[:100].copy()
+    new_levels[:, 5] += 5
+    with pytest.warns(UserWarning, match=r"'x5' \(100 of 100 rows"):
+        sparse.partial_fit(sp.csr_matrix(new_levels), y[:100])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, bool])
+def test_a_sparse_matrix_of_integers_predicts_as_its_dense_array(dtype):
+    # made float64, it was predicted in float64 where the dense integers are
+    # read as float32 rows (8.8e-08 apart)
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 3, size=(200, 6)).astype(dtype)
+    y = (X[:, 0] > X[:, 1]).astype(int)
+    clf = TaperedMLPClassifier(**{**FAST, "epochs": 3}).fit(X, y)
+    np.testing.assert_array_equal(
+        clf.predict_proba(sp.csr_matrix(X)), clf.predict_proba(X)
+    )
+    np.testing.assert_array_equal(
+        TaperedMLPClassifier(**{**FAST, "epochs": 3})
+        .fit(sp.csr_matrix(X), y)
+        .predict_proba(X),
+        clf.predict_proba(X),
+    )
 
 
 def test_a_sparse_column_lost_at_predict_is_warned_about():
     import scipy.sparse as sp
 
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 3))
+    X = rng.normal(size=(200, 4))
+    X[:, 3] = np.nan  # missing at fit too: not lost since
     y = (X[:, 0] > 0).astype(int)
-    reg = TaperedMLPRegressor(**{**FAST, "epochs": 2}).fit(sp.csr_matrix(X), y)
+    with pytest.warns(UserWarning, match="all missing at fit"):
+        reg = TaperedMLPRegressor(**{**FAST, "epochs": 2}).fit(sp.csr_matrix(X), y)
     lost = X.copy()
     lost[:, 1] = np.nan
-    with pytest.warns(UserWarning, match=r"'x1' \(200 of 200\)"):
+    with pytest.warns(UserWarning, match=r"'x1' \(200 of 200\)") as record:
         reg.predict(sp.csr_matrix(lost))
+    assert "'x3'" not in str(record[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reg.predict(X)  # the column empty at fit, as dense rows
+        # 6 of 20 rows missing, each gap stored twice: 6, not 12, of 20
+        twice = np.tile(X[:20], (2, 1))
+        twice[[0, 1, 2, 3, 4, 5, 20, 21, 22, 23, 24, 25], 1] = np.nan
+        cells = sp.coo_matrix(twice)
+        rows = np.tile(np.arange(20), 2)[cells.row]
+        reg.predict(sp.csr_matrix((cells.data, (rows, cells.col)), shape=(20, 4)))
