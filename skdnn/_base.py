@@ -62,6 +62,7 @@ from skdnn._forward import (
     shift_output,
     shift_probabilities,
 )
+from skdnn._mlp_names import MLPAttributes
 from skdnn._network import Network
 from skdnn._progress import EpochProgress
 from skdnn._scorers import resolve_scorers, score_epoch, try_scorers, warnings_once
@@ -87,7 +88,7 @@ OPTIMIZERS = {
 }
 
 
-class BaseTaperedMLP(DocLinkMixin, BaseEstimator, ABC):
+class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
     """Base of the tapered dense networks; not meant to be used directly.
 
     The parameters shared by every estimator are documented on

@@ -142,6 +142,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         imbalanced rows it can stand above :meth:`score` (0.90 against 0.71
         on a 90 % majority): record ``scoring="balanced_accuracy"`` (or
         ``"recall"``) to follow the estimator's own decisions per epoch.
+    %(mlp_attributes)s
     %(validation_attributes)s
 
     See Also

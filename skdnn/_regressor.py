@@ -96,6 +96,7 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
     validation_scores_ : list of float or None
         Validation R² per epoch (as ``MLPRegressor`` has it), None without a
         validation set.
+    %(mlp_attributes)s
     %(validation_attributes)s
 
     See Also

@@ -176,6 +176,16 @@ best_epoch_ : int
     ``EarlyStopping`` restarts with each ``fit``: its best may be worse
     than an earlier call's, which ``history_`` still shows). With
     ``early_stopping`` the weights are those of this epoch.""",
+    "mlp_attributes": """\
+loss_ : float
+    The last epoch's training loss, as in scikit-learn's perceptrons.
+best_loss_ : float or None
+    The lowest training loss of the fit; None with early stopping.
+best_validation_score_ : float or None
+    With early stopping on a validation set, the validation score of the
+    kept epoch (``validation_scores_`` at ``best_epoch_``); None otherwise.
+n_layers_ : int
+    Layers of the network, the input and the output included.""",
     "validation_attributes": """\
 n_validation_samples_ : int
     Rows behind the validation curves (the hold-out or
@@ -286,21 +296,28 @@ def _parameter_names(init) -> frozenset:
 
 def first_unknown(names, known) -> tuple[str, str] | None:
     """The first of ``names`` not in ``known``, with a hint naming the
-    closest known name (``"; did you mean 'x'?"``, or ``""``); None when
-    every name is known.
+    closest known name (``"; did you mean 'x'?"``, or ``""``), or the name of
+    an MLPClassifier parameter here; None when every name is known.
 
     Examples
     --------
     >>> from skdnn._shared_api import first_unknown
     >>> first_unknown(["dropout", "dropuot"], ["dropout", "l2"])
     ('dropuot', "; did you mean 'dropout'?")
+    >>> first_unknown(["max_iter"], ["epochs"])
+    ('max_iter', "; scikit-learn's MLP 'max_iter' is 'epochs' here")
     >>> first_unknown(["l2"], ["dropout", "l2"]) is None
     True
     """
     import difflib
 
+    from skdnn._mlp_names import MLP_PARAMETERS
+
     for name in names:
         if name not in known:
+            ours, how = MLP_PARAMETERS.get(name, ("", ""))
+            if ours in known:
+                return name, f"; scikit-learn's MLP {name!r} is {ours!r} here{how}"
             close = difflib.get_close_matches(name, list(known), n=1)
             return name, f"; did you mean {close[0]!r}?" if close else ""
     return None

@@ -97,6 +97,20 @@ def test_first_fits_from_several_threads_import_keras_once():
     assert out.stdout.strip() == "[(100, 2), (100, 2)]"
 
 
+def test_the_fitted_attributes_of_scikit_learns_perceptron(binary_data):
+    # a gallery script prints mlp.loss_ after each fit: AttributeError
+    X, y = binary_data
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=12, random_state=0)
+    assert not hasattr(clf, "loss_") and not hasattr(clf, "n_layers_")
+    clf.fit(X, y)
+    assert clf.loss_ == clf.loss_curve_[-1]
+    assert clf.best_loss_ is None  # early stopping, as MLPClassifier's
+    assert clf.best_validation_score_ == clf.validation_scores_[clf.best_epoch_ - 1]
+    assert clf.n_layers_ == 3
+    clf.set_params(early_stopping=False).fit(X, y)
+    assert clf.best_loss_ == min(clf.loss_curve_) and clf.best_validation_score_ is None
+
+
 # --------------------------------------------------------------------------
 # The user's flows
 # --------------------------------------------------------------------------

@@ -94,6 +94,11 @@ def test_a_misspelt_parameter_is_refused_by_name(name):
         getattr(skdnn, name)(dropuot=0.2)
     with pytest.raises(TypeError):
         getattr(skdnn, name)(0.2)  # keyword-only, as every other parameter
+    # scikit-learn's perceptrons' names are named as skdnn's
+    with pytest.raises(TypeError, match="MLP 'max_iter' is 'epochs' here"):
+        getattr(skdnn, name)(max_iter=300)
+    with pytest.raises(TypeError, match=r"'alpha' is 'l2' here \(l2 = alpha / \(2"):
+        getattr(skdnn, name)(alpha=1e-4)
 
 
 def test_fill_doc_refuses_an_unknown_entry():

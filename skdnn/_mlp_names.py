@@ -1,0 +1,65 @@
+"""What scikit-learn's MLPClassifier and MLPRegressor call otherwise.
+
+Scripts written for scikit-learn's perceptrons read ``loss_``,
+``best_loss_``, ``best_validation_score_`` and ``n_layers_`` after a fit
+and pass ``max_iter`` or ``alpha`` to the constructor. The fitted
+attributes are read here from ``history_`` with the meaning scikit-learn
+gives them; the parameters are named in the message that refuses them
+(see :func:`skdnn._shared_api.first_unknown` and the migration guide).
+"""
+
+from __future__ import annotations
+
+#: MLPClassifier's parameters that skdnn takes under another name, and how.
+MLP_PARAMETERS = {
+    "max_iter": ("epochs", ""),
+    "alpha": (
+        "l2",
+        " (l2 = alpha / (2 * batch_size): skdnn does not divide the penalty "
+        "by the rows of a batch)",
+    ),
+    "solver": ("optimizer", ""),
+    "learning_rate_init": ("learning_rate", ""),
+    "validation_fraction": ("validation_split", ""),
+    "n_iter_no_change": ("patience", ""),
+}
+
+
+class MLPAttributes:
+    """``loss_``, ``best_loss_``, ``best_validation_score_`` and ``n_layers_``
+    as scikit-learn's perceptrons define them, read from the fit's history."""
+
+    def _fitted_history(self):
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "history_")  # (an AttributeError before fit)
+        return self.history_
+
+    @property
+    def loss_(self) -> float:
+        """The last epoch's training loss (``loss_curve_[-1]``)."""
+        return float(self._fitted_history()["loss"].iloc[-1])
+
+    @property
+    def best_loss_(self) -> float | None:
+        """The lowest training loss of the fit; None with early stopping,
+        as scikit-learn's (read ``best_validation_score_`` then)."""
+        history = self._fitted_history()
+        return None if self.early_stopping else float(history["loss"].min())
+
+    @property
+    def best_validation_score_(self) -> float | None:
+        """With early stopping on a validation set, the validation score
+        (``validation_scores_``) of the kept epoch, ``best_epoch_``; None
+        otherwise, as scikit-learn's."""
+        self._fitted_history()
+        scores = self.validation_scores_
+        if not self.early_stopping or scores is None:
+            return None
+        return float(scores[self.best_epoch_ - 1])
+
+    @property
+    def n_layers_(self) -> int:
+        """Layers of the network, the input and the output included."""
+        self._fitted_history()
+        return len(self.hidden_layer_sizes_) + 2
