@@ -375,6 +375,12 @@ def check_keras_name(param: str, name: str) -> None:
     try:
         getter(name)
     except (ValueError, TypeError) as exc:
+        # scikit-learn's perceptrons' names of two of Keras's activations
+        keras_name = {"logistic": "sigmoid", "identity": "linear"}.get(name)
+        hint = (
+            f"; scikit-learn's {name!r} is Keras's {keras_name!r}" if keras_name else ""
+        )
         raise ValueError(
-            f"{param}={name!r} is not a Keras {param.replace('kernel_', '')} name."
+            f"{param}={name!r} is not a Keras {param.replace('kernel_', '')} "
+            f"name{hint}."
         ) from exc

@@ -97,6 +97,20 @@ def test_first_fits_from_several_threads_import_keras_once():
     assert out.stdout.strip() == "[(100, 2), (100, 2)]"
 
 
+@pytest.mark.parametrize(
+    ("activation", "message"),
+    [
+        ("swoosh", r"activation='swoosh' is not a Keras activation name\.$"),
+        ("logistic", "scikit-learn's 'logistic' is Keras's 'sigmoid'"),
+        ("identity", "scikit-learn's 'identity' is Keras's 'linear'"),
+    ],
+)
+def test_an_unknown_activation_is_refused_by_name(binary_data, activation, message):
+    X, y = binary_data
+    with pytest.raises(ValueError, match=message):
+        TaperedMLPClassifier(activation=activation).fit(X, y)
+
+
 def test_the_fitted_attributes_of_scikit_learns_perceptron(binary_data):
     # a gallery script prints mlp.loss_ after each fit: AttributeError
     X, y = binary_data
