@@ -510,6 +510,8 @@ class EncodedRows:
     SPARSE_BLOCK_VALUES = 2**20
 
     def __init__(self, X, preprocessor, dtype=np.float32):
+        import scipy.sparse as sp
+
         self.X, self.preprocessor = X, preprocessor
         self.shape = (X.shape[0], preprocessor._n_features_out())
         self.dtype = np.dtype(dtype)
@@ -519,7 +521,7 @@ class EncodedRows:
         self._chunk_rows = max(
             ENCODE_BLOCK_ROWS, self.CHUNK_VALUES // max(self.shape[1], 1)
         )
-        if not hasattr(X, "iloc") and not isinstance(X, np.ndarray):
+        if sp.issparse(X):
             # a sparse matrix's rows are made dense first: a wide one's are
             # few (8 MB of float64 values, and as much for each step of the
             # encoding), whatever the number of rows
