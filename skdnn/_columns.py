@@ -812,9 +812,9 @@ def _check_float32_range(X, name: str) -> None:
                 values = series.to_numpy(dtype=np.float64, na_value=np.nan)
                 _check_float32_range(values, f"{name}'s column {column!r}")
         return
-    limit = np.finfo(np.float32).max
     import scipy.sparse as sp
 
+    limit = np.finfo(np.float32).max
     if sp.issparse(X):  # its stored values
         X = X.data
     if X.dtype != np.float64 or not X.size:

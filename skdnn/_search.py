@@ -401,7 +401,8 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         self._evaluate([current], base, X, y, splits, params, "round 0")
         if not np.all(np.isfinite(current.scores)):
             if self._first_error is not None:
-                # a TypeError (a value of the wrong type) stays one
+                # a TypeError (a value of the wrong type) stays one, and a
+                # parameter scikit-learn refused an InvalidParameterError
                 kind, text = self._first_error
                 raise raised_as(
                     kind,
