@@ -15,13 +15,26 @@ MLP_PARAMETERS = {
     "max_iter": ("epochs", ""),
     "alpha": (
         "l2",
-        " (l2 = alpha / (2 * batch_size): skdnn does not divide the penalty "
-        "by the rows of a batch)",
+        " (l2 = alpha / (2 * B), B the MLP's batch size, min(200, n_samples) "
+        "by default: skdnn does not divide the penalty by the rows of a batch)",
     ),
     "solver": ("optimizer", ""),
     "learning_rate_init": ("learning_rate", ""),
     "validation_fraction": ("validation_split", ""),
     "n_iter_no_change": ("patience", ""),
+}
+
+#: MLPClassifier's parameters with no counterpart here, and what to do.
+MLP_ONLY = {
+    "tol": "any improvement of the monitored value resets the patience",
+    "shuffle": "the rows are reshuffled every epoch",
+    "momentum": "the optimizer has Keras's defaults; choose it with optimizer",
+    "nesterovs_momentum": "the optimizer has Keras's defaults",
+    "beta_1": "the optimizer has Keras's defaults",
+    "beta_2": "the optimizer has Keras's defaults",
+    "epsilon": "the optimizer has Keras's defaults",
+    "power_t": "schedules are Keras callbacks (callbacks=...)",
+    "max_fun": "there is no L-BFGS",
 }
 
 
@@ -50,8 +63,9 @@ class MLPAttributes:
     @property
     def best_validation_score_(self) -> float | None:
         """With early stopping on a validation set, the validation score
-        (``validation_scores_``) of the kept epoch, ``best_epoch_``; None
-        otherwise, as scikit-learn's."""
+        (``validation_scores_``) of the kept epoch, ``best_epoch_`` (the one
+        ``monitor`` chose; scikit-learn's early stopping watches the score
+        itself); None otherwise, as scikit-learn's."""
         self._fitted_history()
         scores = self.validation_scores_
         if not self.early_stopping or scores is None:

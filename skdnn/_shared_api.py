@@ -311,13 +311,18 @@ def first_unknown(names, known) -> tuple[str, str] | None:
     """
     import difflib
 
-    from skdnn._mlp_names import MLP_PARAMETERS
+    from skdnn._mlp_names import MLP_ONLY, MLP_PARAMETERS
 
     for name in names:
         if name not in known:
             ours, how = MLP_PARAMETERS.get(name, ("", ""))
             if ours in known:
                 return name, f"; scikit-learn's MLP {name!r} is {ours!r} here{how}"
+            if name in MLP_ONLY and "epochs" in known:
+                return name, (
+                    f"; scikit-learn's MLP {name!r} has no counterpart here: "
+                    f"{MLP_ONLY[name]}"
+                )
             close = difflib.get_close_matches(name, list(known), n=1)
             return name, f"; did you mean {close[0]!r}?" if close else ""
     return None

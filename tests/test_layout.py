@@ -99,6 +99,8 @@ def test_a_misspelt_parameter_is_refused_by_name(name):
         getattr(skdnn, name)(max_iter=300)
     with pytest.raises(TypeError, match=r"'alpha' is 'l2' here \(l2 = alpha / \(2"):
         getattr(skdnn, name)(alpha=1e-4)
+    with pytest.raises(TypeError, match="MLP 'tol' has no counterpart here: any"):
+        getattr(skdnn, name)(tol=1e-4)
 
 
 def test_fill_doc_refuses_an_unknown_entry():
