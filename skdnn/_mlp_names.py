@@ -38,9 +38,49 @@ MLP_ONLY = {
 }
 
 
+#: MLPClassifier's values of a parameter skdnn shares, and what to do here.
+MLP_VALUES = {
+    ("learning_rate", "constant"): "leave learning_rate a number, the rate",
+    ("learning_rate", "invscaling"): "pass a decay as callbacks=[keras."
+    "callbacks.LearningRateScheduler(...)], learning_rate the starting rate",
+    ("learning_rate", "adaptive"): "pass callbacks=[keras.callbacks."
+    "ReduceLROnPlateau(...)], learning_rate the starting rate",
+    ("batch_size", "auto"): "give a number of rows ('auto' is min(200, "
+    "n_samples) there; skdnn's default is 32)",
+}
+
+
 class MLPAttributes:
     """``loss_``, ``best_loss_``, ``best_validation_score_`` and ``n_layers_``
-    as scikit-learn's perceptrons define them, read from the fit's history."""
+    as scikit-learn's perceptrons define them, read from the fit's history;
+    and messages that name skdnn's counterpart of their parameters when
+    ``set_params`` or the parameter checks refuse one of theirs."""
+
+    def set_params(self, **params):
+        try:
+            return super().set_params(**params)
+        except ValueError as exc:  # scikit-learn's "Invalid parameter ..."
+            from skdnn._shared_api import first_unknown
+
+            unknown = first_unknown(params, self.get_params(deep=False))
+            if unknown is None or not unknown[1].startswith("; scikit-learn"):
+                raise
+            raise ValueError(f"{str(exc).rstrip('.')}{unknown[1]}.") from None
+
+    def _validate_params(self):
+        from sklearn.utils._param_validation import InvalidParameterError
+
+        try:
+            super()._validate_params()
+        except InvalidParameterError as exc:
+            for (name, value), ours in MLP_VALUES.items():
+                if isinstance(getattr(self, name, None), str) and (
+                    getattr(self, name) == value
+                ):
+                    raise InvalidParameterError(
+                        f"{exc} For scikit-learn's MLP {name}={value!r}, {ours}."
+                    ) from None
+            raise
 
     def _fitted_history(self):
         from sklearn.utils.validation import check_is_fitted

@@ -9,6 +9,7 @@ import inspect
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import skdnn
@@ -101,6 +102,15 @@ def test_a_misspelt_parameter_is_refused_by_name(name):
         getattr(skdnn, name)(alpha=1e-4)
     with pytest.raises(TypeError, match="MLP 'tol' has no counterpart here: any"):
         getattr(skdnn, name)(tol=1e-4)
+    # and so in set_params, which a GridSearchCV grid of MLP names reaches
+    with pytest.raises(ValueError, match=r"'batch_size', .*\]; scikit-learn's M"):
+        getattr(skdnn, name)().set_params(alpha=1e-4)
+    # a value of theirs for a parameter of the same name, when fit checks it
+    X, y = np.zeros((20, 2)), np.arange(20) % 2
+    with pytest.raises(ValueError, match=r"Got 'adaptive' instead\. For scikit-l"):
+        getattr(skdnn, name)(learning_rate="adaptive").fit(X, y)
+    with pytest.raises(ValueError, match=r"'auto' is min\(200, n_samples\)"):
+        getattr(skdnn, name)(batch_size="auto").fit(X, y)
 
 
 def test_fill_doc_refuses_an_unknown_entry():
