@@ -375,8 +375,10 @@ def check_keras_name(param: str, name: str) -> None:
     try:
         getter(name)
     except (ValueError, TypeError) as exc:
+        from skdnn._mlp_names import MLP_ACTIVATIONS
+
         # scikit-learn's perceptrons' names of two of Keras's activations
-        keras_name = {"logistic": "sigmoid", "identity": "linear"}.get(name)
+        keras_name = MLP_ACTIVATIONS.get(name) if param == "activation" else None
         hint = (
             f"; scikit-learn's {name!r} is Keras's {keras_name!r}" if keras_name else ""
         )

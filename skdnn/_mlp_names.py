@@ -24,6 +24,9 @@ MLP_PARAMETERS = {
     "n_iter_no_change": ("patience", ""),
 }
 
+#: MLPClassifier's activations that Keras names otherwise.
+MLP_ACTIVATIONS = {"logistic": "sigmoid", "identity": "linear"}
+
 #: MLPClassifier's parameters with no counterpart here, and what to do.
 MLP_ONLY = {
     "tol": "any improvement of the monitored value resets the patience",

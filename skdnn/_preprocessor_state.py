@@ -44,8 +44,13 @@ FITTED_ATTRIBUTES = (
 )
 #: Those a saved state may lack.
 _OPTIONAL_ATTRIBUTES = frozenset(
-    {"feature_names_in_", "bin_edges_", "bin_height_", "column_labels_"}
-    | {"_column_forms"}
+    {
+        "feature_names_in_",
+        "bin_edges_",
+        "bin_height_",
+        "column_labels_",
+        "_column_forms",
+    }
 )
 _FORMS = ("identifier", "numbers", "dates")
 

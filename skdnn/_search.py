@@ -673,18 +673,15 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             candidate.scores = np.array([r["score"] for r in results])
             candidate.fit_times = np.array([r["fit_time"] for r in results])
             candidate.score_times = np.array([r["score_time"] for r in results])
-            errors = [r["error"] for r in results if r["error"]]
-            if errors:
-                first = next(r for r in results if r["error"])
-                self._first_error = self._first_error or (
-                    first["kind"],
-                    first["error"],
-                )
+            failed = [r for r in results if r["error"]]
+            if failed:
+                first = failed[0]
+                self._first_error = self._first_error or (first["kind"], first["error"])
                 if candidate.round:
                     warnings.warn(
-                        f"{len(errors)} of {len(results)} folds of the move "
+                        f"{len(failed)} of {len(results)} folds of the move "
                         f"{candidate.move!r} failed (fit or scoring); it is not "
-                        f"accepted. First error: {errors[0]}",
+                        f"accepted. First error: {first['error']}",
                         FitFailedWarning,
                         stacklevel=user_stacklevel(),
                     )
