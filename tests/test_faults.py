@@ -128,13 +128,18 @@ def _interrupt(hook, at_epoch):
     return CtrlC()
 
 
+def _pressed_ctrl_c(hook, at_epoch, epochs=10):
+    """A small classifier whose fit gets Ctrl-C at ``hook`` of ``at_epoch``."""
+    return TaperedMLPClassifier(
+        hidden_layer_sizes=(16,), epochs=epochs,
+        callbacks=[_interrupt(hook, at_epoch)], random_state=0,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("early_stopping", [True, False])
 def test_ctrl_c_mid_fit_returns_the_completed_epochs(data, early_stopping):
     X, y = data
-    clf = TaperedMLPClassifier(
-        hidden_layer_sizes=(16,), epochs=10, early_stopping=early_stopping,
-        callbacks=[_interrupt("on_epoch_end", 2)], random_state=0,
-    )  # fmt: skip
+    clf = _pressed_ctrl_c("on_epoch_end", 2).set_params(early_stopping=early_stopping)
     with pytest.warns(UserWarning, match="interrupted; kept the 3 epochs"):
         returned = clf.fit(X, y)
     assert returned is clf
@@ -149,10 +154,7 @@ def test_ctrl_c_mid_fit_returns_the_completed_epochs(data, early_stopping):
 
 def test_ctrl_c_before_any_epoch_completes_propagates(data):
     X, y = data
-    clf = TaperedMLPClassifier(
-        hidden_layer_sizes=(16,), epochs=5,
-        callbacks=[_interrupt("on_epoch_begin", 0)], random_state=0,
-    )  # fmt: skip
+    clf = _pressed_ctrl_c("on_epoch_begin", 0, epochs=5)
     with pytest.raises(KeyboardInterrupt):  # nothing to keep: the user's Ctrl-C
         clf.fit(X, y)
 
@@ -163,10 +165,7 @@ def test_ctrl_c_in_a_design_search_stops_the_search(data):
     from skdnn import DesignSearchCV
 
     X, y = data
-    clf = TaperedMLPClassifier(
-        hidden_layer_sizes=(16,), epochs=10,
-        callbacks=[_interrupt("on_epoch_end", 2)], random_state=0,
-    )  # fmt: skip
+    clf = _pressed_ctrl_c("on_epoch_end", 2)
     with pytest.raises(KeyboardInterrupt):
         DesignSearchCV(clf, cv=2, max_rounds=1).fit(X, y)
     # a fit of one's own, after it, still keeps what it trained
