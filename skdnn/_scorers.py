@@ -38,6 +38,11 @@ class _Oracle:
     def predict(self, X):
         return self._y
 
+
+class _ClassifierOracle(_Oracle):
+    """An oracle with the probabilities of the true labels; a regressor's
+    has none, so a scorer of probabilities fails on it as on the network."""
+
     def predict_proba(self, X):
         y = self._y
         if y.ndim == 2:  # multilabel: one column a label
@@ -139,13 +144,23 @@ def try_scorers(estimator, scorers: dict, y) -> None:
     ValueError
         Naming the scorer that cannot score this target, and why.
     """
-    oracle = _Oracle(estimator, y)
+    has_classes = getattr(estimator, "classes_", None) is not None
+    oracle = (_ClassifierOracle if has_classes else _Oracle)(estimator, y)
     X = np.zeros((len(y), 1))
     for name, scorer in scorers.items():
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 scorer(oracle, X, y)
+        except AttributeError as exc:
+            methods = ("decision_function", "predict_proba", "predict_log_proba")
+            wanted = [m for m in methods if m in str(exc)] or ["predict_proba"]
+            raise ValueError(
+                f"scoring={name!r} needs {' or '.join(wanted)}, which "
+                f"{type(estimator).__name__} does not have: a regressor "
+                "predicts values. Use a regression scorer, e.g. 'r2' or "
+                "'neg_mean_absolute_error'."
+            ) from exc
         except (ValueError, TypeError) as exc:
             hint = ""
             if "pos_label" in str(exc):

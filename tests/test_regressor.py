@@ -277,6 +277,20 @@ def test_a_deviance_scorer_takes_counts_from_zero():
     assert "val_neg_mean_poisson_deviance" in reg.fit(X, y).history_
 
 
+@pytest.mark.parametrize(
+    "scoring, needs",
+    [("neg_log_loss", "predict_proba"), ("roc_auc", "decision_function or")],
+)
+def test_a_scorer_of_probabilities_is_refused_naming_what_it_needs(
+    diabetes, scoring, needs
+):
+    # it failed on the scorer check's stand-in: "'_Oracle' object has no
+    # attribute 'classes_'"
+    X, y = diabetes
+    with pytest.raises(ValueError, match=f"{scoring}' needs {needs}.*regressor"):
+        TaperedMLPRegressor(**FAST, scoring=scoring).fit(X, y)
+
+
 def test_an_epoch_a_scorer_cannot_score_is_nan_and_training_goes_on(diabetes):
     X, y = diabetes
     calls = []
