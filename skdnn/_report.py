@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import is_regressor
 from sklearn.metrics import (
     accuracy_score,
@@ -278,7 +279,10 @@ def _check_datasets(datasets) -> dict:
             raise TypeError(
                 f"datasets[{name!r}] must be an (X, y) pair; got {type(pair).__name__}."
             )
-        checked[name] = tuple(pair)
+        X, y = pair
+        # a sparse multilabel indicator matrix, as fit takes it: scikit-learn's
+        # ROC AUC reads only dense targets (a matrix of labels, never large)
+        checked[name] = (X, y.toarray() if sparse.issparse(y) else y)
     return checked
 
 

@@ -1,7 +1,9 @@
 """Tests of evaluation_report: every value equals scikit-learn's own metric."""
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy import sparse
 from sklearn.datasets import (
     load_diabetes,
     make_classification,
@@ -355,6 +357,11 @@ def test_tapered_classifier_multilabel():
     assert report.loc["test", "roc_auc"] == roc_auc_score(
         Y[100:], est.predict_proba(X[100:]), average="macro"
     )
+    # a sparse indicator matrix, as fit and score take it, reports the same
+    sparse_report = evaluation_report(
+        est, {"test": (X[100:], sparse.csr_matrix(Y[100:]))}
+    )
+    pd.testing.assert_frame_equal(sparse_report, report)
 
 
 def test_minority_recall_is_reported_when_the_positive_class_is_the_majority():
