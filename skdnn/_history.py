@@ -715,6 +715,12 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
     # the loss includes an l2 penalty, which stands above the frequencies'
     if prior is None or not len(curves.val) or knobs.l2:
         return None
+    if knobs.regression and prior <= 0:  # a constant target: nothing to learn
+        message = (
+            "good fit: the target is constant (a constant guess's validation "
+            "loss is 0), so there is nothing to learn; the estimator predicts it"
+        )
+        return _with_gaps(curves, "good_fit", message, ())
     best_epoch, best_val, _ = curves.best()
     margin = PRIOR_MARGIN_REGRESSION if knobs.regression else PRIOR_MARGIN
     if best_val < (1 - margin) * prior:

@@ -291,8 +291,9 @@ class TaperedMLPRegressor(RegressorMixin, BaseTaperedMLP):
     def _fit_metric(self, metric):
         # the compiled loop divides by n, the spread of standardised targets
         # that all vary; constant ones (left in their units) add none
+        # (none varies: predict gives the constants, an R² of 1 as scikit-learn's)
         share = getattr(self, "_varying_share", 1.0)
-        return 1.0 - (1.0 - metric) / share if share > 0 else float("nan")
+        return 1.0 - (1.0 - metric) / share if share > 0 else 1.0
 
     def _rescale_targets(self, Y, continuing=False):
         held = self._target_scale == 0

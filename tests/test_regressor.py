@@ -68,13 +68,20 @@ def test_tiny_and_huge_target_units_train_like_any_other(diabetes, unit):
     np.testing.assert_allclose(scaled.predict(X) / unit, plain.predict(X), rtol=1e-5)
 
 
-def test_training_r2_of_a_constant_target_is_undefined(diabetes, tmp_path):
+def test_training_r2_of_a_constant_target_is_scikit_learns(diabetes, tmp_path):
     # a constant target keeps its units and has no spread: its training R²
-    # read 0.9998 (the compiled loop divides by n), its validation R² NaN
+    # read 0.9998 (the compiled loop divides by n), then NaN beside a
+    # val_r2 of 1; predict gives the constant, which scikit-learn scores 1
     X, y = diabetes
     with pytest.warns(UserWarning, match="constant"):
         flat = TaperedMLPRegressor(**FAST).fit(X, np.full(len(y), 42.0))
-    assert flat.history_["r2"].isna().all()
+    assert (flat.history_["r2"] == 1.0).all()
+    assert r2_score(np.full(len(y), 42.0), flat.predict(X)) == 1.0
+    assert (flat.history_["val_r2"] == 1.0).all()
+    # and its diagnosis says the target is constant, not "underfitting"
+    told = skdnn.diagnose(flat)
+    assert told.curve_verdict == "good_fit" and "target is constant" in told.message
+    assert not any("learning rate" in advice for advice in told.advice)
     # beside an output that varies, the R² is that output's
     with pytest.warns(UserWarning, match="constant"):
         both = TaperedMLPRegressor(**FAST).fit(
