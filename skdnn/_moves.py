@@ -15,6 +15,8 @@ import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from skdnn._history import Diagnosis
 
 #: The design parameters the moves change, shared by every skdnn network.
@@ -307,3 +309,73 @@ def _moves_for(state: _State, rejected=()) -> list[tuple[str, dict]]:
         if changes:
             moves.append((name, changes))
     return moves
+
+
+# ----------------------------------------------------------------------
+# Acceptance, and the designs the candidates make
+# ----------------------------------------------------------------------
+
+#: A candidate is accepted when its mean paired gain over the folds exceeds
+#: this many standard errors of the paired per-fold differences.
+ACCEPT_SE = 1.0
+
+
+def _beats_noise(gain: float, noise: float) -> bool:
+    """Whether a paired gain is positive and above ``ACCEPT_SE`` times its noise.
+
+    A margin of float64 rounding keeps a tie out: a move that gains ``a`` on
+    one fold and ties the others has a gain and a standard error both of
+    exactly ``a / n``, which rounding alone would otherwise decide.
+    """
+    if not (np.isfinite(gain) and gain > 0):
+        return False
+    bar = ACCEPT_SE * noise
+    return gain - bar > 1e-9 * max(abs(gain), abs(bar))
+
+
+def _combination(promising, design: dict) -> tuple[dict, dict] | None:
+    """The design that makes the promising moves' changes together.
+
+    Moves whose gains were positive but each below the fold noise may add
+    up to one that is not. The moves, all made from ``design``, are merged
+    by gain, best first; a move that changes a parameter an earlier one
+    changed is left out. None unless at least two moves merge. Returns the
+    design and its changes (old -> new), as a move's candidate has them.
+    """
+    changes: dict = {}
+    n_moves = 0
+    for candidate in sorted(promising, key=lambda c: -c.gain):
+        if changes.keys() & candidate.changes.keys():
+            continue
+        changes.update(candidate.changes)
+        n_moves += 1
+    if n_moves < 2:
+        return None
+    return {**design, **{k: new for k, (_, new) in changes.items()}}, changes
+
+
+def _real_changes(changes: dict, design: dict) -> dict:
+    """The ``changes`` that change ``design`` (add_validation also turns on
+    an early stopping that may be on already: that is no change to list)."""
+    return {
+        k: v
+        for k, v in changes.items()
+        if k not in design or _design_key({k: v}) != _design_key({k: design[k]})
+    }
+
+
+def _design_key(design: dict) -> tuple:
+    """A hashable, order-free form of a design, to skip designs already tried."""
+
+    def norm(value):
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        if isinstance(value, list | tuple):
+            return tuple(norm(v) for v in value)
+        if isinstance(value, bool | np.bool_):
+            return bool(value)
+        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+            return round(float(value), 12)
+        return value
+
+    return tuple(sorted((k, norm(v)) for k, v in design.items()))

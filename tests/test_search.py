@@ -12,8 +12,15 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skdnn._history import VERDICTS, Diagnosis, diagnose
-from skdnn._moves import MOVES, MOVES_PER_ROUND, _moves_for, _State
-from skdnn._search import ACCEPT_SE, DesignSearchCV, _beats_noise
+from skdnn._moves import (
+    ACCEPT_SE,
+    MOVES,
+    MOVES_PER_ROUND,
+    _beats_noise,
+    _moves_for,
+    _State,
+)
+from skdnn._search import DesignSearchCV
 
 # ----------------------------------------------------------------------
 # A stand-in network: the design parameters, curves and scores set by hand
@@ -299,7 +306,7 @@ def test_dropout_moves_step_each_layers_rate_in_their_direction():
 
 
 def test_a_candidate_lists_only_what_it_changes():
-    from skdnn._search import _real_changes
+    from skdnn._moves import _real_changes
 
     design = {"validation_split": 0.0, "early_stopping": True, "dropout": (0.1,)}
     found = moves("no_validation", design=design)["add_validation"]
