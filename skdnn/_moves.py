@@ -224,10 +224,10 @@ def _add_validation(s: _State):
 def _raise_validation_split(s: _State):
     if "validation_split" not in s.design:
         return None
-    if not s.design.get("early_stopping", True) and (
-        s.diagnosis.verdict != "insufficient_evidence"
-    ):
-        return None  # no early stopping to steady: it would only take rows
+    if not s.design.get("early_stopping", True):
+        # no early stopping to steady: it would only take training rows
+        # (the pooled folds add up the rows behind the curves anyway)
+        return None
     new = _step(VALIDATION_SPLIT_STEPS, float(s.design["validation_split"]), up=True)
     return None if new is None else {"validation_split": new}
 
@@ -252,6 +252,7 @@ _MOVE_FUNCTIONS: dict[str, Callable[[_State], dict | None]] = {
     "more_epochs": _more_epochs,
     "raise_patience": _raise_patience,
     "cut_learning_rate": _scaled_learning_rate(0.1),
+    "cut_learning_rate_more": _scaled_learning_rate(0.01),
     "batch_norm_on": _batch_norm_on,
     "slow_down": _slow_down,
     "repeat_last": _repeat_last,
@@ -273,7 +274,7 @@ MOVES: dict[str, tuple[str, ...]] = {
     ),
     "underfitting": ("widen", "add_layer", "lower_dropout", "raise_learning_rate"),
     "still_improving": ("more_epochs", "raise_patience", "raise_learning_rate"),
-    "diverged": ("cut_learning_rate", "batch_norm_on"),
+    "diverged": ("cut_learning_rate", "batch_norm_on", "cut_learning_rate_more"),
     "good_fit": (
         "early_stopping_on",
         "repeat_last",
@@ -331,6 +332,21 @@ def _beats_noise(gain: float, noise: float) -> bool:
         return False
     bar = ACCEPT_SE * noise
     return gain - bar > 1e-9 * max(abs(gain), abs(bar))
+
+
+def repairs_divergence(current: Diagnosis, candidate: Diagnosis | None, gain) -> bool:
+    """Whether a candidate replaces a diverged design whatever the fold noise.
+
+    A design whose curves diverge predicts noise (its refit warns so), so it
+    is no answer to keep for want of a gain above the noise: a candidate
+    whose own curves do not diverge and that scores higher replaces it.
+    """
+    return (
+        current.verdict == "diverged"
+        and candidate is not None
+        and candidate.verdict != "diverged"
+        and bool(np.isfinite(gain) and gain > 0)
+    )
 
 
 def _combination(promising, design: dict) -> tuple[dict, dict] | None:

@@ -48,7 +48,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from skdnn._epochs import STOP_ON_INTERRUPT
 from skdnn._history import Diagnosis, diagnose
@@ -62,18 +62,21 @@ from skdnn._moves import (
     _moves_for,
     _real_changes,
     _State,
+    repairs_divergence,
 )
 from skdnn._progress import Progress, write_line
 from skdnn._search_folds import (
     _describe,
     _final_step_and_prefix,
     _with_tried_moves,
+    check_row_weights,
     check_targets,
     fit_fold,
     raised_as,
     routed_params,
     search_scorer,
     searched_network,
+    short_repr,
 )
 from skdnn._shared_api import DocLinkMixin
 from skdnn._user_warnings import user_stacklevel
@@ -134,9 +137,11 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
     into one :func:`~skdnn.diagnose` verdict, turns it into a few candidate
     moves from the table :data:`MOVES` (overfitting: raise dropout, narrow
     the layers, ...), cross-validates them on the same folds and accepts the
-    best only if it beats the current design by more than the fold noise.
-    The search stops when no candidate does, when the verdict suggests no
-    move left to try, or after ``max_rounds`` rounds.
+    best only if it beats the current design by more than the fold noise
+    (or, from a design whose curves diverge, if it trains and scores
+    higher). A round that accepts nothing is followed by one of the
+    verdict's moves not tried yet; the search stops when none is left, or
+    after ``max_rounds`` rounds.
 
     Parameters
     ----------
@@ -255,7 +260,8 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
     - ``still_improving``: double ``epochs`` (when the run used them all);
       double ``patience`` (when early stopping ended it); triple
       ``learning_rate``.
-    - ``diverged``: cut ``learning_rate`` ten-fold; add ``batch_norm``.
+    - ``diverged``: cut ``learning_rate`` ten-fold; add ``batch_norm``;
+      cut ``learning_rate`` a hundred-fold.
     - ``good_fit``: turn early stopping on (the diagnosis advises keeping
       the best epoch's weights); then the finer moves: repeat the move
       accepted last; slow down; double ``patience`` (when early stopping
@@ -263,8 +269,9 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
       one step.
     - ``no_validation``: hold out ``validation_split=0.1`` with early
       stopping, so the next round has curves to read.
-    - ``insufficient_evidence``: raise ``validation_split`` (0.1, 0.2, 0.3),
-      then the moves of what the thin curves' shape reads.
+    - ``insufficient_evidence``: raise ``validation_split`` (0.1, 0.2, 0.3;
+      with early stopping only), then the moves of what the thin curves'
+      shape reads.
 
     A round none of whose candidates beats the current design is followed by
     one that tries the verdict's moves not tried yet from that design, and
@@ -287,9 +294,13 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
     score is accepted; ties go to the candidate tried first in its round
     (the combination, then the table's moves, those rejected in the previous
     round last), so nothing is left to chance. A candidate with a failed fit
-    (its score NaN) is never accepted. ``best_score_`` is thus that of the
-    last accepted design, which a rejected candidate may top by less than
-    the noise.
+    (its score NaN) is never accepted. One exception: a current design
+    whose pooled curves diverge predicts noise, so a candidate whose curves
+    do not diverge replaces it when it scores higher, by any margin.
+    ``best_score_`` is thus that of the last accepted design, which a
+    rejected candidate may top by less than the noise: ``best_index_`` is
+    that design's row of ``cv_results_``, whose ``rank_test_score`` need
+    not be 1.
 
     Examples
     --------
@@ -366,6 +377,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         final, prefix = searched_network(self.estimator)
         check_targets(final, y)
         X, y, groups = indexable(X, y, groups)
+        check_row_weights(fit_params, _num_samples(X))
         routed = routed_params(self, fit_params, groups)
         fit_params = routed.estimator.fit
         # what each fold's fit and score take
@@ -380,8 +392,8 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         if len(splits) < 2:
             raise ValueError(
                 "DesignSearchCV needs at least 2 cross-validation splits to "
-                "measure the fold noise its moves must beat; the cv "
-                f"{self.cv!r} gives {len(splits)}."
+                "measure the fold noise its moves must beat; the cv, "
+                f"{short_repr(self.cv)}, gives {len(splits)}."
             )
         self.n_splits_ = len(splits)
         base = clone(self.estimator)
@@ -477,7 +489,12 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
                     f"{verdict or 'failed'}"
                 )
             tried.extend(candidates)
-            passing = [c for c in candidates if _beats_noise(c.gain, c.noise)]
+            passing = [
+                c
+                for c in candidates
+                if _beats_noise(c.gain, c.noise)
+                or repairs_divergence(current.diagnosis, c.diagnosis, c.gain)
+            ]
             if not passing:
                 self._say("  none accepted: no gain above the fold noise")
                 # the same design again: the next round tries the verdict's
@@ -494,7 +511,14 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             best.accepted = True
             rejected = {c.move for c in candidates if c is not best}
             current, last_move = best, best.move
-            self._say(f"  accepted {best.move}: {_describe(best.changes)}")
+            self._say(
+                f"  accepted {best.move}: {_describe(best.changes)}"
+                + (
+                    ""
+                    if _beats_noise(best.gain, best.noise)
+                    else " (within the fold noise, but its curves no longer diverge)"
+                )
+            )
         else:
             self.stop_reason_ = f"max_rounds={self.max_rounds} reached"
         self._say(f"stopped: {self.stop_reason_}")
@@ -639,6 +663,14 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
                 f"improve; got scoring={self.scoring!r}. Pass one, e.g. "
                 "scoring='balanced_accuracy', then score the best design with "
                 "the others (cross_validate(search.best_estimator_, ...))."
+            )
+        refit = self.refit
+        if isinstance(refit, str) or (callable(refit) and not isinstance(refit, bool)):
+            raise ValueError(
+                f"DesignSearchCV's refit is True or False; got refit={refit!r}. "
+                "GridSearchCV's refit names the metric of several, or picks "
+                "the best with a callable: here the one scoring decides, and "
+                "the best design is the last one accepted (best_params_)."
             )
         super()._validate_params()
 

@@ -129,6 +129,26 @@ def _rows_of(params: dict, rows, n: int) -> dict:
     }
 
 
+def check_row_weights(params: dict, n: int) -> None:
+    """A ``sample_weight`` of another length than X's rows, named before
+    the folds cut it (each fold's fit named its own size, not X's)."""
+    for key, value in params.items():
+        if key.rsplit("__", 1)[-1] != "sample_weight" or value is None:
+            continue
+        count = len(value) if hasattr(value, "__len__") else None
+        if count is not None and not isinstance(value, str | dict) and count != n:
+            raise ValueError(
+                f"{key} has {count} values; it needs one for each of the {n} rows of X."
+            )
+
+
+def short_repr(value, most: int = 80) -> str:
+    """``repr(value)``, or its type's name when longer than ``most``
+    characters (a list of index arrays, say)."""
+    text = repr(value)
+    return text if len(text) <= most else f"a {type(value).__name__}"
+
+
 def search_scorer(estimator, scoring, y=None):
     """The scorer of a design search: ``scoring``; by default balanced
     accuracy for a classifier of one label per row, else the estimator's

@@ -228,9 +228,11 @@ def test_diverged_moves():
     assert moves("diverged") == {
         "cut_learning_rate": {"learning_rate": 1e-4},
         "batch_norm_on": {"batch_norm": True},
+        "cut_learning_rate_more": {"learning_rate": 1e-5},
     }
     assert moves("diverged", design={"batch_norm": True}) == {
-        "cut_learning_rate": {"learning_rate": 1e-4}
+        "cut_learning_rate": {"learning_rate": 1e-4},
+        "cut_learning_rate_more": {"learning_rate": 1e-5},
     }
 
 
@@ -264,13 +266,15 @@ def test_no_validation_moves_add_a_hold_out():
 
 
 def test_insufficient_evidence_moves_add_rows_then_follow_the_shape():
-    found = moves("insufficient_evidence", curve="overfitting")
-    assert list(found)[:3] == [
-        "raise_validation_split",
-        "early_stopping_on",
-        "raise_dropout",
-    ]
+    stopping = {"early_stopping": True}
+    found = moves("insufficient_evidence", curve="overfitting", design=stopping)
+    assert list(found)[:3] == ["raise_validation_split", "raise_dropout", "slow_down"]
     assert found["raise_validation_split"] == {"validation_split": 0.2}
+    # without early stopping a larger hold-out would only take training rows
+    # from the refit (it was tried, and accepted on a gain of fold noise)
+    found = moves("insufficient_evidence", curve="overfitting")
+    assert list(found)[:2] == ["early_stopping_on", "raise_dropout"]
+    assert "raise_validation_split" not in found
 
 
 def test_layer_moves_keep_one_dropout_rate_per_layer():
@@ -505,6 +509,39 @@ class AdditiveNet(StandInNet):
         return np.where(wrong, 1 - label, label)
 
 
+class DivergingNet(StandInNet):
+    """Its training loss explodes at the starting learning rate, not below."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        if self.learning_rate >= 1e-3:
+            loss = 0.7 * 10.0 ** np.arange(20)
+            epochs = pd.RangeIndex(1, 21, name="epoch")
+            self.history_ = pd.DataFrame({"loss": loss, "val_loss": loss}, epochs)
+        return self
+
+
+def test_a_diverged_design_gives_way_to_one_that_trains_within_the_noise():
+    # a start whose learning rate diverged was kept: the rate cut gained
+    # less than the fold noise, and no move was left for the verdict
+    errors = {**ERRORS, "slow_down": [9, 6, 9, 6]}  # gains -.025 +.05: +0.0125
+    X, y, folds = stand_in_data(errors)
+    found = DesignSearchCV(
+        DivergingNet(), scoring="accuracy", cv=folds, max_rounds=1
+    ).fit(X, y)
+    path = found.path_.set_index("move")
+    assert path.loc["start", "verdict"] == "diverged"
+    gain, noise = path.loc["cut_learning_rate", ["gain", "noise"]]
+    assert 0 < gain < ACCEPT_SE * noise
+    assert path.loc["cut_learning_rate", "verdict"] == "overfitting"
+    assert path.loc["cut_learning_rate", "accepted"]
+    assert found.best_params_ == {"learning_rate": 1e-4}
+    # between designs that train, the fold noise decides as before
+    X, y, folds = stand_in_data()
+    kept = DesignSearchCV(StandInNet(), scoring="accuracy", cv=folds, max_rounds=1)
+    assert not kept.fit(X, y).path_.set_index("move").loc["raise_dropout", "accepted"]
+
+
 def test_moves_that_gain_below_the_noise_are_tried_together():
     # per fold, of 40 rows: the start gets 8 wrong; raise_dropout's net
     # gain is +6 -1 +1 0 rows and narrow's -1 +6 0 +1, each below the
@@ -696,8 +733,10 @@ def test_max_rounds_zero_only_scores_the_start():
 def test_one_split_cannot_measure_the_fold_noise():
     X, y, folds = stand_in_data()
     est = DesignSearchCV(StandInNet(), scoring="accuracy", cv=folds[:1])
-    with pytest.raises(ValueError, match="at least 2 cross-validation splits"):
+    with pytest.raises(ValueError, match="at least 2 cross-validation splits") as e:
         est.fit(X, y)
+    # a list of index arrays is named by its type, not printed whole
+    assert "the cv, a list, gives 1." in str(e.value) and len(str(e.value)) < 200
 
 
 def test_feature_names_of_a_frame_are_kept():
@@ -868,6 +907,13 @@ def test_rejects_estimators_without_a_design():
     with pytest.raises(ValueError, match="scores with one scorer") as error:
         DesignSearchCV(LogisticRegression(), scoring=["accuracy", "recall"]).fit(X, y)
     assert len(str(error.value)) < 400
+    # GridSearchCV's refit by a metric's name or a callable: what decides here
+    for refit in ("f1", lambda results: 0):
+        with pytest.raises(ValueError, match=r"refit is True or False.*best_params_"):
+            DesignSearchCV(StandInNet(), cv=folds, refit=refit).fit(X, y)
+    # a sample_weight of another length: X's rows named, not a fold's
+    with pytest.raises(ValueError, match=r"has 10 values.*each of the 160 rows"):
+        DesignSearchCV(StandInNet(), cv=folds).fit(X, y, sample_weight=np.ones(10))
 
 
 def test_default_scoring_is_balanced_accuracy_for_classifiers():
