@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import math
 import os
 import sys
 import time
@@ -605,9 +606,11 @@ def _three_sets(X, y, test_size, pure_size, seed, *, stratify=True) -> dict:
                 rest_X, rest_y, pure_size, seed, stratify
             )
         if test_size > 0:
-            share = test_size / (1 - pure_size)
+            # a count of the whole table's rows, as train_test_split rounds
+            # it: a share of the rest (0.3 / 0.7) gave 31 of 100 rows, not 30
+            n_test = math.ceil(round(test_size * n_rows, 9))
             rest_X, X_test, rest_y, y_test = _split(
-                rest_X, rest_y, share, seed, stratify
+                rest_X, rest_y, n_test, seed, stratify
             )
     except ValueError as exc:
         raise UsageError(

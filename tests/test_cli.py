@@ -13,7 +13,7 @@ from sklearn.metrics import accuracy_score
 
 import skdnn
 from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
-from skdnn._cli import UsageError, _choose_task, _parse_settings, main
+from skdnn._cli import UsageError, _choose_task, _parse_settings, _three_sets, main
 
 FAST = ["--set", "epochs=5", "--set", "hidden_layer_sizes=(16, 8)"]
 OUTPUTS = {
@@ -960,6 +960,23 @@ def test_a_class_too_rare_for_three_sets_stays_in_training(tmp_path, capsys):
     assert "Task: classification" in stdout
     model = skdnn.load(out / "model.skdnn")
     assert set(model.classes_) == {10, 12, 14, 16, 24, 30, 36, 40}
+
+
+@pytest.mark.parametrize(
+    "n_rows, test_size, pure_size, sizes",
+    [
+        (100, 0.3, 0.3, (40, 30, 30)),
+        (30, 0.4, 0.4, (6, 12, 12)),
+        (200, 0.1, 0.3, (120, 20, 60)),
+    ],
+)
+def test_the_three_sets_have_the_sizes_asked_for(n_rows, test_size, pure_size, sizes):
+    # the test share was taken of the rows left after the pure set (0.3 /
+    # 0.7 of 70 rows: 30.000000000000004, rounded up to 31), one training
+    # row lost to the test set
+    X = pd.DataFrame({"a": np.arange(n_rows)})
+    sets = _three_sets(X, np.arange(n_rows) % 2, test_size, pure_size, 0)
+    assert tuple(len(sets[name][1]) for name in ("train", "test", "pure")) == sizes
 
 
 def test_a_semicolon_file_with_decimal_commas_is_read_as_numbers(tmp_path, capsys):
