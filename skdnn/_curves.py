@@ -61,7 +61,9 @@ _FITTED_WRAPPERS = frozenset(
 
 
 def _is_pooled(obj) -> bool:
-    return isinstance(obj, Mapping) or (
+    """Whether ``obj`` holds several fits (as :func:`_fits_of` reads them):
+    a ``cross_validate`` result, a list, or a numpy array of objects."""
+    return isinstance(obj, Mapping | np.ndarray) or (
         isinstance(obj, Sequence) and not isinstance(obj, str)
     )
 

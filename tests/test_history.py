@@ -896,6 +896,13 @@ def test_pooled_pipelines_and_overfitting_folds():
     assert result.fold_spread == pytest.approx(0.0)
     # one fold is enough to be a pool of one
     assert diagnose(pipes[:1]).n_folds == 1
+    # a numpy array of the fits (cross_validate's estimators, indexed) pools
+    # as the list does: it was averaged, then reported as one fit's curve
+    fits = np.empty(len(pipes), dtype=object)
+    for i, pipe in enumerate(pipes):
+        fits[i] = pipe
+    as_array = diagnose(fits)
+    assert as_array.n_folds == 3 and as_array.message == result.message
 
 
 def test_pooled_inputs_are_checked():
