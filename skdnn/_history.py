@@ -13,6 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from skdnn._advice import (
+    _lower_the_rate,
+    _raise_the_rate,
+    _train_longer,
+    _widen_first_layer,
+)
 from skdnn._curves import (  # GUESS_RATIO: a rule's, kept beside the guess
     GUESS_RATIO,
     _Curves,
@@ -757,33 +763,6 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
     return _with_gaps(curves, "underfitting", message, advice)
 
 
-def _lower_the_rate(knobs: _Knobs) -> str:
-    rate = knobs.learning_rate
-    if rate:
-        return f"lower the learning rate: learning_rate={rate / 10:g}"
-    return "lower the learning rate ten-fold (learning_rate=...)"
-
-
-def _raise_the_rate(knobs: _Knobs) -> str:
-    rate = knobs.learning_rate
-    if rate:
-        return f"raise the learning rate: learning_rate={rate * 10:g}"
-    return "raise the learning rate, e.g. learning_rate=1e-2"
-
-
-def _widen_first_layer(knobs: _Knobs) -> str:
-    if knobs.layer_sizes:
-        sizes = tuple(int(width) for width in knobs.layer_sizes)
-        wider = (2 * sizes[0], *sizes[1:])
-        return f"widen the first layer: hidden_layer_sizes={wider} (now {sizes})"
-    if knobs.first_units:
-        return (
-            f"widen the first layer: first_units={2 * knobs.first_units} "
-            f"(now {knobs.first_units})"
-        )
-    return "widen the first layer, e.g. first_units=512"
-
-
 def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
     val = _smooth(curves.val)
     rise = float(val[-1] / val.min() - 1) if val.min() > 0 else 0.0
@@ -843,35 +822,6 @@ _RULES = (
     _still_improving,
     _underfitting,
 )
-
-
-def _train_longer(curves: _Curves, knobs: _Knobs) -> list[str]:
-    epochs = max(50, 2 * curves.n_epochs)
-    if (
-        knobs.early_stopping
-        and knobs.patience
-        and knobs.max_epochs
-        and curves.n_epochs < knobs.max_epochs
-    ):
-        # early stopping ended the run, though the loss was falling again
-        return [
-            f"raise patience: patience={2 * knobs.patience} (now "
-            f"{knobs.patience}); early stopping ended the run at epoch "
-            f"{curves.n_epochs} of {knobs.max_epochs} while the validation "
-            "loss was still falling",
-            "or smooth the curve: a larger batch_size or a lower learning_rate",
-        ]
-    advice = [
-        f"train longer: epochs={epochs} with early_stopping=True, which stops "
-        "once the validation loss stops falling"
-    ]
-    rate = knobs.learning_rate
-    advice.append(
-        f"or converge faster: learning_rate={rate * 3:g}"
-        if rate
-        else "or converge faster with a higher learning_rate"
-    )
-    return advice
 
 
 def _with_gaps(

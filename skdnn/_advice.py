@@ -1,0 +1,65 @@
+"""The advice a verdict gives: the changes it quotes, with the knobs' values.
+
+Each helper turns the settings of the fit (:class:`~skdnn._curves._Knobs`)
+into one line of advice; :func:`~skdnn.diagnose`'s rules pick them.
+"""
+
+from __future__ import annotations
+
+from skdnn._curves import _Curves, _Knobs
+
+
+def _lower_the_rate(knobs: _Knobs) -> str:
+    rate = knobs.learning_rate
+    if rate:
+        return f"lower the learning rate: learning_rate={rate / 10:g}"
+    return "lower the learning rate ten-fold (learning_rate=...)"
+
+
+def _raise_the_rate(knobs: _Knobs) -> str:
+    rate = knobs.learning_rate
+    if rate:
+        return f"raise the learning rate: learning_rate={rate * 10:g}"
+    return "raise the learning rate, e.g. learning_rate=1e-2"
+
+
+def _widen_first_layer(knobs: _Knobs) -> str:
+    if knobs.layer_sizes:
+        sizes = tuple(int(width) for width in knobs.layer_sizes)
+        wider = (2 * sizes[0], *sizes[1:])
+        return f"widen the first layer: hidden_layer_sizes={wider} (now {sizes})"
+    if knobs.first_units:
+        return (
+            f"widen the first layer: first_units={2 * knobs.first_units} "
+            f"(now {knobs.first_units})"
+        )
+    return "widen the first layer, e.g. first_units=512"
+
+
+def _train_longer(curves: _Curves, knobs: _Knobs) -> list[str]:
+    epochs = max(50, 2 * curves.n_epochs)
+    if (
+        knobs.early_stopping
+        and knobs.patience
+        and knobs.max_epochs
+        and curves.n_epochs < knobs.max_epochs
+    ):
+        # early stopping ended the run, though the loss was falling again
+        return [
+            f"raise patience: patience={2 * knobs.patience} (now "
+            f"{knobs.patience}); early stopping ended the run at epoch "
+            f"{curves.n_epochs} of {knobs.max_epochs} while the validation "
+            "loss was still falling",
+            "or smooth the curve: a larger batch_size or a lower learning_rate",
+        ]
+    advice = [
+        f"train longer: epochs={epochs} with early_stopping=True, which stops "
+        "once the validation loss stops falling"
+    ]
+    rate = knobs.learning_rate
+    advice.append(
+        f"or converge faster: learning_rate={rate * 3:g}"
+        if rate
+        else "or converge faster with a higher learning_rate"
+    )
+    return advice
