@@ -37,6 +37,9 @@ def _widen_first_layer(knobs: _Knobs) -> str:
 
 
 def _train_longer(curves: _Curves, knobs: _Knobs) -> list[str]:
+    folds = _train_folds_longer(knobs)
+    if folds:
+        return folds
     epochs = max(50, 2 * curves.n_epochs)
     if (
         knobs.early_stopping
@@ -62,4 +65,52 @@ def _train_longer(curves: _Curves, knobs: _Knobs) -> list[str]:
         if rate
         else "or converge faster with a higher learning_rate"
     )
+    return advice
+
+
+def _train_folds_longer(knobs: _Knobs) -> list[str] | None:
+    """Pooled folds still improving: what ended each fold's run, counted.
+
+    The pooled curve ends where half of the folds had ended, so its length
+    says nothing of one fold's: early stopping may have ended some folds
+    while others ran every epoch, and each wants its own change. None when
+    the folds' runs are not known.
+    """
+    runs, cap = knobs.fold_epochs, knobs.max_epochs
+    if len(runs) < 2 or not cap:
+        return None
+    full = sum(n >= cap for n in runs)
+    stopped = sorted(n for n in runs if n < cap)
+    advice = []
+    if stopped and knobs.early_stopping and knobs.patience:
+        span = (
+            f"{stopped[0]}"
+            if stopped[0] == stopped[-1]
+            else (f"{stopped[0]} to {stopped[-1]}")
+        )
+        advice.append(
+            f"raise patience: patience={2 * knobs.patience} (now "
+            f"{knobs.patience}); early stopping ended {len(stopped)} of the "
+            f"{len(runs)} folds' runs (at epoch {span} of {cap}) while the "
+            "mean validation loss was still falling"
+        )
+    if full:
+        advice.append(
+            f"train longer: epochs={2 * cap} (now "
+            f"{cap}); {full} of the {len(runs)} folds ran all {cap} epochs"
+            + ("" if knobs.early_stopping else " (with early_stopping=True)")
+        )
+    if not advice:
+        return None
+    rate = knobs.learning_rate
+    if not full:
+        advice.append(
+            "or smooth the curve: a larger batch_size or a lower learning_rate"
+        )
+    else:
+        advice.append(
+            f"or converge faster: learning_rate={rate * 3:g}"
+            if rate
+            else "or converge faster with a higher learning_rate"
+        )
     return advice

@@ -423,14 +423,17 @@ class _Knobs:
     # the estimator's validation_split: above 0 without a validation curve,
     # it was trained by partial_fit, which holds out no rows
     validation_split: float | None = None
+    # pooled folds: the epochs each fold's run lasted (the pooled curve is
+    # cut where half of them ended, which is no fold's own end)
+    fold_epochs: tuple = ()
 
     @classmethod
     def read(
-        cls, estimator, history: pd.DataFrame, *, pooled=False, folds=()
+        cls, estimator, history: pd.DataFrame, *, pooled=False, folds=(), runs=()
     ) -> _Knobs:
         """The knobs of ``estimator`` (the first fold's, when ``pooled``);
         ``folds``, every fold's estimator, whose constant guesses are
-        averaged as their curves are."""
+        averaged as their curves are, and ``runs`` the epochs of each."""
         params = {}
         if estimator is not None and hasattr(estimator, "get_params"):
             params = estimator.get_params(deep=False)
@@ -472,6 +475,7 @@ class _Knobs:
             prior_loss=_mean_prior_loss(folds or [estimator]),
             l2=_float_or_none(params.get("l2")),
             validation_split=_float_or_none(params.get("validation_split")),
+            fold_epochs=tuple(int(n) for n in runs) if pooled else (),
         )
 
 

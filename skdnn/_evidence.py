@@ -68,7 +68,9 @@ def weigh_evidence(
             across = (
                 "folds"
                 if stopped <= 0
-                else f"folds, {stopped} held at the last value they reached"
+                else f"folds, {stopped} held at the last value "
+                + ("it" if stopped == 1 else "they")
+                + " reached"
             )
             fold_note += (
                 f" (validation loss at epoch {diagnosis.best_epoch} spread "
@@ -105,7 +107,8 @@ def weigh_evidence(
         "the folds' validation curves rest" if n_folds else "the validation curve rests"
     )
     message = (
-        f"insufficient evidence: {where} on {n_validation} rows, fewer than "
+        f"insufficient evidence: {where} on {n_validation} "
+        f"{'row' if n_validation == 1 else 'rows'}, fewer than "
         f"{MIN_VALIDATION_ROWS}, too few to tell a good fit from overfitting; "
         f"the curves alone read: {diagnosis.message}"
     )
@@ -136,7 +139,10 @@ def weigh_evidence(
     advice = (
         pool,
         *_hold_out_more(fits[0][1]),
-        *(f"if more evidence reads the same: {step}" for step in diagnosis.advice),
+        *(
+            f"if more evidence reads the same: {step.removeprefix('or ')}"
+            for step in diagnosis.advice
+        ),
     )
     return replace(
         diagnosis,

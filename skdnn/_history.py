@@ -397,7 +397,11 @@ def diagnose(estimator_or_history) -> Diagnosis:
     pooled = _pooled_history([history for history, _ in fits])
     curves = _Curves.from_history(pooled)
     knobs = _Knobs.read(
-        estimator, pooled, pooled=len(fits) > 1, folds=[fit for _, fit in fits]
+        estimator,
+        pooled,
+        pooled=len(fits) > 1,
+        folds=[fit for _, fit in fits],
+        runs=[len(history) for history, _ in fits],
     )
     diagnosis = next(
         (d for d in (rule(curves, knobs) for rule in _RULES) if d is not None),

@@ -841,6 +841,38 @@ class _Fold(BaseEstimator):
         return self
 
 
+class _StoppingFold(_Fold):
+    def __init__(
+        self, frame=None, n_validation=60, epochs=40, patience=10, early_stopping=True
+    ):
+        super().__init__(frame, n_validation, early_stopping=early_stopping)
+        self.epochs = epochs
+        self.patience = patience
+
+
+def test_pooled_folds_still_improving_are_told_what_ended_each_run():
+    # the pooled curve ends where half the folds had ended (epoch 30 here):
+    # the advice read that as "early stopping ended the run at epoch 30 of
+    # 40", though two folds ran all 40 epochs and wanted more of them
+    lengths = (40, 40, 20, 30, 35)
+    folds = [
+        _StoppingFold(history(decay(n, 0.9, 0.2, 0.02), decay(n, 0.95, 0.3, 0.02)))
+        for n in lengths
+    ]
+    result = diagnose([fold.fit() for fold in folds])
+    assert result.verdict == "still_improving"
+    assert result.advice[0].startswith("raise patience: patience=20 (now 10)")
+    assert "ended 3 of the 5 folds' runs (at epoch 20 to 35 of 40)" in result.advice[0]
+    assert result.advice[1] == (
+        "train longer: epochs=80 (now 40); 2 of the 5 folds ran all 40 epochs"
+    )
+    # every fold stopped early: patience, or a smoother curve
+    stopped = [_StoppingFold(folds[2].frame, epochs=80).fit() for _ in range(3)]
+    advice = diagnose(stopped).advice
+    assert "ended 3 of the 3 folds' runs (at epoch 20 of 80)" in advice[0]
+    assert advice[1].startswith("or smooth the curve")
+
+
 def test_pooled_cv_results_sum_the_validation_rows():
     folds = [_Fold(frame).fit() for frame in _fold_histories()]
     for pooled in ({"estimator": folds, "test_score": [0.9] * 3}, folds, tuple(folds)):
