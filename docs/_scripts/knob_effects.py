@@ -71,10 +71,11 @@ SETTINGS = [
     ("batch_norm", "batch_norm=True", dict(batch_norm=True)),
     ("dropout", "dropout=0.0", dict(dropout=0.0)),
     ("dropout", "dropout=0.5", dict(dropout=0.5)),
+    ("activation", "activation='relu' (He, auto)", dict(activation="relu")),
     (
         "activation",
         "activation='relu', kernel_initializer='glorot_uniform'",
-        dict(kernel_initializer="glorot_uniform"),
+        dict(activation="relu", kernel_initializer="glorot_uniform"),
     ),
     ("activation", "activation='tanh' (Glorot, auto)", dict(activation="tanh")),
     (
