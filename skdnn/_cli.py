@@ -447,7 +447,7 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
     diagnosis, folds = _diagnosis(model, X_train, y_train, args)
     print(f"Diagnosis: {diagnosis.verdict.replace('_', ' ')}")
     print(f"  {diagnosis.message}")
-    advice = advice_lines(diagnosis, model)
+    advice = advice_lines(diagnosis, model, len(y_train))
     for step in advice:
         print(f"  - {step}")
 

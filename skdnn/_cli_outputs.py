@@ -74,16 +74,21 @@ def command_line_settings(step: str, parameters) -> str | None:
     return ", or ".join(choices) or None
 
 
-def advice_lines(diagnosis, model) -> list[str]:
+def advice_lines(diagnosis, model, n_rows: int | None = None) -> list[str]:
     """The diagnosis's advice, each line that sets parameters followed by
-    the ``--set`` options that make its change on the command line."""
+    the ``--set`` options that make its change on the command line; advice
+    to pool ``K`` folds names ``--diagnosis-folds K`` where the ``n_rows``
+    training rows make ``K`` folds of 2 rows or more."""
     parameters = set(_final(model).get_params(deep=False))
     lines = []
     for step in diagnosis.advice:
         settings = command_line_settings(step, parameters)
         folds = _FOLDS_ADVICE.search(step)
         if folds is not None:  # the command pools folds itself
-            settings = f"--diagnosis-folds {folds.group(1) or folds.group(2)}"
+            k = int(folds.group(1) or folds.group(2))
+            settings = f"--diagnosis-folds {k}"
+            if n_rows is not None and n_rows < 2 * k:
+                settings = f"not on these {n_rows} training rows: too few for {k} folds"
         lines.append(step if settings is None else f"{step} ({settings})")
     return lines
 
@@ -110,10 +115,19 @@ def _diagnosis(model, X, y, args):
 
     diagnosis = diagnose(model)
     k = args.diagnosis_folds
-    if diagnosis.verdict != "insufficient_evidence" or k < 2 or len(y) < 2 * k:
+    if diagnosis.verdict != "insufficient_evidence" or k < 2:
+        return diagnosis, None
+    if len(y) < 2 * k:
+        print(
+            f"The hold-out's {_rows(diagnosis.n_validation)} too few to "
+            f"diagnose, and the {len(y)} training rows too few for "
+            f"--diagnosis-folds {k} (2 rows a fold or more): the diagnosis "
+            "reads the one fit's curves.",
+            flush=True,
+        )
         return diagnosis, None
     print(
-        f"The hold-out's {diagnosis.n_validation} rows are too few to diagnose; "
+        f"The hold-out's {_rows(diagnosis.n_validation)} too few to diagnose; "
         f"pooling the curves of {k} cross-validated fits of the {len(y)} "
         "training rows ...",
         flush=True,
@@ -133,6 +147,11 @@ def _diagnosis(model, X, y, args):
         print(f"  (cross-validation not possible: {exc})")
         return diagnosis, None
     return diagnose(folds), folds
+
+
+def _rows(n) -> str:
+    """``"1 row is"``, ``"35 rows are"``."""
+    return "1 row is" if n == 1 else f"{n} rows are"
 
 
 def _save_learning_curves(model, path: Path) -> None:

@@ -692,6 +692,28 @@ def test_diagnosis_folds_zero_diagnoses_the_one_fit(tmp_path, capsys):
     assert "return_estimator=True)) (--diagnosis-folds 5)" in stdout
 
 
+def test_diagnosis_folds_too_many_for_the_rows_are_said_so(tmp_path, capsys):
+    # 18 training rows cannot make 10 folds: the pooling was skipped without
+    # a word; and on 6 rows the advice named --diagnosis-folds 5, the
+    # setting the run already had
+    data = tmp_path / "houses.csv"
+    _houses(30, seed=0).to_csv(data, index=False)
+    argv = ["train", str(data), "--target", "price", *FAST]
+    code, stdout, err = _run(
+        [*argv, "--out", str(tmp_path / "a"), "--diagnosis-folds", "10"], capsys
+    )
+    assert code == 0, err
+    assert "18 training rows too few for --diagnosis-folds 10" in stdout
+    assert "the diagnosis reads the one fit's curves" in stdout
+    assert "(--diagnosis-folds 5)" in stdout  # 5 folds of 18 rows can be made
+    sizes = ["--test-size", "0.4", "--pure-size", "0.4"]
+    code, stdout, err = _run([*argv, *sizes, "--out", str(tmp_path / "b")], capsys)
+    assert code == 0, err
+    assert "6 training rows too few for --diagnosis-folds 5" in stdout
+    assert "(not on these 6 training rows: too few for 5 folds)" in stdout
+    assert "(--diagnosis-folds" not in stdout
+
+
 @pytest.mark.parametrize("folds", ["1", "-2"])
 def test_diagnosis_folds_must_be_zero_or_two_and_more(folds, capsys):
     code, _, err = _run(["demo", "--diagnosis-folds", folds], capsys)
