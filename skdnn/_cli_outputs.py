@@ -89,8 +89,20 @@ def advice_lines(diagnosis, model, n_rows: int | None = None) -> list[str]:
             settings = f"--diagnosis-folds {k}"
             if n_rows is not None and n_rows < 2 * k:
                 settings = f"not on these {n_rows} training rows: too few for {k} folds"
+        for python, command in _COMMAND_LINE_WORDS.items():
+            step = step.replace(python, command)
         lines.append(step if settings is None else f"{step} ({settings})")
     return lines
+
+
+# advice written for Python, as the command line says it: the report below
+# is the held-out judgement, and a new run is diagnosed as this one was
+_COMMAND_LINE_WORDS = {
+    "then call diagnose again on the new fit": "then train again: the new "
+    "run is diagnosed as this one was",
+    "on held-out data with evaluation_report,": "on held-out data (the test "
+    "and pure sets above, or skdnn report on new rows),",
+}
 
 
 # the evidence advice to pool cross-validated fits: a cv=K call, or "about

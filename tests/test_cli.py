@@ -1091,3 +1091,17 @@ def test_the_printed_advice_ends_with_its_settings():
         "(--set epochs=60 --set early_stopping=True)",
         "or wait",
     ]
+    # advice written for Python is told as the command line does it
+    python = Diagnosis(
+        "good_fit",
+        "good fit",
+        (
+            "keep this design and judge it on held-out data with "
+            "evaluation_report, recall first",
+            "then call diagnose again on the new fit",
+        ),
+        n_epochs=30,
+    )
+    told = advice_lines(python, TaperedMLPClassifier())
+    assert "evaluation_report" not in told[0] and "skdnn report" in told[0]
+    assert told[1] == "then train again: the new run is diagnosed as this one was"
