@@ -192,10 +192,12 @@ class HistoryDisplay:
                 self.lines_.append(line)
             folds = fold_curves(curves)
             mean, std = folds.mean(axis=1), folds.std(axis=1, ddof=0)
+            # within what the folds reached: a few folds' spread drew an
+            # accuracy band past 1 and a loss band below 0
             band = axis.fill_between(
                 mean.index,
-                mean - std,
-                mean + std,
+                np.maximum(mean - std, folds.min(axis=1)),
+                np.minimum(mean + std, folds.max(axis=1)),
                 color=kw["color"],
                 alpha=_BAND_ALPHA,
                 linewidth=0,

@@ -328,6 +328,22 @@ def cv_results():
     }, folds
 
 
+def test_the_fold_band_stays_within_what_the_folds_reached():
+    # two folds at an accuracy of 1 and one at 0.7: mean + std is 1.04,
+    # and a loss band of the same shape went below 0
+    accuracy = [1.0, 1.0, 0.7]
+    loss = [0.0, 0.0, 0.3]
+    folds = [
+        history([lo] * 3, [lo] * 3, accuracy=[a] * 3, val_accuracy=[a] * 3)
+        for lo, a in zip(loss, accuracy, strict=True)
+    ]
+    results = {"estimator": [fitted(frame) for frame in folds]}
+    display = HistoryDisplay.from_cv_results(results, metrics=("loss", "accuracy"))
+    heights = [band.get_paths()[0].vertices[:, 1] for band in display.fill_between_]
+    assert min(h.min() for h in heights[:2]) == pytest.approx(0.0)  # the losses
+    assert max(h.max() for h in heights[2:]) == pytest.approx(1.0)  # accuracies
+
+
 def test_from_cv_results_folds_faint_mean_bold_band():
     results, folds = cv_results()
     display = HistoryDisplay.from_cv_results(results)
@@ -353,11 +369,15 @@ def test_from_cv_results_folds_faint_mean_bold_band():
     bands = display.fill_between_
     assert len(bands) == 2
     assert all(isinstance(band, PolyCollection) for band in bands)
-    low, high = frame.mean(axis=1) - frame.std(axis=1, ddof=0), None
-    high = frame.mean(axis=1) + frame.std(axis=1, ddof=0)
+    # one std about the mean, within what the folds reached (a band of few
+    # folds went past an accuracy of 1 and below a loss of 0)
+    spread = frame.std(axis=1, ddof=0)
+    low = np.maximum(frame.mean(axis=1) - spread, frame.min(axis=1))
+    high = np.minimum(frame.mean(axis=1) + spread, frame.max(axis=1))
     vertices = bands[1].get_paths()[0].vertices
     assert vertices[:, 1].min() == pytest.approx(low.min())
     assert vertices[:, 1].max() == pytest.approx(high.max())
+    assert (low > frame.mean(axis=1) - spread).any()  # the case clips
     assert to_rgba(bands[0].get_facecolor()[0])[:3] == colour(mean_train)[:3]
 
     # the best epoch is that of the lowest mean validation loss
