@@ -9,6 +9,7 @@ parses the commands and runs them.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 CV_CURVES_FILE = "cv_learning_curves.png"
@@ -147,14 +148,18 @@ def _diagnosis(model, X, y, args):
     split = KFold if is_regressor(model) else StratifiedKFold
     cv = split(k, shuffle=True, random_state=args.random_state)
     try:
-        folds = cross_validate(
-            clone(model).set_params(verbose=0),
-            X,
-            y,
-            cv=cv,
-            return_estimator=True,
-            error_score="raise",
-        )
+        with warnings.catch_warnings():
+            # the fit above warned of these rows once (an ID column's unseen
+            # levels, a constant column): not again for every fold
+            warnings.simplefilter("ignore", UserWarning)
+            folds = cross_validate(
+                clone(model).set_params(verbose=0),
+                X,
+                y,
+                cv=cv,
+                return_estimator=True,
+                error_score="raise",
+            )
     except ValueError as exc:  # e.g. a class with fewer rows than folds
         print(f"  (cross-validation not possible: {exc})")
         return diagnosis, None

@@ -714,6 +714,24 @@ def test_diagnosis_folds_too_many_for_the_rows_are_said_so(tmp_path, capsys):
     assert "(--diagnosis-folds" not in stdout
 
 
+def test_the_diagnosis_folds_do_not_repeat_the_fits_warnings(tmp_path, capsys):
+    # an identifier column's unseen levels were warned of by every one of
+    # the folds pooled for the diagnosis: 7 warnings for one cause
+    frame = _houses(150, seed=0)  # folds of 18 test rows, enough to warn
+    frame.insert(0, "ref", [f"H{i:03d}" for i in range(150)])
+    data = tmp_path / "houses.csv"
+    frame.to_csv(data, index=False)
+    argv = ["train", str(data), "--target", "price", *FAST]
+    counts = {}
+    for folds in ("0", "5"):
+        out = ["--out", str(tmp_path / folds), "--diagnosis-folds", folds]
+        code, stdout, err = _run([*argv, *out], capsys)
+        assert code == 0, err
+        counts[folds] = err.count("never seen at fit")
+    assert "pooling the curves of 5" in stdout
+    assert counts["5"] == counts["0"] > 0
+
+
 @pytest.mark.parametrize("folds", ["1", "-2"])
 def test_diagnosis_folds_must_be_zero_or_two_and_more(folds, capsys):
     code, _, err = _run(["demo", "--diagnosis-folds", folds], capsys)
