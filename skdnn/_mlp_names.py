@@ -60,6 +60,29 @@ class MLPAttributes:
     ``set_params`` or the parameter checks refuse one of theirs."""
 
     def set_params(self, **params):
+        """Set the estimator's parameters, as scikit-learn's ``set_params``.
+
+        A parameter of scikit-learn's perceptrons that skdnn names
+        otherwise (``alpha``, ``max_iter``, as a ``GridSearchCV`` grid
+        written for ``MLPClassifier`` passes them) is refused naming its
+        counterpart here (``l2``, ``epochs``).
+
+        Parameters
+        ----------
+        **params : dict
+            The parameters and their new values.
+
+        Returns
+        -------
+        self : estimator instance
+            The estimator, its parameters set.
+
+        Examples
+        --------
+        >>> from skdnn import TaperedMLPClassifier
+        >>> TaperedMLPClassifier().set_params(dropout=0.2).dropout
+        0.2
+        """
         try:
             return super().set_params(**params)
         except ValueError as exc:  # scikit-learn's "Invalid parameter ..."

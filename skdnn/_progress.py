@@ -123,7 +123,15 @@ class Progress:
             )
 
     def update(self, n: int = 1, **postfix) -> None:
-        """Count ``n`` more steps done; ``postfix`` values are shown after."""
+        """Count ``n`` more steps done.
+
+        Parameters
+        ----------
+        n : int, default=1
+            The steps done since the last update.
+        **postfix
+            Values shown after the count, by name (``score=0.91``).
+        """
         self.n += n
         if self._bar is not None:
             if postfix:
@@ -135,7 +143,13 @@ class Progress:
             self._print(self._plain_line(postfix))
 
     def write(self, line: str) -> None:
-        """Print a line above the live one (or as is, in a log)."""
+        """Print a line above the live one (or as is, in a log).
+
+        Parameters
+        ----------
+        line : str
+            The text to print; nothing is printed when ``verbose`` is 0.
+        """
         if not self.verbose:
             return
         if self._bar is not None:
@@ -213,7 +227,16 @@ class EpochProgress(Progress):
             self._bar.set_description_str("epoch", refresh=False)
 
     def update(self, epoch: int, row: Mapping) -> None:  # type: ignore[override]
-        """Record that ``epoch`` ended with the values in ``row``."""
+        """Record that ``epoch`` ended with the values in ``row``.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch that ended, counted from ``first_epoch``.
+        row : mapping
+            That epoch's values by ``history_`` column; ``loss`` and
+            ``val_loss`` are shown, the other columns ignored.
+        """
         if not self.verbose:
             return
         postfix = {key: row[key] for key in _EPOCH_KEYS if key in row}
