@@ -337,6 +337,17 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
                     f"{type(other).__name__}), which cannot be ordered; give "
                     "every label one type, e.g. y.astype(str)."
                 )
+            if not text.any() and type_of_target(y) == "unknown" and y.size:
+                # scikit-learn reads no object array of numbers as labels
+                # and blames "a regression target", even for whole numbers
+                whole = all(isinstance(v, numbers.Integral | np.bool_) for v in y.flat)
+                if whole:
+                    raise ValueError(
+                        "Unknown label type: y is an object array of whole "
+                        "numbers (dtype object), which scikit-learn does not "
+                        "read as class labels; "
+                        "convert it, e.g. y.astype(int) (or y.astype(bool))."
+                    )
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1d or a 2d indicator matrix; got {y.ndim}d.")
         check_classification_targets(y)

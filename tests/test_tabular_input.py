@@ -662,6 +662,12 @@ def test_missing_labels_are_refused():
     y_mixed = np.array(["a", 1] * 10, dtype=object)
     with pytest.raises(TypeError, match=r"y mixes text labels .*'a' and 1"):
         TaperedMLPClassifier(**FAST).fit(X, y_mixed)
+    # whole numbers in an object array (a column read with text beside it):
+    # scikit-learn's "Unknown label type ... a regression target"
+    whole = pd.Series([0, 1] * 10, dtype=object)
+    for numbers in (whole, whole.astype(bool).astype(object)):
+        with pytest.raises(ValueError, match=r"object array of whole numbers.*astype"):
+            TaperedMLPClassifier(**FAST).fit(X, numbers)
 
 
 def test_uninformative_columns_fit_with_a_warning():
