@@ -173,6 +173,18 @@ def try_scorers(estimator, scorers: dict, y) -> None:
                     f"scoring={{'recall': make_scorer(recall_score, "
                     f"pos_label={classes[-1]!r})}}."
                 )
+            elif "multi_class must be in" in str(exc):
+                hint = (
+                    " For a multiclass target use 'roc_auc_ovr' or "
+                    "'roc_auc_ovo' (or their '_weighted' variants)."
+                )
+            elif "average='binary'" in str(exc) and isinstance(name, str):
+                hint = (
+                    f" Use an average over the classes, e.g. '{name}_macro' "
+                    "(or '_micro', '_weighted')."
+                    if f"{name}_macro" in get_scorer_names()
+                    else ""
+                )
             reason = _reason(exc)
             if hint and not reason.endswith("."):
                 reason += "."

@@ -4,6 +4,7 @@ import hashlib
 import os
 import pickle
 import random
+import re
 import subprocess
 import sys
 import warnings
@@ -14,7 +15,11 @@ import pandas as pd
 import pytest
 from sklearn import config_context
 from sklearn.base import clone, is_classifier
-from sklearn.datasets import make_classification, make_multilabel_classification
+from sklearn.datasets import (
+    load_iris,
+    make_classification,
+    make_multilabel_classification,
+)
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import (
     accuracy_score,
@@ -1089,6 +1094,17 @@ def test_a_scorer_that_cannot_score_the_target_is_refused_before_training(
     assert not hasattr(est, "history_")  # no epoch ran
     fitted = est.set_params(scoring="recall_macro").fit(X, text)
     assert fitted.history_["recall_macro"].notna().all()
+
+
+@pytest.mark.parametrize(
+    "scoring, advice",
+    [("roc_auc", "use 'roc_auc_ovr' or 'roc_auc_ovo'"), ("f1", "e.g. 'f1_macro'")],
+)
+def test_a_binary_scorer_of_a_multiclass_target_names_its_variants(scoring, advice):
+    X, y = load_iris(return_X_y=True)
+    est = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=1, scoring=scoring)
+    with pytest.raises(ValueError, match=re.escape(advice)):
+        est.fit(X, y)
 
 
 def test_callable_and_dict_scorers_record_the_class_the_user_names(small_data):
