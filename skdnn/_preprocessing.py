@@ -231,6 +231,8 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
     text, numbers or booleans (the intervals of ``pandas.cut``, timestamps
     in a ``category`` column, ``Decimal`` or ``bytes`` objects) are read as
     their text, so ``categories_`` holds ``"(0, 18]"`` for an interval.
+    skdnn's estimators hold one: in front of them a code column's levels
+    would be read as one number (see the tabular data guide).
 
     Examples
     --------
