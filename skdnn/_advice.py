@@ -76,8 +76,11 @@ def _train_folds_longer(knobs: _Knobs) -> list[str] | None:
     while others ran every epoch, and each wants its own change. None when
     the folds' runs are not known.
     """
-    runs, cap = knobs.fold_epochs, knobs.max_epochs
-    if len(runs) < 2 or not cap:
+    caps = {allowed for _, allowed in knobs.fold_epochs}
+    if len(knobs.fold_epochs) < 2 or len(caps) != 1 or not caps <= {knobs.max_epochs}:
+        return None  # folds allowed other epochs, or unknown ones
+    runs, cap = [n for n, _ in knobs.fold_epochs], knobs.max_epochs
+    if not cap:
         return None
     full = sum(n >= cap for n in runs)
     stopped = sorted(n for n in runs if n < cap)

@@ -423,9 +423,12 @@ class _Knobs:
     # the estimator's validation_split: above 0 without a validation curve,
     # it was trained by partial_fit, which holds out no rows
     validation_split: float | None = None
-    # pooled folds: the epochs each fold's run lasted (the pooled curve is
-    # cut where half of them ended, which is no fold's own end)
+    # pooled folds: (epochs run, epochs allowed) of each fold's run (the
+    # pooled curve is cut where half of them ended, no fold's own end)
     fold_epochs: tuple = ()
+    # a regressor whose every target was constant on the training rows
+    # (not one whose validation rows happen to equal the constant guess)
+    constant_target: bool = False
 
     @classmethod
     def read(
@@ -475,7 +478,16 @@ class _Knobs:
             prior_loss=_mean_prior_loss(folds or [estimator]),
             l2=_float_or_none(params.get("l2")),
             validation_split=_float_or_none(params.get("validation_split")),
-            fold_epochs=tuple(int(n) for n in runs) if pooled else (),
+            fold_epochs=tuple(
+                (int(n), getattr(_final_step(fold), "epochs", None))
+                for n, fold in zip(runs, folds, strict=False)
+            )
+            if pooled
+            else (),
+            constant_target=all(
+                getattr(_final_step(fold), "_varying_share", None) == 0.0
+                for fold in (folds or [estimator])
+            ),
         )
 
 

@@ -725,7 +725,7 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
     # the loss includes an l2 penalty, which stands above the frequencies'
     if prior is None or not len(curves.val) or knobs.l2:
         return None
-    if knobs.regression and prior <= 0:  # a constant target: nothing to learn
+    if knobs.regression and knobs.constant_target:  # nothing to learn
         message = (
             "good fit: the target is constant (a constant guess's validation "
             "loss is 0), so there is nothing to learn; the estimator predicts it"

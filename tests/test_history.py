@@ -871,6 +871,12 @@ def test_pooled_folds_still_improving_are_told_what_ended_each_run():
     advice = diagnose(stopped).advice
     assert "ended 3 of the 3 folds' runs (at epoch 20 of 80)" in advice[0]
     assert advice[1].startswith("or smooth the curve")
+    # fits allowed different epochs are not read against the first's: one
+    # that ran all of its 30 is not "ended by early stopping at 30 of 40"
+    other = _StoppingFold(folds[3].frame, epochs=30).fit()
+    mixed = diagnose([folds[0], other])
+    assert mixed.verdict == "still_improving"
+    assert "folds' runs" not in " ".join(mixed.advice)
 
 
 def test_pooled_cv_results_sum_the_validation_rows():

@@ -82,6 +82,14 @@ def test_training_r2_of_a_constant_target_is_scikit_learns(diabetes, tmp_path):
     told = skdnn.diagnose(flat)
     assert told.curve_verdict == "good_fit" and "target is constant" in told.message
     assert not any("learning rate" in advice for advice in told.advice)
+    # a target that varies is never called constant, though its median
+    # guess (absolute error) scores 0 on validation rows that are all 0
+    rng = np.random.default_rng(0)
+    zeros = np.where(rng.random(len(y)) < 0.9, 0.0, y)
+    sparse_target = TaperedMLPRegressor(**FAST, loss="absolute_error").fit(
+        X, zeros, X_val=X[:150], y_val=np.zeros(150)
+    )
+    assert "target is constant" not in skdnn.diagnose(sparse_target).message
     # beside an output that varies, the R² is that output's
     with pytest.warns(UserWarning, match="constant"):
         both = TaperedMLPRegressor(**FAST).fit(
