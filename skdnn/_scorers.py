@@ -38,6 +38,15 @@ class _Oracle:
     def predict(self, X):
         return self._y
 
+    def score(self, X, y, sample_weight=None):
+        """The estimator kind's own score of the oracle's predictions (a
+        scorer may call ``score``, as the network has it)."""
+        from sklearn.metrics import accuracy_score, r2_score
+
+        is_regressor = self._tags.estimator_type == "regressor"
+        metric = r2_score if is_regressor else accuracy_score
+        return metric(y, self.predict(X), sample_weight=sample_weight)
+
 
 class _ClassifierOracle(_Oracle):
     """An oracle with the probabilities of the true labels; a regressor's
@@ -154,7 +163,11 @@ def try_scorers(estimator, scorers: dict, y) -> None:
                 scorer(oracle, X, y)
         except AttributeError as exc:
             methods = ("decision_function", "predict_proba", "predict_log_proba")
-            wanted = [m for m in methods if m in str(exc)] or ["predict_proba"]
+            wanted = [m for m in methods if m in str(exc)]
+            if has_classes or not wanted:
+                # something else the stand-in lacks: the network may have
+                # it, so the scorer is left to the epochs
+                continue
             raise ValueError(
                 f"scoring={name!r} needs {' or '.join(wanted)}, which "
                 f"{type(estimator).__name__} does not have: a regressor "

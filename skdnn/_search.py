@@ -31,6 +31,7 @@ from sklearn.base import (
     _fit_context,
     clone,
     is_classifier,
+    is_regressor,
 )
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.metrics import get_scorer_names
@@ -65,6 +66,7 @@ from skdnn._moves import (
     repairs_divergence,
 )
 from skdnn._progress import Progress, write_line
+from skdnn._scorers import try_scorers
 from skdnn._search_folds import (
     _describe,
     _final_step_and_prefix,
@@ -403,6 +405,10 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         ):
             base.set_params(**{f"{prefix}random_state": int(rng.randint(2**31 - 1))})
         self.scorer_ = search_scorer(base, self.scoring, y)
+        if self.scoring is not None and is_regressor(base):
+            # a scorer of probabilities, refused before a round of fits
+            name = self.scoring if isinstance(self.scoring, str) else "score"
+            try_scorers(base, {name: self.scorer_}, y)
         self._prefix = prefix
         start_design = {
             key: value

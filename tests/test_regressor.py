@@ -306,6 +306,17 @@ def test_a_scorer_of_probabilities_is_refused_naming_what_it_needs(
         TaperedMLPRegressor(**FAST, scoring=scoring).fit(X, y)
 
 
+def test_a_scorer_calling_the_estimators_score_is_recorded(diabetes):
+    # the check before training called it on a stand-in without score, and
+    # blamed a scorer of probabilities
+    X, y = diabetes
+    own = {"own": lambda estimator, X, y: estimator.score(X, y)}
+    reg = TaperedMLPRegressor(**FAST, scoring=own).fit(X, y)
+    assert reg.history_["val_own"].to_numpy() == pytest.approx(
+        reg.history_["val_r2"].to_numpy(), abs=1e-6
+    )
+
+
 def test_an_epoch_a_scorer_cannot_score_is_nan_and_training_goes_on(diabetes):
     X, y = diabetes
     calls = []

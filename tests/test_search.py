@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import make_regression
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -728,6 +729,17 @@ def test_max_rounds_zero_only_scores_the_start():
     assert list(est.path_["move"]) == ["start"]
     assert est.stop_reason_ == "max_rounds=0 reached"
     assert est.n_fits_ == N_FOLDS
+
+
+def test_a_regressors_scorer_of_probabilities_is_refused_before_any_fit():
+    # it fitted every fold of the start, then failed on each
+    from skdnn import TaperedMLPRegressor
+
+    X, y = make_regression(n_samples=60, n_features=3, random_state=0)
+    search = DesignSearchCV(TaperedMLPRegressor(), scoring="roc_auc", cv=3)
+    with pytest.raises(ValueError, match="'roc_auc' needs decision_function"):
+        search.fit(X, y)
+    assert not hasattr(search, "path_") and not hasattr(search, "n_fits_")
 
 
 def test_one_split_cannot_measure_the_fold_noise():
