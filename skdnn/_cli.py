@@ -601,13 +601,14 @@ def _three_sets(X, y, test_size, pure_size, seed, *, stratify=True) -> dict:
     sets = {}
     rest_X, rest_y = X, y
     try:
+        # counts of the whole table's rows, as train_test_split rounds them:
+        # a share of the rest (0.3 / 0.7) gave 31 test rows of 100, not 30
         if pure_size > 0:
+            n_pure = math.ceil(round(pure_size * n_rows, 9))
             rest_X, X_pure, rest_y, y_pure = _split(
-                rest_X, rest_y, pure_size, seed, stratify
+                rest_X, rest_y, n_pure, seed, stratify
             )
         if test_size > 0:
-            # a count of the whole table's rows, as train_test_split rounds
-            # it: a share of the rest (0.3 / 0.7) gave 31 of 100 rows, not 30
             n_test = math.ceil(round(test_size * n_rows, 9))
             rest_X, X_test, rest_y, y_test = _split(
                 rest_X, rest_y, n_test, seed, stratify

@@ -149,9 +149,10 @@ def _diagnosis(model, X, y, args):
     cv = split(k, shuffle=True, random_state=args.random_state)
     try:
         with warnings.catch_warnings():
-            # the fit above warned of these rows once (an ID column's unseen
-            # levels, a constant column): not again for every fold
-            warnings.simplefilter("ignore", UserWarning)
+            # the fit above warned of these columns once (an ID column's
+            # unseen levels, a constant column): not again for every fold;
+            # what only the folds meet (a class too rare for them) is shown
+            warnings.filterwarnings("ignore", message=r"(Number c|C)olumn\(s\) ")
             folds = cross_validate(
                 clone(model).set_params(verbose=0),
                 X,

@@ -730,6 +730,14 @@ def test_the_diagnosis_folds_do_not_repeat_the_fits_warnings(tmp_path, capsys):
         counts[folds] = err.count("never seen at fit")
     assert "pooling the curves of 5" in stdout
     assert counts["5"] == counts["0"] > 0
+    # what only the folds meet is still said: a class of 2 rows in 5 folds
+    frame["kind"] = ["rare"] * 2 + ["a", "b"] * 74
+    frame.drop(columns="price").to_csv(data, index=False)
+    argv = ["train", str(data), "--target", "kind", *FAST, "--out"]
+    code, stdout, err = _run([*argv, str(tmp_path / "rare")], capsys)
+    assert code == 0, err
+    assert "pooling the curves of 5" in stdout
+    assert "least populated class in y has only 2 members" in err
 
 
 @pytest.mark.parametrize("folds", ["1", "-2"])
@@ -1008,6 +1016,7 @@ def test_a_class_too_rare_for_three_sets_stays_in_training(tmp_path, capsys):
         (100, 0.3, 0.3, (40, 30, 30)),
         (30, 0.4, 0.4, (6, 12, 12)),
         (200, 0.1, 0.3, (120, 20, 60)),
+        (30, 0.25, 0.25, (14, 8, 8)),  # 7.5 rounded up, as train_test_split
     ],
 )
 def test_the_three_sets_have_the_sizes_asked_for(n_rows, test_size, pure_size, sizes):
@@ -1017,6 +1026,14 @@ def test_the_three_sets_have_the_sizes_asked_for(n_rows, test_size, pure_size, s
     X = pd.DataFrame({"a": np.arange(n_rows)})
     sets = _three_sets(X, np.arange(n_rows) % 2, test_size, pure_size, 0)
     assert tuple(len(sets[name][1]) for name in ("train", "test", "pure")) == sizes
+    # rows of classes too rare for three sets stay in training, and the
+    # held-out sets keep their share of the whole table (the pure set was
+    # a share of the other rows: 27 of 100)
+    if n_rows >= 100:
+        y = np.r_[np.arange(n_rows - 10) % 2, np.arange(2, 12)]
+        sets = _three_sets(X, y, test_size, pure_size, 0)
+        sizes_now = tuple(len(sets[k][1]) for k in ("train", "test", "pure"))
+        assert sizes_now == sizes
 
 
 def test_a_semicolon_file_with_decimal_commas_is_read_as_numbers(tmp_path, capsys):
