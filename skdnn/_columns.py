@@ -860,7 +860,8 @@ def checked_targets(estimator, y):
     if sp.issparse(y):
         y = y.toarray()
     estimator._check_target_values(y)
-    return _check_y(y, multi_output=True, **estimator._y_validation)
+    y = _check_y(y, multi_output=True, **estimator._y_validation)
+    return y.toarray() if sp.issparse(y) else y  # a frame of pandas sparse columns
 
 
 def _plain_label(label):

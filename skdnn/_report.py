@@ -282,6 +282,12 @@ def _check_datasets(datasets) -> dict:
         X, y = pair
         # a sparse multilabel indicator matrix, as fit takes it: scikit-learn's
         # ROC AUC reads only dense targets (a matrix of labels, never large)
+        if isinstance(y, pd.DataFrame):  # pandas sparse columns, the same
+            y = y.apply(
+                lambda c: (
+                    c.sparse.to_dense() if isinstance(c.dtype, pd.SparseDtype) else c
+                )
+            )
         checked[name] = (X, y.toarray() if sparse.issparse(y) else y)
     return checked
 

@@ -357,11 +357,16 @@ def test_tapered_classifier_multilabel():
     assert report.loc["test", "roc_auc"] == roc_auc_score(
         Y[100:], est.predict_proba(X[100:]), average="macro"
     )
-    # a sparse indicator matrix, as fit and score take it, reports the same
-    sparse_report = evaluation_report(
-        est, {"test": (X[100:], sparse.csr_matrix(Y[100:]))}
-    )
-    pd.testing.assert_frame_equal(sparse_report, report)
+    # a sparse indicator matrix or array, or a frame of pandas sparse
+    # columns, as fit and score take them, reports the same
+    pandas_sparse = pd.DataFrame(Y[100:]).astype(pd.SparseDtype(int, 0))
+    for held in (sparse.csr_matrix(Y[100:]), sparse.csr_array(Y[100:]), pandas_sparse):
+        sparse_report = evaluation_report(est, {"test": (X[100:], held)})
+        pd.testing.assert_frame_equal(sparse_report, report)
+    # (fit took the pandas frame for a 0d target)
+    refit = TaperedMLPClassifier(hidden_layer_sizes=(16,), epochs=3, random_state=0)
+    refit.fit(X[:100], pd.DataFrame(Y[:100]).astype(pd.SparseDtype(int, 0)))
+    np.testing.assert_array_equal(refit.predict(X[100:]), pred)
 
 
 def test_minority_recall_is_reported_when_the_positive_class_is_the_majority():
