@@ -63,7 +63,7 @@ _FITTED_WRAPPERS = frozenset(
 def _is_pooled(obj) -> bool:
     """Whether ``obj`` holds several fits (as :func:`_fits_of` reads them):
     a ``cross_validate`` result, a list, or a numpy array of objects."""
-    return isinstance(obj, Mapping | np.ndarray) or (
+    return isinstance(obj, Mapping | np.ndarray | pd.Series) or (
         isinstance(obj, Sequence) and not isinstance(obj, str)
     )
 
@@ -79,6 +79,14 @@ def _fits_of(obj) -> list[tuple[pd.DataFrame, object]]:
                 f"{sorted(obj)}."
             )
         obj = obj["estimator"]
+    if isinstance(obj, pd.Series):  # pd.DataFrame(cv_results)["estimator"]
+        obj = obj.tolist()
+    if isinstance(obj, np.ndarray) and obj.dtype == object and obj.ndim != 1:
+        raise TypeError(
+            f"A numpy array of fits must be 1d, one fit an entry; got shape "
+            f"{obj.shape} (numpy unpacks a list of Pipelines into their steps: "
+            "pass the list itself)."
+        )
     if isinstance(obj, np.ndarray) and obj.dtype != object:
         raise TypeError(
             f"The input is a numpy array of {obj.dtype}, which records no "

@@ -941,6 +941,12 @@ def test_pooled_pipelines_and_overfitting_folds():
         fits[i] = pipe
     as_array = diagnose(fits)
     assert as_array.n_folds == 3 and as_array.message == result.message
+    # a column of pd.DataFrame(cross_validate(...)) pools as well
+    as_series = diagnose(pd.Series(pipes))
+    assert as_series.n_folds == 3 and as_series.message == result.message
+    # numpy unpacked Pipelines into a table of their steps: said so
+    with pytest.raises(TypeError, match=r"must be 1d.*got shape \(3, 2\)"):
+        diagnose(np.array(pipes, dtype=object))
 
 
 def test_pooled_inputs_are_checked():
