@@ -168,7 +168,8 @@ class HistoryDisplay:
                 self.lines_.append(line)
 
     def _draw_folds(self, axis, group, metric, kw):
-        """Folds faint, their mean bold inside a ± one std band."""
+        """Folds faint, their mean bold inside a ± one std band (within the
+        folds' range)."""
         fold_kw = {
             **kw,
             "alpha": _FOLD_ALPHA,
@@ -373,7 +374,9 @@ class HistoryDisplay:
         """Plot the learning curves of every fold of a cross-validation.
 
         Every fold is drawn faint; the mean over folds is drawn bold inside a
-        band of ± one standard deviation, for training and validation. At
+        band of ± one standard deviation (kept within the lowest and highest
+        fold, so an accuracy band stays below 1), for training and
+        validation. At
         each epoch they are taken over every fold, one that has stopped held
         at its last value (early stopping can end folds at different
         epochs), up to the last epoch more than half of the folds reached:

@@ -511,7 +511,11 @@ class AdditiveNet(StandInNet):
 
 
 class DivergingNet(StandInNet):
-    """Its training loss explodes at the starting learning rate, not below."""
+    """Its training loss explodes at the starting learning rate, not below;
+    with batch_norm it scores as "add_l2" (and still diverges)."""
+
+    def _design(self):
+        return "add_l2" if self.batch_norm else super()._design()
 
     def fit(self, X, y):
         super().fit(X, y)
@@ -537,6 +541,19 @@ def test_a_diverged_design_gives_way_to_one_that_trains_within_the_noise():
     assert path.loc["cut_learning_rate", "verdict"] == "overfitting"
     assert path.loc["cut_learning_rate", "accepted"]
     assert found.best_params_ == {"learning_rate": 1e-4}
+    # a candidate that diverges too, or one that trains but gains nothing,
+    # does not replace the start within the noise
+    errors = {**ERRORS, "slow_down": [8, 8, 8, 8], "add_l2": [9, 6, 9, 6]}
+    X, y, folds = stand_in_data(errors)
+    found = DesignSearchCV(
+        DivergingNet(), scoring="accuracy", cv=folds, max_rounds=1
+    ).fit(X, y)
+    path = found.path_.set_index("move")
+    assert path.loc["batch_norm_on", "verdict"] == "diverged"
+    assert 0 < path.loc["batch_norm_on", "gain"] < path.loc["batch_norm_on", "noise"]
+    assert path.loc["cut_learning_rate", "gain"] == 0
+    assert not path["accepted"].iloc[1:].any()
+    assert found.best_params_ == {}
     # between designs that train, the fold noise decides as before
     X, y, folds = stand_in_data()
     kept = DesignSearchCV(StandInNet(), scoring="accuracy", cv=folds, max_rounds=1)
@@ -926,6 +943,9 @@ def test_rejects_estimators_without_a_design():
     # a sample_weight of another length: X's rows named, not a fold's
     with pytest.raises(ValueError, match=r"has 10 values.*each of the 160 rows"):
         DesignSearchCV(StandInNet(), cv=folds).fit(X, y, sample_weight=np.ones(10))
+    piped = DesignSearchCV(Pipeline([("net", StandInNet())]), cv=folds)
+    with pytest.raises(ValueError, match=r"net__sample_weight has 10 values"):
+        piped.fit(X, y, net__sample_weight=np.ones(10))
 
 
 def test_default_scoring_is_balanced_accuracy_for_classifiers():
