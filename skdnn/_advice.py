@@ -98,10 +98,10 @@ def _train_folds_longer(knobs: _Knobs) -> list[str] | None:
             "mean validation loss was still falling"
         )
     if full:
+        stopping = "" if knobs.early_stopping else " with early_stopping=True"
         advice.append(
-            f"train longer: epochs={2 * cap} (now "
-            f"{cap}); {full} of the {len(runs)} folds ran all {cap} epochs"
-            + ("" if knobs.early_stopping else " (with early_stopping=True)")
+            f"train longer: epochs={2 * cap} (now {cap}){stopping}; {full} of "
+            f"the {len(runs)} folds ran all {cap} epochs"
         )
     if not advice:
         return None

@@ -469,12 +469,12 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
                     break
             if not candidates:
                 self.stop_reason_ = (
-                    f"round {round_}: no untried move left for the verdict "
+                    f"after round {round_ - 1}: no untried move left for the verdict "
                     f"{current.diagnosis.verdict!r}"
                 )
                 if stalled:
                     self.stop_reason_ = (
-                        f"round {round_}: no move beat the current design by "
+                        f"after round {round_ - 1}: no move beat the current design by "
                         "more than the fold noise, and no untried move is left "
                         f"for the verdict {current.diagnosis.verdict!r}"
                     )
