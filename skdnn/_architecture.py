@@ -335,6 +335,20 @@ def _seeded_initializer(keras, name: str, seed: int):
     return initializer
 
 
+def dropout_rates(dropout, n_hidden: int) -> tuple[float, ...]:
+    """The dropout rate of each of ``n_hidden`` layers: ``dropout`` for
+    every one, or one rate a layer (ValueError when they do not match)."""
+    if isinstance(dropout, numbers.Real) or np.ndim(dropout) == 0:
+        return (float(dropout),) * n_hidden
+    rates = tuple(float(r) for r in dropout)
+    if len(rates) != n_hidden:
+        raise ValueError(
+            f"dropout has {len(rates)} rates but the network has {n_hidden} "
+            "hidden layers; pass one float or one rate per hidden layer."
+        )
+    return rates
+
+
 def as_widths(sizes) -> tuple[int, ...]:
     """``hidden_layer_sizes`` as a tuple of positive ints, or a ValueError.
 

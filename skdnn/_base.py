@@ -29,7 +29,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skdnn._architecture import as_widths, check_keras_name, tapered_widths
+from skdnn._architecture import (
+    as_widths,
+    check_keras_name,
+    dropout_rates,
+    tapered_widths,
+)
 from skdnn._columns import (
     _as_pandas,
     _check_column_names,
@@ -53,6 +58,7 @@ from skdnn._epochs import (
 from skdnn._forward import (
     ACTIVATIONS,
     PREDICT_BLOCK_VALUES,
+    extract_plan,
     forward,
     forward_blocks,
     gather,
@@ -455,6 +461,7 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
         finally:
             progress.close()
         callbacks.on_train_end()
+        chosen = runner.weights_set_by_callbacks()  # Keras's restore_best_weights
         if self.early_stopping:
             tracker.warn_if_never_measured(len(self._history_rows) - first_epoch + 1)
         restored_epoch = None
@@ -462,6 +469,10 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
             restored_epoch = tracker.epoch
             if average.momentum or tracker.epoch != len(self._history_rows):
                 self._restore(runner, tracker.weights)
+        elif chosen is not None:  # for predict and save alike
+            self._restore(
+                runner, Weights(chosen, self._shifted(kit.plans.plan(chosen)))
+            )
         elif average.momentum:  # the model holds the trained weights
             self._restore(runner, last_good)
         self._finish_history(restored_epoch, first_epoch)
@@ -638,6 +649,7 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
     @model_.setter
     def model_(self, model) -> None:
         self._network = Network.from_model(model, self._head)
+        self._plan = self._shifted(extract_plan(model))  # predict reads it
 
     def _hidden_widths(self, n_features):
         if isinstance(self.hidden_layer_sizes, str):
@@ -651,15 +663,7 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
         return as_widths(self.hidden_layer_sizes)
 
     def _dropout_rates(self, n_hidden):
-        if isinstance(self.dropout, numbers.Real) or np.ndim(self.dropout) == 0:
-            return (float(self.dropout),) * n_hidden
-        rates = tuple(float(r) for r in self.dropout)
-        if len(rates) != n_hidden:
-            raise ValueError(
-                f"dropout has {len(rates)} rates but the network has {n_hidden} "
-                "hidden layers; pass one float or one rate per hidden layer."
-            )
-        return rates
+        return dropout_rates(self.dropout, n_hidden)
 
     # ------------------------------------------------------------------
     # Validation of parameters and data

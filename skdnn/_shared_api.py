@@ -128,7 +128,13 @@ callbacks : list of keras.callbacks.Callback or None, default=None
     ``keras.callbacks.LambdaCallback`` appending to a list of yours) or
     read it from :attr:`history_`.
     Epoch-level hooks are called with this estimator's logs; batch-level
-    hooks are not called (the epoch runs as one compiled loop).
+    hooks are not called (the epoch runs as one compiled loop). A callback
+    that sets the weights at the end of training (Keras's
+    ``EarlyStopping(restore_best_weights=True)``) sets those the estimator
+    keeps, unless ``early_stopping=True`` keeps its own best epoch's. With
+    ``weight_averaging``, the logs score the averaged network while the
+    callbacks' ``model`` holds the trained weights: a ``ModelCheckpoint``
+    saves those (``weight_averaging=0`` makes them one).
 warm_start : bool, default=False
     Continue training the fitted network on the next call to ``fit``
     instead of starting anew; :attr:`history_` is extended. A continued
@@ -166,7 +172,11 @@ preprocessor_ : TabularPreprocessor
     "model_built": """\
 Built from the fitted values when first read (training builds none),
 compiled with the optimizer and its state; once read, further training
-(``warm_start``, ``partial_fit``) continues from it and updates it.""",
+(``warm_start``, ``partial_fit``) continues from it and updates it.
+``predict`` reads the weights fit left: after changing this model's
+weights yourself, assign it back (``est.model_ = est.model_``), and
+``predict``, :func:`skdnn.save` and further training all read the new
+ones.""",
     "epoch_attributes": """\
 n_iter_ : int
     Number of epochs run (in total, with ``warm_start``).

@@ -240,6 +240,19 @@ class EpochRunner:
             self._write_model()
         self.weights = list(weights)
 
+    def weights_set_by_callbacks(self) -> list | None:
+        """The model's weights when a Keras callback set others than those
+        training left (``EarlyStopping(restore_best_weights=True)`` at the
+        end of training); None otherwise, or without callbacks."""
+        if self.model is None or self.state is None:
+            return None
+        current = self.model.get_weights()
+        if len(current) != len(self.weights) or all(
+            np.array_equal(a, b) for a, b in zip(current, self.weights, strict=True)
+        ):
+            return None
+        return current
+
     def values(self) -> list[np.ndarray]:
         """Every variable's value, as numpy arrays (see :class:`Kit`)."""
         if self.state is None:

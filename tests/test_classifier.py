@@ -34,6 +34,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
+import skdnn
 from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
 from skdnn._keras import backend_name
 
@@ -841,6 +842,45 @@ def test_keras_callbacks_are_copied_and_drive_the_schedule(small_data, fast_para
     assert getattr(schedule, "_model", None) is None
     assert getattr(stopper, "_model", None) is None
     assert clf.get_params()["callbacks"][0] is schedule
+
+
+@pytest.mark.parametrize("weight_averaging", [0.0, 0.5])
+def test_weights_a_callback_restores_are_those_predicted_and_saved(
+    small_data, weight_averaging, tmp_path
+):
+    # Keras's EarlyStopping(restore_best_weights=True) set its best epoch's
+    # weights into model_ at the end; predict_proba kept the last epoch's
+    # (and with weight averaging, so did model_), and the saved file
+    # predicted the other network
+    import keras
+
+    X, y = small_data
+    restore = keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(16, 8),
+        epochs=60,
+        learning_rate=0.03,
+        early_stopping=False,
+        weight_averaging=weight_averaging,
+        class_weight=None,
+        random_state=0,
+        callbacks=[restore],
+    ).fit(X, y)
+    assert clf.n_iter_ < 60  # the callback stopped the run
+    best = int(clf.history_["val_loss"].idxmin())
+    assert best < clf.n_iter_  # and its best epoch was an earlier one
+    encoded = clf.preprocessor_.transform(X)
+    proba = clf.predict_proba(X)[:, 1]
+    keras_proba = np.asarray(clf.model_(encoded)).ravel()
+    np.testing.assert_allclose(proba, keras_proba, atol=1e-5)
+    with pytest.warns(UserWarning, match="callbacks"):
+        skdnn.save(clf, tmp_path / "m.skdnn")
+    loaded = skdnn.load(tmp_path / "m.skdnn").predict_proba(X)[:, 1]
+    np.testing.assert_allclose(loaded, proba, atol=1e-6)
+    # a model_ changed by hand and assigned back is what predict reads
+    clf.model_.set_weights([np.zeros_like(w) for w in clf.model_.get_weights()])
+    clf.model_ = clf.model_
+    np.testing.assert_allclose(clf.predict_proba(X), 0.5, atol=1e-6)
 
 
 def test_warm_start_extends_the_history(small_data, fast_params):
