@@ -49,7 +49,9 @@ def read_csv(path):
             # the file writes decimal commas (and maybe thousands dots); a
             # column only the decimal point reads (48.1372) keeps that read
             commas = _thousands_dots_read(
-                pd.read_csv(file, sep=separator, decimal=",", encoding=encoding)
+                pd.read_csv(
+                    file, sep=separator, decimal=",", encoding=encoding, index_col=False
+                )
             )
             for name in commas.columns:
                 if (
@@ -79,6 +81,10 @@ def _read_text(file: Path, path, *, note: bool = True, **read_kw):
     once."""
     import pandas as pd
 
+    # rows that end in a separator their header lacks ("1,2,3," under
+    # "a,b,c") are not read with their first field as the index, which
+    # moved every value one column to the left
+    read_kw.setdefault("index_col", False)
     encoding = _unicode_bom(file)
     if encoding:  # Excel's "Unicode Text" (UTF-16), or UTF-32
         return pd.read_csv(file, encoding=encoding, **read_kw), encoding
@@ -101,6 +107,18 @@ def _read_text(file: Path, path, *, note: bool = True, **read_kw):
         file=sys.stderr,
     )
     return frame, encoding
+
+
+def _open_text(file: Path, encoding: str):
+    """``file`` opened as text, decompressed as pandas reads it by its
+    suffix (a ``;``-file's separator was sniffed from gzip's bytes)."""
+    import bz2
+    import gzip
+    import lzma
+
+    openers = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+    opener = openers.get(file.suffix.lower(), open)
+    return opener(file, "rt", encoding=encoding, errors="replace")
 
 
 def _unicode_bom(file: Path) -> str | None:
@@ -126,7 +144,7 @@ def _sniff_separator(file: Path) -> str:
     # the separators and quotes are ASCII: a file in another encoding than
     # UTF-8 splits the same, its other bytes replaced (UTF-16 read as such)
     encoding = _unicode_bom(file) or "utf-8"
-    with open(file, encoding=encoding, errors="replace") as handle:
+    with _open_text(file, encoding) as handle:
         sample = handle.read(1 << 16)
     lines = sample.splitlines()
     if len(sample) == 1 << 16 and len(lines) > 1:
@@ -177,9 +195,10 @@ def _note_row_names(column, name, path) -> None:
 
 def _note_repeated_names(file: Path, separator: str, path, encoding="utf-8") -> None:
     encoding = "utf-8-sig" if encoding == "utf-8" else encoding
-    with open(file, encoding=encoding, errors="replace") as handle:
+    with _open_text(file, encoding) as handle:
         header = next(csv.reader(handle, delimiter=separator), [])
-    repeated = sorted({name for name in header if header.count(name) > 1})
+    # (empty names are pandas's "Unnamed: k", not repeats)
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
     if repeated:
         listed = ", ".join(f"{name!r} (then {name + '.1'!r})" for name in repeated)
         print(

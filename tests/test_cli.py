@@ -1045,6 +1045,30 @@ def test_a_semicolon_file_with_decimal_commas_is_read_as_numbers(tmp_path, capsy
     assert "Task: regression" in stdout
 
 
+def test_rows_ending_in_a_separator_and_compressed_files_read_as_written(
+    tmp_path, capsys
+):
+    # rows ending in a comma their header lacks were read with their first
+    # field as the index: every value one column to the left, and the model
+    # predicted a shifted table without a word; a gzip ';'-file's separator
+    # was sniffed from its compressed bytes
+    frame = _houses(120, seed=0)
+    lines = frame.to_csv(index=False).splitlines()
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text(lines[0] + "\n" + "\n".join(f"{row}," for row in lines[1:]))
+    packed = tmp_path / "houses.csv.gz"
+    frame.to_csv(packed, index=False, sep=";", decimal=",")
+    for path in (trailing, packed):
+        out = tmp_path / path.name.split(".")[0]
+        argv = ["train", str(path), "--target", "price", "--out", str(out), *FAST]
+        code, stdout, err = _run([*argv, "--diagnosis-folds", "0"], capsys)
+        assert code == 0, err
+        assert "Task: regression" in stdout
+        assert "3 feature columns" in stdout, stdout
+    model = skdnn.load(tmp_path / "trailing" / "model.skdnn")
+    assert list(model.feature_names_in_) == [c for c in frame if c != "price"]
+
+
 @pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
 def test_a_file_saved_in_a_windows_encoding_is_read_with_a_note(
     tmp_path, capsys, encoding
