@@ -736,16 +736,32 @@ def _split_target(frame, target: str, path, *, training: bool = True):
         raise UsageError(
             f"{path} has no column {target!r}{hint}; its columns are: {columns}."
         )
-    labelled = frame[target].notna()
+    import pandas as pd
+
+    column = frame[target]
+    if column.dtype.kind not in "biufcmM":  # text: '?' or '-' for an unknown label
+        marker = column.astype(str).str.strip().isin(_MISSING_MARKS)
+        column = column.mask(marker & column.notna())
+    labelled = column.notna()
     if not labelled.any():
         raise UsageError(f"the target column {target!r} of {path} is empty.")
     if not labelled.all():
         print(
             f"skdnn: note: {int((~labelled).sum())} rows of {path} have no "
-            f"{target!r} value and are left out.",
+            f"{target!r} value (blank, or one of {', '.join(_MISSING_MARKS)}) and "
+            "are left out.",
             file=sys.stderr,
         )
-        frame = frame[labelled]
+        frame, column = frame[labelled], column[labelled].infer_objects()
+        # the labels as written: TRUE/FALSE as booleans, numbers as numbers
+        # and 0/1 as whole ones (a blank or a '?' made them objects or text,
+        # or floats 0.0 and 1.0)
+        numbers = pd.to_numeric(column, errors="coerce")
+        if column.dtype.kind not in "biufc" and numbers.notna().all():
+            column = numbers
+        if column.dtype.kind == "f" and (column % 1 == 0).all():  # (not inf)
+            column = column.astype("int64")
+        frame = frame.assign(**{target: column})
     y = frame[target].to_numpy()
     _check_finite_target(frame[target], target, path)
     values = frame[target].unique()
@@ -759,6 +775,11 @@ def _split_target(frame, target: str, path, *, training: bool = True):
     if X.shape[1] == 0:
         raise UsageError(f"{path} has no feature column besides {target!r}.")
     return X, y
+
+
+#: Text that marks a target value as unknown (pandas reads the others:
+#: blank, NA, N/A, null, ...).
+_MISSING_MARKS = ("?", "-", "--")
 
 
 def _check_finite_target(column, target: str, path) -> None:

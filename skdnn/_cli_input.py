@@ -173,8 +173,9 @@ def _note_row_names(column, name, path) -> None:
         return
     if column.dtype.kind in "iu":
         values = column.to_numpy()  # 0, 1, 2, ... (or 1, 2, ...) in file order
+        # (read_csv's row numbers: rows left out for their target keep theirs)
         if values[0] not in (0, 1) or not np.array_equal(
-            values, np.arange(len(values)) + values[0]
+            values, column.index.to_numpy() + values[0]
         ):
             return
         what, hint = "a row number", " (pandas writes its index unless index=False)"

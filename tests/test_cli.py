@@ -950,12 +950,21 @@ def test_numbers_read_as_text_are_pointed_out(tmp_path, capsys):
     code, _, err = _run(["train", str(data), "--target", "price", *FAST], capsys)
     assert code == 2
     _assert_one_error_line(err, "separators, % or a currency sign", "'$")
+    # '?' marks an unknown target: those rows are left out, the rest regressed
     frame["price"] = np.arange(120.0).astype(object)
     frame.loc[[3, 4, 5], "price"] = "?"
     frame.to_csv(data, index=False)
+    argv = ["train", str(data), "--target", "price", "--out", str(tmp_path / "q")]
+    code, stdout, err = _run([*argv, *FAST, "--diagnosis-folds", "0"], capsys)
+    assert code == 0, err
+    assert "3 rows of" in err and "left out" in err
+    assert "Task: regression" in stdout
+    # other stray text is still named
+    frame.loc[[3, 4, 5], "price"] = "n.a."
+    frame.to_csv(data, index=False)
     code, _, err = _run(["train", str(data), "--target", "price", *FAST], capsys)
     assert code == 2
-    _assert_one_error_line(err, "holds numbers and 3 other value(s) ('?')")
+    _assert_one_error_line(err, "holds numbers and 3 other value(s) ('n.a.')")
 
 
 def test_a_semicolon_separated_file_is_read(tmp_path, capsys):
@@ -1067,6 +1076,35 @@ def test_rows_ending_in_a_separator_and_compressed_files_read_as_written(
         assert "3 feature columns" in stdout, stdout
     model = skdnn.load(tmp_path / "trailing" / "model.skdnn")
     assert list(model.feature_names_in_) == [c for c in frame if c != "price"]
+
+
+@pytest.mark.parametrize(
+    "labels, blank, classes",
+    [
+        (["yes", "no"], "?", {"yes", "no"}),  # UCI's mark: a third class
+        ([1, 0], "", {0, 1}),  # read as 0.0 and 1.0 beside a blank
+        ([True, False], "", {True, False}),  # refused as objects
+    ],
+)
+def test_a_target_with_unknown_values_keeps_its_labels(
+    labels, blank, classes, tmp_path, capsys
+):
+    frame = _houses(120, seed=0).drop(columns="price")
+    frame["label"] = [labels[i % 2] for i in range(120)]
+    frame = frame.astype({"label": object})
+    frame.loc[[3, 50], "label"] = blank
+    frame.insert(0, "", range(120))  # a saved index, noted though rows go
+    data = tmp_path / "labels.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "run"
+    argv = ["train", str(data), "--target", "label", "--out", str(out), *FAST]
+    pos = ["--pos-label", str(labels[0])]
+    code, stdout, err = _run([*argv, *pos, "--diagnosis-folds", "0"], capsys)
+    assert code == 0, err
+    assert "2 rows of" in err and "are left out" in err
+    assert "holds a row number in every row" in err
+    assert "holds 2 classes" in stdout
+    assert set(skdnn.load(out / "model.skdnn").classes_) == classes
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
