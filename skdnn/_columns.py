@@ -779,10 +779,10 @@ def _warn_mostly_unseen(columns, forms=None) -> None:
             new = pd.unique(np.asarray(values, dtype=object)[unknown])
             if _text_forms._expected_new(forms, name, new, lookup):
                 continue
-            new = new[:3].tolist()
+            new, seen = _text_forms.clipped(new[:3]), _text_forms.clipped(lookup[:3])
             flagged.append(
                 f"{name!r} ({n_unknown} of {n_present} values, e.g. {new}; "
-                f"fit saw e.g. {lookup[:3].tolist()})"
+                f"fit saw e.g. {seen})"
             )
     if flagged:
         warnings.warn(

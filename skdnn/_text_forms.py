@@ -199,3 +199,12 @@ def _expected_new(forms, name, new, lookup) -> bool:
     written.discard(None)
     again = sum(_parse_number(v) in written for v in sample)
     return again < UNSEEN_SHARE * len(sample)
+
+
+def clipped(values, most: int = 40) -> list:
+    """``values`` as a list, each text cut to ``most`` characters (a free-text
+    column's levels made warnings of 4,000 characters a line)."""
+    values = values.tolist() if hasattr(values, "tolist") else list(values)
+    return [
+        f"{v[:most]}..." if isinstance(v, str) and len(v) > most else v for v in values
+    ]

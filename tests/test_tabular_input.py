@@ -321,8 +321,18 @@ def test_a_changed_form_of_numbers_as_text_is_still_warned_about_at_predict():
         warnings.simplefilter("error")  # new zip codes are expected
         clf.predict(X[:50].assign(zip=[f"{i:05d}" for i in range(50)]))
     words = X[:50].assign(zip=["low", "mid", "high"] * 16 + ["low", "mid"])
-    with pytest.warns(UserWarning, match="'zip' .* never seen at fit"):
+    with pytest.warns(UserWarning, match="'zip' .* never seen at fit") as caught:
         clf.predict(words)  # no longer numbers at all
+    assert "e.g. ['low', 'mid', 'high']; fit saw e.g. ['01000'" in str(
+        caught[0].message
+    )
+    # long texts are cut in the message (a free-text column's made lines of
+    # 4,000 characters)
+    essays = X[:50].assign(zip=[f"{i} " + "word " * 200 for i in range(50)])
+    with pytest.warns(UserWarning, match="never seen at fit") as caught:
+        clf.predict(essays)
+    message = str(caught[0].message)
+    assert len(message) < 600 and "'0 word word" in message and "...'" in message
 
 
 def test_what_fit_warned_about_is_saved_with_the_model(tmp_path):
