@@ -102,9 +102,18 @@ def model_columns(model, X, path, *, target=None):
             )
         missing = [str(name) for name in names if name not in X.columns]
         if missing:
+            near = {  # a name that differs only in case or spaces
+                str(c).strip().lower(): str(c) for c in X.columns
+            }
+            hints = [near.get(name.strip().lower()) for name in missing]
+            hint = "".join(
+                f"; {found!r} is in the file (check case and spaces)"
+                for found in hints
+                if found is not None
+            )
             raise UsageError(
                 f"{path} lacks column(s) the model was trained on: "
-                f"{', '.join(missing)}."
+                f"{', '.join(map(repr, missing))}{hint}."
             )
         X = X[list(names)]
         check_numeric_columns(model, X, path)  # an error before any note

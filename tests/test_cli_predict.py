@@ -158,7 +158,15 @@ def test_predict_names_the_missing_columns(files, tmp_path, capsys):
         ["predict", folder / "clf.skdnn", tmp_path / "no_city.csv"], capsys
     )
     assert code == 2
-    assert "lacks column(s) the model was trained on: city" in err
+    assert "lacks column(s) the model was trained on: 'city'" in err
+    # a name written with other spaces or case: quoted, and the file's named
+    renamed = files["new"].rename(columns={"city": " City"})
+    renamed.to_csv(tmp_path / "renamed.csv", index=False)
+    code, _, err = _run(
+        ["predict", folder / "clf.skdnn", tmp_path / "renamed.csv"], capsys
+    )
+    assert code == 2
+    assert "'city'; ' City' is in the file (check case and spaces)" in err
     code, _, err = _run(["predict", tmp_path, folder / "new.csv"], capsys)
     assert code == 2 and "is a folder, not a model file" in err
 
