@@ -310,7 +310,13 @@ def _numbers_read_as_text(column):
     found = other.unique()[:3].tolist(), len(other)
     if plain.notna().mean() >= NUMERIC_SHARE:
         return "strays", *found
-    if _as_numbers(values, formatted=True).notna().mean() >= NUMERIC_SHARE:
+    formatted = _as_numbers(values, formatted=True)
+    if formatted.notna().mean() >= NUMERIC_SHARE:
+        # a '-' among "17,99" and "20,57" is the stray: blanked, the file's
+        # decimal commas read the column as numbers
+        strays = values[formatted.isna()]
+        if len(strays):
+            return "strays", strays.unique()[:3].tolist(), len(strays)
         return "formatted", *found
     return None
 

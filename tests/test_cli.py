@@ -1052,6 +1052,16 @@ def test_a_semicolon_file_with_decimal_commas_is_read_as_numbers(tmp_path, capsy
     code, stdout, err = _run([*argv, *FAST], capsys)
     assert code == 0, err
     assert "Task: regression" in stdout
+    # a '-' for a missing value is named as the stray it is (the note had
+    # blamed thousands separators, listing '17,99' beside the '-')
+    frame = _houses(120, seed=0).astype({"area": object})
+    frame.loc[[2, 9], "area"] = "-"
+    frame["area"] = [str(v).replace(".", ",") for v in frame["area"]]
+    frame.to_csv(data, index=False, sep=";", decimal=",")
+    code, stdout, err = _run([*argv, *FAST], capsys)
+    assert code == 0, err
+    assert "column 'area'" in err and "a few other values ('-')" in err
+    assert "separators" not in err
 
 
 def test_rows_ending_in_a_separator_and_compressed_files_read_as_written(
