@@ -312,10 +312,10 @@ def _numbers_read_as_text(column):
         return "strays", *found
     formatted = _as_numbers(values, formatted=True)
     if formatted.notna().mean() >= NUMERIC_SHARE:
-        # a '-' among "17,99" and "20,57" is the stray: blanked, the file's
-        # decimal commas read the column as numbers
+        # a '-' among "17,99" and "20,57" (a ';'-file's decimal commas) is
+        # the stray: blanked, the file's decimal commas read the column
         strays = values[formatted.isna()]
-        if len(strays):
+        if len(strays) and _dotted_text(values[formatted.notna()]) is not None:
             return "strays", strays.unique()[:3].tolist(), len(strays)
         return "formatted", *found
     return None
