@@ -53,19 +53,25 @@ def _train_longer(curves: _Curves, knobs: _Knobs) -> list[str]:
             f"{knobs.patience}); early stopping ended the run at epoch "
             f"{curves.n_epochs} of {knobs.max_epochs} while the validation "
             "loss was still falling",
-            "or smooth the curve: a larger batch_size or a lower learning_rate",
+            _SMOOTH_THE_CURVE,
         ]
-    advice = [
+    return [
         f"train longer: epochs={epochs} with early_stopping=True, which stops "
-        "once the validation loss stops falling"
+        "once the validation loss stops falling",
+        _converge_faster(knobs),
     ]
+
+
+#: The alternative to more patience: a curve whose steps are smaller.
+_SMOOTH_THE_CURVE = "or smooth the curve: a larger batch_size or a lower learning_rate"
+
+
+def _converge_faster(knobs: _Knobs) -> str:
+    """The alternative to more epochs: a larger step."""
     rate = knobs.learning_rate
-    advice.append(
-        f"or converge faster: learning_rate={rate * 3:g}"
-        if rate
-        else "or converge faster with a higher learning_rate"
-    )
-    return advice
+    if rate:
+        return f"or converge faster: learning_rate={rate * 3:g}"
+    return "or converge faster with a higher learning_rate"
 
 
 def _train_folds_longer(knobs: _Knobs) -> list[str] | None:
@@ -89,7 +95,7 @@ def _train_folds_longer(knobs: _Knobs) -> list[str] | None:
         span = (
             f"{stopped[0]}"
             if stopped[0] == stopped[-1]
-            else (f"{stopped[0]} to {stopped[-1]}")
+            else f"{stopped[0]} to {stopped[-1]}"
         )
         advice.append(
             f"raise patience: patience={2 * knobs.patience} (now "
@@ -105,15 +111,5 @@ def _train_folds_longer(knobs: _Knobs) -> list[str] | None:
         )
     if not advice:
         return None
-    rate = knobs.learning_rate
-    if not full:
-        advice.append(
-            "or smooth the curve: a larger batch_size or a lower learning_rate"
-        )
-    else:
-        advice.append(
-            f"or converge faster: learning_rate={rate * 3:g}"
-            if rate
-            else "or converge faster with a higher learning_rate"
-        )
+    advice.append(_converge_faster(knobs) if full else _SMOOTH_THE_CURVE)
     return advice
