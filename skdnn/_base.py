@@ -461,7 +461,6 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
         finally:
             progress.close()
         callbacks.on_train_end()
-        chosen = runner.weights_set_by_callbacks()  # Keras's restore_best_weights
         if self.early_stopping:
             tracker.warn_if_never_measured(len(self._history_rows) - first_epoch + 1)
         restored_epoch = None
@@ -469,7 +468,8 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
             restored_epoch = tracker.epoch
             if average.momentum or tracker.epoch != len(self._history_rows):
                 self._restore(runner, tracker.weights)
-        elif chosen is not None:  # for predict and save alike
+        elif (chosen := runner.weights_set_by_callbacks()) is not None:
+            # Keras's restore_best_weights: for predict and save alike
             self._restore(
                 runner, Weights(chosen, self._shifted(kit.plans.plan(chosen)))
             )
