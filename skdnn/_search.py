@@ -671,7 +671,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
                 "the others (cross_validate(search.best_estimator_, ...))."
             )
         refit = self.refit
-        if isinstance(refit, str) or (callable(refit) and not isinstance(refit, bool)):
+        if isinstance(refit, str) or callable(refit):
             raise ValueError(
                 f"DesignSearchCV's refit is True or False; got refit={refit!r}. "
                 "GridSearchCV's refit names the metric of several, or picks "
