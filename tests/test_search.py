@@ -527,14 +527,18 @@ class DivergingNet(StandInNet):
         return self
 
 
+def _diverging_search(**errors):
+    """One round of a search from a DivergingNet, the designs named in
+    ``errors`` getting those rows of each fold wrong."""
+    X, y, folds = stand_in_data({**ERRORS, **errors})
+    search = DesignSearchCV(DivergingNet(), scoring="accuracy", cv=folds, max_rounds=1)
+    return search.fit(X, y)
+
+
 def test_a_diverged_design_gives_way_to_one_that_trains_within_the_noise():
     # a start whose learning rate diverged was kept: the rate cut gained
     # less than the fold noise, and no move was left for the verdict
-    errors = {**ERRORS, "slow_down": [9, 6, 9, 6]}  # gains -.025 +.05: +0.0125
-    X, y, folds = stand_in_data(errors)
-    found = DesignSearchCV(
-        DivergingNet(), scoring="accuracy", cv=folds, max_rounds=1
-    ).fit(X, y)
+    found = _diverging_search(slow_down=[9, 6, 9, 6])  # gains -.025 +.05: +0.0125
     path = found.path_.set_index("move")
     assert path.loc["start", "verdict"] == "diverged"
     gain, noise = path.loc["cut_learning_rate", ["gain", "noise"]]
@@ -544,11 +548,7 @@ def test_a_diverged_design_gives_way_to_one_that_trains_within_the_noise():
     assert found.best_params_ == {"learning_rate": 1e-4}
     # a candidate that diverges too, or one that trains but gains nothing,
     # does not replace the start within the noise
-    errors = {**ERRORS, "slow_down": [8, 8, 8, 8], "add_l2": [9, 6, 9, 6]}
-    X, y, folds = stand_in_data(errors)
-    found = DesignSearchCV(
-        DivergingNet(), scoring="accuracy", cv=folds, max_rounds=1
-    ).fit(X, y)
+    found = _diverging_search(slow_down=[8, 8, 8, 8], add_l2=[9, 6, 9, 6])
     path = found.path_.set_index("move")
     assert path.loc["batch_norm_on", "verdict"] == "diverged"
     assert 0 < path.loc["batch_norm_on", "gain"] < path.loc["batch_norm_on", "noise"]
