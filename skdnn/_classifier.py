@@ -450,8 +450,13 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         negatives were mostly masked predicted only positives).
         ``partial_fit`` adds each call's rows to the counts before. The
         weight of each class in the validation loss, which a network that
-        learnt nothing scores by, is kept with them (``_validation_mix``).
+        learnt nothing scores by, is kept with them (``_validation_mix``),
+        and whether the fit shifts the output (``_output_shifted``): a
+        ``class_weight`` set after fit waits for the next fit, as any
+        parameter does, in memory, after :func:`skdnn.load` and when
+        ``model_`` is set.
         """
+        self._output_shifted = self.class_weight == "balanced_logits"
         if self._target_kind == "multilabel":
             for stale in ("class_count_", "class_prior_", "_validation_mix"):
                 self.__dict__.pop(stale, None)
@@ -498,8 +503,12 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
     def _output_shift(self):
         """The log class prior the ``"balanced_logits"`` output divides out:
         ``log(prior)`` per class, or the prior's log-odds for one sigmoid."""
+        # (a model saved before the fit's choice was kept: the parameter)
+        shifted = self.__dict__.get(
+            "_output_shifted", self.class_weight == "balanced_logits"
+        )
         if (
-            self.class_weight != "balanced_logits"
+            not shifted
             or getattr(self, "class_count_", None) is None
             or self._target_kind == "multilabel"
         ):

@@ -91,7 +91,7 @@ TRUSTED_SKLEARN_FUNCTIONS = (
 # Private fitted attributes that are saved, per estimator; the rest are
 # rebuilt on load.
 _PRIVATE_STATE = {
-    "TaperedMLPClassifier": ("_target_kind", "_validation_mix"),
+    "TaperedMLPClassifier": ("_target_kind", "_validation_mix", "_output_shifted"),
     "TaperedMLPRegressor": (
         "_target_kind",
         "_target_mean",
@@ -629,6 +629,8 @@ def _output_width(clf, kind, problems: list) -> tuple[int, str]:
         if not isinstance(target_1d, bool) or (target_1d and n_outputs != 1):
             problems.append("_target_1d is not a bool that fits n_outputs_")
         return n_outputs, "n_outputs_"
+    if not isinstance(vars(clf).get("_output_shifted", False), bool):
+        problems.append("_output_shifted is not a bool")
     classes = getattr(clf, "classes_", None)
     if not isinstance(classes, np.ndarray) or classes.ndim != 1:
         problems.append("classes_ is not a 1d array")

@@ -427,6 +427,34 @@ def test_a_loaded_network_continues_training_as_the_saved_one(tmp_path):
     np.testing.assert_array_equal(copied.predict_proba(X), loaded.predict_proba(X))
 
 
+@pytest.mark.parametrize(
+    "fitted_with, set_after", [("balanced_logits", None), (None, "balanced_logits")]
+)
+def test_a_class_weight_set_after_fit_waits_for_the_next_fit(
+    fitted_with, set_after, tmp_path
+):
+    # the "balanced_logits" shift was taken from the parameter, not the
+    # fit: set_params(class_weight=None) after fit left the model's
+    # predictions alone in memory, but load (and setting model_) rebuilt
+    # them unshifted, so the same model decided otherwise after a save
+    X = _table()[["x1", "x2", "x3"]].to_numpy()
+    y = (X[:, 0] > 0.8).astype(int)  # a minority of positives: a shift
+    clf = TaperedMLPClassifier(**FAST, class_weight=fitted_with).fit(X, y)
+    proba = clf.predict_proba(X)
+    clf.set_params(class_weight=set_after)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    skdnn.save(clf, tmp_path / "m.skdnn")
+    loaded = skdnn.load(tmp_path / "m.skdnn")
+    assert loaded.class_weight == set_after
+    np.testing.assert_array_equal(loaded.predict_proba(X), proba)
+    clf.model_ = clf.model_
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    # the next fit takes the new parameter
+    refit = clf.fit(X, y).predict_proba(X)
+    fresh = TaperedMLPClassifier(**FAST, class_weight=set_after).fit(X, y)
+    np.testing.assert_array_equal(refit, fresh.predict_proba(X))
+
+
 def test_failure_mid_write_leaves_no_partial_file(fitted, saved_file, tmp_path):
     clf = fitted["multiclass"][0]
     target = tmp_path / "model.skdnn"
