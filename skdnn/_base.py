@@ -114,7 +114,7 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
         The user's targets from encoded ones (what scorers compare with).
     ``_standardize_targets(Y, rows)``
         On the first fit, once the training rows are known: learn any
-        scaling of the encoded targets from those rows (the regressor
+        scaling of the encoded targets from those of weight above 0 (the regressor
         standardises them) and return the targets to train on.
     ``_rescale_targets(Y, continuing=False)``
         Apply that scaling to other encoded targets (later fits,
@@ -322,7 +322,7 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
             # unsupervised statistics of the rows given to fit (the hold-out
             # shares them): read column by column, no copy of X
             self.preprocessor_ = self._new_preprocessor(incremental).fit(X)
-            Y = self._standardize_targets(Y, train_rows)
+            Y = self._standardize_targets(Y, train_rows[weights[train_rows] > 0])
         else:
             Y = self._rescale_targets(Y, continuing=True)
         X = self._preprocessed(X, training=True, warn_unseen=continuing)

@@ -472,3 +472,23 @@ def test_a_drifting_stream_is_not_said_to_explode():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         reg.partial_fit(X[200:], y[200:] + 20)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "huber"])
+def test_rows_at_weight_zero_do_not_scale_the_target(loss):
+    # the target's centre and scale were taken over every training row:
+    # 2 % of rows holding a placeholder of 1e6 at weight 0 scaled the real
+    # targets to 1e-5 of the network's units (test R² -320, 0.97 without)
+    X, y = make_regression(300, 5, noise=5.0, random_state=0)
+    y = y + 100.0
+    masked = np.arange(300) % 50 == 0
+    y_masked = np.where(masked, 1e6, y)
+    weights = np.where(masked, 0.0, 1.0)
+    params = dict(FAST, loss=loss)
+    weighted = TaperedMLPRegressor(**params).fit(X, y_masked, sample_weight=weights)
+    dropped = TaperedMLPRegressor(**params).fit(X[~masked], y[~masked])
+    for attribute in ("_target_mean", "_target_scale"):
+        np.testing.assert_allclose(
+            getattr(weighted, attribute), getattr(dropped, attribute), rtol=1e-12
+        )
+    assert weighted.score(X[~masked], y[~masked]) > 0.9
