@@ -91,31 +91,20 @@ def model_columns(model, X, path, *, target=None):
     """The columns of ``X`` the model reads, in its order.
 
     By name when the model was trained on named columns (the others left
-    out); by position, with a warning, when it was trained on an array.
+    out), or on a DataFrame whose labels are no names (integers: a file's
+    header gives them as text, matched as theirs); by position, with a
+    warning, when it was trained on an array.
     """
     names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        if target is not None and target in list(names):
-            raise UsageError(
-                f"--target {target!r} is one of the model's features, not "
-                "the column it predicts; name the target it was trained on."
-            )
-        missing = [str(name) for name in names if name not in X.columns]
-        if missing:
-            near = {  # a name that differs only in case or spaces
-                str(c).strip().lower(): str(c) for c in X.columns
-            }
-            hints = [near.get(name.strip().lower()) for name in missing]
-            hint = "".join(
-                f"; {found!r} is in the file (check case and spaces)"
-                for found in hints
-                if found is not None
-            )
-            raise UsageError(
-                f"{path} lacks column(s) the model was trained on: "
-                f"{', '.join(map(repr, missing))}{hint}."
-            )
-        X = X[list(names)]
+    labels = _column_labels(model) if names is None else None
+    if names is not None or labels is not None:
+        texts = [str(name) for name in (names if labels is None else labels)]
+        X = _picked(X, texts, path, target)
+        if labels is not None:
+            # the header "0", "1", ... of the columns 0, 1, ...: they were read
+            # by position, and a file ordering them otherwise was predicted
+            # with its columns swapped
+            X = X.set_axis([*labels], axis=1)
         check_numeric_columns(model, X, path)  # an error before any note
         # the columns the model reads; their identifiers are the model's own
         note_numbers_read_as_text(X, path, row_names=False)
@@ -142,6 +131,46 @@ def model_columns(model, X, path, *, target=None):
         file=sys.stderr,
     )
     return X.to_numpy()
+
+
+def _column_labels(model) -> list | None:
+    """The labels of the DataFrame columns a model (or a Pipeline's first
+    step) was trained on when they were not all names (``column_labels_``
+    of a :class:`~skdnn.TabularPreprocessor`); None otherwise."""
+    first = model.steps[0][1] if hasattr(model, "steps") else model
+    for fitted in (first, getattr(first, "preprocessor_", None)):
+        labels = getattr(fitted, "column_labels_", None)
+        if labels is not None:
+            return list(labels)
+    return None
+
+
+def _picked(X, names: list[str], path, target):
+    """The columns of ``X`` called ``names``, in their order; UsageError
+    naming those missing (and the file's names that differ only in case or
+    spaces), or a ``target`` that is one of them."""
+    if target is not None and target in names:
+        raise UsageError(
+            f"--target {target!r} is one of the model's features, not "
+            "the column it predicts; name the target it was trained on."
+        )
+    header = {str(column): column for column in X.columns}
+    missing = [name for name in names if name not in header]
+    if missing:
+        near = {  # a name that differs only in case or spaces
+            str(c).strip().lower(): str(c) for c in X.columns
+        }
+        hints = [near.get(name.strip().lower()) for name in missing]
+        hint = "".join(
+            f"; {found!r} is in the file (check case and spaces)"
+            for found in hints
+            if found is not None
+        )
+        raise UsageError(
+            f"{path} lacks column(s) the model was trained on: "
+            f"{', '.join(map(repr, missing))}{hint}."
+        )
+    return X[[header[name] for name in names]]
 
 
 def run_predict(args: argparse.Namespace) -> int:

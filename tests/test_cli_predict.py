@@ -5,6 +5,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.pipeline import make_pipeline
 
 import skdnn
 from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
@@ -123,6 +124,36 @@ def test_predict_reads_an_array_model_by_position(tmp_path, capsys):
     code, _, err = _run(argv, capsys)
     assert code == 2
     assert "has 4 feature columns; the model expects 3" in err
+
+
+@pytest.mark.parametrize("step", ["estimator", "pipeline"])
+def test_predict_reads_integer_labelled_columns_by_their_header(step, tmp_path, capsys):
+    # a model fitted on pd.DataFrame(array) (labels 0, 1, 2) read a file's
+    # columns by position, so a header "2,1,0" was predicted with them
+    # swapped (Python's predict refuses that frame)
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(80, 3)) * [1.0, 5.0, 0.1])
+    y = (X[0] + X[1] > 0).astype(int)
+    model = TaperedMLPClassifier(**FAST)
+    if step == "pipeline":
+        model = make_pipeline(skdnn.TabularPreprocessor(), model)
+    model.fit(X, y)
+    skdnn.save(model, tmp_path / "m.skdnn")
+    new = X.iloc[:20, ::-1].assign(row=range(20))
+    new.to_csv(tmp_path / "new.csv", index=False)
+    argv = ["predict", tmp_path / "m.skdnn", tmp_path / "new.csv", "--keep", "row"]
+    code, out, err = _run(argv, capsys)
+    assert code == 0, err
+    assert "position" not in err
+    table = pd.read_csv(io.StringIO(out))
+    np.testing.assert_allclose(
+        table[["proba_0", "proba_1"]], model.predict_proba(X.iloc[:20]), atol=1e-6
+    )
+    # a header without the labels is refused, naming them
+    new.set_axis(["a", "b", "c", "row"], axis=1).to_csv(tmp_path / "new.csv")
+    code, _, err = _run(argv, capsys)
+    assert code == 2
+    assert "lacks column(s) the model was trained on: '0', '1', '2'" in err
 
 
 @pytest.mark.parametrize(
