@@ -72,7 +72,7 @@ from skdnn._mlp_names import MLPAttributes
 from skdnn._network import Network
 from skdnn._progress import EpochProgress
 from skdnn._scorers import resolve_scorers, score_epoch, try_scorers, warnings_once
-from skdnn._shared_api import DocLinkMixin
+from skdnn._shared_api import DocLinkMixin, restored_on_failure
 from skdnn._training import (
     ValidationSet,
     holdout_rows,
@@ -289,6 +289,7 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
         given = validation_arguments(validation_data, X_val, y_val, sample_weight_val)
         return self._fit(X, y, sample_weight, given, incremental=False)
 
+    @restored_on_failure
     def _fit(self, X, y, sample_weight, validation_data, *, incremental, classes=None):
         # "_network", not model_: reading model_ would build the Keras model
         continuing = "_network" in vars(self) and (incremental or self.warm_start)

@@ -401,7 +401,7 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         unknown = self.classes_[index] != y
         if np.any(unknown):
             raise ValueError(
-                f"{name} holds labels not seen when the model was first fit: "
+                f"{name} holds labels outside the model's classes: "
                 f"{np.unique(y[unknown])[:5].tolist()}; known classes are "
                 f"{self.classes_.tolist()}."
             )

@@ -403,3 +403,35 @@ def estimator_classes() -> dict[str, type]:
     from skdnn._regressor import TaperedMLPRegressor
 
     return {cls.__name__: cls for cls in (TaperedMLPClassifier, TaperedMLPRegressor)}
+
+
+def restored_on_failure(fit):
+    """Decorate an estimator's ``_fit`` so that a fresh fit that fails
+    leaves the estimator as it was.
+
+    A fresh fit (not ``warm_start``, not a ``partial_fit`` after the first
+    call) sets what it learns of its data (``classes_``, the encoding, the
+    target's scale) before every check has run and before the network
+    trains: a refused or diverged refit left them beside the earlier
+    fit's network, which then predicted nonsense (one probability column
+    for three classes) with no error. Its attributes are put back, the
+    earlier fit's network with them (a fresh fit builds a new one). A
+    continued fit changes nothing before its checks, and trains the
+    network in place, so what it did is kept.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(estimator, *args, incremental, **kwargs):
+        fresh = "_network" not in vars(estimator) or not (
+            incremental or estimator.warm_start
+        )
+        saved = dict(vars(estimator)) if fresh else None
+        try:
+            return fit(estimator, *args, incremental=incremental, **kwargs)
+        except Exception:
+            if saved is not None:
+                vars(estimator).clear()
+                vars(estimator).update(saved)
+            raise
+
+    return wrapper

@@ -1583,3 +1583,42 @@ def test_early_stopping_on_a_score_undefined_at_every_epoch_says_so():
     for epoch, value in enumerate([np.nan, 0.5, np.nan, 0.4, 0.6], start=1):
         tracker.update(epoch, {"val_f1": value}, None)
     assert (tracker.epoch, tracker.waited, tracker.undefined) == (5, 0, 2)
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+@pytest.mark.parametrize("failure", ["scorer", "validation", "divergence"])
+def test_a_refused_refit_leaves_the_earlier_fit_whole(estimator, failure):
+    # a fresh fit learnt classes_, the encoding and the target's scale
+    # before its last checks: a refused refit left them beside the earlier
+    # network, which predicted one probability column for three classes
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, 0] > 0).astype(int)
+    if estimator == "regressor":
+        model, y = TaperedMLPRegressor, 100.0 * X[:, 0] + 5.0
+    else:
+        model = TaperedMLPClassifier
+    fitted = model(hidden_layer_sizes=(8,), epochs=5, random_state=0).fit(X, y)
+    before = dict(vars(fitted))
+    outputs = fitted.predict(X)
+    if failure == "scorer":  # each scorer is tried on the targets
+        new_y = np.arange(120) % 3 if estimator == "classifier" else y * 100
+        scoring = "roc_auc" if estimator == "classifier" else "neg_log_loss"
+        fitted.set_params(scoring=scoring)
+        args, kwargs = (X * 3, new_y), {}
+    elif failure == "validation":
+        new_y = np.arange(120) % 3 if estimator == "classifier" else y * 100
+        args, kwargs = (X * 3, new_y), {"X_val": X[:20, :2], "y_val": new_y[:20]}
+    else:
+        fitted.set_params(learning_rate=1e30)
+        args, kwargs = (X * 3, y), {}
+    with pytest.raises(ValueError):
+        fitted.fit(*args, **kwargs)
+    assert vars(fitted).keys() - {"scoring", "learning_rate"} == before.keys() - {
+        "scoring",
+        "learning_rate",
+    }
+    for name, value in before.items():
+        if name not in ("scoring", "learning_rate"):
+            assert vars(fitted)[name] is value, name
+    np.testing.assert_array_equal(fitted.predict(X), outputs)
