@@ -75,7 +75,7 @@ from skdnn._scorers import resolve_scorers, score_epoch, try_scorers, warnings_o
 from skdnn._shared_api import DocLinkMixin, restored_on_failure
 from skdnn._training import (
     ValidationSet,
-    holdout_rows,
+    estimator_holdout,
     release_kernel_cache,
     row_indices,
 )
@@ -812,8 +812,7 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
 
     def _holdout_rows(self, Y, rng, weights=None):
         """Training rows and the held-out rows (None without a hold-out)."""
-        codes = self._stratify_codes(Y)
-        return holdout_rows(Y.shape[0], self.validation_split, codes, rng, weights)
+        return estimator_holdout(self, Y, rng, weights)
 
     def _validation_set(self, X, Y, weights, val_rows, validation_data):
         """The validation set: the one given to fit (``validation_data``, as

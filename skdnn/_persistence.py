@@ -76,6 +76,7 @@ from skdnn._archive import (
     _write_atomic,
 )
 from skdnn._keras import quiet_numpy_copy_warning
+from skdnn._saved_state import _PRIVATE_STATE, _check_fitted_state
 from skdnn._user_warnings import user_stacklevel
 
 TRUSTED_SKLEARN_FUNCTIONS = (
@@ -88,23 +89,6 @@ TRUSTED_SKLEARN_FUNCTIONS = (
     "sklearn.feature_selection.r_regression",
 )
 
-# Private fitted attributes that are saved, per estimator; the rest are
-# rebuilt on load.
-_PRIVATE_STATE = {
-    "TaperedMLPClassifier": ("_target_kind", "_validation_mix", "_output_shifted"),
-    "TaperedMLPRegressor": (
-        "_target_kind",
-        "_target_mean",
-        "_target_scale",
-        "_target_1d",
-        "_varying_share",
-        "_validation_guess_loss",
-    ),
-}
-_TARGET_KINDS = {
-    "TaperedMLPClassifier": ("binary", "multiclass", "multilabel"),
-    "TaperedMLPRegressor": ("regression",),
-}
 # Saved apart from the other attributes (preprocessor_) or rebuilt on load.
 _REBUILT = (
     "model_",
@@ -569,73 +553,6 @@ def _pass_through_state(n_features: int, feature_names) -> dict:
         attributes["feature_names_in_"] = feature_names
     pre = TabularPreprocessor(categorical_features=None, numeric_scaling=None)
     return {"params": pre.get_params(deep=False), "attributes": attributes}
-
-
-def _check_fitted_state(clf, model) -> None:
-    """The saved attributes agree with each other and with the network."""
-    name = type(clf).__name__
-    n_features = getattr(clf, "n_features_in_", None)
-    kind = getattr(clf, "_target_kind", None)
-    pre = clf.preprocessor_
-    problems = []
-    if not isinstance(n_features, int) or n_features < 1:
-        problems.append("n_features_in_ is not a positive int")
-    elif pre.n_features_in_ != n_features:
-        problems.append("preprocessor_ reads a different number of columns")
-    names, pre_names = (getattr(obj, "feature_names_in_", None) for obj in (clf, pre))
-    if (names is None) != (pre_names is None) or (
-        names is not None
-        and (len(names) != len(pre_names) or not np.all(names == pre_names))
-    ):
-        problems.append("preprocessor_ reads different column names")
-    if kind not in _TARGET_KINDS[name]:
-        problems.append(f"_target_kind is not one of {_TARGET_KINDS[name]}")
-    n_outputs, outputs = _output_width(clf, kind, problems)
-    if not problems:
-        n_inputs = pre.n_dense_features_ + len(pre.embedding_cardinalities_)
-        if tuple(model.inputs[0].shape[1:]) != (n_inputs,):
-            problems.append(
-                "the network's input width differs from what preprocessor_ emits"
-            )
-        if tuple(model.outputs[0].shape[1:]) != (n_outputs,):
-            problems.append(f"the network's output width does not fit {outputs}")
-    if problems:
-        raise ModelFileError(
-            f"{_ESTIMATOR} and {_MODEL} do not describe one fitted model: "
-            + "; ".join(problems)
-            + "."
-        )
-
-
-def _output_width(clf, kind, problems: list) -> tuple[int, str]:
-    """The network's output width the attributes imply, and their name."""
-    if kind == "regression":
-        n_outputs = getattr(clf, "n_outputs_", None)
-        if not isinstance(n_outputs, int) or n_outputs < 1:
-            problems.append("n_outputs_ is not a positive int")
-            return 0, "n_outputs_"
-        for attribute in ("_target_mean", "_target_scale"):
-            value = getattr(clf, attribute, None)
-            if not (
-                isinstance(value, np.ndarray)
-                and value.dtype == np.float64
-                and value.shape == (n_outputs,)
-                and np.all(np.isfinite(value))
-            ):
-                problems.append(f"{attribute} is not {n_outputs} finite float64s")
-        if not np.all(getattr(clf, "_target_scale", np.ones(1)) >= 0):
-            problems.append("_target_scale is negative")
-        target_1d = getattr(clf, "_target_1d", None)
-        if not isinstance(target_1d, bool) or (target_1d and n_outputs != 1):
-            problems.append("_target_1d is not a bool that fits n_outputs_")
-        return n_outputs, "n_outputs_"
-    if not isinstance(vars(clf).get("_output_shifted", False), bool):
-        problems.append("_output_shifted is not a bool")
-    classes = getattr(clf, "classes_", None)
-    if not isinstance(classes, np.ndarray) or classes.ndim != 1:
-        problems.append("classes_ is not a 1d array")
-        return 0, "classes_"
-    return (1 if kind == "binary" else classes.shape[0]), "classes_"
 
 
 # ----------------------------------------------------------------------

@@ -534,10 +534,59 @@ def row_indices(n: int) -> np.ndarray:
     return np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
 
 
+def estimator_holdout(estimator, Y, rng, weights):
+    """An estimator's training rows and held-out rows (None without).
+
+    A warm-started fit splits its rows as the fit it continues did (whose
+    split's seed is kept in ``_holdout``, with its number of rows), so that
+    its validation curve goes on measuring rows the network has not
+    trained on: drawn anew (with ``random_state=None``, or a
+    ``RandomState``), nine in ten of the held-out rows had trained it, and
+    the curve and early stopping read a fit better than it was. Rows of
+    another number cannot be split as before: a warning says so.
+    """
+    n_rows = Y.shape[0]
+    state = vars(estimator)
+    earlier = state.get("_holdout") if "_network" in state else None
+    seed = None
+    if earlier is not None and estimator.warm_start and estimator.validation_split:
+        earlier_rows, seed = earlier
+        if earlier_rows != n_rows or seed is None:
+            seed = None
+            trained = "every row" if earlier[1] is None else "all but a hold-out"
+            warnings.warn(
+                f"warm_start: the fit continued trained on {trained} of its "
+                f"{earlier_rows} rows, so this fit's hold-out, drawn anew from "
+                f"{n_rows} rows, holds rows the network has trained on: the "
+                "validation curve (and early stopping) read it as better than "
+                "it is. Give X_val and y_val to validate a continued fit on "
+                "rows it never trained on.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
+    codes = estimator._stratify_codes(Y)
+    train_rows, val_rows, seed = holdout_rows(
+        n_rows, estimator.validation_split, codes, rng, weights, seed=seed
+    )
+    estimator._holdout = (n_rows, seed)
+    return train_rows, val_rows
+
+
 def holdout_rows(
-    n_rows: int, validation_split: float, codes, rng, weights: np.ndarray | None = None
+    n_rows: int,
+    validation_split: float,
+    codes,
+    rng,
+    weights: np.ndarray | None = None,
+    *,
+    seed: int | None = None,
 ):
-    """Training rows and the held-out rows (None without a hold-out).
+    """Training rows, the held-out rows and the seed of their split (both
+    None without a hold-out).
+
+    ``seed``: an earlier split's, which splits the same rows again as then;
+    drawn from ``rng`` otherwise (``rng`` is drawn from either way, so
+    that what follows it draws the same).
 
     The hold-out is shuffled, seeded from ``rng``, and stratified by
     ``codes`` (the estimator's ``_stratify_codes``, or None) when every code
@@ -548,7 +597,7 @@ def holdout_rows(
     """
     all_rows = row_indices(n_rows)
     if validation_split == 0:
-        return all_rows, None
+        return all_rows, None, None
     pool = all_rows if weights is None else all_rows[weights > 0]
     n_val = math.ceil(validation_split * pool.shape[0])
     if pool.shape[0] - n_val < 2 or n_val < 1:
@@ -560,8 +609,9 @@ def holdout_rows(
             UserWarning,
             stacklevel=user_stacklevel(),
         )
-        return all_rows, None
-    seed = int(rng.integers(0, 2**31 - 1))
+        return all_rows, None, None
+    drawn = int(rng.integers(0, 2**31 - 1))
+    seed = drawn if seed is None else seed
     stratify = None
     candidates = pool
     if codes is not None:
@@ -582,11 +632,11 @@ def holdout_rows(
             UserWarning,
             stacklevel=user_stacklevel(),
         )
-        return all_rows, None
+        return all_rows, None, None
     from sklearn.model_selection import train_test_split
 
     _, val_rows = train_test_split(
         candidates, test_size=n_val, random_state=seed, stratify=stratify
     )
     val_rows = np.sort(val_rows)
-    return np.setdiff1d(all_rows, val_rows), val_rows
+    return np.setdiff1d(all_rows, val_rows), val_rows, seed

@@ -895,6 +895,37 @@ def test_warm_start_extends_the_history(small_data, fast_params):
     pd.testing.assert_frame_equal(clf.history_.iloc[:5], first)
 
 
+@pytest.mark.parametrize("seed", [None, "RandomState", 0])
+def test_a_continued_fit_holds_out_the_rows_it_held_out_before(seed, monkeypatch):
+    # each fit drew its hold-out anew: with random_state=None (or a
+    # RandomState) nine in ten of a continued fit's held-out rows had
+    # trained the network, and its validation curve read better than it was
+    import skdnn._training as training
+
+    held_out = []
+    split = training.holdout_rows
+
+    def spy(*args, **kwargs):
+        rows = split(*args, **kwargs)
+        held_out.append(rows[1])
+        return rows
+
+    monkeypatch.setattr(training, "holdout_rows", spy)
+    X, y = make_classification(200, 5, random_state=0)
+    random_state = np.random.RandomState(0) if seed == "RandomState" else seed
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), epochs=2, warm_start=True, random_state=random_state
+    )
+    clf.fit(X, y).fit(X, y)
+    np.testing.assert_array_equal(held_out[1], held_out[0])
+    # rows of another number cannot be split as before: said
+    with pytest.warns(UserWarning, match="hold-out, drawn anew from 220 rows"):
+        clf.fit(np.vstack([X, X[:20]]), np.r_[y, y[:20]])
+    # a fresh fit draws its own (the same again from an int seed)
+    clf.set_params(warm_start=False).fit(X, y)
+    assert np.array_equal(held_out[-1], held_out[0]) == (seed == 0)
+
+
 def test_best_epoch_of_a_continued_fit_is_one_of_its_own():
     # without early stopping, best_epoch_ was read from the whole history:
     # an epoch of an earlier call, whose weights the model no longer has
