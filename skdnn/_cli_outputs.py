@@ -8,6 +8,7 @@ parses the commands and runs them.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from pathlib import Path
@@ -232,8 +233,28 @@ def _report_notes(model, pos_label, y) -> list[str]:
 
 def _format_report(report) -> str:
     return report.to_string(
-        float_format=lambda value: f"{value:.3f}", na_rep="n/a", justify="right"
+        formatters={
+            column: functools.partial(_shown, column) for column in report.columns
+        },
+        na_rep="n/a",
+        justify="right",
     )
+
+
+def _shown(column, value) -> str:
+    """A report's figure as text: three decimals for scores, four
+    significant digits for errors in the target's units (``mae``,
+    ``rmse``), where three decimals showed 0.000 for targets in small
+    units."""
+    import numpy as np
+
+    if not isinstance(value, (float, np.floating)):
+        return str(value)
+    if np.isnan(value):
+        return "n/a"
+    if str(column) in ("mae", "rmse"):
+        return f"{value:.4g}"
+    return f"{value:.3f}"
 
 
 def _report_markdown(
@@ -281,8 +302,6 @@ def _report_markdown(
 
 
 def _markdown_table(frame) -> str:
-    import numpy as np
-
     header = [str(frame.index.name or ""), *map(str, frame.columns)]
     rows = ["| " + " | ".join(header) + " |"]
     rows.append("|" + "|".join([" --- "] + [" ---: "] * len(frame.columns)) + "|")
@@ -290,9 +309,6 @@ def _markdown_table(frame) -> str:
         cells = [str(name)]
         for column in frame.columns:
             value = frame.at[name, column]
-            if isinstance(value, (float, np.floating)):
-                cells.append("n/a" if np.isnan(value) else f"{value:.3f}")
-            else:
-                cells.append(str(value))
+            cells.append(_shown(column, value))
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)

@@ -1212,3 +1212,18 @@ def test_the_printed_advice_ends_with_its_settings():
     told = advice_lines(python, TaperedMLPClassifier())
     assert "evaluation_report" not in told[0] and "skdnn report" in told[0]
     assert told[1] == "then train again: the new run is diagnosed as this one was"
+
+
+def test_report_tables_show_errors_in_small_units():
+    # three decimals showed a target in units of 1e-5 as mae 0.000
+    from skdnn._cli_outputs import _format_report, _markdown_table
+
+    report = pd.DataFrame(
+        {"r2": [0.5981], "mae": [0.000404], "rmse": [123456.7], "support": [264]},
+        index=pd.Index(["train"], name="set"),
+    )
+    text = _format_report(report)
+    for shown in ("0.598", "0.000404", "1.235e+05", "264"):
+        assert shown in text
+    table = _markdown_table(report)
+    assert "| train | 0.598 | 0.000404 | 1.235e+05 | 264 |" in table
