@@ -211,7 +211,8 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             chunk may hold fewer classes than ``classes``, even one.
         classes : array-like of shape (n_classes,), default=None
             Every class the model will see; required on the first call
-            (except for multilabel targets), ignored afterwards.
+            (except for multilabel targets); afterwards, refused unless the
+            same, as scikit-learn's ``partial_fit`` refuses it.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the training loss.
 
@@ -237,6 +238,17 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
                 "classes must be passed on the first call to partial_fit, e.g. "
                 "partial_fit(X, y, classes=np.unique(y_all))."
             )
+        if not first_call and classes is not None and self._target_kind != "multilabel":
+            given = np.unique(np.asarray(classes))
+            if not np.array_equal(given, self.classes_):
+                # (as scikit-learn's partial_fit refuses it: a network's
+                # outputs are its first call's classes)
+                raise ValueError(
+                    f"classes={given.tolist()} is not the same as on the first "
+                    f"call to partial_fit, {self.classes_.tolist()}; a fitted "
+                    "network's classes cannot change: fit anew, listing every "
+                    "class on the first call."
+                )
         if self.class_weight == "balanced" and (
             type_of_target(y) != "multilabel-indicator"
         ):
@@ -372,7 +384,11 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             )
         labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
         if classes is not None and not np.all(np.isin(np.unique(y), labels)):
-            raise ValueError("y holds labels not listed in classes.")
+            unlisted = np.setdiff1d(np.unique(y), labels)[:5].tolist()
+            raise ValueError(
+                f"y holds labels not listed in classes: {unlisted}; classes "
+                f"lists {labels.tolist()}."
+            )
         if labels.shape[0] < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 classes in y; got 1 class: "

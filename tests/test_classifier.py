@@ -1653,3 +1653,17 @@ def test_a_refused_refit_leaves_the_earlier_fit_whole(estimator, failure):
         if name not in ("scoring", "learning_rate"):
             assert vars(fitted)[name] is value, name
     np.testing.assert_array_equal(fitted.predict(X), outputs)
+
+
+def test_partial_fit_refuses_other_classes_after_the_first_call():
+    # a class declared later was dropped silently (MLPClassifier refuses it)
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(60, 3)), np.arange(60) % 3
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    clf.partial_fit(X, y, classes=[2, 1, 0, 0])  # the same classes: fine
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2, 3\] is not the same"):
+        clf.partial_fit(X, y, classes=[0, 1, 2, 3])
+    assert clf.classes_.tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match=r"not listed in classes: \[2\]"):
+        TaperedMLPClassifier().partial_fit(X, y, classes=[0, 1])
