@@ -850,6 +850,24 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             method_mapping=MethodMapping().add(caller="fit", callee="split"),
         )
 
+    def _sk_visual_block_(self):
+        # the HTML diagram (Jupyter) shows the accepted design once fitted,
+        # as GridSearchCV's shows its best_estimator_ (not the start)
+        from sklearn.utils._repr_html.estimator import _VisualBlock
+
+        fitted = getattr(self, "best_estimator_", None)
+        key, estimator = (
+            ("estimator", self.estimator)
+            if fitted is None
+            else ("best_estimator_", fitted)
+        )
+        return _VisualBlock(
+            "parallel",
+            [estimator],
+            names=[f"{key}: {type(estimator).__name__}"],
+            name_details=[str(estimator)],
+        )
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         sub = get_tags(self.estimator)

@@ -641,6 +641,12 @@ def test_best_estimator_is_refit_and_delegated():
     assert len(est.best_histories_) == N_FOLDS
     # no predict_proba on the stand-in: none on the search either
     assert not hasattr(est, "predict_proba")
+    # the HTML diagram shows the accepted design, as GridSearchCV's its
+    # best_estimator_ (it showed the start the search moved away from)
+    html = est._repr_html_()
+    assert "best_estimator_: StandInNet" in html
+    assert "hidden_layer_sizes=(32, 16)" in html
+    assert "estimator: StandInNet" in search()[0]._repr_html_()
 
 
 def test_refit_false_has_no_predict():
