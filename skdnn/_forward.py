@@ -567,13 +567,13 @@ def network_input(pre, X, *, training=False, warn_unseen=False):
     and anything else is float32. ``warn_unseen``: see
     :meth:`TabularPreprocessor._encode`. Rows to predict whose categorical
     column holds mostly levels never seen at fit are warned about
-    (:func:`skdnn._columns._warn_unseen_at_predict`).
+    (:func:`skdnn._drift._warn_unseen_at_predict`).
     """
     import scipy.sparse as sp
 
-    from skdnn._columns import (
+    from skdnn._columns import _is_dataframe
+    from skdnn._drift import (
         _category_columns,
-        _is_dataframe,
         _warn_unseen_at_predict,
         _warn_unseen_levels,
     )

@@ -50,10 +50,9 @@ from skdnn._columns import (
     _numeric_column,
     _plain_label,
     _unique_names,
-    _warn_missing_at_predict,
     _warn_uninformative,
-    _warn_unseen_levels,
 )
+from skdnn._drift import _warn_missing_at_predict, _warn_unseen_levels
 from skdnn._shared_api import DocLinkMixin
 from skdnn._text_forms import _is_text_column, _warn_text_columns
 

@@ -15,12 +15,12 @@ import warnings
 import numpy as np
 
 from skdnn._columns import (
-    UNSEEN_SHARE,
     _column_list,
     _is_arrow_text,
     _is_dataframe,
     _parse_number,
 )
+from skdnn._drift import UNSEEN_SHARE
 from skdnn._user_warnings import user_stacklevel
 
 #: A categorical column of at least ``IDENTIFIER_MIN_ROWS`` present values,
