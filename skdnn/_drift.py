@@ -82,7 +82,27 @@ def _warn_unseen_at_predict(pre, X) -> None:
     _warn_missing_at_predict(_numeric_gaps(pre, rows), rows.shape[0])
     if pre.categories_:
         columns = _category_columns(pre, rows)
+        _warn_missing_at_predict(
+            _category_gaps(pre, columns), rows.shape[0], numbers=False
+        )
         _warn_mostly_unseen(columns, getattr(pre, "_column_forms", None))
+
+
+def _category_gaps(pre, columns) -> list[tuple[str, int]]:
+    """``(name, n_missing)`` of the categorical columns that had no missing
+    value at fit and kept a level (``pre._complete_categories``; none for a
+    model saved before it was kept). ``columns``: ``(name, values, codes,
+    lookup)`` of every categorical column, in order."""
+    import pandas as pd
+
+    complete = getattr(pre, "_complete_categories", None)
+    if complete is None:
+        return []
+    return [
+        (name, int(np.count_nonzero(pd.isna(values))))
+        for (name, values, _, lookup), whole in zip(columns, complete, strict=True)
+        if whole and len(lookup)
+    ]
 
 
 def _numeric_gaps(pre, rows) -> list[tuple[str, int]]:
@@ -137,25 +157,31 @@ def _category_columns(pre, rows) -> list[tuple]:
     return columns
 
 
-def _warn_missing_at_predict(gaps, n_rows: int) -> None:
-    """Warn when number columns that had no missing value at fit are mostly
-    missing in the rows to predict. ``gaps``: ``(name, n_missing)`` of each
-    such column.
+def _warn_missing_at_predict(gaps, n_rows: int, *, numbers: bool = True) -> None:
+    """Warn when number columns (or, not ``numbers``, categorical ones) that
+    had no missing value at fit are mostly missing in the rows to predict.
+    ``gaps``: ``(name, n_missing)`` of each such column.
 
-    Each gap is read as the column's fill value, and the network, which
-    never met a gap there, has no indicator to tell it: the column tells it
-    nothing in these rows, and its answers drift towards a guess. It is the
-    sign of a column lost on the way (a failed join, a renamed field).
+    Each gap is read as the column's fill value (or as an unknown level),
+    and the network, which never met a gap there, has no indicator to tell
+    it: the column tells it nothing in these rows, and its answers drift
+    towards a guess. It is the sign of a column lost on the way (a failed
+    join, a renamed field).
     """
     if n_rows < UNSEEN_MIN_VALUES:
         return
     flagged = [gap for gap in gaps if gap[1] >= UNSEEN_SHARE * n_rows]
     if flagged:
         listed = _column_list(flagged, show=lambda g: f"{g[0]!r} ({g[1]} of {n_rows})")
+        kind, read = (
+            ("Number", "the column's fill value")
+            if numbers
+            else ("Categorical", "an unknown level")
+        )
         warnings.warn(
-            f"Number column(s) {listed} are "
+            f"{kind} column(s) {listed} are "
             "mostly missing in the rows to predict, but had no missing value at "
-            "fit: each gap is read as the column's fill value, so the "
+            f"fit: each gap is read as {read}, so the "
             "column tells the network nothing in these rows. Check that the "
             "column reaches the model as at fit (a failed join, a renamed or "
             "empty field upstream).",

@@ -52,7 +52,11 @@ from skdnn._columns import (
     _unique_names,
     _warn_uninformative,
 )
-from skdnn._drift import _warn_missing_at_predict, _warn_unseen_levels
+from skdnn._drift import (
+    _category_gaps,
+    _warn_missing_at_predict,
+    _warn_unseen_levels,
+)
 from skdnn._shared_api import DocLinkMixin
 from skdnn._text_forms import _is_text_column, _warn_text_columns
 
@@ -393,12 +397,13 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
             else int(self.min_frequency)
         )
         categories, onehot, embedded, single, rare = [], [], [], [], []
-        read = []
+        read, complete = [], []
         for j in np.flatnonzero(self.categorical_features_):
             values = _category_column(X, j, names[j])
             text = isinstance(self.categorical_features, str) and _is_text_column(X, j)
             read.append((names[j], values, text, min_count > 1))
             levels = _learn_levels(values, min_count)
+            complete.append(not np.any(pd.isna(values)))
             if levels.size == 0:
                 (empty if np.all(pd.isna(values)) else rare).append(names[j])
             elif levels.size == 1:
@@ -429,6 +434,8 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
         self.fill_ = fill
         self.indicator_features_ = np.asarray(indicators, dtype=np.intp)
         self.categories_ = categories
+        # which had no gap: one that arrives empty at predict is warned about
+        self._complete_categories = np.array(complete, dtype=bool)
         self.onehot_features_ = np.asarray(onehot, dtype=np.intp)
         self.embedded_features_ = np.asarray(embedded, dtype=np.intp)
         position = {
@@ -534,6 +541,9 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
             if warn_unseen:
                 unseen.append((names[j], values, codes[j], lookup))
         _warn_unseen_levels(unseen, warn_unseen, getattr(self, "_column_forms", None))
+        if warn_unseen == "predict":
+            gaps = _category_gaps(self, unseen)
+            _warn_missing_at_predict(gaps, X.shape[0], numbers=False)
         for j in self.onehot_features_:
             n_levels = self.categories_[self._category_position(j)].size
             rows = np.flatnonzero(codes[j])

@@ -21,7 +21,9 @@ from skdnn._preprocessing import TabularPreprocessor
 #: ``bin_height_`` absent from files saved before it, read as 1;
 #: ``_column_forms``, the columns fit warned about as identifiers or as
 #: numbers or dates written as text, as ``(name, form)`` pairs, absent from
-#: files saved before it, read as none).
+#: files saved before it, read as none;
+#: ``_complete_categories``, which categorical columns had no gap at fit,
+#: absent from files saved before it, read as unknown).
 FITTED_ATTRIBUTES = (
     "n_features_in_",
     "feature_names_in_",
@@ -41,6 +43,7 @@ FITTED_ATTRIBUTES = (
     "bin_height_",
     "column_labels_",
     "_column_forms",
+    "_complete_categories",
 )
 #: Those a saved state may lack.
 _OPTIONAL_ATTRIBUTES = frozenset(
@@ -50,6 +53,7 @@ _OPTIONAL_ATTRIBUTES = frozenset(
         "bin_height_",
         "column_labels_",
         "_column_forms",
+        "_complete_categories",
     }
 )
 _FORMS = ("identifier", "numbers", "dates")
@@ -110,6 +114,9 @@ def preprocessor_from_state(state: dict) -> TabularPreprocessor:
         setattr(preprocessor, name, value)
     mask = np.asarray(preprocessor.categorical_features_)
     categories = preprocessor.categories_
+    complete = getattr(
+        preprocessor, "_complete_categories", np.zeros(len(categories), bool)
+    )
     edges = preprocessor._edges()
     n_numeric = int((~mask).sum())
     try:
@@ -135,6 +142,9 @@ def preprocessor_from_state(state: dict) -> TabularPreprocessor:
         and all(_valid_edges(e) for e in edges)
         and preprocessor.n_dense_features_ == width
         and _valid_height(preprocessor._bin_height())
+        and isinstance(complete, np.ndarray)
+        and complete.dtype == bool
+        and complete.shape == (len(categories),)
     )
     if not consistent:
         raise ValueError("Not a TabularPreprocessor state: its attributes disagree.")
