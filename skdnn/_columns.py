@@ -558,6 +558,64 @@ def _encode_levels(values, lookup) -> np.ndarray:
     return codes
 
 
+def _resolve_categorical(pre, X) -> np.ndarray:
+    """Which columns of ``X`` a :class:`~skdnn.TabularPreprocessor` ``pre``
+    encodes as categories: its ``categorical_features``, resolved."""
+    n = X.shape[1]
+    spec = pre.categorical_features
+    frame = _is_dataframe(X)
+    if spec is None:
+        return np.zeros(n, dtype=bool)
+    if isinstance(spec, str):  # "from_dtype"
+        if frame:
+            dtypes = X.dtypes
+            return np.array([_is_categorical_dtype(dt) for dt in dtypes], bool)
+        if X.dtype != object:
+            return np.zeros(n, dtype=bool)
+        # a table a meta-estimator (bagging) passed on as an object array
+        return np.array([_holds_labels(X[:, j]) for j in range(n)], dtype=bool)
+    spec = np.asarray(spec)
+    if spec.dtype.kind == "b":
+        if spec.shape != (n,):
+            raise ValueError(
+                f"categorical_features is a boolean mask of shape {spec.shape}; "
+                f"expected ({n},), one entry per input column."
+            )
+        return spec.astype(bool, copy=True)
+    mask = np.zeros(n, dtype=bool)
+    if spec.size == 0:
+        return mask
+    if spec.dtype.kind in "iu":
+        bad = spec[(spec < 0) | (spec >= n)]
+        if bad.size:
+            raise ValueError(
+                f"categorical_features holds the index {int(bad[0])}, outside "
+                f"[0, {n - 1}] for input with {n} columns."
+            )
+        mask[spec] = True
+        return mask
+    if spec.dtype.kind in "UO":
+        names = getattr(pre, "feature_names_in_", None)
+        if names is None:
+            raise ValueError(
+                "categorical_features names columns, which needs a DataFrame "
+                "with string column names; give integer indices for arrays."
+            )
+        where = {name: i for i, name in enumerate(names)}
+        for name in spec.tolist():
+            if name not in where:
+                raise ValueError(
+                    f"categorical_features names the column {name!r}, which "
+                    f"is not in X; its columns are {list(names)}."
+                )
+            mask[where[name]] = True
+        return mask
+    raise ValueError(
+        "categorical_features must be 'from_dtype', None, a boolean mask, or "
+        f"a list of column names or indices; got {pre.categorical_features!r}."
+    )
+
+
 def _check_column_names(X, fitted) -> None:
     """ValueError naming the first column missing, renamed or moved."""
     columns = [_plain_label(c) for c in X.columns]

@@ -182,7 +182,7 @@ def _warn_missing_at_predict(gaps, n_rows: int, *, numbers: bool = True) -> None
             f"{kind} column(s) {listed} are "
             "mostly missing in the rows to predict, but had no missing value at "
             f"fit: each gap is read as {read}, so the "
-            "column tells the network nothing in these rows. Check that the "
+            "column tells the model nothing in these rows. Check that the "
             "column reaches the model as at fit (a failed join, a renamed or "
             "empty field upstream).",
             UserWarning,
@@ -225,7 +225,7 @@ def _warn_mostly_unseen(columns, forms=None) -> None:
     if flagged:
         warnings.warn(
             f"Column(s) {', '.join(flagged)} hold mostly levels never seen at "
-            "fit, which the network reads as unknown. Check that the column "
+            "fit, which the encoding reads as unknown. Check that the column "
             "holds its values as at fit (spelling, case, codes), and that the "
             "fit's rows covered these categories (an identifier belongs out "
             "of the features).",

@@ -42,13 +42,12 @@ from skdnn._columns import (
     _category_column,
     _check_column_names,
     _encode_levels,
-    _holds_labels,
-    _is_categorical_dtype,
     _is_dataframe,
     _learn_levels,
     _lookups,
     _numeric_column,
     _plain_label,
+    _resolve_categorical,
     _unique_names,
     _warn_uninformative,
 )
@@ -334,7 +333,7 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
         # a network trained on further (warm_start, partial_fit) may learn
         # such a column later: it is not held then
         hold = getattr(self, "_hold_constants", True)
-        self.categorical_features_ = self._resolve_categorical(X)
+        self.categorical_features_ = _resolve_categorical(self, X)
         names = self._column_names()
         numeric = np.flatnonzero(~self.categorical_features_)
         center = np.zeros(numeric.size)
@@ -470,8 +469,34 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
         -------
         ndarray of float32, shape (n_samples, n_features_out)
             The encoded table.
+
+        Warns
+        -----
+        UserWarning
+            When a column of 10 or more rows drifted from the fit's: a
+            categorical one holds mostly levels never seen at fit, or one
+            that had no missing value at fit is missing in half the rows or
+            more (the warnings skdnn's estimators give at ``predict``).
         """
-        return self._encode(X, np.float32)
+        return self._encode(X, np.float32, warn_unseen="predict")
+
+    def fit_transform(self, X, y=None):
+        """Fit to ``X``, then encode it, as :meth:`fit` then :meth:`transform`
+        (without transform's warnings: these rows are the fit's own).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The table.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, n_features_out)
+            The encoded table.
+        """
+        return self.fit(X, y)._encode(X, np.float32)
 
     def _encode(self, X, dtype, *, names_checked=False, warn_unseen=False):
         """:meth:`transform` into ``dtype``: the estimators predict float64
@@ -717,61 +742,6 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
             self.__dict__.pop("column_labels_", None)
         validate_data(self, X, skip_check_array=True, reset=reset)
         return X
-
-    def _resolve_categorical(self, X):
-        n = X.shape[1]
-        spec = self.categorical_features
-        frame = _is_dataframe(X)
-        if spec is None:
-            return np.zeros(n, dtype=bool)
-        if isinstance(spec, str):  # "from_dtype"
-            if frame:
-                dtypes = X.dtypes
-                return np.array([_is_categorical_dtype(dt) for dt in dtypes], bool)
-            if X.dtype != object:
-                return np.zeros(n, dtype=bool)
-            # a table a meta-estimator (bagging) passed on as an object array
-            return np.array([_holds_labels(X[:, j]) for j in range(n)], dtype=bool)
-        spec = np.asarray(spec)
-        if spec.dtype.kind == "b":
-            if spec.shape != (n,):
-                raise ValueError(
-                    f"categorical_features is a boolean mask of shape {spec.shape}; "
-                    f"expected ({n},), one entry per input column."
-                )
-            return spec.astype(bool, copy=True)
-        mask = np.zeros(n, dtype=bool)
-        if spec.size == 0:
-            return mask
-        if spec.dtype.kind in "iu":
-            bad = spec[(spec < 0) | (spec >= n)]
-            if bad.size:
-                raise ValueError(
-                    f"categorical_features holds the index {int(bad[0])}, outside "
-                    f"[0, {n - 1}] for input with {n} columns."
-                )
-            mask[spec] = True
-            return mask
-        if spec.dtype.kind in "UO":
-            names = getattr(self, "feature_names_in_", None)
-            if names is None:
-                raise ValueError(
-                    "categorical_features names columns, which needs a DataFrame "
-                    "with string column names; give integer indices for arrays."
-                )
-            where = {name: i for i, name in enumerate(names)}
-            for name in spec.tolist():
-                if name not in where:
-                    raise ValueError(
-                        f"categorical_features names the column {name!r}, which "
-                        f"is not in X; its columns are {list(names)}."
-                    )
-                mask[where[name]] = True
-            return mask
-        raise ValueError(
-            "categorical_features must be 'from_dtype', None, a boolean mask, or "
-            f"a list of column names or indices; got {self.categorical_features!r}."
-        )
 
     def _column_names(self):
         names = getattr(self, "feature_names_in_", None)

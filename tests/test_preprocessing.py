@@ -981,3 +981,23 @@ def test_output_names_are_unique_for_a_pandas_output():
     )
     names = TabularPreprocessor().fit(X).get_feature_names_out().tolist()
     assert len(set(names)) == len(names) == 6
+
+
+def test_transform_warns_of_drifted_columns_as_predict_does():
+    # a TabularPreprocessor in front of another model gave none of the
+    # estimators' warnings: upper-cased levels or an emptied column went by
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {"plan": rng.choice(["basic", "pro"], 100), "score": rng.normal(size=100)}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pre = TabularPreprocessor()
+        encoded = pre.fit_transform(X)  # the fit's own rows: no warning
+        np.testing.assert_array_equal(pre.transform(X), encoded)
+    with pytest.warns(UserWarning, match=r"'plan' \(100 of 100 values"):
+        pre.transform(X.assign(plan=X["plan"].str.upper()))
+    with pytest.warns(UserWarning, match=r"Number column\(s\) 'score' \(100 of 100\)"):
+        pre.transform(X.assign(score=np.nan))
+    with pytest.warns(UserWarning, match=r"Categorical column\(s\) 'plan'"):
+        pre.transform(X.assign(plan=None))
