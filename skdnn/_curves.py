@@ -437,6 +437,10 @@ class _Knobs:
     # a regressor whose every target was constant on the training rows
     # (not one whose validation rows happen to equal the constant guess)
     constant_target: bool = False
+    # a single fit's (label, share) when its validation accuracy at the kept
+    # epoch is the share of its validation rows' commonest class and its
+    # decisions are its network's own (see _majority_decisions)
+    majority: tuple | None = None
 
     @classmethod
     def read(
@@ -496,7 +500,33 @@ class _Knobs:
                 getattr(_final_step(fold), "_varying_share", None) == 0.0
                 for fold in (folds or [estimator])
             ),
+            majority=None if pooled else _majority_decisions(estimator, history),
         )
+
+
+def _majority_decisions(estimator, history: pd.DataFrame) -> tuple | None:
+    """``(label, share)`` when a classifier's validation accuracy at the kept
+    epoch equals the share of the commonest class among its validation rows
+    and it decides by its network's own output (not shifted by
+    ``class_weight="balanced_logits"``): the accuracy of a network that may
+    decide that class on every row, which a good loss curve hides. None
+    otherwise, or where the rows are too few to tell."""
+    fitted = _final_step(estimator)
+    mix = getattr(fitted, "_validation_mix", None)
+    kept = getattr(fitted, "best_epoch_", None)
+    if (
+        mix is None
+        or "val_accuracy" not in history.columns
+        or kept not in history.index
+        or getattr(fitted, "n_validation_samples_", 0) < 10
+        or vars(fitted).get("_output_shifted", True)
+    ):
+        return None
+    share = float(mix.max() / mix.sum())
+    if abs(float(history.loc[kept, "val_accuracy"]) - share) > 1e-6:
+        return None
+    label = fitted.classes_[int(mix.argmax())]
+    return (label.item() if isinstance(label, np.generic) else label), share
 
 
 def _mean_prior_loss(estimators) -> float | None:

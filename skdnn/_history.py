@@ -792,6 +792,18 @@ def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
         "keep this design and judge it on held-out data with evaluation_report, "
         + first
     ]
+    if knobs.majority is not None:
+        label, share = knobs.majority
+        message += (
+            f"; but its validation accuracy, {share:.3g}, is the share of the "
+            f"class {label!r}: it may decide {label!r} on every row"
+        )
+        advice = [
+            "judge its recall per class with evaluation_report before keeping "
+            "it: a network that learnt little decides the commonest class, "
+            "which class_weight='balanced_logits' (the default) balances",
+            *advice[1:],
+        ]
     if not knobs.early_stopping:
         advice.append(
             f"keep the weights of epoch {best_epoch}: early_stopping=True, or "

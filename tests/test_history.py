@@ -1252,3 +1252,22 @@ def test_the_frequencies_loss_is_read_on_the_validation_rows_mix():
     held_out = TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0)
     held_out.fit(X[train], y[train])
     assert prior_loss(held_out) < 0.6  # about the entropy of 90/10
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced_logits"])
+def test_a_fit_deciding_the_commonest_class_everywhere_is_said(class_weight):
+    # "good fit ... keep this design" of a network that decided the majority
+    # class on every row (class_weight=None, 13 % positives): its validation
+    # accuracy was exactly that class's share
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 4))
+    y = np.where(X[:, 0] + 2.5 * rng.normal(size=1000) > 3.0, "yes", "no")
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), class_weight=class_weight, random_state=0
+    ).fit(X, y)
+    diagnosis = diagnose(clf)
+    everywhere = set(clf.predict(X)) == {"no"}
+    assert everywhere == (class_weight is None)
+    note = "is the share of the class 'no': it may decide 'no' on every row"
+    assert (note in diagnosis.message) == everywhere
+    assert diagnosis.advice[0].startswith("judge its recall per class") == everywhere
