@@ -8,6 +8,7 @@ regressor in :mod:`skdnn._base`.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
@@ -17,6 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from skdnn._base import BaseTaperedMLP
 from skdnn._shared_api import estimator_signature, fill_doc, shared_parameters
+from skdnn._user_warnings import user_stacklevel
 
 #: The fewest rows a class counts as in the ``"balanced_logits"`` shift.
 MIN_SHIFT_ROWS = 10
@@ -375,6 +377,16 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
                     "class_weight as a dict is not supported for multilabel "
                     "targets; 'balanced_logits', 'balanced' and None train them "
                     "unweighted."
+                )
+            if self.class_weight == "balanced":  # never the default: asked for
+                warnings.warn(
+                    "class_weight='balanced' does not weigh multilabel targets "
+                    "(a row has no single class to weigh it by): they are "
+                    "trained unweighted. Weigh rows with sample_weight, or "
+                    "choose each label's threshold on predict_proba; "
+                    "evaluation_report gives each label's recall.",
+                    UserWarning,
+                    stacklevel=user_stacklevel(),
                 )
             return np.asarray(y, dtype=np.float32)
         if y.ndim != 1:

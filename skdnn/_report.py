@@ -84,8 +84,8 @@ def evaluation_report(
         Index ``dataset`` (the keys of ``datasets``). For a classifier,
         columns ``accuracy``, ``balanced_accuracy`` (binary and multiclass
         targets), ``recall``, ``precision``, ``f1``, one ``recall_<class>``
-        per class (binary and multiclass targets, in the order of
-        ``classes_``), ``support`` (number of samples) and, when the
+        per class (in the order of ``classes_``; per label, ``recall_0``
+        onwards, for multilabel targets), ``support`` (number of samples) and, when the
         estimator has ``predict_proba``, ``roc_auc``. For a regressor,
         ``r2``, ``mae``, ``rmse`` and ``support``.
 
@@ -111,7 +111,9 @@ def evaluation_report(
     :func:`~sklearn.metrics.balanced_accuracy_score`, the mean of the
     per-class recalls; ``recall_<class>`` is
     :func:`~sklearn.metrics.recall_score` with ``average=None``, one column
-    per class whatever ``pos_label`` says, NaN on a set without that class;
+    per class whatever ``pos_label`` says, NaN on a set without that class
+    (for multilabel targets one per label, ``recall_0`` for the indicator
+    matrix's first column, NaN on a set where no row has the label);
     ``recall``, ``precision`` and ``f1``
     are :func:`~sklearn.metrics.recall_score`,
     :func:`~sklearn.metrics.precision_score` and
@@ -219,8 +221,11 @@ def evaluation_report(
             "precision": precision_score(y, y_pred, **threshold_kw),
             "f1": f1_score(y, y_pred, **threshold_kw),
         }
-        if kind != "multilabel":
-            row |= _class_recalls(y, y_pred, classes)
+        row |= (
+            _label_recalls(y, y_pred)
+            if kind == "multilabel"
+            else _class_recalls(y, y_pred, classes)
+        )
         row["support"] = _num_samples(y)
         if has_proba:
             row["roc_auc"] = _roc_auc(
@@ -240,6 +245,14 @@ def _class_recalls(y, y_pred, classes) -> dict:
         f"recall_{label}": float(value)
         for label, value in zip(classes.tolist(), recalls, strict=True)
     }
+
+
+def _label_recalls(y, y_pred) -> dict:
+    """``recall_<i>`` of every label ``i`` (column) of a multilabel target;
+    NaN for a label no row of ``y`` has. The macro recall hid a label found
+    on no row: 0.522 over four labels, one of them at 0."""
+    recalls = recall_score(y, y_pred, average=None, zero_division=np.nan)
+    return {f"recall_{i}": float(value) for i, value in enumerate(recalls)}
 
 
 def _regression_report(estimator, datasets, pos_label, average) -> pd.DataFrame:

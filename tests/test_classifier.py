@@ -1667,3 +1667,12 @@ def test_partial_fit_refuses_other_classes_after_the_first_call():
     assert clf.classes_.tolist() == [0, 1, 2]
     with pytest.raises(ValueError, match=r"not listed in classes: \[2\]"):
         TaperedMLPClassifier().partial_fit(X, y, classes=[0, 1])
+
+
+def test_balanced_weights_asked_of_a_multilabel_target_are_said_to_do_nothing():
+    X, Y = make_multilabel_classification(100, 5, n_classes=3, random_state=0)
+    with pytest.warns(UserWarning, match="'balanced' does not weigh multilabel"):
+        TaperedMLPClassifier(class_weight="balanced", epochs=1).fit(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default says nothing
+        TaperedMLPClassifier(epochs=1).fit(X, Y)

@@ -230,9 +230,16 @@ def test_multilabel_macro_and_roc_auc():
         "recall": recall_score(Y_test, pred, average="macro"),
         "precision": precision_score(Y_test, pred, average="macro"),
         "f1": f1_score(Y_test, pred, average="macro"),
+        # one recall per label: the macro recall hid a label found on no row
+        **{f"recall_{i}": recall_score(Y_test[:, i], pred[:, i]) for i in range(3)},
         "support": 50,
         "roc_auc": roc_auc_score(Y_test, proba, average="macro"),
     }
+    # a label no row of the set has: NaN, as a class the set lacks
+    without = Y_test.copy()
+    without[:, 2] = 0
+    report = evaluation_report(est, {"test": (X_test, without)})
+    assert np.isnan(report.loc["test", "recall_2"])
     samples = evaluation_report(est, datasets, average="samples")
     assert samples.loc["test", "recall"] == recall_score(
         Y_test, pred, average="samples"
