@@ -46,6 +46,10 @@ VERDICTS = (
 # The verdict rules, in the order they are tried. Their meaning is spelled
 # out in the Notes of `diagnose`; the tests pin each of them.
 
+#: What a verdict of a network that did not beat a constant guess says
+#: (DesignSearchCV reads it: such a network's advice is a higher learning
+#: rate, not more width).
+NOTHING_LEARNT = "the network learnt nothing from the features"
 #: Curves shorter than this many epochs with a validation loss are not judged.
 MIN_EPOCHS = 3
 #: Below this many epochs, a validation loss at its lowest at the last epoch
@@ -738,7 +742,7 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
     train, epochs = curves.train, curves.epochs
     guess = "a constant" if knobs.regression else "the class frequencies"
     frequencies = f"the loss of predicting {guess} ({_num(prior)})"
-    nothing = "the network learnt nothing from the features"
+    nothing = NOTHING_LEARNT
     # (a regressor's training loss against a constant's on its own rows)
     base, what = prior, frequencies
     if knobs.regression and knobs.guess_loss:

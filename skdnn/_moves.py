@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skdnn._history import Diagnosis
+from skdnn._history import NOTHING_LEARNT, Diagnosis
 
 #: The design parameters the moves change, shared by every skdnn network.
 DESIGN_PARAMS = (
@@ -289,6 +289,9 @@ MOVES: dict[str, tuple[str, ...]] = {
     # then the moves of what the shape reads (see _moves_for)
     "insufficient_evidence": ("raise_validation_split",),
 }
+#: The underfitting moves left out when the network learnt nothing from the
+#: features (its curves never beat a constant guess).
+NOTHING_LEARNT_SKIPS = ("widen", "add_layer", "lower_dropout")
 
 
 def _moves_for(state: _State, rejected=()) -> list[tuple[str, dict]]:
@@ -301,6 +304,12 @@ def _moves_for(state: _State, rejected=()) -> list[tuple[str, dict]]:
     names = list(MOVES.get(verdict, ()))
     if verdict == "insufficient_evidence":
         names += MOVES.get(state.diagnosis.curve_verdict, ())
+    if NOTHING_LEARNT in state.diagnosis.message:
+        # curves no better than a constant guess: their advice is a higher
+        # rate (or features that tell the target); widening, deepening and
+        # less dropout spent a round of fits on a pure-noise target, none
+        # advised, none gaining
+        names = [n for n in names if n not in NOTHING_LEARNT_SKIPS]
     names = [n for n in names if n not in rejected] + [
         n for n in names if n in rejected
     ]

@@ -258,7 +258,9 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
       curve (with early stopping off, it would only take training rows:
       not tried).
     - ``underfitting``: double every hidden width; add a layer narrower by
-      ``taper``; lower ``dropout`` one step; triple ``learning_rate``.
+      ``taper``; lower ``dropout`` one step; triple ``learning_rate`` (only
+      that when the network learnt nothing from the features, its curves
+      no better than a constant guess).
     - ``still_improving``: double ``epochs`` (when the run used them all);
       double ``patience`` (when early stopping ended it); triple
       ``learning_rate``.

@@ -165,9 +165,9 @@ DESIGN = {
 }
 
 
-def moves(verdict, *, design=None, n_epochs=50, last_move=None, curve=None):
+def moves(verdict, *, design=None, n_epochs=50, last_move=None, curve=None, message=""):
     diagnosis = Diagnosis(
-        verdict, "", (), n_epochs=n_epochs, curve_verdict=curve or verdict
+        verdict, message, (), n_epochs=n_epochs, curve_verdict=curve or verdict
     )
     state = _State({**DESIGN, **(design or {})}, (64, 32), diagnosis, last_move)
     return dict(_moves_for(state))
@@ -209,6 +209,16 @@ def test_underfitting_moves():
         "lower_dropout": {"dropout": 0.0},
         "raise_learning_rate": {"learning_rate": 0.003},
     }
+    # curves no better than a constant guess: the diagnosis advises a higher
+    # rate, not more width (a pure-noise target's first round went on three
+    # width and dropout moves)
+    nothing = "underfitting: ...: the network learnt nothing from the features"
+    assert moves("underfitting", message=nothing) == {
+        "raise_learning_rate": {"learning_rate": 0.003}
+    }
+    thin = moves("insufficient_evidence", curve="underfitting", message=nothing)
+    assert list(thin)[-1] == "raise_learning_rate"
+    assert not {"widen", "add_layer", "lower_dropout"} & set(thin)
 
 
 def test_still_improving_moves_follow_what_ended_the_run():
@@ -451,7 +461,9 @@ def test_advice_repeating_a_lost_move_says_it_was_tried():
         gain=0.0,
         noise=0.0,
     )
-    first, stop, dropout, widen = _with_tried_moves(diagnosis, [lost, wider]).advice
+    # the step that lost beyond its noise goes last (a pure-noise target
+    # was first told to raise the learning rate further after a raise lost)
+    first, dropout, widen, stop = _with_tried_moves(diagnosis, [lost, wider]).advice
     assert first.startswith("the search tried from this design")
     assert stop.endswith(
         "epochs=57 (early_stopping=True was tried: gain -0.0118, noise 0.0036)"
@@ -459,6 +471,15 @@ def test_advice_repeating_a_lost_move_says_it_was_tried():
     assert dropout == "raise dropout: dropout=0.3"  # not tried: as it was
     assert widen.endswith(
         "(hidden_layer_sizes=(128, 64) was tried: the same score on every fold)"
+    )
+    # with the "or ..." steps that follow it
+    grouped = replace(
+        diagnosis, advice=(diagnosis.advice[0], "or stop by hand", "check the data")
+    )
+    assert _with_tried_moves(grouped, [lost]).advice[1:] == (
+        "check the data",
+        _with_tried_moves(diagnosis, [lost]).advice[-1],
+        "or stop by hand",
     )
     # another value of a tried parameter is another move
     other = replace(diagnosis, advice=("stop early: early_stopping=False",))
