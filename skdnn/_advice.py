@@ -52,7 +52,7 @@ def _train_longer(curves: _Curves, knobs: _Knobs) -> list[str]:
             f"raise patience: patience={2 * knobs.patience} (now "
             f"{knobs.patience}); early stopping ended the run at epoch "
             f"{curves.n_epochs} of {knobs.max_epochs} while the validation "
-            "loss was still falling",
+            "loss was still falling" + _watched(knobs),
             _SMOOTH_THE_CURVE,
         ]
     return [
@@ -60,6 +60,18 @@ def _train_longer(curves: _Curves, knobs: _Knobs) -> list[str]:
         "once the validation loss stops falling",
         _converge_faster(knobs),
     ]
+
+
+def _watched(knobs: _Knobs) -> str:
+    """What early stopping watched, when not the loss the verdict reads (a
+    score that had levelled off while the loss still fell)."""
+    monitor = knobs.monitor
+    if not isinstance(monitor, str) or monitor.removeprefix("val_") == "loss":
+        return ""
+    return (
+        f" (early stopping watched {monitor}, not the loss: "
+        "monitor='val_loss' stops on the loss)"
+    )
 
 
 #: The alternative to more patience: a curve whose steps are smaller.
@@ -101,7 +113,7 @@ def _train_folds_longer(knobs: _Knobs) -> list[str] | None:
             f"raise patience: patience={2 * knobs.patience} (now "
             f"{knobs.patience}); early stopping ended {len(stopped)} of the "
             f"{len(runs)} folds' runs (at epoch {span} of {cap}) while the "
-            "mean validation loss was still falling"
+            "mean validation loss was still falling" + _watched(knobs)
         )
     if full:
         stopping = "" if knobs.early_stopping else " with early_stopping=True"

@@ -129,7 +129,9 @@ def fold_curves(curves: list[pd.Series]) -> pd.DataFrame:
     no mean of the folds. So the frame ends where more than half of the
     folds still have a value. Before that, a fold that stopped keeps its
     last value: a mean over the folds still running would fall as the worst
-    folds, which stop first, leave it.
+    folds, which stop first, leave it. An epoch a fold left unscored within
+    its run (a scorer's NaN) stays NaN: that epoch's mean is over the folds
+    that scored it.
 
     Parameters
     ----------
@@ -151,11 +153,18 @@ def fold_curves(curves: list[pd.Series]) -> pd.DataFrame:
     >>> fold_curves(folds).mean(axis=1).tolist()
     [3.0, 2.0, 1.5]
     """
-    frame = pd.concat(curves, axis=1).sort_index()
+    frame = pd.concat(curves, axis=1, ignore_index=True).sort_index()
     reached = frame.notna().sum(axis=1)
     majority = len(curves) // 2 + 1
     last = reached[reached >= majority].index.max()
-    return (frame if pd.isna(last) else frame.loc[:last]).ffill()
+    frame = frame if pd.isna(last) else frame.loc[:last].copy()
+    # held after it stopped, not across a gap within its run (held there,
+    # the gap read as the value before it)
+    for column in frame.columns:
+        end = frame[column].last_valid_index()
+        if end is not None:
+            frame.loc[frame.index > end, column] = frame.at[end, column]
+    return frame
 
 
 def _pooled_history(histories: list[pd.DataFrame]) -> pd.DataFrame:
@@ -441,6 +450,8 @@ class _Knobs:
     # epoch is the share of its validation rows' commonest class and its
     # decisions are its network's own (see _majority_decisions)
     majority: tuple | None = None
+    # the column early stopping watched (the estimator's ``monitor``)
+    monitor: str | None = None
 
     @classmethod
     def read(
@@ -501,6 +512,7 @@ class _Knobs:
                 for fold in (folds or [estimator])
             ),
             majority=None if pooled else _majority_decisions(estimator, history),
+            monitor=params.get("monitor"),
         )
 
 

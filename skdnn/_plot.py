@@ -177,20 +177,22 @@ class HistoryDisplay:
         }
         means = []
         for column, style, label in _columns(metric, group.prefix):
-            curves = [
-                _series(history, column)
+            # (a fold with no value in the column, all its epochs unscored,
+            # is no fold of the mean: it was counted in "of 3 folds")
+            scored = [
+                history
                 for history in group.histories
-                if column in history.columns
+                if column in history.columns and len(_series(history, column))
             ]
-            if not curves:
+            if not scored:
                 continue
-            for i, curve in enumerate(curves, start=1):
+            for i, history in enumerate(scored, start=1):
                 (line,) = axis.plot(
-                    curve.index,
-                    curve.to_numpy(),
+                    *_curve(history, column),
                     **{"linestyle": style, **fold_kw, "label": f"_fold {i} {label}"},
                 )
                 self.lines_.append(line)
+            curves = [_series(history, column) for history in scored]
             folds = fold_curves(curves)
             mean, std = folds.mean(axis=1), folds.std(axis=1, ddof=0)
             # within what the folds reached: a few folds' spread drew an
@@ -400,7 +402,9 @@ class HistoryDisplay:
         Returns
         -------
         display : HistoryDisplay
-            The marked epoch is that of the lowest mean validation loss.
+            The marked epoch is that of the lowest mean validation loss, or,
+            when the folds' early stopping watched a score (``monitor``),
+            of its highest mean.
 
         Examples
         --------
@@ -425,8 +429,9 @@ class HistoryDisplay:
                 "sklearn.model_selection.cross_validate(..., "
                 "return_estimator=True), with an 'estimator' entry."
             )
-        histories = [_history_of(est) for est in cv_results["estimator"]]
-        display = cls(histories, name=name)
+        estimators = list(cv_results["estimator"])
+        histories = [_history_of(est) for est in estimators]
+        display = cls(histories, name=name, best_epoch=_monitored_epoch(estimators))
         return display.plot(ax=ax, metrics=metrics, **line_kw)
 
     @classmethod
@@ -530,11 +535,17 @@ def _checked(history, what) -> pd.DataFrame:
 
 
 def _curve(history: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """Epochs and values of one column, without its missing epochs."""
+    """Epochs and values of one column from its first value to its last,
+    NaN at an epoch left unscored in between (drawn as a gap, as
+    matplotlib draws NaN: joined across, the line showed values no epoch
+    had)."""
     values = pd.to_numeric(history[column], errors="coerce").to_numpy(float)
     epochs = _epoch_numbers(history)
-    keep = ~np.isnan(values)
-    return epochs[keep], values[keep]
+    scored = np.flatnonzero(~np.isnan(values))
+    if not scored.size:
+        return epochs[:0], values[:0]
+    span = slice(scored[0], scored[-1] + 1)
+    return epochs[span], values[span]
 
 
 def _columns(metric: str, prefix: str):
@@ -557,6 +568,27 @@ def _lowest_loss_epoch(histories: list[pd.DataFrame]) -> int:
         if curves:
             return int(fold_curves(curves).mean(axis=1).idxmin())
     return int(_epoch_numbers(histories[0])[0])
+
+
+def _monitored_epoch(estimators) -> int | None:
+    """The epoch of the best mean of the column the folds' early stopping
+    watched, when it is a score (``monitor="val_roc_auc"``: the highest);
+    None for the loss (the lowest mean validation loss, the default mark).
+    A fold's kept network comes from its monitored column's best epoch: the
+    mark of the lowest mean validation loss lay at epoch 21 when every fold
+    kept epoch 10 to 12."""
+    monitors = {getattr(_final_step(e), "monitor", None) for e in estimators}
+    if len(monitors) != 1 or not isinstance(monitor := monitors.pop(), str):
+        return None
+    histories = [_history_of(e) for e in estimators]
+    for column in dict.fromkeys((monitor, monitor.removeprefix("val_"))):
+        if column.removeprefix("val_") == "loss":
+            return None
+        curves = [_series(h, column) for h in histories if column in h.columns]
+        curves = [curve for curve in curves if len(curve)]
+        if curves:
+            return int(fold_curves(curves).mean(axis=1).idxmax())
+    return None
 
 
 def _fitted_best_epoch(estimator) -> int | None:

@@ -562,10 +562,11 @@ def test_real_fit_without_validation():
 class _EarlyStopped(BaseEstimator):
     """A stand-in for a fit that early stopping ended at epoch 20 of 200."""
 
-    def __init__(self, early_stopping=True, patience=5, epochs=200):
+    def __init__(self, early_stopping=True, patience=5, epochs=200, monitor="val_loss"):
         self.early_stopping = early_stopping
         self.patience = patience
         self.epochs = epochs
+        self.monitor = monitor
 
     def fit(self):
         train = decay(20, 0.8, 0.1, rate=0.05)
@@ -580,6 +581,14 @@ def test_still_improving_when_early_stopping_ended_the_run_advises_patience():
     assert result.verdict == "still_improving"
     assert result.advice[0].startswith("raise patience: patience=10 (now 5)")
     assert "epoch 20 of 200" in result.advice[0]
+    assert result.advice[0].endswith("while the validation loss was still falling")
+    # early stopping that watched a score is named: the loss the verdict
+    # reads still fell, but the score it stopped on had levelled off
+    scored = diagnose(_EarlyStopped(monitor="val_roc_auc").fit())
+    assert scored.advice[0].endswith(
+        "(early stopping watched val_roc_auc, not the loss: monitor='val_loss' "
+        "stops on the loss)"
+    )
     # the same curves from a run that used all its epochs: train longer
     ran_out = diagnose(_EarlyStopped(epochs=20).fit())
     assert ran_out.advice[0].startswith("train longer: epochs=")

@@ -448,3 +448,54 @@ def test_real_estimator_and_cross_validation():
     display = HistoryDisplay.from_cv_results(results, metrics=("loss", "recall"))
     assert len(display.fill_between_) == 4
     assert len(display.lines_) == 2 * (3 * 2 + 2)
+
+
+def _fold(val_auc, monitor="val_auc"):
+    from types import SimpleNamespace
+
+    n = len(val_auc)
+    history = pd.DataFrame(
+        {
+            "loss": np.linspace(0.7, 0.3, n),
+            "val_loss": np.linspace(0.7, 0.4, n),  # lowest at the last epoch
+            "auc": np.linspace(0.6, 0.9, n),
+            "val_auc": val_auc,
+        },
+        index=pd.RangeIndex(1, n + 1, name="epoch"),
+    )
+    return SimpleNamespace(history_=history, monitor=monitor)
+
+
+def test_folds_mark_the_best_epoch_of_the_column_early_stopping_watched():
+    # the mark was the lowest mean validation loss (epoch 21) while every
+    # fold, stopping on val_roc_auc, kept an epoch of 10 to 12
+    folds = [_fold([0.6, 0.8, 0.7, 0.65]), _fold([0.5, 0.9, 0.8, 0.7])]
+    display = HistoryDisplay.from_cv_results({"estimator": folds}, metrics="auc")
+    assert display.best_epoch_lines_[0].get_label() == "best epoch 2"
+    on_loss = [_fold([0.6, 0.8, 0.7, 0.65], monitor="val_loss") for _ in range(2)]
+    display = HistoryDisplay.from_cv_results({"estimator": on_loss})
+    assert display.best_epoch_lines_[0].get_label() == "best epoch 4"
+    plt.close("all")
+
+
+def test_epochs_a_fold_left_unscored_are_left_out_of_the_mean():
+    # the gaps of a fold within its run were filled with its last value,
+    # and a fold with no value at all was counted in "of 3 folds"
+    folds = [
+        _fold([0.6, 0.65, 0.7, 0.72]),
+        _fold([np.nan] * 4),
+        _fold([0.9, np.nan, np.nan, 0.95]),
+    ]
+    display = HistoryDisplay.from_cv_results({"estimator": folds}, metrics="auc")
+    mean = next(
+        line for line in display.lines_ if line.get_label().startswith("validation (")
+    )
+    assert mean.get_label() == "validation (mean ± std of 2 folds)"
+    np.testing.assert_allclose(mean.get_ydata(), [0.75, 0.65, 0.7, 0.835])
+    # one fit's line leaves a gap at an unscored epoch, as matplotlib draws
+    # NaN (joined across, it showed values no epoch had)
+    single = HistoryDisplay.from_estimator(folds[2], metrics="auc")
+    validation = next(ln for ln in single.lines_ if ln.get_label() == "validation")
+    np.testing.assert_array_equal(validation.get_xdata(), [1, 2, 3, 4])
+    assert np.isnan(validation.get_ydata()[1:3]).all()
+    plt.close("all")
