@@ -535,17 +535,12 @@ def _checked(history, what) -> pd.DataFrame:
 
 
 def _curve(history: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """Epochs and values of one column from its first value to its last,
-    NaN at an epoch left unscored in between (drawn as a gap, as
-    matplotlib draws NaN: joined across, the line showed values no epoch
-    had)."""
+    """Epochs and values of one column, without its missing epochs (a
+    curve recorded every few epochs is drawn through them)."""
     values = pd.to_numeric(history[column], errors="coerce").to_numpy(float)
     epochs = _epoch_numbers(history)
-    scored = np.flatnonzero(~np.isnan(values))
-    if not scored.size:
-        return epochs[:0], values[:0]
-    span = slice(scored[0], scored[-1] + 1)
-    return epochs[span], values[span]
+    keep = ~np.isnan(values)
+    return epochs[keep], values[keep]
 
 
 def _columns(metric: str, prefix: str):
