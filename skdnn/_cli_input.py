@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -42,15 +43,22 @@ def read_csv(path):
     if not file.is_file():
         raise UsageError(f"{path}: not a file.")
     try:
-        separator = _sniff_separator(file)
-        frame, encoding = _read_text(file, path, sep=separator)
-        _note_repeated_names(file, separator, path, encoding)
+        hint = _separator_hint(file)  # Excel's "sep=;" first line
+        separator = hint or _sniff_separator(file)
+        skip = 1 if hint else 0
+        frame, encoding = _read_text(file, path, sep=separator, skiprows=skip)
+        _note_repeated_names(file, separator, path, encoding, skip=skip)
         if separator == ";" and _has_decimal_commas(frame):
             # the file writes decimal commas (and maybe thousands dots); a
             # column only the decimal point reads (48.1372) keeps that read
             commas = _thousands_dots_read(
                 pd.read_csv(
-                    file, sep=separator, decimal=",", encoding=encoding, index_col=False
+                    file,
+                    sep=separator,
+                    decimal=",",
+                    encoding=encoding,
+                    index_col=False,
+                    skiprows=skip,
                 )
             )
             for name in commas.columns:
@@ -61,7 +69,7 @@ def read_csv(path):
                     commas[name] = frame[name]
             frame = commas
         elif separator == ";":
-            _note_thousands_dots(file, frame, encoding, path)
+            _note_thousands_dots(file, frame, encoding, path, skip=skip)
     except pd.errors.EmptyDataError as exc:
         raise UsageError(f"{path} is empty.") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -69,6 +77,37 @@ def read_csv(path):
         raise UsageError(f"{path} is not a readable CSV file: {reason}") from exc
     if len(frame) == 0:
         raise UsageError(f"{path} has a header but no rows.")
+    return _blank_cells(frame, path)
+
+
+def _blank_cells(frame, path):
+    """``frame`` with the text cells that hold only spaces read as missing,
+    as pandas reads an empty cell, and a column of numbers so freed read as
+    numbers, with a note. A spreadsheet writes an emptied text cell as
+    ``" "``: a target's became a class of its own (a binary task read as 3
+    classes), and a number column's (the well-known ``TotalCharges``) made
+    the column text."""
+    import pandas as pd
+
+    original = frame
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype.kind not in "OSUT" and str(column.dtype) != "str":
+            continue
+        spaces = column.map(lambda v: isinstance(v, str) and not v.strip())
+        if not spaces.any():
+            continue
+        column = column.mask(spaces)
+        numbers = pd.to_numeric(column, errors="coerce")
+        if numbers.notna().sum() == column.notna().sum() > 0:
+            column = numbers
+        frame = frame.copy() if frame is original else frame
+        frame[name] = column
+        print(
+            f"skdnn: note: {int(spaces.sum())} cell(s) of column {name!r} of "
+            f"{path} hold only spaces: read as missing.",
+            file=sys.stderr,
+        )
     return frame
 
 
@@ -133,6 +172,18 @@ def _unicode_bom(file: Path) -> str | None:
     return None
 
 
+def _separator_hint(file: Path) -> str | None:
+    """The separator a first line ``sep=;`` names (Excel writes it so that
+    Excel splits the file), which is then no row of the table; else None
+    (it was read as the header: "no column 'Status'; its columns are:
+    'sep=', 'Unnamed: 1'")."""
+    encoding = _unicode_bom(file) or "utf-8"
+    with _open_text(file, encoding) as handle:
+        first = handle.readline(64).lstrip("\ufeff").strip()
+    found = re.fullmatch(r"[\"']?sep=(.)[\"']?", first, re.IGNORECASE)
+    return found.group(1) if found else None
+
+
 def _sniff_separator(file: Path) -> str:
     """The separator that splits the first lines into one same number of
     fields, the most of them; else the header's own, else a comma.
@@ -194,9 +245,13 @@ def _note_row_names(column, name, path) -> None:
     )
 
 
-def _note_repeated_names(file: Path, separator: str, path, encoding="utf-8") -> None:
+def _note_repeated_names(
+    file: Path, separator: str, path, encoding="utf-8", *, skip=0
+) -> None:
     encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     with _open_text(file, encoding) as handle:
+        for _ in range(skip):
+            handle.readline()
         header = next(csv.reader(handle, delimiter=separator), [])
     # (empty names are pandas's "Unnamed: k", not repeats)
     repeated = sorted({name for name in header if name and header.count(name) > 1})
@@ -256,7 +311,7 @@ def _thousands_dots_read(frame):
 _THOUSANDS = r"-?[1-9]\d{0,2}(?:\.\d{3})+|-?\d+"
 
 
-def _note_thousands_dots(file: Path, frame, encoding: str, path) -> None:
+def _note_thousands_dots(file: Path, frame, encoding: str, path, *, skip=0) -> None:
     """A note for each column of numbers of ``frame`` (a ``;``-file without
     decimal commas, as read) whose dotted values all group digits by three
     (``1.000``, ``2.985``): thousands dots or three decimals, which the file
@@ -267,7 +322,13 @@ def _note_thousands_dots(file: Path, frame, encoding: str, path) -> None:
     if not floats:
         return
     text = pd.read_csv(
-        file, sep=";", encoding=encoding, dtype=str, usecols=floats, index_col=False
+        file,
+        sep=";",
+        encoding=encoding,
+        dtype=str,
+        usecols=floats,
+        index_col=False,
+        skiprows=skip,
     )
     for name in floats:
         values = text[name].dropna().str.strip()
@@ -290,14 +351,22 @@ def _as_numbers(values, *, formatted: bool):
 
     text = values.astype(str).str.strip()
     if formatted:
-        text = text.str.replace(r"[,%$€£¥]", "", regex=True).str.strip()
+        # thousands written with commas, spaces (a no-break one in French
+        # exports) or apostrophes (Swiss), an accounting negative "(1 250)"
+        text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+        text = text.str.replace(r"[,%$€£¥'\u2019\s]", "", regex=True)
     return pd.to_numeric(text, errors="coerce")
+
+
+#: A number followed by a unit (the group): "12 kg", "79.99 MPa", "59k".
+_WITH_UNIT = r"^[-+]?(?:\d[\d,]*\.?\d*|\.\d+)\s*([^\W\d_]+)\.?$"
 
 
 def _numbers_read_as_text(column):
     """``(kind, examples, n_other)`` when a text column holds numbers:
-    ``"strays"`` (plain numbers and a few other values) or ``"formatted"``,
-    a few of the values that are no plain number and how many; else None."""
+    ``"strays"`` (plain numbers and a few other values), ``"formatted"``
+    or ``"units"`` (each number followed by a unit, "12 kg"), a few of the
+    values that are no plain number and how many; else None."""
     import pandas as pd
 
     values = pd.Series(column).dropna()
@@ -318,6 +387,12 @@ def _numbers_read_as_text(column):
         if len(strays) and _dotted_text(values[formatted.notna()]) is not None:
             return "strays", strays.unique()[:3].tolist(), len(strays)
         return "formatted", *found
+    # one unit on (nearly) every value: codes such as "1A", "2B" vary
+    units = values.astype(str).str.strip().str.extract(_WITH_UNIT, expand=False)
+    if units.notna().all() and units.value_counts().iloc[0] >= (
+        NUMERIC_SHARE * len(units)
+    ):
+        return "units", *found
     return None
 
 
@@ -332,7 +407,8 @@ def note_numbers_read_as_text(X, path, *, row_names: bool = True) -> None:
         if X[name].dtype.kind not in "OSUT" and str(X[name].dtype) != "str":
             continue
         found = _numbers_read_as_text(X[name])
-        if found is None:
+        # (codes such as "1A", "2B" read as numbers with a unit: no note)
+        if found is None or found[0] == "units":
             continue
         kind, examples, _ = found
         listed = ", ".join(repr(v) for v in examples)
@@ -371,10 +447,11 @@ def check_stray_text(y, target: str, path) -> None:
             f"value(s) ({listed}); fix or drop those rows, or pass --task "
             "classification if they are all class labels."
         )
+    written = "a unit" if kind == "units" else "separators, % or a currency sign"
     raise UsageError(
         f"the target column {target!r} of {path} holds numbers written with "
-        f"separators, % or a currency sign ({listed}); write plain numbers to "
-        "regress it, or pass --task classification if they are class labels."
+        f"{written} ({listed}); write plain numbers to regress it, or pass "
+        "--task classification if they are class labels."
     )
 
 

@@ -59,10 +59,13 @@ def _is_text_column(X, j) -> bool:
     return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)
 
 
-#: A number written with thousands separators, a currency or a percent sign
-#: (1,234.5; $1,200; 12%), which pandas.to_numeric does not read as is.
+#: A number written with thousands separators (commas; spaces, no-break
+#: ones too, or apostrophes, as French and Swiss exports write them), a
+#: currency or a percent sign (1,234.5; 1 250; $1,200; 12%), or as an
+#: accounting negative ((1,250)), which pandas.to_numeric does not read.
 _FORMATTED_NUMBER = re.compile(
-    r"[-+]?[$\u20ac\u00a3\u00a5]?\s?[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s?%?",
+    r"\(?[-+]?[$\u20ac\u00a3\u00a5]?\s?[-+]?"
+    r"(?:\d{1,3}(?:[, \u00a0\u202f'\u2019]\d{3})+|\d+)(?:\.\d+)?\s?%?\)?",
     re.ASCII,
 )
 

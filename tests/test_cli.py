@@ -843,6 +843,18 @@ def test_a_broken_numeric_target_is_refused_before_training(
         ),
         # a plain comma file with quoted commas stays a comma file
         ('name,x\n"Smith, J",1\n"Doe, A",2\n', {"name": ["Smith, J", "Doe, A"]}),
+        # Excel's "sep=;" first line names the separator and is no row (it
+        # was read as the header: columns 'sep=' and 'Unnamed: 1')
+        (
+            "sep=;\r\nStatus;Income\r\ngood;12,5\r\nbad;7,25\r\n",
+            {"Status": ["good", "bad"], "Income": [12.5, 7.25]},
+        ),
+        # a cell holding only spaces (a spreadsheet's emptied text cell) is
+        # missing, and a column of numbers so freed is numbers
+        (
+            "y,charges\na,10.5\n ,  \nb,7\n",
+            {"y": ["a", None, "b"], "charges": [10.5, None, 7.0]},
+        ),
     ],
 )
 def test_csv_files_as_people_write_them(tmp_path, text, expected):
@@ -950,6 +962,13 @@ def test_numbers_read_as_text_are_pointed_out(tmp_path, capsys):
     code, _, err = _run(["train", str(data), "--target", "price", *FAST], capsys)
     assert code == 2
     _assert_one_error_line(err, "separators, % or a currency sign", "'$")
+    # ... or with a unit (a 59k, 12 kg, 79.99 MPa target was classified
+    # into hundreds of classes, or failed on train_test_split's message)
+    frame["price"] = [f"{v / 1000:.0f}k" for v in np.arange(1000.0, 121000.0, 1000)]
+    frame.to_csv(data, index=False)
+    code, _, err = _run(["train", str(data), "--target", "price", *FAST], capsys)
+    assert code == 2
+    _assert_one_error_line(err, "holds numbers written with a unit ('1k', '2k', '3k')")
     # '?' marks an unknown target: those rows are left out, the rest regressed
     frame["price"] = np.arange(120.0).astype(object)
     frame.loc[[3, 4, 5], "price"] = "?"
