@@ -77,7 +77,6 @@ from skdnn._training import (
     ValidationSet,
     estimator_holdout,
     release_kernel_cache,
-    row_indices,
 )
 from skdnn._user_warnings import user_stacklevel
 from skdnn._validation import given_validation_set, validation_arguments
@@ -309,11 +308,9 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
             Y = self._learn_targets(y, classes)
         sample_weights, weights = self._training_weights(X, y, sample_weight)
         rng = np.random.default_rng(self._seed_sequence())
-        if incremental or validation_data is not None:
-            # validation_data replaces the hold-out: every row trains
-            train_rows, val_rows = row_indices(X.shape[0]), None
-        else:
-            train_rows, val_rows = self._holdout_rows(Y, rng, weights)
+        # validation_data replaces the hold-out, as in partial_fit: all rows train
+        every_row = incremental or validation_data is not None
+        train_rows, val_rows = self._holdout_rows(Y, rng, weights, every_row)
         self._check_training_targets(Y, weights, train_rows, incremental=incremental)
         scorers = self._scorers()
         if scorers:  # each tried on the targets, before anything is learnt
@@ -810,9 +807,9 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
             return weights, weights
         return weights, weights * target_weights.astype(np.float32)
 
-    def _holdout_rows(self, Y, rng, weights=None):
+    def _holdout_rows(self, Y, rng, weights=None, every_row=False):
         """Training rows and the held-out rows (None without a hold-out)."""
-        return estimator_holdout(self, Y, rng, weights)
+        return estimator_holdout(self, Y, rng, weights, every_row=every_row)
 
     def _validation_set(self, X, Y, weights, val_rows, validation_data):
         """The validation set: the one given to fit (``validation_data``, as

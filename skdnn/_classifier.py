@@ -213,8 +213,9 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
             chunk may hold fewer classes than ``classes``, even one.
         classes : array-like of shape (n_classes,), default=None
             Every class the model will see; required on the first call
-            (except for multilabel targets); afterwards, refused unless the
-            same, as scikit-learn's ``partial_fit`` refuses it.
+            (except for multilabel targets, whose classes are the indicator
+            matrix's columns, and where it is ignored); afterwards, refused
+            unless the same, as scikit-learn's ``partial_fit`` refuses it.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the training loss.
 
@@ -246,10 +247,10 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
                 # (as scikit-learn's partial_fit refuses it: a network's
                 # outputs are its first call's classes)
                 raise ValueError(
-                    f"classes={given.tolist()} is not the same as on the first "
-                    f"call to partial_fit, {self.classes_.tolist()}; a fitted "
+                    f"classes={given.tolist()} is not the same as the fitted "
+                    f"model's classes, {self.classes_.tolist()}; a fitted "
                     "network's classes cannot change: fit anew, listing every "
-                    "class on the first call."
+                    "class on the first call to partial_fit."
                 )
         if self.class_weight == "balanced" and (
             type_of_target(y) != "multilabel-indicator"
@@ -486,15 +487,22 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         """
         self._output_shifted = self.class_weight == "balanced_logits"
         if self._target_kind == "multilabel":
-            for stale in ("class_count_", "class_prior_", "_validation_mix"):
+            for stale in (
+                "class_count_",
+                "class_prior_",
+                "_validation_mix",
+                "_validation_counts",
+            ):
                 self.__dict__.pop(stale, None)
             return
         if val is not None:
+            codes = np.asarray(val.Y).ravel().astype(np.intp)
+            n_classes = self.classes_.shape[0]
             self._validation_mix = np.bincount(
-                np.asarray(val.Y).ravel().astype(np.intp),
-                np.asarray(val.weights, dtype=np.float64),
-                minlength=self.classes_.shape[0],
+                codes, np.asarray(val.weights, dtype=np.float64), minlength=n_classes
             )
+            # its rows, unweighted, as val_accuracy counts them
+            self._validation_counts = np.bincount(codes, minlength=n_classes)
         codes = Y.ravel().astype(np.intp)
         weight = np.asarray(sample_weight, dtype=np.float64)
         counts = np.bincount(codes, weight, minlength=self.classes_.shape[0])

@@ -524,7 +524,7 @@ def _majority_decisions(estimator, history: pd.DataFrame) -> tuple | None:
     decide that class on every row, which a good loss curve hides. None
     otherwise, or where the rows are too few to tell."""
     fitted = _final_step(estimator)
-    mix = getattr(fitted, "_validation_mix", None)
+    mix = getattr(fitted, "_validation_counts", None)  # rows, as the accuracy
     kept = getattr(fitted, "best_epoch_", None)
     if (
         mix is None

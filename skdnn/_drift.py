@@ -85,7 +85,8 @@ def _warn_unseen_at_predict(pre, X) -> None:
         _warn_missing_at_predict(
             _category_gaps(pre, columns), rows.shape[0], numbers=False
         )
-        _warn_mostly_unseen(columns, getattr(pre, "_column_forms", None))
+        if pre.min_frequency == 1:  # (see TabularPreprocessor._encode)
+            _warn_mostly_unseen(columns, getattr(pre, "_column_forms", None))
 
 
 def _category_gaps(pre, columns) -> list[tuple[str, int]]:

@@ -16,6 +16,7 @@ _PRIVATE_STATE = {
     "TaperedMLPClassifier": (
         "_target_kind",
         "_validation_mix",
+        "_validation_counts",
         "_output_shifted",
         "_holdout",
     ),
@@ -54,7 +55,7 @@ def _check_fitted_state(clf, model) -> None:
         problems.append("preprocessor_ reads different column names")
     if not isinstance(vars(clf).get("_output_shifted", False), bool):
         problems.append("_output_shifted is not a bool")
-    if not _valid_holdout(vars(clf).get("_holdout", (1, None))):
+    if not _valid_holdout(vars(clf).get("_holdout", (1, None, 0.0))):
         problems.append("_holdout is not a number of rows and a seed")
     if kind not in _TARGET_KINDS[name]:
         problems.append(f"_target_kind is not one of {_TARGET_KINDS[name]}")
@@ -105,11 +106,16 @@ def _output_width(clf, kind, problems: list) -> tuple[int, str]:
 
 
 def _valid_holdout(holdout) -> bool:
-    """A saved ``_holdout``: the number of rows of the fit and the seed of
-    their split into training and held-out rows (None: no hold-out)."""
-    if not (isinstance(holdout, (tuple, list)) and len(holdout) == 2):
+    """A saved ``_holdout``: the number of rows of the fit, the seed of
+    their split into training and held-out rows (None: no hold-out) and
+    the ``validation_split`` it held out."""
+    if not (isinstance(holdout, (tuple, list)) and len(holdout) == 3):
         return False
-    rows, seed = holdout
+    rows, seed, split = holdout
     return (
-        isinstance(rows, int) and rows > 0 and (seed is None or isinstance(seed, int))
+        isinstance(rows, int)
+        and rows > 0
+        and (seed is None or isinstance(seed, int))
+        and isinstance(split, float)
+        and 0.0 <= split < 1.0
     )

@@ -855,7 +855,10 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
     def _sk_visual_block_(self):
         # the HTML diagram (Jupyter) shows the accepted design once fitted,
         # as GridSearchCV's shows its best_estimator_ (not the start)
-        from sklearn.utils._repr_html.estimator import _VisualBlock
+        try:
+            from sklearn.utils._repr_html.estimator import _VisualBlock
+        except ImportError:  # scikit-learn 1.6
+            from sklearn.utils._estimator_html_repr import _VisualBlock
 
         fitted = getattr(self, "best_estimator_", None)
         key, estimator = (

@@ -415,23 +415,28 @@ def restored_on_failure(fit):
     trains: a refused or diverged refit left them beside the earlier
     fit's network, which then predicted nonsense (one probability column
     for three classes) with no error. Its attributes are put back, the
-    earlier fit's network with them (a fresh fit builds a new one). A
-    continued fit changes nothing before its checks, and trains the
-    network in place, so what it did is kept.
+    earlier fit's network with them (a fresh fit builds a new one), and
+    so after a Ctrl-C that ends the fit before its epochs (one during them
+    keeps the epochs run: the fit returns). A continued fit trains the
+    network in place, so what it did is kept, except the hold-out it drew
+    (``_holdout``), which the fit it continues keeps.
     """
 
     @functools.wraps(fit)
     def wrapper(estimator, *args, incremental, **kwargs):
-        fresh = "_network" not in vars(estimator) or not (
-            incremental or estimator.warm_start
-        )
-        saved = dict(vars(estimator)) if fresh else None
+        state = vars(estimator)
+        fresh = "_network" not in state or not (incremental or estimator.warm_start)
+        saved = dict(state) if fresh else {"_holdout": state.get("_holdout")}
         try:
             return fit(estimator, *args, incremental=incremental, **kwargs)
-        except Exception:
-            if saved is not None:
-                vars(estimator).clear()
-                vars(estimator).update(saved)
+        except BaseException:
+            if fresh:
+                state.clear()
+                state.update(saved)
+            elif saved["_holdout"] is None:
+                state.pop("_holdout", None)
+            else:
+                state["_holdout"] = saved["_holdout"]
             raise
 
     return wrapper

@@ -534,42 +534,56 @@ def row_indices(n: int) -> np.ndarray:
     return np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
 
 
-def estimator_holdout(estimator, Y, rng, weights):
+def estimator_holdout(estimator, Y, rng, weights, *, every_row=False):
     """An estimator's training rows and held-out rows (None without).
 
     A warm-started fit splits its rows as the fit it continues did (whose
-    split's seed is kept in ``_holdout``, with its number of rows), so that
-    its validation curve goes on measuring rows the network has not
-    trained on: drawn anew (with ``random_state=None``, or a
-    ``RandomState``), nine in ten of the held-out rows had trained it, and
-    the curve and early stopping read a fit better than it was. Rows of
-    another number cannot be split as before: a warning says so.
+    split is kept in ``_holdout``: its number of rows, seed and
+    ``validation_split``), so that its validation curve goes on measuring
+    rows the network has not trained on: drawn anew (with
+    ``random_state=None``, or a ``RandomState``), nine in ten of the
+    held-out rows had trained it, and the curve and early stopping read a
+    fit better than it was. A split that cannot be kept (rows of another
+    number, another ``validation_split``, or a fit that trained on every
+    row: ``validation_data``, ``partial_fit``) is drawn anew with a
+    warning. ``every_row``: this fit trains on every row (no draw).
     """
     n_rows = Y.shape[0]
+    split = float(estimator.validation_split)
     state = vars(estimator)
     earlier = state.get("_holdout") if "_network" in state else None
     seed = None
-    if earlier is not None and estimator.warm_start and estimator.validation_split:
-        earlier_rows, seed = earlier
-        if earlier_rows != n_rows or seed is None:
-            seed = None
-            trained = "every row" if earlier[1] is None else "all but a hold-out"
-            warnings.warn(
-                f"warm_start: the fit continued trained on {trained} of its "
-                f"{earlier_rows} rows, so this fit's hold-out, drawn anew from "
-                f"{n_rows} rows, holds rows the network has trained on: the "
-                "validation curve (and early stopping) read it as better than "
-                "it is. Give X_val and y_val to validate a continued fit on "
-                "rows it never trained on.",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
+    if every_row:
+        estimator._holdout = (n_rows, None, 0.0)
+        return row_indices(n_rows), None
+    if earlier is not None and estimator.warm_start and split:
+        if tuple(earlier) == (n_rows, earlier[1], split) and earlier[1] is not None:
+            seed = earlier[1]
+        else:
+            _warn_holdout_drawn_anew(earlier, n_rows)
     codes = estimator._stratify_codes(Y)
     train_rows, val_rows, seed = holdout_rows(
-        n_rows, estimator.validation_split, codes, rng, weights, seed=seed
+        n_rows, split, codes, rng, weights, seed=seed
     )
-    estimator._holdout = (n_rows, seed)
+    estimator._holdout = (n_rows, seed, split if seed is not None else 0.0)
     return train_rows, val_rows
+
+
+def _warn_holdout_drawn_anew(earlier, n_rows: int) -> None:
+    """Warn that a continued fit's hold-out is drawn anew (see
+    :func:`estimator_holdout`)."""
+    earlier_rows, seed, _ = earlier
+    trained = "every row" if seed is None else "all but a hold-out"
+    warnings.warn(
+        f"warm_start: the fit continued trained on {trained} of its "
+        f"{earlier_rows} rows, and this fit's hold-out is drawn anew from "
+        f"{n_rows} rows: where they are those rows (or hold them), it holds "
+        "rows the network has trained on, and the validation curve (and "
+        "early stopping) reads it as better than it is. Give X_val and y_val "
+        "to validate a continued fit on rows it never trained on.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
 
 
 def holdout_rows(

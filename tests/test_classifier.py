@@ -921,8 +921,16 @@ def test_a_continued_fit_holds_out_the_rows_it_held_out_before(seed, monkeypatch
     clf.fit(X, y).fit(X, y)
     np.testing.assert_array_equal(held_out[1], held_out[0])
     # rows of another number cannot be split as before: said
-    with pytest.warns(UserWarning, match="hold-out, drawn anew from 220 rows"):
+    with pytest.warns(UserWarning, match="hold-out is drawn anew from 220 rows"):
         clf.fit(np.vstack([X, X[:20]]), np.r_[y, y[:20]])
+    # nor another validation_split (a larger one, same seed, held out rows
+    # the network had trained on), nor after a fit on every row
+    clf.fit(X, y)  # (drawn anew: kept from here)
+    with pytest.warns(UserWarning, match="trained on all but a hold-out"):
+        clf.set_params(validation_split=0.3).fit(X, y)
+    clf.set_params(validation_split=0.1).fit(X, y, X_val=X[:20], y_val=y[:20])
+    with pytest.warns(UserWarning, match="trained on every row of its 200 rows"):
+        clf.fit(X, y)
     # a fresh fit draws its own (the same again from an int seed)
     clf.set_params(warm_start=False).fit(X, y)
     assert np.array_equal(held_out[-1], held_out[0]) == (seed == 0)
@@ -1657,6 +1665,30 @@ def test_a_refused_refit_leaves_the_earlier_fit_whole(estimator, failure):
     np.testing.assert_array_equal(fitted.predict(X), outputs)
 
 
+def test_a_failed_first_fit_leaves_no_fit_and_ctrl_c_restores_too():
+    # what a failed fit added does not survive it, and a Ctrl-C before
+    # the epochs (a KeyboardInterrupt, no Exception) restores as a failure
+    from sklearn.utils.validation import check_is_fitted
+
+    def interrupt(estimator, X, y):
+        raise KeyboardInterrupt
+
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(60, 3)), np.arange(60) % 2
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=2, scoring="roc_auc")
+    with pytest.raises(ValueError):
+        clf.fit(X, np.arange(60) % 3)  # roc_auc cannot score 3 classes
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+    assert set(vars(clf)) == set(clf.get_params())
+    clf.set_params(scoring=None).fit(X, y)
+    before = dict(vars(clf))
+    with pytest.raises(KeyboardInterrupt):
+        clf.set_params(scoring=interrupt).fit(X, np.arange(60) % 3)
+    assert clf.classes_.tolist() == [0, 1]
+    assert all(vars(clf)[k] is v for k, v in before.items() if k != "scoring")
+
+
 def test_partial_fit_refuses_other_classes_after_the_first_call():
     # a class declared later was dropped silently (MLPClassifier refuses it)
     rng = np.random.RandomState(0)
@@ -1666,6 +1698,8 @@ def test_partial_fit_refuses_other_classes_after_the_first_call():
     clf.partial_fit(X, y, classes=[2, 1, 0, 0])  # the same classes: fine
     with pytest.raises(ValueError, match=r"classes=\[0, 1, 2, 3\] is not the same"):
         clf.partial_fit(X, y, classes=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 5\] is not the same"):
+        clf.partial_fit(X, y, classes=[0, 1, 5])
     assert clf.classes_.tolist() == [0, 1, 2]
     with pytest.raises(ValueError, match=r"not listed in classes: \[2\]"):
         TaperedMLPClassifier().partial_fit(X, y, classes=[0, 1])

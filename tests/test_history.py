@@ -1280,3 +1280,14 @@ def test_a_fit_deciding_the_commonest_class_everywhere_is_said(class_weight):
     note = "is the share of the class 'no': it may decide 'no' on every row"
     assert (note in diagnosis.message) == everywhere
     assert diagnosis.advice[0].startswith("judge its recall per class") == everywhere
+    # nor said of a good fit whose decisions are not all one class, nor
+    # missed when sample_weight weighs the rows (the class mix it held the
+    # accuracy against was the weighted one)
+    if class_weight is None:
+        noise = np.random.default_rng(2).normal(size=len(y))
+        balanced = diagnose(clf.fit(X, np.where(X[:, 0] + noise > 0, "yes", "no")))
+        assert balanced.verdict == "good_fit"
+        assert "may decide" not in balanced.message
+        weights = np.random.default_rng(1).uniform(0.5, 1.5, size=len(y))
+        weighted = diagnose(clf.fit(X, y, sample_weight=weights))
+        assert note in weighted.message

@@ -1001,3 +1001,13 @@ def test_transform_warns_of_drifted_columns_as_predict_does():
         pre.transform(X.assign(score=np.nan))
     with pytest.warns(UserWarning, match=r"Categorical column\(s\) 'plan'"):
         pre.transform(X.assign(plan=None))
+
+
+def test_levels_pooled_by_min_frequency_are_not_warned_about_as_unseen():
+    # fit(X).transform(X) warned that the fit's own rare levels, pooled by
+    # min_frequency, were "levels never seen at fit"
+    levels = ["a", "b"] * 50 + [f"rare{i}" for i in range(100) for _ in range(2)]
+    X = pd.DataFrame({"c": levels})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TabularPreprocessor(min_frequency=5).fit(X).transform(X)

@@ -481,6 +481,9 @@ def test_advice_repeating_a_lost_move_says_it_was_tried():
         _with_tried_moves(diagnosis, [lost]).advice[-1],
         "or stop by hand",
     )
+    # a loss within the fold noise leaves the step where it was
+    close = SimpleNamespace(**{**vars(lost), "gain": -0.002})
+    assert _with_tried_moves(diagnosis, [close]).advice[1].startswith("keep the")
     # another value of a tried parameter is another move
     other = replace(diagnosis, advice=("stop early: early_stopping=False",))
     assert _with_tried_moves(other, [lost]).advice[1] == (
