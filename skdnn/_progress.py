@@ -81,10 +81,14 @@ class Progress:
     file : file-like, default=None
         Where to write; None writes to ``sys.stderr``, as tqdm and Keras do.
 
+    initial : int, default=0
+        Steps done before this run (a continued fit's earlier epochs): the
+        count starts there, and the ETA reads this run's pace.
+
     Attributes
     ----------
     n : int
-        Steps done so far.
+        Steps done so far, ``initial`` included.
     live : bool
         Whether the line is redrawn in place.
 
@@ -100,13 +104,13 @@ class Progress:
     True
     """
 
-    def __init__(self, total, verbose=1, *, desc="", unit="fit", file=None):
+    def __init__(self, total, verbose=1, *, desc="", unit="fit", file=None, initial=0):
         self.total = int(total)
         self.verbose = verbose
         self.desc = desc
         self.unit = unit
         self.file = sys.stderr if file is None else file
-        self.n = 0
+        self.n = self._initial = int(initial)
         self.live = bool(verbose) and _is_live(self.file)
         self._start = time.perf_counter()
         self._bar = None
@@ -115,6 +119,7 @@ class Progress:
 
             self._bar = tqdm(
                 total=self.total,
+                initial=self._initial,
                 desc=desc or None,
                 unit=unit,
                 file=self.file,
@@ -177,8 +182,9 @@ class Progress:
         parts = [f"{self.unit} {self.n}/{self.total}"]
         parts += [f"{k}: {_format_value(v)}" for k, v in postfix.items()]
         timing = f"elapsed {tqdm.format_interval(elapsed)}"
-        if 0 < self.n < self.total:
-            remaining = elapsed / self.n * (self.total - self.n)
+        done = self.n - self._initial  # this run's steps, which took elapsed
+        if 0 < done and self.n < self.total:
+            remaining = elapsed / done * (self.total - self.n)
             timing += f", ETA {tqdm.format_interval(remaining)}"
         parts.append(timing)
         line = " - ".join(parts)
@@ -204,7 +210,9 @@ class EpochProgress(Progress):
     verbose : int, default=1
         0 shows nothing; any positive value shows every epoch.
     first_epoch : int, default=1
-        Number of the first epoch this fit runs (later with ``warm_start``).
+        Number of the first epoch this fit runs (later with ``warm_start``):
+        the lines count on from the epochs before it, as ``history_``
+        numbers them.
     file : file-like, default=None
         Where to write; None writes to ``sys.stderr``.
 
@@ -221,7 +229,17 @@ class EpochProgress(Progress):
     """
 
     def __init__(self, total_epochs, verbose=1, *, first_epoch=1, file=None):
-        super().__init__(total_epochs, verbose, desc="", unit="epoch", file=file)
+        # a continued fit counts on from the epochs before it, as its
+        # history_ numbers them ("epoch 7/10", as Keras's initial_epoch)
+        before = int(first_epoch) - 1
+        super().__init__(
+            before + total_epochs,
+            verbose,
+            desc="",
+            unit="epoch",
+            file=file,
+            initial=before,
+        )
         self.first_epoch = int(first_epoch)
         if self._bar is not None:
             self._bar.set_description_str("epoch", refresh=False)
@@ -240,10 +258,9 @@ class EpochProgress(Progress):
         if not self.verbose:
             return
         postfix = {key: row[key] for key in _EPOCH_KEYS if key in row}
-        done = int(epoch) - self.first_epoch + 1
-        step = done - self.n
+        step = int(epoch) - self.n
         if self._bar is not None:
             super().update(step, **postfix)
         else:
-            self.n = done
+            self.n = int(epoch)
             self._print(self._plain_line(postfix))

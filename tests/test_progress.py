@@ -32,13 +32,18 @@ def test_plain_epoch_lines_in_a_log():
     assert "accuracy" not in lines[0] and "learning_rate" not in lines[0]
 
 
-def test_epoch_lines_count_from_the_first_epoch_of_the_fit():
+def test_epoch_lines_of_a_continued_fit_number_epochs_as_its_history():
+    # a warm_start fit printed "epoch 1/3" for the row history_ numbers 11
+    # (Keras's initial_epoch prints "Epoch 11/13")
     out = io.StringIO()
     progress = EpochProgress(3, verbose=1, first_epoch=11, file=out)
+    progress.update(11, {"loss": 0.3})
     progress.update(13, {"loss": 0.2})
-    line = out.getvalue().splitlines()[0]
-    assert line.startswith("epoch 3/3 - loss: 0.2 - elapsed ")
-    assert "ETA" not in line
+    first, last = out.getvalue().splitlines()
+    assert first.startswith("epoch 11/13 - loss: 0.3 - elapsed ")
+    assert "ETA" in first  # from this run's pace: 2 epochs left
+    assert last.startswith("epoch 13/13 - loss: 0.2 - elapsed ")
+    assert "ETA" not in last
 
 
 def test_live_line_is_redrawn_in_place():
