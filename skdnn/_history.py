@@ -209,6 +209,11 @@ class Diagnosis:
         lines = [self.message, *(f"- {step}" for step in self.advice)]
         return "\n".join(lines)
 
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        # a notebook shows the verdict and advice as print does, not the
+        # one-line dataclass repr of every field
+        printer.text(str(self))
+
 
 def diagnose(estimator_or_history) -> Diagnosis:
     """Read a verdict from the learning curves of a fit.

@@ -160,6 +160,11 @@ class DesignSearchDisplay:
         rounds = path["round"].to_numpy(float)
         scores = path["score"].to_numpy(float)
         accepted = path["accepted"].to_numpy(bool)
+        from matplotlib import cbook
+        from matplotlib.lines import Line2D
+
+        # (c=, lw= as matplotlib's plot takes them; c= met color= below)
+        line_kw = cbook.normalize_kwargs(line_kw, Line2D)
         color = line_kw.pop("color", "C0")
         self.errorbars_ = path_ax.errorbar(
             rounds,

@@ -1291,3 +1291,18 @@ def test_a_fit_deciding_the_commonest_class_everywhere_is_said(class_weight):
         weights = np.random.default_rng(1).uniform(0.5, 1.5, size=len(y))
         weighted = diagnose(clf.fit(X, y, sample_weight=weights))
         assert note in weighted.message
+
+
+def test_a_diagnosis_shows_in_a_notebook_as_it_prints():
+    # a notebook showed the one-line dataclass repr of every field
+    from types import SimpleNamespace
+
+    diagnosis = diagnose(
+        pd.DataFrame(
+            {"loss": [0.7, 0.5, 0.4, 0.35], "val_loss": [0.72, 0.6, 0.52, 0.47]}
+        )
+    )
+    shown = []
+    diagnosis._repr_pretty_(SimpleNamespace(text=shown.append), cycle=False)
+    assert shown == [str(diagnosis)]
+    assert shown[0].startswith(diagnosis.message) and "\n- " in shown[0]

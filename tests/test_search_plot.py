@@ -101,6 +101,12 @@ def test_search_display_on_given_axes_and_line_kw():
     assert to_rgba(display.path_line_.get_color()) == to_rgba("C3")
     with pytest.raises(ValueError, match="pass two"):
         DesignSearchDisplay(search_path(), FOLDS).plot(ax=axes[0])
+    # matplotlib's short names, as HistoryDisplay takes them (c= met the
+    # display's own color= in a TypeError)
+    short = DesignSearchDisplay(search_path(), FOLDS[0]).plot(c="C2", lw=3)
+    assert short.path_line_.get_linewidth() == 3
+    assert to_rgba(short.path_line_.get_color()) == to_rgba("C2")
+    plt.close("all")
 
 
 def test_search_display_checks_the_path():
