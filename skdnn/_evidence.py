@@ -125,11 +125,17 @@ def weigh_evidence(
             f"folds reach {MIN_VALIDATION_ROWS}"
         )
         if needed > MAX_ADVISED_FOLDS:  # a table too small for its curves
+            # no "about 41 folds" of a table of 18 rows: more than it makes
+            reach = (
+                f"about {needed} folds would reach"
+                if needed <= _table_rows(fits, n_validation, n_folds)
+                else "no number of folds its rows make reaches"
+            )
             pool = (
-                f"the rows are too few for curves to judge by (about {needed} "
-                f"folds would reach {MIN_VALIDATION_ROWS} validation rows): "
-                "compare designs by their cross-validated scores instead "
-                "(cross_val_score, DesignSearchCV)"
+                f"the rows are too few for curves to judge by ({reach} "
+                f"{MIN_VALIDATION_ROWS} validation rows): compare designs by "
+                "their cross-validated scores instead (cross_val_score, "
+                "DesignSearchCV)"
             )
     else:
         pool = (
@@ -151,6 +157,17 @@ def weigh_evidence(
         advice=advice,
         **fields,
     )
+
+
+def _table_rows(fits, n_validation: int, n_folds: int) -> float:
+    """About how many rows the pooled folds were cut from: each fit held
+    out ``validation_split`` of its training rows, which are ``k - 1``
+    k-ths of the table (infinite where the split is not known)."""
+    split = getattr(_final_step(fits[0][1]), "validation_split", None)
+    if not isinstance(split, float | int) or isinstance(split, bool) or split <= 0:
+        return math.inf
+    per_fit = n_validation / n_folds / split
+    return per_fit * n_folds / max(n_folds - 1, 1)
 
 
 def _hold_out_more(estimator) -> list[str]:

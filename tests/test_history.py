@@ -915,6 +915,13 @@ def test_pooled_cv_results_sum_the_validation_rows():
     tiny = diagnose([_Fold(f, n_validation=4).fit() for f in _fold_histories()])
     assert tiny.advice[0].startswith("the rows are too few for curves to judge by")
     assert "(about 18 folds would reach 100 validation rows)" in tiny.advice[0]
+    # but no number of folds the table cannot make: 41 were advised for a
+    # table of 18 rows (5 folds holding out 0.1 of 14 or 15 rows each)
+    small = [_Fold(f, n_validation=2).fit() for f in _fold_histories()]
+    for fold in small:
+        fold.validation_split = 0.1
+    advice = diagnose(small).advice[0]
+    assert "(no number of folds its rows make reaches 100 validation rows)" in advice
     assert "cross-validated scores" in tiny.advice[0]
 
 
