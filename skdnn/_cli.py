@@ -23,6 +23,7 @@ from skdnn._cli_input import (
     UsageError,
     check_labels,
     note_numbers_read_as_text,
+    note_repeated_rows,
 )
 from skdnn._cli_input import (
     check_stray_text as _check_stray_text,
@@ -320,6 +321,7 @@ def _run_train(args: argparse.Namespace) -> int:
     task, reason = _choose_task(y, args.task, args.target, args.data)
     print(f"Task: {task} ({reason}).")
     note_numbers_read_as_text(X, args.data)
+    note_repeated_rows(frame, args.data)
     pos_label = None
     if task == "classification":
         check_labels(y, args.target, args.data)
