@@ -66,8 +66,9 @@ class DesignSearchDisplay:
         The line joining the accepted designs.
     points_ : list of matplotlib.collections.PathCollection
         The accepted points, then the rejected ones, then (when a candidate's
-        fits failed, so that it has no score) crosses at the foot of the
-        panel for the failed ones.
+        fits failed, so that it has no score) red crosses for the failed
+        ones, at the height of the lowest score drawn (labelled "failed";
+        no score of theirs).
     errorbars_ : matplotlib.container.ErrorbarContainer
         One standard deviation of each candidate's fold scores.
     annotations_ : list of matplotlib.text.Annotation
@@ -199,7 +200,7 @@ class DesignSearchDisplay:
                 label="rejected",
             ),
         ]
-        failed = ~np.isfinite(scores)  # failed fits: a cross at the panel's foot
+        failed = ~np.isfinite(scores)  # failed fits: a cross at the lowest score
         if failed.any():
             foot = np.nanmin(scores) if (~failed).any() else 0.0
             scores = np.where(failed, foot, scores)
