@@ -56,7 +56,7 @@ def _check_fitted_state(clf, model) -> None:
     if not isinstance(vars(clf).get("_output_shifted", False), bool):
         problems.append("_output_shifted is not a bool")
     if not _valid_holdout(vars(clf).get("_holdout", (1, None, 0.0))):
-        problems.append("_holdout is not a number of rows and a seed")
+        problems.append("_holdout is not a number of rows, a seed and a split")
     if kind not in _TARGET_KINDS[name]:
         problems.append(f"_target_kind is not one of {_TARGET_KINDS[name]}")
     n_outputs, outputs = _output_width(clf, kind, problems)
