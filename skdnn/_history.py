@@ -15,6 +15,7 @@ import pandas as pd
 
 from skdnn._advice import (
     _lower_the_rate,
+    _overfit_advice,
     _raise_the_rate,
     _train_longer,
     _widen_first_layer,
@@ -618,32 +619,11 @@ def _overfitting(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
         f"{_percent(rise)} above its minimum while training loss kept falling "
         f"({_num(train[low])} -> {_num(train[-1])}, smoothed)"
     )
-    if knobs.early_stopping and knobs.kept_epoch:
-        advice = [
-            f"early stopping already kept the weights of epoch "
-            f"{knobs.kept_epoch}; a lower patience stops sooner"
-        ]
-    elif knobs.early_stopping:  # pooled fits: each kept its own best epoch
-        advice = [
-            "early stopping already kept each fit's best weights (the mean "
-            f"curve's best epoch is {best_epoch}); a lower patience stops sooner"
-        ]
-    else:
-        advice = [
-            f"stop at epoch {best_epoch}: early_stopping=True, or epochs={best_epoch}"
-        ]
-    if knobs.dropout is None:
-        advice.append("raise dropout, e.g. dropout=0.5 (rates of 0.2 to 0.5 are usual)")
-    elif knobs.dropout < 0.5:
-        advice.append(f"raise dropout from {knobs.dropout:g}: dropout=0.5")
-    # (the first rung of the design search's ladder: 1e-4 barely moved the
-    # fold scores of the benchmark's real tables)
-    advice.append("add an l2 penalty, e.g. l2=1e-3, or use a narrower network")
     return _with_gaps(
         curves,
         "overfitting",
         message,
-        advice,
+        _overfit_advice(knobs, best_epoch),
         overfit_epoch=overfit_epoch,
         val_rise=rise,
     )
@@ -762,17 +742,32 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
             f"{best_epoch}): {nothing}"
         )
         return _with_gaps(curves, "diverged", message, [_lower_the_rate(knobs)])
+    check = (
+        "check that the features tell the target: score a linear model or "
+        f"sklearn.dummy.Dummy{'Regressor' if knobs.regression else 'Classifier'} "
+        "on the same rows"
+    )
+    learnt = float(_smooth(curves.train).min())
+    if learnt < (1 - OVERFIT_RISE) * base:
+        # the training rows were learnt, well below a constant guess, and
+        # nothing of it held: an oversized network on a weak table read
+        # "underfitting, learnt nothing", and was told to train harder
+        message = (
+            f"overfitting: the validation loss never came {100 * margin:g} % "
+            f"below {frequencies}; its lowest was {_num(best_val)} (epoch "
+            f"{best_epoch}), while the training loss fell to {_num(learnt)}, "
+            f"{_percent(1 - learnt / base)} below "
+            f"{'it' if what == frequencies else what}: the network learnt "
+            "its training rows, and nothing of them held on the validation rows"
+        )
+        advice = [*_overfit_advice(knobs, best_epoch), check]
+        return _with_gaps(curves, "overfitting", message, advice)
     message = (
         f"underfitting: the validation loss never came {100 * margin:g} % "
         f"below {frequencies}; its lowest was {_num(best_val)} (epoch "
         f"{best_epoch}): {nothing}"
     )
-    advice = [
-        _raise_the_rate(knobs),
-        "check that the features tell the target: score a linear model or "
-        f"sklearn.dummy.Dummy{'Regressor' if knobs.regression else 'Classifier'} "
-        "on the same rows",
-    ]
+    advice = [_raise_the_rate(knobs), check]
     return _with_gaps(curves, "underfitting", message, advice)
 
 

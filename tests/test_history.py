@@ -1313,3 +1313,31 @@ def test_a_diagnosis_shows_in_a_notebook_as_it_prints():
     diagnosis._repr_pretty_(SimpleNamespace(text=shown.append), cycle=False)
     assert shown == [str(diagnosis)]
     assert shown[0].startswith(diagnosis.message) and "\n- " in shown[0]
+
+
+def test_a_network_that_memorised_its_rows_reads_overfitting_not_underfitting():
+    # an oversized network on a weak table: its training loss fell 15 %
+    # below the class frequencies' while its validation loss never beat
+    # them (the folds' rises averaging under 10 %), and the verdict read
+    # "underfitting, learnt nothing", with advice (and the design search's
+    # one move) to raise the learning rate. A fitted classifier (its prior
+    # loss, 110 validation rows) with these curves put in its history
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(1100, 6)), rng.integers(0, 2, 1100)
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), early_stopping=False, epochs=2, random_state=0
+    ).fit(X, y)
+    epochs = pd.RangeIndex(1, 41, name="epoch")
+    val = 0.70 + 0.0015 * np.arange(40)  # never below the prior, rising 8 %
+    for train, verdict in ((np.linspace(0.69, 0.58, 40), "overfitting"),
+                           (np.linspace(0.70, 0.68, 40), "underfitting")):  # fmt: skip
+        clf.history_ = pd.DataFrame({"loss": train, "val_loss": val}, index=epochs)
+        diagnosis = diagnose(clf)
+        assert diagnosis.verdict == verdict
+        memorised = "the network learnt its training rows, and nothing of them held"
+        assert (memorised in diagnosis.message) == (verdict == "overfitting")
+        assert ("learnt nothing" in diagnosis.message) == (verdict == "underfitting")
+        assert diagnosis.advice[0].startswith(
+            "stop at epoch" if verdict == "overfitting" else "raise the learning rate"
+        )
+        assert diagnosis.advice[-1].startswith("check that the features tell")
