@@ -25,7 +25,9 @@ from skdnn._columns import (
 from skdnn._user_warnings import user_stacklevel
 
 
-def _warn_unseen_levels(columns, mode=True, forms=None, share: float = 0.1) -> None:
+def _warn_unseen_levels(
+    columns, mode=True, forms=None, share: float = 0.1, *, pooled: bool = False
+) -> None:
     """Warn when ``share`` or more of the rows a continued fit trains on hold,
     in some categorical column, a level the fitted encoding does not know
     (the network reads it as unknown); with ``mode="predict"``, see
@@ -38,7 +40,7 @@ def _warn_unseen_levels(columns, mode=True, forms=None, share: float = 0.1) -> N
     from skdnn import _text_forms  # (which reads this module's helpers)
 
     if mode == "predict":
-        _warn_mostly_unseen(columns, forms)
+        _warn_mostly_unseen(columns, forms, pooled=pooled)
         return
     flagged = []
     for name, values, codes, lookup in columns:
@@ -85,8 +87,8 @@ def _warn_unseen_at_predict(pre, X) -> None:
         _warn_missing_at_predict(
             _category_gaps(pre, columns), rows.shape[0], numbers=False
         )
-        if pre.min_frequency == 1:  # (see TabularPreprocessor._encode)
-            _warn_mostly_unseen(columns, getattr(pre, "_column_forms", None))
+        forms = getattr(pre, "_column_forms", None)
+        _warn_mostly_unseen(columns, forms, pooled=pre.min_frequency != 1)
 
 
 def _category_gaps(pre, columns) -> list[tuple[str, int]]:
@@ -191,7 +193,7 @@ def _warn_missing_at_predict(gaps, n_rows: int, *, numbers: bool = True) -> None
         )
 
 
-def _warn_mostly_unseen(columns, forms=None) -> None:
+def _warn_mostly_unseen(columns, forms=None, *, pooled: bool = False) -> None:
     """Warn when a categorical column of the rows to predict holds mostly
     levels the fitted encoding does not know. ``columns``: ``(name, values,
     codes, lookup)`` of each categorical column, as the encoding read them;
@@ -225,9 +227,16 @@ def _warn_mostly_unseen(columns, forms=None) -> None:
             )
     if flagged:
         warnings.warn(
-            f"Column(s) {', '.join(flagged)} hold mostly levels never seen at "
-            "fit, which the encoding reads as unknown. Check that the column "
-            "holds its values as at fit (spelling, case, codes), and that the "
+            f"Column(s) {', '.join(flagged)} hold mostly levels "
+            + (
+                "the encoding reads as unknown: never seen at fit, or seen "
+                "there fewer times than min_frequency (pooled). Check that the "
+                "column "
+                if pooled
+                else "never seen at fit, which the encoding reads as unknown. "
+                "Check that the column "
+            )
+            + "holds its values as at fit (spelling, case, codes), and that the "
             "fit's rows covered these categories (an identifier belongs out "
             "of the features).",
             UserWarning,

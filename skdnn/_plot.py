@@ -194,7 +194,7 @@ class HistoryDisplay:
                 self.lines_.append(line)
             curves = [_series(history, column) for history in scored]
             folds = fold_curves(curves)
-            mean, std = folds.mean(axis=1), folds.std(axis=1, ddof=0)
+            mean, std = _fold_mean(folds), folds.std(axis=1, ddof=0)
             # within what the folds reached: a few folds' spread drew an
             # accuracy band past 1 and a loss band below 0
             band = axis.fill_between(
@@ -561,8 +561,16 @@ def _lowest_loss_epoch(histories: list[pd.DataFrame]) -> int:
         ]
         curves = [curve for curve in curves if len(curve)]
         if curves:
-            return int(fold_curves(curves).mean(axis=1).idxmin())
+            return int(_fold_mean(fold_curves(curves)).idxmin())
     return int(_epoch_numbers(histories[0])[0])
+
+
+def _fold_mean(folds: pd.DataFrame) -> pd.Series:
+    """The mean of :func:`~skdnn._curves.fold_curves`'s folds at each epoch
+    a majority of them scored (NaN at the others: a "mean" of the one fold
+    that scored an epoch spiked the line and drew the best-epoch mark)."""
+    majority = folds.shape[1] // 2 + 1
+    return folds.mean(axis=1).where(folds.notna().sum(axis=1) >= majority)
 
 
 def _monitored_epoch(estimators) -> int | None:
@@ -582,7 +590,7 @@ def _monitored_epoch(estimators) -> int | None:
         curves = [_series(h, column) for h in histories if column in h.columns]
         curves = [curve for curve in curves if len(curve)]
         if curves:
-            return int(fold_curves(curves).mean(axis=1).idxmax())
+            return int(_fold_mean(fold_curves(curves)).idxmax())
     return None
 
 

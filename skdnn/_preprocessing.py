@@ -565,10 +565,8 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
             codes[j] = _encode_levels(values, lookup)
             if warn_unseen:
                 unseen.append((names[j], values, codes[j], lookup))
-        # (levels min_frequency pooled read as unknown too: none to tell apart)
-        if self.min_frequency == 1:
-            forms = getattr(self, "_column_forms", None)
-            _warn_unseen_levels(unseen, warn_unseen, forms)
+        forms = getattr(self, "_column_forms", None)
+        _warn_unseen_levels(unseen, warn_unseen, forms, pooled=self.min_frequency != 1)
         if warn_unseen == "predict":
             gaps = _category_gaps(self, unseen)
             _warn_missing_at_predict(gaps, X.shape[0], numbers=False)

@@ -109,9 +109,11 @@ def _valid_holdout(holdout) -> bool:
     """A saved ``_holdout``: the number of rows of the fit, the seed of
     their split into training and held-out rows (None: no hold-out) and
     the ``validation_split`` it held out."""
-    if not (isinstance(holdout, (tuple, list)) and len(holdout) == 3):
+    # (files of the day it was kept as (rows, seed) hold no split: a warm
+    # fit of theirs draws its hold-out anew, with a warning)
+    if not (isinstance(holdout, (tuple, list)) and len(holdout) in (2, 3)):
         return False
-    rows, seed, split = holdout
+    rows, seed, split = (*holdout, 0.0)[:3]
     return (
         isinstance(rows, int)
         and rows > 0

@@ -572,7 +572,7 @@ def estimator_holdout(estimator, Y, rng, weights, *, every_row=False):
 def _warn_holdout_drawn_anew(earlier, n_rows: int) -> None:
     """Warn that a continued fit's hold-out is drawn anew (see
     :func:`estimator_holdout`)."""
-    earlier_rows, seed, _ = earlier
+    earlier_rows, seed = earlier[0], earlier[1]
     trained = "every row" if seed is None else "all but a hold-out"
     warnings.warn(
         f"warm_start: the fit continued trained on {trained} of its "

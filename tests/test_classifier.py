@@ -931,6 +931,11 @@ def test_a_continued_fit_holds_out_the_rows_it_held_out_before(seed, monkeypatch
     clf.set_params(validation_split=0.1).fit(X, y, X_val=X[:20], y_val=y[:20])
     with pytest.warns(UserWarning, match="trained on every row of its 200 rows"):
         clf.fit(X, y)
+    # a refused continued fit keeps the split it continues
+    kept = clf._holdout
+    with pytest.raises(ValueError):
+        clf.fit(X[:150], np.full(150, 7))  # a label outside the classes
+    assert clf._holdout == kept
     # a fresh fit draws its own (the same again from an int seed)
     clf.set_params(warm_start=False).fit(X, y)
     assert np.array_equal(held_out[-1], held_out[0]) == (seed == 0)

@@ -844,11 +844,17 @@ def test_a_broken_numeric_target_is_refused_before_training(
         # a plain comma file with quoted commas stays a comma file
         ('name,x\n"Smith, J",1\n"Doe, A",2\n', {"name": ["Smith, J", "Doe, A"]}),
         # Excel's "sep=;" first line names the separator and is no row (it
-        # was read as the header: columns 'sep=' and 'Unnamed: 1')
+        # was read as the header: columns 'sep=' and 'Unnamed: 1'), with
+        # decimal commas, dotted decimals or a tab
         (
             "sep=;\r\nStatus;Income\r\ngood;12,5\r\nbad;7,25\r\n",
             {"Status": ["good", "bad"], "Income": [12.5, 7.25]},
         ),
+        (
+            "sep=;\nStatus;rate\ngood;0.125\nbad;1.8\n",
+            {"Status": ["good", "bad"], "rate": [0.125, 1.8]},
+        ),
+        ("sep=\t\nStatus\trate\ngood\t1\nbad\t2\n", {"rate": [1, 2]}),
         # a cell holding only spaces (a spreadsheet's emptied text cell) is
         # missing, and a column of numbers so freed is numbers
         (
@@ -1262,3 +1268,26 @@ def test_rows_repeated_in_the_file_are_pointed_out(tmp_path, capsys):
     code, _, err = _run([*argv, *FAST, "--diagnosis-folds", "0"], capsys)
     assert code == 0, err
     assert "repeat another row" not in err
+
+
+def test_numbers_grouped_by_spaces_or_apostrophes_are_pointed_out(capsys):
+    # French and Swiss exports group thousands with (no-break) spaces or
+    # apostrophes, and accounts write negatives in brackets: read as text
+    # without a word; a phone number's pairs of digits are no such number
+    from skdnn._cli_input import note_numbers_read_as_text
+
+    rng = np.random.RandomState(0)
+    amounts = rng.randint(1000, 999999, 60)
+    X = pd.DataFrame(
+        {
+            "space": [f"{v:,}".replace(",", "\u00a0") for v in amounts],
+            "swiss": [f"{v:,}".replace(",", "'") for v in amounts],
+            "owed": [f"({v:,})" for v in amounts],
+            "phone": [f"06 {v % 100:02d} 83 80 {v % 97:02d}" for v in amounts],
+        }
+    )
+    note_numbers_read_as_text(X, "f.csv")
+    err = capsys.readouterr().err
+    for name in ("space", "swiss", "owed"):
+        assert f"column {name!r} of f.csv holds numbers written with separators" in err
+    assert "column 'phone' of f.csv holds numbers" not in err

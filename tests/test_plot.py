@@ -491,5 +491,7 @@ def test_epochs_a_fold_left_unscored_are_left_out_of_the_mean():
         line for line in display.lines_ if line.get_label().startswith("validation (")
     )
     assert mean.get_label() == "validation (mean ± std of 2 folds)"
-    np.testing.assert_allclose(mean.get_ydata(), [0.75, 0.65, 0.7, 0.835])
+    # and an epoch fewer than a majority of them scored has no mean (the
+    # one fold's value spiked the line and drew the best-epoch mark)
+    np.testing.assert_allclose(mean.get_ydata(), [0.75, np.nan, np.nan, 0.835])
     plt.close("all")

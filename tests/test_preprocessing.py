@@ -1003,11 +1003,14 @@ def test_transform_warns_of_drifted_columns_as_predict_does():
         pre.transform(X.assign(plan=None))
 
 
-def test_levels_pooled_by_min_frequency_are_not_warned_about_as_unseen():
+def test_levels_pooled_by_min_frequency_are_not_called_unseen():
     # fit(X).transform(X) warned that the fit's own rare levels, pooled by
-    # min_frequency, were "levels never seen at fit"
+    # min_frequency, were "levels never seen at fit"; a column mostly read
+    # as unknown is still warned about, pooled or new
     levels = ["a", "b"] * 50 + [f"rare{i}" for i in range(100) for _ in range(2)]
     X = pd.DataFrame({"c": levels})
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        TabularPreprocessor(min_frequency=5).fit(X).transform(X)
+    pre = TabularPreprocessor(min_frequency=5).fit(X)
+    with pytest.warns(UserWarning, match="or seen there fewer times than min_freq"):
+        pre.transform(X)
+    with pytest.warns(UserWarning, match=r"'c' \(300 of 300 values"):
+        pre.transform(X.assign(c=X["c"].str.upper()))

@@ -1097,3 +1097,13 @@ def test_a_sparse_column_lost_at_predict_is_warned_about():
         cells = sp.coo_matrix(twice)
         rows = np.tile(np.arange(20), 2)[cells.row]
         reg.predict(sp.csr_matrix((cells.data, (rows, cells.col)), shape=(20, 4)))
+
+
+def test_numbers_grouped_by_spaces_are_numbers_written_as_text():
+    # "1 250" (a French export) was no number written as text to the
+    # warning: read as categories without a word
+    rng = np.random.default_rng(0)
+    amounts = rng.integers(1000, 999999, 300)
+    X = pd.DataFrame({"amount": [f"{v:,}".replace(",", "\u00a0") for v in amounts]})
+    with pytest.warns(UserWarning, match="'amount' hold numbers written as text"):
+        TabularPreprocessor().fit(X)
