@@ -43,9 +43,7 @@ def read_csv(path):
     if not file.is_file():
         raise UsageError(f"{path}: not a file.")
     try:
-        hint = _separator_hint(file)  # Excel's "sep=;" first line
-        separator = hint or _sniff_separator(file)
-        skip = 1 if hint else 0
+        separator, skip = file_layout(file)
         frame, encoding = _read_text(file, path, sep=separator, skiprows=skip)
         _note_repeated_names(file, separator, path, encoding, skip=skip)
         if separator == ";" and _has_decimal_commas(frame):
@@ -173,6 +171,14 @@ def _unicode_bom(file: Path) -> str | None:
     if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf-16"
     return None
+
+
+def file_layout(file: Path) -> tuple[str, int]:
+    """The separator of ``file`` and the lines before its header: Excel's
+    ``sep=;`` first line names the one to use and is skipped; else the
+    separator is sniffed from the first lines."""
+    hint = _separator_hint(file)
+    return (hint, 1) if hint else (_sniff_separator(file), 0)
 
 
 def _separator_hint(file: Path) -> str | None:

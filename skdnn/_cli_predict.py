@@ -258,16 +258,16 @@ def _kept_as_written(path, columns, n_rows):
 
     if not columns:
         return pd.DataFrame(index=range(n_rows))
-    from skdnn._cli_input import _read_text, _separator_hint, _sniff_separator
+    from skdnn._cli_input import _read_text, file_layout
 
     file = Path(path)
-    hint = _separator_hint(file)  # Excel's "sep=;" line, no row
+    separator, skip = file_layout(file)  # as read_csv read it
     text, _ = _read_text(  # its encoding was noted at the first read
         file,
         path,
         note=False,
-        sep=hint or _sniff_separator(file),
-        skiprows=1 if hint else 0,
+        sep=separator,
+        skiprows=skip,
         dtype=str,
         keep_default_na=False,
         usecols=lambda name: name in set(columns),
