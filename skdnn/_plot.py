@@ -179,20 +179,17 @@ class HistoryDisplay:
         for column, style, label in _columns(metric, group.prefix):
             # (a fold with no value in the column, all its epochs unscored,
             # is no fold of the mean: it was counted in "of 3 folds")
-            scored = [
-                history
-                for history in group.histories
-                if column in history.columns and len(_series(history, column))
-            ]
+            scored = _scored(group.histories, column)
             if not scored:
                 continue
-            for i, history in enumerate(scored, start=1):
+            for i, (_, curve) in enumerate(scored, start=1):
                 (line,) = axis.plot(
-                    *_curve(history, column),
+                    curve.index,
+                    curve.to_numpy(),
                     **{"linestyle": style, **fold_kw, "label": f"_fold {i} {label}"},
                 )
                 self.lines_.append(line)
-            curves = [_series(history, column) for history in scored]
+            curves = [curve for _, curve in scored]
             folds = fold_curves(curves)
             mean, std = _fold_mean(folds), folds.std(axis=1, ddof=0)
             # within what the folds reached: a few folds' spread drew an
@@ -554,15 +551,27 @@ def _columns(metric: str, prefix: str):
 def _lowest_loss_epoch(histories: list[pd.DataFrame]) -> int:
     """Epoch of the lowest (mean) validation loss, else training loss."""
     for column in ("val_loss", "loss"):
-        curves = [
-            _series(history, column)
-            for history in histories
-            if column in history.columns
-        ]
-        curves = [curve for curve in curves if len(curve)]
-        if curves:
-            return int(_fold_mean(fold_curves(curves)).idxmin())
+        best = _best_mean_epoch(histories, column, highest=False)
+        if best is not None:
+            return best
     return int(_epoch_numbers(histories[0])[0])
+
+
+def _scored(histories, column: str) -> list[tuple[pd.DataFrame, pd.Series]]:
+    """Each history with a value in ``column``, and its curve there (a fold
+    whose every epoch is unscored is none)."""
+    pairs = [(h, _series(h, column)) for h in histories if column in h.columns]
+    return [(h, curve) for h, curve in pairs if len(curve)]
+
+
+def _best_mean_epoch(histories, column: str, *, highest: bool) -> int | None:
+    """The epoch of the lowest (``highest``: highest) mean of the folds'
+    ``column`` (see :func:`_fold_mean`); None where no fold has one."""
+    curves = [curve for _, curve in _scored(histories, column)]
+    if not curves:
+        return None
+    mean = _fold_mean(fold_curves(curves))
+    return int(mean.idxmax() if highest else mean.idxmin())
 
 
 def _fold_mean(folds: pd.DataFrame) -> pd.Series:
@@ -587,10 +596,9 @@ def _monitored_epoch(estimators) -> int | None:
     for column in dict.fromkeys((monitor, monitor.removeprefix("val_"))):
         if column.removeprefix("val_") == "loss":
             return None
-        curves = [_series(h, column) for h in histories if column in h.columns]
-        curves = [curve for curve in curves if len(curve)]
-        if curves:
-            return int(_fold_mean(fold_curves(curves)).idxmax())
+        best = _best_mean_epoch(histories, column, highest=True)
+        if best is not None:
+            return best
     return None
 
 
