@@ -358,6 +358,8 @@ def _as_numbers(values, *, formatted: bool):
     ``formatted`` also strips spaces, thousands commas, ``%`` and currency."""
     import pandas as pd
 
+    from skdnn._text_forms import THOUSANDS_SPACES
+
     text = values.astype(str).str.strip()
     if formatted:
         # thousands written with commas, spaces (a no-break one in French
@@ -366,7 +368,7 @@ def _as_numbers(values, *, formatted: bool):
         # number, no number with separators)
         text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
         text = text.str.replace(
-            r"(?<=\d)[ '\u2019\u00a0\u202f](?=\d{3}(?!\d))", "", regex=True
+            rf"(?<=\d)[{THOUSANDS_SPACES}](?=\d{{3}}(?!\d))", "", regex=True
         )
         text = text.str.replace(r"[,%$€£¥]", "", regex=True).str.strip()
     return pd.to_numeric(text, errors="coerce")

@@ -163,17 +163,26 @@ def _table_rows(fits, n_validation: int, n_folds: int) -> float:
     """About how many rows the pooled folds were cut from: each fit held
     out ``validation_split`` of its training rows, which are ``k - 1``
     k-ths of the table (infinite where the split is not known)."""
-    split = getattr(_final_step(fits[0][1]), "validation_split", None)
-    if not isinstance(split, float | int) or isinstance(split, bool) or split <= 0:
+    split = _validation_split(fits[0][1])
+    if split is None or split <= 0:
         return math.inf
     per_fit = n_validation / n_folds / split
     return per_fit * n_folds / max(n_folds - 1, 1)
 
 
-def _hold_out_more(estimator) -> list[str]:
-    """Advice to hold out more rows, from the fit's own ``validation_split``."""
+def _validation_split(estimator) -> float | None:
+    """A fit's ``validation_split`` (of a Pipeline's last step); None where
+    it has no number there."""
     split = getattr(_final_step(estimator), "validation_split", None)
     if not isinstance(split, float | int) or isinstance(split, bool):
+        return None
+    return split
+
+
+def _hold_out_more(estimator) -> list[str]:
+    """Advice to hold out more rows, from the fit's own ``validation_split``."""
+    split = _validation_split(estimator)
+    if split is None:
         return ["or hold out more rows for the curve, e.g. validation_split=0.2"]
     larger = [step for step in _SPLIT_STEPS if step > split + 1e-12]
     if not larger:  # already a large hold-out: only more folds add rows

@@ -63,9 +63,13 @@ def _is_text_column(X, j) -> bool:
 #: ones too, or apostrophes, as French and Swiss exports write them), a
 #: currency or a percent sign (1,234.5; 1 250; $1,200; 12%), or as an
 #: accounting negative ((1,250)), which pandas.to_numeric does not read.
+#: The characters that group a number's thousands besides the comma: a
+#: space, a no-break or narrow no-break space, an apostrophe (straight or
+#: typographic); the command line reads them so too.
+THOUSANDS_SPACES = " \u00a0\u202f'\u2019"
 _FORMATTED_NUMBER = re.compile(
     r"\(?[-+]?[$\u20ac\u00a3\u00a5]?\s?[-+]?"
-    r"(?:\d{1,3}(?:[, \u00a0\u202f'\u2019]\d{3})+|\d+)(?:\.\d+)?\s?%?\)?",
+    rf"(?:\d{{1,3}}(?:[,{THOUSANDS_SPACES}]\d{{3}})+|\d+)(?:\.\d+)?\s?%?\)?",
     re.ASCII,
 )
 
