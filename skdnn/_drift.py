@@ -25,13 +25,11 @@ from skdnn._columns import (
 from skdnn._user_warnings import user_stacklevel
 
 
-def _warn_unseen_levels(
-    columns, mode=True, forms=None, share: float = 0.1, *, pooled: bool = False
-) -> None:
+def _warn_unseen_levels(columns, forms=None, share: float = 0.1) -> None:
     """Warn when ``share`` or more of the rows a continued fit trains on hold,
     in some categorical column, a level the fitted encoding does not know
-    (the network reads it as unknown); with ``mode="predict"``, see
-    :func:`_warn_mostly_unseen`. ``columns``: ``(name, values, codes,
+    (the network reads it as unknown); rows to predict are warned about by
+    :func:`_warn_drifted_categories`. ``columns``: ``(name, values, codes,
     lookup)`` of each categorical column, as the encoding read them;
     ``forms``: what fit warned about (see
     :func:`skdnn._text_forms._expected_new`)."""
@@ -39,9 +37,6 @@ def _warn_unseen_levels(
 
     from skdnn import _text_forms  # (which reads this module's helpers)
 
-    if mode == "predict":
-        _warn_mostly_unseen(columns, forms, pooled=pooled)
-        return
     flagged = []
     for name, values, codes, lookup in columns:
         unknown = (codes == 0) & ~np.asarray(pd.isna(values), dtype=bool)
@@ -83,12 +78,18 @@ def _warn_unseen_at_predict(pre, X) -> None:
     rows = X.iloc[:UNSEEN_SAMPLE_ROWS] if _is_dataframe(X) else X[:UNSEEN_SAMPLE_ROWS]
     _warn_missing_at_predict(_numeric_gaps(pre, rows), rows.shape[0])
     if pre.categories_:
-        columns = _category_columns(pre, rows)
-        _warn_missing_at_predict(
-            _category_gaps(pre, columns), rows.shape[0], numbers=False
-        )
-        forms = getattr(pre, "_column_forms", None)
-        _warn_mostly_unseen(columns, forms, pooled=pre.min_frequency != 1)
+        _warn_drifted_categories(pre, _category_columns(pre, rows), rows.shape[0])
+
+
+def _warn_drifted_categories(pre, columns, n_rows: int) -> None:
+    """The warnings of categorical columns of rows to predict: mostly levels
+    the encoding reads as unknown (:func:`_warn_mostly_unseen`), or mostly
+    missing where fit had no gap (:func:`_warn_missing_at_predict`).
+    ``columns``: ``(name, values, codes, lookup)`` of every categorical
+    column of ``pre``, in order."""
+    forms = getattr(pre, "_column_forms", None)
+    _warn_mostly_unseen(columns, forms, pooled=pre.min_frequency != 1)
+    _warn_missing_at_predict(_category_gaps(pre, columns), n_rows, numbers=False)
 
 
 def _category_gaps(pre, columns) -> list[tuple[str, int]]:

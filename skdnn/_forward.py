@@ -597,7 +597,7 @@ def network_input(pre, X, *, training=False, warn_unseen=False):
             _warn_unseen_at_predict(pre, X)
         elif warn_unseen and sparse and pre.categories_:  # a continued fit's rows
             forms = getattr(pre, "_column_forms", None)
-            _warn_unseen_levels(_category_columns(pre, X), warn_unseen, forms)
+            _warn_unseen_levels(_category_columns(pre, X), forms)
         return EncodedRows(X, pre, dtype)
     if not training:
         warn_unseen = "predict"  # from the codes the encoding computes

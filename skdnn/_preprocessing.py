@@ -52,7 +52,7 @@ from skdnn._columns import (
     _warn_uninformative,
 )
 from skdnn._drift import (
-    _category_gaps,
+    _warn_drifted_categories,
     _warn_missing_at_predict,
     _warn_unseen_levels,
 )
@@ -505,8 +505,10 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
         about column names, which are not warned about twice.
         ``warn_unseen``: the rows are a continued fit's, warned about when a
         tenth of them hold, in some categorical column, a level this
-        encoding does not know; ``"predict"``: rows to predict, warned
-        about when most do (see :func:`_warn_unseen_levels`)."""
+        encoding does not know (see :func:`_warn_unseen_levels`);
+        ``"predict"``: rows to predict, warned about when most do, or when a
+        column without gaps at fit is mostly missing (see
+        :func:`~skdnn._drift._warn_drifted_categories`)."""
         if not hasattr(self, "n_dense_features_"):  # cheaper than check_is_fitted
             check_is_fitted(self, "n_dense_features_")
         if sp.issparse(X):  # a block of rows (see skdnn._forward.EncodedRows)
@@ -565,11 +567,10 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
             codes[j] = _encode_levels(values, lookup)
             if warn_unseen:
                 unseen.append((names[j], values, codes[j], lookup))
-        forms = getattr(self, "_column_forms", None)
-        _warn_unseen_levels(unseen, warn_unseen, forms, pooled=self.min_frequency != 1)
         if warn_unseen == "predict":
-            gaps = _category_gaps(self, unseen)
-            _warn_missing_at_predict(gaps, X.shape[0], numbers=False)
+            _warn_drifted_categories(self, unseen, X.shape[0])
+        else:  # a continued fit's rows (none read when warn_unseen is off)
+            _warn_unseen_levels(unseen, getattr(self, "_column_forms", None))
         for j in self.onehot_features_:
             n_levels = self.categories_[self._category_position(j)].size
             rows = np.flatnonzero(codes[j])
