@@ -194,7 +194,11 @@ def _build_parser() -> argparse.ArgumentParser:
             "ROC AUC; for a regressor R2, MAE and RMSE."
         ),
     )
-    report.add_argument("model", metavar="MODEL", help="a model.skdnn file")
+    report.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a model.skdnn file, or the folder of a skdnn train run",
+    )
     report.add_argument("data", metavar="DATA.csv", help="the data to score")
     report.add_argument(
         "--target", required=True, metavar="COLUMN", help="the column of true values"
@@ -696,7 +700,8 @@ def _parse_settings(
 def _check_setting_names(settings: dict, cls) -> None:
     from skdnn._shared_api import first_unknown
 
-    valid = cls().get_params(deep=False)
+    # callbacks are Python objects: the command line cannot give them
+    valid = {k: v for k, v in cls().get_params(deep=False).items() if k != "callbacks"}
     unknown = first_unknown(settings, valid)
     if unknown is not None:
         name, hint = unknown

@@ -39,7 +39,11 @@ def add_predict_parser(commands) -> None:
             "true values) are left out unless --keep copies them in front."
         ),
     )
-    predict.add_argument("model", metavar="MODEL", help="a model.skdnn file")
+    predict.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a model.skdnn file, or the folder of a skdnn train run",
+    )
     predict.add_argument("data", metavar="DATA.csv", help="the rows to predict")
     predict.add_argument(
         "--out",
@@ -313,6 +317,9 @@ def _summary(predicted, *, classifier: bool) -> str:
             f"{predicted.median():.4g}, max {predicted.max():.4g}."
         )
     counts = predicted.value_counts()
-    shown = ", ".join(f"{label} {count}" for label, count in counts.head(10).items())
+    shown = ", ".join(
+        f"{label}: {count} row{'s' * (count != 1)}"
+        for label, count in counts.head(10).items()
+    )
     more = f", and {len(counts) - 10} more classes" if len(counts) > 10 else ""
     return f"Predicted classes: {shown}{more}."

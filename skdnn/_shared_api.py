@@ -118,8 +118,8 @@ numeric_bins : int or None, default=8
     as a piecewise-linear encoding over up to this many quantile bins of
     the training rows (Gorishniy et al., 2022), beside its scaled value:
     one network layer can then draw a step or a kink where a tree would
-    split. ``None`` feeds the scaled values alone. The hidden widths
-    follow the number of columns, not of bins.
+    split. ``None`` feeds the scaled values alone. The automatic hidden
+    widths follow the encoded columns without their bins.
 callbacks : list of keras.callbacks.Callback or None, default=None
     Extra Keras callbacks (learning-rate schedules, checkpoints, ...).
     They are deep-copied at each fit, so the estimator stays clone-safe;

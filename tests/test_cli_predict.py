@@ -99,7 +99,10 @@ def test_predict_no_proba_and_class_counts(files, tmp_path, capsys):
     counts = table["prediction"].value_counts()
     assert (
         "Predicted classes: "
-        + ", ".join(f"{label} {count}" for label, count in counts.items())
+        + ", ".join(
+            f"{label}: {count} row{'s' * (count != 1)}"
+            for label, count in counts.items()
+        )
         in out
     )
 

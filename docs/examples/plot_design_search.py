@@ -117,3 +117,11 @@ for name, model in {"before": before, "searched": search.best_estimator_}.items(
         f"{name:>8}: recall {recall_score(y_test, pred):.3f}, "
         f"balanced accuracy {balanced_accuracy_score(y_test, pred):.3f}"
     )
+
+# %%
+# Here the searched design scores a little below the "before" design on the
+# test rows. They are few: one of the 42 malignant tumours moves the recall
+# by 0.024, and one of the 114 rows the balanced accuracy by about 0.01, so
+# a difference of a few tumours is within their noise; the search's gain was
+# measured on five folds of the 455 training rows. Where recall comes first,
+# let the search score it: ``DesignSearchCV(before, scoring="recall")``.
