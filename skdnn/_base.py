@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
-from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils import _safe_indexing, check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -57,7 +57,6 @@ from skdnn._epochs import (
 )
 from skdnn._forward import (
     ACTIVATIONS,
-    PREDICT_BLOCK_VALUES,
     extract_plan,
     forward,
     forward_blocks,
@@ -79,7 +78,7 @@ from skdnn._training import (
     release_kernel_cache,
 )
 from skdnn._user_warnings import user_stacklevel
-from skdnn._validation import given_validation_set, validation_arguments
+from skdnn._validation import validation_arguments, validation_set
 
 OPTIMIZERS = {
     "adam": "Adam",
@@ -319,12 +318,14 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
         if not continuing:
             # unsupervised statistics of the rows given to fit (the hold-out
             # shares them): read column by column, no copy of X
-            self.preprocessor_ = self._new_preprocessor(incremental).fit(X)
+            self.preprocessor_ = self._fitted_preprocessor(X, weights, incremental)
             Y = self._standardize_targets(Y, train_rows[weights[train_rows] > 0])
         else:
             Y = self._rescale_targets(Y, continuing=True)
         X = self._preprocessed(X, training=True, warn_unseen=continuing)
-        val = self._validation_set(X, Y, weights, val_rows, validation_data)
+        val = validation_set(
+            self, X, Y, (weights, sample_weights), val_rows, validation_data
+        )
         # the call's rows are checked: what it learns from them is kept
         self._learn_output_shift(codes, sample_weights, continuing and incremental, val)
         if continuing:  # at the dropout rates and learning rate asked for
@@ -754,7 +755,7 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
             check_consistent_length(X, y)
         return X, y
 
-    def _new_preprocessor(self, incremental=False):
+    def _fitted_preprocessor(self, X, weights, incremental=False):
         from skdnn._preprocessing import TabularPreprocessor
 
         pre = TabularPreprocessor(
@@ -764,7 +765,10 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
         )
         # what later calls may train is not held constant (see its fit)
         pre._hold_constants = not (incremental or self.warm_start)
-        return pre
+        # rows of weight 0 train nothing, so they shape no encoding either
+        # (Bagging marks its out-of-bag rows so): as if they were left out
+        rows = None if weights.all() else np.flatnonzero(weights > 0)
+        return pre.fit(X if rows is None else _safe_indexing(X, rows))
 
     def _preprocessed(self, X, *, training=False, warn_unseen=False):
         """The network's input for validated X: see
@@ -810,23 +814,6 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
     def _holdout_rows(self, Y, rng, weights=None, every_row=False):
         """Training rows and the held-out rows (None without a hold-out)."""
         return estimator_holdout(self, Y, rng, weights, every_row=every_row)
-
-    def _validation_set(self, X, Y, weights, val_rows, validation_data):
-        """The validation set: the one given to fit (``validation_data``, as
-        :func:`skdnn._validation.validation_arguments` reads it), or the
-        held-out rows, read from X where they lie (gathered once when few);
-        each weighted as the training loss is, so that both curves measure
-        one objective, the one early stopping follows.
-        """
-        if validation_data is None:
-            if val_rows is None:
-                return None
-            X_val, rows = X, val_rows
-            if rows.shape[0] * X.shape[1] <= PREDICT_BLOCK_VALUES:
-                # a small hold-out is read here once, not again every epoch
-                X_val, rows = gather(X, rows, X.dtype), None
-            return ValidationSet(X_val, rows, Y[val_rows], weights[val_rows])
-        return given_validation_set(self, validation_data)
 
     def _seed_sequence(self):
         return seed_sequence(self.random_state)

@@ -10,10 +10,19 @@ passes on untransformed.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight
 
+from skdnn._forward import PREDICT_BLOCK_VALUES, gather
 from skdnn._training import ValidationSet
+from skdnn._user_warnings import user_stacklevel
+
+#: Fewer effective held-out rows than this (and under half the rows), as
+#: the sample weights count them, is warned about: see
+#: :func:`warn_if_concentrated`.
+CONCENTRATED_HOLDOUT_ROWS = 10
 
 
 def validation_arguments(validation_data, X_val, y_val, sample_weight_val):
@@ -92,3 +101,62 @@ def given_validation_set(estimator, given) -> ValidationSet:
     if target_weights is not None:
         weights = weights * target_weights
     return ValidationSet(encoded, None, Y_val, weights)
+
+
+def validation_set(estimator, X, Y, weights, val_rows, given) -> ValidationSet | None:
+    """The validation set: the one given to fit (``given``, as
+    :func:`validation_arguments` reads it), or the held-out rows
+    ``val_rows``, read from X where they lie (gathered once when few); each
+    weighted as the training loss is, so that both curves measure one
+    objective, the one early stopping follows. ``weights``: the loss's
+    weights of the rows and the ``sample_weight`` they include.
+    """
+    if given is not None:
+        return given_validation_set(estimator, given)
+    if val_rows is None:
+        return None
+    weights, sample_weights = weights
+    warn_if_concentrated(sample_weights[val_rows])
+    X_val, rows = X, val_rows
+    if rows.shape[0] * X.shape[1] <= PREDICT_BLOCK_VALUES:
+        # a small hold-out is read here once, not again every epoch
+        X_val, rows = gather(X, rows, X.dtype), None
+    return ValidationSet(X_val, rows, Y[val_rows], weights[val_rows])
+
+
+def warn_if_concentrated(weights: np.ndarray) -> None:
+    """Warn when the held-out rows' ``sample_weight`` rests on a few rows.
+
+    Their effective number (Kish's, ``sum(w) ** 2 / sum(w ** 2)``) is what
+    the weighted validation loss averages over: a meta-estimator that
+    re-weights rows (AdaBoost) can leave a handful of the hold-out's rows
+    to decide early stopping, which then stops on noise. Warned below
+    ``CONCENTRATED_HOLDOUT_ROWS`` and half the rows; class weights, which
+    the estimator sets itself, are not counted.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_concentrated(np.r_[np.ones(40), 1e3, 1e3])
+    >>> "about 2.1 of them" in str(caught[0].message)
+    True
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    n_rows = weights.shape[0]
+    squares = float(np.sum(weights**2))
+    if n_rows == 0 or squares == 0:
+        return
+    effective = float(np.sum(weights)) ** 2 / squares
+    if effective < min(CONCENTRATED_HOLDOUT_ROWS, n_rows / 2):
+        warnings.warn(
+            f"The sample_weight of the {n_rows} held-out rows rests on about "
+            f"{effective:.1f} of them (their effective number): the validation "
+            "curve, early stopping and diagnose follow those few rows, and "
+            "stop or judge on their noise. A meta-estimator that re-weights "
+            "rows (AdaBoost) does this: pass early_stopping=False, or a "
+            "validation set of your own (X_val, y_val, sample_weight_val).",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )

@@ -1717,3 +1717,30 @@ def test_balanced_weights_asked_of_a_multilabel_target_are_said_to_do_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the default says nothing
         TaperedMLPClassifier(epochs=1).fit(X, Y)
+
+
+def _concentration_warnings(**fit):
+    X, y = make_classification(400, 6, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        TaperedMLPClassifier(epochs=3, random_state=0, **fit.pop("params", {})).fit(
+            X, y, **fit
+        )
+    return [str(w.message) for w in caught if "held-out rows rests" in str(w.message)]
+
+
+def test_a_hold_out_whose_weights_rest_on_a_few_rows_is_warned_about():
+    # AdaBoost piles its weights on a few rows: the weighted hold-out of
+    # its second round read as 2.5 rows, early stopping kept epoch 1 (the
+    # member guessed 0.5) and AdaBoost stopped after 2 of 5 members, silently
+    heavy = 2.0 ** (np.arange(400) % 40)  # any 40 rows: 1 to 6 effective
+    (message,) = _concentration_warnings(sample_weight=heavy)
+    assert "40 held-out rows" in message
+    effective = float(re.search(r"about ([\d.]+) of them", message).group(1))
+    assert 1 <= effective < 10
+    assert "early_stopping=False" in message
+    # even weights, the estimator's own class weights, or none: no warning
+    y_share = np.r_[np.ones(360), np.full(40, 9.0)]
+    assert not _concentration_warnings(sample_weight=y_share)
+    assert not _concentration_warnings(params={"class_weight": "balanced"})
+    assert not _concentration_warnings()

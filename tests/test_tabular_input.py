@@ -1107,3 +1107,41 @@ def test_numbers_grouped_by_spaces_are_numbers_written_as_text():
     X = pd.DataFrame({"amount": [f"{v:,}".replace(",", "\u00a0") for v in amounts]})
     with pytest.warns(UserWarning, match="'amount' hold numbers written as text"):
         TabularPreprocessor().fit(X)
+
+
+@pytest.mark.parametrize("Estimator", [TaperedMLPClassifier, TaperedMLPRegressor])
+def test_rows_at_weight_zero_take_no_part_in_the_encoding(Estimator):
+    # the encoding was fitted on every row: a level only rows of weight 0
+    # held got a slot of untrained weights, and a column constant on the
+    # weighted rows was scaled by the others; Bagging marks its out-of-bag
+    # rows by weight 0, exactly the rows its oob_score_ then predicts
+    rng = np.random.RandomState(0)
+    n = 300
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "city": rng.choice(["x", "y", "z"], n),
+            "flag": np.ones(n),
+            "missing": np.where(rng.rand(n) < 0.2, np.nan, rng.normal(size=n)),
+        }
+    )
+    y = (X["a"] > 0).astype(int) if Estimator is TaperedMLPClassifier else X["a"]
+    out = np.arange(n) % 10 == 0
+    X.loc[out, "city"] = "only_out_of_bag"
+    X.loc[out, "flag"] = 7.0
+    X.loc[out, "a"] = 1e4
+    X.loc[out, "missing"] = 5.0
+    weights = np.where(out, 0.0, 1.0)
+    params = dict(FAST, epochs=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # 'flag' is constant
+        weighted = Estimator(**params).fit(X, y, sample_weight=weights)
+        dropped = Estimator(**params).fit(X[~out], y[~out])
+    ours, theirs = weighted.preprocessor_, dropped.preprocessor_
+    assert [list(c) for c in ours.categories_] == [["x", "y", "z"]]
+    assert [list(c) for c in ours.categories_] == [list(c) for c in theirs.categories_]
+    for name in ("center_", "scale_", "fill_"):
+        np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name))
+    for edges, expected in zip(ours.bin_edges_, theirs.bin_edges_, strict=True):
+        np.testing.assert_allclose(edges, expected)
+    assert ours.indicator_features_ == theirs.indicator_features_
