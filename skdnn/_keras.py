@@ -101,7 +101,7 @@ def to_numpy(value):
     """
     value = getattr(value, "value", value)  # a Keras variable: its tensor
     read = getattr(value, "numpy", None)
-    if callable(read):
+    if callable(read) and type(value).__module__.startswith("tensorflow"):
         return read()
     return import_keras().ops.convert_to_numpy(value)
 
