@@ -11,6 +11,8 @@ import numpy as np
 
 # Keras once its import has completed (None before)
 _KERAS = None
+#: The Keras backends skdnn trains, saves and loads with (and tests on).
+BACKENDS = ("tensorflow", "jax")
 _IMPORT_LOCK = threading.Lock()
 
 
@@ -22,7 +24,8 @@ def import_keras():
     level. It is set for the import only: ``os.environ`` is left as it was.
     Safe from several threads: each gets Keras once its import completed
     (``sys.modules`` holds a partly initialised module while another
-    thread imports it).
+    thread imports it). Another backend than ``BACKENDS`` is refused:
+    on torch, fits recorded no training scores, and saving failed.
     """
     # Already imported: return it without touching os.environ, so calls
     # from code that TensorFlow traces stay plain (AutoGraph cannot
@@ -59,6 +62,16 @@ def import_keras():
                         os.environ["TF_CPP_MIN_LOG_LEVEL"] = level
 
                 _KERAS = keras
+    backend = _KERAS.backend.backend()
+    if backend not in BACKENDS:
+        raise RuntimeError(
+            f"skdnn trains with Keras's TensorFlow or JAX backend, and this "
+            f"process runs Keras on {backend!r} (KERAS_BACKEND or "
+            "~/.keras/keras.json). Set KERAS_BACKEND=tensorflow (or jax) "
+            "before Keras is first imported: in the shell, or with "
+            "os.environ at the top of the script. A fitted model that was "
+            "pickled predicts without Keras, on any backend."
+        )
     return _KERAS
 
 

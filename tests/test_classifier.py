@@ -103,6 +103,32 @@ def test_first_fits_from_several_threads_import_keras_once():
     assert out.stdout.strip() == "[(100, 2), (100, 2)]"
 
 
+def test_a_keras_backend_skdnn_does_not_train_on_is_refused_by_name():
+    # on torch a fit failed deep in Keras (a tensor that requires grad), and
+    # once past that recorded no training scores and saved nothing
+    code = (
+        "import pickle, sys\n"
+        "import skdnn\n"
+        "fitted = pickle.loads(sys.stdin.buffer.read())\n"
+        "print(fitted.predict([[0.0], [1.0]]).tolist())\n"
+        "skdnn.TaperedMLPClassifier(epochs=1).fit([[0.0], [1.0]] * 4, [0, 1] * 4)\n"
+    )
+    fitted = TaperedMLPClassifier(epochs=1, validation_split=0, random_state=0)
+    fitted.fit([[0.0], [1.0]] * 4, [0, 1] * 4)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=pickle.dumps(fitted),
+        capture_output=True,
+        env={**os.environ, "KERAS_BACKEND": "numpy"},
+    )
+    stderr = out.stderr.decode()
+    assert out.returncode != 0
+    # a pickled model predicts without Keras; a fit names the backend
+    assert out.stdout.decode().strip() == str(fitted.predict([[0.0], [1.0]]).tolist())
+    assert "RuntimeError: skdnn trains with Keras's TensorFlow or JAX" in stderr
+    assert "on 'numpy'" in stderr and "KERAS_BACKEND=tensorflow" in stderr
+
+
 @pytest.mark.parametrize(
     ("activation", "message"),
     [
