@@ -296,7 +296,7 @@ def load(path: str | os.PathLike):
         _check_keras_archive(members[_MODEL])
         if manifest["kind"] == "pipeline":
             _check_preprocessing(members[_PREPROCESSING])
-        model = _read_keras(members[_MODEL])
+        model = _read_keras(members[_MODEL], manifest.get("saved_with"))
         clf = _estimator_from_state(
             state, arrays, model, version=manifest["format_version"]
         )
@@ -568,16 +568,38 @@ def _keras_bytes(model) -> bytes:
         return path.read_bytes()
 
 
-def _read_keras(data: bytes):
+def _read_keras(data: bytes, saved_with=None):
     from skdnn._keras import import_keras
 
-    import_keras()  # a process that cannot run Keras says why, unwrapped
+    keras = import_keras()  # a process that cannot run Keras says why, unwrapped
     try:
         return _load_keras_model(data)
     except Exception as exc:
+        # a newer Keras writes layer settings an older one rejects, in a
+        # message of the whole layer's config: the versions say what to do
+        saved = (
+            (saved_with or {}).get("keras") if isinstance(saved_with, dict) else None
+        )
+        if isinstance(saved, str) and _older(keras.__version__, saved):
+            raise ModelFileError(
+                f"{_MODEL} was written by Keras {saved}, and this Keras "
+                f"{keras.__version__} cannot read it; upgrade Keras "
+                f'(pip install "keras>={saved}") and load it again.'
+            ) from exc
         raise ModelFileError(
             f"{_MODEL} could not be loaded safely: {exc}".rstrip(".") + "."
         ) from exc
+
+
+def _older(version: str, than: str) -> bool:
+    """Whether release ``version`` comes before ``than`` (False when either
+    cannot be read)."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version).release < Version(than).release
+    except InvalidVersion:
+        return False
 
 
 def _load_keras_model(data: bytes):
@@ -788,6 +810,9 @@ def _trusted_type_names() -> frozenset[str]:
     # the one public helper class a preprocessing step holds that is not an
     # estimator: ColumnTransformer's column selector (plain data)
     names.add("sklearn.compose._column_transformer.make_column_selector")
+    # scikit-learn 1.6's ColumnTransformer keeps the remainder's columns in
+    # this list subclass (gone in 1.7): plain data
+    names.add("sklearn.compose._column_transformer._RemainderColsList")
     return frozenset(names)
 
 
@@ -800,6 +825,11 @@ def _trusted_function_names() -> frozenset[str]:
         f"numpy.{name}"
         for name in dir(np)
         if isinstance(getattr(np, name, None), np.ufunc)
+    }
+    # skops names a ufunc by the module pickle finds it in: numpy.log1p on
+    # numpy 2, numpy.core._multiarray_umath.log1p on numpy 1
+    names |= {
+        name.replace("numpy.", "numpy.core._multiarray_umath.", 1) for name in names
     }
     for public in TRUSTED_SKLEARN_FUNCTIONS:
         module_name, _, name = public.rpartition(".")

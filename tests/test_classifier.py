@@ -223,6 +223,12 @@ def test_cross_validate_keeps_each_fold_history(small_data):
 
 
 def test_sample_weight_routed_through_pipeline_and_search(small_data):
+    import sklearn
+    from packaging.version import Version
+
+    if Version(sklearn.__version__) < Version("1.8"):
+        # Pipeline.score routes sample_weight from scikit-learn 1.8 on
+        pytest.skip("scikit-learn < 1.8 does not route Pipeline.score's weights")
     X, y = small_data
     weights = np.where(y == 1, 5.0, 1.0)
     with config_context(enable_metadata_routing=True):

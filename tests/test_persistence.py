@@ -787,8 +787,21 @@ def test_raw_frame_round_trip_keeps_the_encoding(fitted, tmp_path):
 # ----------------------------------------------------------------------
 
 
+def _readable_here(name):
+    """Skip where this Keras is older than the one that wrote the file (a
+    newer Keras writes layer settings an older one rejects)."""
+    import keras
+    from packaging.version import Version
+
+    with zipfile.ZipFile(DATA / f"{name}.skdnn") as archive:
+        saved = json.loads(archive.read("manifest.json"))["saved_with"]["keras"]
+    if Version(keras.__version__).release < Version(saved).release:
+        pytest.skip(f"{name}.skdnn was written by Keras {saved}")
+
+
 @pytest.mark.parametrize("name", ["v1_classifier", "v1_pipeline"])
 def test_version_1_files_load_and_predict_as_before(name):
+    _readable_here(name)
     # written by commit 9ca9e79's skdnn.save; the predictions saved with them
     expected = np.load(DATA / "v1_expected.npz")
     X, proba = (
@@ -811,6 +824,8 @@ def test_version_1_files_load_and_predict_as_before(name):
 
 
 def test_version_1_file_naming_a_regressor_is_refused(tmp_path):
+    _readable_here("v1_classifier")
+
     def as_regressor(text):
         state = json.loads(text)
         state["estimator"] = "TaperedMLPRegressor"
@@ -1049,15 +1064,23 @@ def test_trusted_types_lists_estimators_and_functions_only():
 
 @pytest.mark.filterwarnings("ignore:For backward compatibility, 'str' dtypes")
 def test_pipeline_with_column_selectors_and_a_regressor_round_trips(tmp_path):
+    import sklearn
+    from packaging.version import Version
     from sklearn.compose import make_column_selector, make_column_transformer
     from sklearn.preprocessing import KBinsDiscretizer
 
+    # the quantiles scikit-learn >= 1.7 computes by default, said explicitly
+    bins = (
+        {"quantile_method": "linear"}
+        if Version(sklearn.__version__) >= Version("1.7")
+        else {}
+    )
     X = _table()
     y = 50.0 * X["x1"] + 10.0 * (X["colour"] == "red")
     prep = make_column_transformer(
         (StandardScaler(), make_column_selector(dtype_include="number")),
         (OneHotEncoder(), make_column_selector(dtype_include=object)),
-        (KBinsDiscretizer(n_bins=3, quantile_method="linear"), ["x2"]),
+        (KBinsDiscretizer(n_bins=3, **bins), ["x2"]),
     )
     pipe = make_pipeline(prep, TaperedMLPRegressor(**FAST)).fit(X, y)
     skdnn.save(pipe, tmp_path / "pipe.skdnn")
@@ -1113,3 +1136,19 @@ def test_a_loaded_network_takes_a_new_learning_rate_and_refuses_another_architec
         skdnn.save(clone(clf).fit(X, y).set_params(**change), tmp_path / "c.skdnn")
         with pytest.raises(ValueError, match="architecture changed"):
             skdnn.load(tmp_path / "c.skdnn").fit(X, y)
+
+
+def test_a_network_written_by_a_newer_keras_says_to_upgrade_keras():
+    # an older Keras rejects a newer one's layer settings in a message of the
+    # layer's whole config (3,160 characters), without naming the versions
+    import keras
+
+    from skdnn._persistence import _read_keras
+
+    with pytest.raises(ModelFileError, match=r"written by Keras 99\.0") as caught:
+        _read_keras(b"not a network", {"keras": "99.0"})
+    assert 'pip install "keras>=99.0"' in str(caught.value)
+    # written by this Keras (or an older one, or unsaid): Keras's own reason
+    for saved_with in ({"keras": keras.__version__}, {"keras": "3.0.0"}, None):
+        with pytest.raises(ModelFileError, match="could not be loaded safely"):
+            _read_keras(b"not a network", saved_with)
