@@ -67,6 +67,7 @@ from skdnn._forward import (
     shift_output,
     shift_probabilities,
 )
+from skdnn._keras import check_training_backend
 from skdnn._mlp_names import MLPAttributes
 from skdnn._network import Network
 from skdnn._progress import EpochProgress
@@ -292,6 +293,7 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
         # "_network", not model_: reading model_ would build the Keras model
         continuing = "_network" in vars(self) and (incremental or self.warm_start)
         self._check_params()
+        check_training_backend()
         if continuing:  # the fitted network: another architecture is refused
             self._network.continue_as(self, apply=False)
         if y is None:
@@ -317,8 +319,11 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
         codes = Y
         if not continuing:
             # unsupervised statistics of the rows given to fit (the hold-out
-            # shares them): read column by column, no copy of X
-            self.preprocessor_ = self._fitted_preprocessor(X, weights, incremental)
+            # shares them), read column by column: rows of sample_weight 0
+            # are left out (a copy of the others)
+            self.preprocessor_ = self._fitted_preprocessor(
+                X, sample_weights, incremental
+            )
             Y = self._standardize_targets(Y, train_rows[weights[train_rows] > 0])
         else:
             Y = self._rescale_targets(Y, continuing=True)
@@ -765,8 +770,9 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
         )
         # what later calls may train is not held constant (see its fit)
         pre._hold_constants = not (incremental or self.warm_start)
-        # rows of weight 0 train nothing, so they shape no encoding either
-        # (Bagging marks its out-of-bag rows so): as if they were left out
+        # rows of sample_weight 0 train nothing, so they shape no encoding
+        # either (Bagging marks its out-of-bag rows so): as if left out; a
+        # class_weight of 0 is the loss's choice, and its rows are encoded
         rows = None if weights.all() else np.flatnonzero(weights > 0)
         return pre.fit(X if rows is None else _safe_indexing(X, rows))
 

@@ -238,8 +238,8 @@ def _warn_mostly_unseen(columns, forms=None, *, pooled: bool = False) -> None:
                 "Check that the column "
             )
             + "holds its values as at fit (spelling, case, codes), and that the "
-            "fit's rows covered these categories (an identifier belongs out "
-            "of the features).",
+            "fit's rows (of positive sample_weight) covered these categories "
+            "(an identifier belongs out of the features).",
             UserWarning,
             stacklevel=user_stacklevel(),
         )

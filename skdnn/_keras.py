@@ -24,8 +24,7 @@ def import_keras():
     level. It is set for the import only: ``os.environ`` is left as it was.
     Safe from several threads: each gets Keras once its import completed
     (``sys.modules`` holds a partly initialised module while another
-    thread imports it). Another backend than ``BACKENDS`` is refused:
-    on torch, fits recorded no training scores, and saving failed.
+    thread imports it).
     """
     # Already imported: return it without touching os.environ, so calls
     # from code that TensorFlow traces stay plain (AutoGraph cannot
@@ -62,17 +61,26 @@ def import_keras():
                         os.environ["TF_CPP_MIN_LOG_LEVEL"] = level
 
                 _KERAS = keras
-    backend = _KERAS.backend.backend()
+    return _KERAS
+
+
+def check_training_backend() -> None:
+    """Refuse to train on a Keras backend other than ``BACKENDS``.
+
+    On torch a fit failed deep inside Keras, and once past that recorded
+    no training scores. Loading, saving and predicting need no training
+    step and work on any backend.
+    """
+    backend = backend_name()
     if backend not in BACKENDS:
         raise RuntimeError(
-            f"skdnn trains with Keras's TensorFlow or JAX backend, and this "
+            "skdnn trains with Keras's TensorFlow or JAX backend, and this "
             f"process runs Keras on {backend!r} (KERAS_BACKEND or "
             "~/.keras/keras.json). Set KERAS_BACKEND=tensorflow (or jax) "
             "before Keras is first imported: in the shell, or with "
-            "os.environ at the top of the script. A fitted model that was "
-            "pickled predicts without Keras, on any backend."
+            "os.environ at the top of the script. A fitted model loads, "
+            "saves and predicts on any backend."
         )
-    return _KERAS
 
 
 # True in a process forked after TensorFlow ran in its parent

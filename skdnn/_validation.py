@@ -19,10 +19,10 @@ from skdnn._forward import PREDICT_BLOCK_VALUES, gather
 from skdnn._training import ValidationSet
 from skdnn._user_warnings import user_stacklevel
 
-#: Fewer effective held-out rows than this (and under half the rows), as
-#: the sample weights count them, is warned about: see
-#: :func:`warn_if_concentrated`.
-CONCENTRATED_HOLDOUT_ROWS = 10
+#: Fewer effective held-out rows than this (and under a quarter of the
+#: rows), as the sample weights count them, is warned about when early
+#: stopping follows them: see :func:`warn_if_concentrated`.
+CONCENTRATED_HOLDOUT_ROWS = 5
 
 
 def validation_arguments(validation_data, X_val, y_val, sample_weight_val):
@@ -116,7 +116,8 @@ def validation_set(estimator, X, Y, weights, val_rows, given) -> ValidationSet |
     if val_rows is None:
         return None
     weights, sample_weights = weights
-    warn_if_concentrated(sample_weights[val_rows])
+    if estimator.early_stopping and estimator.monitor.startswith("val_"):
+        warn_if_concentrated(sample_weights[val_rows])
     X_val, rows = X, val_rows
     if rows.shape[0] * X.shape[1] <= PREDICT_BLOCK_VALUES:
         # a small hold-out is read here once, not again every epoch
@@ -131,8 +132,10 @@ def warn_if_concentrated(weights: np.ndarray) -> None:
     the weighted validation loss averages over: a meta-estimator that
     re-weights rows (AdaBoost) can leave a handful of the hold-out's rows
     to decide early stopping, which then stops on noise. Warned below
-    ``CONCENTRATED_HOLDOUT_ROWS`` and half the rows; class weights, which
-    the estimator sets itself, are not counted.
+    ``CONCENTRATED_HOLDOUT_ROWS`` and a quarter of the rows (ordinary
+    survey weights on a small hold-out stay above); class weights, which
+    the estimator sets itself, are not counted. Called only where early
+    stopping follows the hold-out.
 
     Examples
     --------
@@ -140,7 +143,7 @@ def warn_if_concentrated(weights: np.ndarray) -> None:
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
     ...     warn_if_concentrated(np.r_[np.ones(40), 1e3, 1e3])
-    >>> "about 2.1 of them" in str(caught[0].message)
+    >>> "about 2.1 of the 42" in str(caught[0].message)
     True
     """
     weights = np.asarray(weights, dtype=np.float64)
@@ -149,14 +152,14 @@ def warn_if_concentrated(weights: np.ndarray) -> None:
     if n_rows == 0 or squares == 0:
         return
     effective = float(np.sum(weights)) ** 2 / squares
-    if effective < min(CONCENTRATED_HOLDOUT_ROWS, n_rows / 2):
+    if effective < min(CONCENTRATED_HOLDOUT_ROWS, n_rows / 4):
         warnings.warn(
-            f"The sample_weight of the {n_rows} held-out rows rests on about "
-            f"{effective:.1f} of them (their effective number): the validation "
-            "curve, early stopping and diagnose follow those few rows, and "
-            "stop or judge on their noise. A meta-estimator that re-weights "
-            "rows (AdaBoost) does this: pass early_stopping=False, or a "
-            "validation set of your own (X_val, y_val, sample_weight_val).",
+            f"sample_weight rests on about {effective:.1f} of the {n_rows} "
+            "held-out rows (their effective number): early stopping follows "
+            "those few rows and stops on their noise (as inside AdaBoost, "
+            "whose re-weighting does this). Pass early_stopping=False, "
+            "validation_split=0 (no hold-out), or a validation set of your "
+            "own (X_val, y_val, sample_weight_val).",
             UserWarning,
             stacklevel=user_stacklevel(),
         )

@@ -103,18 +103,23 @@ def test_first_fits_from_several_threads_import_keras_once():
     assert out.stdout.strip() == "[(100, 2), (100, 2)]"
 
 
-def test_a_keras_backend_skdnn_does_not_train_on_is_refused_by_name():
+def test_a_keras_backend_skdnn_does_not_train_on_is_refused_by_name(tmp_path):
     # on torch a fit failed deep in Keras (a tensor that requires grad), and
-    # once past that recorded no training scores and saved nothing
+    # once past that recorded no training scores; loading, saving and
+    # predicting need no training step and work on any backend
+    fitted = TaperedMLPClassifier(epochs=1, validation_split=0, random_state=0)
+    fitted.fit([[0.0], [1.0]] * 4, [0, 1] * 4)
+    skdnn.save(fitted, tmp_path / "model.skdnn")
     code = (
         "import pickle, sys\n"
         "import skdnn\n"
         "fitted = pickle.loads(sys.stdin.buffer.read())\n"
-        "print(fitted.predict([[0.0], [1.0]]).tolist())\n"
-        "skdnn.TaperedMLPClassifier(epochs=1).fit([[0.0], [1.0]] * 4, [0, 1] * 4)\n"
+        f"loaded = skdnn.load({str(tmp_path / 'model.skdnn')!r})\n"
+        f"skdnn.save(loaded, {str(tmp_path / 'again.skdnn')!r})\n"
+        "X = [[0.0], [1.0]]\n"
+        "print(fitted.predict_proba(X).tolist() == loaded.predict_proba(X).tolist())\n"
+        "skdnn.TaperedMLPClassifier(epochs=1).fit(X * 4, [0, 1] * 4)\n"
     )
-    fitted = TaperedMLPClassifier(epochs=1, validation_split=0, random_state=0)
-    fitted.fit([[0.0], [1.0]] * 4, [0, 1] * 4)
     out = subprocess.run(
         [sys.executable, "-c", code],
         input=pickle.dumps(fitted),
@@ -123,8 +128,8 @@ def test_a_keras_backend_skdnn_does_not_train_on_is_refused_by_name():
     )
     stderr = out.stderr.decode()
     assert out.returncode != 0
-    # a pickled model predicts without Keras; a fit names the backend
-    assert out.stdout.decode().strip() == str(fitted.predict([[0.0], [1.0]]).tolist())
+    assert out.stdout.decode().strip() == "True", stderr[-2000:]
+    assert (tmp_path / "again.skdnn").exists()
     assert "RuntimeError: skdnn trains with Keras's TensorFlow or JAX" in stderr
     assert "on 'numpy'" in stderr and "KERAS_BACKEND=tensorflow" in stderr
 
@@ -1751,28 +1756,32 @@ def test_balanced_weights_asked_of_a_multilabel_target_are_said_to_do_nothing():
         TaperedMLPClassifier(epochs=1).fit(X, Y)
 
 
-def _concentration_warnings(**fit):
-    X, y = make_classification(400, 6, random_state=0)
+def _concentration_warnings(n=400, weights=None, **params):
+    X, y = make_classification(n, 6, weights=weights, random_state=0)
+    fit = params.pop("fit", {})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        TaperedMLPClassifier(epochs=3, random_state=0, **fit.pop("params", {})).fit(
-            X, y, **fit
-        )
-    return [str(w.message) for w in caught if "held-out rows rests" in str(w.message)]
+        TaperedMLPClassifier(epochs=3, random_state=0, **params).fit(X, y, **fit)
+    return [str(w.message) for w in caught if "held-out rows" in str(w.message)]
 
 
 def test_a_hold_out_whose_weights_rest_on_a_few_rows_is_warned_about():
     # AdaBoost piles its weights on a few rows: the weighted hold-out of
     # its second round read as 2.5 rows, early stopping kept epoch 1 (the
     # member guessed 0.5) and AdaBoost stopped after 2 of 5 members, silently
-    heavy = 2.0 ** (np.arange(400) % 40)  # any 40 rows: 1 to 6 effective
-    (message,) = _concentration_warnings(sample_weight=heavy)
-    assert "40 held-out rows" in message
-    effective = float(re.search(r"about ([\d.]+) of them", message).group(1))
-    assert 1 <= effective < 10
-    assert "early_stopping=False" in message
-    # even weights, the estimator's own class weights, or none: no warning
-    y_share = np.r_[np.ones(360), np.full(40, 9.0)]
-    assert not _concentration_warnings(sample_weight=y_share)
-    assert not _concentration_warnings(params={"class_weight": "balanced"})
+    heavy = 4.0 ** (np.arange(400) % 40)  # any 40 rows: one or two count
+    (message,) = _concentration_warnings(fit={"sample_weight": heavy})
+    assert "of the 40 held-out rows" in message
+    effective = float(re.search(r"about ([\d.]+) of the", message).group(1))
+    assert 1 <= effective < 3
+    assert "early_stopping=False" in message and "validation_split=0" in message
+    # early stopping that does not follow the hold-out: nothing to warn of
+    for params in ({"early_stopping": False}, {"monitor": "loss"}):
+        assert not _concentration_warnings(fit={"sample_weight": heavy}, **params)
+    # even weights, the estimator's own class weights, or none: no warning,
+    # also where the hold-out itself is a handful of rows
+    share = np.r_[np.ones(360), np.full(40, 9.0)]
+    assert not _concentration_warnings(fit={"sample_weight": share})
+    assert not _concentration_warnings(weights=[0.98], class_weight="balanced")
+    assert not _concentration_warnings(n=40)
     assert not _concentration_warnings()

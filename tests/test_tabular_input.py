@@ -1109,8 +1109,9 @@ def test_numbers_grouped_by_spaces_are_numbers_written_as_text():
         TabularPreprocessor().fit(X)
 
 
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
 @pytest.mark.parametrize("Estimator", [TaperedMLPClassifier, TaperedMLPRegressor])
-def test_rows_at_weight_zero_take_no_part_in_the_encoding(Estimator):
+def test_rows_at_weight_zero_take_no_part_in_the_encoding(Estimator, method):
     # the encoding was fitted on every row: a level only rows of weight 0
     # held got a slot of untrained weights, and a column constant on the
     # weighted rows was scaled by the others; Bagging marks its out-of-bag
@@ -1133,10 +1134,17 @@ def test_rows_at_weight_zero_take_no_part_in_the_encoding(Estimator):
     X.loc[out, "missing"] = 5.0
     weights = np.where(out, 0.0, 1.0)
     params = dict(FAST, epochs=2)
+    first = {"classes": [0, 1]} if Estimator is TaperedMLPClassifier else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # 'flag' is constant
-        weighted = Estimator(**params).fit(X, y, sample_weight=weights)
-        dropped = Estimator(**params).fit(X[~out], y[~out])
+        if method == "fit":
+            weighted = Estimator(**params).fit(X, y, sample_weight=weights)
+            dropped = Estimator(**params).fit(X[~out], y[~out])
+        else:  # the first call's rows set the encoding
+            weighted = Estimator(**params).partial_fit(
+                X, y, sample_weight=weights, **first
+            )
+            dropped = Estimator(**params).partial_fit(X[~out], y[~out], **first)
     ours, theirs = weighted.preprocessor_, dropped.preprocessor_
     assert [list(c) for c in ours.categories_] == [["x", "y", "z"]]
     assert [list(c) for c in ours.categories_] == [list(c) for c in theirs.categories_]
@@ -1145,3 +1153,13 @@ def test_rows_at_weight_zero_take_no_part_in_the_encoding(Estimator):
     for edges, expected in zip(ours.bin_edges_, theirs.bin_edges_, strict=True):
         np.testing.assert_allclose(edges, expected)
     assert ours.indicator_features_ == theirs.indicator_features_
+
+
+def test_a_class_weight_of_zero_keeps_its_rows_in_the_encoding():
+    # class_weight is the loss's choice: only sample_weight 0 leaves rows out
+    X = pd.DataFrame({"a": np.arange(90.0), "shop": ["north"] * 60 + ["outlet"] * 30})
+    y = np.repeat([0, 1, 2], 30)
+    weights = {0: 1.0, 1: 1.0, 2: 0.0}
+    clf = TaperedMLPClassifier(**dict(FAST, epochs=1), class_weight=weights)
+    clf.fit(X, y)
+    assert [list(c) for c in clf.preprocessor_.categories_] == [["north", "outlet"]]
