@@ -112,6 +112,10 @@ def test_a_keras_backend_skdnn_does_not_train_on_is_refused_by_name(tmp_path):
     skdnn.save(fitted, tmp_path / "model.skdnn")
     code = (
         "import pickle, sys\n"
+        "try:\n"
+        "    import keras\n"
+        "except ImportError:\n"  # Keras 3.8's numpy backend imports jax
+        "    sys.exit(print('no numpy backend'))\n"
         "import skdnn\n"
         "fitted = pickle.loads(sys.stdin.buffer.read())\n"
         f"loaded = skdnn.load({str(tmp_path / 'model.skdnn')!r})\n"
@@ -127,6 +131,8 @@ def test_a_keras_backend_skdnn_does_not_train_on_is_refused_by_name(tmp_path):
         env={**os.environ, "KERAS_BACKEND": "numpy"},
     )
     stderr = out.stderr.decode()
+    if out.stdout.decode().strip() == "no numpy backend":
+        pytest.skip("Keras's numpy backend cannot be imported here")
     assert out.returncode != 0
     assert out.stdout.decode().strip() == "True", stderr[-2000:]
     assert (tmp_path / "again.skdnn").exists()
