@@ -553,7 +553,10 @@ def warn_if_exploded(estimator) -> None:
     """ConvergenceWarning when the training loss of the epoch a fitted skdnn
     network kept stands above ``GUESS_RATIO`` times a constant guess's: a
     run that exploded without overflowing (its predictions are noise, and
-    only :func:`diagnose` said so)."""
+    only :func:`diagnose` said so); and when it exploded so at an epoch
+    and fell back, as :func:`diagnose` reads "diverged" (early stopping
+    then keeps an epoch of the wreck: a fold of a cross-validation scored
+    below the majority class, without a word)."""
     guess = guess_loss(estimator)
     losses = estimator.history_["loss"]
     # an l2 penalty, which the loss includes, may stand that high itself
@@ -561,20 +564,34 @@ def warn_if_exploded(estimator) -> None:
         return
     kept = estimator.best_epoch_ if estimator.best_epoch_ in losses.index else None
     loss = float(losses.iloc[-1] if kept is None else losses.loc[kept])
+    train = losses.to_numpy(dtype=float)
     if loss > GUESS_RATIO * guess:
-        from sklearn.exceptions import ConvergenceWarning
-
-        from skdnn._epochs import divergence_advice
-        from skdnn._user_warnings import user_stacklevel
-
-        warnings.warn(
+        what = (
             f"The training loss of the epoch kept is {_num(loss)}, "
             f"{loss / guess:.3g} times the loss of a constant guess "
-            f"({_num(guess)}): training exploded, and the predictions are "
-            f"noise. {divergence_advice(estimator)}",
-            ConvergenceWarning,
-            stacklevel=user_stacklevel(),
+            f"({_num(guess)}): training exploded, and the predictions are noise."
         )
+    elif _exploded(train, guess):
+        peak = int(np.argmax(train))
+        what = (
+            f"The training loss exploded to {_num(train[peak])} at epoch "
+            f"{losses.index[peak]}, {train[peak] / guess:.3g} times the loss of "
+            f"a constant guess ({_num(guess)}), and the epoch kept trains at "
+            f"{_num(loss)}: diagnose reads the run as diverged, and the "
+            "network may have learnt little."
+        )
+    else:
+        return
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skdnn._epochs import divergence_advice
+    from skdnn._user_warnings import user_stacklevel
+
+    warnings.warn(
+        f"{what} {divergence_advice(estimator)}",
+        ConvergenceWarning,
+        stacklevel=user_stacklevel(),
+    )
 
 
 def _exploded(train: np.ndarray, guess: float) -> bool:

@@ -493,7 +493,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
                 verdict = candidate.diagnosis.verdict if candidate.diagnosis else None
                 self._say(
                     f"  {candidate.move}: {candidate.score:.4g}, gain "
-                    f"{candidate.gain:+.3g} (noise {candidate.noise:.2g}); "
+                    f"{candidate.gain:+.3g} (noise {candidate.noise:.3g}); "
                     f"{verdict or 'failed'}"
                 )
             tried.extend(candidates)

@@ -252,7 +252,7 @@ def _with_tried_moves(diagnosis, challengers):
             return "its fits failed"
         if c.gain == 0 and c.noise == 0:
             return "the same score on every fold"
-        return f"gain {c.gain:+.3g}, noise {c.noise:.2g}"
+        return f"gain {c.gain:+.3g}, noise {c.noise:.3g}"
 
     tried = "; ".join(
         f"{c.move} ({_describe(c.changes)}): {outcome(c)}" for c in challengers

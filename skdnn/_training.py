@@ -505,9 +505,11 @@ def release_kernel_cache() -> None:
     re-instantiation rarely, if ever.
     """
     global _models_since_clear
-    if backend_name() != "tensorflow":
-        return
+    # first: a fit interrupted while Keras was imported built no model, and
+    # asking for the backend would import it again, over the interruption
     if _models_since_clear < MODELS_PER_KERNEL_CACHE_CLEAR:
+        return
+    if backend_name() != "tensorflow":
         return
     _models_since_clear = 0
     from tensorflow.python.eager import context

@@ -1791,3 +1791,22 @@ def test_a_hold_out_whose_weights_rest_on_a_few_rows_is_warned_about():
     assert not _concentration_warnings(weights=[0.98], class_weight="balanced")
     assert not _concentration_warnings(n=40)
     assert not _concentration_warnings()
+
+
+def test_a_fit_that_exploded_and_fell_back_warns_as_diagnose_reads_it():
+    # learning_rate=10: the loss exploded to 1e7 at epoch 1 and fell back;
+    # early stopping kept an epoch near the guess, and a fold of
+    # cross_validate scored below the majority class, without a word
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y = load_breast_cancer(return_X_y=True)
+    rows = list(StratifiedKFold(3).split(X, y))[1][0]  # that fold's training rows
+    clf = TaperedMLPClassifier(epochs=30, learning_rate=10.0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="exploded to .* at epoch 1") as caught:
+        clf.fit(X[rows], y[rows])
+    kept = clf.history_["loss"].loc[clf.best_epoch_]
+    assert kept < 100 * 0.7  # the kept epoch alone reads no explosion
+    assert "diagnose reads the run as diverged" in str(caught[0].message)
+    assert skdnn.diagnose(clf).verdict == "diverged"

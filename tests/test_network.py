@@ -185,6 +185,20 @@ def test_fits_that_build_no_model_never_clear_the_kernel_cache(data, monkeypatch
     _training.clear_cache()
 
 
+def test_a_fit_interrupted_before_a_model_is_built_does_not_ask_for_keras(
+    monkeypatch,
+):
+    # a Ctrl-C while Keras was first imported: the fit's cleanup asked for
+    # the backend, re-imported the half-imported Keras, and its error
+    # replaced the interruption (a search then went on: "All fits failed")
+    def no_keras():
+        raise AssertionError("Keras asked for")
+
+    monkeypatch.setattr(_training, "backend_name", no_keras)
+    monkeypatch.setattr(_training, "_models_since_clear", 0)
+    _training.release_kernel_cache()
+
+
 def test_a_continued_fit_takes_new_dropout_rates_and_learning_rate(data):
     # the rates and the step are the run's, not the architecture's: what the
     # user sets before a warm start or partial_fit is what trains (it was
