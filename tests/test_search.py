@@ -417,7 +417,7 @@ def test_the_best_diagnosis_names_the_moves_tried_from_the_best_design():
         outcome = (
             "the same score on every fold"
             if c["gain"] == 0 and c["noise"] == 0
-            else f"gain {c['gain']:+.3g}, noise {c['noise']:.2g}"
+            else f"gain {c['gain']:+.3g}, noise {c['noise']:.3g}"
         )
         assert f"{c['move']} ({c['changes']}): {outcome}" in first
     assert "gain -" in first and "the same score on every fold" in first
