@@ -329,7 +329,7 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
             Y = self._rescale_targets(Y, continuing=True)
         X = self._preprocessed(X, training=True, warn_unseen=continuing)
         val = validation_set(
-            self, X, Y, (weights, sample_weights), val_rows, validation_data
+            self, X, Y, weights, val_rows, validation_data, sample_weights
         )
         # the call's rows are checked: what it learns from them is kept
         self._learn_output_shift(codes, sample_weights, continuing and incremental, val)

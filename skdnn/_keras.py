@@ -11,7 +11,7 @@ import numpy as np
 
 # Keras once its import has completed (None before)
 _KERAS = None
-#: The Keras backends skdnn trains, saves and loads with (and tests on).
+#: The Keras backends skdnn trains with (and is tested on).
 BACKENDS = ("tensorflow", "jax")
 _IMPORT_LOCK = threading.Lock()
 

@@ -577,9 +577,7 @@ def _read_keras(data: bytes, saved_with=None):
     except Exception as exc:
         # a newer Keras writes layer settings an older one rejects, in a
         # message of the whole layer's config: the versions say what to do
-        saved = (
-            (saved_with or {}).get("keras") if isinstance(saved_with, dict) else None
-        )
+        saved = saved_with.get("keras") if isinstance(saved_with, dict) else None
         if isinstance(saved, str) and _older(keras.__version__, saved):
             raise ModelFileError(
                 f"{_MODEL} was written by Keras {saved}, and this Keras "

@@ -103,19 +103,21 @@ def given_validation_set(estimator, given) -> ValidationSet:
     return ValidationSet(encoded, None, Y_val, weights)
 
 
-def validation_set(estimator, X, Y, weights, val_rows, given) -> ValidationSet | None:
+def validation_set(
+    estimator, X, Y, weights, val_rows, given, sample_weights
+) -> ValidationSet | None:
     """The validation set: the one given to fit (``given``, as
     :func:`validation_arguments` reads it), or the held-out rows
     ``val_rows``, read from X where they lie (gathered once when few); each
     weighted as the training loss is, so that both curves measure one
     objective, the one early stopping follows. ``weights``: the loss's
-    weights of the rows and the ``sample_weight`` they include.
+    weights of the rows; ``sample_weights``: the ``sample_weight`` among
+    them, whose concentration on a few held-out rows is warned about.
     """
     if given is not None:
         return given_validation_set(estimator, given)
     if val_rows is None:
         return None
-    weights, sample_weights = weights
     if estimator.early_stopping and estimator.monitor.startswith("val_"):
         warn_if_concentrated(sample_weights[val_rows])
     X_val, rows = X, val_rows
