@@ -412,7 +412,8 @@ def test_a_misspelt_setting_lists_only_what_set_can_give(tmp_path, capsys):
     # the list named callbacks, which --set then refused
     _write(tmp_path, "o.csv", "a,y\n1,p\n2,q\n")
     code, _, err = _run(
-        ["train", tmp_path / "o.csv", "--target", "y", "--set", "dropuot=0.2"], capsys
+        ["train", str(tmp_path / "o.csv"), "--target", "y", "--set", "dropuot=0.2"],
+        capsys,
     )
     assert code == 2
     listed = err.split("Valid parameters: ")[1]
