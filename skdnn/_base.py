@@ -328,9 +328,7 @@ class BaseTaperedMLP(DocLinkMixin, MLPAttributes, BaseEstimator, ABC):
         else:
             Y = self._rescale_targets(Y, continuing=True)
         X = self._preprocessed(X, training=True, warn_unseen=continuing)
-        val = validation_set(
-            self, X, Y, weights, val_rows, validation_data, sample_weights
-        )
+        val = validation_set(self, X, Y, weights, val_rows, validation_data)
         # the call's rows are checked: what it learns from them is kept
         self._learn_output_shift(codes, sample_weights, continuing and incremental, val)
         if continuing:  # at the dropout rates and learning rate asked for

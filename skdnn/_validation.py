@@ -103,23 +103,21 @@ def given_validation_set(estimator, given) -> ValidationSet:
     return ValidationSet(encoded, None, Y_val, weights)
 
 
-def validation_set(
-    estimator, X, Y, weights, val_rows, given, sample_weights
-) -> ValidationSet | None:
+def validation_set(estimator, X, Y, weights, val_rows, given) -> ValidationSet | None:
     """The validation set: the one given to fit (``given``, as
     :func:`validation_arguments` reads it), or the held-out rows
     ``val_rows``, read from X where they lie (gathered once when few); each
     weighted as the training loss is, so that both curves measure one
     objective, the one early stopping follows. ``weights``: the loss's
-    weights of the rows; ``sample_weights``: the ``sample_weight`` among
-    them, whose concentration on a few held-out rows is warned about.
+    weights of the rows (``sample_weight`` times the class weights), whose
+    concentration on a few held-out rows is warned about.
     """
     if given is not None:
         return given_validation_set(estimator, given)
     if val_rows is None:
         return None
     if estimator.early_stopping and estimator.monitor.startswith("val_"):
-        warn_if_concentrated(sample_weights[val_rows])
+        warn_if_concentrated(weights[val_rows])
     X_val, rows = X, val_rows
     if rows.shape[0] * X.shape[1] <= PREDICT_BLOCK_VALUES:
         # a small hold-out is read here once, not again every epoch
@@ -128,16 +126,18 @@ def validation_set(
 
 
 def warn_if_concentrated(weights: np.ndarray) -> None:
-    """Warn when the held-out rows' ``sample_weight`` rests on a few rows.
+    """Warn when the held-out rows' loss weights rest on a few rows.
 
     Their effective number (Kish's, ``sum(w) ** 2 / sum(w ** 2)``) is what
     the weighted validation loss averages over: a meta-estimator that
     re-weights rows (AdaBoost) can leave a handful of the hold-out's rows
     to decide early stopping, which then stops on noise. Warned below
     ``CONCENTRATED_HOLDOUT_ROWS`` and a quarter of the rows (ordinary
-    survey weights on a small hold-out stay above); class weights, which
-    the estimator sets itself, are not counted. Called only where early
-    stopping follows the hold-out.
+    survey weights on a small hold-out stay above). The weights are those
+    of the validation loss: ``sample_weight`` times the class weights, as
+    ``class_weight="balanced"`` and ``compute_sample_weight("balanced")``
+    weigh a lone minority row of a small hold-out alike. Called only where
+    early stopping follows the hold-out.
 
     Examples
     --------
@@ -156,12 +156,13 @@ def warn_if_concentrated(weights: np.ndarray) -> None:
     effective = float(np.sum(weights)) ** 2 / squares
     if effective < min(CONCENTRATED_HOLDOUT_ROWS, n_rows / 4):
         warnings.warn(
-            f"sample_weight rests on about {effective:.1f} of the {n_rows} "
-            "held-out rows (their effective number): early stopping follows "
-            "those few rows and stops on their noise (as inside AdaBoost, "
-            "whose re-weighting does this). Pass early_stopping=False, "
-            "validation_split=0 (no hold-out), or a validation set of your "
-            "own (X_val, y_val, sample_weight_val).",
+            "The validation loss's weights (sample_weight, class_weight) "
+            f"rest on about {effective:.1f} of the {n_rows} held-out rows "
+            "(their effective number): early stopping follows those few rows "
+            "and stops on their noise (as inside AdaBoost, or where a hold-out "
+            "holds one row of a weighted rare class). Pass a larger "
+            "validation_split, early_stopping=False, validation_split=0 (no "
+            "hold-out), or a validation set of your own (X_val, y_val).",
             UserWarning,
             stacklevel=user_stacklevel(),
         )

@@ -1780,17 +1780,27 @@ def test_a_hold_out_whose_weights_rest_on_a_few_rows_is_warned_about():
     assert "of the 40 held-out rows" in message
     effective = float(re.search(r"about ([\d.]+) of the", message).group(1))
     assert 1 <= effective < 3
-    assert "early_stopping=False" in message and "validation_split=0" in message
+    assert "early_stopping=False" in message and "larger validation_split" in message
     # early stopping that does not follow the hold-out: nothing to warn of
     for params in ({"early_stopping": False}, {"monitor": "loss"}):
         assert not _concentration_warnings(fit={"sample_weight": heavy}, **params)
-    # even weights, the estimator's own class weights, or none: no warning,
-    # also where the hold-out itself is a handful of rows
+    # even weights, or none: no warning, also where the hold-out itself is
+    # a handful of rows
     share = np.r_[np.ones(360), np.full(40, 9.0)]
     assert not _concentration_warnings(fit={"sample_weight": share})
-    assert not _concentration_warnings(weights=[0.98], class_weight="balanced")
     assert not _concentration_warnings(n=40)
     assert not _concentration_warnings()
+    # a lone row of a rare class weighted up: alike as class_weight and as
+    # sample_weight (one row carried 45 % of the validation loss)
+    _, y = make_classification(400, 6, weights=[0.98], random_state=0)
+    as_class = _concentration_warnings(weights=[0.98], class_weight="balanced")
+    balanced = compute_sample_weight("balanced", y)
+    as_sample = _concentration_warnings(
+        weights=[0.98], class_weight=None, fit={"sample_weight": balanced}
+    )
+    assert len(as_class) == len(as_sample) == 1
+    assert as_class == as_sample
+    assert not _concentration_warnings(weights=[0.5], class_weight="balanced")
 
 
 def test_a_fit_that_exploded_and_fell_back_warns_as_diagnose_reads_it():
