@@ -553,10 +553,10 @@ def warn_if_exploded(estimator) -> None:
     """ConvergenceWarning when the training loss of the epoch a fitted skdnn
     network kept stands above ``GUESS_RATIO`` times a constant guess's: a
     run that exploded without overflowing (its predictions are noise, and
-    only :func:`diagnose` said so); and when it exploded so at an epoch
-    and fell back, as :func:`diagnose` reads "diverged" (early stopping
-    then keeps an epoch of the wreck: a fold of a cross-validation scored
-    below the majority class, without a word)."""
+    only :func:`diagnose` said so); when it exploded so at an epoch and
+    fell back (early stopping then keeps an epoch of the wreck: a fold of
+    a cross-validation scored below the majority class, without a word);
+    and when :func:`diagnose` reads the curves as diverged otherwise."""
     guess = guess_loss(estimator)
     losses = estimator.history_["loss"]
     # an l2 penalty, which the loss includes, may stand that high itself
@@ -581,7 +581,16 @@ def warn_if_exploded(estimator) -> None:
             "network may have learnt little."
         )
     else:
-        return
+        # the other ways diagnose reads a run as diverged (a classifier's
+        # loss saturates near ten times the prior's, below that bar: at
+        # learning_rate 0.3 it scored the majority class, without a word)
+        from skdnn._history import diagnose
+
+        read = diagnose(estimator)
+        if "diverged" not in (read.verdict, read.curve_verdict):
+            return
+        reason = read.message.split("diverged: ", 1)[-1].split(";")[0]
+        what = f"The learning curves read as diverged: {reason}."
     from sklearn.exceptions import ConvergenceWarning
 
     from skdnn._epochs import divergence_advice

@@ -1820,3 +1820,18 @@ def test_a_fit_that_exploded_and_fell_back_warns_as_diagnose_reads_it():
     assert kept < 100 * 0.7  # the kept epoch alone reads no explosion
     assert "diagnose reads the run as diverged" in str(caught[0].message)
     assert skdnn.diagnose(clf).verdict == "diverged"
+
+
+def test_a_run_diagnose_reads_as_diverged_warns_at_fit():
+    # a classifier's loss saturates near ten times the prior's, below the
+    # explosion bar: at learning_rate 0.3 digits scored 0.10 (a guess), and
+    # only diagnose said "diverged"
+    from sklearn.datasets import load_digits
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = load_digits(return_X_y=True)
+    clf = TaperedMLPClassifier(learning_rate=0.3, epochs=40, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="read as diverged: the training"):
+        clf.fit(X[:1300], y[:1300])
+    assert skdnn.diagnose(clf).verdict == "diverged"
+    assert clf.score(X[1300:], y[1300:]) < 0.3
