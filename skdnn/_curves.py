@@ -472,7 +472,9 @@ class _Knobs:
                 learning_rate = float(rates.iloc[0])
         dropout = params.get("dropout")
         if dropout is not None and not isinstance(dropout, int | float):
-            dropout = max(dropout, default=None)  # one rate per layer
+            # one rate per layer (or a 0-d array, one rate)
+            rates = np.ravel(np.asarray(dropout, dtype=float))
+            dropout = float(rates.max()) if rates.size else None
         sizes = getattr(estimator, "hidden_layer_sizes_", None)
         explicit = params.get("hidden_layer_sizes")
         return cls(
@@ -586,7 +588,10 @@ def warn_if_exploded(estimator) -> None:
         # learning_rate 0.3 it scored the majority class, without a word)
         from skdnn._history import diagnose
 
-        read = diagnose(estimator)
+        try:
+            read = diagnose(estimator)
+        except Exception:  # a reading it cannot give fails no fit that trained
+            return
         if "diverged" not in (read.verdict, read.curve_verdict):
             return
         reason = read.message.split("diverged: ", 1)[-1].split(";")[0]
