@@ -78,6 +78,12 @@ def read_csv(path):
     return _blank_cells(frame, path)
 
 
+def _is_text(column) -> bool:
+    """Whether a column read from the file holds text (numpy's object or
+    string kinds, or pandas's ``str``)."""
+    return column.dtype.kind in "OSUT" or str(column.dtype) == "str"
+
+
 def _blank_cells(frame, path):
     """``frame`` with the text cells that hold only spaces read as missing,
     as pandas reads an empty cell, and a column of numbers so freed read as
@@ -90,7 +96,7 @@ def _blank_cells(frame, path):
     original = frame
     for name in frame.columns:
         column = frame[name]
-        if column.dtype.kind not in "OSUT" and str(column.dtype) != "str":
+        if not _is_text(column):
             continue
         try:  # (vectorised: a map over 200k rows took a second a column)
             spaces = column.str.strip().eq("") & column.notna()
@@ -424,7 +430,7 @@ def note_numbers_read_as_text(X, path, *, row_names: bool = True) -> None:
     for name in X.columns:
         if row_names:
             _note_row_names(X[name], name, path)
-        if X[name].dtype.kind not in "OSUT" and str(X[name].dtype) != "str":
+        if not _is_text(X[name]):
             continue
         found = _numbers_read_as_text(X[name])
         # (codes such as "1A", "2B" read as numbers with a unit: no note)

@@ -119,6 +119,18 @@ def _fit_of(obj) -> tuple[pd.DataFrame, object]:
     return history, None if isinstance(obj, pd.DataFrame) else _final_step(obj)
 
 
+def majority_of(n_folds: int) -> int:
+    """The fewest folds that are more than half of ``n_folds``: an epoch
+    that many folds reached (or scored) has a mean of the folds.
+
+    Examples
+    --------
+    >>> majority_of(5), majority_of(4)
+    (3, 3)
+    """
+    return n_folds // 2 + 1
+
+
 def fold_curves(curves: list[pd.Series]) -> pd.DataFrame:
     """Several folds' curves side by side, aligned by epoch, up to the last
     epoch a majority of them reached, a stopped fold held at its last value.
@@ -155,8 +167,7 @@ def fold_curves(curves: list[pd.Series]) -> pd.DataFrame:
     """
     frame = pd.concat(curves, axis=1, ignore_index=True).sort_index()
     reached = frame.notna().sum(axis=1)
-    majority = len(curves) // 2 + 1
-    last = reached[reached >= majority].index.max()
+    last = reached[reached >= majority_of(len(curves))].index.max()
     frame = frame if pd.isna(last) else frame.loc[:last].copy()
     # held after it stopped, not across a gap within its run (held there,
     # the gap read as the value before it)

@@ -14,6 +14,7 @@ from skdnn._curves import (
     _history_of,
     _series,
     fold_curves,
+    majority_of,
 )
 
 __all__ = ["HistoryDisplay"]
@@ -578,8 +579,8 @@ def _fold_mean(folds: pd.DataFrame) -> pd.Series:
     """The mean of :func:`~skdnn._curves.fold_curves`'s folds at each epoch
     a majority of them scored (NaN at the others: a "mean" of the one fold
     that scored an epoch spiked the line and drew the best-epoch mark)."""
-    majority = folds.shape[1] // 2 + 1
-    return folds.mean(axis=1).where(folds.notna().sum(axis=1) >= majority)
+    scored = folds.notna().sum(axis=1)
+    return folds.mean(axis=1).where(scored >= majority_of(folds.shape[1]))
 
 
 def _monitored_epoch(estimators) -> int | None:

@@ -59,14 +59,14 @@ def _is_text_column(X, j) -> bool:
     return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)
 
 
-#: A number written with thousands separators (commas; spaces, no-break
-#: ones too, or apostrophes, as French and Swiss exports write them), a
-#: currency or a percent sign (1,234.5; 1 250; $1,200; 12%), or as an
-#: accounting negative ((1,250)), which pandas.to_numeric does not read.
 #: The characters that group a number's thousands besides the comma: a
 #: space, a no-break or narrow no-break space, an apostrophe (straight or
 #: typographic); the command line reads them so too.
 THOUSANDS_SPACES = " \u00a0\u202f'\u2019"
+#: A number written with thousands separators (commas; spaces, no-break
+#: ones too, or apostrophes, as French and Swiss exports write them), a
+#: currency or a percent sign (1,234.5; 1 250; $1,200; 12%), or as an
+#: accounting negative ((1,250)), which pandas.to_numeric does not read.
 _FORMATTED_NUMBER = re.compile(
     r"\(?[-+]?[$\u20ac\u00a3\u00a5]?\s?[-+]?"
     rf"(?:\d{{1,3}}(?:[,{THOUSANDS_SPACES}]\d{{3}})+|\d+)(?:\.\d+)?\s?%?\)?",

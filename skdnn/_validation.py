@@ -20,8 +20,8 @@ from skdnn._training import ValidationSet
 from skdnn._user_warnings import user_stacklevel
 
 #: Fewer effective held-out rows than this (and under a quarter of the
-#: rows), as the sample weights count them, is warned about when early
-#: stopping follows them: see :func:`warn_if_concentrated`.
+#: rows), as the validation loss's weights count them, is warned about when
+#: early stopping follows them: see :func:`warn_if_concentrated`.
 CONCENTRATED_HOLDOUT_ROWS = 5
 
 
