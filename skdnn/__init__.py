@@ -15,7 +15,7 @@ _PUBLIC = {
     "TaperedMLPRegressor": "skdnn._regressor",
     "TabularPreprocessor": "skdnn._preprocessing",
     "tapered_widths": "skdnn._architecture",
-    "Diagnosis": "skdnn._history",
+    "Diagnosis": "skdnn._diagnosis",
     "diagnose": "skdnn._history",
     "HistoryDisplay": "skdnn._plot",
     "DesignSearchDisplay": "skdnn._search_plot",

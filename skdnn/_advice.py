@@ -6,7 +6,7 @@ into one line of advice; :func:`~skdnn.diagnose`'s rules pick them.
 
 from __future__ import annotations
 
-from skdnn._curves import _Curves, _Knobs
+from skdnn._curves import _Curves, _Knobs, high_rate
 
 
 def _overfit_advice(knobs: _Knobs, best_epoch: int) -> list[str]:
@@ -44,7 +44,23 @@ def _lower_the_rate(knobs: _Knobs) -> str:
 
 
 def _raise_the_rate(knobs: _Knobs) -> str:
+    """Ten times the rate, up to ``HIGH_RATE_FACTOR / 3`` times its
+    optimizer's usual one; from there on, a lower rate: a network at a rate
+    that high may stall at a constant guess, and learning_rate=1 for Adam
+    is no advice."""
     rate = knobs.learning_rate
+    bounds = high_rate(knobs.optimizer, rate)
+    if bounds:
+        usual, high = bounds
+        top = float(f"{high / 3:.3g}")
+        if rate >= top * (1 - 1e-9):
+            return (
+                f"lower the learning rate rather than raise it: "
+                f"learning_rate={rate / 10:g} ({rate:g} is {rate / usual:.3g} "
+                f"times {knobs.optimizer}'s usual {usual:g}; a network at such "
+                "a rate can stall at a constant guess)"
+            )
+        return f"raise the learning rate: learning_rate={min(rate * 10, top):g}"
     if rate:
         return f"raise the learning rate: learning_rate={rate * 10:g}"
     return "raise the learning rate, e.g. learning_rate=1e-2"

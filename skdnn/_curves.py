@@ -291,6 +291,35 @@ def guess_loss(estimator) -> float | None:
     return math.log(max(len(classes), 2))
 
 
+#: Keras's default learning rate of each optimizer skdnn offers: the scale a
+#: rate is read against (SGD's is ten times the adaptive optimizers').
+USUAL_RATES = {
+    "adam": 1e-3,
+    "adamw": 1e-3,
+    "nadam": 1e-3,
+    "adamax": 1e-3,
+    "rmsprop": 1e-3,
+    "sgd": 1e-2,
+    "adagrad": 1e-3,
+    "lion": 1e-3,
+}
+#: A rate this many times its optimizer's usual one is high: at 100 times
+#: Adam's, most of the benchmark's real tables' networks settled at the class
+#: frequencies; at 10 times, none did. The advice never raises a rate past
+#: ``HIGH_RATE_FACTOR / 3`` times the usual one (see ``high_rate``).
+HIGH_RATE_FACTOR = 30.0
+
+
+def high_rate(optimizer, learning_rate) -> tuple[float, float] | None:
+    """``(usual, high)``: ``optimizer``'s usual learning rate and the rate
+    from which ``learning_rate`` reads as high (``HIGH_RATE_FACTOR`` times
+    the usual); None for an optimizer or rate not known."""
+    usual = USUAL_RATES.get(optimizer) if isinstance(optimizer, str) else None
+    if usual is None or not learning_rate:
+        return None
+    return usual, HIGH_RATE_FACTOR * usual
+
+
 #: ... or when the training loss never came below this many times the loss
 #: of a constant guess (an explosion in the first epoch, which the ratios to
 #: the curve's own first value and minimum cannot see).
@@ -463,6 +492,15 @@ class _Knobs:
     majority: tuple | None = None
     # the column early stopping watched (the estimator's ``monitor``)
     monitor: str | None = None
+    # the estimator's optimizer, by its name (see USUAL_RATES)
+    optimizer: str | None = None
+
+    @property
+    def rate_is_high(self) -> bool:
+        """The learning rate is ``HIGH_RATE_FACTOR`` times its optimizer's
+        usual one or more."""
+        bounds = high_rate(self.optimizer, self.learning_rate)
+        return bounds is not None and self.learning_rate >= bounds[1] * (1 - 1e-9)
 
     @classmethod
     def read(
@@ -526,6 +564,7 @@ class _Knobs:
             ),
             majority=None if pooled else _majority_decisions(estimator, history),
             monitor=params.get("monitor"),
+            optimizer=params.get("optimizer"),
         )
 
 

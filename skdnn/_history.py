@@ -1,4 +1,4 @@
-"""Reading a verdict from learning curves: :func:`diagnose` and :class:`Diagnosis`.
+"""Reading a verdict from learning curves: :func:`diagnose` and its rules.
 
 Everything here works on the plain ``history_`` DataFrame (one row per
 epoch, index ``epoch`` from 1, columns ``loss`` and, with a validation
@@ -20,8 +20,9 @@ from skdnn._advice import (
     _train_longer,
     _widen_first_layer,
 )
-from skdnn._curves import (  # GUESS_RATIO: a rule's, kept beside the guess
+from skdnn._curves import (  # GUESS_RATIO, USUAL_RATES: rules', kept by the knobs
     GUESS_RATIO,
+    USUAL_RATES,
     _Curves,
     _exploded,
     _fits_of,
@@ -31,6 +32,7 @@ from skdnn._curves import (  # GUESS_RATIO: a rule's, kept beside the guess
     _percent,
     _pooled_history,
 )
+from skdnn._diagnosis import Diagnosis
 
 __all__ = ["Diagnosis", "diagnose"]
 
@@ -126,94 +128,6 @@ MAX_ADVISED_FOLDS = 10
 #: 0.05 at 34 rows, 0.03 at 100, the size of the differences between designs
 #: worth telling apart. Below 100 rows, a falling or flat curve says little.
 MIN_VALIDATION_ROWS = 100
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """Verdict on a pair of learning curves, returned by :func:`diagnose`.
-
-    Attributes
-    ----------
-    verdict : str
-        One of ``"good_fit"``, ``"overfitting"``, ``"still_improving"``,
-        ``"underfitting"``, ``"diverged"``, ``"no_validation"`` and
-        ``"insufficient_evidence"`` (the curves rest on fewer than
-        ``MIN_VALIDATION_ROWS`` validation rows; ``curve_verdict`` says what
-        their shape alone reads).
-    message : str
-        One sentence explaining the verdict with the numbers behind it,
-        ending with the evidence (validation rows, folds) when known.
-    advice : tuple of str
-        Concrete next steps, in terms of the estimator's parameters.
-    n_epochs : int
-        Number of epochs in the history.
-    best_epoch : int or None
-        Epoch with the lowest validation loss; None without one.
-    overfit_epoch : int or None
-        Epoch from which the (smoothed) validation loss rises for good: after
-        it, it stays more than ``OVERFIT_TOLERANCE`` above its minimum. Set
-        only when the verdict is ``"overfitting"``.
-    gap_at_best : float or None
-        Validation minus training loss at ``best_epoch``.
-    gap_at_last : float or None
-        Validation minus training loss at the last epoch with a validation
-        loss.
-    val_rise : float or None
-        How far the smoothed validation loss ends above its minimum, relative
-        to that minimum (0.31 means 31 % above).
-    n_validation : int or None
-        Rows behind the validation curve, summed over the folds of a pooled
-        diagnosis; None when unknown (a bare history DataFrame).
-    curve_verdict : str or None
-        The verdict read from the shape of the curves alone. It equals
-        ``verdict`` except for ``"insufficient_evidence"``, where it keeps
-        the reading the evidence is too thin to support.
-    n_folds : int or None
-        Number of fits pooled into one mean curve; None for a single fit.
-    fold_spread : float or None
-        Standard deviation across the pooled folds of the validation loss at
-        ``best_epoch``, a fold that stopped before it held at its last value
-        (the width of the band ``HistoryDisplay`` draws there); None for a
-        single fit.
-
-    See Also
-    --------
-    diagnose : Build a diagnosis from a fitted estimator or its history.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from skdnn._history import diagnose
-    >>> history = pd.DataFrame(
-    ...     {"loss": [0.7, 0.5, 0.4, 0.35], "val_loss": [0.72, 0.6, 0.52, 0.47]}
-    ... )
-    >>> diagnosis = diagnose(history)
-    >>> diagnosis.verdict, diagnosis.best_epoch
-    ('still_improving', 4)
-    """
-
-    verdict: str
-    message: str
-    advice: tuple[str, ...]
-    n_epochs: int
-    best_epoch: int | None = None
-    overfit_epoch: int | None = None
-    gap_at_best: float | None = None
-    gap_at_last: float | None = None
-    val_rise: float | None = None
-    n_validation: int | None = None
-    curve_verdict: str | None = None
-    n_folds: int | None = None
-    fold_spread: float | None = None
-
-    def __str__(self) -> str:
-        lines = [self.message, *(f"- {step}" for step in self.advice)]
-        return "\n".join(lines)
-
-    def _repr_pretty_(self, printer, cycle: bool) -> None:
-        # a notebook shows the verdict and advice as print does, not the
-        # one-line dataclass repr of every field
-        printer.text(str(self))
 
 
 def diagnose(estimator_or_history) -> Diagnosis:
@@ -314,7 +228,15 @@ def diagnose(estimator_or_history) -> Diagnosis:
        standardised targets), or exceeded it and then fell a hundredfold: a
        run that exploded, often in its first epoch, whether it stayed there
        or fell back to a constant guess (a heavy ``l2`` penalty, which the
-       loss includes, falls steadily instead).
+       loss includes, falls steadily instead); or, for a fitted skdnn
+       classifier of one label per row or regressor without ``l2``, the
+       smoothed training loss never came ``OVERFIT_RISE`` (10 %) below the
+       loss of a guess that ignores the features (rule 5's), where the
+       training loss jumped above ``PRIOR_JUMP`` (2) times that loss and
+       the constant guess's, or the learning rate is ``HIGH_RATE_FACTOR``
+       (30) times its optimizer's usual one or more (Keras's default: 1e-3,
+       1e-2 for SGD): the network learnt little of its training rows,
+       whatever its validation loss did.
     2. ``"no_validation"``: there is no ``val_loss`` column, or it holds no
        finite value.
     3. ``"still_improving"`` when ``n < MIN_EPOCHS`` (3): too few epochs to
@@ -501,6 +423,8 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
                     f"at epoch {epochs[i]}, {train[i] / guess:.3g} times the loss "
                     f"of a constant guess ({_num(guess)})"
                 )
+        elif (base := _featureless_loss(knobs)) and _never_learnt(train, base, knobs):
+            message = _never_learnt_message(train, epochs, base, knobs)
     if message is None:
         return None
     advice = [_lower_the_rate(knobs)]
@@ -509,6 +433,60 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     if not knobs.batch_norm:
         advice.append("add batch_norm=True to keep activations in a trainable range")
     return _with_gaps(curves, "diverged", message, advice)
+
+
+def _featureless_loss(knobs: _Knobs) -> float | None:
+    """The training loss of a guess that ignores the features: a
+    classifier's of the class frequencies (one label per row), a
+    regressor's of a constant in its standardised targets; None where not
+    known, or where an ``l2`` penalty, which the loss includes, stands above
+    it."""
+    if knobs.l2:
+        return None
+    return knobs.guess_loss if knobs.regression else knobs.prior_loss
+
+
+def _never_learnt(train: np.ndarray, base: float, knobs: _Knobs) -> bool:
+    """A training loss that, smoothed, never came ``OVERFIT_RISE`` below a
+    featureless guess's, where it jumped (see _jumped) or the learning rate
+    is high for its optimizer: a rate so high
+    that the network never learnt its training rows, whatever its
+    validation loss did (which, at an epoch before the network settled or
+    by chance, may sit below the guess's and read as a fall and a rise)."""
+    return bool(
+        (_jumped(train, base, knobs) or knobs.rate_is_high)
+        and _smooth(train).min() >= (1 - OVERFIT_RISE) * base
+    )
+
+
+def _jumped(train: np.ndarray, base: float, knobs: _Knobs) -> bool:
+    """A training loss above ``PRIOR_JUMP`` times the featureless guess's and
+    a constant guess's (see guess_loss): a frequencies' loss near 0, of
+    heavily weighted classes, is a bar an untrained network stands above."""
+    return bool(train.max() > PRIOR_JUMP * max(base, knobs.guess_loss or 0.0))
+
+
+def _never_learnt_message(train, epochs, base: float, knobs: _Knobs) -> str:
+    what = "a constant" if knobs.regression else "the class frequencies"
+    guess = f"the loss of predicting {what} ({_num(base)})"
+    i = int(np.argmax(train))
+    if _jumped(train, base, knobs):
+        cause = (
+            f"the training loss jumped to {_num(train[i])} at epoch {epochs[i]}, "
+            f"{train[i] / base:.3g} times {guess}, and never came "
+            f"{_percent(OVERFIT_RISE)} below that loss"
+        )
+    else:
+        rate, optimizer = knobs.learning_rate, knobs.optimizer
+        cause = (
+            f"at learning_rate={rate:g}, {rate / USUAL_RATES[optimizer]:.3g} "
+            f"times {optimizer}'s usual rate, the training loss never came "
+            f"{_percent(OVERFIT_RISE)} below {guess}"
+        )
+    return (
+        f"diverged: {cause} (its lowest, smoothed, {_num(_smooth(train).min())}): "
+        "the network learnt little of its training rows"
+    )
 
 
 def _no_validation(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from skdnn._curves import high_rate
 from skdnn._history import NOTHING_LEARNT, Diagnosis
 
 #: The design parameters the moves change, shared by every skdnn network.
@@ -68,6 +69,7 @@ class _State:
     widths: tuple | None  # hidden_layer_sizes_ of the first fold
     diagnosis: Diagnosis
     last_move: str | None  # the move accepted last, None at the start
+    optimizer: str | None = None  # the final step's, by its name
 
 
 def _step(ladder, value, up: bool):
@@ -192,6 +194,16 @@ def _scaled_learning_rate(factor):
     return move
 
 
+def _raise_learning_rate(s: _State):
+    """Three times the rate, up to the top the advice raises a rate to
+    (a third of ``high_rate``'s: ten times the optimizer's usual rate)."""
+    changes = _scaled_learning_rate(3.0)(s)
+    bounds = changes and high_rate(s.optimizer, changes["learning_rate"])
+    if bounds and changes["learning_rate"] > bounds[1] / 3 * (1 + 1e-9):
+        return None
+    return changes
+
+
 def _slow_down(s: _State):
     """A third of the step, twice the epochs and (with early stopping) patience.
 
@@ -248,7 +260,7 @@ _MOVE_FUNCTIONS: dict[str, Callable[[_State], dict | None]] = {
     "widen": _widen,
     "add_layer": _add_layer,
     "lower_dropout": _lower_dropout,
-    "raise_learning_rate": _scaled_learning_rate(3.0),
+    "raise_learning_rate": _raise_learning_rate,
     "more_epochs": _more_epochs,
     "raise_patience": _raise_patience,
     "cut_learning_rate": _scaled_learning_rate(0.1),

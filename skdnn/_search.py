@@ -417,6 +417,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             for key, value in base_final.get_params(deep=False).items()
             if key in DESIGN_PARAMS
         }
+        optimizer = base_final.get_params(deep=False).get("optimizer")
 
         self.n_fits_ = 0
         tried: list[_Candidate] = []
@@ -450,7 +451,9 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         # the moves rejected from the current design that still gained
         promising: list[_Candidate] = []
         for round_ in range(1, self.max_rounds + 1):
-            state = _State(current.design, current.widths, current.diagnosis, last_move)
+            state = _State(
+                current.design, current.widths, current.diagnosis, last_move, optimizer
+            )
             candidates = []
             combined = _combination(promising, current.design)
             if combined is not None and _design_key(combined[0]) not in seen:

@@ -1,20 +1,21 @@
 """Tests of diagnose(): every verdict on constructed curves, edge cases, real fits."""
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdnn import TaperedMLPClassifier, TaperedMLPRegressor
-from skdnn._curves import _history_of
+from skdnn._curves import _history_of, prior_loss
 from skdnn._history import (
     MIN_VALIDATION_ROWS,
     OVERFIT_RISE,
@@ -1253,7 +1254,6 @@ def test_the_frequencies_loss_is_read_on_the_validation_rows_mix():
     # validation_data of balanced classes beside training rows of 90/10: the
     # training frequencies' entropy (0.46) is no loss of this validation set
     # (0.97), and a network that learnt well read "learnt nothing"
-    from skdnn._curves import prior_loss
 
     rng = np.random.default_rng(1)
     X = rng.normal(size=(900, 5))
@@ -1341,3 +1341,122 @@ def test_a_network_that_memorised_its_rows_reads_overfitting_not_underfitting():
             "stop at epoch" if verdict == "overfitting" else "raise the learning rate"
         )
         assert diagnosis.advice[-1].startswith("check that the features tell")
+
+
+def test_a_rate_too_high_to_learn_the_training_rows_reads_diverged():
+    # breast cancer at learning_rate=0.3: the first epoch's loss stood at
+    # 74 times the class frequencies', the training loss never came below
+    # 0.99 times theirs (smoothed), and the validation loss, 0.135 at its
+    # best, rose after it: read "overfitting from epoch 1 ... while
+    # training loss kept falling", advice to regularise. The curves, in a
+    # fitted classifier (its prior loss, about log 2, 110 validation rows)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(1100, 6)), rng.integers(0, 2, 1100)
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), early_stopping=False, epochs=2, random_state=0
+    ).fit(X, y)
+    epochs = pd.RangeIndex(1, 13, name="epoch")
+    val = [0.9, 0.14, 0.2, 0.3, 0.45, 0.5, 0.58, 0.6, 0.62, 0.64, 0.65, 0.66]
+    jumped = [24.8, 0.9, 0.8, 0.74, 0.72, 0.7, 0.71, 0.69, 0.7, 0.7, 0.69, 0.7]
+    learnt = [24.8, 0.6, 0.4, 0.3, 0.25, 0.2, 0.17, 0.15, 0.12, 0.1, 0.09, 0.08]
+    for train, verdict in ((jumped, "diverged"), (learnt, "overfitting")):
+        clf.history_ = pd.DataFrame({"loss": train, "val_loss": val}, index=epochs)
+        diagnosis = diagnose(clf)
+        assert diagnosis.verdict == verdict
+        assert ("learnt little of its training rows" in diagnosis.message) == (
+            verdict == "diverged"
+        )
+    clf.history_ = pd.DataFrame({"loss": jumped, "val_loss": val}, index=epochs)
+    diagnosis = diagnose(clf)
+    assert "jumped to 24.8 at epoch 1" in diagnosis.message
+    assert diagnosis.advice[0].startswith("lower the learning rate")
+    # no jump: a loss held near the frequencies' by dropout on a weak table
+    steady = [0.71, 0.7, 0.7, 0.69, 0.69, 0.69, 0.68, 0.68, 0.68, 0.68, 0.68, 0.68]
+    clf.history_ = pd.DataFrame({"loss": steady, "val_loss": val}, index=epochs)
+    assert "learnt little" not in diagnose(clf).message
+    # an l2 penalty, which the loss includes, stands above the guess's
+    clf.history_ = pd.DataFrame({"loss": jumped, "val_loss": val}, index=epochs)
+    clf.set_params(l2=0.1)
+    assert "learnt little" not in diagnose(clf).message
+
+
+def test_a_fit_at_a_rate_too_high_to_learn_warns_and_reads_diverged():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    clf = TaperedMLPClassifier(learning_rate=0.3, epochs=30, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="learnt little of its training"):
+        clf.fit(X, y)
+    diagnosis = diagnose(clf)
+    assert diagnosis.verdict == "diverged"
+    assert diagnosis.advice[0].startswith("lower the learning rate")
+
+
+def test_at_a_rate_high_for_its_optimizer_a_network_at_the_guess_diverged():
+    # learning_rate=0.1 with Adam (100 times its usual rate): on OJ the
+    # training loss sat at the class frequencies' from epoch 2 on (no jump),
+    # the validation loss had dipped at epoch 1 and rose back to theirs,
+    # and the curves read "overfitting from epoch 1" with advice to
+    # regularise; hmda's read "underfitting ... raise the learning rate:
+    # learning_rate=1". The same curves at the usual rate are no divergence
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(1100, 6)), rng.integers(0, 2, 1100)
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), early_stopping=False, epochs=2, random_state=0
+    ).fit(X, y)
+    epochs = pd.RangeIndex(1, 12, name="epoch")
+    train = [0.79, 0.64, 0.70, 0.68, 0.67, 0.67, 0.67, 0.67, 0.67, 0.67, 0.68]
+    val = [0.50, 0.52, 0.66, 0.67, 0.67, 0.67, 0.67, 0.67, 0.67, 0.67, 0.67]
+    clf.history_ = pd.DataFrame({"loss": train, "val_loss": val}, index=epochs)
+    clf.set_params(learning_rate=0.1)
+    diagnosis = diagnose(clf)
+    assert diagnosis.verdict == "diverged"
+    assert "at learning_rate=0.1, 100 times adam's usual rate" in diagnosis.message
+    assert "learnt little of its training rows" in diagnosis.message
+    assert diagnosis.advice[0] == "lower the learning rate: learning_rate=0.01"
+    for rate in (1e-3, 0.01):  # the usual rate, and ten times it
+        clf.set_params(learning_rate=rate)
+        assert diagnose(clf).verdict != "diverged"
+    clf.set_params(learning_rate=0.1, optimizer="sgd")  # ten times SGD's
+    assert diagnose(clf).verdict != "diverged"
+
+
+def test_a_network_short_of_a_heavily_weighted_prior_did_not_jump():
+    # classes weighted 400 to 1 put the frequencies' loss at 0.0175; two
+    # epochs left the training loss at 0.045, 2.6 times it, and the fit was
+    # read (and warned) as a jump that never learnt: a network that had not
+    # yet reached the prior, below any explosion
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] > 0).astype(int)
+    weights = np.where(y == 1, 20.0, 0.05)
+    clf = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(X, y, sample_weight=weights)
+    base = prior_loss(clf)
+    assert base < 0.05
+    epochs = pd.RangeIndex(1, 6, name="epoch")
+    train = [2.6 * base, 2.55 * base, 2.5 * base, 2.5 * base, 2.5 * base]
+    clf.history_ = pd.DataFrame({"loss": train, "val_loss": [base] * 5}, index=epochs)
+    assert "learnt little" not in diagnose(clf).message
+    clf.history_ = clf.history_.assign(loss=[1.5, 0.9, 0.9, 0.9, 0.9])  # above log 2
+    assert diagnose(clf).verdict == "diverged"
+
+
+def test_the_rate_advice_stops_at_ten_times_the_optimizers_usual_rate():
+    from skdnn._advice import _raise_the_rate
+    from skdnn._curves import _Knobs
+
+    def advice(rate, optimizer="adam"):
+        knobs = _Knobs(rate, None, None, None, None, None, None, optimizer=optimizer)
+        return _raise_the_rate(knobs)
+
+    assert advice(1e-3) == "raise the learning rate: learning_rate=0.01"
+    assert advice(3e-3) == "raise the learning rate: learning_rate=0.01"
+    assert advice(0.01).startswith(
+        "lower the learning rate rather than raise it: learning_rate=0.001 "
+        "(0.01 is 10 times adam's usual 0.001"
+    )
+    assert advice(0.01, "sgd") == "raise the learning rate: learning_rate=0.1"
+    assert advice(0.1, None) == "raise the learning rate: learning_rate=1"

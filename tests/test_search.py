@@ -165,12 +165,42 @@ DESIGN = {
 }
 
 
-def moves(verdict, *, design=None, n_epochs=50, last_move=None, curve=None, message=""):
+def moves(
+    verdict,
+    *,
+    design=None,
+    n_epochs=50,
+    last_move=None,
+    curve=None,
+    message="",
+    optimizer=None,
+):
     diagnosis = Diagnosis(
         verdict, message, (), n_epochs=n_epochs, curve_verdict=curve or verdict
     )
-    state = _State({**DESIGN, **(design or {})}, (64, 32), diagnosis, last_move)
+    design = {**DESIGN, **(design or {})}
+    state = _State(design, (64, 32), diagnosis, last_move, optimizer)
     return dict(_moves_for(state))
+
+
+def test_the_rate_is_raised_no_higher_than_ten_times_the_optimizers_usual():
+    # from learning_rate=0.1 (100 times Adam's usual 1e-3), a network that
+    # learnt nothing was moved to 0.3, and the advice read learning_rate=1
+    nothing = "underfitting: ...: the network learnt nothing from the features"
+
+    def rate_move(rate, optimizer):
+        design = {"learning_rate": rate}
+        found = moves(
+            "underfitting", design=design, message=nothing, optimizer=optimizer
+        )
+        return found.get("raise_learning_rate")
+
+    assert rate_move(3e-3, "adam") == {"learning_rate": 0.009}
+    assert rate_move(9e-3, "adam") is None  # 0.027: above 1e-2
+    assert rate_move(0.1, "adam") is None
+    assert rate_move(9e-3, "sgd") == {"learning_rate": 0.027}  # SGD's usual: 1e-2
+    assert rate_move(0.1, "sgd") is None
+    assert rate_move(0.1, None) == {"learning_rate": 0.3}  # an optimizer not known
 
 
 def test_every_verdict_has_moves():
