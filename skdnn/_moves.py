@@ -245,8 +245,15 @@ def _raise_validation_split(s: _State):
 
 
 def _repeat_last(s: _State):
-    # a combination of moves (see DesignSearchCV) is not a move to repeat
-    if s.last_move not in _MOVE_FUNCTIONS or s.last_move == "repeat_last":
+    # a combination of moves (see DesignSearchCV) is not a move to repeat;
+    # nor a cure for divergence, a direction only while the run diverges
+    # (whose own row cuts the rate again): a good fit at a hundredth of a
+    # diverging rate was cut to a hundredth once more
+    if (
+        s.last_move not in _MOVE_FUNCTIONS
+        or s.last_move == "repeat_last"
+        or s.last_move in MOVES["diverged"]
+    ):
         return None
     return _MOVE_FUNCTIONS[s.last_move](s)
 

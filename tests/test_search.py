@@ -298,6 +298,11 @@ def test_good_fit_moves_are_finer():
         last_move="raise_dropout",
     )
     assert next(iter(again.items())) == ("repeat_last", {"dropout": 0.5})
+    # but not a cure for divergence once it no longer diverges: from
+    # learning_rate=0.1, a good fit at 1e-3 (a hundredth) was cut to 1e-5
+    for cure in MOVES["diverged"]:
+        cured = moves("good_fit", design={"early_stopping": True}, last_move=cure)
+        assert "repeat_last" not in cured
 
 
 def test_no_validation_moves_add_a_hold_out():
