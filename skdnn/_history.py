@@ -449,10 +449,10 @@ def _featureless_loss(knobs: _Knobs) -> float | None:
 def _never_learnt(train: np.ndarray, base: float, knobs: _Knobs) -> bool:
     """A training loss that, smoothed, never came ``OVERFIT_RISE`` below a
     featureless guess's, where it jumped (see _jumped) or the learning rate
-    is high for its optimizer: a rate so high
-    that the network never learnt its training rows, whatever its
-    validation loss did (which, at an epoch before the network settled or
-    by chance, may sit below the guess's and read as a fall and a rise)."""
+    is high for its optimizer: a rate so high that the network never learnt
+    its training rows, whatever its validation loss did (which, at an epoch
+    before the network settled or by chance, may sit below the guess's and
+    read as a fall and a rise)."""
     return bool(
         (_jumped(train, base, knobs) or knobs.rate_is_high)
         and _smooth(train).min() >= (1 - OVERFIT_RISE) * base
