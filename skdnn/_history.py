@@ -198,7 +198,10 @@ def diagnose(estimator_or_history) -> Diagnosis:
     mean; the rules below read that mean curve. ``n_validation`` is the sum
     of the folds' rows (None if any fold does not record them) and
     ``fold_spread`` the standard deviation of the folds' validation losses at
-    the best epoch.
+    the best epoch. Where more than half of the folds each read
+    ``"diverged"`` (rule 1, or rule 5's divergence), so does the pool,
+    whatever the mean curve reads: a fold that trained dominates the mean
+    of folds that predict noise.
 
     Smoothing. A curve of ``m`` epochs is smoothed by a centred running
     median over ``w = min(MAX_SMOOTHING_WINDOW, 2 * (m // 10) + 1)`` epochs
@@ -341,6 +344,8 @@ def diagnose(estimator_or_history) -> Diagnosis:
     )
     if diagnosis is None:
         diagnosis = _good_fit(curves, knobs)
+    if len(fits) > 1 and diagnosis.verdict != "diverged":
+        diagnosis = _folds_diverged(fits, curves, knobs) or diagnosis
     from skdnn._evidence import weigh_evidence
 
     return weigh_evidence(
@@ -423,7 +428,7 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
                     f"at epoch {epochs[i]}, {train[i] / guess:.3g} times the loss "
                     f"of a constant guess ({_num(guess)})"
                 )
-        elif (base := _featureless_loss(knobs)) and _never_learnt(train, base, knobs):
+        elif (base := _featureless_loss(knobs)) and _never_learnt(curves, base, knobs):
             message = _never_learnt_message(train, epochs, base, knobs)
     if message is None:
         return None
@@ -433,6 +438,35 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     if not knobs.batch_norm:
         advice.append("add batch_norm=True to keep activations in a trainable range")
     return _with_gaps(curves, "diverged", message, advice)
+
+
+def _folds_diverged(fits, curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
+    """A "diverged" verdict when most of the pooled folds diverged each.
+
+    The mean curve of folds that diverged beside one that trained reads the
+    trained fold's fall (a "good fit", "still improving"), while the
+    diverged folds predict noise: a majority of them is the verdict.
+    """
+    reads = []
+    for history, estimator in fits:
+        fold_curves = _Curves.from_history(history)
+        fold_knobs = _Knobs.read(
+            estimator, history, pooled=False, folds=[estimator], runs=[len(history)]
+        )
+        reads.append(
+            _diverged(fold_curves, fold_knobs)
+            or _no_better_than_the_prior(fold_curves, fold_knobs)
+        )
+    diverged = [d for d in reads if d is not None and d.verdict == "diverged"]
+    if 2 * len(diverged) <= len(fits):
+        return None
+    first = diverged[0].message.split("diverged: ", 1)[-1].split(";")[0]
+    message = (
+        f"diverged: {len(diverged)} of the {len(fits)} folds diverged each "
+        f"(the first: {first}); their mean curve, which the others' fall "
+        "dominates, reads otherwise"
+    )
+    return _with_gaps(curves, "diverged", message, diverged[0].advice)
 
 
 def _featureless_loss(knobs: _Knobs) -> float | None:
@@ -446,16 +480,25 @@ def _featureless_loss(knobs: _Knobs) -> float | None:
     return knobs.guess_loss if knobs.regression else knobs.prior_loss
 
 
-def _never_learnt(train: np.ndarray, base: float, knobs: _Knobs) -> bool:
+def _never_learnt(curves: _Curves, base: float, knobs: _Knobs) -> bool:
     """A training loss that, smoothed, never came ``OVERFIT_RISE`` below a
     featureless guess's, where it jumped (see _jumped) or the learning rate
-    is high for its optimizer: a rate so high that the network never learnt
-    its training rows, whatever its validation loss did (which, at an epoch
-    before the network settled or by chance, may sit below the guess's and
-    read as a fall and a rise)."""
+    is high for its optimizer, and a validation loss that ends (smoothed)
+    no ``OVERFIT_RISE`` below the guess's either: a rate so high that the
+    network never learnt its training rows and ends at the guess, whatever
+    its validation loss did before (at an epoch before the network settled,
+    it may sit below the guess's and read as a fall and a rise). A
+    validation loss that ends well below the guess's is a network that
+    learnt, whose training loss heavy dropout holds up (0.7 on a regressor
+    jumped to 2.55 times a constant's in its first epoch)."""
+    train = curves.train
+    if not len(curves.val):
+        return False
+    ends = float(_smooth(curves.val)[-1])
     return bool(
         (_jumped(train, base, knobs) or knobs.rate_is_high)
         and _smooth(train).min() >= (1 - OVERFIT_RISE) * base
+        and ends >= (1 - OVERFIT_RISE) * (knobs.prior_loss or base)
     )
 
 

@@ -1370,6 +1370,13 @@ def test_a_rate_too_high_to_learn_the_training_rows_reads_diverged():
     diagnosis = diagnose(clf)
     assert "jumped to 24.8 at epoch 1" in diagnosis.message
     assert diagnosis.advice[0].startswith("lower the learning rate")
+    # a validation loss that ends well below the frequencies': a network that
+    # learnt, its training loss held up by heavy dropout (0.7 on a regressor
+    # jumped to 2.55 times a constant's in its first epoch, and was read as
+    # a rate too high to learn; the search then cut a good rate)
+    settled = [0.9, 0.5, 0.4, 0.35, 0.33, 0.32, 0.31, 0.31, 0.3, 0.3, 0.31, 0.3]
+    clf.history_ = pd.DataFrame({"loss": jumped, "val_loss": settled}, index=epochs)
+    assert "learnt little" not in diagnose(clf).message
     # no jump: a loss held near the frequencies' by dropout on a weak table
     steady = [0.71, 0.7, 0.7, 0.69, 0.69, 0.69, 0.68, 0.68, 0.68, 0.68, 0.68, 0.68]
     clf.history_ = pd.DataFrame({"loss": steady, "val_loss": val}, index=epochs)
@@ -1460,3 +1467,24 @@ def test_the_rate_advice_stops_at_ten_times_the_optimizers_usual_rate():
     )
     assert advice(0.01, "sgd") == "raise the learning rate: learning_rate=0.1"
     assert advice(0.1, None) == "raise the learning rate: learning_rate=1"
+
+
+def test_most_folds_diverged_reads_diverged_whatever_their_mean_reads():
+    # a regressor at learning_rate=0.1 on concrete: 2 of 3 folds diverged
+    # (R² -0.008 and -0.007), each read so and warned, while their mean
+    # curve, dominated by the third fold's fall, read "still improving":
+    # the design search tried more patience and kept a broken network
+    n = 30
+    good = pd.DataFrame(
+        {"loss": np.linspace(10, 1, n), "val_loss": np.linspace(10, 1.2, n)}
+    )
+    jump = np.r_[1.0, 0.9, 0.8, 0.9, np.full(n - 4, 2.5)]
+    bad = pd.DataFrame({"loss": jump, "val_loss": jump + 0.1})
+    assert diagnose(bad).verdict == "diverged"
+    assert diagnose([good, good.copy()]).verdict != "diverged"
+    pooled = diagnose([good, bad, bad.copy()])
+    assert pooled.verdict == "diverged"
+    assert "2 of the 3 folds diverged each" in pooled.message
+    assert pooled.advice[0].startswith("lower the learning rate")
+    # one diverged fold of three keeps the mean's verdict
+    assert diagnose([good, good.copy(), bad]).verdict != "diverged"
