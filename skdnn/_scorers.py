@@ -22,10 +22,11 @@ class _Oracle:
     a valid target, which the target itself as prediction would not be.
     """
 
-    def __init__(self, estimator, y):
+    def __init__(self, estimator, y, classes=None):
         self._tags = estimator.__sklearn_tags__()
         self._y = y
-        classes = getattr(estimator, "classes_", None)
+        if classes is None:
+            classes = getattr(estimator, "classes_", None)
         if classes is not None:
             self.classes_ = classes
         elif self._tags.estimator_type == "regressor":
@@ -145,16 +146,22 @@ def saveable_scoring(scoring) -> tuple[object, list[str]]:
     return (kept or None), dropped
 
 
-def try_scorers(estimator, scorers: dict, y) -> None:
+def try_scorers(estimator, scorers: dict, y, *, classes=None, one=False) -> None:
     """Score the true targets ``y`` with each of ``scorers`` before training.
+
+    ``classes`` stands in for the ``classes_`` of an estimator not fitted
+    yet (a search's); ``one`` says the caller takes one scorer, not a dict
+    of them, for the hint's example.
 
     Raises
     ------
     ValueError
         Naming the scorer that cannot score this target, and why.
     """
-    has_classes = getattr(estimator, "classes_", None) is not None
-    oracle = (_ClassifierOracle if has_classes else _Oracle)(estimator, y)
+    if classes is None:
+        classes = getattr(estimator, "classes_", None)
+    has_classes = classes is not None
+    oracle = (_ClassifierOracle if has_classes else _Oracle)(estimator, y, classes)
     X = np.zeros((len(y), 1))
     for name, scorer in scorers.items():
         try:
@@ -177,14 +184,18 @@ def try_scorers(estimator, scorers: dict, y) -> None:
         except (ValueError, TypeError) as exc:
             hint = ""
             if "pos_label" in str(exc):
-                classes = np.asarray(getattr(estimator, "classes_", [])).tolist()
+                labels = np.asarray(classes if has_classes else []).tolist()
+                scorer = f"make_scorer(recall_score, pos_label={labels[-1]!r})"
                 hint = (
                     f" A scorer of the positive class scores pos_label=1, which "
-                    f"is not one of the classes {classes}: use "
+                    f"is not one of the classes {labels}: use "
                     "'balanced_accuracy' or a '_macro' variant (e.g. "
                     "'recall_macro'), or name the class to find, e.g. "
-                    f"scoring={{'recall': make_scorer(recall_score, "
-                    f"pos_label={classes[-1]!r})}}."
+                    + (
+                        f"scoring={scorer}."
+                        if one
+                        else f"scoring={{'recall': {scorer}}}."
+                    )
                 )
             elif "multi_class must be in" in str(exc):
                 hint = (

@@ -407,10 +407,15 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         ):
             base.set_params(**{f"{prefix}random_state": int(rng.randint(2**31 - 1))})
         self.scorer_ = search_scorer(base, self.scoring, y)
-        if self.scoring is not None and is_regressor(base):
-            # a scorer of probabilities, refused before a round of fits
+        if self.scoring is not None:
+            # a scorer of probabilities for a regressor, or recall's
+            # pos_label=1 for labels "no" and "yes", refused before a round
+            # of fits (then it read as a starting design that failed)
             name = self.scoring if isinstance(self.scoring, str) else "score"
-            try_scorers(base, {name: self.scorer_}, y)
+            labelled = type_of_target(y) in ("binary", "multiclass")
+            if is_regressor(base) or (is_classifier(base) and labelled):
+                classes = np.unique(np.asarray(y)) if is_classifier(base) else None
+                try_scorers(base, {name: self.scorer_}, y, classes=classes, one=True)
         self._prefix = prefix
         start_design = {
             key: value

@@ -825,6 +825,22 @@ def test_a_regressors_scorer_of_probabilities_is_refused_before_any_fit():
     assert not hasattr(search, "path_") and not hasattr(search, "n_fits_")
 
 
+def test_a_classifiers_scorer_of_a_missing_positive_class_is_refused_before_any_fit():
+    # recall on labels "no"/"yes" scored pos_label=1: every fold of the
+    # start was fitted, then the search said "The starting design failed"
+    from skdnn import TaperedMLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    search = DesignSearchCV(TaperedMLPClassifier(), scoring="recall", cv=3)
+    with pytest.raises(ValueError, match="'recall' cannot score this target") as e:
+        search.fit(X, y)
+    assert "scoring=make_scorer(recall_score, pos_label='yes')" in str(e.value)
+    assert "starting design" not in str(e.value)
+    assert not hasattr(search, "path_") and not hasattr(search, "n_fits_")
+
+
 def test_one_split_cannot_measure_the_fold_noise():
     X, y, folds = stand_in_data()
     est = DesignSearchCV(StandInNet(), scoring="accuracy", cv=folds[:1])
