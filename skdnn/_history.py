@@ -33,6 +33,7 @@ from skdnn._curves import (  # GUESS_RATIO, USUAL_RATES: rules', kept by the kno
     _pooled_history,
 )
 from skdnn._diagnosis import Diagnosis
+from skdnn._trend import despiked, falls_significantly
 
 __all__ = ["Diagnosis", "diagnose"]
 
@@ -111,7 +112,7 @@ IMPROVING_SIGNIFICANCE = 0.025
 NEGLIGIBLE_LOSS = 1e-3
 #: The tail's line and t-test read an epoch further than this many robust
 #: spreads from the tail's robust (Theil-Sen) line as on it: a spike (see
-#: _despiked).
+#: skdnn._trend.despiked).
 SPIKE_SPREADS = 4.0
 #: "underfitting" when both smoothed losses never fell below this fraction of
 #: their first-epoch value (less than a 10 % improvement).
@@ -230,8 +231,10 @@ def diagnose(estimator_or_history) -> Diagnosis:
        for ``K`` classes, ``log 2`` per label, 1 for a regressor's
        standardised targets), or exceeded it and then fell a hundredfold: a
        run that exploded, often in its first epoch, whether it stayed there
-       or fell back to a constant guess (a heavy ``l2`` penalty, which the
-       loss includes, falls steadily instead); or, for a fitted skdnn
+       or fell back to a constant guess (not read with an ``l2`` penalty,
+       which the loss includes: at ``l2=0.1`` a wide network's starting
+       kernels cost 100 times the guess's loss, and fall steadily from
+       there); or, for a fitted skdnn
        classifier of one label per row or regressor without ``l2``, the
        smoothed training loss never came ``OVERFIT_RISE`` (10 %) below the
        loss of a guess that ignores the features (rule 5's), where the
@@ -256,16 +259,18 @@ def diagnose(estimator_or_history) -> Diagnosis:
        smoothed training loss ends below its value at the validation
        minimum.
     5. For a fitted skdnn classifier of one label per row, or regressor,
-       and no ``l2`` penalty (which the loss includes), when the lowest
-       validation loss is not ``PRIOR_MARGIN`` (0.5 %) below the loss of
-       predicting the class frequencies (the entropy of the classes'
-       weights in the loss), or ``PRIOR_MARGIN_REGRESSION`` (2 %) below
-       the loss of a constant (the training targets' mean, or their median
-       for the absolute and Huber losses): ``"diverged"`` if
-       the training loss jumped above ``PRIOR_JUMP`` (2) times that loss (a
-       learning rate so high that the network settled at the frequencies),
-       ``"underfitting"`` otherwise (the features told the network nothing,
-       or it did not train).
+       when the lowest validation loss is not ``PRIOR_MARGIN`` (0.5 %)
+       below the loss of predicting the class frequencies (the entropy of
+       the classes' weights in the loss), or ``PRIOR_MARGIN_REGRESSION``
+       (2 %) below the loss of a constant (the training targets' mean, or
+       their median for the absolute and Huber losses): ``"diverged"`` if
+       the training loss jumped above ``PRIOR_JUMP`` (2) times that loss
+       and no ``l2`` penalty is set (a learning rate so high that the
+       network settled at the frequencies; the penalty, which the loss
+       includes, stands that high at the start), ``"underfitting"``
+       otherwise (the features told the network nothing, it did not train,
+       or an ``l2`` penalty, least with every weight near 0, held it at the
+       guess: the advice then lowers ``l2`` first).
     6. ``"still_improving"`` when ``n < SHORT_RUN`` (5) and the last
        validation loss is strictly the lowest so far, or the last training
        loss is strictly the lowest so far and at least 10 % (``1 -
@@ -408,7 +413,7 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
                     f"{_percent((smooth[-1] - low) / (smooth[0] - low))} of its fall"
                 )
             )
-        elif knobs.guess_loss and _exploded(train, knobs.guess_loss):
+        elif knobs.guess_loss and not knobs.l2 and _exploded(train, knobs.guess_loss):
             guess = knobs.guess_loss
             if train.min() > GUESS_RATIO * guess:
                 message = (
@@ -658,13 +663,15 @@ def _still_improving(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     # the line through the raw tail, its spikes taken out: the running
     # median, cut short at the curve's end, flattens a steady fall there
     # (a loss falling 1.3 % over the tail read as 0.7 %, "levelled off")
-    recent = _despiked(x, np.asarray(curves.val, dtype=float)[-tail:])
+    recent = despiked(x, np.asarray(curves.val, dtype=float)[-tail:], SPIKE_SPREADS)
     slope = np.polyfit(x, recent, 1)[0]
     drop = -slope * (tail - 1) / max(float(np.mean(recent)), np.finfo(float).tiny)
     ends_lowest = val[-1] <= val.min() * (1 + IMPROVING_TOLERANCE)
     if not (drop >= IMPROVING_DROP and ends_lowest) or val[-1] < NEGLIGIBLE_LOSS:
         return None
-    if tail >= IMPROVING_MIN_TAIL and not _falls_significantly(x, recent):
+    if tail >= IMPROVING_MIN_TAIL and not falls_significantly(
+        x, recent, IMPROVING_SIGNIFICANCE
+    ):
         return None
     message = (
         f"still improving at epoch {curves.val_epochs[-1]}: validation loss fell "
@@ -672,38 +679,6 @@ def _still_improving(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
         "(smoothed) and has not levelled off"
     )
     return _with_gaps(curves, "still_improving", message, _train_longer(curves, knobs))
-
-
-def _despiked(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``y`` with its isolated spikes moved onto its robust line.
-
-    The line is Theil and Sen's (the median of the slopes between pairs of
-    epochs), which a spike does not pull. A spike is an epoch further from
-    it than ``SPIKE_SPREADS`` robust spreads (1.4826 median absolute
-    deviations) of the epochs' distances from it: one noisy epoch must not
-    decide whether the tail falls. A curve on its line has no spread and no
-    spike.
-    """
-    from scipy.stats import theilslopes
-
-    slope, intercept, _, _ = theilslopes(y, x)
-    line = slope * x + intercept
-    deviation = y - line
-    spread = 1.4826 * float(np.median(np.abs(deviation - np.median(deviation))))
-    spikes = np.abs(deviation - np.median(deviation)) > SPIKE_SPREADS * spread
-    return np.where(spikes & (spread > 0), line, y)
-
-
-def _falls_significantly(x: np.ndarray, y: np.ndarray) -> bool:
-    """Whether the least-squares slope of ``y`` is significantly negative."""
-    from scipy.stats import t as student
-
-    slope, intercept = np.polyfit(x, y, 1)
-    residuals = y - (slope * x + intercept)
-    dof = len(x) - 2
-    spread = np.sum((x - x.mean()) ** 2)
-    error = math.sqrt(float(np.sum(residuals**2)) / dof / spread)
-    return bool(-slope >= student.ppf(1 - IMPROVING_SIGNIFICANCE, dof) * error)
 
 
 def _underfitting(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
@@ -732,8 +707,7 @@ def _underfitting(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
 
 def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     prior = knobs.prior_loss
-    # the loss includes an l2 penalty, which stands above the frequencies'
-    if prior is None or not len(curves.val) or knobs.l2:
+    if prior is None or not len(curves.val):
         return None
     if knobs.regression and knobs.constant_target:  # nothing to learn
         message = (
@@ -754,7 +728,10 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
     if knobs.regression and knobs.guess_loss:
         base = knobs.guess_loss
         what = f"the training loss of predicting a constant ({_num(base)})"
-    if train.max() > PRIOR_JUMP * base:
+    # (the loss includes an l2 penalty: the kernels' at the start stand far
+    # above the guess's, while a network whose penalty's least total is a
+    # constant guess's, every kernel near 0, learnt nothing either)
+    if train.max() > PRIOR_JUMP * base and not knobs.l2:
         i = int(np.argmax(train))
         message = (
             f"diverged: the training loss jumped to {_num(train[i])} at epoch "
@@ -785,12 +762,22 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
         )
         advice = [*_overfit_advice(knobs, best_epoch), check]
         return _with_gaps(curves, "overfitting", message, advice)
+    penalty = (
+        f" (its l2 penalty, which the loss includes, is least with every "
+        f"weight near 0, where the network predicts {guess})"
+        if knobs.l2
+        else ""
+    )
     message = (
         f"underfitting: the validation loss never came {100 * margin:g} % "
         f"below {frequencies}; its lowest was {_num(best_val)} (epoch "
-        f"{best_epoch}): {nothing}"
+        f"{best_epoch}): {nothing}{penalty}"
     )
     advice = [_raise_the_rate(knobs), check]
+    if knobs.l2:
+        advice.insert(
+            0, f"lower the l2 penalty: l2={knobs.l2 / 10:g} (now {knobs.l2:g})"
+        )
     return _with_gaps(curves, "underfitting", message, advice)
 
 

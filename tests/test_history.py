@@ -1488,3 +1488,32 @@ def test_most_folds_diverged_reads_diverged_whatever_their_mean_reads():
     assert pooled.advice[0].startswith("lower the learning rate")
     # one diverged fold of three keeps the mean's verdict
     assert diagnose([good, good.copy(), bad]).verdict != "diverged"
+
+
+def test_an_l2_penalty_that_held_every_weight_at_zero_learnt_nothing():
+    # l2=0.1 on credit: balanced accuracy 0.5 on every fold, a validation
+    # loss of exactly the frequencies' (the penalty, which the loss
+    # includes, least with every kernel near 0), read "good fit" with advice
+    # to keep the design: rule 5 was skipped whenever l2 was set
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(1100, 6)), rng.integers(0, 2, 1100)
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), early_stopping=False, epochs=2, random_state=0
+    ).fit(X, y)
+    prior = prior_loss(clf)
+    epochs = pd.RangeIndex(1, 21, name="epoch")
+    # the starting kernels' penalty stands far above the guess's, 100 times
+    # it on resume_names's wide network: no jump, no explosion
+    train = np.r_[72.0, 41.0, 24.0, 14.0, 8.6, 5.2, 3.2, 2.0, 1.3, 0.85, 0.6]
+    train = np.r_[train, np.full(9, prior * 1.002)]
+    flat = np.r_[3.0, 1.2, 0.8, np.full(17, prior)]
+    clf.history_ = pd.DataFrame({"loss": train, "val_loss": flat}, index=epochs)
+    clf.set_params(l2=0.1)
+    diagnosis = diagnose(clf)
+    assert diagnosis.verdict == "underfitting"
+    assert "learnt nothing" in diagnosis.message and "l2 penalty" in diagnosis.message
+    assert diagnosis.advice[0] == "lower the l2 penalty: l2=0.01 (now 0.1)"
+    # a network that learnt, penalty and all, below the frequencies' loss
+    learnt = np.r_[3.0, 1.2, 0.8, np.full(17, 0.9 * prior)]
+    clf.history_ = pd.DataFrame({"loss": train, "val_loss": learnt}, index=epochs)
+    assert "learnt nothing" not in diagnose(clf).message

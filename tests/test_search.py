@@ -249,6 +249,29 @@ def test_underfitting_moves():
     thin = moves("insufficient_evidence", curve="underfitting", message=nothing)
     assert list(thin)[-1] == "raise_learning_rate"
     assert not {"widen", "add_layer", "lower_dropout"} & set(thin)
+    # with l2=0.1 every kernel sat near 0 (balanced accuracy 0.5 on every
+    # fold), and no move of the table lowered the penalty
+    assert moves("underfitting", design={"l2": 0.1}, message=nothing) == {
+        "lower_l2": {"l2": 1e-2},
+        "raise_learning_rate": {"learning_rate": 0.003},
+    }
+    assert moves("underfitting", design={"l2": 1e-3})["lower_l2"] == {"l2": 0.0}
+
+
+def test_a_setting_beyond_its_ladder_is_stepped_back_first_from_a_good_fit():
+    # dropout=0.7 on a regressor read "good fit", whose moves only raise
+    # dropout and l2: it was never lowered (held-out R² 0.35, 0.46 at 0.5)
+    over = moves("good_fit", design={"dropout": 0.7, "l2": 0.1, "early_stopping": True})
+    assert list(over)[:2] == ["lower_dropout", "lower_l2"]
+    assert over["lower_dropout"] == {"dropout": 0.5}
+    assert over["lower_l2"] == {"l2": 1e-2}
+    per_layer = moves("good_fit", design={"dropout": (0.8, 0.2)})
+    assert per_layer["lower_dropout"] == {"dropout": (0.5, 0.1)}
+    thin = moves("insufficient_evidence", curve="good_fit", design={"dropout": 0.6})
+    assert "lower_dropout" in thin
+    # within the ladders, a good fit's moves are the finer ones
+    assert not {"lower_dropout", "lower_l2"} & set(moves("good_fit"))
+    assert "lower_dropout" not in moves("overfitting", design={"dropout": 0.7})
 
 
 def test_still_improving_moves_follow_what_ended_the_run():

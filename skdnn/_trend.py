@@ -1,0 +1,43 @@
+"""Whether the tail of a curve falls: the statistics behind
+:func:`~skdnn.diagnose`'s "still improving" (its thresholds are constants of
+``skdnn._history``, passed in).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def despiked(x: np.ndarray, y: np.ndarray, spreads: float) -> np.ndarray:
+    """``y`` with its isolated spikes moved onto its robust line.
+
+    The line is Theil and Sen's (the median of the slopes between pairs of
+    epochs), which a spike does not pull. A spike is an epoch further from
+    it than ``spreads`` robust spreads (1.4826 median absolute
+    deviations) of the epochs' distances from it: one noisy epoch must not
+    decide whether the tail falls. A curve on its line has no spread and no
+    spike.
+    """
+    from scipy.stats import theilslopes
+
+    slope, intercept, _, _ = theilslopes(y, x)
+    line = slope * x + intercept
+    deviation = y - line
+    spread = 1.4826 * float(np.median(np.abs(deviation - np.median(deviation))))
+    spikes = np.abs(deviation - np.median(deviation)) > spreads * spread
+    return np.where(spikes & (spread > 0), line, y)
+
+
+def falls_significantly(x: np.ndarray, y: np.ndarray, level: float) -> bool:
+    """Whether the least-squares slope of ``y`` is negative at the one-sided
+    significance ``level`` (a t-test on the slope)."""
+    from scipy.stats import t as student
+
+    slope, intercept = np.polyfit(x, y, 1)
+    residuals = y - (slope * x + intercept)
+    dof = len(x) - 2
+    spread = np.sum((x - x.mean()) ** 2)
+    error = math.sqrt(float(np.sum(residuals**2)) / dof / spread)
+    return bool(-slope >= student.ppf(1 - level, dof) * error)
