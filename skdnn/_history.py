@@ -242,8 +242,9 @@ def diagnose(estimator_or_history) -> Diagnosis:
        training loss jumped above ``PRIOR_JUMP`` (2) times that loss and
        the constant guess's, or the learning rate is ``HIGH_RATE_FACTOR``
        (30) times its optimizer's usual one or more (Keras's default: 1e-3,
-       1e-2 for SGD): the network learnt little of its training rows,
-       whatever its validation loss did.
+       1e-2 for SGD), and the smoothed validation loss ends no 10 % below
+       the guess's either: the network learnt little of its training rows,
+       whatever its validation loss did before.
     2. ``"no_validation"``: there is no ``val_loss`` column, or it holds no
        finite value.
     3. ``"still_improving"`` when ``n < MIN_EPOCHS`` (3): too few epochs to
