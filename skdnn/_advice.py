@@ -6,7 +6,13 @@ into one line of advice; :func:`~skdnn.diagnose`'s rules pick them.
 
 from __future__ import annotations
 
-from skdnn._curves import HIGH_RATE_FACTOR, _Curves, _Knobs, high_rate
+from skdnn._curves import (
+    HIGH_RATE_FACTOR,
+    MAX_RAISED_RATE_FACTOR,
+    _Curves,
+    _Knobs,
+    usual_rate,
+)
 
 
 def _overfit_advice(knobs: _Knobs, best_epoch: int) -> list[str]:
@@ -46,12 +52,13 @@ def _overfit_advice(knobs: _Knobs, best_epoch: int) -> list[str]:
 
 def _rate_above_usual(knobs: _Knobs) -> str | None:
     """How far above its optimizer's usual rate a learning rate at
-    ``HIGH_RATE_FACTOR / 3`` times it or more stands, in words; None below."""
-    rate = knobs.learning_rate
-    bounds = high_rate(knobs.optimizer, rate)
-    if not bounds or rate < bounds[1] / 3 * (1 - 1e-9):
+    ``MAX_RAISED_RATE_FACTOR`` times it or more stands, in words; None
+    below."""
+    ratio = knobs.rate_ratio
+    if ratio is None or ratio < MAX_RAISED_RATE_FACTOR * (1 - 1e-9):
         return None
-    return f"{rate:g} is {rate / bounds[0]:.3g} times {knobs.optimizer}'s usual rate"
+    rate = knobs.learning_rate
+    return f"{rate:g} is {ratio:.3g} times {knobs.optimizer}'s usual rate"
 
 
 def _lower_the_rate(knobs: _Knobs) -> str:
@@ -62,19 +69,18 @@ def _lower_the_rate(knobs: _Knobs) -> str:
 
 
 def _raise_the_rate(knobs: _Knobs) -> str:
-    """Ten times the rate, up to ``HIGH_RATE_FACTOR / 3`` times its
+    """Ten times the rate, up to ``MAX_RAISED_RATE_FACTOR`` times its
     optimizer's usual one; from there on, a lower rate: a network at a rate
     that high may stall at a constant guess, and learning_rate=1 for Adam
     is no advice."""
-    rate = knobs.learning_rate
-    bounds = high_rate(knobs.optimizer, rate)
-    if bounds:
-        usual, high = bounds
-        top = float(f"{high / 3:.3g}")
+    rate, ratio = knobs.learning_rate, knobs.rate_ratio
+    if ratio is not None:
+        usual = usual_rate(knobs.optimizer)
+        top = float(f"{MAX_RAISED_RATE_FACTOR * usual:.3g}")
         if rate >= top * (1 - 1e-9):
             return (
                 f"lower the learning rate rather than raise it: "
-                f"learning_rate={rate / 10:g} ({rate:g} is {rate / usual:.3g} "
+                f"learning_rate={rate / 10:g} ({rate:g} is {ratio:.3g} "
                 f"times {knobs.optimizer}'s usual {usual:g}; a network at such "
                 "a rate can stall at a constant guess)"
             )
@@ -143,13 +149,12 @@ def _converge_faster(knobs: _Knobs) -> str:
     """The alternative to more epochs: a larger step; from a rate
     ``HIGH_RATE_FACTOR`` times below its optimizer's usual one or more,
     the usual rate (1e-5 took four such steps to reach Adam's 1e-3)."""
-    rate = knobs.learning_rate
-    bounds = high_rate(knobs.optimizer, rate)
-    if bounds and rate * HIGH_RATE_FACTOR <= bounds[0] * (1 + 1e-9):
+    rate, ratio = knobs.learning_rate, knobs.rate_ratio
+    if ratio is not None and ratio * HIGH_RATE_FACTOR <= 1 + 1e-9:
         return (
             f"or converge faster at {knobs.optimizer}'s usual rate: "
-            f"learning_rate={bounds[0]:g} (now {rate:g}, "
-            f"{bounds[0] / rate:.3g} times lower)"
+            f"learning_rate={usual_rate(knobs.optimizer):g} (now {rate:g}, "
+            f"{1 / ratio:.3g} times lower)"
         )
     if rate:
         return f"or converge faster: learning_rate={rate * 3:g}"

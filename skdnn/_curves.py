@@ -305,19 +305,17 @@ USUAL_RATES = {
 }
 #: A rate this many times its optimizer's usual one is high: at 100 times
 #: Adam's, most of the benchmark's real tables' networks settled at the class
-#: frequencies; at 10 times, none did. The advice never raises a rate past
-#: ``HIGH_RATE_FACTOR / 3`` times the usual one (see ``high_rate``).
+#: frequencies; at 10 times, none did.
 HIGH_RATE_FACTOR = 30.0
+#: The advice (and the design search) raises a rate no higher than this many
+#: times its optimizer's usual one.
+MAX_RAISED_RATE_FACTOR = HIGH_RATE_FACTOR / 3
 
 
-def high_rate(optimizer, learning_rate) -> tuple[float, float] | None:
-    """``(usual, high)``: ``optimizer``'s usual learning rate and the rate
-    from which ``learning_rate`` reads as high (``HIGH_RATE_FACTOR`` times
-    the usual); None for an optimizer or rate not known."""
-    usual = USUAL_RATES.get(optimizer) if isinstance(optimizer, str) else None
-    if usual is None or not learning_rate:
-        return None
-    return usual, HIGH_RATE_FACTOR * usual
+def usual_rate(optimizer) -> float | None:
+    """Keras's default learning rate of ``optimizer``, a name of
+    ``USUAL_RATES``; None for any other."""
+    return USUAL_RATES.get(optimizer) if isinstance(optimizer, str) else None
 
 
 #: ... or when the training loss never came below this many times the loss
@@ -496,11 +494,18 @@ class _Knobs:
     optimizer: str | None = None
 
     @property
+    def rate_ratio(self) -> float | None:
+        """The learning rate over its optimizer's usual one; None where
+        either is not known."""
+        usual = usual_rate(self.optimizer)
+        return self.learning_rate / usual if usual and self.learning_rate else None
+
+    @property
     def rate_is_high(self) -> bool:
         """The learning rate is ``HIGH_RATE_FACTOR`` times its optimizer's
         usual one or more."""
-        bounds = high_rate(self.optimizer, self.learning_rate)
-        return bounds is not None and self.learning_rate >= bounds[1] * (1 - 1e-9)
+        ratio = self.rate_ratio
+        return ratio is not None and ratio >= HIGH_RATE_FACTOR * (1 - 1e-9)
 
     @classmethod
     def read(

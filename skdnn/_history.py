@@ -21,9 +21,8 @@ from skdnn._advice import (
     _train_longer,
     _widen_first_layer,
 )
-from skdnn._curves import (  # GUESS_RATIO, USUAL_RATES: rules', kept by the knobs
+from skdnn._curves import (  # GUESS_RATIO: a rule's, kept beside the guess
     GUESS_RATIO,
-    USUAL_RATES,
     _Curves,
     _exploded,
     _fits_of,
@@ -527,10 +526,9 @@ def _never_learnt_message(train, epochs, base: float, knobs: _Knobs) -> str:
             f"{_percent(OVERFIT_RISE)} below that loss"
         )
     else:
-        rate, optimizer = knobs.learning_rate, knobs.optimizer
         cause = (
-            f"at learning_rate={rate:g}, {rate / USUAL_RATES[optimizer]:.3g} "
-            f"times {optimizer}'s usual rate, the training loss never came "
+            f"at learning_rate={knobs.learning_rate:g}, {knobs.rate_ratio:.3g} "
+            f"times {knobs.optimizer}'s usual rate, the training loss never came "
             f"{_percent(OVERFIT_RISE)} below {guess}"
         )
     return (

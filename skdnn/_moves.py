@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skdnn._curves import high_rate
+from skdnn._curves import MAX_RAISED_RATE_FACTOR, usual_rate
 from skdnn._history import NOTHING_LEARNT, Diagnosis
 
 #: The design parameters the moves change, shared by every skdnn network.
@@ -201,10 +201,11 @@ def _scaled_learning_rate(factor):
 
 def _raise_learning_rate(s: _State):
     """Three times the rate, up to the top the advice raises a rate to
-    (a third of ``high_rate``'s: ten times the optimizer's usual rate)."""
+    (``MAX_RAISED_RATE_FACTOR`` times the optimizer's usual rate)."""
     changes = _scaled_learning_rate(3.0)(s)
-    bounds = changes and high_rate(s.optimizer, changes["learning_rate"])
-    if bounds and changes["learning_rate"] > bounds[1] / 3 * (1 + 1e-9):
+    usual = usual_rate(s.optimizer)
+    top = MAX_RAISED_RATE_FACTOR * usual if usual else None
+    if changes and top and changes["learning_rate"] > top * (1 + 1e-9):
         return None
     return changes
 
