@@ -20,13 +20,12 @@ class _Oracle:
     predicts halfway between each target and their mean: a deviance that
     takes predictions above 0 only (Poisson's, of counts from 0) can score
     a valid target, which the target itself as prediction would not be.
+    ``classes`` are a classifier's (its ``classes_``, or a search's labels).
     """
 
     def __init__(self, estimator, y, classes=None):
         self._tags = estimator.__sklearn_tags__()
         self._y = y
-        if classes is None:
-            classes = getattr(estimator, "classes_", None)
         if classes is not None:
             self.classes_ = classes
         elif self._tags.estimator_type == "regressor":

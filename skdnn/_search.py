@@ -412,17 +412,15 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             # pos_label=1 for labels "no" and "yes", refused before a round
             # of fits (then it read as a starting design that failed)
             name = self.scoring if isinstance(self.scoring, str) else "score"
-            labelled = type_of_target(y) in ("binary", "multiclass")
-            if is_regressor(base) or (is_classifier(base) and labelled):
-                classes = np.unique(np.asarray(y)) if is_classifier(base) else None
+            classes = None
+            if is_classifier(base) and type_of_target(y) in ("binary", "multiclass"):
+                classes = np.unique(np.asarray(y))
+            if is_regressor(base) or classes is not None:
                 try_scorers(base, {name: self.scorer_}, y, classes=classes, one=True)
         self._prefix = prefix
-        start_design = {
-            key: value
-            for key, value in base_final.get_params(deep=False).items()
-            if key in DESIGN_PARAMS
-        }
-        optimizer = base_final.get_params(deep=False).get("optimizer")
+        final_params = base_final.get_params(deep=False)
+        start_design = {k: v for k, v in final_params.items() if k in DESIGN_PARAMS}
+        optimizer = final_params.get("optimizer")
 
         self.n_fits_ = 0
         tried: list[_Candidate] = []
