@@ -1315,6 +1315,16 @@ def test_a_diagnosis_shows_in_a_notebook_as_it_prints():
     assert shown[0].startswith(diagnosis.message) and "\n- " in shown[0]
 
 
+def _binary_stand_in(early_stopping=False):
+    """A fitted classifier of two balanced classes on 1,100 random rows (its
+    prior loss about log 2, 110 validation rows), to put curves in."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(1100, 6)), rng.integers(0, 2, 1100)
+    return TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), early_stopping=early_stopping, epochs=2, random_state=0
+    ).fit(X, y)
+
+
 def test_a_network_that_memorised_its_rows_reads_overfitting_not_underfitting():
     # an oversized network on a weak table: its training loss fell 15 %
     # below the class frequencies' while its validation loss never beat
@@ -1322,11 +1332,7 @@ def test_a_network_that_memorised_its_rows_reads_overfitting_not_underfitting():
     # "underfitting, learnt nothing", with advice (and the design search's
     # one move) to raise the learning rate. A fitted classifier (its prior
     # loss, 110 validation rows) with these curves put in its history
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(1100, 6)), rng.integers(0, 2, 1100)
-    clf = TaperedMLPClassifier(
-        hidden_layer_sizes=(8,), early_stopping=False, epochs=2, random_state=0
-    ).fit(X, y)
+    clf = _binary_stand_in()
     epochs = pd.RangeIndex(1, 41, name="epoch")
     val = 0.70 + 0.0015 * np.arange(40)  # never below the prior, rising 8 %
     for train, verdict in ((np.linspace(0.69, 0.58, 40), "overfitting"),
@@ -1350,11 +1356,7 @@ def test_a_rate_too_high_to_learn_the_training_rows_reads_diverged():
     # best, rose after it: read "overfitting from epoch 1 ... while
     # training loss kept falling", advice to regularise. The curves, in a
     # fitted classifier (its prior loss, about log 2, 110 validation rows)
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(1100, 6)), rng.integers(0, 2, 1100)
-    clf = TaperedMLPClassifier(
-        hidden_layer_sizes=(8,), early_stopping=False, epochs=2, random_state=0
-    ).fit(X, y)
+    clf = _binary_stand_in()
     epochs = pd.RangeIndex(1, 13, name="epoch")
     val = [0.9, 0.14, 0.2, 0.3, 0.45, 0.5, 0.58, 0.6, 0.62, 0.64, 0.65, 0.66]
     jumped = [24.8, 0.9, 0.8, 0.74, 0.72, 0.7, 0.71, 0.69, 0.7, 0.7, 0.69, 0.7]
@@ -1406,11 +1408,7 @@ def test_at_a_rate_high_for_its_optimizer_a_network_at_the_guess_diverged():
     # and the curves read "overfitting from epoch 1" with advice to
     # regularise; hmda's read "underfitting ... raise the learning rate:
     # learning_rate=1". The same curves at the usual rate are no divergence
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(1100, 6)), rng.integers(0, 2, 1100)
-    clf = TaperedMLPClassifier(
-        hidden_layer_sizes=(8,), early_stopping=False, epochs=2, random_state=0
-    ).fit(X, y)
+    clf = _binary_stand_in()
     epochs = pd.RangeIndex(1, 12, name="epoch")
     train = [0.79, 0.64, 0.70, 0.68, 0.67, 0.67, 0.67, 0.67, 0.67, 0.67, 0.68]
     val = [0.50, 0.52, 0.66, 0.67, 0.67, 0.67, 0.67, 0.67, 0.67, 0.67, 0.67]
@@ -1495,11 +1493,7 @@ def test_an_l2_penalty_that_held_every_weight_at_zero_learnt_nothing():
     # loss of exactly the frequencies' (the penalty, which the loss
     # includes, least with every kernel near 0), read "good fit" with advice
     # to keep the design: rule 5 was skipped whenever l2 was set
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(1100, 6)), rng.integers(0, 2, 1100)
-    clf = TaperedMLPClassifier(
-        hidden_layer_sizes=(8,), early_stopping=False, epochs=2, random_state=0
-    ).fit(X, y)
+    clf = _binary_stand_in()
     prior = prior_loss(clf)
     epochs = pd.RangeIndex(1, 21, name="epoch")
     # the starting kernels' penalty stands far above the guess's, 100 times
@@ -1557,10 +1551,7 @@ def test_a_good_fit_at_a_high_rate_is_compared_with_a_lower_one_first():
     # attrition at learning_rate=0.03: "good fit, keep this design" at a
     # balanced accuracy of 0.60 (0.77 at the usual rate), one class on
     # every row with another seed
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(1100, 6)), rng.integers(0, 2, 1100)
-    clf = TaperedMLPClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0)
-    clf.fit(X, y)
+    clf = _binary_stand_in(early_stopping=True)
     epochs = pd.RangeIndex(1, 21, name="epoch")
     train = np.linspace(0.6, 0.3, 20)
     val = np.r_[np.linspace(0.6, 0.4, 10), np.full(10, 0.4)]
