@@ -434,7 +434,11 @@ def _diverged(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
                     f"at epoch {epochs[i]}, {train[i] / guess:.3g} times the loss "
                     f"of a constant guess ({_num(guess)})"
                 )
-        elif (base := _featureless_loss(knobs)) and _never_learnt(curves, base, knobs):
+        elif (
+            not knobs.l2  # which the loss includes, standing above the guess's
+            and (base := _featureless_loss(knobs))
+            and _never_learnt(curves, base, knobs)
+        ):
             message = _never_learnt_message(train, epochs, base, knobs)
     if message is None:
         return None
@@ -479,10 +483,7 @@ def _featureless_loss(knobs: _Knobs) -> float | None:
     """The training loss of a guess that ignores the features: a
     classifier's of the class frequencies (one label per row), a
     regressor's of a constant in its standardised targets; None where not
-    known, or where an ``l2`` penalty, which the loss includes, stands above
-    it."""
-    if knobs.l2:
-        return None
+    known."""
     return knobs.guess_loss if knobs.regression else knobs.prior_loss
 
 
@@ -731,9 +732,8 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
     frequencies = f"the loss of predicting {guess} ({_num(prior)})"
     nothing = NOTHING_LEARNT
     # (a regressor's training loss against a constant's on its own rows)
-    base, what = prior, frequencies
+    base, what = _featureless_loss(knobs) or prior, frequencies
     if knobs.regression and knobs.guess_loss:
-        base = knobs.guess_loss
         what = f"the training loss of predicting a constant ({_num(base)})"
     # (the loss includes an l2 penalty: the kernels' at the start stand far
     # above the guess's, while a network whose penalty's least total is a
