@@ -7,10 +7,10 @@ into one line of advice; :func:`~skdnn.diagnose`'s rules pick them.
 from __future__ import annotations
 
 from skdnn._curves import (
-    HIGH_RATE_FACTOR,
     MAX_RAISED_RATE_FACTOR,
     _Curves,
     _Knobs,
+    rate_far_below_usual,
     usual_rate,
 )
 
@@ -59,6 +59,24 @@ def _rate_above_usual(knobs: _Knobs) -> str | None:
         return None
     rate = knobs.learning_rate
     return f"{rate:g} is {ratio:.3g} times {knobs.optimizer}'s usual rate"
+
+
+def _compare_the_usual_rate(knobs: _Knobs) -> str | None:
+    """What a good fit at a rate ``HIGH_RATE_FACTOR`` times below its
+    optimizer's usual one or more is told first; None at other rates.
+
+    Attrition at 1e-5 with Adam read "good fit" with its best epoch the last
+    of 200: a curve that slow falls too little per epoch to read as a fall.
+    """
+    ratio = knobs.rate_ratio
+    if not rate_far_below_usual(ratio):
+        return None
+    return (
+        f"before keeping it, compare {knobs.optimizer}'s usual rate: "
+        f"learning_rate={usual_rate(knobs.optimizer):g} ({knobs.learning_rate:g} "
+        f"is {1 / ratio:.3g} times lower; a curve this slow can look level "
+        "while the network is still learning)"
+    )
 
 
 def _lower_the_rate(knobs: _Knobs) -> str:
@@ -150,7 +168,7 @@ def _converge_faster(knobs: _Knobs) -> str:
     ``HIGH_RATE_FACTOR`` times below its optimizer's usual one or more,
     the usual rate (1e-5 took four such steps to reach Adam's 1e-3)."""
     rate, ratio = knobs.learning_rate, knobs.rate_ratio
-    if ratio is not None and ratio * HIGH_RATE_FACTOR <= 1 + 1e-9:
+    if rate_far_below_usual(ratio):
         return (
             f"or converge faster at {knobs.optimizer}'s usual rate: "
             f"learning_rate={usual_rate(knobs.optimizer):g} (now {rate:g}, "

@@ -13,6 +13,7 @@ and of predicting the class frequencies.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -318,6 +319,22 @@ def usual_rate(optimizer) -> float | None:
     return USUAL_RATES.get(optimizer) if isinstance(optimizer, str) else None
 
 
+def rate_ratio(rate, optimizer) -> float | None:
+    """``rate`` over ``optimizer``'s usual one; None where either is not known."""
+    usual = usual_rate(optimizer)
+    if not (usual and isinstance(rate, numbers.Real) and rate > 0):
+        return None
+    return float(rate) / usual
+
+
+def rate_far_below_usual(ratio: float | None) -> bool:
+    """A rate ``ratio`` times its optimizer's usual one is ``HIGH_RATE_FACTOR``
+    times below it or more: its curves fall so slowly that they look level
+    long before the network is done (1e-5 for Adam read "good fit" with its
+    best epoch the last of 200)."""
+    return ratio is not None and ratio * HIGH_RATE_FACTOR <= 1 + 1e-9
+
+
 #: ... or when the training loss never came below this many times the loss
 #: of a constant guess (an explosion in the first epoch, which the ratios to
 #: the curve's own first value and minimum cannot see).
@@ -497,8 +514,7 @@ class _Knobs:
     def rate_ratio(self) -> float | None:
         """The learning rate over its optimizer's usual one; None where
         either is not known."""
-        usual = usual_rate(self.optimizer)
-        return self.learning_rate / usual if usual and self.learning_rate else None
+        return rate_ratio(self.learning_rate, self.optimizer)
 
     @property
     def rate_is_high(self) -> bool:

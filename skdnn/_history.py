@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from skdnn._advice import (
+    _compare_the_usual_rate,
     _lower_the_rate,
     _overfit_advice,
     _raise_the_rate,
@@ -840,6 +841,8 @@ def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
             f"seed may predict {'a constant' if knobs.regression else 'one class'} "
             "with another)",
         )
+    elif (slow := _compare_the_usual_rate(knobs)) is not None:
+        advice.insert(0, slow)
     return _with_gaps(curves, "good_fit", message, advice, val_rise=rise)
 
 

@@ -263,14 +263,15 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
       no better than a constant guess).
     - ``still_improving``: double ``epochs`` (when the run used them all);
       double ``patience`` (when early stopping ended it); triple
-      ``learning_rate``.
+      ``learning_rate`` (from 30 times below its usual rate, set it to it).
     - ``diverged``: cut ``learning_rate`` ten-fold; add ``batch_norm``;
       cut ``learning_rate`` a hundred-fold.
     - ``good_fit``: turn early stopping on (the diagnosis advises keeping
       the best epoch's weights); then the finer moves: repeat the move
       accepted last; slow down; double ``patience`` (when early stopping
       ended the run); raise ``l2``, ``validation_split`` and ``dropout``
-      one step.
+      one step; first step back a setting beyond those ladders, or a
+      learning rate 10 times above or 30 times below its usual one.
     - ``no_validation``: hold out ``validation_split=0.1`` with early
       stopping, so the next round has curves to read.
     - ``insufficient_evidence``: raise ``validation_split`` (0.1, 0.2, 0.3;

@@ -274,6 +274,34 @@ def test_a_setting_beyond_its_ladder_is_stepped_back_first_from_a_good_fit():
     assert "lower_dropout" not in moves("overfitting", design={"dropout": 0.7})
 
 
+def test_a_rate_far_from_the_usual_one_is_stepped_back_first_from_a_good_fit():
+    # learning_rate=1e-5 on attrition: pooled folds read "good fit" with
+    # their best epoch the last of 200, and only regularising moves followed
+    slow = moves("good_fit", design={"learning_rate": 1e-5}, optimizer="adam")
+    assert next(iter(slow.items())) == ("raise_learning_rate", {"learning_rate": 1e-3})
+    # the advice of a good fit at ten times the usual rate: compare a lower one
+    fast = moves("good_fit", design={"learning_rate": 0.01}, optimizer="adam")
+    assert next(iter(fast.items())) == ("cut_learning_rate", {"learning_rate": 1e-3})
+    # SGD's usual rate is 1e-2; near the usual rate, or with an optimizer
+    # whose usual rate is not known, the good fit's finer moves come first
+    assert (
+        next(iter(moves("good_fit", design={"learning_rate": 1e-4}, optimizer="sgd")))
+        == "raise_learning_rate"
+    )
+    for rate, optimizer in ((1e-4, "adam"), (3e-3, "adam"), (1e-5, None)):
+        found = moves("good_fit", design={"learning_rate": rate}, optimizer=optimizer)
+        assert not {"raise_learning_rate", "cut_learning_rate"} & set(found)
+    # still improving that far below: one move to the usual rate, not
+    # three rounds of tripling (1e-5 -> 3e-5 -> 9e-5 -> 2.7e-4 on wage)
+    improving = moves(
+        "still_improving", design={"learning_rate": 1e-5}, optimizer="adam"
+    )
+    assert improving["raise_learning_rate"] == {"learning_rate": 1e-3}
+    assert moves("still_improving", design={"learning_rate": 1e-4}, optimizer="adam")[
+        "raise_learning_rate"
+    ] == {"learning_rate": 3e-4}
+
+
 def test_still_improving_moves_follow_what_ended_the_run():
     # the run used every epoch: more epochs
     assert moves("still_improving", n_epochs=50) == {
