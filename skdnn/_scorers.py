@@ -53,7 +53,10 @@ class _ClassifierOracle(_Oracle):
     has none, so a scorer of probabilities fails on it as on the network."""
 
     def predict_proba(self, X):
-        y = self._y
+        # (an array: a pandas Series cannot be indexed y[:, None])
+        y = np.asarray(self._y)
+        if y.ndim == 2 and y.shape[1] == 1:  # a column vector, raveled by fit
+            y = y.ravel()
         if y.ndim == 2:  # multilabel: one column a label
             return y.astype(float)
         return (y[:, None] == np.asarray(self.classes_)[None, :]).astype(float)

@@ -1,13 +1,14 @@
 """Tests of DesignSearchCV: the move table, acceptance against noise, results."""
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_regression
-from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.exceptions import DataConversionWarning, FitFailedWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -890,6 +891,27 @@ def test_a_classifiers_scorer_of_a_missing_positive_class_is_refused_before_any_
     assert "scoring=make_scorer(recall_score, pos_label='yes')" in str(e.value)
     assert "starting design" not in str(e.value)
     assert not hasattr(search, "path_") and not hasattr(search, "n_fits_")
+
+
+@pytest.mark.parametrize(
+    ("scoring", "form"), [("roc_auc", "series"), ("neg_log_loss", "column")]
+)
+def test_a_scorer_of_probabilities_takes_labels_as_a_pandas_series(scoring, form):
+    # the check before any fit indexed y[:, None], which a Series refuses
+    # ("cannot score this target: Multi-dimensional indexing ..."), and read
+    # a one-column y as multilabel ("could not convert string to float")
+    from skdnn import TaperedMLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    y = pd.Series(np.where(X["a"] > 0, "yes", "no"))
+    if form == "column":
+        y = y.to_frame("label")
+    net = TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataConversionWarning)
+        search = DesignSearchCV(net, scoring=scoring, cv=2, max_rounds=0).fit(X, y)
+    assert np.isfinite(search.best_score_)
 
 
 def test_one_split_cannot_measure_the_fold_noise():
