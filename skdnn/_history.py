@@ -826,7 +826,8 @@ def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
             "which class_weight='balanced_logits' (the default) balances",
             *advice[1:],
         ]
-    if not knobs.early_stopping:
+    if not knobs.early_stopping and best_epoch < int(curves.val_epochs[-1]):
+        # best at the last epoch: epochs=<the last epoch> would change nothing
         advice.append(
             f"keep the weights of epoch {best_epoch}: early_stopping=True, or "
             f"epochs={best_epoch}"

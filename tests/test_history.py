@@ -1594,3 +1594,25 @@ def test_a_good_fit_far_below_the_usual_rate_is_compared_with_it_first():
     assert diagnosis.advice[0].startswith(
         "before keeping it, compare sgd's usual rate: learning_rate=0.01"
     )
+
+
+def test_a_good_fit_best_at_its_last_epoch_is_not_told_to_stop_there():
+    # 100 rows of breast cancer, 100 epochs without early stopping, best at
+    # the last: "keep the weights of epoch 100: early_stopping=True, or
+    # epochs=100", a change that changes nothing
+    clf = _binary_stand_in(early_stopping=False)
+    epochs = pd.RangeIndex(1, 21, name="epoch")
+    train = np.linspace(0.6, 0.3, 20)
+    val = np.r_[np.linspace(0.6, 0.4, 10), np.full(9, 0.4), 0.3999]
+    clf.history_ = pd.DataFrame({"loss": train, "val_loss": val}, index=epochs)
+    diagnosis = diagnose(clf)
+    assert (diagnosis.verdict, diagnosis.best_epoch) == ("good_fit", 20)
+    assert not any("keep the weights" in line for line in diagnosis.advice)
+    # best before the last epoch: keeping its weights is a change
+    clf.history_ = clf.history_.assign(val_loss=np.r_[val[:-1], 0.4001])
+    diagnosis = diagnose(clf)
+    assert diagnosis.best_epoch < 20
+    assert diagnosis.advice[-1] == (
+        f"keep the weights of epoch {diagnosis.best_epoch}: early_stopping=True, "
+        f"or epochs={diagnosis.best_epoch}"
+    )
