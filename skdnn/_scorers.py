@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 from sklearn.metrics import check_scoring, get_scorer_names
 
-from skdnn._user_warnings import user_stacklevel
+from skdnn._user_warnings import relay_warnings, user_stacklevel
 
 
 class _Oracle:
@@ -259,12 +259,4 @@ def warnings_once(seen: set | None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
-    for caught_warning in caught:
-        key = (caught_warning.category, str(caught_warning.message))
-        if key not in seen:
-            seen.add(key)
-            warnings.warn(
-                caught_warning.message,
-                caught_warning.category,
-                stacklevel=user_stacklevel(),
-            )
+    relay_warnings(caught, seen)

@@ -16,7 +16,6 @@ Everything else (folds, scorers, parallel fits, the layout of
 from __future__ import annotations
 
 import numbers
-import time
 import warnings
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -51,7 +50,6 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from skdnn._epochs import STOP_ON_INTERRUPT
 from skdnn._history import Diagnosis, diagnose
 from skdnn._moves import (
     DESIGN_PARAMS,
@@ -75,13 +73,14 @@ from skdnn._search_folds import (
     check_targets,
     fit_fold,
     raised_as,
+    refit,
     routed_params,
     search_scorer,
     searched_network,
     short_repr,
 )
 from skdnn._shared_api import DocLinkMixin
-from skdnn._user_warnings import user_stacklevel
+from skdnn._user_warnings import relay_warnings, user_stacklevel
 
 __all__ = ["MOVES", "DesignSearchCV"]
 
@@ -424,6 +423,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         optimizer = final_params.get("optimizer")
 
         self.n_fits_ = 0
+        self._warned = set()  # the folds' warnings shown once a search
         tried: list[_Candidate] = []
         seen = {_design_key(start_design)}
         current = _Candidate(0, "start", dict(start_design), {})
@@ -548,13 +548,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             self.__dict__.pop(stale, None)  # from an earlier fit
         if self.refit:
             estimator = clone(base).set_params(**self._prefixed(current.design))
-            start = time.perf_counter()
-            stop_on_interrupt = STOP_ON_INTERRUPT.set(True)  # Ctrl-C: no short refit
-            try:
-                estimator.fit(X, y, **fit_params)
-            finally:
-                STOP_ON_INTERRUPT.reset(stop_on_interrupt)
-            self.refit_time_ = time.perf_counter() - start
+            self.refit_time_ = refit(estimator, X, y, fit_params, self._warned)
             self.best_estimator_ = estimator
         for name in ("n_features_in_", "feature_names_in_"):
             if hasattr(getattr(self, "best_estimator_", None), name):
@@ -719,6 +713,10 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             for (candidate, *_), result in zip(tasks, results, strict=True):
                 per_candidate[id(candidate)].append(result)
                 progress.update(1, score=result["score"])
+        relay_warnings(
+            (w for r in per_candidate.values() for f in r for w in f["warnings"]),
+            self._warned,
+        )
         self.n_fits_ += len(tasks)
         for candidate in candidates:
             results = per_candidate[id(candidate)]

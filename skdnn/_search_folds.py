@@ -30,6 +30,7 @@ from sklearn.utils.validation import _num_samples
 
 from skdnn._columns import checked_targets
 from skdnn._epochs import STOP_ON_INTERRUPT
+from skdnn._user_warnings import relay_warnings
 
 
 def error_kind(exc: BaseException) -> str:
@@ -51,7 +52,24 @@ def raised_as(kind: str, message: str) -> Exception:
 
 def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None):
     """Fit one fold and score it; a failed fit or score is NaN and says why
-    (``error``; ``kind``: :func:`error_kind` of the exception)."""
+    (``error``; ``kind``: :func:`error_kind` of the exception).
+
+    The warnings of the fit and the scorer that the filters in force let
+    through (the caller's: scikit-learn's ``Parallel`` hands them to its
+    workers) come back as ``(category, message)`` pairs (``warnings``), for
+    the search to show once each in the caller's process: a worker's went
+    to stderr past the caller's own handling, and a column's warning came
+    once a fit, 27 times in a search.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        result = _fit_and_score(
+            estimator, X, y, train, test, scorer, fit_params, score_params
+        )
+    result["warnings"] = [(w.category, str(w.message)) for w in caught]
+    return result
+
+
+def _fit_and_score(estimator, X, y, train, test, scorer, fit_params, score_params):
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
     params = _rows_of(fit_params, train, _num_samples(X))
     score_params = _rows_of(score_params or {}, test, _num_samples(X))
@@ -91,6 +109,24 @@ def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None
         "estimator": estimator,
         "error": None,
     }
+
+
+def refit(estimator, X, y, fit_params: dict, seen: set) -> float:
+    """Fit the accepted design on all the rows; the seconds it took.
+
+    Ctrl-C stops the search rather than the refit's epochs (a refit cut
+    short is no answer); the warnings the folds showed already (``seen``,
+    see :func:`fit_fold`) are not shown again.
+    """
+    start = time.perf_counter()
+    stop_on_interrupt = STOP_ON_INTERRUPT.set(True)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            estimator.fit(X, y, **fit_params)
+    finally:
+        STOP_ON_INTERRUPT.reset(stop_on_interrupt)
+    relay_warnings(caught, seen)
+    return time.perf_counter() - start
 
 
 def check_targets(final, y) -> None:

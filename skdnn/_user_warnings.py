@@ -46,3 +46,35 @@ def user_stacklevel() -> int:
         frame = frame.f_back
         level += 1
     return level if frame is not None else 2
+
+
+def relay_warnings(caught, seen: set) -> None:
+    """Warn each of ``caught`` not in ``seen`` once, at the user's line.
+
+    ``caught`` holds ``(category, message)`` pairs, or the records of
+    ``warnings.catch_warnings(record=True)``; ``seen`` the pairs warned
+    already, to which each one warned is added. Warned here, in the caller's
+    process, the caller's filters decide what shows.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> seen = set()
+    >>> with warnings.catch_warnings(record=True) as shown:
+    ...     warnings.simplefilter("always")
+    ...     relay_warnings([(UserWarning, "one"), (UserWarning, "one")], seen)
+    ...     relay_warnings([(UserWarning, "one"), (UserWarning, "two")], seen)
+    >>> [str(w.message) for w in shown]
+    ['one', 'two']
+    """
+    import warnings
+
+    for record in caught:
+        if isinstance(record, tuple):
+            category, message = record
+        else:
+            category, message = record.category, record.message
+        key = (category, str(message))
+        if key not in seen:
+            seen.add(key)
+            warnings.warn(str(message), category, stacklevel=user_stacklevel())

@@ -914,6 +914,40 @@ def test_a_scorer_of_probabilities_takes_labels_as_a_pandas_series(scoring, form
     assert np.isfinite(search.best_score_)
 
 
+class WarningNet(StandInNet):
+    """Warns of the data on every fit, and once of its own design."""
+
+    def fit(self, X, y):
+        warnings.warn(
+            "Column(s) 'region' have a single level", UserWarning, stacklevel=2
+        )
+        warnings.warn(f"design {self._design()}", UserWarning, stacklevel=2)
+        return super().fit(X, y)
+
+
+def test_the_folds_warnings_show_once_each_at_the_callers_line():
+    # a column's warning came once a fit: 27 times in a search of 27 fits,
+    # and from a worker to stderr, past the caller's handling
+    X, y, folds = stand_in_data()
+    search = DesignSearchCV(WarningNet(), scoring="accuracy", cv=folds, max_rounds=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(X, y)
+    assert search.n_fits_ > len(folds)
+    messages = [str(w.message) for w in caught]
+    assert messages.count("Column(s) 'region' have a single level") == 1
+    tried = {f"design {move}" for move in search.path_["move"]}
+    assert {m for m in messages if m.startswith("design ")} == tried
+    assert len(messages) == len(set(messages))
+    assert {w.filename for w in caught} == {__file__}
+    # the caller's filters decide what shows
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", message="Column")
+        clone(search).fit(X, y)
+    assert not [w for w in caught if "single level" in str(w.message)]
+
+
 def test_one_split_cannot_measure_the_fold_noise():
     X, y, folds = stand_in_data()
     est = DesignSearchCV(StandInNet(), scoring="accuracy", cv=folds[:1])
