@@ -143,7 +143,7 @@ def _diagnosis(model, X, y, args):
     print(
         f"The hold-out's {_rows(diagnosis.n_validation)} too few to diagnose; "
         f"pooling the curves of {k} cross-validated fits of the {len(y)} "
-        "training rows ...",
+        "training rows (the best epoch it reads is theirs, not this model's) ...",
         flush=True,
     )
     split = KFold if is_regressor(model) else StratifiedKFold

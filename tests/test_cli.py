@@ -114,6 +114,8 @@ def test_train_writes_every_output(trained):
     stdout = trained["stdout"]
     # 90 training rows hold out 9: the diagnosis pools 5 cross-validated fits
     assert "pooling the curves of 5 cross-validated fits of the 90" in stdout
+    # the model's own best epoch is printed above: the folds' is theirs
+    assert "(the best epoch it reads is theirs, not this model's)" in stdout
     # 72 rows per fit hold out 8: still thin, and about 11 folds (each
     # holding out more of its larger share) would reach 100 rows, so the
     # advice is to compare designs by their scores
