@@ -148,6 +148,22 @@ def saveable_scoring(scoring) -> tuple[object, list[str]]:
     return (kept or None), dropped
 
 
+def _naming_the_class(scorer, label) -> tuple[str, str]:
+    """The metric of ``scorer``, short, and its ``make_scorer`` naming the
+    positive class ``label`` (recall's for a callable of unknown make)."""
+    func = getattr(scorer, "_score_func", None)
+    if func is None:
+        return "recall", f"make_scorer(recall_score, pos_label={label!r})"
+    args = [func.__name__, f"pos_label={label!r}"]
+    if getattr(scorer, "_sign", 1) < 0:
+        args.append("greater_is_better=False")
+    method = getattr(scorer, "_response_method", "predict")
+    if method != "predict":
+        args.append(f"response_method={method!r}")
+    key = func.__name__.removesuffix("_score").removesuffix("_loss")
+    return key, f"make_scorer({', '.join(args)})"
+
+
 def try_scorers(estimator, scorers: dict, y, *, classes=None, one=False) -> None:
     """Score the true targets ``y`` with each of ``scorers`` before training.
 
@@ -187,17 +203,17 @@ def try_scorers(estimator, scorers: dict, y, *, classes=None, one=False) -> None
             hint = ""
             if "pos_label" in str(exc):
                 labels = np.asarray(classes if has_classes else []).tolist()
-                scorer = f"make_scorer(recall_score, pos_label={labels[-1]!r})"
+                key, named = _naming_the_class(scorer, labels[-1])
+                instead = (
+                    f"use '{key}_macro' or 'balanced_accuracy', or "
+                    if f"{key}_macro" in get_scorer_names()
+                    else ""
+                )
                 hint = (
                     f" A scorer of the positive class scores pos_label=1, which "
-                    f"is not one of the classes {labels}: use "
-                    "'balanced_accuracy' or a '_macro' variant (e.g. "
-                    "'recall_macro'), or name the class to find, e.g. "
-                    + (
-                        f"scoring={scorer}."
-                        if one
-                        else f"scoring={{'recall': {scorer}}}."
-                    )
+                    f"is not one of the classes {labels}: {instead}name the "
+                    "class to find, e.g. "
+                    + (f"scoring={named}." if one else f"scoring={{{key!r}: {named}}}.")
                 )
             elif "multi_class must be in" in str(exc):
                 hint = (

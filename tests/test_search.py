@@ -889,7 +889,17 @@ def test_a_classifiers_scorer_of_a_missing_positive_class_is_refused_before_any_
     with pytest.raises(ValueError, match="'recall' cannot score this target") as e:
         search.fit(X, y)
     assert "scoring=make_scorer(recall_score, pos_label='yes')" in str(e.value)
+    assert "use 'recall_macro' or 'balanced_accuracy'" in str(e.value)
     assert "starting design" not in str(e.value)
+    # the hint names the scorer's own metric, not recall's
+    search.set_params(scoring="neg_brier_score")
+    with pytest.raises(ValueError, match="'neg_brier_score' cannot score") as e:
+        search.fit(X, y)
+    assert (
+        "scoring=make_scorer(brier_score_loss, pos_label='yes', "
+        "greater_is_better=False, response_method='predict_proba')"
+    ) in str(e.value)
+    assert "recall" not in str(e.value)
     assert not hasattr(search, "path_") and not hasattr(search, "n_fits_")
 
 
