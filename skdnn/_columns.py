@@ -173,6 +173,7 @@ def _refuse_dtype(dtype, name) -> None:
         kind = "dates/times"
     elif pd.api.types.is_timedelta64_dtype(dtype):
         kind = "durations"
+        how = "numbers (e.g. seconds: .dt.total_seconds())"
     elif pd.api.types.is_complex_dtype(dtype):
         kind = "complex numbers"
         how = "real numbers (its real and imaginary parts, or its magnitude, as "

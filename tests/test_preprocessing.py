@@ -513,6 +513,7 @@ def test_unsupported_columns_are_refused_by_name(values, what):
         (np.array([1 + 1j, 2, 3, 4]), "real and imaginary parts"),
         (pd.period_range("2020-01", periods=4, freq="M"), ".dt.year"),
         (pd.interval_range(0, 4), ".array.mid"),
+        (pd.to_timedelta([1, 2, 3, 4], unit="h"), ".dt.total_seconds()"),
     ],
 )
 def test_a_refused_column_is_told_how_to_convert_its_kind(values, advice):
