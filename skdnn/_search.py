@@ -412,9 +412,11 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             # pos_label=1 for labels "no" and "yes", refused before a round
             # of fits (then it read as a starting design that failed)
             name = self.scoring if isinstance(self.scoring, str) else "score"
-            classes = None
-            if is_classifier(base) and type_of_target(y) in ("binary", "multiclass"):
+            classes, target = None, type_of_target(y) if is_classifier(base) else None
+            if target in ("binary", "multiclass"):
                 classes = np.unique(np.asarray(y))
+            elif target == "multilabel-indicator":  # the network's classes_
+                classes = np.arange(np.shape(y)[1])
             if is_regressor(base) or classes is not None:
                 try_scorers(base, {name: self.scorer_}, y, classes=classes, one=True)
         self._prefix = prefix

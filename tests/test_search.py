@@ -903,6 +903,20 @@ def test_a_classifiers_scorer_of_a_missing_positive_class_is_refused_before_any_
     assert not hasattr(search, "path_") and not hasattr(search, "n_fits_")
 
 
+def test_a_multilabel_scorer_that_fails_is_refused_before_any_fit():
+    # roc_auc on two labels: every fold of the start was fitted, then the
+    # search said "The starting design failed on some folds"
+    from skdnn import TaperedMLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    Y = (X[:, :2] > 0).astype(int)
+    search = DesignSearchCV(TaperedMLPClassifier(), scoring="roc_auc", cv=2)
+    with pytest.raises(ValueError, match="'roc_auc' cannot score this target"):
+        search.fit(X, Y)
+    assert not hasattr(search, "path_") and not hasattr(search, "n_fits_")
+
+
 @pytest.mark.parametrize(
     ("scoring", "form"), [("roc_auc", "series"), ("neg_log_loss", "column")]
 )
