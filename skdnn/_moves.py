@@ -354,7 +354,7 @@ def _beyond_the_ladders(s: _State) -> list[str]:
     ratio = _rate_ratio(s)
     if ratio is not None and ratio >= MAX_RAISED_RATE_FACTOR * (1 - 1e-9):
         names.append("cut_learning_rate")
-    elif rate_far_below_usual(_rate_ratio(s)):
+    elif rate_far_below_usual(ratio):
         names.append("raise_learning_rate")
     return names
 
