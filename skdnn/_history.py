@@ -269,10 +269,16 @@ def diagnose(estimator_or_history) -> Diagnosis:
        the training loss jumped above ``PRIOR_JUMP`` (2) times that loss
        and no ``l2`` penalty is set (a learning rate so high that the
        network settled at the frequencies; the penalty, which the loss
-       includes, stands that high at the start), ``"underfitting"``
-       otherwise (the features told the network nothing, it did not train,
-       or an ``l2`` penalty, least with every weight near 0, held it at the
-       guess: the advice then lowers ``l2`` first).
+       includes, stands that high at the start); ``"overfitting"`` for a
+       classifier whose smoothed training loss fell ``OVERFIT_RISE`` (10 %)
+       or more below that loss (it learnt its training rows, and nothing of
+       them held); ``"underfitting"`` otherwise (the features told the
+       network nothing, it did not train, or an ``l2`` penalty, least with
+       every weight near 0, held it at the guess: the advice then lowers
+       ``l2`` first). With an ``l2`` penalty only a lowest validation loss
+       within the margin of the guess's, on either side, is read so. A
+       regressor whose every training target was constant reads
+       ``"good_fit"``, with nothing to learn.
     6. ``"still_improving"`` when ``n < SHORT_RUN`` (5) and the last
        validation loss is strictly the lowest so far, or the last training
        loss is strictly the lowest so far and at least 10 % (``1 -

@@ -257,9 +257,10 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
       curve (with early stopping off, it would only take training rows:
       not tried).
     - ``underfitting``: double every hidden width; add a layer narrower by
-      ``taper``; lower ``dropout`` one step; triple ``learning_rate`` (only
-      that when the network learnt nothing from the features, its curves
-      no better than a constant guess).
+      ``taper``; lower ``dropout`` one step; lower ``l2`` one step; triple
+      ``learning_rate``, up to ten times its usual rate (only the last two
+      when the network learnt nothing from the features, its curves no
+      better than a constant guess).
     - ``still_improving``: double ``epochs`` (when the run used them all);
       double ``patience`` (when early stopping ended it); triple
       ``learning_rate`` (from 30 times below its usual rate, set it to it).
