@@ -112,8 +112,8 @@ IMPROVING_SIGNIFICANCE = 0.025
 #: a cross-entropy this close to zero leaves nothing to gain on the hold-out.
 NEGLIGIBLE_LOSS = 1e-3
 #: The tail's line and t-test read an epoch further than this many robust
-#: spreads from the tail's robust (Theil-Sen) line as on it: a spike (see
-#: skdnn._trend.despiked).
+#: spreads of the curve's noise (read from its steps over four tails) from
+#: the tail's robust (Theil-Sen) line as on it: a spike (see _trend.despiked).
 SPIKE_SPREADS = 4.0
 #: "underfitting" when both smoothed losses never fell below this fraction of
 #: their first-epoch value (less than a 10 % improvement).
@@ -288,8 +288,8 @@ def diagnose(estimator_or_history) -> Diagnosis:
        ceil(IMPROVING_TAIL * n))`` epochs (the last 10 %, at least 5; all of
        them in shorter runs), the least-squares line through the raw
        validation loss falls by at least ``IMPROVING_DROP`` (1 %) of its
-       mean level (an epoch further than ``SPIKE_SPREADS`` (4) robust
-       spreads from the tail's Theil-Sen line counts as on it: a spike; the
+       mean level (an epoch further than ``SPIKE_SPREADS`` (4) spreads of
+       the noise from the tail's Theil-Sen line counts as on it: a spike; the
        running median, cut short at the curve's end, would flatten a steady
        fall there); the smoothed validation loss ends within
        ``IMPROVING_TOLERANCE`` (1 %) of its minimum; and, when that tail
@@ -668,10 +668,10 @@ def _still_improving(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
     n = len(val)
     tail = min(n, max(IMPROVING_MIN_TAIL, math.ceil(IMPROVING_TAIL * n)))
     x = np.arange(tail, dtype=float)
-    # the line through the raw tail, its spikes taken out: the running
-    # median, cut short at the curve's end, flattens a steady fall there
-    # (a loss falling 1.3 % over the tail read as 0.7 %, "levelled off")
-    recent = despiked(x, np.asarray(curves.val, dtype=float)[-tail:], SPIKE_SPREADS)
+    # the line through the raw tail, spikes out (the running median, cut short
+    # at the curve's end, flattened a 1.3 % fall to 0.7 %: "levelled off")
+    raw = np.asarray(curves.val, dtype=float)
+    recent = despiked(x, raw[-tail:], SPIKE_SPREADS, reference=raw[-4 * tail :])
     slope = np.polyfit(x, recent, 1)[0]
     drop = -slope * (tail - 1) / max(float(np.mean(recent)), np.finfo(float).tiny)
     ends_lowest = val[-1] <= val.min() * (1 + IMPROVING_TOLERANCE)
