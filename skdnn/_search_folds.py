@@ -65,7 +65,14 @@ def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None
         result = _fit_and_score(
             estimator, X, y, train, test, scorer, fit_params, score_params
         )
-    result["warnings"] = [(w.category, str(w.message)) for w in caught]
+    result["warnings"] = [
+        # (a category a worker could not send back, defined inside a function)
+        (
+            w.category if "<" not in w.category.__qualname__ else UserWarning,
+            str(w.message),
+        )
+        for w in caught
+    ]
     return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 
 
 def _library_folders() -> tuple[str, ...]:
@@ -67,8 +68,6 @@ def relay_warnings(caught, seen: set) -> None:
     >>> [str(w.message) for w in shown]
     ['one', 'two']
     """
-    import warnings
-
     for record in caught:
         if isinstance(record, tuple):
             category, message = record
