@@ -190,7 +190,9 @@ def diagnose(estimator_or_history) -> Diagnosis:
     more than ``MAX_ADVISED_FOLDS`` (10) folds would be needed, to compare
     designs by their cross-validated scores; ``curve_verdict`` keeps what
     the shape alone reads. ``"diverged"`` and ``"no_validation"`` need no
-    validation rows and are never overruled.
+    validation rows and are never overruled. Nor is an ``"underfitting"``
+    regressor's evidence where 5 % of its validation rows carry 60 % of a
+    constant guess's loss: it reads ``"insufficient_evidence"`` too.
 
     Pooling folds. The folds' curves are aligned by epoch and averaged at
     each epoch over every fold, one that has stopped held at its last value
@@ -728,11 +730,10 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
     if best_val < (1 - margin) * prior:
         return None
     if knobs.l2 and best_val > (1 + margin) * prior:
-        # with a penalty, which the loss includes, only a validation loss at
-        # the guess's is a network held there (every kernel near 0); above
-        # it, the penalty or a thin hold-out may stand (swiss_labor's 3
-        # folds at l2=1e-3 scored 0.62 to 0.69, one fold's loss 1.21 times
-        # its guess's)
+        # with a penalty (in the loss), only a validation loss at the guess's
+        # is a network held there (every kernel near 0); above it, the penalty
+        # or a thin hold-out may stand (swiss_labor's folds at l2=1e-3 scored
+        # 0.62 to 0.69, one fold's loss 1.21 times its guess's)
         return None
     train, epochs = curves.train, curves.epochs
     guess = "a constant" if knobs.regression else "the class frequencies"
@@ -742,9 +743,8 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
     base, what = _featureless_loss(knobs) or prior, frequencies
     if knobs.regression and knobs.guess_loss:
         what = f"the training loss of predicting a constant ({_num(base)})"
-    # (the loss includes an l2 penalty: the kernels' at the start stand far
-    # above the guess's, while a network whose penalty's least total is a
-    # constant guess's, every kernel near 0, learnt nothing either)
+    # (with an l2 penalty in the loss, the start's stands far above the guess's,
+    # while a network held at the guess, every kernel near 0, learnt nothing)
     if train.max() > PRIOR_JUMP * base and not knobs.l2:
         i = int(np.argmax(train))
         message = (

@@ -28,6 +28,7 @@ _PRIVATE_STATE = {
         "_target_1d",
         "_varying_share",
         "_validation_guess_loss",
+        "_validation_ruled_by",
     ),
 }
 _TARGET_KINDS = {
