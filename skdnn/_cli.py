@@ -22,8 +22,10 @@ from pathlib import Path
 from skdnn._cli_input import (
     UsageError,
     check_labels,
+    drop_columns,
     note_numbers_read_as_text,
     note_repeated_rows,
+    split_target,
 )
 from skdnn._cli_input import (
     check_stray_text as _check_stray_text,
@@ -174,6 +176,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "--target", required=True, metavar="COLUMN", help="the column to predict"
     )
     train.add_argument(
+        "--drop",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="leave a column out of the features (an identifier, free text); "
+        "repeat for several",
+    )
+    train.add_argument(
         "--task",
         choices=("auto", "classification", "regression"),
         default="auto",
@@ -321,7 +331,8 @@ def _run_train(args: argparse.Namespace) -> int:
     settings = _parse_settings(args.settings, estimator=None)
     _check_training_options(args)
     frame = _read_csv(args.data)
-    X, y = _split_target(frame, args.target, args.data)
+    X, y = split_target(frame, args.target, args.data)
+    X = drop_columns(X, args.drop, args.data)
     task, reason = _choose_task(y, args.task, args.target, args.data)
     print(f"Task: {task} ({reason}).")
     note_numbers_read_as_text(X, args.data)
@@ -355,7 +366,7 @@ def _run_report(args: argparse.Namespace) -> int:
     model_path = model_file(args.model)
     frame = _read_csv(args.data)
     # a set to score may hold one class (the rows of one group, say)
-    X, y = _split_target(frame, args.target, args.data, training=False)
+    X, y = split_target(frame, args.target, args.data, training=False)
     out = None if args.out is None else _output_folder(args.out, "report")
     if out is not None and (out / MODEL_FILE).exists():
         raise UsageError(
@@ -731,78 +742,6 @@ def _check_training_options(args: argparse.Namespace) -> None:
         )
 
 
-def _split_target(frame, target: str, path, *, training: bool = True):
-    """The features and the target, the rows without a target value dropped.
-
-    A target to train on must vary; one to score a model on may not.
-    """
-    if target not in frame.columns:
-        columns = ", ".join(map(repr, map(str, frame.columns)))
-        near = [c for c in frame.columns if str(c).strip().lower() == target.lower()]
-        hint = f" (did you mean {str(near[0])!r}?)" if near else ""
-        raise UsageError(
-            f"{path} has no column {target!r}{hint}; its columns are: {columns}."
-        )
-    import pandas as pd
-
-    column = frame[target]
-    if column.dtype.kind not in "biufcmM":  # text: '?' or '-' for an unknown label
-        marker = column.astype(str).str.strip().isin(_MISSING_MARKS)
-        column = column.mask(marker & column.notna())
-    labelled = column.notna()
-    if not labelled.any():
-        raise UsageError(f"the target column {target!r} of {path} is empty.")
-    if not labelled.all():
-        print(
-            f"skdnn: note: {int((~labelled).sum())} rows of {path} have no "
-            f"{target!r} value (blank, or one of {', '.join(_MISSING_MARKS)}) and "
-            "are left out.",
-            file=sys.stderr,
-        )
-        frame, column = frame[labelled], column[labelled].infer_objects()
-        # the labels as written: TRUE/FALSE as booleans, numbers as numbers
-        # and 0/1 as whole ones (a blank or a '?' made them objects or text,
-        # or floats 0.0 and 1.0)
-        numbers = pd.to_numeric(column, errors="coerce")
-        if column.dtype.kind not in "biufc" and numbers.notna().all():
-            column = numbers
-        if column.dtype.kind == "f" and (column % 1 == 0).all():  # (not inf)
-            column = column.astype("int64")
-        frame = frame.assign(**{target: column})
-    y = frame[target].to_numpy()
-    _check_finite_target(frame[target], target, path)
-    values = frame[target].unique()
-    if training and len(values) < 2:
-        raise UsageError(
-            f"the target column {target!r} of {path} holds a single value "
-            f"({values[0]!r}); there is nothing to learn: a classifier needs at "
-            "least 2 classes, a regressor a target that varies."
-        )
-    X = frame.drop(columns=target)
-    if X.shape[1] == 0:
-        raise UsageError(f"{path} has no feature column besides {target!r}.")
-    return X, y
-
-
-#: Text that marks a target value as unknown (pandas reads the others:
-#: blank, NA, N/A, null, ...).
-_MISSING_MARKS = ("?", "-", "--")
-
-
-def _check_finite_target(column, target: str, path) -> None:
-    import numpy as np
-
-    values = column.to_numpy()
-    if values.dtype.kind == "f" and np.isinf(values).any():
-        rows = np.flatnonzero(np.isinf(values))
-        # the frame keeps read_csv's row numbers: data row k is line k + 2
-        line = int(column.index[rows[0]]) + 2
-        raise UsageError(
-            f"the target column {target!r} of {path} holds infinite values (in "
-            f"{rows.size} row(s), the first on line {line}); fix or drop them."
-        )
-
-
 def _output_folder(path, command: str) -> Path:
     """The folder to write to: ``path``, or a new dated one (made after the
     work, but refused before it where it cannot be written)."""
@@ -855,6 +794,10 @@ _shown_warnings: set[str] = set()
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     text = " ".join(str(message).split())
+    if text.startswith("Column(s) ") and any(
+        words in text for words in ("free text", "as text", "an identifier")
+    ):  # the fit's advice, as a command-line user follows it
+        text += " (skdnn train --drop COLUMN leaves a column out of the features.)"
     if text not in _shown_warnings:
         _shown_warnings.add(text)
         print(f"skdnn: warning: {text}", file=sys.stderr)

@@ -255,7 +255,7 @@ def _note_row_names(column, name, path) -> None:
     print(
         f"skdnn: note: column {name!r} of {path} holds {what} in every row, like "
         "an index or an identifier: the network reads it as a feature. Drop it "
-        f"if it names rows{hint}.",
+        f"if it names rows (skdnn train --drop {name}){hint}.",
         file=sys.stderr,
     )
 
@@ -546,3 +546,98 @@ def check_numeric_columns(model, X, path) -> None:
                 f"column {name!r} of {path} holds text ({listed}) where the model "
                 f"was trained on numbers; blank those cells (missing) or fix them."
             )
+
+
+def split_target(frame, target: str, path, *, training: bool = True):
+    """The features and the target, the rows without a target value dropped.
+
+    A target to train on must vary; one to score a model on may not.
+    """
+    if target not in frame.columns:
+        columns = ", ".join(map(repr, map(str, frame.columns)))
+        raise UsageError(
+            f"{path} has no column {target!r}{_near(target, frame.columns)}; its "
+            f"columns are: {columns}."
+        )
+    import pandas as pd
+
+    column = frame[target]
+    if column.dtype.kind not in "biufcmM":  # text: '?' or '-' for an unknown label
+        marker = column.astype(str).str.strip().isin(_MISSING_MARKS)
+        column = column.mask(marker & column.notna())
+    labelled = column.notna()
+    if not labelled.any():
+        raise UsageError(f"the target column {target!r} of {path} is empty.")
+    if not labelled.all():
+        print(
+            f"skdnn: note: {int((~labelled).sum())} rows of {path} have no "
+            f"{target!r} value (blank, or one of {', '.join(_MISSING_MARKS)}) and "
+            "are left out.",
+            file=sys.stderr,
+        )
+        frame, column = frame[labelled], column[labelled].infer_objects()
+        # the labels as written: TRUE/FALSE as booleans, numbers as numbers
+        # and 0/1 as whole ones (a blank or a '?' made them objects or text,
+        # or floats 0.0 and 1.0)
+        numbers = pd.to_numeric(column, errors="coerce")
+        if column.dtype.kind not in "biufc" and numbers.notna().all():
+            column = numbers
+        if column.dtype.kind == "f" and (column % 1 == 0).all():  # (not inf)
+            column = column.astype("int64")
+        frame = frame.assign(**{target: column})
+    y = frame[target].to_numpy()
+    check_finite_target(frame[target], target, path)
+    values = frame[target].unique()
+    if training and len(values) < 2:
+        raise UsageError(
+            f"the target column {target!r} of {path} holds a single value "
+            f"({values[0]!r}); there is nothing to learn: a classifier needs at "
+            "least 2 classes, a regressor a target that varies."
+        )
+    X = frame.drop(columns=target)
+    if X.shape[1] == 0:
+        raise UsageError(f"{path} has no feature column besides {target!r}.")
+    return X, y
+
+
+#: Text that marks a target value as unknown (pandas reads the others:
+#: blank, NA, N/A, null, ...).
+_MISSING_MARKS = ("?", "-", "--")
+
+
+def check_finite_target(column, target: str, path) -> None:
+    """Refuse a numeric target holding infinite values, naming its first line."""
+    import numpy as np
+
+    values = column.to_numpy()
+    if values.dtype.kind == "f" and np.isinf(values).any():
+        rows = np.flatnonzero(np.isinf(values))
+        # the frame keeps read_csv's row numbers: data row k is line k + 2
+        line = int(column.index[rows[0]]) + 2
+        raise UsageError(
+            f"the target column {target!r} of {path} holds infinite values (in "
+            f"{rows.size} row(s), the first on line {line}); fix or drop them."
+        )
+
+
+def drop_columns(X, names, path):
+    """``X`` without the columns ``names`` (``--drop``), each checked to be
+    one of its feature columns."""
+    for name in names:
+        if name not in X.columns:
+            columns = ", ".join(map(repr, map(str, X.columns)))
+            raise UsageError(
+                f"--drop {name}: {path} has no feature column {name!r}"
+                f"{_near(name, X.columns)}; its feature columns are: {columns}."
+            )
+    X = X.drop(columns=list(dict.fromkeys(names)))
+    if X.shape[1] == 0:
+        raise UsageError(f"--drop leaves {path} no feature column.")
+    return X
+
+
+def _near(name: str, columns) -> str:
+    """A "did you mean" for a column ``name`` spelt in another case or with
+    spaces around it; "" where none is."""
+    near = [c for c in columns if str(c).strip().lower() == name.lower()]
+    return f" (did you mean {str(near[0])!r}?)" if near else ""

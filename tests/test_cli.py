@@ -755,6 +755,43 @@ def test_the_diagnosis_folds_do_not_repeat_the_fits_warnings(tmp_path, capsys):
     assert "least populated class in y has only 2 members" in err
 
 
+def test_train_drops_the_columns_it_is_told_to(tmp_path, capsys):
+    # train warned "drop them" of an identifier column, and a command-line
+    # user could only edit the file
+    frame = _houses(150, seed=0)
+    frame.insert(0, "ref", [f"H{i:03d}" for i in range(150)])
+    data = tmp_path / "houses.csv"
+    frame.to_csv(data, index=False)
+    argv = ["train", str(data), "--target", "price", *FAST, "--diagnosis-folds", "0"]
+    code, _, err = _run([*argv, "--out", str(tmp_path / "kept")], capsys)
+    assert code == 0, err
+    assert "like an index or an identifier" in err
+    assert "Drop it if it names rows (skdnn train --drop ref)." in err
+    assert "(skdnn train --drop COLUMN leaves a column out of the features.)" in err
+    out = tmp_path / "dropped"
+    code, _, err = _run([*argv, "--drop", "ref", "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "identifier" not in err
+    model = skdnn.load(out / "model.skdnn")
+    assert "ref" not in model.feature_names_in_
+    assert list(model.feature_names_in_) == [
+        c for c in frame if c not in ("ref", "price")
+    ]
+    # the rows to predict may still hold it
+    code, _, err = _run(["predict", str(out / "model.skdnn"), str(data)], capsys)
+    assert code == 0, err
+    # a column the file does not have, or the target, is named
+    for name, fragment in (
+        ("Ref", "(did you mean 'ref'?)"),
+        ("price", "no feature column 'price'"),
+    ):
+        code, _, err = _run(
+            [*argv, "--drop", name, "--out", str(tmp_path / name)], capsys
+        )
+        assert code == 2
+        _assert_one_error_line(err, f"--drop {name}: ", fragment)
+
+
 @pytest.mark.parametrize("folds", ["1", "-2"])
 def test_diagnosis_folds_must_be_zero_or_two_and_more(folds, capsys):
     code, _, err = _run(["demo", "--diagnosis-folds", folds], capsys)
