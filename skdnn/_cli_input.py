@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -255,7 +256,7 @@ def _note_row_names(column, name, path) -> None:
     print(
         f"skdnn: note: column {name!r} of {path} holds {what} in every row, like "
         "an index or an identifier: the network reads it as a feature. Drop it "
-        f"if it names rows (skdnn train --drop {name}){hint}.",
+        f"if it names rows (skdnn train --drop {shlex.quote(str(name))}){hint}.",
         file=sys.stderr,
     )
 

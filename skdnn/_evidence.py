@@ -186,7 +186,9 @@ def _ruled(diagnosis: Diagnosis, fits, message: str, n_validation) -> dict:
         "judge the fit on held-out rows with evaluation_report (r2 and mae), "
         "with and without those targets",
         "check those targets: a gross error (a unit, a typo) is better fixed or "
-        "dropped than fitted",
+        "dropped than fitted, and a long tail (prices, counts, durations) fitted "
+        "on its log: TransformedTargetRegressor(regressor, func=np.log1p, "
+        "inverse_func=np.expm1)",
         *(
             [
                 "or fit with loss='huber', which a few targets far from the rest do "

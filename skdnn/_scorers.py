@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import warnings
 
 import numpy as np
@@ -150,17 +152,33 @@ def saveable_scoring(scoring) -> tuple[object, list[str]]:
 
 def _naming_the_class(scorer, label) -> tuple[str, str]:
     """The metric of ``scorer``, short, and its ``make_scorer`` naming the
-    positive class ``label`` (recall's for a callable of unknown make)."""
+    positive class ``label`` (recall's for a callable of unknown make: a
+    lambda, a partial with positional arguments, a scorer function)."""
     func = getattr(scorer, "_score_func", None)
-    if func is None:
+    kwargs = dict(getattr(scorer, "_kwargs", None) or {})
+    if isinstance(func, functools.partial) and not func.args:
+        # make_scorer(partial(fbeta_score, beta=2)): its keywords are needed
+        func, kwargs = func.func, {**func.keywords, **kwargs}
+    name = getattr(func, "__name__", "")
+    if func is None or not name.isidentifier():  # (a lambda is '<lambda>')
         return "recall", f"make_scorer(recall_score, pos_label={label!r})"
-    args = [func.__name__, f"pos_label={label!r}"]
+    kwargs.pop("pos_label", None)
+    try:  # the arguments it needs, not the defaults a built-in scorer names
+        defaults = {k: p.default for k, p in inspect.signature(func).parameters.items()}
+    except (TypeError, ValueError):
+        defaults = {}
+    kept = {
+        k: v
+        for k, v in kwargs.items()
+        if not (k in defaults and isinstance(v, str | bool | None) and v == defaults[k])
+    }
+    args = [name, *(f"{k}={v!r}" for k, v in kept.items()), f"pos_label={label!r}"]
     if getattr(scorer, "_sign", 1) < 0:
         args.append("greater_is_better=False")
     method = getattr(scorer, "_response_method", "predict")
     if method != "predict":
         args.append(f"response_method={method!r}")
-    key = func.__name__.removesuffix("_score").removesuffix("_loss")
+    key = name.removesuffix("_score").removesuffix("_loss")
     return key, f"make_scorer({', '.join(args)})"
 
 

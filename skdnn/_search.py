@@ -553,6 +553,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             estimator = clone(base).set_params(**self._prefixed(current.design))
             self.refit_time_ = refit(estimator, X, y, fit_params, self._warned)
             self.best_estimator_ = estimator
+        del self._warned  # (a warning class defined in a function: no pickle)
         for name in ("n_features_in_", "feature_names_in_"):
             if hasattr(getattr(self, "best_estimator_", None), name):
                 setattr(self, name, getattr(self.best_estimator_, name))

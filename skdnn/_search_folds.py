@@ -11,6 +11,7 @@ before any fold is cut.
 from __future__ import annotations
 
 import numbers
+import threading
 import time
 import warnings
 from dataclasses import replace
@@ -57,10 +58,20 @@ def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None
     The warnings of the fit and the scorer that the filters in force let
     through (the caller's: scikit-learn's ``Parallel`` hands them to its
     workers) come back as ``(category, message)`` pairs (``warnings``), for
-    the search to show once each in the caller's process: a worker's went
-    to stderr past the caller's own handling, and a column's warning came
-    once a fit, 27 times in a search.
+    the search to show once each in the caller's process: a column's
+    warning came once a fit, 27 times in a search.
     """
+    if threading.current_thread() is not threading.main_thread():
+        # a thread of the caller's process (joblib's threading backend):
+        # catch_warnings swaps the process's warning handler, and two
+        # threads' catches, ended out of order, left it a dead list that
+        # swallowed every later warning of the process; a thread's warnings
+        # reach the caller's handling as they are
+        result = _fit_and_score(
+            estimator, X, y, train, test, scorer, fit_params, score_params
+        )
+        result["warnings"] = []
+        return result
     with warnings.catch_warnings(record=True) as caught:
         result = _fit_and_score(
             estimator, X, y, train, test, scorer, fit_params, score_params

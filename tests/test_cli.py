@@ -1343,3 +1343,17 @@ def test_numbers_grouped_by_spaces_or_apostrophes_are_pointed_out(capsys):
     for name in ("space", "swiss", "owed"):
         assert f"column {name!r} of f.csv holds numbers written with separators" in err
     assert "column 'phone' of f.csv holds numbers" not in err
+
+
+def test_the_identifier_notes_drop_command_quotes_the_column(capsys):
+    # 'skdnn train --drop customer id', copied, failed: "unrecognized
+    # arguments: id"
+    import pandas as pd
+
+    from skdnn._cli_input import _note_row_names
+
+    column = pd.Series([f"C{i}" for i in range(30)])
+    _note_row_names(column, "customer id", "f.csv")
+    assert "(skdnn train --drop 'customer id')." in capsys.readouterr().err
+    _note_row_names(column, "ref", "f.csv")
+    assert "(skdnn train --drop ref)." in capsys.readouterr().err

@@ -1,6 +1,9 @@
 """Tests of DesignSearchCV: the move table, acceptance against noise, results."""
 
+import functools
 import math
+import threading
+import time
 import warnings
 
 import numpy as np
@@ -10,6 +13,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_regression
 from sklearn.exceptions import DataConversionWarning, FitFailedWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, fbeta_score, make_scorer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -1279,3 +1283,76 @@ def test_a_start_with_a_bad_parameter_fails_as_the_estimator_does():
     search = DesignSearchCV(TaperedMLPClassifier(hidden_layer_sizes="abc"), cv=2)
     with pytest.raises(InvalidParameterError, match="starting design failed"):
         search.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "make, named",
+    [
+        # a partial has no __name__: the hint raised AttributeError
+        (
+            lambda: make_scorer(functools.partial(fbeta_score, beta=2)),
+            "make_scorer(fbeta_score, beta=2, pos_label='yes')",
+        ),
+        # the scorer's own arguments are kept: without beta it cannot score
+        (
+            lambda: make_scorer(fbeta_score, beta=2),
+            "make_scorer(fbeta_score, beta=2, pos_label='yes')",
+        ),
+        # a lambda is no name to write: recall's, as before
+        (
+            lambda: make_scorer(lambda t, p: f1_score(t, p)),
+            "make_scorer(recall_score, pos_label='yes')",
+        ),
+    ],
+)
+def test_the_pos_label_hint_of_a_custom_scorer_is_a_scorer_that_runs(make, named):
+    from skdnn import TaperedMLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    search = DesignSearchCV(TaperedMLPClassifier(), scoring=make(), cv=3)
+    with pytest.raises(ValueError, match="cannot score this target") as e:
+        search.fit(X, y)
+    assert f"scoring={named}." in str(e.value)
+
+
+class _OverlappingFits(StandInNet):
+    """Its first two fits overlap, the first ending first, the order in
+    which two threads' warning catches leave the process's handler behind."""
+
+    first_in = threading.Event()
+    second_in = threading.Event()
+    lock = threading.Lock()
+    arrived = 0
+
+    def fit(self, X, y):
+        with _OverlappingFits.lock:
+            _OverlappingFits.arrived += 1
+            order = _OverlappingFits.arrived
+        if order == 1:
+            _OverlappingFits.first_in.set()
+            _OverlappingFits.second_in.wait(5)
+        elif order == 2:
+            _OverlappingFits.first_in.wait(5)
+            _OverlappingFits.second_in.set()
+            time.sleep(0.2)
+        warnings.warn("a column's warning", UserWarning, stacklevel=2)
+        return super().fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore:a column's warning")
+def test_a_threaded_search_leaves_the_warning_handler_as_it_was():
+    # joblib's threading backend: the folds' catch_warnings, ended out of
+    # order, left the process's handler a dead list that swallowed every
+    # later warning (5 of 8 runs of a search)
+    from joblib import parallel_backend
+
+    before = (warnings.showwarning, warnings._showwarnmsg_impl)
+    X, y, folds = stand_in_data()
+    search = DesignSearchCV(
+        _OverlappingFits(), scoring="accuracy", cv=folds, max_rounds=0, refit=False
+    )
+    with parallel_backend("threading", n_jobs=2):
+        search.fit(X, y)
+    assert (warnings.showwarning, warnings._showwarnmsg_impl) == before
