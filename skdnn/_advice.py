@@ -6,6 +6,8 @@ into one line of advice; :func:`~skdnn.diagnose`'s rules pick them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from skdnn._curves import (
     MAX_RAISED_RATE_FACTOR,
     _Curves,
@@ -48,6 +50,39 @@ def _overfit_advice(knobs: _Knobs, best_epoch: int) -> list[str]:
             "a rate is often instability, not overfitting)",
         )
     return advice
+
+
+def _majority_note(knobs: _Knobs, when: str) -> tuple[str, str] | None:
+    """What the message adds, and the advice first says, of a fit whose
+    validation accuracy at the kept epoch is its commonest class's share
+    (``knobs.majority``): it may decide that class on every row. ``when``
+    says when to judge its recall ("before keeping it", "first"). None for
+    any other fit."""
+    if knobs.majority is None:
+        return None
+    label, share = knobs.majority
+    return (
+        f"; but its validation accuracy, {share:.3g}, is the share of the "
+        f"class {label!r}: it may decide {label!r} on every row",
+        f"judge its recall per class with evaluation_report {when}: a network "
+        "that learnt little decides the commonest class, which "
+        "class_weight='balanced_logits' (the default) balances",
+    )
+
+
+def _with_majority_note(diagnosis, knobs: _Knobs):
+    """``diagnosis`` with :func:`_majority_note`'s note and advice first;
+    as it is for any other fit. On lending_club and caravan, 5 of 6
+    ``class_weight=None`` fits decided the majority class on every row and
+    read "overfitting", advised only dropout and l2, which left them so."""
+    note = _majority_note(knobs, "first")
+    if note is None:
+        return diagnosis
+    return replace(
+        diagnosis,
+        message=diagnosis.message + note[0],
+        advice=(note[1], *diagnosis.advice),
+    )
 
 
 def _rate_above_usual(knobs: _Knobs) -> str | None:

@@ -16,11 +16,13 @@ import pandas as pd
 from skdnn._advice import (
     _compare_the_usual_rate,
     _lower_the_rate,
+    _majority_note,
     _overfit_advice,
     _raise_the_rate,
     _rate_above_usual,
     _train_longer,
     _widen_first_layer,
+    _with_majority_note,
 )
 from skdnn._curves import (  # GUESS_RATIO: a rule's, kept beside the guess
     GUESS_RATIO,
@@ -115,6 +117,9 @@ NEGLIGIBLE_LOSS = 1e-3
 #: spreads of the curve's noise (read from its steps over four tails) from
 #: the tail's robust (Theil-Sen) line as on it: a spike (see _trend.despiked).
 SPIKE_SPREADS = 4.0
+#: Verdicts that also say a fit may decide its commonest class on every row
+#: (5 of 6 such fits read "overfitting": dropout and l2 left them so).
+MAJORITY_NOTED = ("overfitting", "still_improving", "underfitting")
 #: "underfitting" when both smoothed losses never fell below this fraction of
 #: their first-epoch value (less than a 10 % improvement).
 UNDERFIT_RATIO = 0.9
@@ -359,6 +364,8 @@ def diagnose(estimator_or_history) -> Diagnosis:
     )
     if diagnosis is None:
         diagnosis = _good_fit(curves, knobs)
+    elif diagnosis.verdict in MAJORITY_NOTED:  # (a good fit says it itself)
+        diagnosis = _with_majority_note(diagnosis, knobs)
     if len(fits) > 1 and diagnosis.verdict != "diverged":
         diagnosis = _folds_diverged(fits, curves, knobs) or diagnosis
     from skdnn._evidence import weigh_evidence
@@ -820,18 +827,8 @@ def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
         "keep this design and judge it on held-out data with evaluation_report, "
         + first
     ]
-    if knobs.majority is not None:
-        label, share = knobs.majority
-        message += (
-            f"; but its validation accuracy, {share:.3g}, is the share of the "
-            f"class {label!r}: it may decide {label!r} on every row"
-        )
-        advice = [
-            "judge its recall per class with evaluation_report before keeping "
-            "it: a network that learnt little decides the commonest class, "
-            "which class_weight='balanced_logits' (the default) balances",
-            *advice[1:],
-        ]
+    if (note := _majority_note(knobs, "before keeping it")) is not None:
+        message, advice = message + note[0], [note[1], *advice[1:]]
     if not knobs.early_stopping and best_epoch < int(curves.val_epochs[-1]):
         # best at the last epoch: epochs=<the last epoch> would change nothing
         advice.append(

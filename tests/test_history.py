@@ -1692,3 +1692,40 @@ def test_a_validation_loss_ruled_by_a_few_targets_is_no_evidence_of_underfitting
         step.startswith("if the other rows read the same: ")
         for step in ruled.advice[2 + huber :]
     )
+
+
+def test_an_overfitting_fit_deciding_the_commonest_class_is_said_too():
+    # class_weight=None on lending_club and caravan: 5 of 6 fits decided the
+    # majority class on every row and read "overfitting", whose advice
+    # (dropout, l2) left them so; the one-class note came only with a good fit
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 4))
+    y = np.where(X[:, 0] + 2.5 * rng.normal(size=1000) > 3.0, "yes", "no")
+    clf = TaperedMLPClassifier(
+        hidden_layer_sizes=(8,), class_weight=None, random_state=0
+    ).fit(X, y)
+    assert set(clf.predict(X)) == {"no"}
+    share = clf._validation_counts.max() / clf._validation_counts.sum()
+    # the curves of an overfitting run, the accuracy at the kept epoch the
+    # commonest class's share, as the fits above recorded them
+    val = [0.40, 0.36, 0.35, 0.37, 0.40, 0.44, 0.48, 0.52, 0.56, 0.60]
+    clf.history_ = pd.DataFrame(
+        {
+            "loss": np.linspace(0.42, 0.10, 10),
+            "accuracy": share,
+            "val_loss": val,
+            "val_accuracy": share,
+        },
+        index=pd.RangeIndex(1, 11, name="epoch"),
+    )
+    clf.best_epoch_ = 3
+    diagnosis = diagnose(clf)
+    assert diagnosis.verdict == "overfitting"
+    assert "it may decide 'no' on every row" in diagnosis.message
+    assert diagnosis.advice[0].startswith("judge its recall per class")
+    assert any("dropout" in step or "l2" in step for step in diagnosis.advice[1:])
+    # not said of the default's shifted decisions
+    curves = clf.history_
+    clf.set_params(class_weight="balanced_logits").fit(X, y)
+    clf.history_, clf.best_epoch_ = curves, 3
+    assert "may decide" not in diagnose(clf).message
