@@ -332,7 +332,7 @@ def _run_train(args: argparse.Namespace) -> int:
     _check_training_options(args)
     frame = _read_csv(args.data)
     X, y = split_target(frame, args.target, args.data)
-    X = drop_columns(X, args.drop, args.data)
+    X = drop_columns(X, args.drop, args.data, args.target)
     task, reason = _choose_task(y, args.task, args.target, args.data)
     print(f"Task: {task} ({reason}).")
     note_numbers_read_as_text(X, args.data)

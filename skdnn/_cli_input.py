@@ -621,10 +621,14 @@ def check_finite_target(column, target: str, path) -> None:
         )
 
 
-def drop_columns(X, names, path):
+def drop_columns(X, names, path, target: str):
     """``X`` without the columns ``names`` (``--drop``), each checked to be
-    one of its feature columns."""
+    one of its feature columns (not ``target``, which is none)."""
     for name in names:
+        if name == target:
+            raise UsageError(
+                f"--drop {name}: {name!r} is the target (--target), not a feature."
+            )
         if name not in X.columns:
             columns = ", ".join(map(repr, map(str, X.columns)))
             raise UsageError(

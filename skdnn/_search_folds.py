@@ -76,15 +76,21 @@ def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None
         result = _fit_and_score(
             estimator, X, y, train, test, scorer, fit_params, score_params
         )
-    result["warnings"] = [
-        # (a category a worker could not send back, defined inside a function)
+    result["warnings"] = _sendable(caught)
+    return result
+
+
+def _sendable(caught) -> list[tuple[type, str]]:
+    """The ``(category, message)`` pairs of recorded warnings, a category
+    defined inside a function (which a worker cannot send back) read as a
+    UserWarning, in a worker's fits and the refit alike."""
+    return [
         (
             w.category if "<" not in w.category.__qualname__ else UserWarning,
             str(w.message),
         )
         for w in caught
     ]
-    return result
 
 
 def _fit_and_score(estimator, X, y, train, test, scorer, fit_params, score_params):
@@ -143,7 +149,7 @@ def refit(estimator, X, y, fit_params: dict, seen: set) -> float:
             estimator.fit(X, y, **fit_params)
     finally:
         STOP_ON_INTERRUPT.reset(stop_on_interrupt)
-    relay_warnings(caught, seen)
+    relay_warnings(_sendable(caught), seen)
     return time.perf_counter() - start
 
 

@@ -783,7 +783,7 @@ def test_train_drops_the_columns_it_is_told_to(tmp_path, capsys):
     # a column the file does not have, or the target, is named
     for name, fragment in (
         ("Ref", "(did you mean 'ref'?)"),
-        ("price", "no feature column 'price'"),
+        ("price", "'price' is the target (--target), not a feature"),
     ):
         code, _, err = _run(
             [*argv, "--drop", name, "--out", str(tmp_path / name)], capsys

@@ -976,6 +976,33 @@ def test_the_folds_warnings_show_once_each_at_the_callers_line():
     assert not [w for w in caught if "single level" in str(w.message)]
 
 
+def test_a_warning_class_defined_in_a_function_is_shown_once_and_pickles():
+    # a worker cannot send such a class back: the folds' came as a
+    # UserWarning, the refit's as the class itself, twice in all, and the
+    # fitted search kept the class and could not be pickled
+    import pickle
+
+    class LocalNet(StandInNet):
+        def fit(self, X, y):
+            class Local(UserWarning):
+                pass
+
+            warnings.warn("local one", Local, stacklevel=2)
+            return super().fit(X, y)
+
+    X, y, folds = stand_in_data()
+    search = DesignSearchCV(LocalNet(), scoring="accuracy", cv=folds, max_rounds=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(X, y)
+    assert [(w.category, str(w.message)) for w in caught] == [
+        (UserWarning, "local one")
+    ]
+    search.best_estimator_ = None  # (LocalNet itself is local to this test)
+    search.estimator = StandInNet()
+    assert pickle.loads(pickle.dumps(search)).n_fits_ == search.n_fits_
+
+
 def test_one_split_cannot_measure_the_fold_noise():
     X, y, folds = stand_in_data()
     est = DesignSearchCV(StandInNet(), scoring="accuracy", cv=folds[:1])
