@@ -335,6 +335,13 @@ def rate_far_below_usual(ratio: float | None) -> bool:
     return ratio is not None and ratio * HIGH_RATE_FACTOR <= 1 + 1e-9
 
 
+def rate_far_above_usual(ratio: float | None) -> bool:
+    """A rate ``ratio`` times its optimizer's usual one is
+    ``MAX_RAISED_RATE_FACTOR`` times it or more: no rate the advice (or the
+    design search) raises to, and one a good fit is compared below."""
+    return ratio is not None and ratio >= MAX_RAISED_RATE_FACTOR * (1 - 1e-9)
+
+
 #: ... or when the training loss never came below this many times the loss
 #: of a constant guess (an explosion in the first epoch, which the ratios to
 #: the curve's own first value and minimum cannot see).

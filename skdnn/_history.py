@@ -14,12 +14,11 @@ import numpy as np
 import pandas as pd
 
 from skdnn._advice import (
-    _compare_the_usual_rate,
+    _compare_another_rate,
     _lower_the_rate,
     _majority_note,
     _overfit_advice,
     _raise_the_rate,
-    _rate_above_usual,
     _train_longer,
     _widen_first_layer,
     _with_majority_note,
@@ -835,18 +834,8 @@ def _good_fit(curves: _Curves, knobs: _Knobs) -> Diagnosis:
             f"keep the weights of epoch {best_epoch}: early_stopping=True, or "
             f"epochs={best_epoch}"
         )
-    if (high := _rate_above_usual(knobs)) is not None:
-        # attrition at 30 times Adam's rate: a good fit scoring 0.60 (0.77 at
-        # the usual rate), and with another seed one class on every row
-        advice.insert(
-            0,
-            "before keeping it, compare a lower rate: learning_rate="
-            f"{knobs.learning_rate / 10:g} ({high}, where a good fit with one "
-            f"seed may predict {'a constant' if knobs.regression else 'one class'} "
-            "with another)",
-        )
-    elif (slow := _compare_the_usual_rate(knobs)) is not None:
-        advice.insert(0, slow)
+    if (other := _compare_another_rate(knobs)) is not None:
+        advice.insert(0, other)
     return _with_gaps(curves, "good_fit", message, advice, val_rise=rise)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from skdnn._curves import (
     MAX_RAISED_RATE_FACTOR,
+    rate_far_above_usual,
     rate_far_below_usual,
     rate_ratio,
     usual_rate,
@@ -211,7 +212,7 @@ def _raise_learning_rate(s: _State):
     as the advice has it (1e-5 took three rounds to reach 2.7e-4)."""
     changes = _scaled_learning_rate(3.0)(s)
     usual = usual_rate(s.optimizer)
-    if changes and usual and rate_far_below_usual(_rate_ratio(s)):
+    if changes and rate_far_below_usual(_rate_ratio(s)):  # (usual is known)
         return {"learning_rate": usual}
     top = MAX_RAISED_RATE_FACTOR * usual if usual else None
     if changes and top and changes["learning_rate"] > top * (1 + 1e-9):
@@ -352,7 +353,7 @@ def _beyond_the_ladders(s: _State) -> list[str]:
     if float(s.design.get("l2") or 0.0) > L2_STEPS[-1] + 1e-12:
         names.append("lower_l2")
     ratio = _rate_ratio(s)
-    if ratio is not None and ratio >= MAX_RAISED_RATE_FACTOR * (1 - 1e-9):
+    if rate_far_above_usual(ratio):
         names.append("cut_learning_rate")
     elif rate_far_below_usual(ratio):
         names.append("raise_learning_rate")
