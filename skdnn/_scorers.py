@@ -293,4 +293,4 @@ def warnings_once(seen: set | None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
-    relay_warnings(caught, seen)
+    relay_warnings([(w.category, w.message) for w in caught], seen)

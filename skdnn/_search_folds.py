@@ -11,7 +11,6 @@ before any fold is cut.
 from __future__ import annotations
 
 import numbers
-import threading
 import time
 import warnings
 from dataclasses import replace
@@ -31,7 +30,7 @@ from sklearn.utils.validation import _num_samples
 
 from skdnn._columns import checked_targets
 from skdnn._epochs import STOP_ON_INTERRUPT
-from skdnn._user_warnings import relay_warnings
+from skdnn._user_warnings import recorded_warnings, relay_warnings
 
 
 def error_kind(exc: BaseException) -> str:
@@ -61,36 +60,12 @@ def fit_fold(estimator, X, y, train, test, scorer, fit_params, score_params=None
     the search to show once each in the caller's process: a column's
     warning came once a fit, 27 times in a search.
     """
-    if threading.current_thread() is not threading.main_thread():
-        # a thread of the caller's process (joblib's threading backend):
-        # catch_warnings swaps the process's warning handler, and two
-        # threads' catches, ended out of order, left it a dead list that
-        # swallowed every later warning of the process; a thread's warnings
-        # reach the caller's handling as they are
+    with recorded_warnings() as caught:
         result = _fit_and_score(
             estimator, X, y, train, test, scorer, fit_params, score_params
         )
-        result["warnings"] = []
-        return result
-    with warnings.catch_warnings(record=True) as caught:
-        result = _fit_and_score(
-            estimator, X, y, train, test, scorer, fit_params, score_params
-        )
-    result["warnings"] = _sendable(caught)
+    result["warnings"] = caught
     return result
-
-
-def _sendable(caught) -> list[tuple[type, str]]:
-    """The ``(category, message)`` pairs of recorded warnings, a category
-    defined inside a function (which a worker cannot send back) read as a
-    UserWarning, in a worker's fits and the refit alike."""
-    return [
-        (
-            w.category if "<" not in w.category.__qualname__ else UserWarning,
-            str(w.message),
-        )
-        for w in caught
-    ]
 
 
 def _fit_and_score(estimator, X, y, train, test, scorer, fit_params, score_params):
@@ -145,11 +120,11 @@ def refit(estimator, X, y, fit_params: dict, seen: set) -> float:
     start = time.perf_counter()
     stop_on_interrupt = STOP_ON_INTERRUPT.set(True)
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with recorded_warnings() as caught:
             estimator.fit(X, y, **fit_params)
     finally:
         STOP_ON_INTERRUPT.reset(stop_on_interrupt)
-    relay_warnings(_sendable(caught), seen)
+    relay_warnings(caught, seen)
     return time.perf_counter() - start
 
 

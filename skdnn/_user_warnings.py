@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import warnings
 
 
@@ -49,13 +50,41 @@ def user_stacklevel() -> int:
     return level if frame is not None else 2
 
 
+@contextlib.contextmanager
+def recorded_warnings():
+    """Record the warnings raised inside the block that the filters in force
+    let through, as ``(category, message)`` pairs in the list it yields
+    (filled when the block ends), for :func:`relay_warnings` to show once
+    each, in a worker process too: a category defined inside a function,
+    which a worker cannot send back, is recorded as a UserWarning.
+
+    Only in the process's main thread: ``catch_warnings`` swaps the
+    process's warning handler, and two threads' catches (joblib's threading
+    backend), ended out of order, left it a dead list that swallowed every
+    later warning of the process. In another thread nothing is recorded and
+    the warnings reach the caller's handling as they are.
+    """
+    pairs: list[tuple[type, str]] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pairs
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        yield pairs
+    pairs.extend(
+        (
+            w.category if "<" not in w.category.__qualname__ else UserWarning,
+            str(w.message),
+        )
+        for w in caught
+    )
+
+
 def relay_warnings(caught, seen: set) -> None:
     """Warn each of ``caught`` not in ``seen`` once, at the user's line.
 
-    ``caught`` holds ``(category, message)`` pairs, or the records of
-    ``warnings.catch_warnings(record=True)``; ``seen`` the pairs warned
-    already, to which each one warned is added. Warned here, in the caller's
-    process, the caller's filters decide what shows.
+    ``caught`` holds ``(category, message)`` pairs; ``seen`` the pairs
+    warned already, to which each one warned is added. Warned here, in the
+    caller's process, the caller's filters decide what shows.
 
     Examples
     --------
@@ -68,11 +97,7 @@ def relay_warnings(caught, seen: set) -> None:
     >>> [str(w.message) for w in shown]
     ['one', 'two']
     """
-    for record in caught:
-        if isinstance(record, tuple):
-            category, message = record
-        else:
-            category, message = record.category, record.message
+    for category, message in caught:
         key = (category, str(message))
         if key not in seen:
             seen.add(key)
