@@ -35,13 +35,18 @@ def despiked(
         # have a spread near 0 by chance, and an ordinary epoch read as a
         # spike; replaced by the line, a flat noisy tail "fell significantly"
         # (10 % of pure-noise tails of 5 epochs at the 2.5 % level)
-        steps = np.diff(np.asarray(reference, dtype=float))
-        spread = 1.4826 * float(np.median(np.abs(steps - np.median(steps))))
+        spread = _robust_spread(np.diff(np.asarray(reference, dtype=float)))
         spread /= math.sqrt(2)
     else:
-        spread = 1.4826 * float(np.median(np.abs(deviation - np.median(deviation))))
+        spread = _robust_spread(deviation)
     spikes = np.abs(deviation - np.median(deviation)) > spreads * spread
     return np.where(spikes & (spread > 0), line, y)
+
+
+def _robust_spread(values: np.ndarray) -> float:
+    """1.4826 median absolute deviations of ``values``: their standard
+    deviation, were they normal, that a few outliers do not inflate."""
+    return 1.4826 * float(np.median(np.abs(values - np.median(values))))
 
 
 def falls_significantly(x: np.ndarray, y: np.ndarray, level: float) -> bool:
