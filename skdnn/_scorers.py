@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 from sklearn.metrics import check_scoring, get_scorer_names
 
-from skdnn._user_warnings import relay_warnings, user_stacklevel
+from skdnn._user_warnings import recorded_warnings, relay_warnings, user_stacklevel
 
 
 class _Oracle:
@@ -287,10 +287,11 @@ def warnings_once(seen: set | None):
     """Show each warning raised inside the block once while ``seen`` lives.
 
     The scorers run every epoch, and an undefined metric warned at every
-    one; ``seen`` (one set a fit) holds the warnings shown already.
+    one; ``seen`` (one set a fit) holds the warnings shown already. In a
+    thread other than the main one the warnings go as they come (see
+    :func:`~skdnn._user_warnings.recorded_warnings`).
     """
     seen = set() if seen is None else seen
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with recorded_warnings() as caught:
         yield
-    relay_warnings([(w.category, w.message) for w in caught], seen)
+    relay_warnings(caught, seen)

@@ -7,6 +7,7 @@ import random
 import re
 import subprocess
 import sys
+import time
 import warnings
 
 import joblib
@@ -1292,6 +1293,47 @@ def test_a_scorers_warning_is_shown_once_a_fit(recwarn):
     ).fit(X, Y)  # fmt: skip
     messages = [str(w.message) for w in recwarn if "ill-defined" in str(w.message)]
     assert 1 <= len(messages) <= 2  # one a distinct message
+
+
+def test_fits_scoring_in_two_threads_leave_the_warning_handler_as_it_was():
+    # each epoch's scorers ran inside catch_warnings, which swaps the
+    # process's warning handler; two threads' catches ended out of order
+    # (the first in ending first) left it a dead list that swallowed every
+    # later warning of the process
+    import threading
+
+    first_in, second_in = threading.Event(), threading.Event()
+    calls = {}
+
+    def coordinated(estimator, X, y):
+        name = threading.current_thread().name
+        calls[name] = calls.get(name, 0) + 1
+        if calls[name] == 2 and name == "first":  # the 1st: tried before fitting
+            first_in.set()
+            second_in.wait(5)
+        elif calls[name] == 2 and name == "second":
+            first_in.wait(5)
+            second_in.set()
+            time.sleep(0.3)
+        return 0.5
+
+    X, y = make_classification(60, 4, random_state=0)
+    before = (warnings.showwarning, warnings._showwarnmsg_impl)
+
+    def fit():
+        TaperedMLPClassifier(
+            hidden_layer_sizes=(4,), epochs=2, scoring={"s": coordinated},
+            validation_split=0.0, early_stopping=False, random_state=0,
+        ).fit(X, y)  # fmt: skip
+
+    TaperedMLPClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, y)  # Keras
+    threads = [threading.Thread(target=fit, name=n) for n in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == {"first": 3, "second": 3}
+    assert (warnings.showwarning, warnings._showwarnmsg_impl) == before
 
 
 def test_batch_norm_on_batches_of_one_row_is_refused(small_data):
