@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import warnings
 
 import numpy as np
+
+from skdnn._user_warnings import filtered_warnings
 
 # Keras once its import has completed (None before)
 _KERAS = None
@@ -136,10 +137,11 @@ def quiet_numpy_copy_warning():
     user's code, that failed a save under ``-W error``. Only that warning is
     silenced, only inside the block.
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore",
-            message=r"__array__ implementation doesn't accept a copy keyword",
-            category=DeprecationWarning,
-        )
+    with filtered_warnings(
+        {
+            "action": "ignore",
+            "message": r"__array__ implementation doesn't accept a copy keyword",
+            "category": DeprecationWarning,
+        }
+    ):
         yield

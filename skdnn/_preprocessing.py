@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -58,6 +57,7 @@ from skdnn._drift import (
 )
 from skdnn._shared_api import DocLinkMixin
 from skdnn._text_forms import _is_text_column, _warn_text_columns
+from skdnn._user_warnings import filtered_warnings
 
 #: Normal-consistent divisor of the interquartile range (IQR of N(0, 1)).
 _IQR_NORMAL = 1.3489795003921634
@@ -526,11 +526,8 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
             out = self._transform_finite_numeric(X, dtype)
             if out is not None:
                 return out
-        with warnings.catch_warnings():
-            if names_checked:
-                warnings.filterwarnings(
-                    "ignore", message="X (does not have valid|has) feature names"
-                )
+        known = {"action": "ignore", "message": "X (does not have valid|has) feature"}
+        with filtered_warnings(*([known] if names_checked else [])):
             X = self._check_input(X, reset=False)
         names = self._column_names()
         out = np.zeros((X.shape[0], self._n_features_out()), dtype=dtype)

@@ -10,7 +10,12 @@ import warnings
 import numpy as np
 from sklearn.metrics import check_scoring, get_scorer_names
 
-from skdnn._user_warnings import recorded_warnings, relay_warnings, user_stacklevel
+from skdnn._user_warnings import (
+    filtered_warnings,
+    recorded_warnings,
+    relay_warnings,
+    user_stacklevel,
+)
 
 
 class _Oracle:
@@ -201,8 +206,7 @@ def try_scorers(estimator, scorers: dict, y, *, classes=None, one=False) -> None
     X = np.zeros((len(y), 1))
     for name, scorer in scorers.items():
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with filtered_warnings({"action": "ignore"}):
                 scorer(oracle, X, y)
         except AttributeError as exc:
             methods = ("decision_function", "predict_proba", "predict_log_proba")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numbers
 import time
-import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -30,7 +29,11 @@ from sklearn.utils.validation import _num_samples
 
 from skdnn._columns import checked_targets
 from skdnn._epochs import STOP_ON_INTERRUPT
-from skdnn._user_warnings import recorded_warnings, relay_warnings
+from skdnn._user_warnings import (
+    filtered_warnings,
+    recorded_warnings,
+    relay_warnings,
+)
 
 
 def error_kind(exc: BaseException) -> str:
@@ -141,8 +144,7 @@ def check_targets(final, y) -> None:
         )
     if not hasattr(final, "_check_target_values"):
         return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # each fold's fit warns as it should
+    with filtered_warnings({"action": "ignore"}):  # each fold's fit warns
         final._check_y(checked_targets(final, y))
 
 

@@ -50,6 +50,43 @@ def user_stacklevel() -> int:
     return level if frame is not None else 2
 
 
+def _in_main_thread() -> bool:
+    # ``catch_warnings`` swaps the process's filters and handler, and two
+    # threads' catches ended out of order leave one thread's behind for good
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def filtered_warnings(*filters: dict):
+    """Apply ``filters`` (keyword arguments of ``warnings.filterwarnings``)
+    inside the block, in the process's main thread only.
+
+    ``catch_warnings`` swaps the process's filter list: a catch of another
+    thread (joblib's threading backend runs each job in one) that began
+    inside this block and ended after it would restore this block's
+    filters for good, an ``ignore`` of ours among them. In another thread
+    the block changes nothing, and its warnings show as they come.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as shown:
+    ...     warnings.simplefilter("always")
+    ...     with filtered_warnings({"action": "ignore", "message": "noise"}):
+    ...         warnings.warn("noise")
+    ...     warnings.warn("noise")
+    >>> len(shown)
+    1
+    """
+    if not _in_main_thread():
+        yield
+        return
+    with warnings.catch_warnings():
+        for kwargs in filters:
+            warnings.filterwarnings(**kwargs)
+        yield
+
+
 @contextlib.contextmanager
 def recorded_warnings():
     """Record the warnings raised inside the block that the filters in force
@@ -65,7 +102,7 @@ def recorded_warnings():
     the warnings reach the caller's handling as they are.
     """
     pairs: list[tuple[type, str]] = []
-    if threading.current_thread() is not threading.main_thread():
+    if not _in_main_thread():
         yield pairs
         return
     with warnings.catch_warnings(record=True) as caught:

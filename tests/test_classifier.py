@@ -1336,6 +1336,44 @@ def test_fits_scoring_in_two_threads_leave_the_warning_handler_as_it_was():
     assert (warnings.showwarning, warnings._showwarnmsg_impl) == before
 
 
+def test_a_fit_in_a_thread_leaves_the_warning_filters_as_they_were():
+    # the scorers were tried before training under an "ignore" filter; a
+    # catch_warnings of another thread begun inside that block and ended
+    # after it (joblib's threading backend wraps each job in one) restored
+    # the "ignore" for good: every later warning of the process was lost
+    import threading
+
+    tried, caught = threading.Event(), threading.Event()
+
+    def scorer(estimator, X, y):
+        if not tried.is_set():  # the first call: the try before training
+            tried.set()
+            caught.wait(5)
+        return 0.5
+
+    def other_job():
+        tried.wait(5)
+        with warnings.catch_warnings():
+            caught.set()
+            time.sleep(0.3)
+
+    X, y = make_classification(60, 4, random_state=0)
+    est = TaperedMLPClassifier(
+        hidden_layer_sizes=(4,), epochs=1, scoring={"s": scorer}, random_state=0
+    )
+    before = list(warnings.filters)
+    threads = [
+        threading.Thread(target=est.fit, args=(X, y)),
+        threading.Thread(target=other_job),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert est.history_["s"].tolist() == [0.5]
+    assert warnings.filters == before
+
+
 def test_batch_norm_on_batches_of_one_row_is_refused(small_data):
     X, y = small_data
     est = TaperedMLPClassifier(batch_norm=True, batch_size=1, epochs=1)
