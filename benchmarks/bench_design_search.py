@@ -1,11 +1,13 @@
 """DesignSearchCV against RandomizedSearchCV: best CV score, fits and wall time.
 
-Both searches start from the default design (``TaperedMLPClassifier()``
-behind a ``StandardScaler``; a raw table, as the real sets of
+Both searches start from the default design (``TaperedMLPClassifier()``,
+or ``TaperedMLPRegressor()`` for a continuous target, behind a
+``StandardScaler``; a raw table, as the real sets of
 ``--loader benchmarks._datasets:design_search_sets`` are, goes to the
-estimator as it is, which encodes it itself), score the same folds with the
-same scorer (balanced accuracy, DesignSearchCV's default for classifiers)
-and cover the same parameter space: the values DesignSearchCV's moves can
+estimator as it is, which encodes it itself), score the same folds
+(stratified for a classifier) with the same scorer (DesignSearchCV's
+default: balanced accuracy for a classifier, R² for a regressor) and cover
+the same parameter space: the values DesignSearchCV's moves can
 reach from the default design in a few steps (widths halved, doubled, a
 layer fewer or more; the dropout and l2 ladders; learning rates a tenth and
 three times the default; the slow_down chain of a third and a ninth of the
@@ -41,7 +43,9 @@ Usage::
     python benchmarks/bench_design_search.py --seed-lottery  # + luck's best
 
 ``--loader module:function`` names a function returning a dict of data-set
-name to ``(X, y)``; ``--datasets`` then picks from its names.
+name to ``(X, y)``; ``--datasets`` then picks from its names. A numeric
+target is a regression task by ``skdnn train``'s rule (numbers not all
+whole, or more distinct whole numbers than class labels have).
 """
 
 from __future__ import annotations
@@ -95,6 +99,29 @@ def load_datasets(loader: str | None) -> dict:
     return {name: (lambda data=data: data) for name, data in loaded.items()}
 
 
+def is_regression(y) -> bool:
+    """Whether ``y`` is a regression target, by ``skdnn train``'s rule.
+
+    Numbers that are not all whole, or whole numbers with more distinct
+    values than the command line's class labels may have (prices, counts:
+    scikit-learn reads diabetes's whole-number target as 214 classes).
+    """
+    import numpy as np
+    from sklearn.utils.multiclass import type_of_target
+
+    from skdnn._cli import _REGRESSION_MIN_VALUES, _REGRESSION_SHARE
+
+    values = np.asarray(y)
+    if values.dtype.kind not in "iuf" or values.ndim != 1:
+        return values.dtype.kind == "f" and type_of_target(values) == (
+            "continuous-multioutput"
+        )
+    n_values = len(np.unique(values))
+    return type_of_target(values) == "continuous" or n_values > max(
+        _REGRESSION_MIN_VALUES, _REGRESSION_SHARE * len(values)
+    )
+
+
 def design_space(n_features: int, *, epochs: int, patience: int) -> dict:
     """The values the moves reach from the default design, as lists."""
     from skdnn import TaperedMLPClassifier, tapered_widths
@@ -141,18 +168,25 @@ def design_space(n_features: int, *, epochs: int, patience: int) -> dict:
 
 def run_one(name, X, y, args) -> dict:
     from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold, train_test_split
+    from sklearn.model_selection import train_test_split
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from skdnn import DesignSearchCV, TaperedMLPClassifier
+    from skdnn import DesignSearchCV, TaperedMLPClassifier, TaperedMLPRegressor
 
+    regression = is_regression(y)
     X_test = y_test = None
     if args.holdout:
         X, X_test, y, y_test = train_test_split(
-            X, y, test_size=args.holdout, stratify=y, random_state=SEED
+            X,
+            y,
+            test_size=args.holdout,
+            stratify=None if regression else y,
+            random_state=SEED,
         )
-    net = TaperedMLPClassifier(random_state=SEED)
+    net = (TaperedMLPRegressor if regression else TaperedMLPClassifier)(
+        random_state=SEED
+    )
     if args.epochs:
         net.set_params(epochs=args.epochs)
     if hasattr(X, "columns"):  # a raw table: the estimator encodes it
@@ -165,7 +199,7 @@ def run_one(name, X, y, args) -> dict:
     else:
         pipe = Pipeline([("scale", StandardScaler()), ("net", net)])
         n_features = X.shape[1]
-    folds = StratifiedKFold(args.cv, shuffle=True, random_state=SEED)
+    folds = _folds(regression, args.cv, SEED)
     start = time.perf_counter()
     design = DesignSearchCV(
         pipe,
@@ -221,10 +255,11 @@ def run_one(name, X, y, args) -> dict:
                 k: ast.literal_eval(v) for k, v in random["best_params"].items()
             },
         }
-        rescored = _rescore(pipe, X, y, picked, design.scorer_, args)
+        rescored = _rescore(pipe, X, y, picked, design.scorer_, args, regression)
     accepted = design.path_[design.path_["accepted"]]
     return {
         "dataset": name,
+        "task": "regression" if regression else "classification",
         "rows": X.shape[0],
         "design_score": design.best_score_,
         "random_score": random["best_score"],
@@ -245,17 +280,26 @@ def run_one(name, X, y, args) -> dict:
     }
 
 
-def _rescore(pipe, X, y, picked: dict, scorer, args) -> dict:
+def _folds(regression: bool, n_splits: int, seed: int):
+    """Shuffled folds: stratified for a classifier, plain for a regressor."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    split = KFold if regression else StratifiedKFold
+    return split(n_splits, shuffle=True, random_state=seed)
+
+
+def _rescore(pipe, X, y, picked: dict, scorer, args, regression=False) -> dict:
     """The starting design and each search's pick, cross-validated on fresh folds.
 
-    ``args.rescore`` new splits of the same rows (``args.cv`` stratified
-    folds each, shuffled with seeds 1, 2, ...; the searches used seed 0):
+    ``args.rescore`` new splits of the same rows (``args.cv`` folds each,
+    stratified for a classifier, shuffled with seeds 1, 2, ...; the
+    searches used seed 0):
     the mean score is the CV figure of the picked design without the luck
     of the folds it was picked on. Returns the mean per search name.
     """
     import numpy as np
     from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.model_selection import cross_val_score
 
     scores = {}
     for name, params in picked.items():
@@ -265,7 +309,7 @@ def _rescore(pipe, X, y, picked: dict, scorer, args) -> dict:
                 net,
                 X,
                 y,
-                cv=StratifiedKFold(args.cv, shuffle=True, random_state=SEED + k),
+                cv=_folds(regression, args.cv, SEED + k),
                 scoring=scorer,
                 n_jobs=args.n_jobs,
                 error_score=float("nan"),
@@ -479,7 +523,10 @@ def print_table(rows: list[dict]) -> None:
             )
     print()
     for r in rows:
-        print(f"{r['dataset']}: accepted {r['path']}; final verdict {r['verdict']}")
+        task = " (regression, scored by R²)" * (r.get("task") == "regression")
+        print(
+            f"{r['dataset']}{task}: accepted {r['path']}; final verdict {r['verdict']}"
+        )
         print(f"  {r['stop']}")
         print(f"  random's best: {r['random_best']}")
 
@@ -541,7 +588,8 @@ def main(argv=None) -> int:
     print(
         f"folds {args.cv}, n_iter {args.n_iter}, max_rounds {args.max_rounds}, "
         f"epochs {args.epochs or 'default (200, early stopping)'}; scorer "
-        "balanced accuracy; both searches on the same folds"
+        "balanced accuracy (R² for a continuous target); both searches on the "
+        "same folds"
         + (f"; {args.holdout:g} of the rows held out" if args.holdout else "")
     )
     rows = []
@@ -552,9 +600,12 @@ def main(argv=None) -> int:
             rows.append(run_one(name, X, y, args))
         print_table(rows[-1:])
         print(flush=True)
-    if len(rows) > 1:
-        print("all data sets")
-        print_table(rows)
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    for task in tasks:  # a mean of R² and balanced accuracy would mean nothing
+        group = [r for r in rows if r["task"] == task]
+        if len(group) > 1:
+            print("all data sets" + (f", {task}" if len(tasks) > 1 else ""))
+            print_table(group)
     return 0
 
 
