@@ -516,6 +516,9 @@ class _Knobs:
     monitor: str | None = None
     # the estimator's optimizer, by its name (see USUAL_RATES)
     optimizer: str | None = None
+    # a regressor's highest validation R² over the epochs (the pooled
+    # curve's), None where the history has none
+    best_val_r2: float | None = None
 
     @property
     def rate_ratio(self) -> float | None:
@@ -593,7 +596,17 @@ class _Knobs:
             majority=None if pooled else _majority_decisions(estimator, history),
             monitor=params.get("monitor"),
             optimizer=params.get("optimizer"),
+            best_val_r2=_highest(history, "val_r2"),
         )
+
+
+def _highest(history: pd.DataFrame, column: str) -> float | None:
+    """The highest finite value of a history's ``column``, or None."""
+    if column not in history.columns:
+        return None
+    values = pd.to_numeric(history[column], errors="coerce").to_numpy(float)
+    values = values[np.isfinite(values)]
+    return float(values.max()) if values.size else None
 
 
 def _majority_decisions(estimator, history: pd.DataFrame) -> tuple | None:

@@ -81,6 +81,13 @@ PRIOR_MARGIN = 0.005
 #: relative to the constant, which a network drifting about the mean of
 #: pure noise reaches by chance (0.007 on 300 rows).
 PRIOR_MARGIN_REGRESSION = 0.02
+#: A regressor with an ``l2`` penalty whose validation R² reached this
+#: learnt from its features, whatever its loss: the penalty, which the loss
+#: includes, may lift a network that learnt to the constant's loss (an
+#: oversized one at l2=1e-3 scored R² 0.24 to 0.35 there, and read "learnt
+#: nothing"). Several times the R² a network drifting about the mean of pure
+#: noise reaches by chance.
+LEARNT_R2 = 0.05
 PRIOR_JUMP = 2.0
 #: ... or when the smoothed training loss ends above this multiple of its
 #: minimum having given back at least this share of its fall from its first
@@ -282,7 +289,9 @@ def diagnose(estimator_or_history) -> Diagnosis:
        network nothing, it did not train, or an ``l2`` penalty, least with
        every weight near 0, held it at the guess: the advice then lowers
        ``l2`` first). With an ``l2`` penalty only a lowest validation loss
-       within the margin of the guess's, on either side, is read so. A
+       within the margin of the guess's, on either side, is read so, and
+       never of a regressor whose validation R² reached ``LEARNT_R2``
+       (0.05): the penalty lifted a network that learnt. A
        regressor whose every training target was constant reads
        ``"good_fit"``, with nothing to learn.
     6. ``"still_improving"`` when ``n < SHORT_RUN`` (5) and the last
@@ -735,6 +744,8 @@ def _no_better_than_the_prior(curves: _Curves, knobs: _Knobs) -> Diagnosis | Non
     margin = PRIOR_MARGIN_REGRESSION if knobs.regression else PRIOR_MARGIN
     if best_val < (1 - margin) * prior:
         return None
+    if knobs.l2 and knobs.regression and (knobs.best_val_r2 or 0.0) >= LEARNT_R2:
+        return None  # the penalty lifted a network that learnt (see LEARNT_R2)
     if knobs.l2 and best_val > (1 + margin) * prior:
         # with a penalty (in the loss), only a validation loss at the guess's
         # is a network held there (every kernel near 0); above it, the penalty

@@ -1731,3 +1731,27 @@ def test_an_overfitting_fit_deciding_the_commonest_class_is_said_too():
     clf.set_params(class_weight="balanced_logits").fit(X, y)
     clf.history_, clf.best_epoch_ = curves, 3
     assert "may decide" not in diagnose(clf).message
+
+
+def test_a_regressor_whose_l2_penalty_lifts_its_loss_to_the_guess_learnt():
+    # an oversized (512, 512, 256) network at l2=1e-3 on wage: fold R² of
+    # 0.24 to 0.35, its validation loss (which includes the penalty, about
+    # 0.4 there) at the constant guess's, read "underfitting ... learnt
+    # nothing from the features" in the search's path
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1100, 4))
+    y = X[:, 0] + rng.normal(size=1100)
+    reg = TaperedMLPRegressor(hidden_layer_sizes=(8,), epochs=2, random_state=0)
+    reg.fit(X, y).set_params(l2=1e-3)
+    prior = prior_loss(reg)
+    epochs = pd.RangeIndex(1, 31, name="epoch")
+    train = np.linspace(1.6, 1.0, 30) * prior
+    val = np.linspace(1.3, 1.0, 30) * prior  # at the guess's at its best
+    for r2, reads_nothing in ((np.linspace(0.05, 0.3, 30), False),
+                              (np.linspace(-0.05, 0.01, 30), True)):  # fmt: skip
+        reg.history_ = pd.DataFrame(
+            {"loss": train, "val_loss": val, "val_r2": r2}, index=epochs
+        )
+        diagnosis = diagnose(reg)
+        assert ("learnt nothing" in diagnosis.message) is reads_nothing
+        assert (diagnosis.verdict == "underfitting") is reads_nothing
