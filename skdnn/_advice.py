@@ -6,6 +6,7 @@ into one line of advice; :func:`~skdnn.diagnose`'s rules pick them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from skdnn._curves import (
@@ -265,3 +266,32 @@ def _train_folds_longer(knobs: _Knobs) -> list[str] | None:
         return None
     advice.append(_converge_faster(knobs) if full else _SMOOTH_THE_CURVE)
     return advice
+
+
+def with_pipeline_names(diagnosis, fits):
+    """``diagnosis`` whose advice names the network's parameters as the
+    (nested) Pipeline it diagnosed takes them in ``set_params``: ``fits``,
+    what :func:`~skdnn.diagnose` was given (a fit, a list of them, or a
+    ``cross_validate`` result).
+
+    Advice quotes settings to copy (``dropout=0.5``); on a Pipeline that
+    name is refused, and ``net__dropout=0.5`` is the one to set.
+    """
+    from collections.abc import Mapping
+
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(fits, Mapping):
+        fits = fits.get("estimator")
+    if isinstance(fits, list | tuple) or getattr(fits, "ndim", 0) == 1:
+        fits = next(iter(fits), None)
+    prefix, final = "", fits
+    while isinstance(final, Pipeline):
+        name, final = final.steps[-1]
+        prefix += f"{name}__"
+    if not prefix or diagnosis is None or not hasattr(final, "get_params"):
+        return diagnosis
+    names = sorted(final.get_params(deep=False), key=len, reverse=True)
+    setting = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, names)) + r")=")
+    advice = tuple(setting.sub(rf"{prefix}\1=", line) for line in diagnosis.advice)
+    return replace(diagnosis, advice=advice)

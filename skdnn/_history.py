@@ -160,8 +160,9 @@ def diagnose(estimator_or_history) -> Diagnosis:
         gives its ``best_diagnosis_``, the pooled verdict on its accepted
         design's folds), or a history DataFrame with a ``loss``
         column and optionally ``val_loss`` (the layout of ``history_``).
-        With an estimator, the advice quotes its parameters and the verdict
-        weighs its ``n_validation_samples_``.
+        With an estimator, the advice quotes its parameters (as a
+        Pipeline's ``set_params`` takes them: ``net__dropout=0.5``) and the
+        verdict weighs its ``n_validation_samples_``.
 
         The folds of a cross-validation are pooled into one verdict: pass
         the dict returned by :func:`sklearn.model_selection.cross_validate`
@@ -376,11 +377,12 @@ def diagnose(estimator_or_history) -> Diagnosis:
         diagnosis = _with_majority_note(diagnosis, knobs)
     if len(fits) > 1 and diagnosis.verdict != "diverged":
         diagnosis = _folds_diverged(fits, curves, knobs) or diagnosis
+    from skdnn._advice import with_pipeline_names
     from skdnn._evidence import weigh_evidence
 
-    return weigh_evidence(
-        diagnosis, fits, pooled_input=_is_pooled(estimator_or_history)
-    )
+    pooled_input = _is_pooled(estimator_or_history)
+    diagnosis = weigh_evidence(diagnosis, fits, pooled_input=pooled_input)
+    return with_pipeline_names(diagnosis, estimator_or_history)
 
 
 # ----------------------------------------------------------------------

@@ -19,7 +19,6 @@ import numbers
 import warnings
 from copy import deepcopy
 from dataclasses import dataclass, field
-from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -68,6 +67,7 @@ from skdnn._scorers import try_scorers
 from skdnn._search_folds import (
     _describe,
     _final_step_and_prefix,
+    _listed,
     _with_tried_moves,
     check_row_weights,
     check_targets,
@@ -330,8 +330,8 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         "estimator": [HasMethods(["fit", "get_params", "set_params"])],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "cv": ["cv_object"],
-        "max_rounds": [Interval(Integral, 0, None, closed="left")],
-        "n_jobs": [Integral, None],
+        "max_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
+        "n_jobs": [numbers.Integral, None],
         "refit": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -493,7 +493,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
                 break
             self._say(
                 f"round {round_}: {current.diagnosis.verdict} -> trying "
-                + "; ".join(f"{c.move} ({_describe(c.changes)})" for c in candidates)
+                + _listed(candidates, self._prefix)
             )
             self._evaluate(candidates, base, X, y, splits, params, f"round {round_}")
             for candidate in candidates:
@@ -530,7 +530,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             rejected = {c.move for c in candidates if c is not best}
             current, last_move = best, best.move
             self._say(
-                f"  accepted {best.move}: {_describe(best.changes)}"
+                f"  accepted {best.move}: {_describe(best.changes, self._prefix)}"
                 + (
                     ""
                     if _beats_noise(best.gain, best.noise)
@@ -799,7 +799,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             {
                 "round": [c.round for c in tried],
                 "move": [c.move for c in tried],
-                "changes": [_describe(c.changes) for c in tried],
+                "changes": [_describe(c.changes, self._prefix) for c in tried],
                 "verdict": [
                     c.diagnosis.verdict if c.diagnosis else None for c in tried
                 ],
@@ -817,7 +817,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         self.best_params_ = params[self.best_index_]
         self.best_score_ = float(means[self.best_index_])
         self.best_diagnosis_ = _with_tried_moves(
-            current.diagnosis, [c for c in tried if c.round > current.round]
+            current.diagnosis, [c for c in tried if c.round > current.round], prefix
         )
         self.best_histories_ = current.histories
 

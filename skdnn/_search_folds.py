@@ -270,11 +270,20 @@ def searched_network(estimator) -> tuple[object, str]:
     return final, prefix
 
 
-def _describe(changes: dict) -> str:
-    return ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changes.items())
+def _describe(changes: dict, prefix: str = "") -> str:
+    """The changes of a move, its parameters named as ``set_params`` of the
+    searched estimator takes them (``prefix``: a Pipeline's ``net__``)."""
+    return ", ".join(
+        f"{prefix}{k}: {old!r} -> {new!r}" for k, (old, new) in changes.items()
+    )
 
 
-def _with_tried_moves(diagnosis, challengers):
+def _listed(candidates, prefix: str = "") -> str:
+    """The candidates' moves, each with its changes (see :func:`_describe`)."""
+    return "; ".join(f"{c.move} ({_describe(c.changes, prefix)})" for c in candidates)
+
+
+def _with_tried_moves(diagnosis, challengers, prefix=""):
     """``diagnosis`` with a first line of advice naming the ``challengers``.
 
     Every candidate of the rounds after the last accepted design's challenged
@@ -292,7 +301,7 @@ def _with_tried_moves(diagnosis, challengers):
         return f"gain {c.gain:+.3g}, noise {c.noise:.3g}"
 
     tried = "; ".join(
-        f"{c.move} ({_describe(c.changes)}): {outcome(c)}" for c in challengers
+        f"{c.move} ({_describe(c.changes, prefix)}): {outcome(c)}" for c in challengers
     )
     line = (
         "the search tried from this design, none beating it by more than the "

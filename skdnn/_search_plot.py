@@ -301,8 +301,24 @@ class DesignSearchDisplay:
             getattr(search, "scorer_", None)
         ):
             name = "balanced accuracy"
+        elif scoring is None and _scores_r2(search):
+            name = "R²"  # a regressor's score method (RegressorMixin)
         display = cls(search.path_, search.best_histories_, score_name=name)
         return display.plot(ax=ax, **line_kw)
+
+
+def _scores_r2(search) -> bool:
+    """Whether a search scoring by the estimator's ``score`` scores R²: a
+    regressor's own ``score`` is RegressorMixin's."""
+    from sklearn.base import RegressorMixin, is_regressor
+
+    from skdnn._search_folds import _final_step_and_prefix
+
+    estimator = getattr(search, "estimator", None)
+    if estimator is None or not is_regressor(estimator):
+        return False
+    final, _ = _final_step_and_prefix(estimator)
+    return type(final).score is RegressorMixin.score
 
 
 def _scores_balanced_accuracy(scorer) -> bool:

@@ -1,6 +1,7 @@
 """Tests of diagnose(): every verdict on constructed curves, edge cases, real fits."""
 
 import dataclasses
+import re
 import warnings
 
 import numpy as np
@@ -485,8 +486,9 @@ def test_advice_quotes_the_estimator():
     X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
     result = diagnose(make_pipeline(StandardScaler(), _Recorder()).fit(X, y))
     advice = " ".join(result.advice)
-    assert "raise dropout from 0: dropout=0.5" in advice
-    assert "early_stopping=True, or epochs=12" in advice
+    # named as the Pipeline takes them (the stand-in has no epochs)
+    assert "raise dropout from 0: _recorder__dropout=0.5" in advice
+    assert "_recorder__early_stopping=True, or epochs=12" in advice
     result = diagnose(_Recorder(dropout=0.5, early_stopping=True).fit(X, y))
     advice = " ".join(result.advice)
     assert "raise dropout" not in advice
@@ -1755,3 +1757,30 @@ def test_a_regressor_whose_l2_penalty_lifts_its_loss_to_the_guess_learnt():
         diagnosis = diagnose(reg)
         assert ("learnt nothing" in diagnosis.message) is reads_nothing
         assert (diagnosis.verdict == "underfitting") is reads_nothing
+
+
+def test_the_advice_on_a_pipeline_names_the_parameters_it_takes():
+    # "validation_split=0.2" on a Pipeline: set_params refused the name
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    clf = _binary_stand_in()
+    epochs = pd.RangeIndex(1, 41, name="epoch")
+    clf.history_ = pd.DataFrame(
+        {"loss": np.linspace(0.69, 0.2, 40),
+         "val_loss": np.r_[np.linspace(0.69, 0.5, 10), np.linspace(0.5, 0.9, 30)]},
+        index=epochs,
+    )  # fmt: skip
+    bare = diagnose(clf)
+    inner = Pipeline([("net", clf)])
+    piped = diagnose(Pipeline([("scale", StandardScaler()), ("model", inner)]))
+    assert bare.verdict == piped.verdict == "overfitting"
+    assert "early_stopping=True, or epochs=10" in bare.advice[0]
+    assert piped.advice[0] == bare.advice[0].replace(
+        "early_stopping=True, or epochs=10",
+        "model__net__early_stopping=True, or model__net__epochs=10",
+    )
+    pipe = Pipeline([("scale", StandardScaler()), ("model", inner)])
+    for line in piped.advice:  # each quoted setting is one set_params takes
+        for name in re.findall(r"(\b[\w]+)=", line):
+            assert name in pipe.get_params(), line

@@ -774,13 +774,20 @@ def test_refit_false_has_no_predict():
     assert est.best_params_ == {"hidden_layer_sizes": (32, 16)}
 
 
-def test_pipeline_parameters_are_prefixed():
+def test_pipeline_parameters_are_prefixed(capsys):
     X, y, folds = stand_in_data()
     pipe = Pipeline([("identity", FunctionTransformer()), ("net", StandInNet())])
-    est = DesignSearchCV(pipe, scoring="accuracy", cv=folds, max_rounds=1).fit(X, y)
+    est = DesignSearchCV(pipe, scoring="accuracy", cv=folds, max_rounds=1, verbose=1)
+    est.fit(X, y)
     assert est.best_params_ == {"net__hidden_layer_sizes": (32, 16)}
     assert est.cv_results_["params"][1] == {"net__dropout": 0.3}
     assert est.best_estimator_.get_params()["net__hidden_layer_sizes"] == (32, 16)
+    # the path and the progress lines name them as set_params takes them
+    accepted = est.path_[est.path_["accepted"]]["changes"].iloc[-1]
+    assert accepted == "net__hidden_layer_sizes: (64, 32) -> (32, 16)"
+    said = capsys.readouterr().err
+    assert "accepted narrow: net__hidden_layer_sizes: (64, 32) -> (32, 16)" in said
+    assert "(net__dropout: 0.1 -> 0.3)" in said
 
 
 def test_failed_fits_are_never_accepted():

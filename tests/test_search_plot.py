@@ -238,3 +238,26 @@ def test_search_display_gives_a_long_search_a_wider_panel():
     assert long.ax_[0].get_window_extent().width > 1.5 * (
         short.ax_[0].get_window_extent().width
     )
+
+
+def test_search_display_names_r2_for_a_regressor():
+    # a regressor's default scoring is its score method, R²: the axis says so
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skdnn import DesignSearchCV, TaperedMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = X[:, 0] + 0.1 * rng.normal(size=60)
+    for estimator in (
+        TaperedMLPRegressor(hidden_layer_sizes=(8,), epochs=2),
+        make_pipeline(
+            StandardScaler(), TaperedMLPRegressor(hidden_layer_sizes=(8,), epochs=2)
+        ),
+    ):
+        search = DesignSearchCV(
+            estimator, cv=2, max_rounds=0, refit=False, random_state=0
+        ).fit(X, y)
+        display = DesignSearchDisplay.from_search(search)
+        assert display.ax_[0].get_ylabel() == "cross-validated R²"
