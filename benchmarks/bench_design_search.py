@@ -592,12 +592,17 @@ def main(argv=None) -> int:
         "same folds"
         + (f"; {args.holdout:g} of the rows held out" if args.holdout else "")
     )
-    rows = []
+    rows, failed = [], {}
     for name in names:
-        X, y = available[name]()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rows.append(run_one(name, X, y, args))
+        try:
+            X, y = available[name]()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rows.append(run_one(name, X, y, args))
+        except Exception as exc:  # one set's failure leaves the others' figures
+            failed[name] = f"{type(exc).__name__}: {exc}"
+            print(f"{name}: failed: {failed[name]}\n", flush=True)
+            continue
         print_table(rows[-1:])
         print(flush=True)
     tasks = list(dict.fromkeys(r["task"] for r in rows))
@@ -606,7 +611,9 @@ def main(argv=None) -> int:
         if len(group) > 1:
             print("all data sets" + (f", {task}" if len(tasks) > 1 else ""))
             print_table(group)
-    return 0
+    for name, error in failed.items():
+        print(f"{name}: failed: {error}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
