@@ -173,6 +173,9 @@ def _more_epochs(s: _State):
         return None
     if s.design.get("early_stopping") and not _ran_out_of_epochs(s):
         return None  # early stopping ended the run: epochs were not the limit
+    if s.design.get("early_stopping") is False:
+        # as the advice has it: the longer run keeps its best epoch's weights
+        return {"epochs": 2 * int(s.design["epochs"]), "early_stopping": True}
     return {"epochs": 2 * int(s.design["epochs"])}
 
 

@@ -261,9 +261,9 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
       ``learning_rate``, up to ten times its usual rate (only the last two
       when the network learnt nothing from the features, its curves no
       better than a constant guess).
-    - ``still_improving``: double ``epochs`` (when the run used them all);
-      double ``patience`` (when early stopping ended it); triple
-      ``learning_rate`` (from 30 times below its usual rate, set it to it).
+    - ``still_improving``: double ``epochs``, early stopping on (when the
+      run used them all); double ``patience`` (when early stopping ended it);
+      triple ``learning_rate`` (from 30 times below its usual rate: to it).
     - ``diverged``: cut ``learning_rate`` ten-fold; add ``batch_norm``;
       cut ``learning_rate`` a hundred-fold.
     - ``good_fit``: turn early stopping on (the diagnosis advises keeping

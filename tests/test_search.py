@@ -308,11 +308,15 @@ def test_a_rate_far_from_the_usual_one_is_stepped_back_first_from_a_good_fit():
 
 
 def test_still_improving_moves_follow_what_ended_the_run():
-    # the run used every epoch: more epochs
+    # the run used every epoch: more epochs, with early stopping on as the
+    # advice has it ("epochs=100 with early_stopping=True"), so the longer
+    # run keeps its best epoch's weights
     assert moves("still_improving", n_epochs=50) == {
-        "more_epochs": {"epochs": 100},
+        "more_epochs": {"epochs": 100, "early_stopping": True},
         "raise_learning_rate": {"learning_rate": 0.003},
     }
+    ran_out = moves("still_improving", design={"early_stopping": True}, n_epochs=50)
+    assert ran_out["more_epochs"] == {"epochs": 100}
     # early stopping ended it at epoch 30 of 50: more patience, not epochs
     early = moves("still_improving", design={"early_stopping": True}, n_epochs=30)
     assert early == {
