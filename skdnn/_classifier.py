@@ -286,6 +286,18 @@ class TaperedMLPClassifier(ClassifierMixin, BaseTaperedMLP):
         proba : ndarray of shape (n_samples, n_classes)
             Class probabilities in the order of :attr:`classes_`; for
             multilabel targets, the probability of each label.
+
+        Notes
+        -----
+        With ``class_weight="balanced_logits"`` (the default), and as with
+        ``"balanced"``, these are the probabilities of a world where the
+        classes are equally frequent, not the risks of the rows given: on
+        lending_club (5 % bad loans) the mean probability of ``'bad'`` on
+        held-out rows was 0.45 and the Brier score 0.24, against 0.06 and
+        0.05 for the same network with ``class_weight=None``. Fit with
+        ``class_weight=None`` (or calibrate, with
+        :class:`~sklearn.calibration.CalibratedClassifierCV`) to read them
+        as risks.
         """
         return self._proba(self._validate_for_predict(X))
 

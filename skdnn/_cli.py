@@ -399,7 +399,11 @@ def _run_report(args: argparse.Namespace) -> int:
         elif args.pos_label is not None:
             raise UsageError("--pos-label is only for a binary classifier.")
     name = Path(args.data).stem or "data"
-    report = evaluation_report(model, {name: (X, y)}, pos_label=pos_label)
+    # the positive class resolved here: the note below says what
+    # evaluation_report's majority warning would
+    report = evaluation_report(
+        model, {name: (X, y)}, pos_label=_scored_positive(model, pos_label)
+    )
     print(f"{model_path.name} on {args.data} ({len(y)} rows):")
     print(_format_report(report))
     notes = _report_notes(model, pos_label, y)
@@ -454,7 +458,9 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
         f"best epoch {model.best_epoch_}; hidden layers {model.hidden_layer_sizes_}."
     )
 
-    report = evaluation_report(model, sets, pos_label=pos_label)
+    report = evaluation_report(
+        model, sets, pos_label=_scored_positive(model, pos_label)
+    )
     print()
     print(_format_report(report))
     notes = _report_notes(model, pos_label, y_train)
@@ -591,6 +597,18 @@ def _check_numeric_target(y, target: str, path) -> None:
 def _as_labels(y):
     # text labels as Python objects, as scikit-learn's classifiers keep them
     return y if y.dtype.kind in "biuf" else y.astype(object)
+
+
+def _scored_positive(model, pos_label):
+    """The positive class of a binary classifier, by scikit-learn's rule when
+    ``--pos-label`` is not given; ``pos_label`` as it is otherwise."""
+    import numpy as np
+
+    from skdnn._report import _positive_class
+
+    if pos_label is not None or not _is_binary(model):
+        return pos_label
+    return _positive_class(np.asarray(_final(model).classes_), None)
 
 
 def _resolve_pos_label(text, classes):

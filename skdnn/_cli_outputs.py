@@ -221,12 +221,16 @@ def _report_notes(model, pos_label, y) -> list[str]:
         shown_positive, shown_minority = (
             np.asarray(c).item() for c in (positive, minority)
         )
+        # (a --pos-label given is the user's choice: named, not overruled)
+        advice = (
+            f"; pass --pos-label {_quote(minority)} to make it the positive class"
+            if pos_label is None
+            else ""
+        )
         notes.append(
             f"note: the positive class {shown_positive!r} is the majority "
             f"({share:.0%} of rows); the minority class {shown_minority!r} is "
-            "scored in "
-            f"recall_{minority}; pass --pos-label {_quote(minority)} to make it "
-            "the positive class."
+            f"scored in recall_{minority}{advice}."
         )
     return notes
 

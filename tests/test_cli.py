@@ -1357,3 +1357,20 @@ def test_the_identifier_notes_drop_command_quotes_the_column(capsys):
     assert "(skdnn train --drop 'customer id')." in capsys.readouterr().err
     _note_row_names(column, "ref", "f.csv")
     assert "(skdnn train --drop ref)." in capsys.readouterr().err
+
+
+def test_report_names_a_chosen_majority_positive_class_without_overruling_it(
+    credit_model, capsys
+):
+    argv = ["report", str(credit_model["out"] / "model.skdnn")]
+    argv += [str(credit_model["data"]), "--target", "Status"]
+    code, default, err = _run(argv, capsys)
+    assert code == 0, err
+    # the note says it once: evaluation_report's own warning is not repeated
+    assert len(_majority_notes(default)) == 1
+    assert "majority" not in err
+    code, chosen, err = _run([*argv, "--pos-label", "good"], capsys)
+    assert code == 0, err
+    (note,) = _majority_notes(chosen)
+    assert "recall_bad" in note and "--pos-label" not in note
+    assert "majority" not in err
