@@ -279,16 +279,13 @@ def with_pipeline_names(diagnosis, fits):
     """
     from collections.abc import Mapping
 
-    from sklearn.pipeline import Pipeline
+    from skdnn._curves import _final_step_named
 
     if isinstance(fits, Mapping):
         fits = fits.get("estimator")
     if isinstance(fits, list | tuple) or getattr(fits, "ndim", 0) == 1:
         fits = next(iter(fits), None)
-    prefix, final = "", fits
-    while isinstance(final, Pipeline):
-        name, final = final.steps[-1]
-        prefix += f"{name}__"
+    final, prefix = _final_step_named(fits)
     if not prefix or diagnosis is None or not hasattr(final, "get_params"):
         return diagnosis
     names = sorted(final.get_params(deep=False), key=len, reverse=True)

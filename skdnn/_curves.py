@@ -35,24 +35,38 @@ def _final_step(obj):
     ``CalibratedClassifierCV`` of one fit (``cv="prefit"`` or a frozen
     model) for that fit.
     """
+    return _final_step_named(obj)[0]
+
+
+def _final_step_named(obj) -> tuple[object, str]:
+    """:func:`_final_step` of ``obj``, and the prefix its parameters take in
+    ``obj.set_params`` (``net__`` in a Pipeline, ``regressor__`` through a
+    ``TransformedTargetRegressor``, ``estimator__`` through a wrapper; none
+    through a search, whose ``estimator`` takes them as they are, nor from
+    a frozen or prefit fit on, whose settings are its own)."""
+    prefix = ""
     while True:
         kind = type(obj).__name__
         if isinstance(obj, Pipeline):
-            obj = obj.steps[-1][1]
+            name, obj = obj.steps[-1]
+            prefix += f"{name}__"
         elif hasattr(obj, "best_estimator_"):
             obj = obj.best_estimator_
         elif kind == "TransformedTargetRegressor" and hasattr(obj, "regressor_"):
             obj = obj.regressor_
+            prefix += "regressor__"
         elif kind in _FITTED_WRAPPERS and hasattr(obj, "estimator_"):
             obj = obj.estimator_
+            prefix += "estimator__"
         elif kind == "FrozenEstimator":
-            obj = obj.estimator
+            # a frozen fit's settings are its own, set before it was frozen
+            obj, prefix = obj.estimator, ""
         elif kind == "CalibratedClassifierCV" and (
             len(getattr(obj, "calibrated_classifiers_", ())) == 1
         ):
-            obj = obj.calibrated_classifiers_[0].estimator
+            obj, prefix = obj.calibrated_classifiers_[0].estimator, ""
         else:
-            return obj
+            return obj, prefix
 
 
 #: scikit-learn's wrappers whose ``estimator_`` is the one model they fit.

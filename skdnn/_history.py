@@ -160,9 +160,10 @@ def diagnose(estimator_or_history) -> Diagnosis:
         gives its ``best_diagnosis_``, the pooled verdict on its accepted
         design's folds), or a history DataFrame with a ``loss``
         column and optionally ``val_loss`` (the layout of ``history_``).
-        With an estimator, the advice quotes its parameters (as a
-        Pipeline's ``set_params`` takes them: ``net__dropout=0.5``) and the
-        verdict weighs its ``n_validation_samples_``.
+        With an estimator, the advice quotes its parameters as its
+        ``set_params`` takes them (``net__dropout=0.5`` in a Pipeline,
+        ``regressor__`` or ``estimator__`` through a wrapper, a search's as
+        its estimator does) and the verdict weighs its ``n_validation_samples_``.
 
         The folds of a cross-validation are pooled into one verdict: pass
         the dict returned by :func:`sklearn.model_selection.cross_validate`

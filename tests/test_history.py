@@ -1173,7 +1173,10 @@ def test_a_transformed_target_regressor_is_read_through_its_regressor():
     ttr = TransformedTargetRegressor(
         TaperedMLPRegressor(**params), func=np.log1p, inverse_func=np.expm1
     ).fit(X, y + 1.0)
-    assert diagnose(ttr) == diagnose(ttr.regressor_)
+    wrapped, inner = diagnose(ttr), diagnose(ttr.regressor_)
+    # the same diagnosis, its settings named as the wrapper's set_params takes them
+    assert dataclasses.replace(wrapped, advice=inner.advice) == inner
+    assert tuple(a.replace("regressor__", "") for a in wrapped.advice) == inner.advice
 
 
 def test_threshold_and_calibration_wrappers_are_read_through_their_model():
@@ -1192,7 +1195,9 @@ def test_threshold_and_calibration_wrappers_are_read_through_their_model():
     tuned = TunedThresholdClassifierCV(
         TaperedMLPClassifier(**params), cv=2, scoring="balanced_accuracy"
     ).fit(X, y)
-    assert diagnose(tuned) == diagnose(tuned.estimator_)
+    wrapped, inner = diagnose(tuned), diagnose(tuned.estimator_)
+    assert dataclasses.replace(wrapped, advice=inner.advice) == inner
+    assert tuple(a.replace("estimator__", "") for a in wrapped.advice) == inner.advice
     fixed = FixedThresholdClassifier(FrozenEstimator(clf), threshold=0.3).fit(X, y)
     calibrated = CalibratedClassifierCV(FrozenEstimator(clf)).fit(X, y)
     for wrapper in (fixed, calibrated):
@@ -1784,3 +1789,42 @@ def test_the_advice_on_a_pipeline_names_the_parameters_it_takes():
     for line in piped.advice:  # each quoted setting is one set_params takes
         for name in re.findall(r"(\b[\w]+)=", line):
             assert name in pipe.get_params(), line
+
+
+def test_the_advice_through_a_wrapper_names_the_parameters_it_takes():
+    # diagnose(GridSearchCV(Pipeline)) quoted "early_stopping=True", which
+    # neither the search's Pipeline nor its best_estimator_ takes; through a
+    # TransformedTargetRegressor or TunedThresholdClassifierCV it quoted
+    # "dropout=0.5", which their set_params refused
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.model_selection import GridSearchCV, TunedThresholdClassifierCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    clf = _binary_stand_in()
+    epochs = pd.RangeIndex(1, 41, name="epoch")
+    clf.history_ = pd.DataFrame(
+        {"loss": np.linspace(0.69, 0.2, 40),
+         "val_loss": np.r_[np.linspace(0.69, 0.5, 10), np.linspace(0.5, 0.9, 30)]},
+        index=epochs,
+    )  # fmt: skip
+    pipe = Pipeline([("scale", StandardScaler()), ("net", clf)])
+    search = GridSearchCV(pipe, {"net__batch_size": [32]})
+    search.best_estimator_ = pipe  # as a fitted search holds it
+    tuned = TunedThresholdClassifierCV(clf)
+    tuned.estimator_ = clf
+    rng = np.random.default_rng(0)
+    reg = TaperedMLPRegressor(hidden_layer_sizes=(8,), epochs=2, random_state=0)
+    reg.fit(rng.normal(size=(1100, 4)), rng.normal(size=1100))
+    reg.history_ = clf.history_
+    ttr = TransformedTargetRegressor(regressor=reg)
+    ttr.regressor_ = reg
+    for wrapper, settable, prefix in (
+        (search, pipe, "net__"),
+        (tuned, tuned, "estimator__"),
+        (ttr, ttr, "regressor__"),
+    ):
+        diagnosis = diagnose(wrapper)
+        quoted = [n for line in diagnosis.advice for n in re.findall(r"(\b\w+)=", line)]
+        assert quoted and all(n.startswith(prefix) for n in quoted), diagnosis.advice
+        assert all(n in settable.get_params() for n in quoted), quoted
