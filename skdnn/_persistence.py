@@ -231,7 +231,8 @@ def load(path: str | os.PathLike):
     Parameters
     ----------
     path : str or path-like
-        A file written by :func:`save`.
+        A file written by :func:`save`, or the folder of a ``skdnn train``
+        run, whose ``model.skdnn`` is read.
 
     Returns
     -------
@@ -286,7 +287,16 @@ def load(path: str | os.PathLike):
     >>> bool((loaded.predict(X) == pipe.predict(X)).all())
     True
     """
-    with open(os.path.expanduser(path), "rb") as file:
+    path = os.path.expanduser(path)
+    if os.path.isdir(path):
+        run_file = os.path.join(path, "model.skdnn")  # as the command line
+        if not os.path.isfile(run_file):
+            raise ModelFileError(
+                f"{os.fspath(path)!r} is a folder, not a model file: give the "
+                "file skdnn.save wrote (a skdnn train run's folder holds model.skdnn)."
+            )
+        path = run_file
+    with open(path, "rb") as file:
         data = file.read()
     try:
         members, manifest = _read_archive(data)

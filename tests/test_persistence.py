@@ -525,6 +525,17 @@ def test_not_a_zip_file(tmp_path):
     assert issubclass(ModelFileError, ValueError)
 
 
+def test_a_run_folder_loads_its_model_and_another_folder_is_named(saved_file, tmp_path):
+    # skdnn.load("run1") raised a bare IsADirectoryError, while the command
+    # line takes a run's folder for its model.skdnn
+    loaded = skdnn.load(saved_file.parent)
+    expected = skdnn.load(saved_file)
+    X = _table()[["x1", "x2", "x3"]]
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected.predict_proba(X))
+    with pytest.raises(ModelFileError, match="is a folder, not a model file"):
+        skdnn.load(tmp_path)
+
+
 def test_truncated_file(saved_file, tmp_path):
     data = saved_file.read_bytes()
     for cut in (len(data) // 2, len(data) - 10):
