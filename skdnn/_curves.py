@@ -114,8 +114,36 @@ def _fits_of(obj) -> list[tuple[pd.DataFrame, object]]:
             raise ValueError("No fit to diagnose: the list of folds is empty.")
         fits = [_fit_of(item) for item in obj]
         _check_one_kind([estimator for _, estimator in fits])
+        _warn_mixed_designs([estimator for _, estimator in fits])
         return fits
     return [_fit_of(obj)]
+
+
+def _warn_mixed_designs(estimators) -> None:
+    """UserWarning when the fits pooled differ in their design: their mean
+    curve is no one design's, and the advice quotes the first fit's settings
+    (each outer fold of a nested search may keep its own design)."""
+    from skdnn._moves import DESIGN_PARAMS
+    from skdnn._user_warnings import user_stacklevel
+
+    if any(not hasattr(e, "get_params") for e in estimators):
+        return  # history frames: no design to compare
+    designs = [
+        {k: repr(v) for k, v in e.get_params(deep=False).items() if k in DESIGN_PARAMS}
+        for e in estimators
+    ]
+    differ = [k for k in designs[0] if any(d.get(k) != designs[0][k] for d in designs)]
+    if differ:
+        values = "; ".join(
+            f"{k}: {', '.join(d.get(k, '-') for d in designs)}" for k in differ
+        )
+        warnings.warn(
+            f"The {len(designs)} fits pooled differ in their design ({values}): "
+            "their mean curve is no one design's, and the advice quotes the "
+            "first fit's settings. Diagnose each fit, or pool folds of one design.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 def _check_one_kind(estimators) -> None:

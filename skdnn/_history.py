@@ -168,7 +168,8 @@ def diagnose(estimator_or_history) -> Diagnosis:
         The folds of a cross-validation are pooled into one verdict: pass
         the dict returned by :func:`sklearn.model_selection.cross_validate`
         with ``return_estimator=True``, or a list of fitted estimators,
-        Pipelines or history DataFrames.
+        Pipelines or history DataFrames (a UserWarning names the settings
+        of estimators whose designs differ).
 
     Returns
     -------

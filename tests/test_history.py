@@ -886,7 +886,8 @@ def test_pooled_folds_still_improving_are_told_what_ended_each_run():
     # fits allowed different epochs are not read against the first's: one
     # that ran all of its 30 is not "ended by early stopping at 30 of 40"
     other = _StoppingFold(folds[3].frame, epochs=30).fit()
-    mixed = diagnose([folds[0], other])
+    with pytest.warns(UserWarning, match=r"differ in their design \(epochs: 40, 30\)"):
+        mixed = diagnose([folds[0], other])
     assert mixed.verdict == "still_improving"
     assert "folds' runs" not in " ".join(mixed.advice)
 
@@ -1828,3 +1829,23 @@ def test_the_advice_through_a_wrapper_names_the_parameters_it_takes():
         quoted = [n for line in diagnosis.advice for n in re.findall(r"(\b\w+)=", line)]
         assert quoted and all(n.startswith(prefix) for n in quoted), diagnosis.advice
         assert all(n in settable.get_params() for n in quoted), quoted
+
+
+def test_pooling_fits_of_different_designs_warns():
+    # the outer folds of a nested DesignSearchCV kept different designs:
+    # their mean curve read "good fit ... keep this design", no one design,
+    # and the advice quoted whichever fit came first
+    def fit(dropout, seed):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(200, 4))
+        y = (X[:, 0] > 0).astype(int)
+        params = {"hidden_layer_sizes": (4,), "epochs": 3, "random_state": seed}
+        return TaperedMLPClassifier(**params, dropout=dropout).fit(X, y)
+
+    with pytest.warns(
+        UserWarning, match=r"differ in their design \(dropout: 0.0, 0.2\)"
+    ):
+        diagnose([fit(0.0, 0), fit(0.2, 1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # seeds differ, designs not
+        diagnose([fit(0.1, 0), fit(0.1, 1)])
