@@ -813,7 +813,7 @@ _shown_warnings: set[str] = set()
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     text = " ".join(str(message).split())
     if text.startswith("Column(s) ") and any(
-        words in text for words in ("free text", "an identifier")
+        words in text for words in ("free text", "an identifier", "dates or times")
     ):  # the fit's advice, as a command-line user follows it
         text += " (skdnn train --drop COLUMN leaves a column out of the features.)"
     if text not in _shown_warnings:

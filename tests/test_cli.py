@@ -1374,3 +1374,22 @@ def test_report_names_a_chosen_majority_positive_class_without_overruling_it(
     (note,) = _majority_notes(chosen)
     assert "recall_bad" in note and "--pos-label" not in note
     assert "majority" not in err
+
+
+def test_a_date_column_warning_names_the_drop_option(capsys):
+    # its advice was Python's (pd.to_datetime), with no way out on the
+    # command line
+    from skdnn._cli import _show_warning, _shown_warnings
+
+    _shown_warnings.clear()
+    text = (
+        "Column(s) 'opened' hold dates or times written as text, read as "
+        "categories by their dtype. Convert them with pd.to_datetime."
+    )
+    _show_warning(text, UserWarning, "f.py", 1)
+    err = capsys.readouterr().err
+    assert err.startswith("skdnn: warning: Column(s) 'opened' hold dates")
+    assert err.rstrip().endswith(
+        "(skdnn train --drop COLUMN leaves a column out of the features.)"
+    )
+    _shown_warnings.clear()
