@@ -1765,18 +1765,23 @@ def test_a_regressor_whose_l2_penalty_lifts_its_loss_to_the_guess_learnt():
         assert (diagnosis.verdict == "underfitting") is reads_nothing
 
 
+def _overfitting_stand_in():
+    """The binary stand-in with 40 epochs of curves overfitting from epoch 10."""
+    clf = _binary_stand_in()
+    clf.history_ = pd.DataFrame(
+        {"loss": np.linspace(0.69, 0.2, 40),
+         "val_loss": np.r_[np.linspace(0.69, 0.5, 10), np.linspace(0.5, 0.9, 30)]},
+        index=pd.RangeIndex(1, 41, name="epoch"),
+    )  # fmt: skip
+    return clf
+
+
 def test_the_advice_on_a_pipeline_names_the_parameters_it_takes():
     # "validation_split=0.2" on a Pipeline: set_params refused the name
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    clf = _binary_stand_in()
-    epochs = pd.RangeIndex(1, 41, name="epoch")
-    clf.history_ = pd.DataFrame(
-        {"loss": np.linspace(0.69, 0.2, 40),
-         "val_loss": np.r_[np.linspace(0.69, 0.5, 10), np.linspace(0.5, 0.9, 30)]},
-        index=epochs,
-    )  # fmt: skip
+    clf = _overfitting_stand_in()
     bare = diagnose(clf)
     inner = Pipeline([("net", clf)])
     piped = diagnose(Pipeline([("scale", StandardScaler()), ("model", inner)]))
@@ -1802,13 +1807,7 @@ def test_the_advice_through_a_wrapper_names_the_parameters_it_takes():
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    clf = _binary_stand_in()
-    epochs = pd.RangeIndex(1, 41, name="epoch")
-    clf.history_ = pd.DataFrame(
-        {"loss": np.linspace(0.69, 0.2, 40),
-         "val_loss": np.r_[np.linspace(0.69, 0.5, 10), np.linspace(0.5, 0.9, 30)]},
-        index=epochs,
-    )  # fmt: skip
+    clf = _overfitting_stand_in()
     pipe = Pipeline([("scale", StandardScaler()), ("net", clf)])
     search = GridSearchCV(pipe, {"net__batch_size": [32]})
     search.best_estimator_ = pipe  # as a fitted search holds it
