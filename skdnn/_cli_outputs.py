@@ -203,7 +203,7 @@ def _report_notes(model, pos_label, y) -> list[str]:
     import numpy as np
     from sklearn.base import is_regressor
 
-    from skdnn._report import _positive_class
+    from skdnn._report import _positive_class, majority_positive
 
     if is_regressor(model):
         return []
@@ -212,11 +212,9 @@ def _report_notes(model, pos_label, y) -> list[str]:
     classes = _final(model).classes_
     positive = _positive_class(classes, pos_label)
     notes = [f"(recall, precision and F1 of the positive class: {positive})"]
-    labels = np.asarray(y)
-    share = float(np.mean(labels == positive)) if len(labels) else 0.0
-    # (a set of the positive class alone has no minority to point to)
-    if 0.5 < share < 1.0:
-        minority = next(c for c in classes if not c == positive)
+    majority = majority_positive(y, classes, positive)
+    if majority is not None:
+        share, minority = majority
         # numpy scalars as Python's: 0, not np.int64(0); text keeps its quotes
         shown_positive, shown_minority = (
             np.asarray(c).item() for c in (positive, minority)

@@ -197,11 +197,9 @@ def evaluation_report(
     if kind != "multilabel" and hasattr(estimator, "classes_"):
         check_known_labels(classes, datasets)
     if kind == "binary":
-        if pos_label is None:
-            pos_label = _positive_class(classes, pos_label)
+        given, pos_label = pos_label, _positive_class(classes, pos_label)
+        if given is None:
             _warn_if_positive_is_majority(datasets, classes, pos_label)
-        else:
-            pos_label = _positive_class(classes, pos_label)
         average = average or "binary"
     else:
         if pos_label is not None:
@@ -417,6 +415,18 @@ def _positive_class(classes, pos_label):
     return classes[-1]
 
 
+def majority_positive(labels, classes, positive) -> tuple[float, object] | None:
+    """``(share, minority)`` when the ``positive`` class is the majority of
+    ``labels`` (its share), ``minority`` the other of the two ``classes``;
+    None otherwise, or where every label is the positive class (no minority
+    to point to)."""
+    labels = np.asarray(labels)
+    share = float(np.mean(labels == positive)) if labels.size else 0.0
+    if not 0.5 < share < 1.0:
+        return None
+    return share, next(c for c in classes if not c == positive)
+
+
 def _warn_if_positive_is_majority(datasets: dict, classes, pos_label) -> None:
     """Warn when scikit-learn's rule made the majority class the positive one.
 
@@ -430,11 +440,10 @@ def _warn_if_positive_is_majority(datasets: dict, classes, pos_label) -> None:
     # the rows of every set together: a set drawn near even odds can tip
     # either way, the table's classes do not
     labels = np.concatenate([np.asarray(y).ravel() for _, y in datasets.values()])
-    share = float(np.mean(labels == pos_label)) if labels.size else 0.0
-    # (rows of the positive class alone have no minority to point to)
-    if not 0.5 < share < 1.0:
+    majority = majority_positive(labels, classes, pos_label)
+    if majority is None:
         return
-    minority = next(c for c in classes if not c == pos_label)
+    share, minority = majority
     positive, other = (np.asarray(c).item() for c in (pos_label, minority))
     warnings.warn(
         f"The positive class {positive!r} (pos_label=None: 1 when it is a "
