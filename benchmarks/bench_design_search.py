@@ -109,17 +109,12 @@ def is_regression(y) -> bool:
     import numpy as np
     from sklearn.utils.multiclass import type_of_target
 
-    from skdnn._cli import _REGRESSION_MIN_VALUES, _REGRESSION_SHARE
+    from skdnn._cli import reads_as_continuous
 
     values = np.asarray(y)
-    if values.dtype.kind not in "iuf" or values.ndim != 1:
-        return values.dtype.kind == "f" and type_of_target(values) == (
-            "continuous-multioutput"
-        )
-    n_values = len(np.unique(values))
-    return type_of_target(values) == "continuous" or n_values > max(
-        _REGRESSION_MIN_VALUES, _REGRESSION_SHARE * len(values)
-    )
+    if values.ndim != 1:
+        return type_of_target(values) == "continuous-multioutput"
+    return reads_as_continuous(values)
 
 
 def design_space(n_features: int, *, epochs: int, patience: int) -> dict:

@@ -548,11 +548,9 @@ def _describe(model) -> str:
 def _choose_task(y, task: str, target: str, path) -> tuple[str, str]:
     """``("classification" | "regression", why)`` for the target column.
 
-    A numeric target is continuous when scikit-learn's ``type_of_target``
-    says so (numbers that are not all whole), or when it has more than
-    ``_REGRESSION_MIN_VALUES`` distinct values and more than
-    ``_REGRESSION_SHARE`` of the rows (whole-number prices, counts): class
-    labels are few and repeat often. Anything else is class labels.
+    With ``task="auto"``, a target :func:`reads_as_continuous` is
+    regressed (class labels are few and repeat often); anything else is
+    class labels.
     """
     import numpy as np
     from sklearn.utils.multiclass import type_of_target
@@ -574,7 +572,7 @@ def _choose_task(y, task: str, target: str, path) -> tuple[str, str]:
         return task, "--task classification"
     if not numeric:
         _check_stray_text(y, target, path)
-    if numeric and n_values > max(_REGRESSION_MIN_VALUES, _REGRESSION_SHARE * len(y)):
+    if reads_as_continuous(y):
         return "regression", (
             f"{target!r} holds {n_values} distinct numbers; --task "
             "classification to override"
@@ -583,6 +581,32 @@ def _choose_task(y, task: str, target: str, path) -> tuple[str, str]:
     reason = f"{target!r} holds {n_classes} classes"
     # text labels cannot be regressed: no way out to name
     return "classification", reason + ("; --task regression to override" * numeric)
+
+
+def reads_as_continuous(y) -> bool:
+    """Whether ``skdnn train`` regresses the target ``y`` (its task "auto").
+
+    Numbers are continuous when scikit-learn's ``type_of_target`` says so
+    (not all whole), or when they hold more than ``_REGRESSION_MIN_VALUES``
+    distinct values and more than ``_REGRESSION_SHARE`` of the rows
+    (whole-number prices, counts); anything else is class labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> reads_as_continuous(np.arange(100)), reads_as_continuous(np.arange(100) % 3)
+    (True, False)
+    """
+    import numpy as np
+    from sklearn.utils.multiclass import type_of_target
+
+    values = np.asarray(y)
+    if values.dtype.kind not in "iuf":
+        return False
+    n_values = len(np.unique(values))
+    return type_of_target(values) == "continuous" or n_values > max(
+        _REGRESSION_MIN_VALUES, _REGRESSION_SHARE * len(values)
+    )
 
 
 def _check_numeric_target(y, target: str, path) -> None:
