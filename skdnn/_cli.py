@@ -350,6 +350,10 @@ def _run_train(args: argparse.Namespace) -> int:
         f"skdnn report {_quote(out / MODEL_FILE)} NEW_DATA.csv --target "
         f"{_quote(args.target)}"
     )
+    if pos_label is not None:
+        # the report scores the class this run was told to find, not
+        # scikit-learn's default one
+        hint += f" --pos-label {_quote(str(pos_label))}"
     return _fit_report_save(
         _estimator(task, args, settings),
         X,

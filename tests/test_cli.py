@@ -1,6 +1,7 @@
 """Tests of the skdnn command: demo, train, report, and every bad input."""
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -680,6 +681,29 @@ def test_report_pos_label_makes_the_minority_positive(credit_model, capsys):
     pred = model.predict(frame.drop(columns="Status"))
     bad = frame["Status"].to_numpy() == "bad"
     assert f"{np.mean(pred[bad] == 'bad'):.3f}" in chosen
+
+
+def test_train_hint_to_report_keeps_the_chosen_positive_class(tmp_path, capsys):
+    # the printed command scored the default class 'good' on new data when
+    # the run was told to find 'bad'
+    data = tmp_path / "credit data.csv"
+    _credit(120, seed=3).to_csv(data, index=False)
+    out = tmp_path / "run"
+    argv = ["train", str(data), "--target", "Status", "--out", str(out), *FAST]
+    code, stdout, err = _run([*argv, "--pos-label", "bad"], capsys)
+    assert code == 0, err
+    (hint,) = [line for line in stdout.splitlines() if "skdnn report" in line]
+    hint = hint.split(": ", 1)[1].replace("NEW_DATA.csv", shlex.quote(str(data)))
+    command = shlex.split(hint)
+    assert command[-2:] == ["--pos-label", "bad"]
+    code, reported, err = _run(command[1:], capsys)
+    assert code == 0, err
+    assert "positive class: bad" in reported and not _majority_notes(reported)
+    # without --pos-label at training, the hint adds none
+    code, stdout, err = _run([*argv, "--diagnosis-folds", "0"], capsys)
+    assert code == 0, err
+    (hint,) = [line for line in stdout.splitlines() if "skdnn report" in line]
+    assert "--pos-label" not in hint
 
 
 def test_diagnosis_folds_zero_diagnoses_the_one_fit(tmp_path, capsys):
