@@ -161,6 +161,19 @@ def _holds_labels(values: np.ndarray) -> bool:
     return bool(numbers.isna().mean() > 0.5)
 
 
+def _holds_numbers(series) -> bool:
+    """Whether a DataFrame's ``object`` column holds numbers only (Python,
+    numpy or ``Decimal`` numbers and missing values), as ``df.T.T``,
+    ``apply(axis=1)`` or records leave a column of numbers: read as numbers,
+    as they are in an array of objects, not as one category per value."""
+    import pandas as pd
+
+    if not pd.api.types.is_object_dtype(series.dtype):
+        return False
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    return inferred in ("floating", "integer", "mixed-integer-float", "decimal")
+
+
 def _refuse_dtype(dtype, name) -> None:
     """ValueError for a column dtype that is neither numbers nor categories."""
     import pandas as pd
@@ -569,8 +582,13 @@ def _resolve_categorical(pre, X) -> np.ndarray:
         return np.zeros(n, dtype=bool)
     if isinstance(spec, str):  # "from_dtype"
         if frame:
-            dtypes = X.dtypes
-            return np.array([_is_categorical_dtype(dt) for dt in dtypes], bool)
+            return np.array(
+                [
+                    _is_categorical_dtype(dt) and not _holds_numbers(X.iloc[:, j])
+                    for j, dt in enumerate(X.dtypes)
+                ],
+                bool,
+            )
         if X.dtype != object:
             return np.zeros(n, dtype=bool)
         # a table a meta-estimator (bagging) passed on as an object array

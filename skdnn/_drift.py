@@ -88,7 +88,16 @@ def _warn_drifted_categories(pre, columns, n_rows: int) -> None:
     ``columns``: ``(name, values, codes, lookup)`` of every categorical
     column of ``pre``, in order."""
     forms = getattr(pre, "_column_forms", None)
-    _warn_mostly_unseen(columns, forms, pooled=pre.min_frequency != 1)
+    # the values warned about as respelled count as known here
+    respelled = _warn_respelled(columns)
+    _warn_mostly_unseen(
+        [
+            (name, values, np.where(respelled.get(name, False), -1, codes), lookup)
+            for name, values, codes, lookup in columns
+        ],
+        forms,
+        pooled=pre.min_frequency != 1,
+    )
     _warn_missing_at_predict(_category_gaps(pre, columns), n_rows, numbers=False)
 
 
@@ -192,6 +201,43 @@ def _warn_missing_at_predict(gaps, n_rows: int, *, numbers: bool = True) -> None
             UserWarning,
             stacklevel=user_stacklevel(),
         )
+
+
+def _warn_respelled(columns) -> set:
+    """Warn when a categorical column of the rows to predict holds a level
+    the fit saw, spelled otherwise in spaces or case (``"fixed "`` for
+    ``"fixed"``), however few: the encoding reads it as unknown, and the
+    row's answer drifts with no error. Returns ``{name: rows}``, a mask of
+    the rows respelled in each column warned about. ``columns``: ``(name,
+    values, codes, lookup)`` of each categorical column, as the encoding
+    read them."""
+    import pandas as pd
+
+    from skdnn import _text_forms  # (which reads this module's helpers)
+
+    flagged, found = [], {}
+    for name, values, codes, lookup in columns:
+        unknown = (codes == 0) & ~np.asarray(pd.isna(values), dtype=bool)
+        if not unknown.any():
+            continue
+        values = np.asarray(values, dtype=object)
+        pairs = _text_forms.respelled(pd.unique(values[unknown]), lookup)
+        if not pairs:
+            continue
+        rows = unknown & np.isin(values, [value for value, _ in pairs])
+        examples = ", ".join(f"{v!r} for {level!r}" for v, level in pairs[:3])
+        flagged.append(f"{name!r} ({rows.sum()} of {len(codes)} rows, e.g. {examples})")
+        found[name] = rows
+    if flagged:
+        warnings.warn(
+            f"Column(s) {', '.join(flagged)} hold levels the fit saw spelled "
+            "otherwise (in spaces or case), which the encoding reads as "
+            "unknown: those rows' answers ignore the column. Write the levels "
+            "as at fit (e.g. strip their spaces, match their case).",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+    return found
 
 
 def _warn_mostly_unseen(columns, forms=None, *, pooled: bool = False) -> None:

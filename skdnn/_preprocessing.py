@@ -128,10 +128,12 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
 
         - ``"from_dtype"``: the columns of a DataFrame whose dtype is
           ``category``, ``object``, string or ``bool`` (also the nullable
-          ``boolean``); the columns of a numpy array of objects that hold
-          text (not numbers written as text), booleans or nothing (a table
-          as scikit-learn's ``BaggingClassifier`` passes it on); any other
-          numpy array is all numeric.
+          ``boolean``), except ``object`` columns holding only numbers
+          (Python, numpy or ``Decimal`` numbers, read as numbers); the
+          columns of a numpy array of objects that hold text (not numbers
+          written as text), booleans or nothing (a table as scikit-learn's
+          ``BaggingClassifier`` passes it on); any other numpy array is all
+          numeric.
         - list of column names (DataFrame input) or of integer indices.
         - boolean mask over the input columns.
         - ``None``: every column is numeric.
@@ -225,9 +227,12 @@ class TabularPreprocessor(DocLinkMixin, TransformerMixin, BaseEstimator):
     columns and no missing value, ``transform`` is a few vectorised numpy
     operations; any row slice can be transformed on its own.
 
-    Object columns of a DataFrame are categorical under ``"from_dtype"`` even
-    when their values look numeric (as in scikit-learn's gradient boosting);
-    convert them with ``pandas.to_numeric`` to have them scaled instead.
+    Object columns of a DataFrame holding text are categorical under
+    ``"from_dtype"`` even when the text writes numbers (zip codes, or
+    numbers exported with ``"."`` for missing ones: warned about); convert
+    them with ``pandas.to_numeric`` to have them scaled instead. An object
+    column holding only numbers (as ``df.T.T`` or ``apply(axis=1)`` leave
+    one) is numeric.
     Dates, durations, complex numbers and nested objects are refused: turn
     them into numbers or categories first. Categorical levels that are not
     text, numbers or booleans (the intervals of ``pandas.cut``, timestamps

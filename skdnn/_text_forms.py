@@ -81,15 +81,23 @@ def _text_form(counts) -> str | None:
     levels = np.asarray(counts.index, dtype=object)
     if levels.size <= TEXT_FORM_MIN_LEVELS:
         return None
-    text = np.array([isinstance(v, str) for v in levels])
+    # numbers held as Python objects (an object column of floats, perhaps
+    # with a few "n/a") are read as categories just as numbers written as
+    # text are, and were said nothing about
+    text = np.array([isinstance(v, str) or _number_object(v) for v in levels])
     if text.sum() < TEXT_FORM_SHARE * levels.size:
         return None
     step = max(1, int(text.sum()) // 500)  # at most about 1,000 levels
     sample = levels[text][::step]
     rows = counts.to_numpy()[text][::step]
     for form, matches in (
-        ("numbers", _number_text),
-        ("dates", lambda v: _DATE_TEXT.fullmatch(v.strip()) is not None),
+        ("numbers", lambda v: _number_object(v) or _number_text(v)),
+        (
+            "dates",
+            lambda v: (
+                isinstance(v, str) and _DATE_TEXT.fullmatch(v.strip()) is not None
+            ),
+        ),
     ):
         hit = np.fromiter(map(matches, sample), dtype=bool, count=sample.size)
         # most levels, and most rows: not a category of a few frequent
@@ -101,6 +109,13 @@ def _text_form(counts) -> str | None:
     return None
 
 
+def _number_object(value) -> bool:
+    """Whether ``value`` is a number object (not text, not a boolean)."""
+    return isinstance(value, (numbers.Real, np.number)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
 def _number_text(text: str) -> bool:
     """Whether ``text`` writes a number (1.5, 1e-3, 1,200, $5, 12%)."""
     return (
@@ -110,12 +125,15 @@ def _number_text(text: str) -> bool:
 
 
 def _whole_numbers(levels) -> bool:
-    """Whether text levels all write whole numbers (an order or account
-    number: an identifier when most are seen once)."""
+    """Whether text levels all write whole numbers, and number levels are
+    whole (an order or account number: an identifier when most are seen
+    once)."""
     return all(
-        isinstance(_parse_number(v), numbers.Integral)
+        float(v).is_integer()
+        if _number_object(v)
+        else isinstance(_parse_number(v), numbers.Integral)
         for v in levels[:1000]
-        if isinstance(v, str) and v.strip() not in ("", ".")
+        if _number_object(v) or (isinstance(v, str) and v.strip() not in ("", "."))
     )
 
 
@@ -130,9 +148,13 @@ def _warn_text_columns(columns) -> dict:
     levels (so an identifier's values are one level)."""
     import pandas as pd
 
-    flagged, forms = [], {"numbers": [], "dates": []}
+    flagged, forms, clashes = [], {"numbers": [], "dates": []}, []
     for name, values, is_text, pooled in columns:
         counts = pd.Series(values, copy=False).value_counts(dropna=True, sort=False)
+        if is_text:
+            clash = _spelling_clash(counts.index)
+            if clash:
+                clashes.append(f"{name!r} ({', '.join(map(repr, clash))})")
         present = int(counts.sum())
         once = int((counts == 1).sum())
         identifier = (
@@ -150,9 +172,9 @@ def _warn_text_columns(columns) -> dict:
     if forms["numbers"]:
         warnings.warn(
             f"Column(s) {_column_list(forms['numbers'])} hold numbers written as "
-            "text (or as Decimal objects), read as categories by their dtype "
-            "(one level per value, nothing learnt of their order or size). If "
-            "they are "
+            "text (or numbers beside a few texts in an object column), read as "
+            "categories by their dtype (one level per value, nothing learnt of "
+            "their order or size). If they are "
             "measurements, convert them: pd.to_numeric(X[column], "
             "errors='coerce') makes the other entries (such as '.' or 'NA') "
             "missing values, once thousands separators, currency or percent "
@@ -181,10 +203,56 @@ def _warn_text_columns(columns) -> dict:
             UserWarning,
             stacklevel=user_stacklevel(),
         )
+    if clashes:
+        warnings.warn(
+            f"Column(s) {', '.join(clashes[:20])} hold levels that differ only "
+            "in spaces or case, each read as a category of its own. If they "
+            "are one category, write them alike before fitting and predicting "
+            "(e.g. X[column].str.strip().str.lower()).",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
     found = {name: "identifier" for name in flagged}
     for form, names in forms.items():
         found.update(dict.fromkeys(names, form))
     return found
+
+
+def plain_spelling(value):
+    """A text level without its outer spaces, its inner runs of spaces as
+    one, in one case: ``" Fixed  rate"`` and ``"fixed rate"`` are one
+    spelling. Anything else as it is."""
+    return " ".join(value.split()).casefold() if isinstance(value, str) else value
+
+
+def _spelling_clash(levels) -> tuple:
+    """The first two text ``levels`` (at most 1,000 read) that are one
+    :func:`plain_spelling`, or ``()``."""
+    seen = {}
+    for level in levels[:1000]:
+        if not isinstance(level, str):
+            continue
+        other = seen.setdefault(plain_spelling(level), level)
+        if other != level:
+            return other, level
+    return ()
+
+
+def respelled(new, lookup) -> list[tuple]:
+    """``(value, level)`` of the values ``new`` (unknown to the fitted
+    encoding, ``lookup``) that are a fitted text level spelled otherwise (in
+    spaces or case)."""
+    levels = {}
+    for level in lookup:
+        if isinstance(level, str):
+            levels.setdefault(plain_spelling(level), level)
+    if not levels:
+        return []
+    return [
+        (value, levels[plain_spelling(value)])
+        for value in new
+        if isinstance(value, str) and plain_spelling(value) in levels
+    ]
 
 
 def _expected_new(forms, name, new, lookup) -> bool:

@@ -996,8 +996,12 @@ def test_transform_warns_of_drifted_columns_as_predict_does():
         pre = TabularPreprocessor()
         encoded = pre.fit_transform(X)  # the fit's own rows: no warning
         np.testing.assert_array_equal(pre.transform(X), encoded)
-    with pytest.warns(UserWarning, match=r"'plan' \(100 of 100 values"):
+    with pytest.warns(
+        UserWarning, match=r"'plan' \(100 of 100 rows, e.g. '[A-Z]+' for"
+    ):
         pre.transform(X.assign(plan=X["plan"].str.upper()))
+    with pytest.warns(UserWarning, match=r"'plan' \(100 of 100 values"):
+        pre.transform(X.assign(plan=X["plan"].map({"basic": "b", "pro": "p"})))
     with pytest.warns(UserWarning, match=r"Number column\(s\) 'score' \(100 of 100\)"):
         pre.transform(X.assign(score=np.nan))
     with pytest.warns(UserWarning, match=r"Categorical column\(s\) 'plan'"):
@@ -1013,5 +1017,7 @@ def test_levels_pooled_by_min_frequency_are_not_called_unseen():
     pre = TabularPreprocessor(min_frequency=5).fit(X)
     with pytest.warns(UserWarning, match="or seen there fewer times than min_freq"):
         pre.transform(X)
-    with pytest.warns(UserWarning, match=r"'c' \(300 of 300 values"):
+    # 'A' for 'a' is respelled; the 200 'RARE..' values are unseen still
+    with pytest.warns(UserWarning, match=r"'c' \(200 of 300 values") as caught:
         pre.transform(X.assign(c=X["c"].str.upper()))
+    assert any("'c' (100 of 300 rows, e.g. 'A'" in str(w.message) for w in caught)
