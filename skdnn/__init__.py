@@ -33,7 +33,12 @@ __all__ = sorted([*_PUBLIC, "__version__"])
 def __getattr__(name: str):
     module = _PUBLIC.get(name)
     if module is None:
-        raise AttributeError(f"module 'skdnn' has no attribute {name!r}")
+        import difflib
+
+        # DesignSearchCVDisplay, after DesignSearchCV: DesignSearchDisplay
+        close = difflib.get_close_matches(name, _PUBLIC, n=1, cutoff=0.8)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise AttributeError(f"module 'skdnn' has no attribute {name!r}{hint}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -244,8 +244,9 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
     -----
     The move table (:data:`MOVES`), verdict by verdict, most promising
     first; each round tries the first ``MOVES_PER_ROUND`` (3) moves that
-    apply to the current design and lead to one not tried yet, the moves
-    rejected in the round before placed last:
+    apply to the current design and lead to one not tried yet, placing last
+    the moves rejected in the round before and those that lost by more than
+    the fold noise earlier on the path:
 
     - ``overfitting``: turn early stopping on; raise ``dropout`` one step
       along 0, 0.1, 0.3, 0.5; slow down (a third of the learning rate,
@@ -454,7 +455,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             f"round 0: start design scores {current.score:.4g} ± "
             f"{np.std(current.scores):.2g}; {current.diagnosis.verdict}"
         )
-        last_move, rejected, stalled = None, set(), False
+        last_move, rejected, lost, stalled = None, set(), set(), False
         # the moves rejected from the current design that still gained
         promising: list[_Candidate] = []
         for round_ in range(1, self.max_rounds + 1):
@@ -466,7 +467,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             if combined is not None and _design_key(combined[0]) not in seen:
                 seen.add(_design_key(combined[0]))
                 candidates.append(_Candidate(round_, "combine", *combined))
-            for name, changes in _moves_for(state, rejected):
+            for name, changes in _moves_for(state, rejected | lost):
                 changes = _real_changes(changes, current.design)
                 if not changes:
                     continue
@@ -507,6 +508,7 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
                     f"{verdict or 'failed'}"
                 )
             tried.extend(candidates)
+            lost |= {c.move for c in candidates if c.gain < -c.noise}
             passing = [
                 c
                 for c in candidates
@@ -870,11 +872,9 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
             from sklearn.utils._estimator_html_repr import _VisualBlock
 
         fitted = getattr(self, "best_estimator_", None)
-        key, estimator = (
-            ("estimator", self.estimator)
-            if fitted is None
-            else ("best_estimator_", fitted)
-        )
+        key, estimator = ("best_estimator_", fitted)
+        if fitted is None:
+            key, estimator = "estimator", self.estimator
         return _VisualBlock(
             "parallel",
             [estimator],
@@ -892,9 +892,6 @@ class DesignSearchCV(DocLinkMixin, MetaEstimatorMixin, BaseEstimator):
         tags.target_tags.multi_output = sub.target_tags.multi_output
         # the search passes X through untouched: it takes what the estimator
         # takes (missing values, categorical and text columns)
-        tags.input_tags.sparse = sub.input_tags.sparse
-        tags.input_tags.allow_nan = sub.input_tags.allow_nan
-        tags.input_tags.categorical = sub.input_tags.categorical
-        tags.input_tags.string = sub.input_tags.string
-        tags.input_tags.pairwise = sub.input_tags.pairwise
+        for name in ("sparse", "allow_nan", "categorical", "string", "pairwise"):
+            setattr(tags.input_tags, name, getattr(sub.input_tags, name))
         return tags

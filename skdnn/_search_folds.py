@@ -307,7 +307,9 @@ def _with_tried_moves(diagnosis, challengers, prefix=""):
         "the search tried from this design, none beating it by more than the "
         f"fold noise: {tried}"
     )
-    noted = [_note_tried(step, challengers, outcome) for step in diagnosis.advice]
+    noted = [
+        _note_tried(step, challengers, outcome, prefix) for step in diagnosis.advice
+    ]
     # a step whose direction the search measured to lose beyond the fold
     # noise goes after the others, with the "or ..." steps that follow it
     # (a pure-noise target was first told to raise the learning rate to
@@ -325,13 +327,14 @@ def _with_tried_moves(diagnosis, challengers, prefix=""):
     return replace(diagnosis, advice=(line, *advice))
 
 
-def _note_tried(step: str, challengers, outcome) -> tuple[str, bool]:
+def _note_tried(step: str, challengers, outcome, prefix="") -> tuple[str, bool]:
     """``step`` with a note on each of its settings a challenger made and
     lost with ("early_stopping=True" advised after it lost 0.012), or, where
     none made that number, on a number a challenger made on the way to it
     (the search moves a rung at a time: "dropout=0.5" advised after 0.3,
     from 0.1, lost); and whether one of them lost by more than its fold
-    noise."""
+    noise. ``prefix``: a Pipeline's step prefix (``net__``), which the
+    advice's settings carry and the challengers' changes do not."""
     import ast
 
     from skdnn._cli_outputs import _SETTING
@@ -343,13 +346,15 @@ def _note_tried(step: str, challengers, outcome) -> tuple[str, bool]:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError):
             continue
-        changed = [c for c in challengers if name in c.changes]
-        same = [c for c in changed if _same_value(c.changes[name][1], value)]
-        on_the_way = [c for c in changed if _between(*c.changes[name], value)]
+        # a Pipeline's advice names its settings net__l2, the moves' l2
+        key = name.removeprefix(prefix)
+        changed = [c for c in challengers if key in c.changes]
+        same = [c for c in changed if _same_value(c.changes[key][1], value)]
+        on_the_way = [c for c in changed if _between(*c.changes[key], value)]
         for c in (same or on_the_way)[:1]:
-            others = [k for k in c.changes if k != name]
+            others = [f"{prefix}{k}" for k in c.changes if k != key]
             along = f" (with {', '.join(others)})" if others else ""
-            tried = text if same else repr(c.changes[name][1])
+            tried = text if same else repr(c.changes[key][1])
             notes.append(f"{name}={tried} was tried{along}: {outcome(c)}")
             lost |= bool(np.isfinite(c.gain) and c.gain < -c.noise)
     return (f"{step} ({'; '.join(notes)})" if notes else step), lost

@@ -485,6 +485,39 @@ def test_nothing_better_than_the_start_stops_the_search():
     assert "no untried move is left for the verdict 'overfitting'" in est.stop_reason_
 
 
+class PathNet(StandInNet):
+    """A stand-in whose narrowed design takes an l2 penalty a round later."""
+
+    def _design(self):
+        if tuple(self.hidden_layer_sizes) == (32, 16) and self.dropout == 0.1:
+            if self.learning_rate == 1e-3 and self.validation_split == 0.1:
+                return "add_l2" if self.l2 == 1e-3 else "narrow"
+        return super()._design()
+
+
+def test_moves_that_lost_beyond_the_noise_go_last_for_the_whole_path():
+    # each accepted move put back at the front the moves that had lost
+    # clearly before (a penalty that lost 0.35 in R² was tried again, and
+    # lost again): they go last for the rest of the path
+    errors = {**ERRORS, "raise_dropout": [10, 10, 10, 10], "add_l2": [6, 6, 6, 6]}
+    X, y, folds = stand_in_data(errors)
+    est = DesignSearchCV(PathNet(), scoring="accuracy", cv=folds, max_rounds=3)
+    est.fit(X, y)
+    path = est.path_
+    # round 1: raise_dropout and slow_down lose; round 2: add_l2 wins
+    assert path.loc[path["accepted"], "move"].tolist() == ["start", "narrow", "add_l2"]
+    assert path.loc[path["round"] == 1, "move"].tolist()[:2] == [
+        "raise_dropout",
+        "slow_down",
+    ]
+    # round 3 tries the untried directions first, the lost ones after
+    assert path.loc[path["round"] == 3, "move"].tolist() == [
+        "add_l2",
+        "raise_validation_split",
+        "raise_dropout",
+    ]
+
+
 def test_a_stalled_round_is_followed_by_the_verdicts_untried_moves():
     # round 1's three moves all lose; add_l2, tried in round 2, wins
     errors = {**ERRORS, "narrow": [9, 9, 9, 9], "add_l2": [6, 6, 6, 6]}
@@ -1394,3 +1427,38 @@ def test_a_threaded_search_leaves_the_warning_handler_as_it_was():
     with parallel_backend("threading", n_jobs=2):
         search.fit(X, y)
     assert (warnings.showwarning, warnings._showwarnmsg_impl) == before
+
+
+def test_advice_in_a_pipeline_says_a_lost_move_was_tried():
+    # behind a Pipeline the advice names net__l2=1e-3 and the move's changes
+    # l2: "add an l2 penalty, e.g. net__l2=1e-3" was left unnoted (and not
+    # put last) after l2=1e-3 had lost 0.055 against noise 0.015
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from skdnn._search_folds import _with_tried_moves
+
+    base = diagnose(pd.DataFrame({"loss": [1.0, 0.8, 0.7], "val_loss": [1, 0.9, 0.8]}))
+    diagnosis = replace(
+        base,
+        advice=(
+            "add an l2 penalty, e.g. net__l2=1e-3, or use a narrower network",
+            "raise dropout from 0: net__dropout=0.5",
+        ),
+    )
+    lost = SimpleNamespace(
+        move="add_l2", changes={"l2": (0.0, 1e-3)}, gain=-0.0547, noise=0.0149
+    )
+    rung = SimpleNamespace(
+        move="raise_dropout",
+        changes={"dropout": (0.0, 0.1), "epochs": (150, 300)},
+        gain=-0.005,
+        noise=0.0107,
+    )
+    # the step that lost beyond its noise goes last, as without a Pipeline
+    _, dropout, l2 = _with_tried_moves(diagnosis, [lost, rung], "net__").advice
+    assert l2.endswith("(net__l2=1e-3 was tried: gain -0.0547, noise 0.0149)")
+    assert dropout.endswith(
+        "net__dropout=0.5 (net__dropout=0.1 was tried (with net__epochs): "
+        "gain -0.005, noise 0.0107)"
+    )

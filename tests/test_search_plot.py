@@ -261,3 +261,15 @@ def test_search_display_names_r2_for_a_regressor():
         ).fit(X, y)
         display = DesignSearchDisplay.from_search(search)
         assert display.ax_[0].get_ylabel() == "cross-validated R²"
+
+
+def test_a_near_miss_of_the_display_name_names_it():
+    # DesignSearchCVDisplay, after DesignSearchCV, is the name a user guesses
+    import skdnn
+
+    with pytest.raises(AttributeError, match="did you mean 'DesignSearchDisplay'"):
+        getattr(skdnn, "DesignSearchCVDisplay")  # noqa: B009
+    with pytest.raises(ImportError, match="DesignSearchCVDisplay"):
+        from skdnn import DesignSearchCVDisplay  # noqa: F401
+    with pytest.raises(AttributeError, match=r"'no_such_thing'$"):
+        getattr(skdnn, "no_such_thing")  # noqa: B009
