@@ -92,6 +92,7 @@ def given_validation_set(estimator, given) -> ValidationSet:
     except (ValueError, TypeError) as exc:
         kind = TypeError if isinstance(exc, TypeError) else ValueError
         raise kind(f"{name}: {exc}") from exc
+    warn_if_shifted(estimator.preprocessor_, X_val, name)
     # (not transform, whose output follows set_output / set_config)
     encoded = estimator.preprocessor_._encode(X_val, np.float32, names_checked=True)
     what = "y_val" if name.startswith("X_val") else "y_val in validation_data"
@@ -101,6 +102,55 @@ def given_validation_set(estimator, given) -> ValidationSet:
     if target_weights is not None:
         weights = weights * target_weights
     return ValidationSet(encoded, None, Y_val, weights)
+
+
+#: A given validation set's number column reads as shifted from the training
+#: rows' when its median lies more than this many of their robust spreads
+#: (``scale_``) from their centre (``center_``): a median held-out row of a
+#: same-distributed column lies within about one.
+SHIFTED_SPREADS = 10.0
+
+
+def warn_if_shifted(pre, X_val, name: str) -> None:
+    """Warn when most number columns of a given validation set lie far from
+    the training rows' (their medians more than ``SHIFTED_SPREADS`` robust
+    spreads away): rows in other units, typically raw ``X_val`` routed
+    through a Pipeline without ``transform_input=["X_val"]`` to a network
+    trained on the steps' output. Its validation loss then rises from the
+    first epoch, early stopping keeps a barely trained network, and the
+    curves read as overfitting."""
+    import scipy.sparse as sp
+
+    from skdnn._columns import _column_list, _numeric_column
+
+    if pre.numeric_scaling is None or sp.issparse(X_val) or X_val.shape[0] < 2:
+        return
+    numeric = np.asarray(pre.numeric_features_)
+    center = np.asarray(pre.center_, dtype=np.float64)
+    scale = np.asarray(pre.scale_, dtype=np.float64)
+    read = np.isfinite(scale) & (scale > 0)
+    if not read.any():
+        return
+    names = pre._column_names()
+    shifted = []
+    for j, c, s in zip(numeric[read], center[read], scale[read], strict=True):
+        values = _numeric_column(X_val, j, names[j])
+        values = values[np.isfinite(values)]
+        if values.size and abs(float(np.median(values)) - c) > SHIFTED_SPREADS * s:
+            shifted.append(names[j])
+    if len(shifted) * 2 >= read.sum():
+        label = "X_val" if name.startswith("X_val") else "the X_val of validation_data"
+        warnings.warn(
+            f"{len(shifted)} of the {int(read.sum())} number columns of {label} "
+            f"({_column_list(shifted, most=5)}) lie more than {SHIFTED_SPREADS:g} "
+            "of the training rows' spreads from them: were they transformed "
+            "as X was? In a Pipeline, build it with transform_input=['X_val'] "
+            "so that X_val goes through the steps before the network; "
+            "validated on rows in other units, early stopping keeps a "
+            "barely trained network and the curves read as overfitting.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 def validation_set(estimator, X, Y, weights, val_rows, given) -> ValidationSet | None:

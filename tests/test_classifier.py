@@ -353,6 +353,29 @@ def test_x_val_goes_through_a_pipeline_as_x_does(small_data, fast_params):
     pd.testing.assert_frame_equal(by_tuple.history_, direct.history_)
 
 
+def test_an_x_val_in_other_units_than_x_is_warned_about(small_data, fast_params):
+    # raw X_val routed to a network behind a scaler, without transform_input:
+    # early stopping kept the epoch-1 network (balanced accuracy 0.81 against
+    # 0.88) and the curves read as overfitting, without a word
+    X, y = small_data
+    X = X * 100 + 1000
+    X_fit, y_fit, X_val, y_val = X[:150], y[:150], X[150:], y[150:]
+    with config_context(enable_metadata_routing=True):
+        net = TaperedMLPClassifier(**fast_params).set_fit_request(
+            X_val=True, y_val=True
+        )
+        raw = Pipeline([("scale", StandardScaler()), ("net", net)])
+        with pytest.warns(UserWarning, match=r"number columns of X_val .* transform_"):
+            raw.fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
+        routed = clone(raw).set_params(transform_input=["X_val"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            routed.fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
+    with warnings.catch_warnings():  # the same units, with its own spread
+        warnings.simplefilter("error")
+        TaperedMLPClassifier(**fast_params).fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
+
+
 def test_sample_weight_val_weighs_the_validation_loss(small_data, fast_params):
     X, y = small_data
     half = np.r_[np.ones(25), np.zeros(25)]
