@@ -165,7 +165,28 @@ def _diagnosis(model, X, y, args):
     except ValueError as exc:  # e.g. a class with fewer rows than folds
         print(f"  (cross-validation not possible: {exc})")
         return diagnosis, None
-    return diagnose(folds), folds
+    pooled = diagnose(folds)
+    _say_kept_too_early(model, diagnosis, pooled)
+    return pooled, folds
+
+
+def _say_kept_too_early(model, diagnosis, pooled) -> None:
+    """A line when early stopping, reading a hold-out too thin to judge by,
+    kept one of the first epochs of the model saved: the epochs the pooled
+    folds read as best, to train it for."""
+    from skdnn._evidence import kept_too_early
+
+    kept = kept_too_early(model)
+    if kept and pooled.best_epoch:
+        print(
+            f"Early stopping, reading the hold-out's {diagnosis.n_validation} "
+            f"row{'' if diagnosis.n_validation == 1 else 's'}, kept the weights "
+            f"of epoch {kept[0]} of {kept[1]}: the model saved has barely trained. "
+            f"The pooled folds read epoch {pooled.best_epoch} as best: train "
+            "again with --set early_stopping=False --set validation_split=0.0 "
+            f"--set epochs={pooled.best_epoch}.",
+            flush=True,
+        )
 
 
 def _rows(n) -> str:

@@ -112,7 +112,25 @@ def _fits_of(obj) -> list[tuple[pd.DataFrame, object]]:
     if isinstance(obj, Sequence | np.ndarray) and not isinstance(obj, str):
         if len(obj) == 0:
             raise ValueError("No fit to diagnose: the list of folds is empty.")
-        fits = [_fit_of(item) for item in obj]
+        fits, failed = [], []
+        for i, item in enumerate(obj, start=1):
+            try:
+                fits.append(_fit_of(item))
+            except NotFittedError:
+                failed.append(i)
+        if failed:
+            # cross_validate keeps the unfitted clone of a fold whose fit
+            # failed (error_score=nan): no "call 'fit'" for a fit that was
+            # called and failed
+            raise NotFittedError(
+                f"{len(failed)} of the {len(obj)} fits pooled "
+                f"{'is' if len(failed) == 1 else 'are'} not fitted (fit "
+                f"{', '.join(map(str, failed))}): cross_validate keeps the "
+                "unfitted estimator of a fold whose fit failed, its test_score "
+                "NaN. Rerun it with error_score='raise' to see why, or pool the "
+                "folds that fit: diagnose([e for e, s in zip(cv['estimator'], "
+                "cv['test_score']) if s == s])."
+            )
         _check_one_kind([estimator for _, estimator in fits])
         _warn_mixed_designs([estimator for _, estimator in fits])
         return fits

@@ -200,13 +200,13 @@ def diagnose(estimator_or_history) -> Diagnosis:
     ``MIN_VALIDATION_ROWS`` (100) rows the verdict is
     ``"insufficient_evidence"``: a 34-row hold-out scored perfectly cannot
     tell a good fit from overfitting. Its advice is to pool the curves of
-    cross-validated fits, whose rows add up, or, for a table so small that
-    more than ``MAX_ADVISED_FOLDS`` (10) folds would be needed, to compare
-    designs by their cross-validated scores; ``curve_verdict`` keeps what
-    the shape alone reads. ``"diverged"`` and ``"no_validation"`` need no
-    validation rows and are never overruled. Nor is an ``"underfitting"``
-    regressor's evidence where 5 % of its validation rows carry 60 % of a
-    constant guess's loss: it reads ``"insufficient_evidence"`` too.
+    cross-validated fits (as many as add up to 100 rows, 5 at least), or,
+    for a table so small that more than ``MAX_ADVISED_FOLDS`` (10) folds
+    would be needed, to compare designs by their cross-validated scores;
+    ``curve_verdict`` keeps what the shape alone reads. ``"diverged"`` and
+    ``"no_validation"`` need no validation rows and are never overruled. An
+    ``"underfitting"`` regressor whose 5 % of validation rows carry 60 % of
+    a constant guess's loss reads ``"insufficient_evidence"`` too.
 
     Pooling folds. The folds' curves are aligned by epoch and averaged at
     each epoch over every fold, one that has stopped held at its last value

@@ -101,7 +101,30 @@ def given_validation_set(estimator, given) -> ValidationSet:
     target_weights = estimator._target_weights(y_val, None if unweighted else weights)
     if target_weights is not None:
         weights = weights * target_weights
+    _warn_missing_classes(estimator, Y_val, weights, what)
     return ValidationSet(encoded, None, Y_val, weights)
+
+
+def _warn_missing_classes(estimator, Y_val, weights, what: str) -> None:
+    """Warn when a given validation set holds no row (of positive weight) of
+    some class: its loss, early stopping and the diagnosis then read the
+    network on the other classes only (150 rows of one class read as a
+    good fit, 'keep this design')."""
+    if getattr(estimator, "_target_kind", None) not in ("binary", "multiclass"):
+        return
+    codes = np.asarray(Y_val).ravel()[np.asarray(weights) > 0].astype(np.intp)
+    missing = np.setdiff1d(np.arange(estimator.classes_.shape[0]), codes)
+    if missing.size:
+        warnings.warn(
+            f"{what} holds no row of the class(es) "
+            f"{estimator.classes_[missing].tolist()[:10]} (of a positive weight): "
+            "the validation loss, early stopping and the diagnosis read the "
+            "network on the other classes only, and may call a fit good that "
+            "never finds these. Give a validation set holding every class, "
+            "e.g. from train_test_split(..., stratify=y).",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 #: A given validation set's number column reads as shifted from the training

@@ -376,6 +376,27 @@ def test_an_x_val_in_other_units_than_x_is_warned_about(small_data, fast_params)
         TaperedMLPClassifier(**fast_params).fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
 
 
+def test_a_validation_set_without_a_class_is_warned_about(small_data, fast_params):
+    # 150 validation rows all of one class read as a good fit, "keep this
+    # design", without a word
+    X, y = small_data
+    one = y[150:] == y[150]
+    with pytest.warns(UserWarning, match=r"y_val holds no row of the class\(es\) \["):
+        TaperedMLPClassifier(**fast_params).fit(
+            X[:150], y[:150], X_val=X[150:][one], y_val=y[150:][one]
+        )
+    weights = np.where(one, 1.0, 0.0)  # the others weigh nothing: the same
+    with pytest.warns(UserWarning, match="in validation_data holds no row"):
+        TaperedMLPClassifier(**fast_params).fit(
+            X[:150], y[:150], validation_data=(X[150:], y[150:], weights)
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TaperedMLPClassifier(**fast_params).fit(
+            X[:150], y[:150], X_val=X[150:], y_val=y[150:]
+        )
+
+
 def test_sample_weight_val_weighs_the_validation_loss(small_data, fast_params):
     X, y = small_data
     half = np.r_[np.ones(25), np.zeros(25)]

@@ -708,7 +708,7 @@ def test_train_hint_to_report_keeps_the_chosen_positive_class(tmp_path, capsys):
 
 def test_diagnosis_folds_zero_diagnoses_the_one_fit(tmp_path, capsys):
     data = tmp_path / "houses.csv"
-    _houses(120, seed=0).to_csv(data, index=False)
+    _houses(300, seed=0).to_csv(data, index=False)
     out = tmp_path / "run"
     # a folder used again: an earlier run's pooled curves are not this
     # model's, and were left beside its report
@@ -727,8 +727,9 @@ def test_diagnosis_folds_zero_diagnoses_the_one_fit(tmp_path, capsys):
     assert "pooling" not in stdout
     assert "Diagnosis: insufficient evidence" in stdout
     assert "pool cross-validated curves" in stdout
-    # with the command's own option, not only the Python call
-    assert "return_estimator=True)) (--diagnosis-folds 5)" in stdout
+    # with the command's own option, not only the Python call; as many
+    # folds as reach 100 validation rows (18 a fit: 7), not always 5
+    assert "return_estimator=True)) (--diagnosis-folds 7)" in stdout
 
 
 def test_diagnosis_folds_too_many_for_the_rows_are_said_so(tmp_path, capsys):
@@ -744,12 +745,14 @@ def test_diagnosis_folds_too_many_for_the_rows_are_said_so(tmp_path, capsys):
     assert code == 0, err
     assert "18 training rows too few for --diagnosis-folds 10" in stdout
     assert "the diagnosis reads the one fit's curves" in stdout
-    assert "(--diagnosis-folds 5)" in stdout  # 5 folds of 18 rows can be made
+    # 2 validation rows a fit: no number of folds of 18 rows reaches 100
+    assert "the rows are too few for curves to judge by (no number" in stdout
+    assert "(--diagnosis-folds" not in stdout
     sizes = ["--test-size", "0.4", "--pure-size", "0.4"]
     code, stdout, err = _run([*argv, *sizes, "--out", str(tmp_path / "b")], capsys)
     assert code == 0, err
     assert "6 training rows too few for --diagnosis-folds 5" in stdout
-    assert "(not on these 6 training rows: too few for 5 folds)" in stdout
+    assert "the rows are too few for curves to judge by (no number" in stdout
     assert "(--diagnosis-folds" not in stdout
 
 

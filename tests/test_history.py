@@ -430,6 +430,53 @@ def test_unfitted_estimator_raises_not_fitted():
         diagnose(make_pipeline(StandardScaler(), TaperedMLPClassifier()))
 
 
+def test_cross_validation_with_a_failed_fold_names_it():
+    # a fold trained on one class fails; cross_validate keeps its unfitted
+    # clone (error_score=nan): the error names the fold, not "call 'fit'"
+    from sklearn.model_selection import KFold, cross_validate
+
+    X = np.arange(24, dtype=float).reshape(12, 2)
+    y = np.r_[np.zeros(4, int), np.ones(8, int)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cv = cross_validate(
+            TaperedMLPClassifier(epochs=3, random_state=0),
+            X,
+            y,
+            cv=KFold(3),
+            return_estimator=True,
+        )
+    assert np.isnan(cv["test_score"][0])
+    with pytest.raises(
+        NotFittedError, match=r"1 of the 3 fits pooled is not fitted \(fit 1\)"
+    ):
+        diagnose(cv)
+
+
+def test_thin_hold_out_that_kept_an_early_epoch_says_so(capsys):
+    # early stopping on a few validation rows often keeps epoch 1 of a
+    # small table (credit, 40 rows: accuracy 0.45, the majority's 0.74)
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    model = TaperedMLPClassifier(epochs=12, patience=30, random_state=0).fit(X, y)
+    assert diagnose(model).verdict == "insufficient_evidence"
+    assert "barely trained" not in diagnose(model).message
+    model.best_epoch_ = 1  # as early stopping on 4 rows leaves it
+    diagnosis = diagnose(model)
+    assert "kept the weights of epoch 1 of 12" in diagnosis.message
+    assert any("early_stopping=False" in step for step in diagnosis.advice)
+    # the command line names the epochs the pooled folds read as best
+    from skdnn._cli_outputs import _say_kept_too_early
+
+    pooled = diagnose([model, model])
+    _say_kept_too_early(model, diagnosis, pooled)
+    line = capsys.readouterr().out
+    assert "hold-out's 4 rows, kept the weights of epoch 1 of 12" in line
+    assert f"--set epochs={pooled.best_epoch}." in line
+    model.best_epoch_ = 5  # trained a while: no word
+    _say_kept_too_early(model, diagnose(model), pooled)
+    assert capsys.readouterr().out == ""
+
+
 def test_bad_histories():
     with pytest.raises(ValueError, match="no 'loss' column"):
         diagnose(pd.DataFrame({"val_loss": [0.5]}))
