@@ -560,6 +560,21 @@ def test_the_best_diagnosis_names_the_moves_tried_from_the_best_design():
     assert not any("the search tried" in line for line in est.best_diagnosis_.advice)
 
 
+def _advised(*steps):
+    """A diagnosis whose advice is ``steps``."""
+    from dataclasses import replace
+
+    base = diagnose(pd.DataFrame({"loss": [1.0, 0.8, 0.7], "val_loss": [1, 0.9, 0.8]}))
+    return replace(base, advice=steps)
+
+
+def _tried(move, changes, gain, noise):
+    """A candidate the search tried, as _with_tried_moves reads it."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(move=move, changes=changes, gain=gain, noise=noise)
+
+
 def test_advice_repeating_a_lost_move_says_it_was_tried():
     # "keep the weights of epoch 57: early_stopping=True" came two lines
     # after the search had measured early_stopping=True losing 0.0118
@@ -568,27 +583,15 @@ def test_advice_repeating_a_lost_move_says_it_was_tried():
 
     from skdnn._search_folds import _with_tried_moves
 
-    base = diagnose(pd.DataFrame({"loss": [1.0, 0.8, 0.7], "val_loss": [1, 0.9, 0.8]}))
-    diagnosis = replace(
-        base,
-        advice=(
-            "keep the weights of epoch 57: early_stopping=True, or epochs=57",
-            "raise dropout: dropout=0.3",
-            "widen: hidden_layer_sizes=(128, 64)",
-        ),
+    diagnosis = _advised(
+        "keep the weights of epoch 57: early_stopping=True, or epochs=57",
+        "raise dropout: dropout=0.3",
+        "widen: hidden_layer_sizes=(128, 64)",
     )
-    lost = SimpleNamespace(
-        move="early_stopping_on",
-        changes={"early_stopping": (False, True)},
-        gain=-0.0118,
-        noise=0.0036,
+    lost = _tried(
+        "early_stopping_on", {"early_stopping": (False, True)}, -0.0118, 0.0036
     )
-    wider = SimpleNamespace(
-        move="widen",
-        changes={"hidden_layer_sizes": ((64, 32), (128, 64))},
-        gain=0.0,
-        noise=0.0,
-    )
+    wider = _tried("widen", {"hidden_layer_sizes": ((64, 32), (128, 64))}, 0.0, 0.0)
     # the step that lost beyond its noise goes last (a pure-noise target
     # was first told to raise the learning rate further after a raise lost)
     first, dropout, widen, stop = _with_tried_moves(diagnosis, [lost, wider]).advice
@@ -1433,28 +1436,15 @@ def test_advice_in_a_pipeline_says_a_lost_move_was_tried():
     # behind a Pipeline the advice names net__l2=1e-3 and the move's changes
     # l2: "add an l2 penalty, e.g. net__l2=1e-3" was left unnoted (and not
     # put last) after l2=1e-3 had lost 0.055 against noise 0.015
-    from dataclasses import replace
-    from types import SimpleNamespace
-
     from skdnn._search_folds import _with_tried_moves
 
-    base = diagnose(pd.DataFrame({"loss": [1.0, 0.8, 0.7], "val_loss": [1, 0.9, 0.8]}))
-    diagnosis = replace(
-        base,
-        advice=(
-            "add an l2 penalty, e.g. net__l2=1e-3, or use a narrower network",
-            "raise dropout from 0: net__dropout=0.5",
-        ),
+    diagnosis = _advised(
+        "add an l2 penalty, e.g. net__l2=1e-3, or use a narrower network",
+        "raise dropout from 0: net__dropout=0.5",
     )
-    lost = SimpleNamespace(
-        move="add_l2", changes={"l2": (0.0, 1e-3)}, gain=-0.0547, noise=0.0149
-    )
-    rung = SimpleNamespace(
-        move="raise_dropout",
-        changes={"dropout": (0.0, 0.1), "epochs": (150, 300)},
-        gain=-0.005,
-        noise=0.0107,
-    )
+    lost = _tried("add_l2", {"l2": (0.0, 1e-3)}, -0.0547, 0.0149)
+    changes = {"dropout": (0.0, 0.1), "epochs": (150, 300)}
+    rung = _tried("raise_dropout", changes, -0.005, 0.0107)
     # the step that lost beyond its noise goes last, as without a Pipeline
     _, dropout, l2 = _with_tried_moves(diagnosis, [lost, rung], "net__").advice
     assert l2.endswith("(net__l2=1e-3 was tried: gain -0.0547, noise 0.0149)")
