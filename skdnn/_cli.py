@@ -44,6 +44,7 @@ from skdnn._cli_outputs import (
     _report_notes,
     _save_learning_curves,
     advice_lines,
+    thin_set_notes,
 )
 from skdnn._cli_predict import (
     MODEL_FILE,
@@ -410,7 +411,7 @@ def _run_report(args: argparse.Namespace) -> int:
     )
     print(f"{model_path.name} on {args.data} ({len(y)} rows):")
     print(_format_report(report))
-    notes = _report_notes(model, pos_label, y)
+    notes = _report_notes(model, pos_label, y) + thin_set_notes(report)
     for line in notes:
         print(line)
     if out is not None:
@@ -467,7 +468,7 @@ def _fit_report_save(model, X, y, args, out, *, source, pos_label, report_hint):
     )
     print()
     print(_format_report(report))
-    notes = _report_notes(model, pos_label, y_train)
+    notes = _report_notes(model, pos_label, y_train) + thin_set_notes(report)
     for line in notes:
         print(line)
     print()

@@ -215,6 +215,36 @@ def _save_learning_curves(model, path: Path) -> None:
         plt.close(display.figure_)
 
 
+#: A scored set of fewer rows than this gets a note on how little its
+#: scores tell (a 30-row set scored perfectly still allows an error rate
+#: of 10 %).
+THIN_SET_ROWS = 30
+
+
+def thin_set_notes(report) -> list[str]:
+    """A note for each set of ``report`` but ``train`` with fewer than
+    ``THIN_SET_ROWS`` rows: for a classifier, the highest error rate its
+    errors are consistent with (one-sided 95 %, Clopper-Pearson)."""
+    import numpy as np
+    from scipy.stats import beta
+
+    notes = []
+    for name, row in report.iterrows():
+        n = int(row["support"])
+        if name == "train" or not 0 < n < THIN_SET_ROWS:
+            continue
+        said = f"note: the {name} set has only {n} row{'' if n == 1 else 's'}"
+        if "accuracy" in report.columns and np.isfinite(row["accuracy"]):
+            errors = round((1.0 - float(row["accuracy"])) * n)
+            upper = 1.0 if errors >= n else beta.ppf(0.95, errors + 1, n - errors)
+            said += (
+                f": {errors} wrong of {n} is consistent with an error rate up to "
+                f"{upper:.0%} (one-sided 95 %)"
+            )
+        notes.append(f"{said}; too few rows to judge the model by.")
+    return notes
+
+
 def _report_notes(model, pos_label, y) -> list[str]:
     """What the table's recall is about, and whether that hides a minority.
 

@@ -845,6 +845,29 @@ def test_report_names_labels_the_model_never_saw(credit_model, tmp_path, capsys)
     assert "good.csv" in stdout
 
 
+def test_a_set_too_small_to_judge_by_is_said_so():
+    # skdnn train on 30 rows scored test and pure sets of 6 rows each at
+    # accuracy 1.000, and advised judging the model on them
+    from skdnn._cli_outputs import thin_set_notes
+
+    report = pd.DataFrame(
+        {"accuracy": [1.0, 1.0, 0.75, 0.9], "support": [100, 6, 8, 50]},
+        index=["train", "test", "pure", "new"],
+    )
+    test, pure = thin_set_notes(report)
+    assert test == (
+        "note: the test set has only 6 rows: 0 wrong of 6 is consistent with an "
+        "error rate up to 39% (one-sided 95 %); too few rows to judge the model by."
+    )
+    assert "2 wrong of 8 is consistent with an error rate up to 60%" in pure
+    # a regressor's: its rows only; 30 rows or more, and train: no note
+    regression = pd.DataFrame({"r2": [0.9, 0.5], "support": [60, 1]})
+    assert thin_set_notes(regression.set_axis(["train", "test"])) == [
+        "note: the test set has only 1 row; too few rows to judge the model by."
+    ]
+    assert thin_set_notes(report.assign(support=30)) == []
+
+
 def test_majority_note_prints_numeric_classes_plainly():
     from sklearn.linear_model import LogisticRegression
 
