@@ -203,7 +203,7 @@ def _warn_missing_at_predict(gaps, n_rows: int, *, numbers: bool = True) -> None
         )
 
 
-def _warn_respelled(columns) -> set:
+def _warn_respelled(columns) -> dict:
     """Warn when a categorical column of the rows to predict holds a level
     the fit saw, spelled otherwise in spaces or case (``"fixed "`` for
     ``"fixed"``), however few: the encoding reads it as unknown, and the

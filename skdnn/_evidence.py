@@ -259,7 +259,10 @@ def _table_rows(fits, n_validation: int, n_folds: int | None) -> float:
     records its rows (``_holdout``); where one does not, they are read back
     from ``validation_split``, which rounds up (a table of 27 rows read as
     37; infinite where the split is not known)."""
-    rows = [vars(_final_step(e)).get("_holdout", (None,))[0] for _, e in fits]
+    rows = [
+        getattr(_final_step(e), "__dict__", {}).get("_holdout", (None,))[0]
+        for _, e in fits
+    ]
     k = n_folds or 1
     scale = k / max(k - 1, 1) if n_folds else 1.0
     if rows and all(isinstance(r, int | np.integer) and r > 0 for r in rows):
