@@ -224,7 +224,13 @@ def _warn_respelled(columns) -> dict:
         pairs = _text_forms.respelled(pd.unique(values[unknown]), lookup)
         if not pairs:
             continue
-        rows = unknown & np.isin(values, [value for value, _ in pairs])
+        # (values[unknown] holds no missing value: pd.NA compared in np.isin
+        # raised "boolean value of NA is ambiguous", and text beside numbers
+        # cannot be sorted)
+        rows = unknown.copy()
+        rows[unknown] = pd.Series(values[unknown], dtype=object).isin(
+            [value for value, _ in pairs]
+        )
         examples = ", ".join(f"{v!r} for {level!r}" for v, level in pairs[:3])
         flagged.append(f"{name!r} ({rows.sum()} of {len(codes)} rows, e.g. {examples})")
         found[name] = rows

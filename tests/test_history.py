@@ -464,6 +464,12 @@ def test_thin_hold_out_that_kept_an_early_epoch_says_so(capsys):
     diagnosis = diagnose(model)
     assert "kept the weights of epoch 1 of 12" in diagnosis.message
     assert any("early_stopping=False" in step for step in diagnosis.advice)
+    # the 4-row hold-out's table is too small for pooled curves to judge by:
+    # the advice to train for the pooled best epoch says where to read it
+    # (it named "that pooled diagnosis", which no advice had named)
+    retrain = next(s for s in diagnosis.advice if "early_stopping=False" in s)
+    assert "that pooled diagnosis" not in retrain
+    assert "best_epoch of diagnose(cross_validate(" in retrain
     # the command line names the epochs the pooled folds read as best
     from skdnn._cli_outputs import _say_kept_too_early
 

@@ -1230,3 +1230,17 @@ def test_a_class_weight_of_zero_keeps_its_rows_in_the_encoding():
     clf = TaperedMLPClassifier(**dict(FAST, epochs=1), class_weight=weights)
     clf.fit(X, y)
     assert [list(c) for c in clf.preprocessor_.categories_] == [["north", "outlet"]]
+
+
+@pytest.mark.parametrize("dtype", ["object", "string"])
+def test_respelled_levels_beside_missing_ones_predict(messy, dtype):
+    # pd.NA beside a level spelled otherwise: predict raised "boolean value
+    # of NA is ambiguous" (the nullable string dtype of read_csv's
+    # dtype_backend='numpy_nullable', an object column of pd.NA)
+    X, y = messy
+    clf = TaperedMLPClassifier(**{**FAST, "epochs": 3}).fit(X, y)
+    new = X.head(3).copy()
+    new["colour"] = pd.Series(["red", pd.NA, "Red"], dtype=dtype, index=new.index)
+    assert new["colour"].iloc[1] is pd.NA
+    with pytest.warns(UserWarning, match=r"'colour' \(1 of 3 rows, e.g. 'Red'"):
+        assert clf.predict(new).shape == (3,)
