@@ -579,11 +579,11 @@ def _no_validation(curves: _Curves, knobs: _Knobs) -> Diagnosis | None:
         "hold out a validation set: validation_split=0.2 (a fifth of the rows)",
         "then call diagnose again on the new fit",
     )
-    if knobs.validation_split:  # a hold-out asked for, none kept: partial_fit
+    if knobs.validation_split:  # asked for, none kept: partial_fit, or too few rows
         advice = (
-            "partial_fit holds out no rows: train with fit(X, y, "
-            "validation_data=(X_val, y_val)), or score rows kept aside after "
-            "each call (evaluation_report)",
+            "no row was held out: partial_fit holds out none, nor fit where the "
+            "split leaves under 2 rows to train on; pass validation_data=(X_val, "
+            "y_val) to fit, or score rows kept aside (evaluation_report)",
         )
     return Diagnosis("no_validation", message, advice, n_epochs=curves.n_epochs)
 

@@ -611,8 +611,16 @@ def test_real_fit_without_validation():
     for start in range(0, 100, 25):
         streamed.partial_fit(X[start : start + 25], y[start : start + 25], [0, 1])
     (advice,) = diagnose(streamed).advice
-    assert "partial_fit holds out no rows" in advice
+    assert "partial_fit holds out none" in advice
     assert "validation_data=(X_val, y_val)" in advice
+    # nor does a fit whose split leaves too few rows to train on (fit warns):
+    # its advice blamed partial_fit, which the user never called
+    with pytest.warns(UserWarning, match="leaves too few rows"):
+        tiny = TaperedMLPClassifier(
+            hidden_layer_sizes=(8,), epochs=4, validation_split=0.5, random_state=0
+        ).fit(X[:3], [0, 1, 0])
+    (advice,) = diagnose(tiny).advice
+    assert "nor fit where the split leaves under 2 rows to train on" in advice
 
 
 class _EarlyStopped(BaseEstimator):
