@@ -141,6 +141,19 @@ def _is_arrow_text(kind) -> bool:
     )
 
 
+#: What ``pandas.api.types.infer_dtype`` calls a column of numbers only
+#: (missing values skipped): read as numbers, in an array of objects or a
+#: DataFrame's object column.
+_NUMBER_COLUMN_KINDS = ("floating", "integer", "mixed-integer-float", "decimal")
+
+
+def _is_number_object(value) -> bool:
+    """Whether ``value`` is a Python or numpy number (not text, not a boolean)."""
+    return isinstance(value, (numbers.Real, np.number)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
 def _holds_labels(values: np.ndarray) -> bool:
     """Whether an object column holds categories: text that is mostly not
     numbers, booleans, or nothing at all (a column all missing at fit, whose
@@ -152,7 +165,7 @@ def _holds_labels(values: np.ndarray) -> bool:
     inferred = pd.api.types.infer_dtype(values, skipna=True)
     if inferred in ("boolean", "bytes", "empty"):
         return True
-    if inferred in ("floating", "integer", "mixed-integer-float", "decimal"):
+    if inferred in _NUMBER_COLUMN_KINDS:
         return False
     text = [v for v in values if isinstance(v, str)]
     if not text:
@@ -170,8 +183,7 @@ def _holds_numbers(series) -> bool:
 
     if not pd.api.types.is_object_dtype(series.dtype):
         return False
-    inferred = pd.api.types.infer_dtype(series, skipna=True)
-    return inferred in ("floating", "integer", "mixed-integer-float", "decimal")
+    return pd.api.types.infer_dtype(series, skipna=True) in _NUMBER_COLUMN_KINDS
 
 
 def _refuse_dtype(dtype, name) -> None:
@@ -390,11 +402,7 @@ def _level_array(levels: list) -> np.ndarray:
         return np.array(levels, dtype=str)
     if levels and all(isinstance(v, (bool, np.bool_)) for v in levels):
         return np.array(levels, dtype=bool)
-    numbers_only = all(
-        isinstance(v, (numbers.Real, np.number)) and not isinstance(v, (bool, np.bool_))
-        for v in levels
-    )
-    if levels and numbers_only:
+    if levels and all(map(_is_number_object, levels)):
         array = np.array(levels)
         if array.dtype.kind in "iuf":
             return array

@@ -18,6 +18,7 @@ from skdnn._columns import (
     _column_list,
     _is_arrow_text,
     _is_dataframe,
+    _is_number_object,
     _parse_number,
 )
 from skdnn._drift import UNSEEN_SHARE
@@ -84,14 +85,14 @@ def _text_form(counts) -> str | None:
     # numbers held as Python objects (an object column of floats, perhaps
     # with a few "n/a") are read as categories just as numbers written as
     # text are, and were said nothing about
-    text = np.array([isinstance(v, str) or _number_object(v) for v in levels])
+    text = np.array([isinstance(v, str) or _is_number_object(v) for v in levels])
     if text.sum() < TEXT_FORM_SHARE * levels.size:
         return None
     step = max(1, int(text.sum()) // 500)  # at most about 1,000 levels
     sample = levels[text][::step]
     rows = counts.to_numpy()[text][::step]
     for form, matches in (
-        ("numbers", lambda v: _number_object(v) or _number_text(v)),
+        ("numbers", lambda v: _is_number_object(v) or _number_text(v)),
         (
             "dates",
             lambda v: (
@@ -109,13 +110,6 @@ def _text_form(counts) -> str | None:
     return None
 
 
-def _number_object(value) -> bool:
-    """Whether ``value`` is a number object (not text, not a boolean)."""
-    return isinstance(value, (numbers.Real, np.number)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
 def _number_text(text: str) -> bool:
     """Whether ``text`` writes a number (1.5, 1e-3, 1,200, $5, 12%)."""
     return (
@@ -130,10 +124,10 @@ def _whole_numbers(levels) -> bool:
     once)."""
     return all(
         float(v).is_integer()
-        if _number_object(v)
+        if _is_number_object(v)
         else isinstance(_parse_number(v), numbers.Integral)
         for v in levels[:1000]
-        if _number_object(v) or (isinstance(v, str) and v.strip() not in ("", "."))
+        if _is_number_object(v) or (isinstance(v, str) and v.strip() not in ("", "."))
     )
 
 
